@@ -1,0 +1,54 @@
+import type { TierConfig } from '../config/schema.js';
+
+// What one request adds on top of its tier; every value here has already been validated by a tool schema.
+export interface RunRequest {
+  model?: string;
+  appendSystemPrompt?: string;
+  maxTurns?: number;
+  maxBudgetUsd?: number;
+  resumeSessionId?: string;
+  /** The tier's MCP config as an absolute path, or null for none. */
+  mcpConfigPath: string | null;
+}
+
+// Options are always written as `--flag=value` so no value (model, prompt text) can be read as another flag.
+const opt = (flag: string, value: string | number): string => `--${flag}=${value}`;
+
+// Builds claude's argv for a tier. The prompt is never part of it: it goes to stdin.
+export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
+  const model = req.model ?? tier.model;
+  const args = ['-p'];
+  if (tier.outputFormat === 'stream-json') {
+    args.push(opt('input-format', 'stream-json'), opt('output-format', 'stream-json'), '--verbose');
+  } else {
+    args.push(opt('output-format', 'json'));
+  }
+  args.push(opt('model', model));
+  if (tier.fallbackModel && tier.fallbackModel !== model) args.push(opt('fallback-model', tier.fallbackModel));
+  args.push('--strict-mcp-config');
+  if (req.mcpConfigPath) args.push(opt('mcp-config', req.mcpConfigPath));
+  if (tier.allowedTools.length) args.push(opt('allowedTools', tier.allowedTools.join(',')));
+  if (tier.disallowedTools.length) args.push(opt('disallowedTools', tier.disallowedTools.join(',')));
+  if (tier.permissionMode !== 'default') args.push(opt('permission-mode', tier.permissionMode));
+  // Only the operator's config can turn this on; no tool input reaches it.
+  if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');
+  const maxTurns = req.maxTurns ?? tier.maxTurns;
+  if (maxTurns !== undefined) args.push(opt('max-turns', maxTurns));
+  const budget = req.maxBudgetUsd ?? tier.maxBudgetUsd;
+  if (budget !== undefined) args.push(opt('max-budget-usd', budget));
+  const append = [tier.appendSystemPrompt, req.appendSystemPrompt].filter((s): s is string => !!s && s.length > 0).join('\n\n');
+  if (append) args.push(opt('append-system-prompt', append));
+  if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
+  if (!tier.sessionPersistence && !req.resumeSessionId) args.push('--no-session-persistence');
+  return args;
+}
+
+// The environment claude runs with: the server's own, plus what the tier adds.
+export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  env.CLAUDE_CODE_MAX_RETRIES = String(tier.maxRetries);
+  env.CLAUDE_TIERS_DEPTH = String(depth + 1);
+  Object.assign(env, tier.env);
+  return env;
+}

@@ -1,0 +1,62 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
+import { packageRoot } from '../paths.js';
+
+export interface ClaudeBinary {
+  path: string;
+  source: 'CLAUDE_TIERS_CLAUDE_BIN' | 'config' | 'PATH' | 'package';
+}
+
+// Raised when no claude can be found; its message names every place looked at.
+export class ClaudeNotFoundError extends Error {
+  override name = 'ClaudeNotFoundError';
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function packageBinaries(): string[] {
+  const out: string[] = [];
+  try {
+    const require = createRequire(import.meta.url);
+    out.push(join(dirname(require.resolve('@anthropic-ai/claude-code/package.json')), 'bin', 'claude.exe'));
+  } catch {
+    /* not installed next to us */
+  }
+  out.push(join(packageRoot(), 'node_modules', '.bin', 'claude'));
+  return out;
+}
+
+// Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's own.
+export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
+  const env = options.env ?? process.env;
+  const explicit = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
+  const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
+  const pathDirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const pkg = packageBinaries();
+  if (explicit) {
+    if (isExecutableFile(explicit)) return { path: explicit, source };
+    throw new ClaudeNotFoundError(
+      `claude not found: ${source === 'config' ? 'the config\'s claudeBin' : 'CLAUDE_TIERS_CLAUDE_BIN'} is set to ${explicit}, which is not an executable file. ` +
+        `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
+    );
+  }
+  for (const dir of pathDirs) {
+    const candidate = join(dir, 'claude');
+    if (isExecutableFile(candidate)) return { path: candidate, source: 'PATH' };
+  }
+  for (const candidate of pkg) if (isExecutableFile(candidate)) return { path: candidate, source: 'package' };
+  throw new ClaudeNotFoundError(
+    'claude not found. Looked at: (1) CLAUDE_TIERS_CLAUDE_BIN (not set), (2) `claude` on PATH (not found), ' +
+      `(3) the package's own ${pkg[pkg.length - 1]} (missing). Install it with \`npm install\` in claude-tiers, ` +
+      '`npm install -g @anthropic-ai/claude-code`, or set CLAUDE_TIERS_CLAUDE_BIN to its path.',
+  );
+}

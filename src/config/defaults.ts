@@ -1,0 +1,71 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './schema.js';
+
+// Where task state lives unless configured: $XDG_STATE_HOME/claude-tiers, else ~/.local/state/claude-tiers.
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  const base = xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'claude-tiers');
+}
+
+// Every default in one place: the built-in tiers and the registry limits.
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  return {
+    stateDir: defaultStateDir(env),
+    logLevel: 'info',
+    allowedRoots: [cwd],
+    maxDepth: 1,
+    limits: {
+      maxRunning: 4,
+      maxQueue: 100,
+      killGraceMs: 2000,
+      interruptWaitMs: 3000,
+      eventRingSize: 200,
+      maxPromptChars: 100_000,
+      maxWaitS: 60,
+      pruneMaxAgeDays: 14,
+      pruneMaxTasks: 2000,
+      maxStdoutLineBytes: 8 * 1024 * 1024,
+    },
+    tiers: {
+      speed: {
+        description: 'Fast model, minimal context, no extra MCP servers, read-only tools; synchronous answers.',
+        model: 'haiku',
+        outputFormat: 'json',
+        mcpConfig: null,
+        allowedTools: ['Read', 'Glob', 'Grep'],
+        disallowedTools: [],
+        permissionMode: 'default',
+        dangerouslySkipPermissions: false,
+        contextMode: 'minimal',
+        contextFiles: [],
+        timeoutS: 120,
+        idleTimeoutS: 120,
+        maxRetries: 1,
+        sessionPersistence: false,
+        env: {},
+        warmSpares: 0,
+      },
+      comprehensive: {
+        description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
+        model: 'opus',
+        fallbackModel: 'sonnet',
+        outputFormat: 'stream-json',
+        mcpConfig: '.mcp.comprehensive.json',
+        allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite', 'WebFetch', 'WebSearch'],
+        disallowedTools: [],
+        permissionMode: 'acceptEdits',
+        dangerouslySkipPermissions: false,
+        contextMode: 'modular',
+        contextFiles: [],
+        timeoutS: 3600,
+        idleTimeoutS: 240,
+        maxRetries: 4,
+        sessionPersistence: true,
+        env: {},
+        warmSpares: 0,
+      },
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { defaultConfig } from './defaults.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export type Provenance = Record<string, string>;
+
+// A config problem that must stop start-up with a message naming the file and the field.
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+// The effective config plus where each value came from (for --print-config).
+export interface LoadedConfig {
+  config: Config;
+  provenance: Provenance;
+  file?: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function mergeInto(target: Json, layer: Json, source: string, provenance: Provenance, prefix = ''): void {
+  for (const [key, value] of Object.entries(layer)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isObject(value) && isObject(target[key])) {
+      mergeInto(target[key] as Json, value, source, provenance, path);
+    } else {
+      target[key] = value;
+      markAll(value, path, source, provenance);
+    }
+  }
+}
+
+function markAll(value: unknown, path: string, source: string, provenance: Provenance): void {
+  for (const k of Object.keys(provenance)) if (k === path || k.startsWith(`${path}.`)) delete provenance[k];
+  if (isObject(value)) for (const [k, v] of Object.entries(value)) markAll(v, `${path}.${k}`, source, provenance);
+  else provenance[path] = source;
+}
+
+function configFilePath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
+  if (flag) return resolve(cwd, flag);
+  if (env.CLAUDE_TIERS_CONFIG) return resolve(cwd, env.CLAUDE_TIERS_CONFIG);
+  const local = join(cwd, 'claude-tiers.config.json');
+  if (existsSync(local)) return local;
+  const xdg = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
+  const user = xdg ? join(xdg, 'claude-tiers', 'config.json') : undefined;
+  return user && existsSync(user) ? user : undefined;
+}
+
+function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: cannot be read (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object at the top level`);
+  const tiers = parsed.tiers;
+  if (isObject(tiers)) {
+    // Relative paths in a tier are relative to the config file that names them.
+    for (const tier of Object.values(tiers)) {
+      if (isObject(tier) && typeof tier.mcpConfig === 'string' && !isAbsolute(tier.mcpConfig)) tier.mcpConfig = resolve(dirname(file), tier.mcpConfig);
+      if (isObject(tier) && Array.isArray(tier.contextFiles)) tier.contextFiles = tier.contextFiles.map((f) => (typeof f === 'string' && !isAbsolute(f) ? resolve(dirname(file), f) : f));
+    }
+  }
+  return parsed;
+}
+
+const intFrom = (name: string, v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name}=${JSON.stringify(v)}: expected a whole number`);
+  return n;
+};
+
+function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
+  const layer: Json = {};
+  if (env.CLAUDE_TIERS_CLAUDE_BIN) layer.claudeBin = env.CLAUDE_TIERS_CLAUDE_BIN;
+  if (env.CLAUDE_TIERS_STATE_DIR) layer.stateDir = resolve(cwd, env.CLAUDE_TIERS_STATE_DIR);
+  if (env.CLAUDE_TIERS_LOG_LEVEL) layer.logLevel = env.CLAUDE_TIERS_LOG_LEVEL;
+  if (env.CLAUDE_TIERS_ROOTS) layer.allowedRoots = env.CLAUDE_TIERS_ROOTS.split(':').filter(Boolean).map((p) => resolve(cwd, p));
+  const limits: Json = {};
+  if (env.CLAUDE_TIERS_MAX_RUNNING) limits.maxRunning = intFrom('CLAUDE_TIERS_MAX_RUNNING', env.CLAUDE_TIERS_MAX_RUNNING);
+  if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
+  if (Object.keys(limits).length) layer.limits = limits;
+  return layer;
+}
+
+// Command-line overrides, already parsed by the entry point.
+export interface ConfigFlags {
+  config?: string;
+  stateDir?: string;
+  claudeBin?: string;
+  logLevel?: string;
+  roots?: string[];
+  maxRunning?: number;
+  maxQueue?: number;
+}
+
+function flagLayer(flags: ConfigFlags, cwd: string): Json {
+  const layer: Json = {};
+  if (flags.stateDir) layer.stateDir = resolve(cwd, flags.stateDir);
+  if (flags.claudeBin) layer.claudeBin = flags.claudeBin;
+  if (flags.logLevel) layer.logLevel = flags.logLevel;
+  if (flags.roots?.length) layer.allowedRoots = flags.roots.map((r) => resolve(cwd, r));
+  const limits: Json = {};
+  if (flags.maxRunning !== undefined) limits.maxRunning = flags.maxRunning;
+  if (flags.maxQueue !== undefined) limits.maxQueue = flags.maxQueue;
+  if (Object.keys(limits).length) layer.limits = limits;
+  return layer;
+}
+
+// defaults <- config file <- environment <- flags, validated once; errors name the file and field path.
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const provenance: Provenance = {};
+  const merged: Json = {};
+  mergeInto(merged, defaultConfig(env, cwd) as unknown as Json, 'default', provenance);
+  const file = configFilePath(env, cwd, flags.config);
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG'})`);
+    mergeInto(merged, readConfigFile(file), `file ${file}`, provenance);
+  }
+  mergeInto(merged, envLayer(env, cwd), 'env', provenance);
+  mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const where = file ? `config file ${file}` : 'configuration';
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}${sourceOf(provenance, i.path)}`);
+    throw new ConfigError(`${where} is invalid:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  for (const name of ['speed', 'comprehensive']) {
+    if (!config.tiers[name]) throw new ConfigError(`tiers.${name}: the built-in tier "${name}" cannot be removed`);
+  }
+  for (const [name, tier] of Object.entries(config.tiers)) {
+    if (tier.fallbackTier && !config.tiers[tier.fallbackTier]) {
+      throw new ConfigError(`tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`);
+    }
+  }
+  return { config, provenance, file };
+}
+
+function sourceOf(provenance: Provenance, path: PropertyKey[]): string {
+  for (let n = path.length; n > 0; n--) {
+    const src = provenance[path.slice(0, n).join('.')];
+    if (src) return ` (from ${src})`;
+  }
+  return '';
+}
+

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+// A model name or alias as claude accepts it; never shaped like a flag.
+export const ModelName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:[\]/@-]*$/, 'a model alias (haiku, sonnet, opus) or a full model id: letters, digits, . _ : - only, not starting with "-"');
+
+const ToolName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_*()/:.,\s-]+$/, 'a claude tool name such as Bash, Read or mcp__server__tool').refine((s) => !s.startsWith('-'), 'must not start with "-"');
+
+// One tier: everything that shapes a claude process for one kind of request.
+export const TierSchema = z.strictObject({
+  description: z.string().default(''),
+  model: ModelName,
+  fallbackModel: ModelName.optional(),
+  fallbackTier: z.string().optional(),
+  outputFormat: z.enum(['json', 'stream-json']),
+  mcpConfig: z.string().nullable().default(null),
+  allowedTools: z.array(ToolName).default([]),
+  disallowedTools: z.array(ToolName).default([]),
+  permissionMode: z.enum(['default', 'acceptEdits', 'plan', 'dontAsk', 'bypassPermissions']).default('default'),
+  dangerouslySkipPermissions: z.boolean().default(false),
+  contextMode: z.enum(['minimal', 'modular']).default('minimal'),
+  contextFiles: z.array(z.string()).default([]),
+  appendSystemPrompt: z.string().optional(),
+  maxTurns: z.number().int().positive().optional(),
+  maxBudgetUsd: z.number().positive().optional(),
+  timeoutS: z.number().positive().max(86_400),
+  idleTimeoutS: z.number().positive().max(86_400),
+  maxRetries: z.number().int().min(0).max(15),
+  sessionPersistence: z.boolean().default(false),
+  env: z.record(z.string(), z.string()).default({}),
+  warmSpares: z.number().int().min(0).max(8).default(0),
+});
+export type TierConfig = z.infer<typeof TierSchema>;
+
+// Limits of the task registry, all in one place.
+export const LimitsSchema = z.strictObject({
+  maxRunning: z.number().int().min(1).max(64),
+  maxQueue: z.number().int().min(0).max(100_000),
+  killGraceMs: z.number().int().min(0).max(60_000),
+  interruptWaitMs: z.number().int().min(0).max(60_000),
+  eventRingSize: z.number().int().min(10).max(100_000),
+  maxPromptChars: z.number().int().min(1).max(10_000_000),
+  maxWaitS: z.number().min(0).max(600),
+  pruneMaxAgeDays: z.number().positive(),
+  pruneMaxTasks: z.number().int().positive(),
+  maxStdoutLineBytes: z.number().int().min(1024),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+// The whole effective configuration of a server.
+export const ConfigSchema = z.strictObject({
+  claudeBin: z.string().optional(),
+  stateDir: z.string(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  allowedRoots: z.array(z.string()).min(1),
+  maxDepth: z.number().int().min(0).max(10),
+  limits: LimitsSchema,
+  tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
+});
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/schema.js';
+import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
+import { ToolError } from './errors.js';
+import type { Logger } from './log.js';
+import { Registry } from './tasks/registry.js';
+
+// Everything a tool handler needs, shared by every MCP session of one server process.
+export interface Engine {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly serverId: string;
+  /** How deep in a chain of claude-tiers servers this one runs (0 = started by a person or a plain client). */
+  readonly depth: number;
+  readonly registry: Registry;
+  /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
+  claudeBinary(): ClaudeBinary;
+  dispose(reason?: string): Promise<void>;
+}
+
+// Builds the engine: config, logger, claude lookup and the task registry, with one dispose for all of it.
+export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
+  const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
+  const serverId = randomUUID();
+  const claudeBinary = (): ClaudeBinary => {
+    if (depth >= config.maxDepth) {
+      throw new ToolError(`refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`);
+    }
+    try {
+      return findClaude({ env, configured: config.claudeBin });
+    } catch (err) {
+      if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
+      throw err;
+    }
+  };
+  const registry = await Registry.open({ config, log, serverId, depth, claudeBinary });
+  let disposed: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    serverId,
+    depth,
+    registry,
+    claudeBinary,
+    dispose(reason = 'server shutdown') {
+      disposed ??= registry.shutdown(reason);
+      return disposed;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// The text of `claude-tiers --help`.
+export const HELP = `claude-tiers: Claude Code as tiered MCP tools
+
+Usage:
+  claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
+  claude-tiers --print-config        show the effective config and where each value came from
+  claude-tiers --help | --version
+
+Tools served:
+  quick_answer   speed tier: fast model, minimal context, synchronous answer
+  deep_task      comprehensive tier: long task in the background, returns a task id
+  task_status    state, progress, partial output and result of tasks (long-poll)
+  list_tasks     recent tasks, newest first
+  kill_task      stop a task and every process it started
+
+Options:
+  --config FILE        config file (else $CLAUDE_TIERS_CONFIG, ./claude-tiers.config.json,
+                       $XDG_CONFIG_HOME/claude-tiers/config.json)
+  --state-dir DIR      where tasks are kept (else $CLAUDE_TIERS_STATE_DIR,
+                       $XDG_STATE_HOME/claude-tiers, ~/.local/state/claude-tiers)
+  --claude-bin PATH    claude to run (else $CLAUDE_TIERS_CLAUDE_BIN, claude on PATH,
+                       the package's own node_modules/.bin/claude)
+  --root DIR           allowed working directory root (repeatable; default: the current directory)
+  --max-running N      tasks running at once (default 4); --max-queue N queued tasks (default 100)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (else $CLAUDE_TIERS_LOG_LEVEL; logs go to stderr)
+
+Add it to Claude Code:
+  claude mcp add claude-tiers -- npx claude-tiers
+`;

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { parseCliArgs } from './cli-args.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { HELP } from './help.js';
+import { VERSION } from './version.js';
+import { runStdioServer } from './stdio-main.js';
+
+// The claude-tiers command: serve MCP on stdio by default; a few informational flags.
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    process.stderr.write(`claude-tiers: ${(err as Error).message}\nSee claude-tiers --help.\n`);
+    return 2;
+  }
+  if (args.options.help || args.command === 'help') {
+    process.stderr.write(HELP);
+    return 0;
+  }
+  if (args.options.version || args.command === 'version') {
+    process.stderr.write(`claude-tiers ${VERSION}\n`);
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ flags: args.flags });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`claude-tiers: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.options['print-config']) {
+    process.stderr.write(`${JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2)}\n`);
+    return 0;
+  }
+  if (args.command === 'serve') return runStdioServer(loaded.config);
+  process.stderr.write(`claude-tiers: unknown command "${args.command}"\nSee claude-tiers --help.\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`claude-tiers: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

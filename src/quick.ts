@@ -1,0 +1,100 @@
+import { buildClaudeArgs, buildClaudeEnv } from './claude/args.js';
+import type { ResultEvent } from './claude/events.js';
+import { runClaudeJson } from './claude/run-json.js';
+import type { Engine } from './engine.js';
+import { describeApiError, ToolError } from './errors.js';
+import { resolveCwd } from './cwd.js';
+import { getTier, tierMcpConfigPath } from './tiers.js';
+
+export interface QuickRequest {
+  prompt: string;
+  model?: string;
+  cwd?: string;
+  timeoutS?: number;
+  systemPrompt?: string;
+  tier?: string;
+}
+
+// What a quick answer returns to the caller (the tool's structuredContent).
+export interface QuickAnswer {
+  answer: string;
+  tier: string;
+  model: string;
+  session_id: string;
+  duration_ms: number;
+  cost_usd: number;
+  usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number };
+  num_turns: number;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, durationMs: number): QuickAnswer {
+  const usage = (r.usage ?? {}) as Record<string, unknown>;
+  const models = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
+  return {
+    answer: typeof r.result === 'string' ? r.result : '',
+    tier: tierName,
+    model: models[0] ?? requestedModel,
+    session_id: typeof r.session_id === 'string' ? r.session_id : '',
+    duration_ms: num(r.duration_ms) || durationMs,
+    cost_usd: num(r.total_cost_usd),
+    usage: {
+      input_tokens: num(usage.input_tokens),
+      output_tokens: num(usage.output_tokens),
+      cache_read_input_tokens: num(usage.cache_read_input_tokens),
+      cache_creation_input_tokens: num(usage.cache_creation_input_tokens),
+    },
+    num_turns: num(r.num_turns),
+  };
+}
+
+// The speed tier: one synchronous claude -p run; every failure becomes a ToolError with a readable fix.
+export async function quickAnswer(engine: Engine, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
+  const tierName = req.tier ?? 'speed';
+  const tier = getTier(engine.config, tierName);
+  const cwd = resolveCwd(req.cwd, engine.config.allowedRoots);
+  const bin = engine.claudeBinary();
+  const model = req.model ?? tier.model;
+  const args = buildClaudeArgs({ ...tier, outputFormat: 'json' }, {
+    model,
+    appendSystemPrompt: req.systemPrompt,
+    mcpConfigPath: tierMcpConfigPath(tierName, tier),
+  });
+  const timeoutS = req.timeoutS ?? tier.timeoutS;
+  engine.log.debug({ tier: tierName, model, cwd, args }, 'quick_answer: spawning claude');
+  const outcome = await runClaudeJson({
+    bin: bin.path,
+    args,
+    cwd,
+    env: buildClaudeEnv(tier, process.env, engine.depth),
+    prompt: req.prompt,
+    timeoutMs: timeoutS * 1000,
+    signal,
+    killGraceMs: engine.config.limits.killGraceMs,
+    maxLineBytes: engine.config.limits.maxStdoutLineBytes,
+  });
+  engine.log.info({ tier: tierName, model, outcome: outcome.kind, ms: outcome.durationMs }, 'quick_answer finished');
+  switch (outcome.kind) {
+    case 'timeout':
+      throw new ToolError(`timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`);
+    case 'cancelled':
+      throw new ToolError('cancelled by the client; claude was stopped.');
+    case 'no-result': {
+      const why = outcome.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) || outcome.stdoutPreview.slice(0, 300) || 'no output';
+      throw new ToolError(`claude exited (code ${outcome.exit.exitCode ?? outcome.exit.signal}) without an answer: ${why}`);
+    }
+    case 'result': {
+      const r = outcome.result;
+      if (r.is_error) {
+        const status = r.api_error_status as number | null | undefined;
+        const text = typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype);
+        if (status !== undefined && status !== null) throw new ToolError(describeApiError(status, text));
+        if (r.subtype === 'error_max_turns') throw new ToolError(`stopped at the turn limit (${r.num_turns} turns); ask a narrower question or use deep_task.`);
+        if (r.subtype === 'error_max_budget_usd') throw new ToolError(`stopped at the budget limit ($${num(r.total_cost_usd).toFixed(4)} spent).`);
+        throw new ToolError(describeApiError(null, text));
+      }
+      return toAnswer(tierName, model, r, outcome.durationMs);
+    }
+  }
+}

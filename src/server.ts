@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { tools } from '../tools/index.js';
+import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
+import type { Engine } from './engine.js';
+import { ToolError } from './errors.js';
+import { VERSION } from './version.js';
+
+type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
+
+function toCallResult(result: ToolResult): CallToolResult {
+  const content: CallToolResult['content'] = [{ type: 'text', text: result.text }];
+  for (const link of result.links ?? []) content.push({ type: 'resource_link', ...link });
+  const out: CallToolResult = { content };
+  if (result.structured && !result.isError) out.structuredContent = result.structured;
+  if (result.isError) out.isError = true;
+  return out;
+}
+
+function errorResult(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+const listed = (tool: AnyTool) => ({
+  name: tool.name,
+  title: tool.title,
+  description: tool.description,
+  inputSchema: z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown },
+  ...(tool.outputSchema ? { outputSchema: z.toJSONSchema(tool.outputSchema, { io: 'output', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown } } : {}),
+  annotations: { title: tool.title, ...tool.annotations },
+});
+
+// Builds the progress sender for one request, or undefined when the request carried no progressToken.
+function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>) | undefined {
+  const token = ctx.mcpReq._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return async (u) => {
+    try {
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...u } });
+    } catch {
+      /* the client went away; the tool result will fail the same way */
+    }
+  };
+}
+
+// One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
+export function createServer(engine: Engine): { server: Server; dispose: () => Promise<void> } {
+  const server = new Server(
+    { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks (comprehensive tier) that return a task id; ' +
+        'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
+    },
+  );
+  const byName = new Map<string, AnyTool>((tools as AnyTool[]).map((t) => [t.name, t]));
+  const clientId = randomUUID();
+  server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const name = request.params.name;
+    const tool = byName.get(name);
+    if (!tool) return errorResult(`Unknown tool "${name}". Available tools: ${[...byName.keys()].join(', ')}.`);
+    const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) {
+      engine.log.info({ tool: name, issues: parsed.error.issues.length }, 'tool input rejected');
+      return errorResult(`Invalid input for ${name}:\n${z.prettifyError(parsed.error)}\nUsage: ${tool.usage}`);
+    }
+    try {
+      const result = await tool.handle(parsed.data, { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId });
+      return toCallResult(result);
+    } catch (err) {
+      if (err instanceof ToolError) return errorResult(err.message);
+      engine.log.error({ err, tool: name }, 'tool failed unexpectedly');
+      return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
+    }
+  });
+  return { server, dispose: () => server.close() };
+}

@@ -1,0 +1,31 @@
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { Config } from './config/schema.js';
+import { createEngine } from './engine.js';
+import { createLogger } from './log.js';
+import { createServer } from './server.js';
+import { startupLine } from './startup-line.js';
+import { installWatchdog } from './watchdog.js';
+
+// Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process).
+export async function runStdioServer(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const engine = await createEngine(config, log);
+  const servers: Array<() => Promise<void>> = [];
+  const handle = serveStdio(
+    () => {
+      const { server, dispose } = createServer(engine);
+      servers.push(dispose);
+      return server;
+    },
+    { onerror: (err) => log.warn({ err: err.message }, 'mcp transport error') },
+  );
+  installWatchdog({
+    log,
+    shutdown: async (reason) => {
+      await engine.dispose(reason);
+      await Promise.allSettled([handle.close(), ...servers.map((d) => d())]);
+    },
+  });
+  process.stderr.write(`${startupLine(engine)}\n`);
+  return -1;
+}

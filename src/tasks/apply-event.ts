@@ -1,0 +1,118 @@
+import { summarizeToolInput } from '../claude/summarize.js';
+import type { TaskRecord } from './types.js';
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const MAX_TOOLS = 30;
+const TEXT_TAIL = 8 * 1024;
+const LAST_TEXT = 2000;
+const MAX_DENIALS = 20;
+
+// Folds one validated stream-json event into a task's record; returns a short line for the event ring, if any.
+export function applyEvent(record: TaskRecord, event: Obj, now: number): string | undefined {
+  record.stats.events++;
+  record.stats.lastEventAt = now;
+  const type = str(event.type);
+  if (type === 'system') {
+    const subtype = str(event.subtype);
+    if (subtype === 'init') {
+      record.sessionId = str(event.session_id) ?? record.sessionId;
+      const model = str(event.model);
+      return `started · model ${model ?? '?'} · session ${record.sessionId ?? '?'}`;
+    }
+    if (subtype === 'api_retry') {
+      record.stats.apiRetries++;
+      return `api retry ${num(event.attempt)}/${num(event.max_retries)} (${event.error_status ?? 'connection'})`;
+    }
+    if (subtype === 'model_fallback') return `model fallback → ${str(event.fallback_model) ?? str(event.model) ?? '?'}`;
+    return undefined;
+  }
+  if (type === 'assistant') {
+    const message = obj(event.message);
+    const usage = obj(message?.usage);
+    const messageId = str(message?.id);
+    const newTurn = !event.parent_tool_use_id && (!messageId || messageId !== record.stats.lastMessageId);
+    if (newTurn) {
+      record.stats.turns++;
+      record.stats.lastMessageId = messageId;
+    }
+    if (usage && newTurn) {
+      record.stats.inputTokens += num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens);
+      record.stats.outputTokens += num(usage.output_tokens);
+    }
+    const lines: string[] = [];
+    const content = Array.isArray(message?.content) ? (message.content as unknown[]) : [];
+    for (const raw of content) {
+      const block = obj(raw);
+      if (!block) continue;
+      if (block.type === 'text' && typeof block.text === 'string' && block.text.trim()) {
+        record.lastText = block.text.slice(-LAST_TEXT);
+        record.textTail = (record.textTail ? `${record.textTail}\n` : '') + block.text;
+        if (record.textTail.length > TEXT_TAIL) record.textTail = record.textTail.slice(-TEXT_TAIL);
+        lines.push(`text: ${oneLine(block.text, 100)}`);
+      } else if (block.type === 'tool_use') {
+        const name = str(block.name) ?? '?';
+        const summary = summarizeToolInput(name, block.input, 80);
+        record.stats.toolCalls++;
+        record.tools.push({ name, summary, at: now });
+        if (record.tools.length > MAX_TOOLS) record.tools.splice(0, record.tools.length - MAX_TOOLS);
+        lines.push(`tool ${name}: ${summary}`);
+      }
+    }
+    return lines.length ? lines.join(' | ') : undefined;
+  }
+  if (type === 'user') {
+    const message = obj(event.message);
+    const content = Array.isArray(message?.content) ? (message.content as unknown[]) : [];
+    const results = content.map(obj).filter((b): b is Obj => !!b && b.type === 'tool_result');
+    if (!results.length) return undefined;
+    const failed = results.filter((b) => b.is_error === true).length;
+    return `tool result${results.length > 1 ? 's' : ''}${failed ? ` (${failed} error)` : ''}: ${oneLine(resultText(results[0]!.content), 80)}`;
+  }
+  if (type === 'result') {
+    const isError = event.is_error === true;
+    const subtype = str(event.subtype) ?? 'unknown';
+    const errors = Array.isArray(event.errors) ? event.errors.map(String) : undefined;
+    record.result = {
+      subtype,
+      isError,
+      text: str(event.result) ?? (errors?.join('; ') ?? ''),
+      numTurns: num(event.num_turns),
+      durationMs: num(event.duration_ms),
+      costUsd: num(event.total_cost_usd),
+      terminalReason: str(event.terminal_reason),
+      apiErrorStatus: typeof event.api_error_status === 'number' ? event.api_error_status : event.api_error_status === null ? null : undefined,
+      errors,
+    };
+    record.stats.costUsd = num(event.total_cost_usd);
+    record.stats.turns = Math.max(record.stats.turns, num(event.num_turns));
+    record.sessionId = str(event.session_id) ?? record.sessionId;
+    const usage = obj(event.usage);
+    if (usage) {
+      record.stats.inputTokens = Math.max(record.stats.inputTokens, num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens));
+      record.stats.outputTokens = Math.max(record.stats.outputTokens, num(usage.output_tokens));
+    }
+    const denials = Array.isArray(event.permission_denials) ? event.permission_denials : [];
+    for (const d of denials.slice(0, MAX_DENIALS)) {
+      const dd = obj(d);
+      if (dd) record.permissionDenials.push({ tool: str(dd.tool_name) ?? '?', input: summarizeToolInput(str(dd.tool_name) ?? '?', dd.tool_input, 80) });
+    }
+    return `result ${subtype}${isError ? ' (error)' : ''} · ${record.result.numTurns} turns · $${record.result.costUsd.toFixed(4)}`;
+  }
+  return undefined;
+}
+
+function resultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((c) => str(obj(c)?.text) ?? '').join(' ');
+  return '';
+}
+
+// Collapses white space and cuts to max characters with an ellipsis.
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,56 @@
+import type { ClaudeProcess } from '../claude/spawn.js';
+import type { EventLog } from './store.js';
+import type { EndInfo, EventLine, TaskRecord } from './types.js';
+
+// One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners.
+export class LiveTask {
+  seq = 0;
+  readonly ring: EventLine[] = [];
+  proc?: ClaudeProcess;
+  eventLog?: EventLog;
+  /** The first reason to stop wins; later ones are ignored. */
+  stopReason?: EndInfo;
+  /** Aborted when the task ends: every timer and listener of the task hangs off it. */
+  readonly controller = new AbortController();
+  storeError?: string;
+  terminating?: Promise<unknown>;
+  private listeners = new Set<() => void>();
+  private finished!: () => void;
+  readonly done: Promise<void> = new Promise((resolve) => (this.finished = resolve));
+
+  constructor(
+    public record: TaskRecord,
+    private readonly ringSize: number,
+  ) {}
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  pushLine(text: string, at: number): void {
+    this.ring.push({ seq: this.seq, at, text });
+    if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
+  }
+
+  // Records why the task should stop; returns false when another reason already won.
+  setStopReason(reason: EndInfo): boolean {
+    if (this.stopReason) return false;
+    this.stopReason = reason;
+    return true;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  markDone(): void {
+    this.controller.abort();
+    this.notify();
+    this.finished();
+  }
+}

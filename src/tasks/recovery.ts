@@ -1,0 +1,45 @@
+import { killRecorded, processStartTime } from '../claude/terminate/index.js';
+import type { Logger } from '../log.js';
+import type { TaskStore } from './store.js';
+import { isFinal, type TaskRecord } from './types.js';
+
+// True when the server process that owns a record is still the same live process (pid and start time).
+export function ownerAlive(record: TaskRecord): boolean {
+  const { pid, startTime } = record.owner;
+  if (pid === process.pid) return true;
+  const now = processStartTime(pid);
+  return now !== undefined && (startTime === undefined || now === startTime);
+}
+
+// Declares a task whose server died `lost`: kills the processes recorded for it (start times checked) and keeps its partial output.
+export async function markLost(store: TaskStore, record: TaskRecord, log: Logger): Promise<TaskRecord> {
+  const procs = record.process?.procs ?? [];
+  const killed = killRecorded(procs, 'SIGKILL');
+  record.state = 'lost';
+  record.endedAt = Date.now();
+  record.updatedAt = record.endedAt;
+  record.end = {
+    reason: 'lost',
+    message: `the claude-tiers server that ran this task (pid ${record.owner.pid}) stopped before the task finished; ${record.stats.events} events of partial output kept; its processes were killed`,
+  };
+  await store.writeRecord(record);
+  await store.clearActive(record.id);
+  log.warn({ task: record.id, ownerPid: record.owner.pid, killed }, 'task lost: its server is gone');
+  return record;
+}
+
+// At start-up: every unfinished task whose owner is gone becomes `lost`; tasks of live servers are left alone.
+export async function recoverOrphans(store: TaskStore, log: Logger): Promise<number> {
+  let n = 0;
+  for (const id of store.listActive()) {
+    const record = store.readRecord(id);
+    if (!record || isFinal(record.state)) {
+      await store.clearActive(id);
+      continue;
+    }
+    if (record.owner.pid !== process.pid && ownerAlive(record)) continue;
+    await markLost(store, record, log);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,103 @@
+// Lifecycle of a task; the last five are final.
+export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'timed_out' | 'lost';
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'killed', 'timed_out', 'lost']);
+export const isFinal = (s: TaskState): boolean => FINAL_STATES.has(s);
+
+// Why a task ended, in words a caller can act on.
+export interface EndInfo {
+  reason:
+    | 'completed'
+    | 'error'
+    | 'max_turns'
+    | 'max_budget'
+    | 'killed'
+    | 'wall_timeout'
+    | 'idle_timeout'
+    | 'shutdown'
+    | 'lost'
+    | 'crashed'
+    | 'spawn_failed';
+  message: string;
+  by?: string;
+}
+
+export interface ToolCallInfo {
+  name: string;
+  summary: string;
+  at: number;
+}
+
+export interface TaskStats {
+  events: number;
+  turns: number;
+  toolCalls: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  apiRetries: number;
+  lastEventAt?: number;
+  lastMessageId?: string;
+}
+
+export interface TaskResult {
+  subtype: string;
+  isError: boolean;
+  text: string;
+  numTurns: number;
+  durationMs: number;
+  costUsd: number;
+  terminalReason?: string;
+  apiErrorStatus?: number | null;
+  errors?: string[];
+}
+
+export interface ProcRef {
+  pid: number;
+  startTime?: string;
+  pgid?: number;
+}
+
+// What a task's request asked for, kept so a status can show it and a follow-up can resume it.
+export interface TaskRequest {
+  prompt: string;
+  cwd: string;
+  model: string;
+  tier: string;
+  timeoutS: number;
+  idleTimeoutS: number;
+  maxTurns?: number;
+  maxBudgetUsd?: number;
+  systemPrompt?: string;
+  continueTaskId?: string;
+  resumeSessionId?: string;
+}
+
+// The persisted record of one task (record.json), rewritten atomically as it changes.
+export interface TaskRecord {
+  version: 1;
+  id: string;
+  state: TaskState;
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  updatedAt: number;
+  request: TaskRequest;
+  owner: { serverId: string; pid: number; startTime?: string };
+  process?: { pid: number; startTime?: string; procs: ProcRef[] };
+  sessionId?: string;
+  stats: TaskStats;
+  tools: ToolCallInfo[];
+  lastText: string;
+  textTail: string;
+  permissionDenials: Array<{ tool: string; input: string }>;
+  result?: TaskResult;
+  end?: EndInfo;
+  clientId?: string;
+}
+
+// One compact, human-readable event line kept in memory for task_status.
+export interface EventLine {
+  seq: number;
+  at: number;
+  text: string;
+}

@@ -1,0 +1,104 @@
+import { parseEventLine } from '../claude/parse-line.js';
+import { describeEvent } from '../claude/summarize.js';
+import type { LiveTask } from './live-task.js';
+import { formatProgress } from './progress.js';
+import type { TaskStore } from './store.js';
+import { isFinal, type EventLine, type TaskRecord } from './types.js';
+
+// The caller-facing status of a task (task_status, deep_task, kill_task structuredContent).
+export interface TaskView {
+  task_id: string;
+  state: string;
+  final: boolean;
+  tier: string;
+  model: string;
+  cwd: string;
+  prompt_preview: string;
+  created_at: string;
+  elapsed_s: number;
+  progress: string;
+  turns: number;
+  tool_calls: number;
+  last_tool?: string;
+  last_text: string;
+  cost_usd: number;
+  tokens: { input: number; output: number };
+  session_id?: string;
+  events: string[];
+  cursor: number;
+  permission_denials: Array<{ tool: string; input: string }>;
+  end?: { reason: string; message: string; by?: string };
+  result?: { text: string; subtype: string; is_error: boolean; num_turns: number; cost_usd: number; duration_ms: number };
+  continue_of?: string;
+  store_error?: string;
+}
+
+const fmtEvent = (e: EventLine, start: number): string => `#${e.seq} +${((e.at - start) / 1000).toFixed(1)}s ${e.text}`;
+
+// Events after `cursor` (or the last `tail`), from the in-memory ring when it reaches back far enough, else from disk.
+export async function collectEvents(store: TaskStore, record: TaskRecord, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
+  const start = record.startedAt ?? record.createdAt;
+  const total = live ? live.seq : record.stats.events;
+  const from = opts.cursor !== undefined ? opts.cursor + 1 : Math.max(1, total - opts.tail + 1);
+  if (live && (live.ring.length === 0 || live.ring[0]!.seq <= from || live.seq === 0)) {
+    const picked = live.ring.filter((e) => e.seq >= from).slice(0, opts.cursor !== undefined ? 200 : opts.tail);
+    return { lines: picked.map((e) => fmtEvent(e, start)), cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq) };
+  }
+  const raw = await store.readEventLines(record.id, from, opts.cursor !== undefined ? 200 : opts.tail);
+  const lines: string[] = [];
+  for (const { seq, line } of raw) {
+    const parsed = parseEventLine(line);
+    const text = parsed.kind === 'event' ? describeEvent(parsed.event) : undefined;
+    if (text) lines.push(`#${seq} ${text}`);
+  }
+  return { lines, cursor: raw.length ? raw[raw.length - 1]!.seq : (opts.cursor ?? total) };
+}
+
+// Builds the view of one task; `now` makes elapsed times testable.
+export async function taskView(store: TaskStore, record: TaskRecord, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
+  const events = await collectEvents(store, record, live, opts);
+  const last = record.tools[record.tools.length - 1];
+  const end = record.endedAt ?? now;
+  const view: TaskView = {
+    task_id: record.id,
+    state: record.state,
+    final: isFinal(record.state),
+    tier: record.request.tier,
+    model: record.request.model,
+    cwd: record.request.cwd,
+    prompt_preview: record.request.prompt.replace(/\s+/g, ' ').slice(0, 120),
+    created_at: new Date(record.createdAt).toISOString(),
+    elapsed_s: Math.round((end - (record.startedAt ?? record.createdAt)) / 100) / 10,
+    progress: formatProgress(record, end),
+    turns: record.stats.turns,
+    tool_calls: record.stats.toolCalls,
+    last_text: record.lastText,
+    cost_usd: record.stats.costUsd,
+    tokens: { input: record.stats.inputTokens, output: record.stats.outputTokens },
+    events: events.lines,
+    cursor: events.cursor,
+    permission_denials: record.permissionDenials,
+  };
+  if (last) view.last_tool = `${last.name}: ${last.summary}`;
+  if (record.sessionId) view.session_id = record.sessionId;
+  if (record.end) view.end = record.end;
+  if (record.result) {
+    const r = record.result;
+    view.result = { text: r.text, subtype: r.subtype, is_error: r.isError, num_turns: r.numTurns, cost_usd: r.costUsd, duration_ms: r.durationMs };
+  }
+  if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
+  if (live?.storeError) view.store_error = live.storeError;
+  return view;
+}
+
+// The text block of a tool result: a few readable lines, the answer last.
+export function viewText(v: TaskView): string {
+  const lines = [`task ${v.task_id}: ${v.state} · ${v.progress}`];
+  if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
+  if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
+  if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
+  if (v.result?.text) lines.push('', v.result.text);
+  else if (v.last_text && v.final) lines.push('', `partial output: ${v.last_text}`);
+  if (!v.final) lines.push('', `poll: task_status {"task_id":"${v.task_id}","wait_s":30,"cursor":${v.cursor}}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Engine } from '../src/engine.js';
+
+// A progress update; sent only when the request carried a progressToken.
+export interface ProgressUpdate {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+// What a handler gets besides its parsed input.
+export interface ToolContext {
+  engine: Engine;
+  signal: AbortSignal;
+  /** Undefined when the client sent no progressToken: then no progress is sent at all. */
+  progress?: (update: ProgressUpdate) => Promise<void>;
+  /** MCP session id (HTTP) or a per-connection id (stdio), for per-client limits and audit. */
+  clientId: string;
+}
+
+export interface ToolResult {
+  text: string;
+  structured?: Record<string, unknown>;
+  isError?: boolean;
+  links?: Array<{ uri: string; name: string; mimeType?: string; description?: string }>;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+// One MCP tool: schema and thin handler; input is parsed once by the dispatcher, never in the handler.
+export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema?: O;
+  annotations: ToolAnnotations;
+  /** One line on how to call the tool right, appended to input errors. */
+  usage: string;
+  handle(input: z.output<I>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+// Identity helper that keeps the input type of each tool checked against its schema.
+export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined = undefined>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return def;
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ModelName } from '../src/config/schema.js';
+
+// Input fields shared by several tools, each with an error message that says the fix.
+export const PromptField = z
+  .string({ error: (i) => (i.input === undefined ? 'prompt is required: pass the task or question as a string' : 'prompt must be a string') })
+  .min(1, 'prompt must not be empty')
+  .max(100_000, 'prompt is too long (over 100,000 characters); shorten it or point claude at a file instead')
+  .refine((s) => s.trim().length > 0, 'prompt must contain more than white space')
+  .refine((s) => !s.includes('\u0000'), 'prompt must not contain NUL characters')
+  .describe('The prompt for Claude Code. Passed as data on stdin, never as a command-line option.');
+
+export const ModelField = z
+  .string({ error: 'model must be a string such as "haiku", "sonnet" or "opus"' })
+  .pipe(ModelName)
+  .describe('Model alias or id; default: the tier\'s model.');
+
+export const CwdField = z
+  .string({ error: 'cwd must be a string path' })
+  .min(1, 'cwd must not be empty; omit it to use the default root')
+  .max(4096, 'cwd is too long')
+  .refine((s) => !s.includes('\u0000'), 'cwd must not contain NUL characters')
+  .describe('Working directory for claude; must be inside the server\'s allowed roots. Default: the first root.');
+
+export const SystemPromptField = z
+  .string({ error: 'system_prompt must be a string' })
+  .max(50_000, 'system_prompt is too long (over 50,000 characters)')
+  .refine((s) => !s.includes('\u0000'), 'system_prompt must not contain NUL characters')
+  .describe('Extra instructions appended to claude\'s system prompt.');
+
+export const TierField = z
+  .string({ error: 'tier must be a string naming a configured tier' })
+  .regex(/^[a-z][a-z0-9_-]*$/, 'tier must be a tier name such as "speed" or "comprehensive"')
+  .describe('Configured tier to use instead of the tool\'s default tier.');
+
+export const TaskIdField = z
+  .string({ error: (i) => (i.input === undefined ? 'task_id is required: pass an id returned by deep_task' : 'task_id must be a string') })
+  .regex(/^t_[A-Za-z0-9_-]{4,64}$/, 'task_id must look like "t_..." as returned by deep_task or list_tasks');
+
+export const WaitField = z
+  .number({ error: 'wait_s must be a number of seconds' })
+  .min(0, 'wait_s must be >= 0')
+  .max(60, 'wait_s must be at most 60; poll again with task_status for longer waits');

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { taskView, viewText } from '../src/tasks/view.js';
+import { defineTool } from './define-tool.js';
+import { TaskIdField } from './fields.js';
+
+// Stops a task and its whole process tree; safe to call twice.
+export const killTaskTool = defineTool({
+  name: 'kill_task',
+  title: 'Kill task',
+  description:
+    'Stop a task and every process it started (claude, its tools, their children). A queued task is removed from the queue. ' +
+    'Idempotent: killing a finished task returns its final status. Returns the partial output.',
+  inputSchema: z.strictObject({
+    task_id: TaskIdField,
+    reason: z.string({ error: 'reason must be a string' }).max(500, 'reason must be at most 500 characters').optional().describe('Recorded with the kill.'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  usage: 'kill_task takes { task_id: "t_..." (required), reason?: string }',
+  async handle(input, ctx) {
+    const { registry } = ctx.engine;
+    const by = `kill_task${input.reason ? ` (${input.reason})` : ''}`;
+    const record = await registry.kill(input.task_id, by);
+    const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
+    return { text: viewText(view), structured: view as unknown as Record<string, unknown> };
+  },
+});

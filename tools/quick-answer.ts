@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { quickAnswer } from '../src/quick.js';
+import { defineTool } from './define-tool.js';
+import { CwdField, ModelField, PromptField, SystemPromptField, TierField } from './fields.js';
+
+const QuickAnswerOutput = z.object({
+  answer: z.string(),
+  tier: z.string(),
+  model: z.string(),
+  session_id: z.string(),
+  duration_ms: z.number(),
+  cost_usd: z.number(),
+  usage: z.object({
+    input_tokens: z.number(),
+    output_tokens: z.number(),
+    cache_read_input_tokens: z.number(),
+    cache_creation_input_tokens: z.number(),
+  }),
+  num_turns: z.number(),
+});
+
+// The speed tier: a synchronous answer from a fast model with minimal context.
+export const quickAnswerTool = defineTool({
+  name: 'quick_answer',
+  title: 'Quick answer (speed tier)',
+  description:
+    'Ask Claude Code a quick question and wait for the answer. Speed tier: a fast model (haiku-class), minimal context, ' +
+    'read-only tools, no extra MCP servers. Use deep_task for work that edits files, runs commands or takes minutes.',
+  inputSchema: z.strictObject({
+    prompt: PromptField,
+    model: ModelField.optional(),
+    cwd: CwdField.optional(),
+    timeout_s: z
+      .number({ error: 'timeout_s must be a number of seconds' })
+      .positive('timeout_s must be > 0 seconds')
+      .max(3600, 'timeout_s must be at most 3600; use deep_task for longer work')
+      .optional()
+      .describe('Give up (and stop claude) after this many seconds. Default: the tier\'s timeout (120 s).'),
+    system_prompt: SystemPromptField.optional(),
+    tier: TierField.optional(),
+  }),
+  outputSchema: QuickAnswerOutput,
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string }',
+  async handle(input, ctx) {
+    const answer = await quickAnswer(
+      ctx.engine,
+      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier },
+      ctx.signal,
+    );
+    return { text: answer.answer, structured: answer as unknown as Record<string, unknown> };
+  },
+});
