@@ -1,4 +1,4 @@
-import { killRecorded, processStartTime } from '../claude/terminate/index.js';
+import { killGroupIfLeaderMatches, killRecorded, processStartTime } from '../claude/terminate/index.js';
 import type { Logger } from '../log.js';
 import type { TaskStore } from './store.js';
 import { isFinal, type TaskRecord } from './types.js';
@@ -14,6 +14,8 @@ export function ownerAlive(record: TaskRecord): boolean {
 // Declares a task whose server died `lost`: kills the processes recorded for it (start times checked) and keeps its partial output.
 export async function markLost(store: TaskStore, record: TaskRecord, log: Logger): Promise<TaskRecord> {
   const procs = record.process?.procs ?? [];
+  // Whole groups first (a leader still being the recorded process), then each recorded pid.
+  for (const p of procs) if (p.pgid === p.pid && p.startTime) killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
   const killed = killRecorded(procs, 'SIGKILL');
   record.state = 'lost';
   record.endedAt = Date.now();

@@ -1,0 +1,150 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { claudeEnv, makeTempHome, type ScriptedApi } from './scripted-api.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const SERVER_ENTRY = join(ROOT, 'dist', 'src', 'index.js');
+export const REAL_CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
+
+export interface StartedServer {
+  client: Client;
+  transport: StdioClientTransport;
+  pid: number;
+  stateDir: string;
+  home: string;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  era?: 'legacy' | 'modern';
+  stateDir?: string;
+  home?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  cwd?: string;
+}
+
+// Starts the built server as a child process and connects a real SDK client to it over stdio.
+export async function startServer(api: ScriptedApi, options: StartOptions = {}): Promise<StartedServer> {
+  const home = options.home ?? (await makeTempHome());
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'ct-state-'));
+  const env = {
+    ...claudeEnv(api, home),
+    CLAUDE_TIERS_STATE_DIR: stateDir,
+    CLAUDE_TIERS_LOG_LEVEL: 'info',
+    CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+    ...options.env,
+  };
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_ENTRY, ...(options.args ?? [])],
+    env,
+    cwd: options.cwd ?? ROOT,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const client = new Client(
+    { name: 'claude-tiers-test', version: '1.0.0' },
+    options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    pid: transport.pid ?? -1,
+    stateDir,
+    home,
+    stderr: () => stderr,
+    close: () => client.close(),
+  };
+}
+
+// Every process whose command line contains `needle` (read from /proc), except this test process.
+export function processesMatching(needle: string): Array<{ pid: number; cmdline: string }> {
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmdline.includes(needle)) out.push({ pid: Number(name), cmdline });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+// Children of a pid whose executable is claude (for "never more than N at once").
+export function claudeChildren(parentPid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parentPid) continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes('claude')) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Polls until fn() is truthy or the time is up; returns the last value.
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let value = await fn();
+  while (!value && Date.now() < end) {
+    await sleep(everyMs);
+    value = await fn();
+  }
+  return value;
+}
+
+// A wrapper around the real claude that records its argv (one JSON line per run) before exec'ing it.
+export function argvRecordingClaude(dir: string): { bin: string; log: string; runs(): string[][] } {
+  const bin = join(dir, 'claude-argv');
+  const log = join(dir, 'argv.jsonl');
+  writeFileSync(
+    bin,
+    `#!/bin/sh\nnode -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2))+"\\n")' "${log}" "$@"\nexec "${REAL_CLAUDE}" "$@"\n`,
+  );
+  chmodSync(bin, 0o755);
+  writeFileSync(log, '');
+  return {
+    bin,
+    log,
+    runs: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+  };
+}
+
+// The text of a tool result's first text block.
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.find((c) => c.type === 'text')?.text ?? '';
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, waitFor, type StartedServer } from '../support/harness.js';
+
+let api: ScriptedApi;
+const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+type View = { task_id: string; state: string; final: boolean; cursor: number; last_text: string; events: string[]; end?: { reason: string; message: string }; result?: { text: string } };
+const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
+
+async function waitFinal(s: StartedServer, id: string, timeoutS = 90): Promise<View> {
+  const end = Date.now() + timeoutS * 1000;
+  let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  while (!v.final && Date.now() < end) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+  return v;
+}
+
+beforeAll(async () => {
+  api = await startScriptedApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('registry limits', () => {
+  it('runs 20 concurrent tasks at a limit of 4: all succeed, never more than 4 claude processes', async () => {
+    const s = await startServer(api, { env: { CLAUDE_TIERS_MAX_RUNNING: '4' } });
+    try {
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          peak = Math.max(peak, claudeChildren(s.pid).length);
+          await sleep(50);
+        }
+      })();
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `task ${i} [[bash:sleep 0.5 && echo n${i}]]`, wait_s: 0 } });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        ids.push(view(r).task_id);
+      }
+      const listed = await s.client.callTool({ name: 'list_tasks', arguments: { state: ['queued', 'running'] } });
+      expect((listed.structuredContent as { summary: { running: number; queued: number } }).summary.running).toBeLessThanOrEqual(4);
+      const all = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+      let finished = (all.structuredContent as { finished: string[] }).finished;
+      if (finished.length < 20) {
+        const again = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+        finished = (again.structuredContent as { finished: string[] }).finished;
+      }
+      sampling = false;
+      await sampler;
+      expect(finished.length).toBe(20);
+      const states = (await Promise.all(ids.map(async (id) => view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).state)));
+      expect(states.every((st) => st === 'succeeded'), states.join(',')).toBe(true);
+      expect(peak).toBeGreaterThan(1);
+      expect(peak).toBeLessThanOrEqual(4);
+      const summary = (await s.client.callTool({ name: 'list_tasks', arguments: {} })).structuredContent as { summary: { peak_running: number } };
+      expect(summary.summary.peak_running).toBe(4);
+    } finally {
+      await s.close();
+    }
+  }, 240_000);
+
+  it('refuses a task when the queue is full, with a clear message', async () => {
+    const s = await startServer(api, { env: { CLAUDE_TIERS_MAX_RUNNING: '1', CLAUDE_TIERS_MAX_QUEUE: '1' } });
+    try {
+      const marker = `ct_q_${uniq()}`;
+      const a = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep 60 ${marker} || true]]`, wait_s: 0 } });
+      const b = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep 60 ${marker} || true]]`, wait_s: 0 } });
+      expect(view(a).state).toBe('running');
+      expect(view(b).state).toBe('queued');
+      const c = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'one too many', wait_s: 0 } });
+      expect(c.isError).toBe(true);
+      expect(textOf(c)).toMatch(/queue full: 1 tasks running and 1 queued/);
+      const kb = await s.client.callTool({ name: 'kill_task', arguments: { task_id: view(b).task_id } });
+      expect(view(kb).state).toBe('killed');
+      await s.client.callTool({ name: 'kill_task', arguments: { task_id: view(a).task_id } });
+      expect(processesMatching(marker)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+});
+
+describe('results survive a restart', () => {
+  it('serves a finished task\'s result from disk after a restart', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ct-restart-'));
+    const s1 = await startServer(api, { stateDir });
+    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[text:persisted ${uniq()}]]`, wait_s: 30 } });
+    const done = view(r);
+    expect(done.state).toBe('succeeded');
+    await s1.close();
+    const s2 = await startServer(api, { stateDir });
+    try {
+      const again = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: done.task_id } }));
+      expect(again.state).toBe('succeeded');
+      expect(again.result?.text).toBe(done.result?.text);
+      expect(again.events.length).toBeGreaterThan(0);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('marks a task lost when its server is SIGKILLed, kills its processes, keeps partial output', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ct-lost-'));
+    const marker = `ct_lost_${uniq()}`;
+    const s1 = await startServer(api, { stateDir });
+    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[text:before the sleep]][[bash:sleep 300 ${marker} || true]]`, wait_s: 0 } });
+    const id = view(r).task_id;
+    expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
+    await sleep(2500); // let a process snapshot land on disk
+    process.kill(s1.pid, 'SIGKILL');
+    expect(await waitFor(() => !isAlive(s1.pid), 5000)).toBe(true);
+    await s1.close().catch(() => {});
+    const s2 = await startServer(api, { stateDir });
+    try {
+      const v = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      expect(v.state).toBe('lost');
+      expect(v.end?.message).toMatch(/stopped before the task finished/);
+      expect(v.events.some((e) => /tool Bash: sleep 300/.test(e))).toBe(true);
+      expect(await waitFor(() => processesMatching(marker).length === 0, 5000)).toBe(true);
+    } finally {
+      await s2.close();
+    }
+  }, 90_000);
+});
