@@ -148,3 +148,10 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content.find((c) => c.type === 'text')?.text ?? '';
 }
+
+let sleepCounter = 0;
+// A `sleep` duration that is unique in the process table (e.g. 300.004217931), so a test can find exactly its own processes.
+export function uniqueSleep(seconds = 300): string {
+  sleepCounter++;
+  return `${seconds}.${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100000).padStart(5, '0')}${String(sleepCounter).padStart(3, '0')}`;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, waitFor, type StartedServer } from '../support/harness.js';
+import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
 
 let api: ScriptedApi;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -67,9 +67,9 @@ describe('registry limits', () => {
   it('refuses a task when the queue is full, with a clear message', async () => {
     const s = await startServer(api, { env: { CLAUDE_TIERS_MAX_RUNNING: '1', CLAUDE_TIERS_MAX_QUEUE: '1' } });
     try {
-      const marker = `ct_q_${uniq()}`;
-      const a = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep 60 ${marker} || true]]`, wait_s: 0 } });
-      const b = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep 60 ${marker} || true]]`, wait_s: 0 } });
+      const marker = uniqueSleep(60);
+      const a = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+      const b = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
       expect(view(a).state).toBe('running');
       expect(view(b).state).toBe('queued');
       const c = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'one too many', wait_s: 0 } });
@@ -106,9 +106,9 @@ describe('results survive a restart', () => {
 
   it('marks a task lost when its server is SIGKILLed, kills its processes, keeps partial output', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-lost-'));
-    const marker = `ct_lost_${uniq()}`;
+    const marker = uniqueSleep(300);
     const s1 = await startServer(api, { stateDir });
-    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[text:before the sleep]][[bash:sleep 300 ${marker} || true]]`, wait_s: 0 } });
+    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
     const id = view(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     await sleep(2500); // let a process snapshot land on disk
@@ -120,7 +120,7 @@ describe('results survive a restart', () => {
       const v = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(v.state).toBe('lost');
       expect(v.end?.message).toMatch(/stopped before the task finished/);
-      expect(v.events.some((e) => /tool Bash: sleep 300/.test(e))).toBe(true);
+      expect(v.events.some((e) => /tool Bash: echo started; sleep 300\./.test(e))).toBe(true);
       expect(await waitFor(() => processesMatching(marker).length === 0, 5000)).toBe(true);
     } finally {
       await s2.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { argvRecordingClaude, isAlive, processesMatching, startServer, textOf, waitFor, type StartedServer } from '../support/harness.js';
+import { argvRecordingClaude, isAlive, processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
 
 let api: ScriptedApi;
 let server: StartedServer;
@@ -124,9 +124,9 @@ describe('quick_answer edge cases with their own server', () => {
   });
 
   it('ends when the client closes and leaves no claude behind', async () => {
-    const marker = `ct_close_${process.pid}_${Date.now()}`;
+    const marker = uniqueSleep(77);
     const s = await startServer(api);
-    const started = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep 77 && echo ${marker}]]`, wait_s: 0 } });
+    const started = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
     expect(started.isError, textOf(started)).toBeFalsy();
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     const t0 = Date.now();
