@@ -106,7 +106,17 @@ function jsonReply(res: ServerResponse, reply: Reply, model: string): void {
     res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[reply.status] ?? 'api_error', message: `scripted ${reply.status} error` } }));
     return;
   }
-  if (reply.kind === 'hang') return;
+  if (reply.kind === 'hang' || reply.kind === 'stall') return;
+  // claude retries a broken stream as a non-streaming request: break that one the same way.
+  if (reply.kind === 'cut') {
+    res.socket?.destroy();
+    return;
+  }
+  if (reply.kind === 'malformed') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"id": "msg_broken", "content": [ not json');
+    return;
+  }
   const content = reply.kind === 'tool' ? [{ type: 'tool_use', id: `toolu_scripted_${++nextId}`, name: reply.name, input: reply.input }] : [{ type: 'text', text: reply.kind === 'text' ? reply.text : 'ok' }];
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ id: `msg_scripted_${++nextId}`, type: 'message', role: 'assistant', model, content, stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } }));
