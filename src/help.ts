@@ -3,6 +3,7 @@ export const HELP = `claude-tiers: Claude Code as tiered MCP tools
 
 Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
+  claude-tiers doctor [--json]       check claude, auth, config, MCP servers and the state dir
   claude-tiers --print-config        show the effective config and where each value came from
   claude-tiers --help | --version
 

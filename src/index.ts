@@ -2,6 +2,9 @@
 import { parseCliArgs } from './cli-args.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { HELP } from './help.js';
+import { reportDoctor, runDoctor } from './cli/doctor.js';
+import { printOut } from './cli/output.js';
+import { validateTiers } from './tiers.js';
 import { VERSION } from './version.js';
 import { runStdioServer } from './stdio-main.js';
 
@@ -22,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`claude-tiers ${VERSION}\n`);
     return 0;
   }
+  if (args.command === 'doctor') return reportDoctor(await runDoctor(args.flags), args.options.json === true);
   let loaded;
   try {
     loaded = loadConfig({ flags: args.flags });
@@ -32,8 +36,14 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  try {
+    validateTiers(loaded.config);
+  } catch (err) {
+    process.stderr.write(`claude-tiers: ${loaded.file ? `config file ${loaded.file}: ` : ''}${(err as Error).message}\n`);
+    return 2;
+  }
   if (args.options['print-config']) {
-    process.stderr.write(`${JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2)}\n`);
+    printOut(JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2));
     return 0;
   }
   if (args.command === 'serve') return runStdioServer(loaded.config);

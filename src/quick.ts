@@ -4,7 +4,12 @@ import { runClaudeJson } from './claude/run-json.js';
 import type { Engine } from './engine.js';
 import { describeApiError, ToolError } from './errors.js';
 import { resolveCwd } from './cwd.js';
-import { getTier, tierMcpConfigPath } from './tiers.js';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { routePrompt } from './routing.js';
+import { getTier, planRun } from './tiers.js';
 
 export interface QuickRequest {
   prompt: string;
@@ -25,7 +30,15 @@ export interface QuickAnswer {
   cost_usd: number;
   usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number };
   num_turns: number;
+  /** `routed: comprehensive (mentions running tests)` when tier was "auto". */
+  routed?: string;
+  /** Set when the tier's fallback answered instead: what failed and which tier answered. */
+  fallback?: { from_tier: string; reason: string };
+  /** Set when claude switched to the tier's fallback model during the run. */
+  fallback_model?: string;
 }
+
+const FALLBACK_STATUSES = new Set([429, 500, 502, 503, 529]);
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
@@ -49,18 +62,47 @@ function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, dura
   };
 }
 
-// The speed tier: one synchronous claude -p run; every failure becomes a ToolError with a readable fix.
+// The speed tier: one synchronous claude -p run; `auto` routes by the prompt; a retryable API failure runs the tier's fallback tier.
 export async function quickAnswer(engine: Engine, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
-  const tierName = req.tier ?? 'speed';
+  let tierName = req.tier ?? 'speed';
+  let routed: string | undefined;
+  if (tierName === 'auto') {
+    const route = routePrompt(req.prompt);
+    tierName = route.tier;
+    routed = `routed: ${route.tier} (${route.why})`;
+  }
+  const tier = getTier(engine.config, tierName);
+  try {
+    const answer = await runTierOnce(engine, tierName, req, signal);
+    return routed ? { ...answer, routed } : answer;
+  } catch (err) {
+    const status = err instanceof ApiFailure ? err.status : undefined;
+    const retryable = status === null || (status !== undefined && FALLBACK_STATUSES.has(status));
+    if (!tier.fallbackTier || !retryable || signal.aborted) throw err;
+    engine.log.warn({ tier: tierName, fallback: tier.fallbackTier, status }, 'quick_answer: tier failed, running its fallback tier');
+    const answer = await runTierOnce(engine, tier.fallbackTier, { ...req, model: undefined }, signal);
+    return { ...answer, ...(routed ? { routed } : {}), fallback: { from_tier: tierName, reason: (err as Error).message } };
+  }
+}
+
+// An API failure after claude's own retries; the status decides whether a fallback tier may help.
+class ApiFailure extends ToolError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+  }
+}
+
+async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
   const tier = getTier(engine.config, tierName);
   const cwd = resolveCwd(req.cwd, engine.config.allowedRoots);
   const bin = engine.claudeBinary();
   const model = req.model ?? tier.model;
-  const args = buildClaudeArgs({ ...tier, outputFormat: 'json' }, {
-    model,
-    appendSystemPrompt: req.systemPrompt,
-    mcpConfigPath: tierMcpConfigPath(tierName, tier),
-  });
+  const mcpOut = join(tmpdir(), `claude-tiers-mcp-${randomUUID()}.json`);
+  const plan = await planRun(tierName, tier, cwd, engine.config.stateDir, mcpOut);
+  const args = buildClaudeArgs({ ...tier, outputFormat: 'json' }, { model, appendSystemPrompt: req.systemPrompt, ...plan });
   const timeoutS = req.timeoutS ?? tier.timeoutS;
   engine.log.debug({ tier: tierName, model, cwd, args }, 'quick_answer: spawning claude');
   const outcome = await runClaudeJson({
@@ -73,7 +115,7 @@ export async function quickAnswer(engine: Engine, req: QuickRequest, signal: Abo
     signal,
     killGraceMs: engine.config.limits.killGraceMs,
     maxLineBytes: engine.config.limits.maxStdoutLineBytes,
-  });
+  }).finally(() => (plan.mcpConfigPath ? rm(mcpOut, { force: true }) : undefined));
   engine.log.info({ tier: tierName, model, outcome: outcome.kind, ms: outcome.durationMs }, 'quick_answer finished');
   switch (outcome.kind) {
     case 'timeout':
@@ -89,12 +131,15 @@ export async function quickAnswer(engine: Engine, req: QuickRequest, signal: Abo
       if (r.is_error) {
         const status = r.api_error_status as number | null | undefined;
         const text = typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype);
-        if (status !== undefined && status !== null) throw new ToolError(describeApiError(status, text));
+        if (status !== undefined && status !== null) throw new ApiFailure(describeApiError(status, text), status);
         if (r.subtype === 'error_max_turns') throw new ToolError(`stopped at the turn limit (${r.num_turns} turns); ask a narrower question or use deep_task.`);
         if (r.subtype === 'error_max_budget_usd') throw new ToolError(`stopped at the budget limit ($${num(r.total_cost_usd).toFixed(4)} spent).`);
-        throw new ToolError(describeApiError(null, text));
+        throw /unable to connect|ECONNREFUSED|fetch failed/i.test(text) ? new ApiFailure(describeApiError(null, text), null) : new ToolError(describeApiError(null, text));
       }
-      return toAnswer(tierName, model, r, outcome.durationMs);
+      const answer = toAnswer(tierName, model, r, outcome.durationMs);
+      const used = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
+      if (tier.fallbackModel && used.some((m) => m.includes(tier.fallbackModel!)) && !used.some((m) => m.includes(model))) answer.fallback_model = tier.fallbackModel;
+      return answer;
     }
   }
 }

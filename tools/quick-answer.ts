@@ -17,6 +17,9 @@ const QuickAnswerOutput = z.object({
     cache_creation_input_tokens: z.number(),
   }),
   num_turns: z.number(),
+  routed: z.string().optional(),
+  fallback: z.object({ from_tier: z.string(), reason: z.string() }).optional(),
+  fallback_model: z.string().optional(),
 });
 
 // The speed tier: a synchronous answer from a fast model with minimal context.
@@ -48,6 +51,7 @@ export const quickAnswerTool = defineTool({
       { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier },
       ctx.signal,
     );
-    return { text: answer.answer, structured: answer as unknown as Record<string, unknown> };
+    const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`].filter(Boolean);
+    return { text: notes.length ? `${answer.answer}\n\n(${notes.join('; ')})` : answer.answer, structured: answer as unknown as Record<string, unknown> };
   },
 });

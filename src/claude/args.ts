@@ -7,9 +7,15 @@ export interface RunRequest {
   maxTurns?: number;
   maxBudgetUsd?: number;
   resumeSessionId?: string;
-  /** The tier's MCP config as an absolute path, or null for none. */
+  /** The run's MCP config as an absolute path, or null for none. */
   mcpConfigPath: string | null;
+  /** Allowed on top of the tier's list (mcp__<server> for each configured server). */
+  extraAllowedTools?: string[];
+  /** Modular context: the operator's context files, appended to the system prompt. */
+  contextText?: string;
 }
+
+const isBuiltinTool = (t: string) => !t.startsWith('mcp__');
 
 // Options are always written as `--flag=value` so no value (model, prompt text) can be read as another flag.
 const opt = (flag: string, value: string | number): string => `--${flag}=${value}`;
@@ -27,7 +33,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (tier.fallbackModel && tier.fallbackModel !== model) args.push(opt('fallback-model', tier.fallbackModel));
   args.push('--strict-mcp-config');
   if (req.mcpConfigPath) args.push(opt('mcp-config', req.mcpConfigPath));
-  if (tier.allowedTools.length) args.push(opt('allowedTools', tier.allowedTools.join(',')));
+  const allowed = [...tier.allowedTools, ...(req.extraAllowedTools ?? [])];
+  if (allowed.length) args.push(opt('allowedTools', allowed.join(',')));
   if (tier.disallowedTools.length) args.push(opt('disallowedTools', tier.disallowedTools.join(',')));
   if (tier.permissionMode !== 'default') args.push(opt('permission-mode', tier.permissionMode));
   // Only the operator's config can turn this on; no tool input reaches it.
@@ -36,7 +43,12 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (maxTurns !== undefined) args.push(opt('max-turns', maxTurns));
   const budget = req.maxBudgetUsd ?? tier.maxBudgetUsd;
   if (budget !== undefined) args.push(opt('max-budget-usd', budget));
-  const append = [tier.appendSystemPrompt, req.appendSystemPrompt].filter((s): s is string => !!s && s.length > 0).join('\n\n');
+  if (tier.contextMode === 'minimal') {
+    // Minimal context: a short system prompt and only the tier's built-in tools offered (CLAUDE.md discovery is off via env).
+    if (tier.systemPrompt) args.push(opt('system-prompt', tier.systemPrompt));
+    args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
+  }
+  const append = [tier.appendSystemPrompt, req.contextText, req.appendSystemPrompt].filter((s): s is string => !!s && s.length > 0).join('\n\n');
   if (append) args.push(opt('append-system-prompt', append));
   if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
   if (!tier.sessionPersistence && !req.resumeSessionId) args.push('--no-session-persistence');
@@ -49,6 +61,10 @@ export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth:
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   env.CLAUDE_CODE_MAX_RETRIES = String(tier.maxRetries);
   env.CLAUDE_TIERS_DEPTH = String(depth + 1);
+  if (tier.contextMode === 'minimal') {
+    env.CLAUDE_CODE_DISABLE_CLAUDE_MDS = '1';
+    env.CLAUDE_CODE_DISABLE_AUTO_MEMORY = '1';
+  }
   Object.assign(env, tier.env);
   return env;
 }

@@ -40,6 +40,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         dangerouslySkipPermissions: false,
         contextMode: 'minimal',
         contextFiles: [],
+        systemPrompt: 'You are Claude Code, answering a quick question from another agent. Answer directly and briefly. Use the read-only tools only when the question is about local files.',
         timeoutS: 120,
         idleTimeoutS: 120,
         maxRetries: 1,
@@ -63,7 +64,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         idleTimeoutS: 240,
         maxRetries: 4,
         sessionPersistence: true,
-        env: {},
+        // List MCP tools directly instead of behind claude's ToolSearch: a handful of servers, no extra search turn.
+        env: { ENABLE_TOOL_SEARCH: 'false' },
         warmSpares: 0,
       },
     },

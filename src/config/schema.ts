@@ -24,6 +24,8 @@ export const TierSchema = z.strictObject({
   contextMode: z.enum(['minimal', 'modular']).default('minimal'),
   contextFiles: z.array(z.string()).default([]),
   appendSystemPrompt: z.string().optional(),
+  /** In minimal context mode: claude's whole system prompt (replaces the long default). */
+  systemPrompt: z.string().optional(),
   maxTurns: z.number().int().positive().optional(),
   maxBudgetUsd: z.number().positive().optional(),
   timeoutS: z.number().positive().max(86_400),

@@ -27,7 +27,10 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
       record.stats.apiRetries++;
       return `api retry ${num(event.attempt)}/${num(event.max_retries)} (${event.error_status ?? 'connection'})`;
     }
-    if (subtype === 'model_fallback') return `model fallback → ${str(event.fallback_model) ?? str(event.model) ?? '?'}`;
+    if (subtype === 'model_fallback') {
+      record.fallbackModel = str(event.fallback_model) ?? str(event.to_model) ?? str(event.model) ?? 'fallback';
+      return `model fallback → ${record.fallbackModel}`;
+    }
     return undefined;
   }
   if (type === 'assistant') {

@@ -5,7 +5,8 @@ import { spawnClaude, type ExitInfo } from '../claude/spawn.js';
 import { killRecorded, snapshotTree, terminateTree } from '../claude/terminate/index.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { tierMcpConfigPath } from '../tiers.js';
+import { planRun } from '../tiers.js';
+import { join } from 'node:path';
 import { applyEvent, oneLine } from './apply-event.js';
 import type { LiveTask } from './live-task.js';
 import { decideOutcome } from './outcome.js';
@@ -67,23 +68,33 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   const req = record.request;
   const tier = deps.config.tiers[req.tier];
   const signal = task.controller.signal;
-  let bin: ClaudeBinary;
-  let args: string[];
-  try {
-    if (!tier) throw new Error(`unknown tier "${req.tier}"`);
-    bin = deps.claudeBinary();
-    args = buildClaudeArgs({ ...tier, outputFormat: 'stream-json' }, {
-      model: req.model,
-      appendSystemPrompt: req.systemPrompt,
-      maxTurns: req.maxTurns,
-      maxBudgetUsd: req.maxBudgetUsd,
-      resumeSessionId: req.resumeSessionId,
-      mcpConfigPath: tierMcpConfigPath(req.tier, tier),
-    });
-  } catch (err) {
-    void finalize({ exitCode: undefined, signal: undefined }, { reason: 'spawn_failed', message: (err as Error).message });
-    return;
-  }
+  void (async () => {
+    let bin: ClaudeBinary;
+    let args: string[];
+    try {
+      if (!tier) throw new Error(`unknown tier "${req.tier}"`);
+      bin = deps.claudeBinary();
+      const plan = await planRun(req.tier, tier, req.cwd, deps.config.stateDir, join(deps.store.taskDir(record.id), 'mcp.json'));
+      args = buildClaudeArgs({ ...tier, outputFormat: 'stream-json' }, {
+        model: req.model,
+        appendSystemPrompt: req.systemPrompt,
+        maxTurns: req.maxTurns,
+        maxBudgetUsd: req.maxBudgetUsd,
+        resumeSessionId: req.resumeSessionId,
+        ...plan,
+      });
+    } catch (err) {
+      void finalize({ exitCode: undefined, signal: undefined }, { reason: 'spawn_failed', message: (err as Error).message });
+      return;
+    }
+    if (task.stopReason) {
+      void finalize({ exitCode: undefined, signal: undefined });
+      return;
+    }
+    run(bin, args);
+  })();
+
+  function run(bin: ClaudeBinary, args: string[]): void {
   const now = Date.now();
   record.state = 'running';
   record.startedAt = now;
@@ -92,7 +103,7 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     bin: bin.path,
     args,
     cwd: req.cwd,
-    env: buildClaudeEnv(tier, process.env, deps.depth),
+    env: buildClaudeEnv(tier!, process.env, deps.depth),
     maxLineBytes: deps.config.limits.maxStdoutLineBytes,
     onLine: handleLine,
     onOversized: (info) => {
@@ -153,6 +164,7 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   }
 
   void proc.exited.then((exit) => finalize(exit));
+  }
 
   async function finalize(exit: ExitInfo, failure?: EndInfo): Promise<void> {
     if (task.terminating) await task.terminating;

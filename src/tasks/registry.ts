@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { routePrompt } from '../routing.js';
 import { getTier } from '../tiers.js';
 import { newTaskId } from './ids.js';
 import { launchTask, stopTask, type LaunchDeps } from './launch.js';
@@ -92,7 +93,13 @@ export class Registry {
   submit(req: SubmitRequest): LiveTask {
     if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
     const { config } = this.options;
-    const tierName = req.tier ?? 'comprehensive';
+    let tierName = req.tier ?? 'comprehensive';
+    let routed: string | undefined;
+    if (tierName === 'auto') {
+      const route = routePrompt(req.prompt);
+      tierName = route.tier;
+      routed = `routed: ${route.tier} (${route.why})`;
+    }
     const tier = getTier(config, tierName);
     let cwd: string;
     let resumeSessionId: string | undefined;
@@ -139,6 +146,7 @@ export class Registry {
       textTail: '',
       permissionDenials: [],
       clientId: req.clientId,
+      routed,
     };
     const task = new LiveTask(record, config.limits.eventRingSize);
     this.live.set(record.id, task);

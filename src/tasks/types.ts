@@ -93,6 +93,10 @@ export interface TaskRecord {
   result?: TaskResult;
   end?: EndInfo;
   clientId?: string;
+  /** `routed: comprehensive (...)` when the caller asked for tier "auto". */
+  routed?: string;
+  /** The model claude fell back to during the run (its --fallback-model), if it did. */
+  fallbackModel?: string;
 }
 
 // One compact, human-readable event line kept in memory for task_status.

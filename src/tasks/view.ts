@@ -31,6 +31,8 @@ export interface TaskView {
   result?: { text: string; subtype: string; is_error: boolean; num_turns: number; cost_usd: number; duration_ms: number };
   continue_of?: string;
   store_error?: string;
+  routed?: string;
+  fallback_model?: string;
 }
 
 const fmtEvent = (e: EventLine, start: number): string => `#${e.seq} +${((e.at - start) / 1000).toFixed(1)}s ${e.text}`;
@@ -87,6 +89,8 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
     view.result = { text: r.text, subtype: r.subtype, is_error: r.isError, num_turns: r.numTurns, cost_usd: r.costUsd, duration_ms: r.durationMs };
   }
   if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
+  if (record.routed) view.routed = record.routed;
+  if (record.fallbackModel) view.fallback_model = record.fallbackModel;
   if (live?.storeError) view.store_error = live.storeError;
   return view;
 }
@@ -94,6 +98,8 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
 // The text block of a tool result: a few readable lines, the answer last.
 export function viewText(v: TaskView): string {
   const lines = [`task ${v.task_id}: ${v.state} · ${v.progress}`];
+  if (v.routed) lines.push(v.routed);
+  if (v.fallback_model) lines.push(`fallback model used: ${v.fallback_model} (the primary model failed)`);
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
+import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
+import { loadMcpConfig, materializeMcpConfig } from '../mcp-config.js';
+import { fromPackageRoot } from '../paths.js';
+import { validateTiers } from '../tiers.js';
+import { probeMcpServer } from './mcp-probe.js';
+import { printOut } from './output.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+function authCheck(env: NodeJS.ProcessEnv): Check {
+  if (env.ANTHROPIC_API_KEY) return { name: 'auth', ok: true, detail: 'ANTHROPIC_API_KEY is set' };
+  if (env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN) return { name: 'auth', ok: true, detail: 'an auth token is set in the environment' };
+  if (env.CLAUDE_CODE_USE_BEDROCK || env.CLAUDE_CODE_USE_VERTEX) return { name: 'auth', ok: true, detail: 'a cloud provider (Bedrock/Vertex) is configured' };
+  const home = env.HOME ?? '';
+  if (home && existsSync(join(home, '.claude', '.credentials.json'))) return { name: 'auth', ok: true, detail: `logged in (${join(home, '.claude', '.credentials.json')})` };
+  return { name: 'auth', ok: false, detail: 'no ANTHROPIC_API_KEY and no claude login in HOME: set ANTHROPIC_API_KEY or run `claude` once and log in' };
+}
+
+// Checks everything claude-tiers needs on this machine; every failure names what is wrong and the fix.
+export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
+  const checks: Check[] = [];
+  let loaded;
+  try {
+    loaded = loadConfig({ env, flags });
+    validateTiers(loaded.config);
+    checks.push({ name: 'config', ok: true, detail: loaded.file ? `file ${loaded.file}` : 'built-in defaults' });
+  } catch (err) {
+    checks.push({ name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : (err as Error).message });
+    return checks;
+  }
+  const { config } = loaded;
+  try {
+    const bin = findClaude({ env, configured: config.claudeBin });
+    const version = execFileSync(bin.path, ['--version'], { env: { ...env }, timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    checks.push({ name: 'claude', ok: true, detail: `${bin.path} (from ${bin.source}): ${version}` });
+  } catch (err) {
+    checks.push({ name: 'claude', ok: false, detail: err instanceof ClaudeNotFoundError ? err.message : `claude --version failed: ${(err as Error).message.slice(0, 300)}` });
+  }
+  checks.push(authCheck(env));
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    const probe = join(config.stateDir, `.doctor-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+    checks.push({ name: 'state dir', ok: true, detail: `${config.stateDir} is writable` });
+  } catch (err) {
+    checks.push({ name: 'state dir', ok: false, detail: `${config.stateDir} is not writable (${(err as Error).message}); set CLAUDE_TIERS_STATE_DIR` });
+  }
+  const probed = new Set<string>();
+  for (const [tierName, tier] of Object.entries(config.tiers)) {
+    if (!tier.mcpConfig) continue;
+    const path = fromPackageRoot(tier.mcpConfig);
+    if (probed.has(path)) continue;
+    probed.add(path);
+    const cwd = config.allowedRoots[0] ?? process.cwd();
+    const mcp = materializeMcpConfig(loadMcpConfig(path), { CWD: cwd, CLAUDE_TIERS_STATE_DIR: config.stateDir });
+    const results = await Promise.all(Object.entries(mcp.mcpServers).map(async ([name, server]) => ({ name, ...(await probeMcpServer(server, cwd)) })));
+    for (const r of results) checks.push({ name: `mcp ${r.name} (tier ${tierName})`, ok: r.ok, detail: r.detail });
+  }
+  return checks;
+}
+
+// Prints the checks as a table (or JSON) and returns the exit code: 0 when all pass.
+export function reportDoctor(checks: Check[], json: boolean): number {
+  const failed = checks.filter((c) => !c.ok).length;
+  if (json) printOut(JSON.stringify({ ok: failed === 0, checks }, null, 2));
+  else {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) printOut(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`);
+    printOut(failed ? `${failed} check(s) failed` : 'all checks passed');
+  }
+  return failed ? 1 : 0;
+}
