@@ -4,6 +4,9 @@ import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/fin
 import { ToolError } from './errors.js';
 import type { Logger } from './log.js';
 import { Registry } from './tasks/registry.js';
+import { AnswerCache } from './answer-cache.js';
+import type { QuickAnswer } from './quick.js';
+import { SparePool } from './spares/spare-pool.js';
 
 // Everything a tool handler needs, shared by every MCP session of one server process.
 export interface Engine {
@@ -13,6 +16,9 @@ export interface Engine {
   /** How deep in a chain of claude-tiers servers this one runs (0 = started by a person or a plain client). */
   readonly depth: number;
   readonly registry: Registry;
+  readonly spares: SparePool;
+  readonly cache: AnswerCache<QuickAnswer>;
+  readonly startedAt: number;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;
   dispose(reason?: string): Promise<void>;
@@ -34,17 +40,23 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     }
   };
   const registry = await Registry.open({ config, log, serverId, depth, claudeBinary });
+  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, graceMs: config.limits.killGraceMs });
+  const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   let disposed: Promise<void> | undefined;
-  return {
+  const engine: Engine = {
     config,
     log,
     serverId,
     depth,
     registry,
+    spares,
+    cache,
+    startedAt: Date.now(),
     claudeBinary,
     dispose(reason = 'server shutdown') {
-      disposed ??= registry.shutdown(reason);
+      disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;
     },
   };
+  return engine;
 }

@@ -9,7 +9,11 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routePrompt } from './routing.js';
-import { getTier, planRun } from './tiers.js';
+import { getTier, planRun, type RunPlan } from './tiers.js';
+import type { TierConfig } from './config/schema.js';
+import { runOnSpare } from './claude/run-on-spare.js';
+import { cacheKey } from './answer-cache.js';
+import type { SpareSpec } from './spares/spare-pool.js';
 
 export interface QuickRequest {
   prompt: string;
@@ -18,6 +22,7 @@ export interface QuickRequest {
   timeoutS?: number;
   systemPrompt?: string;
   tier?: string;
+  cache?: boolean;
 }
 
 // What a quick answer returns to the caller (the tool's structuredContent).
@@ -36,6 +41,33 @@ export interface QuickAnswer {
   fallback?: { from_tier: string; reason: string };
   /** Set when claude switched to the tier's fallback model during the run. */
   fallback_model?: string;
+  /** Set on a cache hit: how old the cached answer is. */
+  cached?: { age_s: number };
+  /** True when a warm spare (pre-spawned claude) answered. */
+  warm: boolean;
+}
+
+const DEFAULT_CACHE_TTL_S = 600;
+
+// The spec of a warm spare that could serve this request; equal specs (same key) mean a spare fits.
+export function spareSpec(engine: Engine, bin: string, tier: TierConfig, plan: RunPlan, model: string, cwd: string, systemPrompt?: string): SpareSpec {
+  const args = buildClaudeArgs({ ...tier, outputFormat: 'stream-json' }, { model, appendSystemPrompt: systemPrompt, ...plan });
+  return { key: JSON.stringify([bin, args, cwd]), bin, args, cwd, env: buildClaudeEnv(tier, process.env, engine.depth), maxLineBytes: engine.config.limits.maxStdoutLineBytes };
+}
+
+// Keeps the default request of every tier with warmSpares > 0 (and no MCP servers) served by warm spares.
+export async function warmDefaultSpares(engine: Engine): Promise<void> {
+  for (const [name, tier] of Object.entries(engine.config.tiers)) {
+    if (tier.warmSpares <= 0 || tier.mcpConfig) continue;
+    try {
+      const bin = engine.claudeBinary();
+      const cwd = resolveCwd(undefined, engine.config.allowedRoots);
+      const plan = await planRun(name, tier, cwd, engine.config.stateDir, '');
+      engine.spares.keepWarm(spareSpec(engine, bin.path, tier, plan, tier.model, cwd), tier.warmSpares);
+    } catch (err) {
+      engine.log.warn({ tier: name, err: (err as Error).message }, 'cannot keep warm spares for this tier');
+    }
+  }
 }
 
 const FALLBACK_STATUSES = new Set([429, 500, 502, 503, 529]);
@@ -59,6 +91,7 @@ function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, dura
       cache_creation_input_tokens: num(usage.cache_creation_input_tokens),
     },
     num_turns: num(r.num_turns),
+    warm: false,
   };
 }
 
@@ -98,14 +131,25 @@ class ApiFailure extends ToolError {
 async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
   const tier = getTier(engine.config, tierName);
   const cwd = resolveCwd(req.cwd, engine.config.allowedRoots);
-  const bin = engine.claudeBinary();
   const model = req.model ?? tier.model;
+  const cacheTtlS = req.cache ? tier.cacheTtlS || DEFAULT_CACHE_TTL_S : tier.cacheTtlS;
+  const key = cacheTtlS > 0 ? cacheKey({ tier: tierName, model, cwd, systemPrompt: req.systemPrompt, prompt: req.prompt }) : undefined;
+  if (key) {
+    const hit = engine.cache.get(key);
+    if (hit) {
+      engine.log.info({ tier: tierName, ageMs: hit.ageMs }, 'quick_answer: cache hit');
+      return { ...hit.value, cached: { age_s: Math.round(hit.ageMs / 100) / 10 } };
+    }
+  }
+  const bin = engine.claudeBinary();
   const mcpOut = join(tmpdir(), `claude-tiers-mcp-${randomUUID()}.json`);
   const plan = await planRun(tierName, tier, cwd, engine.config.stateDir, mcpOut);
   const args = buildClaudeArgs({ ...tier, outputFormat: 'json' }, { model, appendSystemPrompt: req.systemPrompt, ...plan });
   const timeoutS = req.timeoutS ?? tier.timeoutS;
   engine.log.debug({ tier: tierName, model, cwd, args }, 'quick_answer: spawning claude');
-  const outcome = await runClaudeJson({
+  const spare = tier.warmSpares > 0 && !plan.mcpConfigPath ? engine.spares.take(spareSpec(engine, bin.path, tier, plan, model, cwd, req.systemPrompt).key) : undefined;
+  const common = { timeoutMs: timeoutS * 1000, signal, killGraceMs: engine.config.limits.killGraceMs };
+  const outcome = spare ? await runOnSpare(spare, { prompt: req.prompt, ...common }) : await runClaudeJson({
     bin: bin.path,
     args,
     cwd,
@@ -116,7 +160,7 @@ async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, 
     killGraceMs: engine.config.limits.killGraceMs,
     maxLineBytes: engine.config.limits.maxStdoutLineBytes,
   }).finally(() => (plan.mcpConfigPath ? rm(mcpOut, { force: true }) : undefined));
-  engine.log.info({ tier: tierName, model, outcome: outcome.kind, ms: outcome.durationMs }, 'quick_answer finished');
+  engine.log.info({ tier: tierName, model, outcome: outcome.kind, ms: outcome.durationMs, warm: !!spare }, 'quick_answer finished');
   switch (outcome.kind) {
     case 'timeout':
       throw new ToolError(`timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`);
@@ -137,8 +181,10 @@ async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, 
         throw /unable to connect|ECONNREFUSED|fetch failed/i.test(text) ? new ApiFailure(describeApiError(null, text), null) : new ToolError(describeApiError(null, text));
       }
       const answer = toAnswer(tierName, model, r, outcome.durationMs);
+      answer.warm = !!spare;
       const used = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
       if (tier.fallbackModel && used.some((m) => m.includes(tier.fallbackModel!)) && !used.some((m) => m.includes(model))) answer.fallback_model = tier.fallbackModel;
+      if (key) engine.cache.set(key, answer, cacheTtlS * 1000);
       return answer;
     }
   }

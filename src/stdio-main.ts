@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js';
 import { createEngine } from './engine.js';
 import { createLogger } from './log.js';
 import { createServer } from './server.js';
+import { warmDefaultSpares } from './quick.js';
 import { startupLine } from './startup-line.js';
 import { installWatchdog } from './watchdog.js';
 
@@ -27,5 +28,7 @@ export async function runStdioServer(config: Config): Promise<number> {
     },
   });
   process.stderr.write(`${startupLine(engine)}\n`);
+  // Warm spares start after the server answers, so they never delay start-up.
+  setTimeout(() => void warmDefaultSpares(engine), 50).unref();
   return -1;
 }

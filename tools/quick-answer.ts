@@ -20,6 +20,8 @@ const QuickAnswerOutput = z.object({
   routed: z.string().optional(),
   fallback: z.object({ from_tier: z.string(), reason: z.string() }).optional(),
   fallback_model: z.string().optional(),
+  cached: z.object({ age_s: z.number() }).optional(),
+  warm: z.boolean(),
 });
 
 // The speed tier: a synchronous answer from a fast model with minimal context.
@@ -41,17 +43,18 @@ export const quickAnswerTool = defineTool({
       .describe('Give up (and stop claude) after this many seconds. Default: the tier\'s timeout (120 s).'),
     system_prompt: SystemPromptField.optional(),
     tier: TierField.optional(),
+    cache: z.boolean({ error: 'cache must be true or false' }).optional().describe('Reuse an identical earlier answer (same tier, model, cwd, system prompt and prompt) for up to 10 minutes.'),
   }),
   outputSchema: QuickAnswerOutput,
   annotations: { readOnlyHint: true, openWorldHint: true },
-  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string }',
+  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), cache?: boolean }',
   async handle(input, ctx) {
     const answer = await quickAnswer(
       ctx.engine,
-      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier },
+      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache },
       ctx.signal,
     );
-    const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`].filter(Boolean);
+    const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`, answer.cached && `cached answer, ${answer.cached.age_s} s old`].filter(Boolean);
     return { text: notes.length ? `${answer.answer}\n\n(${notes.join('; ')})` : answer.answer, structured: answer as unknown as Record<string, unknown> };
   },
 });

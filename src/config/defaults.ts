@@ -27,6 +27,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       pruneMaxAgeDays: 14,
       pruneMaxTasks: 2000,
       maxStdoutLineBytes: 8 * 1024 * 1024,
+      spareTtlS: 600,
+      cacheMaxEntries: 500,
+      cacheMaxBytes: 8 * 1024 * 1024,
     },
     tiers: {
       speed: {
@@ -46,7 +49,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         maxRetries: 1,
         sessionPersistence: false,
         env: {},
-        warmSpares: 0,
+        warmSpares: 1,
+        cacheTtlS: 0,
       },
       comprehensive: {
         description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
@@ -67,6 +71,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         // List MCP tools directly instead of behind claude's ToolSearch: a handful of servers, no extra search turn.
         env: { ENABLE_TOOL_SEARCH: 'false' },
         warmSpares: 0,
+        cacheTtlS: 0,
       },
     },
   };

@@ -89,6 +89,7 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (env.CLAUDE_TIERS_MAX_RUNNING) limits.maxRunning = intFrom('CLAUDE_TIERS_MAX_RUNNING', env.CLAUDE_TIERS_MAX_RUNNING);
   if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
   if (Object.keys(limits).length) layer.limits = limits;
+  if (env.CLAUDE_TIERS_WARM_SPARES) layer.tiers = { speed: { warmSpares: intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES) } };
   return layer;
 }
 

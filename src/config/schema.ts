@@ -34,6 +34,8 @@ export const TierSchema = z.strictObject({
   sessionPersistence: z.boolean().default(false),
   env: z.record(z.string(), z.string()).default({}),
   warmSpares: z.number().int().min(0).max(8).default(0),
+  /** Answers of this tier are cached for this long (0 = only when a call asks with cache: true). */
+  cacheTtlS: z.number().min(0).max(86_400).default(0),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
 
@@ -49,6 +51,9 @@ export const LimitsSchema = z.strictObject({
   pruneMaxAgeDays: z.number().positive(),
   pruneMaxTasks: z.number().int().positive(),
   maxStdoutLineBytes: z.number().int().min(1024),
+  spareTtlS: z.number().positive().max(86_400),
+  cacheMaxEntries: z.number().int().min(0).max(100_000),
+  cacheMaxBytes: z.number().int().min(0),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 

@@ -68,6 +68,9 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   const req = record.request;
   const tier = deps.config.tiers[req.tier];
   const signal = task.controller.signal;
+  // The task holds a running slot from here on, while its MCP config is prepared.
+  record.state = 'running';
+  record.startedAt = Date.now();
   void (async () => {
     let bin: ClaudeBinary;
     let args: string[];
@@ -95,9 +98,6 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   })();
 
   function run(bin: ClaudeBinary, args: string[]): void {
-  const now = Date.now();
-  record.state = 'running';
-  record.startedAt = now;
   task.eventLog = deps.store.openEventLog(record.id);
   const proc = spawnClaude({
     bin: bin.path,

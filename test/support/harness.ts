@@ -26,6 +26,21 @@ export interface StartOptions {
   env?: Record<string, string>;
   args?: string[];
   cwd?: string;
+  /** Start the comprehensive tier's MCP servers (slower); off by default unless the test passes its own config. */
+  mcp?: boolean;
+  /** Keep warm spares for the speed tier (off by default, so process counts stay exact). */
+  spares?: number;
+}
+
+let noMcpConfig: string | undefined;
+// A config file that only turns the comprehensive tier's MCP servers off, for tests that do not need them.
+function noMcpConfigFile(): string {
+  noMcpConfig ??= (() => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ct-nomcp-')), 'claude-tiers.config.json');
+    writeFileSync(file, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } } }));
+    return file;
+  })();
+  return noMcpConfig;
 }
 
 // Starts the built server as a child process and connects a real SDK client to it over stdio.
@@ -37,6 +52,8 @@ export async function startServer(api: ScriptedApi, options: StartOptions = {}):
     CLAUDE_TIERS_STATE_DIR: stateDir,
     CLAUDE_TIERS_LOG_LEVEL: 'info',
     CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+    CLAUDE_TIERS_WARM_SPARES: String(options.spares ?? 0),
+    ...(options.mcp ? {} : { CLAUDE_TIERS_CONFIG: noMcpConfigFile() }),
     ...options.env,
   };
   const transport = new StdioClientTransport({

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { liveClaudeCount } from '../src/claude/spawn.js';
+import { defineTool } from './define-tool.js';
+
+// What the server is doing: tasks, warm spares (hits/misses), the answer cache, memory.
+export const serverStatsTool = defineTool({
+  name: 'server_stats',
+  title: 'Server stats',
+  description: 'Counters of this claude-tiers server: running/queued tasks, claude processes, warm spare hits and misses, answer cache, uptime and memory.',
+  inputSchema: z.strictObject({}),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  usage: 'server_stats takes no arguments: {}',
+  async handle(_input, ctx) {
+    const { registry, spares, cache, startedAt } = ctx.engine;
+    const mem = process.memoryUsage();
+    const stats = {
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      tasks: { running: registry.runningCount, queued: registry.queuedCount, peak_running: registry.peakRunning },
+      claude_processes: liveClaudeCount(),
+      spares: { ...spares.stats, ready_pids: spares.readyPids() },
+      cache: cache.stats,
+      memory_mb: { rss: Math.round(mem.rss / 1048576), heap_used: Math.round(mem.heapUsed / 1048576) },
+    };
+    const text = [
+      `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued (peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
+      `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,
+      `cache: ${stats.cache.entries} entries, ${stats.cache.bytes} bytes, ${stats.cache.hits} hits, ${stats.cache.misses} misses · rss ${stats.memory_mb.rss} MB`,
+    ].join('\n');
+    return { text, structured: stats };
+  },
+});
