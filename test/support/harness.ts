@@ -1,11 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { claudeEnv, makeTempHome, type ScriptedApi } from './scripted-api.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
+// The package root, whether this file runs from test/support (vitest) or dist/test/support (benchmarks).
+export const ROOT = ((): string => {
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 5 && !existsSync(join(dir, '.mcp.comprehensive.json')); i++) dir = resolve(dir, '..');
+  return dir;
+})();
 export const SERVER_ENTRY = join(ROOT, 'dist', 'src', 'index.js');
 export const REAL_CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
 

@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newTaskId } from '../src/tasks/ids.js';
+import { TaskStore } from '../src/tasks/store.js';
+import type { TaskRecord } from '../src/tasks/types.js';
+import type { ScriptedApi } from '../test/support/scripted-api.js';
+import { sleep, startServer } from '../test/support/harness.js';
+import { report } from './report.js';
+import { pct, round, rssMb } from './stats.js';
+
+function fakeRecord(id: string, at: number, i: number): TaskRecord {
+  return {
+    version: 1,
+    id,
+    state: i % 10 === 0 ? 'failed' : 'succeeded',
+    createdAt: at,
+    startedAt: at,
+    endedAt: at + 5000,
+    updatedAt: at + 5000,
+    request: { prompt: `benchmark task ${i}`, cwd: '/tmp', model: 'opus', tier: 'comprehensive', timeoutS: 3600, idleTimeoutS: 240 },
+    owner: { serverId: 'bench', pid: 1, startTime: '1' },
+    stats: { events: 12, turns: 3, toolCalls: 2, costUsd: 0.01, inputTokens: 1000, outputTokens: 200, apiRetries: 0 },
+    tools: [{ name: 'Bash', summary: 'npm test', at }],
+    lastText: 'all good',
+    textTail: 'all good',
+    permissionDenials: [],
+    result: { subtype: 'success', isError: false, text: `result ${i}`, numTurns: 3, durationMs: 5000, costUsd: 0.01 },
+    end: { reason: 'completed', message: 'completed' },
+  };
+}
+
+// registry: task_status and list_tasks latency with 10,000 tasks in the store, and the server's RSS.
+export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ct-bench-reg-'));
+  const store = new TaskStore(stateDir);
+  const ids: string[] = [];
+  const base = Date.now() - count * 1000;
+  for (let i = 0; i < count; i++) {
+    const id = newTaskId(base + i * 1000);
+    ids.push(id);
+    await store.writeRecord(fakeRecord(id, base + i * 1000, i));
+  }
+  const s = await startServer(api, { stateDir, env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+  await sleep(3000); // past the background prune
+  const status: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const id = ids[Math.floor(Math.random() * ids.length)]!;
+    const t = performance.now();
+    await s.client.callTool({ name: 'task_status', arguments: { task_id: id } });
+    status.push(performance.now() - t);
+  }
+  const list: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    await s.client.callTool({ name: 'list_tasks', arguments: { limit: 20 } });
+    list.push(performance.now() - t);
+  }
+  const rss = rssMb(s.pid);
+  await s.close();
+  const row = (name: string, v: number[]) => ({ call: name, p50_ms: round(pct(v, 50), 2), p99_ms: round(pct(v, 99), 2), max_ms: round(Math.max(...v), 2) });
+  report('registry', [row('task_status (random of 10,000)', status), row('list_tasks limit 20', list)], { tasks_in_store: count, server_rss_mb: rss, target: 'task_status p99 <= 2 ms; idle RSS <= 120 MB' });
+}
