@@ -47,8 +47,9 @@ export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<v
   for (let i = 0; i < 500; i++) {
     const id = ids[Math.floor(Math.random() * ids.length)]!;
     const t = performance.now();
-    await s.client.callTool({ name: 'task_status', arguments: { task_id: id } });
+    const r = await s.client.callTool({ name: 'task_status', arguments: { task_id: id } });
     status.push(performance.now() - t);
+    if (r.isError) throw new Error(`task_status failed for ${id}`);
   }
   const list: number[] = [];
   for (let i = 0; i < 100; i++) {

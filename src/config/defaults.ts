@@ -25,7 +25,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       maxPromptChars: 100_000,
       maxWaitS: 60,
       pruneMaxAgeDays: 14,
-      pruneMaxTasks: 2000,
+      pruneMaxTasks: 20_000,
       maxStdoutLineBytes: 8 * 1024 * 1024,
       spareTtlS: 600,
       cacheMaxEntries: 500,

@@ -1,7 +1,9 @@
 import type { LiveTask } from './live-task.js';
 import { formatProgress } from './progress.js';
 
-const MIN_GAP_MS = 250;
+// A token bucket: bursts of up to 3 updates at once, 4 per second sustained.
+const BURST = 3;
+const PER_SECOND = 4;
 const QUIET_BEFORE_RESULT_MS = 15;
 
 type Send = (u: { progress: number; message: string }) => Promise<void>;
@@ -11,21 +13,34 @@ export function startProgressPump(task: LiveTask, send: Send | undefined): { sto
   if (!send) return { stop: async () => {} };
   let counter = 0;
   let lastAt = 0;
+  let tokens = BURST;
+  let refilledAt = Date.now();
+  let lastMessage = '';
+  const refill = (now: number) => {
+    tokens = Math.min(BURST, tokens + ((now - refilledAt) / 1000) * PER_SECOND);
+    refilledAt = now;
+  };
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let stopped = false;
   const fire = () => {
     timer = undefined;
     if (stopped) return;
-    lastAt = Date.now();
+    const now = Date.now();
+    const message = formatProgress(task.record, now);
+    if (message === lastMessage) return;
+    refill(now);
+    tokens -= 1;
+    lastAt = now;
+    lastMessage = message;
     counter = Math.max(counter + 1, task.seq);
-    const message = formatProgress(task.record, lastAt);
     inFlight = inFlight.then(() => send({ progress: counter, message }));
   };
   const schedule = () => {
     if (stopped || timer) return;
-    const wait = Math.max(0, lastAt + MIN_GAP_MS - Date.now());
-    timer = setTimeout(fire, wait);
+    refill(Date.now());
+    if (tokens >= 1) return fire();
+    timer = setTimeout(fire, ((1 - tokens) / PER_SECOND) * 1000);
   };
   const off = task.onChange(schedule);
   fire();

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,10 +60,14 @@ export class TaskStore {
     return ID_RE.test(id) && existsSync(join(this.taskDir(id), 'record.json'));
   }
 
-  // Task ids newest first (ids sort by creation time).
+  private listing?: { mtimeMs: number; ids: string[] };
+
+  // Task ids newest first (ids sort by creation time); the listing is re-read only when the directory changed.
   listIds(): string[] {
     try {
-      return readdirSync(this.tasksDir).filter((n) => ID_RE.test(n)).sort().reverse();
+      const mtimeMs = statSync(this.tasksDir).mtimeMs;
+      if (this.listing?.mtimeMs !== mtimeMs) this.listing = { mtimeMs, ids: readdirSync(this.tasksDir).filter((n) => ID_RE.test(n)).sort().reverse() };
+      return this.listing.ids;
     } catch {
       return [];
     }
@@ -132,9 +136,11 @@ export class TaskStore {
   // Removes finished tasks older than maxAgeDays, and the oldest beyond maxTasks; never a protected one.
   async prune(options: { maxAgeDays: number; maxTasks: number; protect: (id: string) => boolean; now?: number }): Promise<number> {
     const now = options.now ?? Date.now();
-    const ids = this.listIds();
+    const ids = [...this.listIds()];
     let removed = 0;
     for (let i = 0; i < ids.length; i++) {
+      // Yield now and then: a large store must not stall the server's event loop.
+      if (i % 200 === 199) await new Promise((r) => setImmediate(r));
       const id = ids[i]!;
       if (options.protect(id)) continue;
       const rec = this.readRecord(id);
