@@ -7,6 +7,9 @@ import { Registry } from './tasks/registry.js';
 import { AnswerCache } from './answer-cache.js';
 import type { QuickAnswer } from './quick.js';
 import { SparePool } from './spares/spare-pool.js';
+import { AuditLog } from './audit.js';
+import { CircuitBreakers } from './guards/breaker.js';
+import { RateLimiter } from './guards/rate-limit.js';
 
 // Everything a tool handler needs, shared by every MCP session of one server process.
 export interface Engine {
@@ -19,6 +22,9 @@ export interface Engine {
   readonly spares: SparePool;
   readonly cache: AnswerCache<QuickAnswer>;
   readonly startedAt: number;
+  readonly breakers: CircuitBreakers;
+  readonly rateLimiter: RateLimiter;
+  readonly audit: AuditLog;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;
   dispose(reason?: string): Promise<void>;
@@ -39,7 +45,10 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       throw err;
     }
   };
-  const registry = await Registry.open({ config, log, serverId, depth, claudeBinary });
+  const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
+  const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000 });
+  const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
+  const registry = await Registry.open({ config, log, serverId, depth, claudeBinary, audit, breakers });
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, graceMs: config.limits.killGraceMs });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   let disposed: Promise<void> | undefined;
@@ -52,6 +61,9 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     spares,
     cache,
     startedAt: Date.now(),
+    breakers,
+    rateLimiter,
+    audit,
     claudeBinary,
     dispose(reason = 'server shutdown') {
       disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);

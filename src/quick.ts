@@ -13,6 +13,7 @@ import { getTier, planRun, type RunPlan } from './tiers.js';
 import type { TierConfig } from './config/schema.js';
 import { runOnSpare } from './claude/run-on-spare.js';
 import { cacheKey } from './answer-cache.js';
+import { UPSTREAM_FAILURES } from './guards/breaker.js';
 import type { SpareSpec } from './spares/spare-pool.js';
 
 export interface QuickRequest {
@@ -142,6 +143,8 @@ async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, 
     }
   }
   const bin = engine.claudeBinary();
+  const breakerKey = `${tierName}:${model}`;
+  engine.breakers.admit(breakerKey);
   const mcpOut = join(tmpdir(), `claude-tiers-mcp-${randomUUID()}.json`);
   const plan = await planRun(tierName, tier, cwd, engine.config.stateDir, mcpOut);
   const args = buildClaudeArgs({ ...tier, outputFormat: 'json' }, { model, appendSystemPrompt: req.systemPrompt, ...plan });
@@ -161,6 +164,11 @@ async function runTierOnce(engine: Engine, tierName: string, req: QuickRequest, 
     maxLineBytes: engine.config.limits.maxStdoutLineBytes,
   }).finally(() => (plan.mcpConfigPath ? rm(mcpOut, { force: true }) : undefined));
   engine.log.info({ tier: tierName, model, outcome: outcome.kind, ms: outcome.durationMs, warm: !!spare }, 'quick_answer finished');
+  engine.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: engine.audit.prompt(req.prompt), outcome: outcome.kind, ms: outcome.durationMs, warm: !!spare });
+  const apiStatus = outcome.kind === 'result' && outcome.result.is_error ? (outcome.result.api_error_status ?? (/unable to connect/i.test(String(outcome.result.result)) ? null : undefined)) : undefined;
+  if (outcome.kind === 'result' && !outcome.result.is_error) engine.breakers.success(breakerKey);
+  else if (apiStatus !== undefined && UPSTREAM_FAILURES.has(apiStatus)) engine.breakers.failure(breakerKey, describeApiError(apiStatus, String(outcome.kind === 'result' ? (outcome.result.result ?? '') : '')));
+  else engine.breakers.neutral(breakerKey);
   switch (outcome.kind) {
     case 'timeout':
       throw new ToolError(`timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`);

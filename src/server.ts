@@ -68,6 +68,7 @@ export function createServer(engine: Engine): { server: Server; dispose: () => P
       return errorResult(`Invalid input for ${name}:\n${z.prettifyError(parsed.error)}\nUsage: ${tool.usage}`);
     }
     try {
+      if (tool.rateLimited) engine.rateLimiter.admit(clientId);
       const result = await tool.handle(parsed.data, { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId });
       return toCallResult(result);
     } catch (err) {

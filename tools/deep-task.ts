@@ -24,12 +24,14 @@ export const deepTaskTool = defineTool({
     idle_timeout_s: z.number({ error: 'idle_timeout_s must be a number of seconds' }).positive('idle_timeout_s must be > 0').max(3600, 'idle_timeout_s must be at most 3600').optional().describe('Stop when claude sends no event for this long; default: the tier\'s (240 s).'),
     max_turns: z.number({ error: 'max_turns must be a whole number' }).int('max_turns must be a whole number').min(1, 'max_turns must be >= 1').max(1000, 'max_turns must be at most 1000').optional(),
     max_budget_usd: z.number({ error: 'max_budget_usd must be a number of US dollars' }).positive('max_budget_usd must be > 0').max(1000, 'max_budget_usd must be at most 1000').optional(),
+    max_output_tokens: z.number({ error: 'max_output_tokens must be a whole number' }).int('max_output_tokens must be a whole number').positive('max_output_tokens must be > 0').optional().describe('Stop the task once claude has written more output tokens than this.'),
     system_prompt: SystemPromptField.optional(),
     tier: TierField.optional(),
     continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
   }),
+  rateLimited: true,
   annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-  usage: 'deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-60, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, system_prompt?, tier?, continue_task_id? }',
+  usage: 'deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-60, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }',
   async handle(input, ctx) {
     const { registry } = ctx.engine;
     const task = registry.submit({
@@ -41,6 +43,7 @@ export const deepTaskTool = defineTool({
       idleTimeoutS: input.idle_timeout_s,
       maxTurns: input.max_turns,
       maxBudgetUsd: input.max_budget_usd,
+      maxOutputTokens: input.max_output_tokens,
       systemPrompt: input.system_prompt,
       continueTaskId: input.continue_task_id,
       clientId: ctx.clientId,

@@ -42,6 +42,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   annotations: ToolAnnotations;
   /** One line on how to call the tool right, appended to input errors. */
   usage: string;
+  /** Calls that start claude count against the per-client and global rate limits. */
+  rateLimited?: boolean;
   handle(input: z.output<I>, ctx: ToolContext): Promise<ToolResult>;
 }
 

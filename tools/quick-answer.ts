@@ -46,6 +46,7 @@ export const quickAnswerTool = defineTool({
     cache: z.boolean({ error: 'cache must be true or false' }).optional().describe('Reuse an identical earlier answer (same tier, model, cwd, system prompt and prompt) for up to 10 minutes.'),
   }),
   outputSchema: QuickAnswerOutput,
+  rateLimited: true,
   annotations: { readOnlyHint: true, openWorldHint: true },
   usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), cache?: boolean }',
   async handle(input, ctx) {

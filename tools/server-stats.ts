@@ -19,11 +19,13 @@ export const serverStatsTool = defineTool({
       claude_processes: liveClaudeCount(),
       spares: { ...spares.stats, ready_pids: spares.readyPids() },
       cache: cache.stats,
+      circuits: ctx.engine.breakers.snapshot(),
       memory_mb: { rss: Math.round(mem.rss / 1048576), heap_used: Math.round(mem.heapUsed / 1048576) },
     };
     const text = [
       `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued (peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
       `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,
+      `circuits: ${Object.entries(stats.circuits).map(([k, c]) => `${k} ${c.state}${c.next_probe_in_s !== undefined ? ` (probe in ${c.next_probe_in_s} s)` : ''}`).join(', ') || 'none'}`,
       `cache: ${stats.cache.entries} entries, ${stats.cache.bytes} bytes, ${stats.cache.hits} hits, ${stats.cache.misses} misses · rss ${stats.memory_mb.rss} MB`,
     ].join('\n');
     return { text, structured: stats };

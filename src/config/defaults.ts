@@ -30,6 +30,14 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       spareTtlS: 600,
       cacheMaxEntries: 500,
       cacheMaxBytes: 8 * 1024 * 1024,
+      maxOutputBytes: 64 * 1024 * 1024,
+      breakerThreshold: 3,
+      breakerCooldownS: 30,
+      ratePerMinute: 120,
+      rateBurst: 20,
+      globalRatePerMinute: 600,
+      auditPrompts: false,
+      auditMaxBytes: 10 * 1024 * 1024,
     },
     tiers: {
       speed: {
@@ -51,6 +59,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         env: {},
         warmSpares: 1,
         cacheTtlS: 0,
+        loopRepeats: 5,
       },
       comprehensive: {
         description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
@@ -72,6 +81,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         env: { ENABLE_TOOL_SEARCH: 'false' },
         warmSpares: 0,
         cacheTtlS: 0,
+        loopRepeats: 5,
       },
     },
   };

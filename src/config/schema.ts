@@ -36,6 +36,11 @@ export const TierSchema = z.strictObject({
   warmSpares: z.number().int().min(0).max(8).default(0),
   /** Answers of this tier are cached for this long (0 = only when a call asks with cache: true). */
   cacheTtlS: z.number().min(0).max(86_400).default(0),
+  /** Monitors: stop a task after the same tool call this many times in a row (0 = off). */
+  loopRepeats: z.number().int().min(0).max(1000).default(5),
+  maxOutputTokens: z.number().int().positive().optional(),
+  /** Stop a task whose process tree uses more resident memory than this (sampled every 2 s). */
+  maxMemoryMb: z.number().int().positive().optional(),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
 
@@ -54,6 +59,16 @@ export const LimitsSchema = z.strictObject({
   spareTtlS: z.number().positive().max(86_400),
   cacheMaxEntries: z.number().int().min(0).max(100_000),
   cacheMaxBytes: z.number().int().min(0),
+  /** Captured output per task (stdout of claude); over it the task is stopped. */
+  maxOutputBytes: z.number().int().min(1024),
+  breakerThreshold: z.number().int().min(0),
+  breakerCooldownS: z.number().positive(),
+  ratePerMinute: z.number().min(0),
+  rateBurst: z.number().int().min(1),
+  globalRatePerMinute: z.number().min(0),
+  /** Audit log: keep prompt text (else a sha256 hash) and the size at which the file is rotated. */
+  auditPrompts: z.boolean(),
+  auditMaxBytes: z.number().int().min(1024),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { applyEvent, oneLine } from './apply-event.js';
 import type { LiveTask } from './live-task.js';
 import { decideOutcome } from './outcome.js';
+import { checkEvent, checkOutput, isRefusal, type MonitorLimits } from './monitors.js';
+import { totalRssMb } from '../claude/rss.js';
+import type { AuditLog } from '../audit.js';
+import { UPSTREAM_FAILURES, type CircuitBreakers } from '../guards/breaker.js';
 import type { TaskStore } from './store.js';
 import type { EndInfo, ProcRef } from './types.js';
 
@@ -19,6 +23,8 @@ export interface LaunchDeps {
   store: TaskStore;
   depth: number;
   claudeBinary: () => ClaudeBinary;
+  audit: AuditLog;
+  breakers: CircuitBreakers;
   save: (task: LiveTask, now?: boolean) => Promise<void>;
   finished: (task: LiveTask) => void;
 }
@@ -97,6 +103,16 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     run(bin, args);
   })();
 
+  const limits: MonitorLimits = {
+    loopRepeats: tier?.loopRepeats ?? 5,
+    maxOutputTokens: req.maxOutputTokens ?? tier?.maxOutputTokens,
+    maxCostUsd: req.maxBudgetUsd ?? tier?.maxBudgetUsd,
+    maxOutputBytes: deps.config.limits.maxOutputBytes,
+  };
+  const stopFor = (reason: EndInfo | undefined) => {
+    if (reason) void stopTask(task, reason, deps);
+  };
+
   function run(bin: ClaudeBinary, args: string[]): void {
   task.eventLog = deps.store.openEventLog(record.id);
   const proc = spawnClaude({
@@ -107,6 +123,7 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     maxLineBytes: deps.config.limits.maxStdoutLineBytes,
     onLine: handleLine,
     onOversized: (info) => {
+      stopFor(checkOutput(task.monitor, info.bytes, limits));
       task.seq++;
       task.eventLog?.append(JSON.stringify({ type: 'claude_tiers_oversized_line', bytes: info.bytes, preview: info.preview }));
       task.pushLine(`oversized output line (${info.bytes} bytes) skipped: ${oneLine(info.preview, 80)}`, Date.now());
@@ -116,6 +133,7 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   task.proc = proc;
   record.process = { pid: proc.pid, startTime: proc.startTime, procs: [{ pid: proc.pid, startTime: proc.startTime, pgid: proc.pid }] };
   deps.log.info({ task: record.id, pid: proc.pid, tier: req.tier, model: req.model, cwd: req.cwd }, 'task started');
+  deps.audit.write('task_started', { task_id: record.id, pid: proc.pid, tier: req.tier, model: req.model });
   proc.writeLine({ type: 'user', message: { role: 'user', content: req.prompt }, parent_tool_use_id: null, session_id: '' });
   void deps.save(task, true);
   task.notify();
@@ -133,12 +151,16 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     if (proc.hasExited() || !record.process) return;
     const tree = snapshotTree(proc.pid);
     if (mergeProcs(record.process.procs, tree.procs)) void deps.save(task);
+    const rss = totalRssMb(tree.procs.map((p) => p.pid));
+    record.stats.peakRssMb = Math.max(record.stats.peakRssMb ?? 0, rss);
+    if (tier?.maxMemoryMb && rss > tier.maxMemoryMb) stopFor({ reason: 'memory', message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB` });
   }
 
   function handleLine(line: string): void {
     const at = Date.now();
     task.seq++;
     idle.refresh();
+    stopFor(checkOutput(task.monitor, Buffer.byteLength(line) + 1, limits));
     const parsed = parseEventLine(line);
     if (parsed.kind === 'invalid') {
       task.eventLog?.append(JSON.stringify({ type: 'claude_tiers_invalid_line', reason: parsed.reason, preview: parsed.preview }));
@@ -151,8 +173,19 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
         record.stats.lastEventAt = at;
       } else {
         const ev = parsed.event as unknown as Record<string, unknown>;
+        const toolsBefore = record.stats.toolCalls;
         const text = applyEvent(record, ev, at);
+        for (const t of record.tools.slice(record.tools.length - (record.stats.toolCalls - toolsBefore))) {
+          deps.audit.write('tool_call', { task_id: record.id, tool: t.name, input: t.summary });
+        }
         if (text) task.pushLine(text, at);
+        const elapsedS = (at - (record.startedAt ?? at)) / 1000;
+        if (elapsedS > 0) record.stats.tokensPerSecond = Math.round((record.stats.outputTokens / elapsedS) * 10) / 10;
+        if (ev.type === 'result') {
+          (record.costSeries ??= []).push([Math.round(elapsedS * 1000), record.stats.costUsd]);
+          if (record.result && !record.result.isError && isRefusal(record.result.text)) record.refusal = true;
+        }
+        stopFor(checkEvent(record, task.monitor, ev, limits));
         if (ev.type === 'assistant' && text?.includes('tool ')) setTimeout(snapshot, 300).unref();
         // The turn is over: closing stdin lets claude exit on its own.
         if (ev.type === 'result') proc.closeStdin();
@@ -181,6 +214,11 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     await deps.save(task, true);
     await deps.store.clearActive(record.id);
     deps.log.info({ task: record.id, state: record.state, reason: record.end.reason, exit }, 'task ended');
+    deps.audit.write('task_ended', { task_id: record.id, state: record.state, reason: record.end.reason, message: record.end.message, cost_usd: record.stats.costUsd, turns: record.stats.turns, tool_calls: record.stats.toolCalls });
+    const breakerKey = `${req.tier}:${req.model}`;
+    const status = record.result?.apiErrorStatus;
+    if (record.result && !record.result.isError) deps.breakers.success(breakerKey);
+    else if (record.result?.isError && status !== undefined && UPSTREAM_FAILURES.has(status)) deps.breakers.failure(breakerKey, record.end.message);
     task.markDone();
     deps.finished(task);
   }

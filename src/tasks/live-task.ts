@@ -1,5 +1,6 @@
 import type { ClaudeProcess } from '../claude/spawn.js';
 import type { EventLog } from './store.js';
+import type { MonitorState } from './monitors.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
 // One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners.
@@ -13,6 +14,7 @@ export class LiveTask {
   /** Aborted when the task ends: every timer and listener of the task hangs off it. */
   readonly controller = new AbortController();
   storeError?: string;
+  readonly monitor: MonitorState = { repeats: 0, outputBytes: 0 };
   terminating?: Promise<unknown>;
   private listeners = new Set<() => void>();
   private finished!: () => void;

@@ -4,7 +4,14 @@ import type { EndInfo, TaskRecord, TaskState } from './types.js';
 // Decides a finished task's final state and reason: the first stop reason wins, else claude's own result.
 export function decideOutcome(record: TaskRecord, stop: EndInfo | undefined, exit: { exitCode?: number; signal?: string }, stderr: string): { state: TaskState; end: EndInfo } {
   if (stop) {
-    const state: TaskState = stop.reason === 'wall_timeout' || stop.reason === 'idle_timeout' ? 'timed_out' : stop.reason === 'lost' ? 'lost' : 'killed';
+    const state: TaskState =
+      stop.reason === 'wall_timeout' || stop.reason === 'idle_timeout'
+        ? 'timed_out'
+        : stop.reason === 'lost'
+          ? 'lost'
+          : ['loop', 'budget', 'output_cap', 'memory'].includes(stop.reason)
+            ? 'failed'
+            : 'killed';
     return { state, end: stop };
   }
   const r = record.result;

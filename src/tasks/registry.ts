@@ -6,6 +6,8 @@ import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { routePrompt } from '../routing.js';
 import { getTier } from '../tiers.js';
+import type { AuditLog } from '../audit.js';
+import type { CircuitBreakers } from '../guards/breaker.js';
 import { newTaskId } from './ids.js';
 import { launchTask, stopTask, type LaunchDeps } from './launch.js';
 import { LiveTask } from './live-task.js';
@@ -23,6 +25,7 @@ export interface SubmitRequest {
   idleTimeoutS?: number;
   maxTurns?: number;
   maxBudgetUsd?: number;
+  maxOutputTokens?: number;
   systemPrompt?: string;
   continueTaskId?: string;
   clientId?: string;
@@ -34,6 +37,8 @@ export interface RegistryOptions {
   serverId: string;
   depth: number;
   claudeBinary: () => ClaudeBinary;
+  audit: AuditLog;
+  breakers: CircuitBreakers;
 }
 
 const KEEP_FINISHED_IN_MEMORY = 300;
@@ -61,6 +66,8 @@ export class Registry {
       store: this.store,
       depth: options.depth,
       claudeBinary: options.claudeBinary,
+      audit: options.audit,
+      breakers: options.breakers,
       save: (task, now) => this.save(task, now),
       finished: (task) => this.onFinished(task),
     };
@@ -113,6 +120,7 @@ export class Registry {
       resumeSessionId = prev.sessionId;
     } else cwd = resolveCwd(req.cwd, config.allowedRoots);
     this.options.claudeBinary();
+    this.options.breakers.admit(`${tierName}:${req.model ?? tier.model}`);
     if (this.running.size >= config.limits.maxRunning && this.queue.length >= config.limits.maxQueue) {
       throw new ToolError(
         `queue full: ${this.running.size} tasks running and ${this.queue.length} queued (limits: maxRunning ${config.limits.maxRunning}, maxQueue ${config.limits.maxQueue}). ` +
@@ -135,6 +143,7 @@ export class Registry {
         idleTimeoutS: req.idleTimeoutS ?? tier.idleTimeoutS,
         maxTurns: req.maxTurns,
         maxBudgetUsd: req.maxBudgetUsd,
+        maxOutputTokens: req.maxOutputTokens,
         systemPrompt: req.systemPrompt,
         continueTaskId: req.continueTaskId,
         resumeSessionId,
@@ -149,6 +158,7 @@ export class Registry {
       routed,
     };
     const task = new LiveTask(record, config.limits.eventRingSize);
+    this.options.audit.write('task_submitted', { task_id: record.id, tier: tierName, model: record.request.model, cwd, prompt: this.options.audit.prompt(req.prompt), client: req.clientId, routed, continue_of: req.continueTaskId });
     this.live.set(record.id, task);
     void this.store.markActive(record.id, process.pid).catch((err: unknown) => this.storeFailed(task, err));
     if (this.running.size < config.limits.maxRunning) this.start(task);
@@ -259,6 +269,7 @@ export class Registry {
     }
     if (isFinal(task.record.state)) return task.record;
     const reason = { reason: 'killed' as const, by, message: message ?? `killed by ${by}; partial output kept` };
+    this.options.audit.write('task_kill', { task_id: id, by });
     const queued = this.queue.indexOf(task);
     if (queued >= 0) {
       this.queue.splice(queued, 1);

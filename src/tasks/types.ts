@@ -16,7 +16,11 @@ export interface EndInfo {
     | 'shutdown'
     | 'lost'
     | 'crashed'
-    | 'spawn_failed';
+    | 'spawn_failed'
+    | 'loop'
+    | 'budget'
+    | 'output_cap'
+    | 'memory';
   message: string;
   by?: string;
 }
@@ -37,6 +41,10 @@ export interface TaskStats {
   apiRetries: number;
   lastEventAt?: number;
   lastMessageId?: string;
+  /** Output tokens per second of running time, updated with each event. */
+  tokensPerSecond?: number;
+  /** Peak resident memory of the task's process tree, MB (sampled). */
+  peakRssMb?: number;
 }
 
 export interface TaskResult {
@@ -67,6 +75,7 @@ export interface TaskRequest {
   idleTimeoutS: number;
   maxTurns?: number;
   maxBudgetUsd?: number;
+  maxOutputTokens?: number;
   systemPrompt?: string;
   continueTaskId?: string;
   resumeSessionId?: string;
@@ -97,6 +106,10 @@ export interface TaskRecord {
   routed?: string;
   /** The model claude fell back to during the run (its --fallback-model), if it did. */
   fallbackModel?: string;
+  /** The final answer reads as a refusal. */
+  refusal?: boolean;
+  /** Cost over time: [ms since start, total USD] at each point claude reported it. */
+  costSeries?: Array<[number, number]>;
 }
 
 // One compact, human-readable event line kept in memory for task_status.

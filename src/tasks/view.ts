@@ -33,6 +33,10 @@ export interface TaskView {
   store_error?: string;
   routed?: string;
   fallback_model?: string;
+  refusal?: boolean;
+  tokens_per_second?: number;
+  peak_rss_mb?: number;
+  cost_series?: Array<[number, number]>;
 }
 
 const fmtEvent = (e: EventLine, start: number): string => `#${e.seq} +${((e.at - start) / 1000).toFixed(1)}s ${e.text}`;
@@ -91,6 +95,10 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
   if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
   if (record.routed) view.routed = record.routed;
   if (record.fallbackModel) view.fallback_model = record.fallbackModel;
+  if (record.refusal) view.refusal = true;
+  if (record.stats.tokensPerSecond !== undefined) view.tokens_per_second = record.stats.tokensPerSecond;
+  if (record.stats.peakRssMb !== undefined) view.peak_rss_mb = record.stats.peakRssMb;
+  if (record.costSeries) view.cost_series = record.costSeries;
   if (live?.storeError) view.store_error = live.storeError;
   return view;
 }
@@ -101,6 +109,7 @@ export function viewText(v: TaskView): string {
   if (v.routed) lines.push(v.routed);
   if (v.fallback_model) lines.push(`fallback model used: ${v.fallback_model} (the primary model failed)`);
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
+  if (v.refusal) lines.push('flag: the final answer reads as a refusal');
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
   if (v.result?.text) lines.push('', v.result.text);

@@ -1,0 +1,75 @@
+import { ToolError } from '../errors.js';
+
+type State = 'closed' | 'open' | 'half_open';
+
+interface Circuit {
+  state: State;
+  failures: number;
+  openedAt?: number;
+  lastError?: string;
+  probing: boolean;
+}
+
+// Statuses that mean the upstream itself is failing (auth, overload, unreachable): they count toward opening.
+export const UPSTREAM_FAILURES = new Set<number | null>([401, 403, 429, 500, 502, 503, 529, null]);
+
+// A circuit breaker per tier and model: N upstream failures in a row open it; after the cooldown one probe may pass.
+export class CircuitBreakers {
+  private readonly circuits = new Map<string, Circuit>();
+
+  constructor(private readonly options: { threshold: number; cooldownMs: number }) {}
+
+  private get(key: string): Circuit {
+    let c = this.circuits.get(key);
+    if (!c) this.circuits.set(key, (c = { state: 'closed', failures: 0, probing: false }));
+    return c;
+  }
+
+  // Throws at once while the circuit is open; lets exactly one probe through once the cooldown has passed.
+  admit(key: string, now = Date.now()): void {
+    if (this.options.threshold <= 0) return;
+    const c = this.get(key);
+    if (c.state === 'closed') return;
+    const waitMs = (c.openedAt ?? now) + this.options.cooldownMs - now;
+    if (c.state === 'open' && waitMs <= 0) c.state = 'half_open';
+    if (c.state === 'half_open' && !c.probing) {
+      c.probing = true;
+      return;
+    }
+    const next = c.state === 'half_open' ? 'a probe call is running now' : `next probe in ${Math.ceil(waitMs / 1000)} s`;
+    throw new ToolError(`circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`);
+  }
+
+  success(key: string): void {
+    const c = this.get(key);
+    c.state = 'closed';
+    c.failures = 0;
+    c.probing = false;
+  }
+
+  failure(key: string, error: string, now = Date.now()): void {
+    if (this.options.threshold <= 0) return;
+    const c = this.get(key);
+    c.failures++;
+    c.lastError = error.slice(0, 200);
+    c.probing = false;
+    if (c.state === 'half_open' || c.failures >= this.options.threshold) {
+      c.state = 'open';
+      c.openedAt = now;
+    }
+  }
+
+  // A call ended without telling anything about the upstream (cancelled, timed out locally): release a probe slot.
+  neutral(key: string): void {
+    this.get(key).probing = false;
+  }
+
+  snapshot(now = Date.now()): Record<string, { state: State; failures: number; next_probe_in_s?: number; last_error?: string }> {
+    const out: Record<string, { state: State; failures: number; next_probe_in_s?: number; last_error?: string }> = {};
+    for (const [key, c] of this.circuits) {
+      out[key] = { state: c.state, failures: c.failures, ...(c.lastError ? { last_error: c.lastError } : {}) };
+      if (c.state === 'open') out[key]!.next_probe_in_s = Math.max(0, Math.ceil(((c.openedAt ?? now) + this.options.cooldownMs - now) / 1000));
+    }
+    return out;
+  }
+}
