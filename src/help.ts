@@ -3,6 +3,10 @@ export const HELP = `claude-tiers: Claude Code as tiered MCP tools
 
 Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
+  claude-tiers ask "question" [--tier T] [--model M] [--json]   one quick answer on stdout
+  claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
+  claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
+  claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
   claude-tiers doctor [--json]       check claude, auth, config, MCP servers and the state dir
   claude-tiers --print-config        show the effective config and where each value came from
   claude-tiers --help | --version

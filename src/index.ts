@@ -3,6 +3,7 @@ import { parseCliArgs } from './cli-args.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { HELP } from './help.js';
 import { reportDoctor, runDoctor } from './cli/doctor.js';
+import { askCommand, killCommand, runCommand, tasksCommand } from './cli/commands.js';
 import { printOut } from './cli/output.js';
 import { validateTiers } from './tiers.js';
 import { VERSION } from './version.js';
@@ -47,13 +48,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'serve') return runStdioServer(loaded.config);
+  if (args.command === 'ask') return askCommand(loaded.config, args.positionals, args.options);
+  if (args.command === 'run') return runCommand(loaded.config, args.positionals, args.options);
+  if (args.command === 'tasks') return tasksCommand(loaded.config, args.options);
+  if (args.command === 'kill') return killCommand(loaded.config, args.positionals);
   process.stderr.write(`claude-tiers: unknown command "${args.command}"\nSee claude-tiers --help.\n`);
   return 2;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== -1) process.exitCode = code;
+    if (code !== -1) process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`claude-tiers: ${(err as Error)?.stack ?? String(err)}\n`);

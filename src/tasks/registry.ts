@@ -1,3 +1,5 @@
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClaudeBinary } from '../claude/find-binary.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { Config } from '../config/schema.js';
@@ -44,6 +46,7 @@ export interface RegistryOptions {
 const KEEP_FINISHED_IN_MEMORY = 300;
 const SAVE_THROTTLE_MS = 250;
 const FOREIGN_POLL_MS = 500;
+const KILL_POLL_MS = 1000;
 
 // Tracks every task: queue, limits, persistence, kills, waits. One per server process, shared by all MCP sessions.
 export class Registry {
@@ -85,7 +88,35 @@ export class Registry {
         .then((n) => n && options.log.info({ removed: n }, 'pruned old tasks'))
         .catch((err: unknown) => options.log.warn({ err }, 'prune failed'));
     }, 2000).unref();
+    registry.killPoll = setInterval(() => void registry.takeKillRequests(), KILL_POLL_MS);
+    registry.killPoll.unref();
     return registry;
+  }
+
+  private killPoll?: NodeJS.Timeout;
+
+  // Another process (the CLI's `kill`) asks the server that owns a task to kill it: a file in <state>/kill-requests/.
+  async requestKill(id: string, by: string): Promise<void> {
+    const dir = join(this.options.config.stateDir, 'kill-requests');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, id), by);
+  }
+
+  private async takeKillRequests(): Promise<void> {
+    const dir = join(this.options.config.stateDir, 'kill-requests');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const id of names) {
+      const task = this.live.get(id);
+      if (!task || isFinal(task.record.state)) continue;
+      const by = await readFile(join(dir, id), 'utf8').catch(() => 'another process');
+      await unlink(join(dir, id)).catch(() => {});
+      void this.kill(id, `${by.slice(0, 100)} (kill request)`);
+    }
   }
 
   get runningCount(): number {
@@ -288,6 +319,7 @@ export class Registry {
   // Kills every queued and running task (reason: server shutdown) within a bounded time.
   async shutdown(reason: string, deadlineMs = 1400): Promise<void> {
     this.closing = true;
+    if (this.killPoll) clearInterval(this.killPoll);
     const tasks = [...this.live.values()].filter((t) => !isFinal(t.record.state));
     const fast = { ...this.deps, config: { ...this.deps.config, limits: { ...this.deps.config.limits, interruptWaitMs: 250, killGraceMs: 400 } } };
     const all = tasks.map(async (t) => {

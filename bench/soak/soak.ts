@@ -1,0 +1,76 @@
+import { startScriptedApi } from '../../test/support/scripted-api.js';
+import { claudeChildren, processesMatching, sleep, startServer } from '../../test/support/harness.js';
+import { report } from '../report.js';
+import { TaskStore } from '../../src/tasks/store.js';
+import { isFinal } from '../../src/tasks/types.js';
+import { round, rssMb } from '../stats.js';
+
+// `node dist/bench/soak/soak.js [minutes]`: mixed load (quick answers, deep tasks with Bash steps, random kills, status polls).
+async function main(): Promise<void> {
+  const minutes = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 5);
+  const tag = `9${String(process.pid).slice(-3)}`;
+  const api = await startScriptedApi();
+  const s = await startServer(api, { env: { CLAUDE_TIERS_LOG_LEVEL: 'warn', CLAUDE_TIERS_MAX_RUNNING: '3' }, spares: 1 });
+  const calls: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  const tasks: string[] = [];
+  const count = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+  await sleep(3000);
+  const rssStart = rssMb(s.pid);
+  const end = Date.now() + minutes * 60_000;
+  let i = 0;
+  const worker = async () => {
+    while (Date.now() < end) {
+      const n = i++;
+      const roll = Math.random();
+      try {
+        if (roll < 0.35) {
+          count(calls, 'quick_answer');
+          const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: `soak ${n} [[text:ok ${n}]]`, cache: n % 5 === 0 } });
+          if (r.isError) count(failures, `quick_answer: ${String((r.content as Array<{ text: string }>)[0]?.text).slice(0, 40)}`);
+        } else if (roll < 0.65) {
+          count(calls, 'deep_task');
+          const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `soak ${n} [[bash:echo started; sleep 1.0${tag}${n % 7}]][[bash:echo second]]`, wait_s: 0 } });
+          if (r.isError) count(failures, `deep_task: ${String((r.content as Array<{ text: string }>)[0]?.text).slice(0, 40)}`);
+          else tasks.push((r.structuredContent as { task_id: string }).task_id);
+        } else if (roll < 0.75 && tasks.length) {
+          count(calls, 'kill_task');
+          const id = tasks[Math.floor(Math.random() * tasks.length)]!;
+          const r = await s.client.callTool({ name: 'kill_task', arguments: { task_id: id } });
+          if (r.isError) count(failures, 'kill_task');
+        } else if (tasks.length) {
+          count(calls, 'task_status');
+          const id = tasks[Math.floor(Math.random() * tasks.length)]!;
+          const r = await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 1 } });
+          if (r.isError) count(failures, 'task_status');
+        }
+      } catch (err) {
+        count(failures, `transport: ${(err as Error).message.slice(0, 40)}`);
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  // Drain: the load has stopped; every task must reach a final state.
+  let unfinished = tasks.length;
+  const drainEnd = Date.now() + 180_000;
+  while (unfinished && Date.now() < drainEnd) {
+    await s.client.callTool({ name: 'task_status', arguments: { task_ids: tasks.slice(-50), wait_for: 'all', wait_s: 20 } }, { timeout: 60_000 });
+    const states = await Promise.all(tasks.map(async (id) => ((await s.client.callTool({ name: 'task_status', arguments: { task_id: id, tail: 0 } })).structuredContent as { final: boolean }).final));
+    unfinished = states.filter((f) => !f).length;
+  }
+  const rssEnd = rssMb(s.pid);
+  const pid = s.pid;
+  await s.close();
+  await sleep(2000);
+  const orphans = processesMatching(`sleep 1.0${tag}`).length + claudeChildren(pid).length;
+  const store = new TaskStore(s.stateDir);
+  const notFinalOnDisk = tasks.filter((id) => !isFinal(store.readRecord(id)?.state ?? 'queued')).length;
+  await api.close();
+  const total = Object.values(calls).reduce((a, b) => a + b, 0);
+  report('soak', [{ minutes, calls: total, failures: Object.values(failures).reduce((a, b) => a + b, 0), tasks: tasks.length, tasks_without_final_state: unfinished, not_final_on_disk_after_exit: notFinalOnDisk, orphan_processes: orphans, rss_start_mb: rssStart, rss_end_mb: rssEnd, rss_growth_pct: round(((rssEnd - rssStart) / rssStart) * 100) }], { calls, failures, targets: '0 orphans, 0 tasks without a final state, RSS growth < 20 %' });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`soak failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

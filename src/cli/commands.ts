@@ -1,0 +1,129 @@
+import type { Config } from '../config/schema.js';
+import { createEngine, type Engine } from '../engine.js';
+import { createLogger } from '../log.js';
+import { quickAnswer } from '../quick.js';
+import { ToolError } from '../errors.js';
+import { formatProgress } from '../tasks/progress.js';
+import { TaskStore } from '../tasks/store.js';
+import { isFinal, type TaskState } from '../tasks/types.js';
+import { taskView, viewText } from '../tasks/view.js';
+import { printOut } from './output.js';
+import { tasksTable } from './tasks-table.js';
+
+type Opts = Record<string, string | boolean>;
+const isTty = () => process.stderr.isTTY === true;
+
+async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await createEngine({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel }, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.dispose('cli finished');
+  }
+}
+
+const fail = (err: unknown): number => {
+  process.stderr.write(`claude-tiers: ${err instanceof ToolError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  return 1;
+};
+
+// `claude-tiers ask "..."`: one quick answer on stdout.
+export async function askCommand(config: Config, words: string[], opts: Opts): Promise<number> {
+  const prompt = words.join(' ');
+  if (!prompt.trim()) return fail(new ToolError('ask needs a prompt: claude-tiers ask "your question"'));
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return withEngine(config, async (engine) => {
+    try {
+      const answer = await quickAnswer(engine, { prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, model: typeof opts.model === 'string' ? opts.model : undefined }, controller.signal);
+      printOut(opts.json ? JSON.stringify(answer) : answer.answer);
+      return 0;
+    } catch (err) {
+      return fail(err);
+    }
+  });
+}
+
+// `claude-tiers run "..."`: a deep task with a live progress line on stderr, the result on stdout; Ctrl-C kills it.
+export async function runCommand(config: Config, words: string[], opts: Opts): Promise<number> {
+  const prompt = words.join(' ');
+  if (!prompt.trim()) return fail(new ToolError('run needs a prompt: claude-tiers run "your task"'));
+  return withEngine(config, async (engine) => {
+    let task;
+    try {
+      task = engine.registry.submit({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' });
+    } catch (err) {
+      return fail(err);
+    }
+    const t = task;
+    process.once('SIGINT', () => void engine.registry.kill(t.id, 'cli (Ctrl-C)'));
+    let last = '';
+    const show = () => {
+      const line = `${t.id} · ${formatProgress(t.record, Date.now())}`;
+      if (line === last) return;
+      last = line;
+      if (opts.json) return;
+      if (isTty()) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
+      else process.stderr.write(`${line}\n`);
+    };
+    const off = t.onChange(show);
+    const timer = setInterval(show, 1000);
+    await t.done;
+    off();
+    clearInterval(timer);
+    if (isTty() && !opts.json) process.stderr.write('\n');
+    const view = await taskView(engine.registry.store, t.record, t, { tail: 0 });
+    printOut(opts.json ? JSON.stringify(view) : view.result?.text || viewText(view));
+    return t.record.state === 'succeeded' ? 0 : 1;
+  });
+}
+
+// `claude-tiers tasks [--watch] [--state S] [--json]`: the tasks in the state dir, newest first.
+export async function tasksCommand(config: Config, opts: Opts): Promise<number> {
+  const store = new TaskStore(config.stateDir);
+  const states = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
+  const limit = 30;
+  const load = () =>
+    store
+      .listIds()
+      .slice(0, 500)
+      .map((id) => store.readRecord(id))
+      .filter((r): r is NonNullable<typeof r> => !!r && (!states || states.includes(r.state)))
+      .slice(0, limit);
+  if (opts.json) {
+    printOut(JSON.stringify(load()));
+    return 0;
+  }
+  if (!opts.watch) {
+    printOut(tasksTable(load(), Date.now(), process.stdout.columns ?? 160));
+    return 0;
+  }
+  const draw = () => {
+    const table = tasksTable(load(), Date.now(), process.stdout.columns ?? 160);
+    process.stdout.write(`\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to quit\n\n${table}\n`);
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  clearInterval(timer);
+  return 0;
+}
+
+// `claude-tiers kill ID`: asks the server that owns the task to kill it (or kills a task whose server is gone).
+export async function killCommand(config: Config, words: string[]): Promise<number> {
+  const id = words[0];
+  if (!id) return fail(new ToolError('kill needs a task id: claude-tiers kill t_...'));
+  return withEngine(config, async (engine) => {
+    const rec = await engine.registry.refreshForeign(id);
+    if (!rec) return fail(new ToolError(`no task ${id}; ${engine.registry.recentIdsHint()}`));
+    if (isFinal(rec.state)) {
+      printOut(`${id} already ${rec.state}`);
+      return 0;
+    }
+    await engine.registry.requestKill(id, 'cli');
+    const done = await engine.registry.waitUntil([id], () => isFinal(engine.registry.getRecord(id)?.state ?? 'lost'), 15_000);
+    const after = engine.registry.getRecord(id);
+    printOut(`${id} ${after?.state ?? 'unknown'}${done ? '' : ' (still stopping)'}`);
+    return done ? 0 : 1;
+  });
+}
