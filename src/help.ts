@@ -3,6 +3,7 @@ export const HELP = `claude-tiers: Claude Code as tiered MCP tools
 
 Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
+  claude-tiers serve --http HOST:PORT   serve the same tools over Streamable HTTP at /mcp (bearer token required)
   claude-tiers ask "question" [--tier T] [--model M] [--json]   one quick answer on stdout
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)

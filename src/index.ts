@@ -8,6 +8,7 @@ import { printOut } from './cli/output.js';
 import { validateTiers } from './tiers.js';
 import { VERSION } from './version.js';
 import { runStdioServer } from './stdio-main.js';
+import { runHttpServer } from './http/serve-http.js';
 
 // The claude-tiers command: serve MCP on stdio by default; a few informational flags.
 async function main(argv: string[]): Promise<number> {
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     printOut(JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2));
     return 0;
   }
+  if (args.command === 'serve' && typeof args.options.http === 'string') return runHttpServer(loaded.config, args.options.http);
   if (args.command === 'serve') return runStdioServer(loaded.config);
   if (args.command === 'ask') return askCommand(loaded.config, args.positionals, args.options);
   if (args.command === 'run') return runCommand(loaded.config, args.positionals, args.options);

@@ -45,7 +45,7 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 }
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
-export function createServer(engine: Engine): { server: Server; dispose: () => Promise<void> } {
+export function createServer(engine: Engine, options: { clientId?: string } = {}): { server: Server; dispose: () => Promise<void> } {
   const server = new Server(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
@@ -56,7 +56,7 @@ export function createServer(engine: Engine): { server: Server; dispose: () => P
     },
   );
   const byName = new Map<string, AnyTool>((tools as AnyTool[]).map((t) => [t.name, t]));
-  const clientId = randomUUID();
+  const clientId = options.clientId ?? randomUUID();
   server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const name = request.params.name;

@@ -4,7 +4,7 @@ import type { Logger } from './log.js';
 const HARD_EXIT_MS = 1800;
 
 // Ends the server when stdin closes or on SIGTERM/SIGINT/SIGHUP: a clean shutdown, bounded so the process exits within 2 s.
-export function installWatchdog(options: { log: Logger; shutdown: (reason: string) => Promise<void> }): void {
+export function installWatchdog(options: { log: Logger; shutdown: (reason: string) => Promise<void>; watchStdin?: boolean }): void {
   let stopping = false;
   const stop = (reason: string, code = 0) => {
     if (stopping) return;
@@ -24,8 +24,10 @@ export function installWatchdog(options: { log: Logger; shutdown: (reason: strin
         process.exit(code);
       });
   };
-  process.stdin.once('end', () => stop('stdin closed'));
-  process.stdin.once('close', () => stop('stdin closed'));
+  if (options.watchStdin !== false) {
+    process.stdin.once('end', () => stop('stdin closed'));
+    process.stdin.once('close', () => stop('stdin closed'));
+  }
   process.once('SIGTERM', () => stop('SIGTERM', 143));
   process.once('SIGINT', () => stop('SIGINT', 130));
   process.once('SIGHUP', () => stop('SIGHUP', 129));

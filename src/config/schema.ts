@@ -79,6 +79,8 @@ export const ConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   allowedRoots: z.array(z.string()).min(1),
   maxDepth: z.number().int().min(0).max(10),
+  /** Bearer token for `serve --http` (else CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
+  httpToken: z.string().min(16, 'httpToken must be at least 16 characters').optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 });

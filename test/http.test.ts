@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
+import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, waitFor } from './support/harness.js';
+
+let api: ScriptedApi;
+let proc: ChildProcess;
+let url: string;
+const TOKEN = 'test-token-0123456789abcdef';
+
+async function connect(era: 'legacy' | 'modern' = 'legacy'): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } });
+  const client = new Client({ name: 'http-test', version: '1' }, era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
+  await client.connect(transport);
+  return client;
+}
+
+beforeAll(async () => {
+  api = await startScriptedApi();
+  const env = {
+    ...claudeEnv(api, await makeTempHome()),
+    CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-http-')),
+    CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+    CLAUDE_TIERS_CONFIG: join(ROOT, 'test', 'support', 'no-mcp.config.json'),
+    CLAUDE_TIERS_WARM_SPARES: '0',
+    CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
+  };
+  proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', '127.0.0.1:0'], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  url = await new Promise<string>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving Streamable HTTP at (\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', () => reject(new Error(`server exited: ${err}`)));
+  });
+});
+afterAll(async () => {
+  proc?.kill('SIGTERM');
+  await waitFor(() => !proc.pid || !isAlive(proc.pid), 5000);
+  await api?.close();
+});
+
+describe('Streamable HTTP', () => {
+  it('refuses a request without the bearer token (401) and a wrong Host header', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const none = await fetch(url, { method: 'POST', headers, body });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    const wrong = await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer nope' }, body });
+    expect(wrong.status).toBe(401);
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve) => {
+      const u = new URL(url);
+      const r = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, authorization: `Bearer ${TOKEN}`, host: 'evil.example.com' } }, (res) => resolve(res.statusCode ?? 0));
+      r.end(body);
+    });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).not.toBe(401);
+  });
+
+  it('two sessions share the registry: a task started by one is visible to the other', async () => {
+    const a = await connect();
+    const b = await connect('modern');
+    try {
+      const started = await a.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo shared; sleep 1]]', wait_s: 0 } });
+      const id = (started.structuredContent as { task_id: string }).task_id;
+      let v = (await b.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string; final: boolean; cursor: number; result?: { text: string } };
+      while (!v.final) v = (await b.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } })).structuredContent as typeof v;
+      expect(v.state).toBe('succeeded');
+      expect(v.result?.text).toBe('done: shared');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('streams progress over SSE', async () => {
+    const c = await connect();
+    try {
+      const progress: string[] = [];
+      const r = await c.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo sse; sleep 1]][[bash:echo two]]', wait_s: 30 } }, { onprogress: (p) => progress.push(p.message ?? ''), timeout: 60_000 });
+      expect((r.structuredContent as { state: string }).state).toBe('succeeded');
+      expect(progress.some((m) => /Bash: echo sse/.test(m))).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+});
