@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { routePrompt } from './routing.js';
+import { resolveTier } from './routing.js';
 import { getTier, planRun, type RunPlan } from './tiers.js';
 import type { TierConfig } from './config/schema.js';
 import { runOnSpare } from './claude/run-on-spare.js';
@@ -98,13 +98,7 @@ function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, dura
 
 // The speed tier: one synchronous claude -p run; `auto` routes by the prompt; a retryable API failure runs the tier's fallback tier.
 export async function quickAnswer(engine: Engine, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
-  let tierName = req.tier ?? 'speed';
-  let routed: string | undefined;
-  if (tierName === 'auto') {
-    const route = routePrompt(req.prompt);
-    tierName = route.tier;
-    routed = `routed: ${route.tier} (${route.why})`;
-  }
+  const { tierName, routed } = resolveTier(req.tier, 'speed', req.prompt);
   const tier = getTier(engine.config, tierName);
   try {
     const answer = await runTierOnce(engine, tierName, req, signal);

@@ -30,3 +30,10 @@ export function routePrompt(prompt: string): Route {
   if (prompt.length > LONG_PROMPT) return { tier: 'comprehensive', why: `a long prompt (${prompt.length} characters)` };
   return { tier: 'speed', why: 'a simple question' };
 }
+
+// The tier a request names, with "auto" resolved by routePrompt and the reason kept for the result.
+export function resolveTier(requested: string | undefined, fallback: string, prompt: string): { tierName: string; routed?: string } {
+  if (requested !== 'auto') return { tierName: requested ?? fallback };
+  const route = routePrompt(prompt);
+  return { tierName: route.tier, routed: `routed: ${route.tier} (${route.why})` };
+}

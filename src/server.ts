@@ -6,6 +6,7 @@ import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define
 import type { Engine } from './engine.js';
 import { ToolError } from './errors.js';
 import { VERSION } from './version.js';
+import { registerTaskResources } from './resources.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -77,5 +78,12 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
       return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
     }
   });
-  return { server, dispose: () => server.close() };
+  const disposeResources = registerTaskResources(server, engine);
+  return {
+    server,
+    dispose: () => {
+      disposeResources();
+      return server.close();
+    },
+  };
 }

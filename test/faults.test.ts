@@ -16,11 +16,12 @@ function config(extra: unknown): string {
   writeFileSync(file, JSON.stringify(extra));
   return file;
 }
-// Fast failures: no retries, no fallback model, idle timeout 4 s, breaker off (each case stands alone).
-const FAST = { tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 4 } }, limits: { breakerThreshold: 0 } };
+// Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s idle timeout.
+const FAST = { tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } }, limits: { breakerThreshold: 0 } };
 
 async function runToEnd(server: StartedServer, prompt: string): Promise<View> {
-  let v = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30 } }));
+  const idle = /\[\[(hang|stall)\]\]/.test(prompt) ? { idle_timeout_s: 4 } : {};
+  let v = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30, ...idle } }));
   const end = Date.now() + 60_000;
   while (!v.final && Date.now() < end) v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
   return v;

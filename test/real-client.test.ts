@@ -53,7 +53,7 @@ describe('the real Claude Code as the MCP client', () => {
     const parentRequests = api.messageRequests((r) => r.firstUserText.startsWith('parent asks'));
     expect(parentRequests[0]!.tools).toEqual(expect.arrayContaining(['mcp__claude-tiers__quick_answer', 'mcp__claude-tiers__deep_task']));
     const last = JSON.stringify(parentRequests[parentRequests.length - 1]!.messages);
-    expect(last).toMatch(/task t_\S+: succeeded/);
+    expect(last).toMatch(/task_id\\+":\\+"t_[^"\\]+\\+",\\+"state\\+":\\+"succeeded/);
     expect(last).toContain('ok: child deep work');
     const children = api.messageRequests((r) => r.firstUserText.startsWith('child'));
     expect(children.map((r) => r.model)).toEqual(expect.arrayContaining([expect.stringMatching(/opus/), expect.stringMatching(/haiku/)]));

@@ -3,6 +3,7 @@ import { startProgressPump } from '../src/tasks/progress-pump.js';
 import { isFinal } from '../src/tasks/types.js';
 import { taskView, viewText } from '../src/tasks/view.js';
 import { defineTool } from './define-tool.js';
+import { eventsLink } from '../src/resources.js';
 import { CwdField, ModelField, PromptField, SystemPromptField, TaskIdField, TierField, WaitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
@@ -55,6 +56,6 @@ export const deepTaskTool = defineTool({
       await pump.stop();
     }
     const view = await taskView(registry.store, task.record, task, { tail: 10 });
-    return { text: viewText(view), structured: view as unknown as Record<string, unknown> };
+    return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(task.id)] };
   },
 });

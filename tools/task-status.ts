@@ -4,6 +4,7 @@ import { startProgressPump } from '../src/tasks/progress-pump.js';
 import { isFinal, type TaskRecord } from '../src/tasks/types.js';
 import { taskView, viewText, type TaskView } from '../src/tasks/view.js';
 import { defineTool } from './define-tool.js';
+import { eventsLink } from '../src/resources.js';
 import { TaskIdField, WaitField } from './fields.js';
 
 // State, progress, partial output and result of one task or several, with long-poll.
@@ -67,9 +68,10 @@ export const taskStatusTool = defineTool({
       const rec = current(id)!;
       views.push(await taskView(registry.store, rec, registry.getLive(id), { cursor: input.cursor, tail: input.tail ?? 10 }));
     }
-    if (!input.task_ids) return { text: viewText(views[0]!), structured: views[0] as unknown as Record<string, unknown> };
+    const links = views.map((v) => eventsLink(v.task_id));
+    if (!input.task_ids) return { text: viewText(views[0]!), structured: views[0] as unknown as Record<string, unknown>, links };
     const finished = views.filter((v) => v.final).map((v) => v.task_id);
     const text = [`${finished.length}/${views.length} finished`, ...views.map((v) => viewText(v))].join('\n\n');
-    return { text, structured: { finished, tasks: views } };
+    return { text, structured: { finished, tasks: views }, links };
   },
 });

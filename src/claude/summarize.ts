@@ -1,56 +1,107 @@
-import type { ClaudeEvent } from './events.js';
+import { isBlock, isSystem, type ClaudeEvent, type UserBlock } from './events.js';
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const asObj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-const cut = (s: string, max: number): string => {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, Math.max(0, max - 1))}…` : flat;
-};
-
-// A short one-line summary of a tool call's input (Bash: the command, Read: the path, ...), for progress and status.
-export function summarizeToolInput(name: string, input: unknown, max = 80): string {
-  const o = obj(input);
-  if (!o) return cut(typeof input === 'string' ? input : JSON.stringify(input ?? ''), max);
-  const pick = (...keys: string[]) => keys.map((k) => o[k]).find((v): v is string => typeof v === 'string');
-  let s: string | undefined;
-  if (name === 'Bash') s = pick('command');
-  else if (['Read', 'Edit', 'Write', 'MultiEdit', 'NotebookEdit'].includes(name)) s = pick('file_path', 'notebook_path', 'path');
-  else if (name === 'Grep' || name === 'Glob') s = pick('pattern');
-  else if (name === 'WebFetch') s = pick('url');
-  else if (name === 'WebSearch') s = pick('query');
-  else if (name === 'Task' || name === 'Agent') s = pick('description', 'prompt');
-  else if (name.startsWith('mcp__')) s = Object.values(o).find((v): v is string => typeof v === 'string');
-  return cut(s ?? JSON.stringify(o), max);
+// One line (whitespace runs collapsed), at most `max` characters, ending in '…' when cut; never splits a surrogate pair.
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  if (max <= 0) return '';
+  let head = flat.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head}…`;
 }
 
-// A compact human-readable line for an event, or undefined for events not worth a line.
+const compactJson = (v: unknown): string => {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+};
+
+// The input field that best says what a built-in tool call does.
+const KEY_FIELD: Record<string, string[]> = {
+  Bash: ['command'],
+  Read: ['file_path'],
+  Edit: ['file_path'],
+  MultiEdit: ['file_path'],
+  Write: ['file_path'],
+  NotebookEdit: ['notebook_path', 'file_path'],
+  Grep: ['pattern'],
+  Glob: ['pattern'],
+  WebFetch: ['url'],
+  WebSearch: ['query'],
+  Task: ['description', 'prompt'],
+  Agent: ['description', 'prompt'],
+};
+
+// A short one-line summary of a tool call's input (Bash: the command, Read: the path, ...), for progress lines.
+export function summarizeToolInput(name: string, input: unknown, max = 80): string {
+  const o = asObj(input);
+  if (!o) return oneLine(typeof input === 'string' ? input : input === undefined ? '' : compactJson(input), max);
+  const keys = KEY_FIELD[name];
+  let picked: string | undefined;
+  if (keys) picked = keys.map((k) => str(o[k])).find((v) => v !== undefined);
+  else if (name.startsWith('mcp__')) picked = Object.values(o).find((v): v is string => typeof v === 'string');
+  return oneLine(picked ?? compactJson(o), max);
+}
+
+// The text of a tool_result's content (a string, or text blocks among others).
+function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((b) => str(asObj(b)?.text) ?? `[${str(asObj(b)?.type) ?? '?'}]`).join(' ');
+}
+
+function describeToolResults(blocks: UserBlock[]): string | undefined {
+  const results = blocks.filter((b) => isBlock(b, 'tool_result'));
+  const first = results[0];
+  if (!first) return undefined;
+  const failed = results.filter((b) => b.is_error === true).length;
+  return `tool result${results.length > 1 ? 's' : ''}${failed ? ` (${failed} error)` : ''}: ${oneLine(toolResultText(first.content), 80)}`;
+}
+
+// A compact one-line description of an event for a task's "recent events" list, or undefined for noise
+// (stream deltas, status pings, prompt echoes).
 export function describeEvent(event: ClaudeEvent): string | undefined {
-  const e = event as Obj;
-  switch (e.type) {
-    case 'system':
-      if (e.subtype === 'init') return `started · model ${String(e.model ?? '?')}`;
-      if (e.subtype === 'api_retry') return `api retry ${String(e.attempt ?? '?')}/${String(e.max_retries ?? '?')} (${String(e.error_status ?? 'connection')})`;
+  switch (event.type) {
+    case 'system': {
+      if (isSystem(event, 'init')) return `started · model ${event.model ?? '?'} · session ${event.session_id}`;
+      if (isSystem(event, 'api_retry')) return `api retry ${event.attempt}/${event.max_retries} (${event.error_status ?? 'connection'})`;
+      if (isSystem(event, 'model_fallback')) return `model fallback → ${event.fallback_model ?? '?'}`;
+      if (isSystem(event, 'task_started')) return `task started: ${oneLine(event.description ?? event.task_id, 80)}`;
+      if (isSystem(event, 'task_notification')) return `task ${event.status}: ${oneLine(event.summary ?? event.task_id, 80)}`;
+      if (event.subtype === 'permission_denied') return `permission denied: ${str(event.tool_name) ?? '?'}`;
       return undefined;
+    }
     case 'assistant': {
-      const content = (obj(e.message)?.content as unknown[] | undefined) ?? [];
-      const parts = content.map(obj).flatMap((b) => {
-        if (b?.type === 'text' && typeof b.text === 'string' && b.text.trim()) return [`text: ${cut(b.text, 100)}`];
-        if (b?.type === 'tool_use') return [`tool ${String(b.name)}: ${summarizeToolInput(String(b.name), b.input)}`];
+      const parts = event.message.content.flatMap((b) => {
+        if (isBlock(b, 'text')) return b.text.trim() ? [`text: ${oneLine(b.text, 100)}`] : [];
+        if (isBlock(b, 'tool_use')) return [`tool ${b.name}: ${summarizeToolInput(b.name, b.input)}`];
+        if (isBlock(b, 'thinking')) return b.thinking.trim() ? [`thinking: ${oneLine(b.thinking, 60)}`] : [];
         return [];
       });
       return parts.length ? parts.join(' | ') : undefined;
     }
-    case 'user': {
-      const content = obj(e.message)?.content;
-      const results = Array.isArray(content) ? content.map(obj).filter((b) => b?.type === 'tool_result') : [];
-      if (!results.length) return undefined;
-      const c = results[0]!.content;
-      const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((x) => String(obj(x)?.text ?? '')).join(' ') : '';
-      return `tool result${results[0]!.is_error ? ' (error)' : ''}: ${cut(text, 80)}`;
+    case 'user':
+      return typeof event.message.content === 'string' ? undefined : describeToolResults(event.message.content);
+    case 'result': {
+      const cost = `$${(event.total_cost_usd ?? 0).toFixed(4)}`;
+      const head = `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns · ${cost}`;
+      if (!event.is_error) return head;
+      const reason = event.terminal_reason && event.terminal_reason !== 'completed' ? event.terminal_reason : undefined;
+      const why = [reason, event.result ?? event.errors?.join('; ')].filter((s) => !!s).join(': ');
+      return why ? `${head} · ${oneLine(why, 80)}` : head;
     }
-    case 'result':
-      return `result ${String(e.subtype)}${e.is_error ? ' (error)' : ''} · ${String(e.num_turns ?? '?')} turns · $${Number(e.total_cost_usd ?? 0).toFixed(4)}`;
+    case 'control_request': {
+      const tool = str(event.request.tool_name);
+      return `control request ${event.request.subtype}${tool ? `: ${tool} ${summarizeToolInput(tool, event.request.input, 60)}` : ''}`;
+    }
+    case 'control_response':
+      return `control response ${event.response.subtype}${event.response.request_id ? ` (${event.response.request_id})` : ''}`;
     default:
       return undefined;
   }

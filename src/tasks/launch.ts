@@ -106,7 +106,6 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   const limits: MonitorLimits = {
     loopRepeats: tier?.loopRepeats ?? 5,
     maxOutputTokens: req.maxOutputTokens ?? tier?.maxOutputTokens,
-    maxCostUsd: req.maxBudgetUsd ?? tier?.maxBudgetUsd,
     maxOutputBytes: deps.config.limits.maxOutputBytes,
   };
   const stopFor = (reason: EndInfo | undefined) => {
@@ -185,7 +184,8 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
           (record.costSeries ??= []).push([Math.round(elapsedS * 1000), record.stats.costUsd]);
           if (record.result && !record.result.isError && isRefusal(record.result.text)) record.refusal = true;
         }
-        stopFor(checkEvent(record, task.monitor, ev, limits));
+        // A result ends the turn anyway; claude's own reason (max turns, budget) stays the one reported.
+        if (ev.type !== 'result') stopFor(checkEvent(record, task.monitor, ev, limits));
         if (ev.type === 'assistant' && text?.includes('tool ')) setTimeout(snapshot, 300).unref();
         // The turn is over: closing stdin lets claude exit on its own.
         if (ev.type === 'result') proc.closeStdin();

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { routePrompt } from '../routing.js';
+import { resolveTier } from '../routing.js';
 import { getTier } from '../tiers.js';
 import type { AuditLog } from '../audit.js';
 import type { CircuitBreakers } from '../guards/breaker.js';
@@ -131,13 +131,7 @@ export class Registry {
   submit(req: SubmitRequest): LiveTask {
     if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
     const { config } = this.options;
-    let tierName = req.tier ?? 'comprehensive';
-    let routed: string | undefined;
-    if (tierName === 'auto') {
-      const route = routePrompt(req.prompt);
-      tierName = route.tier;
-      routed = `routed: ${route.tier} (${route.why})`;
-    }
+    const { tierName, routed } = resolveTier(req.tier, 'comprehensive', req.prompt);
     const tier = getTier(config, tierName);
     let cwd: string;
     let resumeSessionId: string | undefined;
