@@ -60,6 +60,22 @@ describe('monitors', () => {
   });
 });
 
+describe('resource caps', () => {
+  it('stops a task whose processes use more memory than the tier allows', async () => {
+    const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config({ tiers: { comprehensive: { mcpConfig: null, maxMemoryMb: 64 } } }) } });
+    try {
+      const r = await t.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo started; sleep 20]]', wait_s: 0 } });
+      const v = await finalView(t, view(r).task_id);
+      expect(v.state).toBe('failed');
+      expect(v.end?.reason).toBe('memory');
+      expect(v.end?.message).toMatch(/stopped: memory - the task's processes use \d+ MB, over the cap of 64 MB/);
+      expect(await waitFor(() => claudeChildren(t.pid).length === 0, 5000)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('circuit breaker', () => {
   it('after the breaker opens on 529s, a call fails in under 100 ms with the cooldown in its message', async () => {
     for (let i = 0; i < 2; i++) {

@@ -26,6 +26,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   const args = ['-p'];
   if (tier.outputFormat === 'stream-json') {
     args.push(opt('input-format', 'stream-json'), opt('output-format', 'stream-json'), '--verbose');
+    if (tier.partialMessages) args.push('--include-partial-messages');
   } else {
     args.push(opt('output-format', 'json'));
   }

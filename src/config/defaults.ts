@@ -60,6 +60,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         warmSpares: 1,
         cacheTtlS: 0,
         loopRepeats: 5,
+        partialMessages: false,
       },
       comprehensive: {
         description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
@@ -82,6 +83,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         warmSpares: 0,
         cacheTtlS: 0,
         loopRepeats: 5,
+        partialMessages: true,
       },
     },
   };

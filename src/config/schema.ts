@@ -41,6 +41,8 @@ export const TierSchema = z.strictObject({
   maxOutputTokens: z.number().int().positive().optional(),
   /** Stop a task whose process tree uses more resident memory than this (sampled every 2 s). */
   maxMemoryMb: z.number().int().positive().optional(),
+  /** stream-json tiers: ask claude for partial messages, so output tokens are counted live (caps act mid-turn). */
+  partialMessages: z.boolean().default(false),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
 

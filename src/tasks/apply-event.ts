@@ -11,6 +11,16 @@ const TEXT_TAIL = 8 * 1024;
 const LAST_TEXT = 2000;
 const MAX_DENIALS = 20;
 
+// A message's usage grows while it streams (partial messages): count only what is new since the last look.
+function countOutput(record: TaskRecord, messageId: string | undefined, output: number): void {
+  if (!messageId || messageId !== record.stats.lastMessageId) return;
+  const seen = record.stats.lastMessageOutput ?? 0;
+  if (output > seen) {
+    record.stats.outputTokens += output - seen;
+    record.stats.lastMessageOutput = output;
+  }
+}
+
 // Folds one validated stream-json event into a task's record; returns a short line for the event ring, if any.
 export function applyEvent(record: TaskRecord, event: Obj, now: number): string | undefined {
   record.stats.events++;
@@ -45,6 +55,9 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
     if (usage && newTurn) {
       record.stats.inputTokens += num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens);
       record.stats.outputTokens += num(usage.output_tokens);
+      record.stats.lastMessageOutput = num(usage.output_tokens);
+    } else if (usage && !event.parent_tool_use_id) {
+      countOutput(record, messageId, num(usage.output_tokens));
     }
     const lines: string[] = [];
     const content = Array.isArray(message?.content) ? (message.content as unknown[]) : [];
@@ -66,6 +79,13 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
       }
     }
     return lines.length ? lines.join(' | ') : undefined;
+  }
+  if (type === 'stream_event') {
+    // Partial messages: only message_delta matters here (its usage is the message's output so far).
+    const inner = obj(event.event);
+    const usage = obj(inner?.usage);
+    if (inner?.type === 'message_delta' && usage && !event.parent_tool_use_id) countOutput(record, str(event.api_message_id), num(usage.output_tokens));
+    return undefined;
   }
   if (type === 'user') {
     const message = obj(event.message);

@@ -172,6 +172,12 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
         record.stats.lastEventAt = at;
       } else {
         const ev = parsed.event as unknown as Record<string, unknown>;
+        if (isContentDelta(ev)) {
+          // Partial text is logged; the whole block follows as an assistant event, so no save or wake-up per delta.
+          record.stats.events++;
+          record.stats.lastEventAt = at;
+          return;
+        }
         const toolsBefore = record.stats.toolCalls;
         const text = applyEvent(record, ev, at);
         for (const t of record.tools.slice(record.tools.length - (record.stats.toolCalls - toolsBefore))) {
@@ -222,4 +228,9 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     task.markDone();
     deps.finished(task);
   }
+}
+
+// A partial-message text/JSON delta (with --include-partial-messages): frequent and repeated by the assistant event.
+function isContentDelta(ev: Record<string, unknown>): boolean {
+  return ev.type === 'stream_event' && (ev.event as { type?: unknown } | undefined)?.type === 'content_block_delta';
 }

@@ -28,11 +28,13 @@ export function startProgressPump(task: LiveTask, send: Send | undefined): { sto
     if (stopped) return;
     const now = Date.now();
     const message = formatProgress(task.record, now);
-    if (message === lastMessage) return;
+    // Only the elapsed seconds moved: not worth a notification (nor a token of the bucket).
+    const key = message.replace(/ · \d+ s\b/, '');
+    if (key === lastMessage) return;
     refill(now);
     tokens -= 1;
     lastAt = now;
-    lastMessage = message;
+    lastMessage = key;
     counter = Math.max(counter + 1, task.seq);
     inFlight = inFlight.then(() => send({ progress: counter, message }));
   };

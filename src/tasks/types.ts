@@ -41,6 +41,8 @@ export interface TaskStats {
   apiRetries: number;
   lastEventAt?: number;
   lastMessageId?: string;
+  /** Output tokens already counted for lastMessageId (its usage grows as partial messages arrive). */
+  lastMessageOutput?: number;
   /** Output tokens per second of running time, updated with each event. */
   tokensPerSecond?: number;
   /** Peak resident memory of the task's process tree, MB (sampled). */

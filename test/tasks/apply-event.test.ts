@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyEvent } from '../../src/tasks/apply-event.js';
+import type { TaskRecord } from '../../src/tasks/types.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'claude', 'fixtures');
+
+function blankRecord(): TaskRecord {
+  return {
+    version: 1, id: 't', state: 'running', createdAt: 0, updatedAt: 0,
+    request: {} as TaskRecord['request'], owner: { serverId: 's', pid: 1 },
+    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [], lastText: '', textTail: '', permissionDenials: [],
+  };
+}
+
+function replay(file: string, until?: (ev: Record<string, unknown>) => boolean): TaskRecord {
+  const record = blankRecord();
+  for (const line of readFileSync(join(FIXTURES, file), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const ev = JSON.parse(line) as Record<string, unknown>;
+    if (until?.(ev)) break;
+    applyEvent(record, ev, 1);
+  }
+  return record;
+}
+
+describe('applyEvent token accounting', () => {
+  it('counts output tokens from partial messages before the result arrives (real capture)', () => {
+    // Claude's assistant events carry message_start usage (1 output token); message_delta has the real count.
+    const before = replay('partial-messages.jsonl', (ev) => ev.type === 'result');
+    expect(before.stats.turns).toBe(1);
+    expect(before.stats.outputTokens).toBe(7);
+    const after = replay('partial-messages.jsonl');
+    expect(after.stats.outputTokens).toBe(7);
+  });
+
+  it('without partial messages only the result tells the real count', () => {
+    const before = replay('bash-tool.jsonl', (ev) => ev.type === 'result');
+    const after = replay('bash-tool.jsonl');
+    expect(before.stats.outputTokens).toBeLessThan(after.stats.outputTokens);
+    expect(after.stats.toolCalls).toBe(1);
+  });
+});
