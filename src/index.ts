@@ -2,13 +2,11 @@
 import { parseCliArgs } from './cli-args.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { HELP } from './help.js';
-import { reportDoctor, runDoctor } from './cli/doctor.js';
-import { askCommand, killCommand, runCommand, tasksCommand } from './cli/commands.js';
-import { printOut } from './cli/output.js';
 import { validateTiers } from './tiers.js';
 import { VERSION } from './version.js';
-import { runStdioServer } from './stdio-main.js';
-import { runHttpServer } from './http/serve-http.js';
+
+// Each command loads only its own modules (start-up time of the stdio server is a benchmark target).
+const cli = () => import('./cli/commands.js');
 
 // The claude-tiers command: serve MCP on stdio by default; a few informational flags.
 async function main(argv: string[]): Promise<number> {
@@ -27,7 +25,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`claude-tiers ${VERSION}\n`);
     return 0;
   }
-  if (args.command === 'doctor') return reportDoctor(await runDoctor(args.flags), args.options.json === true);
+  if (args.command === 'doctor') {
+    const { reportDoctor, runDoctor } = await import('./cli/doctor.js');
+    return reportDoctor(await runDoctor(args.flags), args.options.json === true);
+  }
   let loaded;
   try {
     loaded = loadConfig({ flags: args.flags });
@@ -45,15 +46,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.options['print-config']) {
+    const { printOut } = await import('./cli/output.js');
     printOut(JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2));
     return 0;
   }
-  if (args.command === 'serve' && typeof args.options.http === 'string') return runHttpServer(loaded.config, args.options.http);
-  if (args.command === 'serve') return runStdioServer(loaded.config);
-  if (args.command === 'ask') return askCommand(loaded.config, args.positionals, args.options);
-  if (args.command === 'run') return runCommand(loaded.config, args.positionals, args.options);
-  if (args.command === 'tasks') return tasksCommand(loaded.config, args.options);
-  if (args.command === 'kill') return killCommand(loaded.config, args.positionals);
+  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./http/serve-http.js')).runHttpServer(loaded.config, args.options.http);
+  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(loaded.config);
+  if (args.command === 'ask') return (await cli()).askCommand(loaded.config, args.positionals, args.options);
+  if (args.command === 'run') return (await cli()).runCommand(loaded.config, args.positionals, args.options);
+  if (args.command === 'tasks') return (await cli()).tasksCommand(loaded.config, args.options);
+  if (args.command === 'kill') return (await cli()).killCommand(loaded.config, args.positionals);
   process.stderr.write(`claude-tiers: unknown command "${args.command}"\nSee claude-tiers --help.\n`);
   return 2;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { tools } from '../tools/index.js';
 import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
@@ -7,21 +7,10 @@ import type { Engine } from './engine.js';
 import { ToolError } from './errors.js';
 import { VERSION } from './version.js';
 import { registerTaskResources } from './resources.js';
+import { errorResult, toCallResult } from './call-result.js';
+import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
-
-function toCallResult(result: ToolResult): CallToolResult {
-  const content: CallToolResult['content'] = [{ type: 'text', text: result.text }];
-  for (const link of result.links ?? []) content.push({ type: 'resource_link', ...link });
-  const out: CallToolResult = { content };
-  if (result.structured && !result.isError) out.structuredContent = result.structured;
-  if (result.isError) out.isError = true;
-  return out;
-}
-
-function errorResult(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
-}
 
 const listed = (tool: AnyTool) => ({
   name: tool.name,
@@ -47,10 +36,10 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
 export function createServer(engine: Engine, options: { clientId?: string } = {}): { server: Server; dispose: () => Promise<void> } {
-  const server = new Server(
+  const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, extensions: TASKS_CAPABILITY },
       instructions:
         'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks (comprehensive tier) that return a task id; ' +
         'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
@@ -70,14 +59,21 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
     }
     try {
       if (tool.rateLimited) engine.rateLimiter.admit(clientId);
-      const result = await tool.handle(parsed.data, { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId });
-      return toCallResult(result);
+      const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId };
+      if (tool.taskInput && declaresTasks(ctx)) {
+        // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
+        const started = await tool.handle(tool.taskInput(parsed.data), { ...toolCtx, progress: undefined });
+        const record = typeof started.structured?.task_id === 'string' ? engine.registry.getRecord(started.structured.task_id) : undefined;
+        return started.isError || !record ? toCallResult(started) : taskHandle(record);
+      }
+      return toCallResult(await tool.handle(parsed.data, toolCtx));
     } catch (err) {
       if (err instanceof ToolError) return errorResult(err.message);
       engine.log.error({ err, tool: name }, 'tool failed unexpectedly');
       return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
     }
   });
+  registerTaskMethods(server, engine, clientId);
   const disposeResources = registerTaskResources(server, engine);
   return {
     server,

@@ -31,6 +31,8 @@ export const deepTaskTool = defineTool({
     continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
   }),
   rateLimited: true,
+  // As a native MCP task the client polls tasks/get, so the call returns at once.
+  taskInput: (input) => ({ ...input, wait_s: 0 }),
   annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
   usage: 'deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-60, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }',
   async handle(input, ctx) {

@@ -44,6 +44,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   usage: string;
   /** Calls that start claude count against the per-client and global rate limits. */
   rateLimited?: boolean;
+  /** Tools that start a task: the input to use when the client runs it as a native MCP task (no waiting). */
+  taskInput?: (input: z.output<I>) => z.output<I>;
   handle(input: z.output<I>, ctx: ToolContext): Promise<ToolResult>;
 }
 

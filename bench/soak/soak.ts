@@ -13,6 +13,16 @@ async function main(): Promise<void> {
   const s = await startServer(api, { env: { CLAUDE_TIERS_LOG_LEVEL: 'warn', CLAUDE_TIERS_MAX_RUNNING: '3' }, spares: 1 });
   const calls: Record<string, number> = {};
   const failures: Record<string, number> = {};
+  let throttled = 0;
+  // A refused call over the rate limit is the limiter working: back off as told, and count it apart from failures.
+  const refused = async (tool: string, r: { isError?: unknown; content?: unknown }): Promise<void> => {
+    if (!r.isError) return;
+    const text = String((r.content as Array<{ text: string }>)[0]?.text);
+    const retry = /^rate limited: .*retry in ([\d.]+) s/.exec(text);
+    if (!retry) return void count(failures, `${tool}: ${text.slice(0, 60)}`);
+    throttled++;
+    await sleep(Number(retry[1]) * 1000);
+  };
   const tasks: string[] = [];
   const count = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
   await sleep(3000);
@@ -27,12 +37,12 @@ async function main(): Promise<void> {
         if (roll < 0.35) {
           count(calls, 'quick_answer');
           const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: `soak ${n} [[text:ok ${n}]]`, cache: n % 5 === 0 } });
-          if (r.isError) count(failures, `quick_answer: ${String((r.content as Array<{ text: string }>)[0]?.text).slice(0, 40)}`);
+          await refused('quick_answer', r);
         } else if (roll < 0.65) {
           count(calls, 'deep_task');
           const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `soak ${n} [[bash:echo started; sleep 1.0${tag}${n % 7}]][[bash:echo second]]`, wait_s: 0 } });
-          if (r.isError) count(failures, `deep_task: ${String((r.content as Array<{ text: string }>)[0]?.text).slice(0, 40)}`);
-          else tasks.push((r.structuredContent as { task_id: string }).task_id);
+          await refused('deep_task', r);
+          if (!r.isError) tasks.push((r.structuredContent as { task_id: string }).task_id);
         } else if (roll < 0.75 && tasks.length) {
           count(calls, 'kill_task');
           const id = tasks[Math.floor(Math.random() * tasks.length)]!;
@@ -67,7 +77,7 @@ async function main(): Promise<void> {
   const notFinalOnDisk = tasks.filter((id) => !isFinal(store.readRecord(id)?.state ?? 'queued')).length;
   await api.close();
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
-  report('soak', [{ minutes, calls: total, failures: Object.values(failures).reduce((a, b) => a + b, 0), tasks: tasks.length, tasks_without_final_state: unfinished, not_final_on_disk_after_exit: notFinalOnDisk, orphan_processes: orphans, rss_start_mb: rssStart, rss_end_mb: rssEnd, rss_growth_pct: round(((rssEnd - rssStart) / rssStart) * 100) }], { calls, failures, targets: '0 orphans, 0 tasks without a final state, RSS growth < 20 %' });
+  report('soak', [{ minutes, calls: total, failures: Object.values(failures).reduce((a, b) => a + b, 0), throttled, tasks: tasks.length, tasks_without_final_state: unfinished, not_final_on_disk_after_exit: notFinalOnDisk, orphan_processes: orphans, rss_start_mb: rssStart, rss_end_mb: rssEnd, rss_growth_pct: round(((rssEnd - rssStart) / rssStart) * 100) }], { calls, failures, targets: '0 orphans, 0 tasks without a final state, RSS growth < 20 %' });
 }
 
 main().catch((err: unknown) => {

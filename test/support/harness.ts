@@ -48,8 +48,8 @@ function noMcpConfigFile(): string {
   return noMcpConfig;
 }
 
-// Starts the built server as a child process and connects a real SDK client to it over stdio.
-export async function startServer(api: ScriptedApi, options: StartOptions = {}): Promise<StartedServer> {
+// The environment the built server runs with in tests: the scripted API, a temp HOME and state dir, the real claude.
+export async function serverEnv(api: ScriptedApi, options: StartOptions = {}): Promise<{ env: Record<string, string>; home: string; stateDir: string }> {
   const home = options.home ?? (await makeTempHome());
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'ct-state-'));
   const env = {
@@ -61,6 +61,12 @@ export async function startServer(api: ScriptedApi, options: StartOptions = {}):
     ...(options.mcp ? {} : { CLAUDE_TIERS_CONFIG: noMcpConfigFile() }),
     ...options.env,
   };
+  return { env, home, stateDir };
+}
+
+// Starts the built server as a child process and connects a real SDK client to it over stdio.
+export async function startServer(api: ScriptedApi, options: StartOptions = {}): Promise<StartedServer> {
+  const { env, home, stateDir } = await serverEnv(api, options);
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [SERVER_ENTRY, ...(options.args ?? [])],

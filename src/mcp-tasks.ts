@@ -1,0 +1,127 @@
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type CallToolResult,
+  type ClientCapabilities,
+  type JSONRPCRequest,
+  type Result,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { toCallResult } from './call-result.js';
+import type { Engine } from './engine.js';
+import { ToolError } from './errors.js';
+import { eventsLink } from './resources.js';
+import { formatProgress } from './tasks/progress.js';
+import { isFinal, type TaskRecord } from './tasks/types.js';
+import { taskView, viewText } from './tasks/view.js';
+
+// Native MCP tasks (extension io.modelcontextprotocol/tasks, protocol 2026-07-28). The SDK has no tasks API yet:
+// this module is the whole layer (handle, tasks/get|update|cancel), to be swapped for the SDK's when it lands.
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+export const TASKS_CAPABILITY = { [TASKS_EXTENSION]: {} };
+const POLL_INTERVAL_MS = 2000;
+
+type TaskStatus = 'working' | 'input_required' | 'completed' | 'cancelled' | 'failed';
+
+// True when this request declared the tasks extension in its per-request client capabilities.
+export function declaresTasks(ctx: ServerContext): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const caps = envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
+  const extensions = (caps as { extensions?: Record<string, unknown> } | undefined)?.extensions;
+  return !!extensions && Object.hasOwn(extensions, TASKS_EXTENSION);
+}
+
+// A Server whose tools/call may answer with a task handle: the SDK adds `content: []` to every tools/call
+// result, which a handle must not carry.
+export class TaskAwareServer extends Server {
+  protected override _wrapHandler(method: string, handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>) {
+    const wrapped = super._wrapHandler(method, handler);
+    if (method !== 'tools/call') return wrapped;
+    return async (request: JSONRPCRequest, ctx: ServerContext): Promise<Result> => {
+      const result = await wrapped(request, ctx);
+      if (result['resultType'] !== 'task') return result;
+      const { content: _content, ...handle } = result as Record<string, unknown>;
+      return handle as Result;
+    };
+  }
+}
+
+// A task's state in the extension's terms. A task that ended badly is a completed tool call with isError
+// (the extension keeps `failed` for protocol errors); a killed task is cancelled.
+function statusOf(record: TaskRecord): TaskStatus {
+  if (!isFinal(record.state)) return 'working';
+  return record.state === 'killed' ? 'cancelled' : 'completed';
+}
+
+// The task object of the extension, built from our record (ids are shared: task_status and kill_task work too).
+export function taskObject(record: TaskRecord): Record<string, unknown> {
+  const status = statusOf(record);
+  return {
+    taskId: record.id,
+    status,
+    statusMessage: isFinal(record.state) ? (record.end?.message ?? record.state) : formatProgress(record, Date.now()),
+    createdAt: new Date(record.createdAt).toISOString(),
+    lastUpdatedAt: new Date(record.updatedAt).toISOString(),
+    // Records are kept until pruned by count (limits.pruneMaxTasks), not by age.
+    ttlMs: null,
+    ...(status === 'working' ? { pollIntervalMs: POLL_INTERVAL_MS } : {}),
+  };
+}
+
+// The tools/call answer for a task started on behalf of a tasks-aware client.
+export function taskHandle(record: TaskRecord): CallToolResult {
+  return { resultType: 'task', ...taskObject(record) } as unknown as CallToolResult;
+}
+
+const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
+
+// Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
+export function registerTaskMethods(server: Server, engine: Engine, clientId: string): void {
+  const { registry } = engine;
+  const required = (ctx: ServerContext) => {
+    if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_CAPABILITY } }, `tasks/* needs the client capability ${TASKS_EXTENSION}`);
+  };
+  const owned = async (taskId: string): Promise<TaskRecord> => {
+    const record = await registry.refreshForeign(taskId);
+    // Another client's task is as unknown as a missing one: task ids are capabilities.
+    if (!record || (record.clientId !== undefined && record.clientId !== clientId)) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
+    }
+    return record;
+  };
+
+  server.setRequestHandler('tasks/get', { params: TaskIdParams }, async (params, ctx) => {
+    required(ctx);
+    const record = await owned(params.taskId);
+    const task = taskObject(record);
+    if (task.status !== 'completed') return task;
+    const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
+    const result = toCallResult({ text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)], isError: record.state !== 'succeeded' });
+    return { ...task, result };
+  });
+
+  // Our tasks never ask for input: an update is acknowledged and has nothing to deliver.
+  server.setRequestHandler('tasks/update', { params: TaskIdParams }, async (params, ctx) => {
+    required(ctx);
+    await owned(params.taskId);
+    return {};
+  });
+
+  // Cancel = kill_task: the whole process tree goes, partial output stays readable through tasks/get.
+  server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, async (params, ctx) => {
+    required(ctx);
+    const record = await owned(params.taskId);
+    if (isFinal(record.state)) return {};
+    try {
+      await registry.kill(record.id, 'tasks/cancel');
+    } catch (err) {
+      if (err instanceof ToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+      throw err;
+    }
+    return {};
+  });
+}
