@@ -140,11 +140,15 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   const wall = setTimeout(() => void stopTask(task, { reason: 'wall_timeout', message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept` }, deps), req.timeoutS * 1000);
   const idle = setTimeout(() => void stopTask(task, { reason: 'idle_timeout', message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept` }, deps), req.idleTimeoutS * 1000);
   const snap = setInterval(snapshot, SNAPSHOT_EVERY_MS);
-  signal.addEventListener('abort', () => {
-    clearTimeout(wall);
-    clearTimeout(idle);
-    clearInterval(snap);
-  });
+  signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(wall);
+      clearTimeout(idle);
+      clearInterval(snap);
+    },
+    { once: true },
+  );
 
   function snapshot(): void {
     if (proc.hasExited() || !record.process) return;

@@ -51,7 +51,10 @@ export class LiveTask {
   }
 
   markDone(): void {
-    this.controller.abort();
+    // The process and its event log are over: a finished task kept in memory is its record and event ring only.
+    this.proc = undefined;
+    this.eventLog = undefined;
+    this.controller.abort('task finished');
     this.notify();
     this.finished();
   }

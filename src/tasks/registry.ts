@@ -232,6 +232,10 @@ export class Registry {
     const snapshot = structuredClone(task.record);
     const chain = (this.saveChains.get(id) ?? Promise.resolve()).then(() => this.store.writeRecord(snapshot)).catch((err: unknown) => this.storeFailed(task, err));
     this.saveChains.set(id, chain);
+    // Settled chains go, so the map holds only saves in flight.
+    void chain.then(() => {
+      if (this.saveChains.get(id) === chain) this.saveChains.delete(id);
+    });
     return chain;
   }
 
