@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, waitFor } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, processesMatching, waitFor } from './support/harness.js';
 
 let api: ScriptedApi;
 let proc: ChildProcess;
@@ -91,5 +91,49 @@ describe('Streamable HTTP', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('native MCP tasks over HTTP: a handle from deep_task, tasks/get to completion, tasks/cancel', async () => {
+    const EXT = 'io.modelcontextprotocol/tasks';
+    const _meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { extensions: { [EXT]: {} } } };
+    let id = 0;
+    // One 2026-07-28 request as a plain fetch (the SDK Client refuses task results); the reply may come as JSON or one SSE event.
+    const rpc = async (method: string, name: string, params: Record<string, unknown>) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, 'mcp-name': name },
+        body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: { ...params, _meta } }),
+      });
+      const text = await res.text();
+      const json = res.headers.get('content-type')?.includes('text/event-stream') ? /^data: (.*)$/m.exec(text)![1]! : text;
+      return JSON.parse(json) as { result?: Record<string, unknown>; error?: { code: number } };
+    };
+    const started = await rpc('tools/call', 'deep_task', { name: 'deep_task', arguments: { prompt: '[[bash:echo over-http]]' } });
+    expect(started.result).toMatchObject({ resultType: 'task', status: 'working' });
+    const taskId = String(started.result!.taskId);
+    let got = await rpc('tasks/get', taskId, { taskId });
+    const end = Date.now() + 30_000;
+    while (got.result?.status === 'working' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      got = await rpc('tasks/get', taskId, { taskId });
+    }
+    expect(got.result?.status).toBe('completed');
+    expect(JSON.stringify(got.result?.result)).toContain('over-http');
+    // The task belongs to this token's client: an HTTP session with the same token sees it through task_status too.
+    const c = await connect();
+    try {
+      const v = await c.callTool({ name: 'task_status', arguments: { task_id: taskId } });
+      expect((v.structuredContent as { state: string }).state).toBe('succeeded');
+    } finally {
+      await c.close();
+    }
+    const slow = await rpc('tools/call', 'deep_task', { name: 'deep_task', arguments: { prompt: '[[bash:echo started; sleep 20.4242]]' } });
+    const slowId = String(slow.result!.taskId);
+    expect(await waitFor(() => processesMatching('sleep 20.4242').length > 0, 20_000)).toBe(true);
+    expect((await rpc('tasks/cancel', slowId, { taskId: slowId })).error).toBeUndefined();
+    let after = await rpc('tasks/get', slowId, { taskId: slowId });
+    while (after.result?.status === 'working') after = await rpc('tasks/get', slowId, { taskId: slowId });
+    expect(after.result?.status).toBe('cancelled');
+    expect(await waitFor(() => processesMatching('sleep 20.4242').length === 0, 5000)).toBe(true);
   });
 });
