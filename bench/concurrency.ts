@@ -1,13 +1,23 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
 import { claudeChildren, sleep, startServer } from '../test/support/harness.js';
 import { report } from './report.js';
 import { round, rssMb } from './stats.js';
 
+// One client submits all 32 at once: the per-client rate limit (burst 20) is off here, the queue is what is measured.
+const CONFIG = (): string => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ct-bench-conc-')), 'claude-tiers.config.json');
+  writeFileSync(file, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }));
+  return file;
+};
+
 // concurrency: 32 deep_tasks with a Bash step, at a running limit of 4 and of 8.
 export async function benchConcurrency(api: ScriptedApi, total = 32): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   for (const limit of [4, 8]) {
-    const s = await startServer(api, { env: { CLAUDE_TIERS_MAX_RUNNING: String(limit), CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+    const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: CONFIG(), CLAUDE_TIERS_MAX_RUNNING: String(limit), CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
     let peak = 0;
     let peakRss = 0;
     let sampling = true;
@@ -22,6 +32,7 @@ export async function benchConcurrency(api: ScriptedApi, total = 32): Promise<vo
     const ids: string[] = [];
     for (let i = 0; i < total; i++) {
       const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `c${i} [[bash:echo started; sleep 1]]`, wait_s: 0 } });
+      if (r.isError) throw new Error(`deep_task refused: ${JSON.stringify(r.content)}`);
       ids.push((r.structuredContent as { task_id: string }).task_id);
     }
     let finished: string[] = [];

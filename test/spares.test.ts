@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
@@ -52,7 +52,8 @@ describe('warm spares', () => {
     const dir = join(ROOT, 'test', 'tmp-spare-cwd');
     mkdirSync(dir, { recursive: true });
     const before = await stats();
-    const other = answer(await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:cold cwd]]', cwd: dir } }));
+    // The cwd has to be inside the server's root (the package); it goes again right after the call.
+    const other = answer(await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:cold cwd]]', cwd: dir } }).finally(() => rmSync(dir, { recursive: true, force: true })));
     expect(other.warm).toBe(false);
     const otherModel = answer(await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:cold model]]', model: 'sonnet' } }));
     expect(otherModel.warm).toBe(false);
