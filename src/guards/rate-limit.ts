@@ -5,17 +5,23 @@ interface Bucket {
   at: number;
 }
 
+// A wait in seconds, rounded up to a tenth so it never reads "retry in 0.0 s".
+const seconds = (ms: number): string => (Math.ceil(ms / 100) / 10).toFixed(1);
+
 // Token buckets per client session and one global: a refused call says when to retry.
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly global: Bucket;
+  private readonly globalCapacity: number;
 
   constructor(private readonly options: { perMinute: number; burst: number; globalPerMinute: number }) {
-    this.global = { tokens: Math.max(options.burst, 1), at: Date.now() };
+    // The global bucket holds ten seconds' worth (at least one client's burst) and starts full.
+    this.globalCapacity = Math.max(options.burst, Math.ceil(options.globalPerMinute / 6), 1);
+    this.global = { tokens: this.globalCapacity, at: Date.now() };
   }
 
   private take(bucket: Bucket, perMinute: number, capacity: number, now: number): number {
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 60_000) * perMinute);
+    bucket.tokens = Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.at) / 60_000) * perMinute);
     bucket.at = now;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
@@ -31,11 +37,11 @@ export class RateLimiter {
       let b = this.buckets.get(clientId);
       if (!b) this.buckets.set(clientId, (b = { tokens: burst, at: now }));
       const wait = this.take(b, perMinute, burst, now);
-      if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${(wait / 1000).toFixed(1)} s`);
+      if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${seconds(wait)} s`);
     }
     if (globalPerMinute > 0) {
-      const wait = this.take(this.global, globalPerMinute, Math.max(burst, Math.ceil(globalPerMinute / 6)), now);
-      if (wait > 0) throw new ToolError(`rate limited: the server takes ${globalPerMinute} calls a minute in all; retry in ${(wait / 1000).toFixed(1)} s`);
+      const wait = this.take(this.global, globalPerMinute, this.globalCapacity, now);
+      if (wait > 0) throw new ToolError(`rate limited: the server takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
     }
   }
 }
