@@ -66,8 +66,14 @@ export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<v
   const handler = await handlerLatency(stateDir, ids);
   const s = await startServer(api, { stateDir, env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
   await sleep(3000); // past the background prune
+  // A serving server is warm: the first calls (JIT of the tools/call path in both processes) are run but not counted.
+  for (let i = 0; i < 300; i++) {
+    await s.client.callTool({ name: 'task_status', arguments: { task_id: ids[i]! } });
+    if (i % 3 === 0) await s.client.callTool({ name: 'list_tasks', arguments: { limit: 20 } });
+    await s.client.ping();
+  }
   const status: number[] = [];
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     const id = ids[Math.floor(Math.random() * ids.length)]!;
     const t = performance.now();
     const r = await s.client.callTool({ name: 'task_status', arguments: { task_id: id } });
@@ -75,14 +81,14 @@ export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<v
     if (r.isError) throw new Error(`task_status failed for ${id}`);
   }
   const list: number[] = [];
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 500; i++) {
     const t = performance.now();
     await s.client.callTool({ name: 'list_tasks', arguments: { limit: 20 } });
     list.push(performance.now() - t);
   }
   // The floor of any call over stdio on this machine: an MCP ping, which runs no tool code at all.
   const ping: number[] = [];
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     const t = performance.now();
     await s.client.ping();
     ping.push(performance.now() - t);
@@ -93,6 +99,6 @@ export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<v
   report(
     'registry',
     [row('task_status (random of 10,000)', status), row('list_tasks limit 20', list), row('ping (stdio + SDK floor, no tool code)', ping), row('task_status handler in-process (no transport)', handler)],
-    { tasks_in_store: count, server_rss_mb: rss, target: 'task_status p99 <= 2 ms; idle RSS <= 120 MB' },
+    { tasks_in_store: count, samples: 'task_status 2000, list_tasks 500, ping 2000, handler 2000; after 300 uncounted warm-up rounds', server_rss_mb: rss, target: 'task_status p99 <= 2 ms; idle RSS <= 120 MB' },
   );
 }
