@@ -5,6 +5,8 @@ interface Bucket {
   at: number;
 }
 
+const MAX_BUCKETS = 1000;
+
 // A wait in seconds, rounded up to a tenth so it never reads "retry in 0.0 s".
 const seconds = (ms: number): string => (Math.ceil(ms / 100) / 10).toFixed(1);
 
@@ -30,12 +32,25 @@ export class RateLimiter {
     return Math.ceil(((1 - bucket.tokens) / perMinute) * 60_000);
   }
 
+  // A bucket that has refilled to its burst says nothing a new bucket would not: drop those (long-lived HTTP servers).
+  private forgetRefilled(now: number): void {
+    const { perMinute, burst } = this.options;
+    for (const [id, b] of this.buckets) if (b.tokens + (Math.max(0, now - b.at) / 60_000) * perMinute >= burst) this.buckets.delete(id);
+  }
+
+  get clients(): number {
+    return this.buckets.size;
+  }
+
   // Takes one token for this client (and one globally) or throws with the wait.
   admit(clientId: string, now = Date.now()): void {
     const { perMinute, burst, globalPerMinute } = this.options;
     if (perMinute > 0) {
       let b = this.buckets.get(clientId);
-      if (!b) this.buckets.set(clientId, (b = { tokens: burst, at: now }));
+      if (!b) {
+        if (this.buckets.size >= MAX_BUCKETS) this.forgetRefilled(now);
+        this.buckets.set(clientId, (b = { tokens: burst, at: now }));
+      }
       const wait = this.take(b, perMinute, burst, now);
       if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${seconds(wait)} s`);
     }

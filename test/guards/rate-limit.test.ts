@@ -19,4 +19,17 @@ describe('RateLimiter', () => {
     expect(() => limiter.admit('c0', t)).toThrow(/the server takes 600 calls a minute in all; retry in 0\.1 s/);
     limiter.admit('c0', t + 100);
   });
+
+  it('forgets clients whose bucket has refilled once it tracks 1000, and keeps those still throttled', () => {
+    const limiter = new RateLimiter({ perMinute: 60, burst: 2, globalPerMinute: 0 });
+    const t = Date.now();
+    limiter.admit('busy', t);
+    limiter.admit('busy', t);
+    for (let i = 0; i < 999; i++) limiter.admit(`idle${i}`, t);
+    expect(limiter.clients).toBe(1000);
+    limiter.admit('newcomer', t + 1500); // idle buckets have refilled by now (1 token a second); busy's has not
+    expect(limiter.clients).toBe(2);
+    expect(() => limiter.admit('busy', t + 1500)).not.toThrow();
+    expect(() => limiter.admit('busy', t + 1500)).toThrow(/retry in/);
+  });
 });
