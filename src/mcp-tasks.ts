@@ -58,12 +58,12 @@ function statusOf(record: TaskRecord): TaskStatus {
 }
 
 // The task object of the extension, built from our record (ids are shared: task_status and kill_task work too).
-export function taskObject(record: TaskRecord): Record<string, unknown> {
+export function taskObject(record: TaskRecord, writing?: { chars: number }): Record<string, unknown> {
   const status = statusOf(record);
   return {
     taskId: record.id,
     status,
-    statusMessage: isFinal(record.state) ? (record.end?.message ?? record.state) : formatProgress(record, Date.now()),
+    statusMessage: isFinal(record.state) ? (record.end?.message ?? record.state) : formatProgress(record, Date.now(), writing),
     createdAt: new Date(record.createdAt).toISOString(),
     lastUpdatedAt: new Date(record.updatedAt).toISOString(),
     // Records are kept until pruned by count (limits.pruneMaxTasks), not by age.
@@ -97,7 +97,7 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
   server.setRequestHandler('tasks/get', { params: TaskIdParams }, async (params, ctx) => {
     required(ctx);
     const record = await owned(params.taskId);
-    const task = taskObject(record);
+    const task = taskObject(record, registry.getLive(record.id)?.writing);
     if (task.status !== 'completed') return task;
     const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
     const result = toCallResult({ text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)], isError: record.state !== 'succeeded' });

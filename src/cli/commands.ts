@@ -59,7 +59,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     process.once('SIGINT', () => void engine.registry.kill(t.id, 'cli (Ctrl-C)'));
     let last = '';
     const show = () => {
-      const line = `${t.id} · ${formatProgress(t.record, Date.now())}`;
+      const line = `${t.id} · ${formatProgress(t.record, Date.now(), t.writing)}`;
       if (line === last) return;
       last = line;
       if (opts.json) return;

@@ -161,10 +161,16 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
 
   function handleLine(line: string): void {
     const at = Date.now();
-    task.seq++;
     idle.refresh();
     stopFor(checkOutput(task.monitor, Buffer.byteLength(line) + 1, limits));
     const parsed = parseEventLine(line);
+    if (parsed.kind === 'event' && isContentDelta(parsed.event as unknown as Record<string, unknown>)) {
+      // Partial text of the block being written: shown live, kept if the task ends mid-block; the whole block
+      // follows as an assistant event, so deltas are neither logged nor numbered.
+      if (task.noteDelta(parsed.event as unknown as Record<string, unknown>)) task.notify();
+      return;
+    }
+    task.seq++;
     if (parsed.kind === 'invalid') {
       task.eventLog?.append(JSON.stringify({ type: 'claude_tiers_invalid_line', reason: parsed.reason, preview: parsed.preview }));
       task.pushLine(`unreadable output: ${oneLine(parsed.preview, 80)}`, at);
@@ -176,12 +182,7 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
         record.stats.lastEventAt = at;
       } else {
         const ev = parsed.event as unknown as Record<string, unknown>;
-        if (isContentDelta(ev)) {
-          // Partial text is logged; the whole block follows as an assistant event, so no save or wake-up per delta.
-          record.stats.events++;
-          record.stats.lastEventAt = at;
-          return;
-        }
+        if (ev.type === 'assistant') task.writing = undefined;
         const toolsBefore = record.stats.toolCalls;
         const text = applyEvent(record, ev, at);
         for (const t of record.tools.slice(record.tools.length - (record.stats.toolCalls - toolsBefore))) {
@@ -213,6 +214,11 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
     if (task.terminating) await task.terminating;
     const stderr = task.proc?.stderrTail() ?? '';
     const outcome = failure ? { state: 'failed' as const, end: failure } : decideOutcome(record, task.stopReason, exit, stderr);
+    // Ended in the middle of a text block: what claude had written of it is partial output too.
+    if (task.writing?.tail) {
+      record.lastText = task.writing.tail.slice(-2000);
+      record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${task.writing.tail}`.slice(-8192);
+    }
     // Nothing outlives its task: kill whatever the task started that is still around (start times checked).
     if (record.process) killRecorded(record.process.procs, 'SIGKILL');
     record.state = outcome.state;

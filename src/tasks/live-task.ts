@@ -3,6 +3,9 @@ import type { EventLog } from './store.js';
 import type { MonitorState } from './monitors.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
+const WRITING_STEP = 256;
+const WRITING_TAIL = 2000;
+
 // One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners.
 export class LiveTask {
   seq = 0;
@@ -16,6 +19,8 @@ export class LiveTask {
   storeError?: string;
   readonly monitor: MonitorState = { repeats: 0, outputBytes: 0 };
   terminating?: Promise<unknown>;
+  /** The text block claude is writing right now (from partial messages), until its assistant event arrives. */
+  writing?: { chars: number; tail: string };
   private listeners = new Set<() => void>();
   private finished!: () => void;
   readonly done: Promise<void> = new Promise((resolve) => (this.finished = resolve));
@@ -39,6 +44,16 @@ export class LiveTask {
     if (this.stopReason) return false;
     this.stopReason = reason;
     return true;
+  }
+
+  // Folds one content_block_delta in; true when the written length crossed another WRITING_STEP characters.
+  noteDelta(event: Record<string, unknown>): boolean {
+    const delta = (event.event as { delta?: { type?: unknown; text?: unknown } } | undefined)?.delta;
+    if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || event.parent_tool_use_id) return false;
+    const before = this.writing?.chars ?? 0;
+    const tail = (this.writing?.tail ?? '') + delta.text;
+    this.writing = { chars: before + delta.text.length, tail: tail.length > WRITING_TAIL ? tail.slice(-WRITING_TAIL) : tail };
+    return Math.floor(this.writing.chars / WRITING_STEP) > Math.floor(before / WRITING_STEP) || before === 0;
   }
 
   onChange(listener: () => void): () => void {

@@ -27,7 +27,7 @@ export function startProgressPump(task: LiveTask, send: Send | undefined): { sto
     timer = undefined;
     if (stopped) return;
     const now = Date.now();
-    const message = formatProgress(task.record, now);
+    const message = formatProgress(task.record, now, task.writing);
     // Only the elapsed seconds moved: not worth a notification (nor a token of the bucket).
     const key = message.replace(/ · \d+ s\b/, '');
     if (key === lastMessage) return;

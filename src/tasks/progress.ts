@@ -1,12 +1,13 @@
-import type { TaskRecord } from './types.js';
+import { isFinal, type TaskRecord } from './types.js';
 
 // One readable progress line, e.g. `turn 3 · Bash: npm test · $0.04 · 41 s`.
-export function formatProgress(record: TaskRecord, now: number): string {
+export function formatProgress(record: TaskRecord, now: number, writing?: { chars: number }): string {
   const parts: string[] = [];
   if (record.state === 'queued') parts.push('queued');
   else parts.push(`turn ${Math.max(1, record.stats.turns)}`);
   const last = record.tools[record.tools.length - 1];
-  if (last) parts.push(`${last.name}: ${last.summary}`);
+  if (writing && !isFinal(record.state)) parts.push(`writing ${writing.chars.toLocaleString('en-US')} chars`);
+  else if (last) parts.push(`${last.name}: ${last.summary}`);
   else if (record.lastText) parts.push(`"${record.lastText.replace(/\s+/g, ' ').slice(0, 60)}"`);
   if (record.stats.costUsd > 0) parts.push(`$${record.stats.costUsd.toFixed(2)}`);
   parts.push(`${Math.round((now - (record.startedAt ?? record.createdAt)) / 1000)} s`);

@@ -37,6 +37,8 @@ export interface TaskView {
   tokens_per_second?: number;
   peak_rss_mb?: number;
   cost_series?: Array<[number, number]>;
+  /** The text block claude is writing right now: its length so far and its last characters. */
+  writing?: { chars: number; text_tail: string };
 }
 
 const fmtEvent = (e: EventLine, start: number): string => `#${e.seq} +${((e.at - start) / 1000).toFixed(1)}s ${e.text}`;
@@ -75,7 +77,7 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
     prompt_preview: record.request.prompt.replace(/\s+/g, ' ').slice(0, 120),
     created_at: new Date(record.createdAt).toISOString(),
     elapsed_s: Math.round((end - (record.startedAt ?? record.createdAt)) / 100) / 10,
-    progress: formatProgress(record, end),
+    progress: formatProgress(record, end, live?.writing),
     turns: record.stats.turns,
     tool_calls: record.stats.toolCalls,
     last_text: record.lastText,
@@ -86,6 +88,7 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
     permission_denials: record.permissionDenials,
   };
   if (last) view.last_tool = `${last.name}: ${last.summary}`;
+  if (live?.writing && !isFinal(record.state)) view.writing = { chars: live.writing.chars, text_tail: live.writing.tail.slice(-500) };
   if (record.sessionId) view.session_id = record.sessionId;
   if (record.end) view.end = record.end;
   if (record.result) {

@@ -6,7 +6,7 @@ let api: ScriptedApi;
 let server: StartedServer;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-type View = { task_id: string; state: string; final: boolean; events: string[]; cursor: number; turns: number; cost_usd: number; tool_calls: number; last_tool?: string; end?: { reason: string; message: string; by?: string }; result?: { text: string; num_turns: number; cost_usd: number }; last_text: string };
+type View = { task_id: string; state: string; final: boolean; progress: string; writing?: { chars: number; text_tail: string }; events: string[]; cursor: number; turns: number; cost_usd: number; tool_calls: number; last_tool?: string; end?: { reason: string; message: string; by?: string }; result?: { text: string; num_turns: number; cost_usd: number }; last_text: string };
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 beforeAll(async () => {
@@ -141,5 +141,31 @@ describe('deep_task', () => {
     expect(anySc.finished).toContain(ids[0]);
     const all = await server.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 30 } });
     expect((all.structuredContent as { finished: string[] }).finished.sort()).toEqual([...ids].sort());
+  });
+
+  it('shows the text claude is writing while it streams, and a kill mid-block keeps what was written', async () => {
+    // 4,000 characters in 40 deltas, 150 ms apart: about 6 s of writing.
+    const slow = '[[len:4000]][[chunk:100]][[delay:150]]';
+    const started = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: slow, wait_s: 0 } }));
+    let v = await status(started.task_id);
+    const until = Date.now() + 30_000;
+    while (!v.final && (v.writing?.chars ?? 0) < 500 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+      v = await status(started.task_id);
+    }
+    expect(v.final).toBe(false);
+    expect(v.writing!.chars).toBeGreaterThanOrEqual(500);
+    expect(v.writing!.chars).toBeLessThan(4000);
+    expect(v.writing!.text_tail).toMatch(/^(?:[a-j])+$/);
+    expect(v.progress).toMatch(/writing [\d,]+ chars/);
+    const killed = view(await server.client.callTool({ name: 'kill_task', arguments: { task_id: started.task_id } }));
+    expect(killed.state).toBe('killed');
+    expect(killed.writing).toBeUndefined();
+    expect(killed.last_text.length).toBeGreaterThanOrEqual(500);
+    expect(killed.last_text).toMatch(/abcdefghij/);
+    // A task that finishes its block ends with the whole text, and nothing is "being written" any more.
+    const whole = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[len:1200]][[chunk:100]][[delay:20]]', wait_s: 30 } }));
+    expect(whole.result?.text).toHaveLength(1200);
+    expect(whole.writing).toBeUndefined();
   });
 });
