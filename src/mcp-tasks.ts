@@ -13,7 +13,6 @@ import {
 import { z } from 'zod';
 import { toCallResult } from './call-result.js';
 import type { Engine } from './engine.js';
-import { ToolError } from './errors.js';
 import { eventsLink } from './resources.js';
 import { formatProgress } from './tasks/progress.js';
 import { isFinal, type TaskRecord } from './tasks/types.js';
@@ -77,26 +76,30 @@ export function taskHandle(record: TaskRecord): CallToolResult {
   return { resultType: 'task', ...taskObject(record) } as unknown as CallToolResult;
 }
 
+// Params are checked after the capability, so a client without it always gets -32021 (the extension says MUST).
+const AnyParams = z.looseObject({});
 const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 
 // Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
+// (The tool path — task_status, kill_task, list_tasks — is shared on purpose: the CLI and other sessions of one
+// HTTP token follow the same tasks. tasks/* follows the extension: only the requestor reaches its tasks.)
 export function registerTaskMethods(server: Server, engine: Engine, clientId: string): void {
   const { registry } = engine;
-  const required = (ctx: ServerContext) => {
+  const taskIdOf = (ctx: ServerContext, params: unknown): string => {
     if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_CAPABILITY } }, `tasks/* needs the client capability ${TASKS_EXTENSION}`);
+    const parsed = TaskIdParams.safeParse(params);
+    if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'taskId is required: pass the taskId of a task handle');
+    return parsed.data.taskId;
   };
   const owned = async (taskId: string): Promise<TaskRecord> => {
     const record = await registry.refreshForeign(taskId);
-    // Another client's task is as unknown as a missing one: task ids are capabilities.
-    if (!record || (record.clientId !== undefined && record.clientId !== clientId)) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
-    }
+    // Another client's task is as unknown as a missing one.
+    if (!record || record.clientId !== clientId) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
     return record;
   };
 
-  server.setRequestHandler('tasks/get', { params: TaskIdParams }, async (params, ctx) => {
-    required(ctx);
-    const record = await owned(params.taskId);
+  server.setRequestHandler('tasks/get', { params: AnyParams }, async (params, ctx) => {
+    const record = await owned(taskIdOf(ctx, params));
     const task = taskObject(record, registry.getLive(record.id)?.writing);
     if (task.status !== 'completed') return task;
     const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
@@ -105,23 +108,21 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
   });
 
   // Our tasks never ask for input: an update is acknowledged and has nothing to deliver.
-  server.setRequestHandler('tasks/update', { params: TaskIdParams }, async (params, ctx) => {
-    required(ctx);
-    await owned(params.taskId);
+  server.setRequestHandler('tasks/update', { params: AnyParams }, async (params, ctx) => {
+    await owned(taskIdOf(ctx, params));
     return {};
   });
 
-  // Cancel = kill_task: the whole process tree goes, partial output stays readable through tasks/get.
-  server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, async (params, ctx) => {
-    required(ctx);
-    const record = await owned(params.taskId);
+  // Cancel = kill_task: the whole process tree goes; task_status keeps the partial output. A task run by another
+  // server on the same state dir gets a kill request, which that server acts on within a second.
+  server.setRequestHandler('tasks/cancel', { params: AnyParams }, async (params, ctx) => {
+    const record = await owned(taskIdOf(ctx, params));
     if (isFinal(record.state)) return {};
-    try {
-      await registry.kill(record.id, 'tasks/cancel');
-    } catch (err) {
-      if (err instanceof ToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
-      throw err;
+    if (!registry.getLive(record.id)) {
+      await registry.requestKill(record.id, 'tasks/cancel');
+      return {};
     }
+    await registry.kill(record.id, 'tasks/cancel');
     return {};
   });
 }

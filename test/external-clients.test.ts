@@ -84,7 +84,7 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
   afterAll(async () => {
     proxy?.close();
     server?.kill('SIGTERM');
-    await waitFor(() => !server.pid || !isAlive(server.pid), 5000);
+    await waitFor(() => !server?.pid || !isAlive(server.pid), 5000);
   });
 
   it('passes every scenario except the documented expected failures', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, processesMatching, waitFor } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, processesMatching, uniqueSleep, waitFor } from './support/harness.js';
 
 let api: ScriptedApi;
 let proc: ChildProcess;
@@ -105,8 +105,12 @@ describe('Streamable HTTP', () => {
         body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: { ...params, _meta } }),
       });
       const text = await res.text();
-      const json = res.headers.get('content-type')?.includes('text/event-stream') ? /^data: (.*)$/m.exec(text)![1]! : text;
-      return JSON.parse(json) as { result?: Record<string, unknown>; error?: { code: number } };
+      const mine = id;
+      type Reply = { id?: number; result?: Record<string, unknown>; error?: { code: number } };
+      if (!res.headers.get('content-type')?.includes('text/event-stream')) return JSON.parse(text) as Reply;
+      // An SSE reply may carry notifications first: take the message that answers this request.
+      const replies = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Reply);
+      return replies.find((r) => r.id === mine)!;
     };
     const started = await rpc('tools/call', 'deep_task', { name: 'deep_task', arguments: { prompt: '[[bash:echo over-http]]' } });
     expect(started.result).toMatchObject({ resultType: 'task', status: 'working' });
@@ -127,13 +131,14 @@ describe('Streamable HTTP', () => {
     } finally {
       await c.close();
     }
-    const slow = await rpc('tools/call', 'deep_task', { name: 'deep_task', arguments: { prompt: '[[bash:echo started; sleep 20.4242]]' } });
+    const marker = uniqueSleep(20);
+    const slow = await rpc('tools/call', 'deep_task', { name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]` } });
     const slowId = String(slow.result!.taskId);
-    expect(await waitFor(() => processesMatching('sleep 20.4242').length > 0, 20_000)).toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 20_000)).toBe(true);
     expect((await rpc('tasks/cancel', slowId, { taskId: slowId })).error).toBeUndefined();
     let after = await rpc('tasks/get', slowId, { taskId: slowId });
-    while (after.result?.status === 'working') after = await rpc('tasks/get', slowId, { taskId: slowId });
+    expect(await waitFor(async () => (after = await rpc('tasks/get', slowId, { taskId: slowId })).result?.status !== 'working', 10_000)).toBe(true);
     expect(after.result?.status).toBe('cancelled');
-    expect(await waitFor(() => processesMatching('sleep 20.4242').length === 0, 5000)).toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0, 5000)).toBe(true);
   });
 });

@@ -160,6 +160,8 @@ export function launchTask(task: LiveTask, deps: LaunchDeps): void {
   }
 
   function handleLine(line: string): void {
+    // A line claude printed after its task was finalized changes nothing: the record is final.
+    if (signal.aborted) return;
     const at = Date.now();
     idle.refresh();
     stopFor(checkOutput(task.monitor, Buffer.byteLength(line) + 1, limits));

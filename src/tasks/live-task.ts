@@ -69,6 +69,7 @@ export class LiveTask {
     // The process and its event log are over: a finished task kept in memory is its record and event ring only.
     this.proc = undefined;
     this.eventLog = undefined;
+    this.writing = undefined;
     this.controller.abort('task finished');
     this.notify();
     this.finished();

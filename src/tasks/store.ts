@@ -98,7 +98,7 @@ export class TaskStore {
     });
     return {
       append(line: string) {
-        if (!error && !stream.destroyed) stream.write(`${line}\n`);
+        if (!error && !stream.destroyed && !stream.writableEnded) stream.write(`${line}\n`);
       },
       close: () =>
         new Promise<void>((resolve) => {

@@ -22,6 +22,16 @@ export async function startRawServer(api: ScriptedApi, options: StartOptions = {
   const { env, stateDir } = await serverEnv(api, options);
   const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER_ENTRY], env, cwd: options.cwd ?? ROOT, stderr: 'pipe' });
   const pending = new Map<number, (reply: RpcReply) => void>();
+  // The server logs to stderr: keep reading it, or a full pipe would block the server.
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  // A server that dies fails every waiting request at once, with its last words.
+  transport.onclose = () => {
+    for (const [id, resolve] of pending) resolve({ error: { code: -1, message: `server closed the connection; stderr: ${stderr.slice(-2000)}` } });
+    pending.clear();
+  };
   transport.onmessage = (message) => {
     const m = message as { id?: number } & RpcReply;
     if (typeof m.id === 'number' && pending.has(m.id)) {
@@ -42,7 +52,14 @@ export async function startRawServer(api: ScriptedApi, options: StartOptions = {
         'io.modelcontextprotocol/clientCapabilities': tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {},
       };
       return new Promise<RpcReply>((resolve, reject) => {
-        pending.set(id, resolve);
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`${method}: no reply in 30 s`));
+        }, 30_000);
+        pending.set(id, (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
         transport.send({ jsonrpc: '2.0', id, method, params: { ...params, _meta } }).catch(reject);
       });
     },
