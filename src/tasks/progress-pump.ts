@@ -36,7 +36,9 @@ export function startProgressPump(task: LiveTask, send: Send | undefined): { sto
     lastAt = now;
     lastMessage = key;
     counter = Math.max(counter + 1, task.seq);
-    inFlight = inFlight.then(() => send({ progress: counter, message }));
+    // The value now, not when the chained send runs: two fires in one tick must not both send the later value.
+    const progress = counter;
+    inFlight = inFlight.then(() => send({ progress, message }));
   };
   const schedule = () => {
     if (stopped || timer) return;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { LiveTask } from '../../src/tasks/live-task.js';
+import { startProgressPump } from '../../src/tasks/progress-pump.js';
+import type { TaskRecord } from '../../src/tasks/types.js';
+
+function record(): TaskRecord {
+  return {
+    version: 1, id: 't_pump0000', state: 'running', createdAt: Date.now(), startedAt: Date.now(), updatedAt: Date.now(),
+    request: {} as TaskRecord['request'], owner: { serverId: 's', pid: 1 },
+    stats: { events: 0, turns: 1, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [], lastText: '', textTail: '', permissionDenials: [],
+  };
+}
+
+describe('progress pump', () => {
+  it('sends strictly increasing progress even when changes come in the same tick as a slow send', async () => {
+    const task = new LiveTask(record(), 10);
+    const sent: number[] = [];
+    // A send that takes a while, so later fires queue up behind it.
+    const pump = startProgressPump(task, async (u) => {
+      await new Promise((r) => setTimeout(r, 5));
+      sent.push(u.progress);
+    });
+    task.seq = 20;
+    task.record.tools.push({ name: 'Bash', summary: 'one', at: 1 });
+    task.notify();
+    task.seq = 21;
+    task.record.tools.push({ name: 'Bash', summary: 'two', at: 2 });
+    task.notify();
+    await pump.stop();
+    expect(sent.length).toBe(3);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]).toBeGreaterThan(sent[i - 1]!);
+  });
+});
