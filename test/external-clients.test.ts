@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { isAlive, ROOT, SERVER_ENTRY, serverEnv, waitFor } from './support/harness.js';
+import { ROOT, SERVER_ENTRY, serverEnv, startHttpServer } from './support/harness.js';
 import { externalTools, EXTERNAL } from './support/external-tools.js';
 
 const run = promisify(execFile);
@@ -49,24 +49,15 @@ describe.runIf(have)(`MCP Inspector CLI (${EXTERNAL.inspector}, Node 22)`, () =>
 
 describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) against serve --http`, () => {
   const TOKEN = 'conformance-token-0123456789';
-  let server: ChildProcess;
+  let closeServer: (() => Promise<void>) | undefined;
   let proxy: Server;
   let proxyUrl: string;
 
   beforeAll(async () => {
     const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-conf-')) } });
-    server = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', '127.0.0.1:0'], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const target = new URL(
-      await new Promise<string>((resolve, reject) => {
-        server.stderr!.on('data', (d: Buffer) => {
-          err += d.toString();
-          const m = /serving Streamable HTTP at (\S+)/.exec(err);
-          if (m) resolve(m[1]!);
-        });
-        server.once('exit', () => reject(new Error(`server exited: ${err}`)));
-      }),
-    );
+    const started = await startHttpServer(env);
+    closeServer = started.close;
+    const target = new URL(started.url);
     // The suite cannot send a bearer token: a loopback proxy adds it and forwards Host/Origin untouched,
     // so the server's host and origin checks still see what the suite sent.
     proxy = createServer((req, res) => {
@@ -83,8 +74,7 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
   });
   afterAll(async () => {
     proxy?.close();
-    server?.kill('SIGTERM');
-    await waitFor(() => !server?.pid || !isAlive(server.pid), 5000);
+    await closeServer?.();
   });
 
   it('passes every scenario except the documented expected failures', async () => {

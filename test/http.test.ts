@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, SERVER_ENTRY, isAlive, processesMatching, uniqueSleep, waitFor } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, processesMatching, startHttpServer, uniqueSleep, waitFor } from './support/harness.js';
 
 let api: ScriptedApi;
-let proc: ChildProcess;
+let closeServer: (() => Promise<void>) | undefined;
 let url: string;
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -29,20 +28,12 @@ beforeAll(async () => {
     CLAUDE_TIERS_WARM_SPARES: '0',
     CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
   };
-  proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', '127.0.0.1:0'], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  url = await new Promise<string>((resolve, reject) => {
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving Streamable HTTP at (\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', () => reject(new Error(`server exited: ${err}`)));
-  });
+  const started = await startHttpServer(env);
+  url = started.url;
+  closeServer = started.close;
 });
 afterAll(async () => {
-  proc?.kill('SIGTERM');
-  await waitFor(() => !proc.pid || !isAlive(proc.pid), 5000);
+  await closeServer?.();
   await api?.close();
 });
 

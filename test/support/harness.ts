@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -183,3 +184,26 @@ export function uniqueSleep(seconds = 300): string {
   sleepCounter++;
   return `${seconds}.${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100000).padStart(5, '0')}${String(sleepCounter).padStart(3, '0')}`;
 }
+
+// Starts `claude-tiers serve --http 127.0.0.1:0` with this environment; resolves with the URL it prints.
+export async function startHttpServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; close(): Promise<void> }> {
+  const proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', '127.0.0.1:0'], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving Streamable HTTP at (\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', () => reject(new Error(`server exited: ${err}`)));
+  });
+  return {
+    proc,
+    url,
+    close: async () => {
+      proc.kill('SIGTERM');
+      await waitFor(() => !proc.pid || !isAlive(proc.pid), 5000);
+    },
+  };
+}
+
