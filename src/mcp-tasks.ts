@@ -11,12 +11,10 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { toCallResult } from './call-result.js';
+import { taskResult, toCallResult } from './call-result.js';
 import type { Engine } from './engine.js';
-import { eventsLink } from './resources.js';
 import { formatProgress } from './tasks/progress.js';
 import { isFinal, type TaskRecord } from './tasks/types.js';
-import { taskView, viewText } from './tasks/view.js';
 
 // Native MCP tasks (extension io.modelcontextprotocol/tasks, protocol 2026-07-28). The SDK has no tasks API yet:
 // this module is the whole layer (handle, tasks/get|update|cancel), to be swapped for the SDK's when it lands.
@@ -102,9 +100,7 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
     const record = await owned(taskIdOf(ctx, params));
     const task = taskObject(record, registry.getLive(record.id)?.writing);
     if (task.status !== 'completed') return task;
-    const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
-    const result = toCallResult({ text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)], isError: record.state !== 'succeeded' });
-    return { ...task, result };
+    return { ...task, result: toCallResult(await taskResult(registry, record, { tail: 10, isError: record.state !== 'succeeded' })) };
   });
 
   // Our tasks never ask for input: an update is acknowledged and has nothing to deliver.

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { startProgressPump } from '../src/tasks/progress-pump.js';
 import { isFinal } from '../src/tasks/types.js';
-import { taskView, viewText } from '../src/tasks/view.js';
+import { taskResult } from '../src/call-result.js';
 import { defineTool } from './define-tool.js';
-import { eventsLink } from '../src/resources.js';
 import { CwdField, ModelField, PromptField, SystemPromptField, TaskIdField, TierField, WaitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
@@ -57,7 +56,6 @@ export const deepTaskTool = defineTool({
       await registry.waitUntil([task.id], () => isFinal(task.record.state), waitS * 1000, ctx.signal);
       await pump.stop();
     }
-    const view = await taskView(registry.store, task.record, task, { tail: 10 });
-    return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(task.id)] };
+    return taskResult(registry, task.record, { tail: 10, live: task });
   },
 });

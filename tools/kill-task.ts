@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { taskView, viewText } from '../src/tasks/view.js';
+import { taskResult } from '../src/call-result.js';
 import { defineTool } from './define-tool.js';
-import { eventsLink } from '../src/resources.js';
 import { TaskIdField } from './fields.js';
 
 // Stops a task and its whole process tree; safe to call twice.
@@ -21,7 +20,6 @@ export const killTaskTool = defineTool({
     const { registry } = ctx.engine;
     const by = `kill_task${input.reason ? ` (${input.reason})` : ''}`;
     const record = await registry.kill(input.task_id, by);
-    const view = await taskView(registry.store, record, registry.getLive(record.id), { tail: 10 });
-    return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)] };
+    return taskResult(registry, record, { tail: 10 });
   },
 });
