@@ -28,24 +28,28 @@ export async function benchConcurrency(api: ScriptedApi, total = 32): Promise<vo
         await sleep(100);
       }
     })();
-    const t = performance.now();
-    const ids: string[] = [];
-    for (let i = 0; i < total; i++) {
-      const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `c${i} [[bash:echo started; sleep 1]]`, wait_s: 0 } });
-      if (r.isError) throw new Error(`deep_task refused: ${JSON.stringify(r.content)}`);
-      ids.push((r.structuredContent as { task_id: string }).task_id);
+    try {
+      const t = performance.now();
+      const ids: string[] = [];
+      for (let i = 0; i < total; i++) {
+        const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `c${i} [[bash:echo started; sleep 1]]`, wait_s: 0 } });
+        if (r.isError) throw new Error(`deep_task refused: ${JSON.stringify(r.content)}`);
+        ids.push((r.structuredContent as { task_id: string }).task_id);
+      }
+      let finished: string[] = [];
+      while (finished.length < total) {
+        const r = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+        finished = (r.structuredContent as { finished: string[] }).finished;
+      }
+      const wall = (performance.now() - t) / 1000;
+      sampling = false;
+      await sampler;
+      const states = await Promise.all(ids.map(async (id) => ((await s.client.callTool({ name: 'task_status', arguments: { task_id: id, tail: 0 } })).structuredContent as { state: string }).state));
+      rows.push({ limit, tasks: total, succeeded: states.filter((x) => x === 'succeeded').length, wall_s: round(wall), tasks_per_s: round(total / wall, 2), peak_claude: peak, peak_server_rss_mb: peakRss });
+    } finally {
+      sampling = false;
+      await s.close();
     }
-    let finished: string[] = [];
-    while (finished.length < total) {
-      const r = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
-      finished = (r.structuredContent as { finished: string[] }).finished;
-    }
-    const wall = (performance.now() - t) / 1000;
-    sampling = false;
-    await sampler;
-    const states = await Promise.all(ids.map(async (id) => ((await s.client.callTool({ name: 'task_status', arguments: { task_id: id, tail: 0 } })).structuredContent as { state: string }).state));
-    await s.close();
-    rows.push({ limit, tasks: total, succeeded: states.filter((x) => x === 'succeeded').length, wall_s: round(wall), tasks_per_s: round(total / wall, 2), peak_claude: peak, peak_server_rss_mb: peakRss });
   }
   report('concurrency', rows, { task: 'deep_task with one Bash step (echo; sleep 1), comprehensive tier without MCP servers' });
 }

@@ -20,5 +20,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
+  // A failed benchmark may leave its server's client open: exit, so the server sees stdin close and stops too.
+  process.exit(1);
 });
