@@ -12,8 +12,10 @@ export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
   const warm = await startServer(api, { spares: 1, home });
   const cold = await startServer(api, { spares: 0, home });
   const speed = defaultConfig().tiers.speed!;
-  // Direct: the same speed-tier flags, as a person would run them by hand.
-  const directArgs = buildClaudeArgs(speed, { mcpConfigPath: null });
+  // Direct: the same speed-tier flags, as a person would run them by hand (`-p --output-format json`, prompt on stdin).
+  const directArgs = buildClaudeArgs(speed, { mcpConfigPath: null })
+    .filter((a) => !a.startsWith('--input-format') && a !== '--verbose')
+    .map((a) => (a.startsWith('--output-format') ? '--output-format=json' : a));
   const directEnv = { ...buildClaudeEnv(speed, claudeEnv(api, home), 0) };
   const times = { warm: [] as number[], cold: [] as number[], direct: [] as number[] };
   await sleep(2500);

@@ -1,36 +1,53 @@
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config/schema.js';
-import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
-import { ToolError } from './errors.js';
-import type { Logger } from './log.js';
-import { Registry } from './tasks/registry.js';
 import { AnswerCache } from './answer-cache.js';
-import type { QuickAnswer } from './quick.js';
-import { SparePool } from './spares/spare-pool.js';
 import { AuditLog } from './audit.js';
+import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
+import { ProcessTable } from './claude/spawn.js';
+import type { Config } from './config/schema.js';
+import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
 import { RateLimiter } from './guards/rate-limit.js';
+import type { Logger } from './log.js';
+import type { QuickAnswer, QuickRequest } from './quick/answer.js';
+import { quickAnswer } from './quick/quick-answer.js';
+import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
+import { stopTimings } from './run-deps.js';
+import { SparePool } from './spares/spare-pool.js';
+import { Registry } from './tasks/registry.js';
+
+// The facade tools see: everything a handler may use comes from this module.
+export { ModelName, type Limits } from './config/schema.js';
+export { ToolError } from './errors.js';
+export type { QuickAnswer, QuickRequest } from './quick/answer.js';
+export type { TaskReply } from './tasks/view.js';
+export { TASK_STATES, type TaskState } from './tasks/types.js';
+
+// What server_stats reports.
+export interface ServerStats {
+  uptime_s: number;
+  tasks: { running: number; queued: number; peak_running: number };
+  claude_processes: number;
+  spares: SparePool['stats'] & { ready_pids: number[] };
+  cache: AnswerCache<QuickAnswer>['stats'];
+  circuits: ReturnType<CircuitBreakers['snapshot']>;
+  memory_mb: { rss: number; heap_used: number };
+}
 
 // Everything a tool handler needs, shared by every MCP session of one server process.
-export interface Engine {
-  readonly config: Config;
-  readonly log: Logger;
+export interface Engine extends QuickDeps {
   readonly serverId: string;
-  /** How deep in a chain of claude-tiers servers this one runs (0 = started by a person or a plain client). */
-  readonly depth: number;
   readonly registry: Registry;
-  readonly spares: SparePool;
-  readonly cache: AnswerCache<QuickAnswer>;
   readonly startedAt: number;
-  readonly breakers: CircuitBreakers;
   readonly rateLimiter: RateLimiter;
-  readonly audit: AuditLog;
-  /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
-  claudeBinary(): ClaudeBinary;
+  /** The speed tier: one synchronous answer. */
+  quick(req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer>;
+  /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */
+  warmSpares(): void;
+  stats(): ServerStats;
   dispose(reason?: string): Promise<void>;
 }
 
-// Builds the engine: config, logger, claude lookup and the task registry, with one dispose for all of it.
+// Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
   const serverId = randomUUID();
@@ -45,30 +62,40 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       throw err;
     }
   };
+  const procs = new ProcessTable();
   const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
   const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000 });
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
-  const registry = await Registry.open({ config, log, serverId, depth, claudeBinary, audit, breakers });
-  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, graceMs: config.limits.killGraceMs });
+  const runDeps = { config, log, env, depth, procs, breakers, audit, claudeBinary };
+  const registry = await Registry.open({ ...runDeps, serverId });
+  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits) });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
+  const quickDeps: QuickDeps = { ...runDeps, spares, cache };
+  const startedAt = Date.now();
   let disposed: Promise<void> | undefined;
-  const engine: Engine = {
-    config,
-    log,
+  return {
+    ...quickDeps,
     serverId,
-    depth,
     registry,
-    spares,
-    cache,
-    startedAt: Date.now(),
-    breakers,
+    startedAt,
     rateLimiter,
-    audit,
-    claudeBinary,
+    quick: (req, signal) => quickAnswer(quickDeps, req, signal),
+    warmSpares: () => warmDefaultSpares(quickDeps),
+    stats() {
+      const mem = process.memoryUsage();
+      return {
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        tasks: registry.counts,
+        claude_processes: procs.size,
+        spares: { ...spares.stats, ready_pids: spares.readyPids() },
+        cache: cache.stats,
+        circuits: breakers.snapshot(),
+        memory_mb: { rss: Math.round(mem.rss / 1048576), heap_used: Math.round(mem.heapUsed / 1048576) },
+      };
+    },
     dispose(reason = 'server shutdown') {
       disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;
     },
   };
-  return engine;
 }

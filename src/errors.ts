@@ -16,11 +16,23 @@ const HINTS: Record<number, string> = {
   529: 'the API is overloaded; retry later or use another model/tier',
 };
 
+// The one rule for "the API could not be reached" in claude's error text.
+export function isUnreachable(text: string | undefined): boolean {
+  return /unable to connect|connection (refused|error)|ECONNREFUSED|ENOTFOUND|ECONNRESET|network error|fetch failed/i.test(text ?? '');
+}
+
+// The upstream status of a failed result: the API's HTTP status, null when the API was unreachable, undefined when
+// the failure was not the API's (max turns, a tool, a local error).
+export function upstreamStatus(apiErrorStatus: number | null | undefined, text: string | undefined): number | null | undefined {
+  if (typeof apiErrorStatus === 'number') return apiErrorStatus;
+  return isUnreachable(text) ? null : undefined;
+}
+
 // Turns an API failure reported by claude into one readable sentence with the fix.
 export function describeApiError(status: number | null | undefined, text: string | undefined): string {
   const detail = (text ?? '').trim().slice(0, 300);
   if (status === null || status === undefined) {
-    const unreachable = /connect|ECONNREFUSED|network|fetch failed/i.test(detail);
+    const unreachable = isUnreachable(detail);
     return unreachable
       ? `Claude API unreachable: ${detail || 'connection failed'}; check ANTHROPIC_BASE_URL and the network, then retry`
       : `Claude reported an error: ${detail || 'no details'}`;

@@ -11,7 +11,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { taskResult, toCallResult } from './call-result.js';
+import { toCallResult } from './call-result.js';
 import type { Engine } from './engine.js';
 import { formatProgress } from './tasks/progress.js';
 import { isFinal, type TaskRecord } from './tasks/types.js';
@@ -90,7 +90,7 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
     return parsed.data.taskId;
   };
   const owned = async (taskId: string): Promise<TaskRecord> => {
-    const record = await registry.refreshForeign(taskId);
+    const record = await registry.record(taskId);
     // Another client's task is as unknown as a missing one.
     if (!record || record.clientId !== clientId) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
     return record;
@@ -98,9 +98,9 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
 
   server.setRequestHandler('tasks/get', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    const task = taskObject(record, registry.getLive(record.id)?.writing);
+    const task = taskObject(record, registry.writingOf(record.id));
     if (task.status !== 'completed') return task;
-    return { ...task, result: toCallResult(await taskResult(registry, record, { tail: 10, isError: record.state !== 'succeeded' })) };
+    return { ...task, result: toCallResult(await registry.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
   });
 
   // Our tasks never ask for input: an update is acknowledged and has nothing to deliver.
@@ -113,12 +113,7 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
   // server on the same state dir gets a kill request, which that server acts on within a second.
   server.setRequestHandler('tasks/cancel', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    if (isFinal(record.state)) return {};
-    if (!registry.getLive(record.id)) {
-      await registry.requestKill(record.id, 'tasks/cancel');
-      return {};
-    }
-    await registry.kill(record.id, 'tasks/cancel');
+    await registry.cancel(record.id, 'tasks/cancel');
     return {};
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { tools } from '../tools/index.js';
+import { toolsFor } from '../tools/index.js';
 import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
 import type { Engine } from './engine.js';
 import { ToolError } from './errors.js';
@@ -45,7 +45,7 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
         'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
     },
   );
-  const byName = new Map<string, AnyTool>((tools as AnyTool[]).map((t) => [t.name, t]));
+  const byName = new Map<string, AnyTool>((toolsFor(engine.config.limits) as AnyTool[]).map((t) => [t.name, t]));
   const clientId = options.clientId ?? randomUUID();
   server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
@@ -63,7 +63,7 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
         const started = await tool.handle(tool.taskInput(parsed.data), { ...toolCtx, progress: undefined });
-        const record = typeof started.structured?.task_id === 'string' ? engine.registry.getRecord(started.structured.task_id) : undefined;
+        const record = typeof started.structured?.task_id === 'string' ? engine.registry.peek(started.structured.task_id) : undefined;
         return started.isError || !record ? toCallResult(started) : taskHandle(record);
       }
       return toCallResult(await tool.handle(parsed.data, toolCtx));

@@ -3,7 +3,6 @@ import type { Config } from './config/schema.js';
 import { createEngine } from './engine.js';
 import { createLogger } from './log.js';
 import { createServer } from './server.js';
-import { warmDefaultSpares } from './quick.js';
 import { startupLine } from './startup-line.js';
 import { installWatchdog } from './watchdog.js';
 
@@ -22,6 +21,8 @@ export async function runStdioServer(config: Config): Promise<number> {
   );
   installWatchdog({
     log,
+    killAllSync: () => engine.procs.killAllSync(),
+    shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       await engine.dispose(reason);
       await Promise.allSettled([handle.close(), ...servers.map((d) => d())]);
@@ -29,6 +30,6 @@ export async function runStdioServer(config: Config): Promise<number> {
   });
   process.stderr.write(`${startupLine(engine)}\n`);
   // Warm spares start after the server answers, so they never delay start-up.
-  setTimeout(() => void warmDefaultSpares(engine), 50).unref();
+  setTimeout(() => engine.warmSpares(), 50).unref();
   return -1;
 }

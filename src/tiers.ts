@@ -1,4 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeMcpConfig } from './mcp-config.js';
@@ -36,17 +38,39 @@ export function validateTiers(config: Config): void {
   }
 }
 
-// What a run of a tier needs besides its flags: its MCP config file (placeholders filled in), the tools that config allows, the context text.
+// What a run of a tier needs besides its flags: its MCP config file (placeholders filled in), the tools that config
+// allows, and the file holding the text appended to the system prompt.
 export interface RunPlan {
   mcpConfigPath: string | null;
   extraAllowedTools: string[];
-  contextText?: string;
+  appendSystemPromptFile?: string;
 }
 
-// Prepares one run of a tier in a cwd; `mcpOut` is where the run's MCP config is written.
-export async function planRun(tierName: string, tier: TierConfig, cwd: string, stateDir: string, mcpOut: string): Promise<RunPlan> {
-  let mcpConfigPath: string | null = null;
-  let extraAllowedTools: string[] = [];
+// True when a run of this tier needs files of its own (then it cannot be served by a long-lived warm spare).
+export const tierNeedsFiles = (tier: TierConfig): boolean => !!tier.mcpConfig || !!tier.appendSystemPrompt || (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
+
+// The text appended to claude's system prompt: the tier's, the operator's context files, then the request's.
+function appendedText(tierName: string, tier: TierConfig, requestText: string | undefined): string {
+  const context =
+    tier.contextMode === 'modular'
+      ? tier.contextFiles.map((file) => {
+          try {
+            return `# Context: ${file}\n${readFileSync(file, 'utf8').slice(0, MAX_CONTEXT_FILE)}`;
+          } catch (err) {
+            throw new ToolError(`tier ${tierName}: context file ${file} cannot be read (${(err as Error).message})`);
+          }
+        })
+      : [];
+  return [tier.appendSystemPrompt, ...context, requestText].filter((s): s is string => !!s && s.length > 0).join('\n\n');
+}
+
+// Prepares one run of a tier in a cwd; its files go in `outDir` (0700, files 0600), which the caller removes when the run ends.
+export async function planRun(tierName: string, tier: TierConfig, cwd: string, stateDir: string, outDir: string | undefined, requestAppend?: string): Promise<RunPlan> {
+  const plan: RunPlan = { mcpConfigPath: null, extraAllowedTools: [] };
+  const append = appendedText(tierName, tier, requestAppend);
+  if (!tier.mcpConfig && !append) return plan;
+  if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   if (tier.mcpConfig) {
     let source;
     try {
@@ -54,20 +78,12 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
     } catch (err) {
       throw new ToolError(`tier ${tierName}: ${(err as Error).message}; fix tiers.${tierName}.mcpConfig`);
     }
-    mcpConfigPath = await writeMcpConfig(mcpOut, materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }));
-    extraAllowedTools = mcpAllowedTools(source);
+    plan.mcpConfigPath = await writeMcpConfig(join(outDir, 'mcp.json'), materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }));
+    plan.extraAllowedTools = mcpAllowedTools(source);
   }
-  let contextText: string | undefined;
-  if (tier.contextMode === 'modular' && tier.contextFiles.length) {
-    contextText = tier.contextFiles
-      .map((file) => {
-        try {
-          return `# Context: ${file}\n${readFileSync(file, 'utf8').slice(0, MAX_CONTEXT_FILE)}`;
-        } catch (err) {
-          throw new ToolError(`tier ${tierName}: context file ${file} cannot be read (${(err as Error).message})`);
-        }
-      })
-      .join('\n\n');
+  if (append) {
+    plan.appendSystemPromptFile = join(outDir, 'append-system-prompt.txt');
+    await writeFile(plan.appendSystemPromptFile, append, { mode: 0o600 });
   }
-  return { mcpConfigPath, extraAllowedTools, contextText };
+  return plan;
 }

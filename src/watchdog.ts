@@ -1,10 +1,10 @@
-import { killAllClaudeSync } from './claude/spawn.js';
 import type { Logger } from './log.js';
 
-const HARD_EXIT_MS = 1800;
+const HARD_EXIT_MARGIN_MS = 400;
 
 // Ends the server when stdin closes or on SIGTERM/SIGINT/SIGHUP: a clean shutdown, bounded so the process exits within 2 s.
-export function installWatchdog(options: { log: Logger; shutdown: (reason: string) => Promise<void>; watchStdin?: boolean }): void {
+export function installWatchdog(options: { log: Logger; shutdown: (reason: string) => Promise<void>; killAllSync: () => void; shutdownMs: number; watchStdin?: boolean }): void {
+  const killAllClaudeSync = options.killAllSync;
   let stopping = false;
   const stop = (reason: string, code = 0) => {
     if (stopping) return;
@@ -14,7 +14,7 @@ export function installWatchdog(options: { log: Logger; shutdown: (reason: strin
       options.log.warn('shutdown took too long; killing what is left');
       killAllClaudeSync();
       process.exit(code);
-    }, HARD_EXIT_MS);
+    }, options.shutdownMs + HARD_EXIT_MARGIN_MS);
     hard.unref();
     options
       .shutdown(reason)

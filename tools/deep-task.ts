@@ -1,61 +1,54 @@
 import { z } from 'zod';
-import { startProgressPump } from '../src/tasks/progress-pump.js';
-import { isFinal } from '../src/tasks/types.js';
-import { taskResult } from '../src/call-result.js';
+import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, PromptField, SystemPromptField, TaskIdField, TierField, WaitField } from './fields.js';
+import { CwdField, ModelField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
 
 // The comprehensive tier: starts a long Claude Code task and returns its id at once (or its result if it is quick).
-export const deepTaskTool = defineTool({
-  name: 'deep_task',
-  title: 'Deep task (comprehensive tier)',
-  description:
-    'Start a long Claude Code task in the background: strong model, full tools, the comprehensive MCP servers. Returns a task_id ' +
-    `at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it finishes quickly). Follow it with task_status, stop it with kill_task. ` +
-    'continue_task_id resumes an earlier task\'s conversation as a new task.',
-  inputSchema: z.strictObject({
-    prompt: PromptField,
-    cwd: CwdField.optional(),
-    model: ModelField.optional(),
-    wait_s: WaitField.optional().describe(`Seconds to wait for a quick finish before returning the task id (0-60, default ${DEFAULT_WAIT_S}).`),
-    timeout_s: z.number({ error: 'timeout_s must be a number of seconds' }).positive('timeout_s must be > 0').max(86_400, 'timeout_s must be at most 86400 (a day)').optional().describe('Wall-clock limit for the task; default: the tier\'s (3600 s).'),
-    idle_timeout_s: z.number({ error: 'idle_timeout_s must be a number of seconds' }).positive('idle_timeout_s must be > 0').max(3600, 'idle_timeout_s must be at most 3600').optional().describe('Stop when claude sends no event for this long; default: the tier\'s (240 s).'),
-    max_turns: z.number({ error: 'max_turns must be a whole number' }).int('max_turns must be a whole number').min(1, 'max_turns must be >= 1').max(1000, 'max_turns must be at most 1000').optional(),
-    max_budget_usd: z.number({ error: 'max_budget_usd must be a number of US dollars' }).positive('max_budget_usd must be > 0').max(1000, 'max_budget_usd must be at most 1000').optional(),
-    max_output_tokens: z.number({ error: 'max_output_tokens must be a whole number' }).int('max_output_tokens must be a whole number').positive('max_output_tokens must be > 0').optional().describe('Stop the task once claude has written more output tokens than this.'),
-    system_prompt: SystemPromptField.optional(),
-    tier: TierField.optional(),
-    continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
-  }),
-  rateLimited: true,
-  // As a native MCP task the client polls tasks/get, so the call returns at once.
-  taskInput: (input) => ({ ...input, wait_s: 0 }),
-  annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-  usage: 'deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-60, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }',
-  async handle(input, ctx) {
-    const { registry } = ctx.engine;
-    const task = registry.submit({
-      prompt: input.prompt,
-      cwd: input.cwd,
-      model: input.model,
-      tier: input.tier,
-      timeoutS: input.timeout_s,
-      idleTimeoutS: input.idle_timeout_s,
-      maxTurns: input.max_turns,
-      maxBudgetUsd: input.max_budget_usd,
-      maxOutputTokens: input.max_output_tokens,
-      systemPrompt: input.system_prompt,
-      continueTaskId: input.continue_task_id,
-      clientId: ctx.clientId,
-    });
-    const waitS = input.wait_s ?? DEFAULT_WAIT_S;
-    if (waitS > 0) {
-      const pump = startProgressPump(task, ctx.progress);
-      await registry.waitUntil([task.id], () => isFinal(task.record.state), waitS * 1000, ctx.signal);
-      await pump.stop();
-    }
-    return taskResult(registry, task.record, { tail: 10, live: task });
-  },
-});
+export const deepTaskTool = (limits: Limits) =>
+  defineTool({
+    name: 'deep_task',
+    title: 'Deep task (comprehensive tier)',
+    description:
+      'Start a long Claude Code task in the background: strong model, full tools, the comprehensive MCP servers. Returns a task_id ' +
+      `at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it finishes quickly). Follow it with task_status, stop it with kill_task. ` +
+      "continue_task_id resumes an earlier task's conversation as a new task.",
+    inputSchema: z.strictObject({
+      prompt: promptField(limits.maxPromptChars),
+      cwd: CwdField.optional(),
+      model: ModelField.optional(),
+      wait_s: waitField(limits.maxWaitS).optional().describe(`Seconds to wait for a quick finish before returning the task id (0-${limits.maxWaitS}, default ${DEFAULT_WAIT_S}).`),
+      timeout_s: z.number({ error: 'timeout_s must be a number of seconds' }).positive('timeout_s must be > 0').max(86_400, 'timeout_s must be at most 86400 (a day)').optional().describe("Wall-clock limit for the task; default: the tier's (3600 s)."),
+      idle_timeout_s: z.number({ error: 'idle_timeout_s must be a number of seconds' }).positive('idle_timeout_s must be > 0').max(3600, 'idle_timeout_s must be at most 3600').optional().describe("Stop when claude sends no event for this long; default: the tier's (240 s)."),
+      max_turns: z.number({ error: 'max_turns must be a whole number' }).int('max_turns must be a whole number').min(1, 'max_turns must be >= 1').max(1000, 'max_turns must be at most 1000').optional(),
+      max_budget_usd: z.number({ error: 'max_budget_usd must be a number of US dollars' }).positive('max_budget_usd must be > 0').max(1000, 'max_budget_usd must be at most 1000').optional(),
+      max_output_tokens: z.number({ error: 'max_output_tokens must be a whole number' }).int('max_output_tokens must be a whole number').positive('max_output_tokens must be > 0').optional().describe('Stop the task once claude has written more output tokens than this.'),
+      system_prompt: SystemPromptField.optional(),
+      tier: TierField.optional(),
+      continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
+    }),
+    rateLimited: true,
+    // As a native MCP task the client polls tasks/get, so the call returns at once.
+    taskInput: (input) => ({ ...input, wait_s: 0 }),
+    annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }`,
+    handle: (input, ctx) =>
+      ctx.engine.registry.start(
+        {
+          prompt: input.prompt,
+          cwd: input.cwd,
+          model: input.model,
+          tier: input.tier,
+          timeoutS: input.timeout_s,
+          idleTimeoutS: input.idle_timeout_s,
+          maxTurns: input.max_turns,
+          maxBudgetUsd: input.max_budget_usd,
+          maxOutputTokens: input.max_output_tokens,
+          systemPrompt: input.system_prompt,
+          continueTaskId: input.continue_task_id,
+          clientId: ctx.clientId,
+        },
+        { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress },
+      ),
+  });

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { ModelName } from '../src/config/schema.js';
+import { ModelName } from '../src/engine.js';
 
 // Input fields shared by several tools, each with an error message that says the fix.
-export const PromptField = z
-  .string({ error: (i) => (i.input === undefined ? 'prompt is required: pass the task or question as a string' : 'prompt must be a string') })
-  .min(1, 'prompt must not be empty')
-  .max(100_000, 'prompt is too long (over 100,000 characters); shorten it or point claude at a file instead')
-  .refine((s) => s.trim().length > 0, 'prompt must contain more than white space')
-  .refine((s) => !s.includes('\u0000'), 'prompt must not contain NUL characters')
-  .describe('The prompt for Claude Code. Passed as data on stdin, never as a command-line option.');
+export const promptField = (maxChars: number) =>
+  z
+    .string({ error: (i) => (i.input === undefined ? 'prompt is required: pass the task or question as a string' : 'prompt must be a string') })
+    .min(1, 'prompt must not be empty')
+    .max(maxChars, `prompt is too long (over ${maxChars.toLocaleString('en-US')} characters); shorten it or point claude at a file instead`)
+    .refine((s) => s.trim().length > 0, 'prompt must contain more than white space')
+    .refine((s) => !s.includes('\u0000'), 'prompt must not contain NUL characters')
+    .describe('The prompt for Claude Code. Passed as data on stdin, never as a command-line option.');
 
 export const ModelField = z
   .string({ error: 'model must be a string such as "haiku", "sonnet" or "opus"' })
@@ -37,7 +38,8 @@ export const TaskIdField = z
   .string({ error: (i) => (i.input === undefined ? 'task_id is required: pass an id returned by deep_task' : 'task_id must be a string') })
   .regex(/^t_[A-Za-z0-9_-]{4,64}$/, 'task_id must look like "t_..." as returned by deep_task or list_tasks');
 
-export const WaitField = z
-  .number({ error: 'wait_s must be a number of seconds' })
-  .min(0, 'wait_s must be >= 0')
-  .max(60, 'wait_s must be at most 60; poll again with task_status for longer waits');
+export const waitField = (maxS: number) =>
+  z
+    .number({ error: 'wait_s must be a number of seconds' })
+    .min(0, 'wait_s must be >= 0')
+    .max(maxS, `wait_s must be at most ${maxS}; poll again with task_status for longer waits`);

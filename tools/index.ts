@@ -1,3 +1,4 @@
+import type { Limits } from '../src/engine.js';
 import { deepTaskTool } from './deep-task.js';
 import { killTaskTool } from './kill-task.js';
 import { listTasksTool } from './list-tasks.js';
@@ -5,5 +6,5 @@ import { quickAnswerTool } from './quick-answer.js';
 import { serverStatsTool } from './server-stats.js';
 import { taskStatusTool } from './task-status.js';
 
-// Every MCP tool of claude-tiers, in the order tools/list shows them.
-export const tools = [quickAnswerTool, deepTaskTool, taskStatusTool, listTasksTool, killTaskTool, serverStatsTool];
+// Every MCP tool of claude-tiers, in the order tools/list shows them; input caps come from the config's limits.
+export const toolsFor = (limits: Limits) => [quickAnswerTool(limits), deepTaskTool(limits), taskStatusTool(limits), listTasksTool, killTaskTool, serverStatsTool];

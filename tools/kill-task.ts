@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { taskResult } from '../src/call-result.js';
 import { defineTool } from './define-tool.js';
 import { TaskIdField } from './fields.js';
 
@@ -16,10 +15,5 @@ export const killTaskTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   usage: 'kill_task takes { task_id: "t_..." (required), reason?: string }',
-  async handle(input, ctx) {
-    const { registry } = ctx.engine;
-    const by = `kill_task${input.reason ? ` (${input.reason})` : ''}`;
-    const record = await registry.kill(input.task_id, by);
-    return taskResult(registry, record, { tail: 10 });
-  },
+  handle: (input, ctx) => ctx.engine.registry.kill(input.task_id, `kill_task${input.reason ? ` (${input.reason})` : ''}`),
 });

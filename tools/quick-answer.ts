@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { quickAnswer } from '../src/quick.js';
+import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, PromptField, SystemPromptField, TierField } from './fields.js';
+import { CwdField, ModelField, promptField, SystemPromptField, TierField } from './fields.js';
 
 const QuickAnswerOutput = z.object({
   answer: z.string(),
@@ -25,14 +25,14 @@ const QuickAnswerOutput = z.object({
 });
 
 // The speed tier: a synchronous answer from a fast model with minimal context.
-export const quickAnswerTool = defineTool({
+export const quickAnswerTool = (limits: Limits) => defineTool({
   name: 'quick_answer',
   title: 'Quick answer (speed tier)',
   description:
     'Ask Claude Code a quick question and wait for the answer. Speed tier: a fast model (haiku-class), minimal context, ' +
     'read-only tools, no extra MCP servers. Use deep_task for work that edits files, runs commands or takes minutes.',
   inputSchema: z.strictObject({
-    prompt: PromptField,
+    prompt: promptField(limits.maxPromptChars),
     model: ModelField.optional(),
     cwd: CwdField.optional(),
     timeout_s: z
@@ -50,8 +50,7 @@ export const quickAnswerTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: true },
   usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), cache?: boolean }',
   async handle(input, ctx) {
-    const answer = await quickAnswer(
-      ctx.engine,
+    const answer = await ctx.engine.quick(
       { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache },
       ctx.signal,
     );

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { liveClaudeCount } from '../src/claude/spawn.js';
 import { defineTool } from './define-tool.js';
 
 // What the server is doing: tasks, warm spares (hits/misses), the answer cache, memory.
@@ -11,23 +10,13 @@ export const serverStatsTool = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true },
   usage: 'server_stats takes no arguments: {}',
   async handle(_input, ctx) {
-    const { registry, spares, cache, startedAt } = ctx.engine;
-    const mem = process.memoryUsage();
-    const stats = {
-      uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      tasks: { running: registry.runningCount, queued: registry.queuedCount, peak_running: registry.peakRunning },
-      claude_processes: liveClaudeCount(),
-      spares: { ...spares.stats, ready_pids: spares.readyPids() },
-      cache: cache.stats,
-      circuits: ctx.engine.breakers.snapshot(),
-      memory_mb: { rss: Math.round(mem.rss / 1048576), heap_used: Math.round(mem.heapUsed / 1048576) },
-    };
+    const stats = ctx.engine.stats();
     const text = [
       `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued (peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
       `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,
       `circuits: ${Object.entries(stats.circuits).map(([k, c]) => `${k} ${c.state}${c.next_probe_in_s !== undefined ? ` (probe in ${c.next_probe_in_s} s)` : ''}`).join(', ') || 'none'}`,
       `cache: ${stats.cache.entries} entries, ${stats.cache.bytes} bytes, ${stats.cache.hits} hits, ${stats.cache.misses} misses · rss ${stats.memory_mb.rss} MB`,
     ].join('\n');
-    return { text, structured: stats };
+    return { text, structured: stats as unknown as Record<string, unknown> };
   },
 });

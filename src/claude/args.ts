@@ -3,7 +3,6 @@ import type { TierConfig } from '../config/schema.js';
 // What one request adds on top of its tier; every value here has already been validated by a tool schema.
 export interface RunRequest {
   model?: string;
-  appendSystemPrompt?: string;
   maxTurns?: number;
   maxBudgetUsd?: number;
   resumeSessionId?: string;
@@ -11,8 +10,8 @@ export interface RunRequest {
   mcpConfigPath: string | null;
   /** Allowed on top of the tier's list (mcp__<server> for each configured server). */
   extraAllowedTools?: string[];
-  /** Modular context: the operator's context files, appended to the system prompt. */
-  contextText?: string;
+  /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
+  appendSystemPromptFile?: string;
 }
 
 const isBuiltinTool = (t: string) => !t.startsWith('mcp__');
@@ -24,12 +23,9 @@ const opt = (flag: string, value: string | number): string => `--${flag}=${value
 export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   const model = req.model ?? tier.model;
   const args = ['-p'];
-  if (tier.outputFormat === 'stream-json') {
-    args.push(opt('input-format', 'stream-json'), opt('output-format', 'stream-json'), '--verbose');
-    if (tier.partialMessages) args.push('--include-partial-messages');
-  } else {
-    args.push(opt('output-format', 'json'));
-  }
+  // Every run is stream-json both ways: the prompt and control messages go in on stdin, events come out.
+  args.push(opt('input-format', 'stream-json'), opt('output-format', 'stream-json'), '--verbose');
+  if (tier.partialMessages) args.push('--include-partial-messages');
   args.push(opt('model', model));
   if (tier.fallbackModel && tier.fallbackModel !== model) args.push(opt('fallback-model', tier.fallbackModel));
   args.push('--strict-mcp-config');
@@ -49,8 +45,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
     if (tier.systemPrompt) args.push(opt('system-prompt', tier.systemPrompt));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
   }
-  const append = [tier.appendSystemPrompt, req.contextText, req.appendSystemPrompt].filter((s): s is string => !!s && s.length > 0).join('\n\n');
-  if (append) args.push(opt('append-system-prompt', append));
+  if (req.appendSystemPromptFile) args.push(opt('append-system-prompt-file', req.appendSystemPromptFile));
   if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
   if (!tier.sessionPersistence && !req.resumeSessionId) args.push('--no-session-persistence');
   return args;

@@ -10,8 +10,6 @@ export interface SpawnOptions {
   onLine: (line: string) => void;
   onOversized?: (info: { bytes: number; preview: string }) => void;
   maxLineBytes: number;
-  /** Text written to stdin before it is closed (json mode); omit to keep stdin open (stream-json mode). */
-  stdinText?: string;
 }
 
 export interface ExitInfo {
@@ -30,28 +28,39 @@ export interface ClaudeProcess {
   stderrTail(): string;
 }
 
-const live = new Set<number>();
+// The claude processes one server has running: counted for stats, killed at once when the server exits.
+export class ProcessTable {
+  private readonly live = new Set<number>();
 
-// Last resort at process exit: SIGKILL every claude group we started and everything noted under it.
-export function killAllClaudeSync(): number {
-  let n = 0;
-  for (const pid of live) {
-    killTreeSync(pid);
-    n++;
+  get size(): number {
+    return this.live.size;
   }
-  live.clear();
-  return n;
-}
 
-// How many claude processes this server has running right now.
-export function liveClaudeCount(): number {
-  return live.size;
+  add(pid: number): void {
+    this.live.add(pid);
+  }
+
+  delete(pid: number): void {
+    this.live.delete(pid);
+  }
+
+  // Last resort at process exit: SIGKILL every claude group we started and everything noted under it.
+  killAllSync(): number {
+    let n = 0;
+    for (const pid of this.live) {
+      killTreeSync(pid);
+      n++;
+    }
+    this.live.clear();
+    return n;
+  }
 }
 
 const STDERR_TAIL = 8 * 1024;
+const DRAIN_AFTER_EXIT_MS = 500;
 
-// Spawns claude detached (its own process group, so the group can be killed) with piped stdio, never inherited.
-export function spawnClaude(options: SpawnOptions): ClaudeProcess {
+// The one place claude is spawned: detached (its own process group, so the group can be killed), piped stdio, never inherited.
+export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeProcess {
   const child: ResultPromise = execa(options.bin, options.args, {
     cwd: options.cwd,
     env: options.env,
@@ -67,11 +76,15 @@ export function spawnClaude(options: SpawnOptions): ClaudeProcess {
   });
   const pid = child.pid;
   if (pid === undefined) {
-    // execa reports spawn errors on the promise; surface them as an immediate exit.
-    const exited = child.then((r) => ({ exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined })) as Promise<ExitInfo>;
-    return { pid: -1, startTime: undefined, exited, hasExited: () => true, writeLine: () => false, closeStdin: () => {}, stderrTail: () => '' };
+    // execa reports spawn errors on the promise; surface them as an immediate exit with the reason on stderr.
+    let why = '';
+    const exited = child.then((r) => {
+      why = String(r.message ?? '').slice(0, 500);
+      return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined };
+    }) as Promise<ExitInfo>;
+    return { pid: -1, startTime: undefined, exited, hasExited: () => true, writeLine: () => false, closeStdin: () => {}, stderrTail: () => why };
   }
-  live.add(pid);
+  table.add(pid);
   const startTime = processStartTime(pid);
   let stderr = '';
   let done = false;
@@ -90,7 +103,7 @@ export function spawnClaude(options: SpawnOptions): ClaudeProcess {
   const exited: Promise<ExitInfo> = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       done = true;
-      live.delete(pid);
+      table.delete(pid);
       // Let stdout drain before reporting the exit, so the last lines are not lost.
       let finished = false;
       const finish = () => {
@@ -101,7 +114,7 @@ export function spawnClaude(options: SpawnOptions): ClaudeProcess {
       };
       if (child.stdout && !child.stdout.readableEnded) {
         // A grandchild that inherited stdout could hold it open: do not wait for it forever.
-        const timer = setTimeout(finish, 500);
+        const timer = setTimeout(finish, DRAIN_AFTER_EXIT_MS);
         child.stdout.once('end', () => {
           clearTimeout(timer);
           finish();
@@ -110,7 +123,6 @@ export function spawnClaude(options: SpawnOptions): ClaudeProcess {
     });
   });
   void child.catch(() => {});
-  if (options.stdinText !== undefined) child.stdin?.end(options.stdinText);
   return {
     pid,
     startTime,

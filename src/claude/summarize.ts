@@ -1,4 +1,5 @@
 import { isBlock, isSystem, type ClaudeEvent, type UserBlock } from './events.js';
+import type { ParsedLine } from './parse-line.js';
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
@@ -105,4 +106,18 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+// Lines claude-tiers itself writes into a task's event log for output it could not keep as is.
+export const INVALID_LINE = 'claude_tiers_invalid_line';
+export const OVERSIZED_LINE = 'claude_tiers_oversized_line';
+
+// One line of a task's event log as the caller sees it, the same whether it comes from memory or from disk.
+export function describeLogLine(parsed: ParsedLine): string | undefined {
+  if (parsed.kind === 'event') return describeEvent(parsed.event);
+  if (parsed.kind === 'invalid') return `unreadable output: ${oneLine(parsed.preview, 80)}`;
+  const raw = asObj(parsed.raw) ?? {};
+  if (parsed.type === INVALID_LINE) return `unreadable output: ${oneLine(str(raw.preview) ?? '', 80)}`;
+  if (parsed.type === OVERSIZED_LINE) return `oversized output line (${String(raw.bytes)} bytes) skipped: ${oneLine(str(raw.preview) ?? '', 80)}`;
+  return undefined;
 }

@@ -1,12 +1,10 @@
 import type { Config } from '../config/schema.js';
 import { createEngine, type Engine } from '../engine.js';
 import { createLogger } from '../log.js';
-import { quickAnswer } from '../quick.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { TaskStore } from '../tasks/store.js';
 import { isFinal, type TaskState } from '../tasks/types.js';
-import { taskView, viewText } from '../tasks/view.js';
 import { printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
 
@@ -35,7 +33,7 @@ export async function askCommand(config: Config, words: string[], opts: Opts): P
   process.once('SIGINT', () => controller.abort());
   return withEngine(config, async (engine) => {
     try {
-      const answer = await quickAnswer(engine, { prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, model: typeof opts.model === 'string' ? opts.model : undefined }, controller.signal);
+      const answer = await engine.quick({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, model: typeof opts.model === 'string' ? opts.model : undefined }, controller.signal);
       printOut(opts.json ? JSON.stringify(answer) : answer.answer);
       return 0;
     } catch (err) {
@@ -72,8 +70,9 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     off();
     clearInterval(timer);
     if (isTty() && !opts.json) process.stderr.write('\n');
-    const view = await taskView(engine.registry.store, t.record, t, { tail: 0 });
-    printOut(opts.json ? JSON.stringify(view) : view.result?.text || viewText(view));
+    const reply = await engine.registry.reply(t.id, { tail: 0 });
+    const view = reply.structured as { result?: { text?: string } };
+    printOut(opts.json ? JSON.stringify(view) : view.result?.text || reply.text);
     return t.record.state === 'succeeded' ? 0 : 1;
   });
 }
@@ -114,15 +113,15 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
   const id = words[0];
   if (!id) return fail(new ToolError('kill needs a task id: claude-tiers kill t_...'));
   return withEngine(config, async (engine) => {
-    const rec = await engine.registry.refreshForeign(id);
+    const rec = await engine.registry.record(id);
     if (!rec) return fail(new ToolError(`no task ${id}; ${engine.registry.recentIdsHint()}`));
     if (isFinal(rec.state)) {
       printOut(`${id} already ${rec.state}`);
       return 0;
     }
-    await engine.registry.requestKill(id, 'cli');
-    const done = await engine.registry.waitUntil([id], () => isFinal(engine.registry.getRecord(id)?.state ?? 'lost'), 15_000);
-    const after = engine.registry.getRecord(id);
+    await engine.registry.cancel(id, 'cli');
+    const done = await engine.registry.wait([id], () => isFinal(engine.registry.peek(id)?.state ?? 'lost'), 15_000);
+    const after = engine.registry.peek(id);
     printOut(`${id} ${after?.state ?? 'unknown'}${done ? '' : ' (still stopping)'}`);
     return done ? 0 : 1;
   });

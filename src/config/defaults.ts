@@ -31,6 +31,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       cacheMaxEntries: 500,
       cacheMaxBytes: 8 * 1024 * 1024,
       maxOutputBytes: 64 * 1024 * 1024,
+      shutdownMs: 1400,
       breakerThreshold: 3,
       breakerCooldownS: 30,
       ratePerMinute: 120,
@@ -43,7 +44,6 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       speed: {
         description: 'Fast model, minimal context, no extra MCP servers, read-only tools; synchronous answers.',
         model: 'haiku',
-        outputFormat: 'json',
         mcpConfig: null,
         allowedTools: ['Read', 'Glob', 'Grep'],
         disallowedTools: [],
@@ -66,7 +66,6 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
         model: 'opus',
         fallbackModel: 'sonnet',
-        outputFormat: 'stream-json',
         mcpConfig: '.mcp.comprehensive.json',
         allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite', 'WebFetch', 'WebSearch'],
         disallowedTools: [],

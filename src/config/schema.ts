@@ -15,7 +15,8 @@ export const TierSchema = z.strictObject({
   model: ModelName,
   fallbackModel: ModelName.optional(),
   fallbackTier: z.string().optional(),
-  outputFormat: z.enum(['json', 'stream-json']),
+  /** Ignored since every run is stream-json both ways; still accepted so existing config files keep loading. */
+  outputFormat: z.enum(['json', 'stream-json']).optional(),
   mcpConfig: z.string().nullable().default(null),
   allowedTools: z.array(ToolName).default([]),
   disallowedTools: z.array(ToolName).default([]),
@@ -63,6 +64,8 @@ export const LimitsSchema = z.strictObject({
   cacheMaxBytes: z.number().int().min(0),
   /** Captured output per task (stdout of claude); over it the task is stopped. */
   maxOutputBytes: z.number().int().min(1024),
+  /** How long a server shutdown may take in all; its stops use a fifth of it to interrupt and a third as kill grace. */
+  shutdownMs: z.number().int().min(100).max(60_000),
   breakerThreshold: z.number().int().min(0),
   breakerCooldownS: z.number().positive(),
   ratePerMinute: z.number().min(0),

@@ -1,4 +1,4 @@
-import { ToolError } from '../errors.js';
+import { describeApiError, ToolError, upstreamStatus } from '../errors.js';
 
 type State = 'closed' | 'open' | 'half_open';
 
@@ -13,6 +13,24 @@ interface Circuit {
 // Statuses that mean the upstream itself is failing (auth, overload, unreachable): they count toward opening.
 export const UPSTREAM_FAILURES = new Set<number | null>([401, 403, 429, 500, 502, 503, 529, null]);
 
+// What claude's result says about the upstream: success, an upstream failure (by the one rule), or nothing.
+export function verdictOf(result: { isError: boolean; apiErrorStatus?: number | null; text: string } | undefined): Verdict {
+  if (!result) return { kind: 'neutral' };
+  if (!result.isError) return { kind: 'success' };
+  const status = upstreamStatus(result.apiErrorStatus, result.text);
+  return status !== undefined && UPSTREAM_FAILURES.has(status) ? { kind: 'failure', error: describeApiError(status, result.text) } : { kind: 'neutral' };
+}
+
+// What a finished call says about the upstream: it answered, it failed (auth, overload, unreachable), or nothing.
+export type Verdict = { kind: 'success' } | { kind: 'failure'; error: string } | { kind: 'neutral' };
+
+// One admitted call: report what it found once; release() in a finally says "neutral" if nothing was reported,
+// so a probe slot is never held by a call that was killed, timed out, crashed or refused before it ran.
+export interface BreakerTicket {
+  report(verdict: Verdict): void;
+  release(): void;
+}
+
 // A circuit breaker per tier and model: N upstream failures in a row open it; after the cooldown one probe may pass.
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();
@@ -26,7 +44,20 @@ export class CircuitBreakers {
   }
 
   // Throws at once while the circuit is open; lets exactly one probe through once the cooldown has passed.
-  admit(key: string, now = Date.now()): void {
+  admit(key: string, now = Date.now()): BreakerTicket {
+    this.check(key, now);
+    let done = false;
+    const report = (v: Verdict) => {
+      if (done) return;
+      done = true;
+      if (v.kind === 'success') this.success(key);
+      else if (v.kind === 'failure') this.failure(key, v.error);
+      else this.neutral(key);
+    };
+    return { report, release: () => report({ kind: 'neutral' }) };
+  }
+
+  private check(key: string, now: number): void {
     if (this.options.threshold <= 0) return;
     const c = this.get(key);
     if (c.state === 'closed') return;
@@ -40,14 +71,14 @@ export class CircuitBreakers {
     throw new ToolError(`circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`);
   }
 
-  success(key: string): void {
+  private success(key: string): void {
     const c = this.get(key);
     c.state = 'closed';
     c.failures = 0;
     c.probing = false;
   }
 
-  failure(key: string, error: string, now = Date.now()): void {
+  private failure(key: string, error: string, now = Date.now()): void {
     if (this.options.threshold <= 0) return;
     const c = this.get(key);
     c.failures++;
@@ -60,7 +91,7 @@ export class CircuitBreakers {
   }
 
   // A call ended without telling anything about the upstream (cancelled, timed out locally): release a probe slot.
-  neutral(key: string): void {
+  private neutral(key: string): void {
     this.get(key).probing = false;
   }
 

@@ -56,6 +56,8 @@ export async function runHttpServer(config: Config, listen: string, env: NodeJS.
   process.stderr.write(`claude-tiers serving Streamable HTTP at ${url}${generated ? ` · bearer token (shown once): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
   installWatchdog({
     log,
+    killAllSync: () => engine.procs.killAllSync(),
+    shutdownMs: config.limits.shutdownMs,
     watchStdin: false,
     shutdown: async (reason) => {
       server.close();

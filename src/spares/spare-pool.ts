@@ -1,25 +1,19 @@
 import type { Logger } from '../log.js';
-import { spawnClaude, type ClaudeProcess } from '../claude/spawn.js';
-import { terminateTree } from '../claude/terminate/index.js';
+import { ClaudeRun, type RunSpec, type StopTimings } from '../claude/run.js';
+import type { ProcessTable } from '../claude/spawn.js';
 
 // Everything fixed when a claude process is spawned: a spare serves only a request with exactly this.
-export interface SpareSpec {
+export interface SpareSpec extends RunSpec {
   key: string;
-  bin: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string>;
-  maxLineBytes: number;
 }
 
-// A pre-spawned claude in stream-json input mode, waiting for exactly one prompt.
-export interface Spare {
-  proc: ClaudeProcess;
+// A pre-spawned run (stream-json input), waiting for exactly one prompt.
+interface Spare {
+  run: ClaudeRun;
   bornAt: number;
-  /** Lines claude printed before the spare was taken, replayed to the taker. */
-  early: string[];
-  setOnLine(handler: (line: string) => void): void;
 }
+
+const RETIRED = { reason: 'retired', message: 'warm spare retired' };
 
 export interface SpareStats {
   hits: number;
@@ -40,11 +34,11 @@ export class SparePool {
   private disposed = false;
   readonly stats: SpareStats = { hits: 0, misses: 0, spawned: 0, expired: 0, died: 0, ready: 0 };
 
-  constructor(private readonly options: { log: Logger; ttlMs: number; graceMs: number }) {}
+  constructor(private readonly options: { log: Logger; ttlMs: number; table: ProcessTable; timings: StopTimings }) {}
 
   // Pids of the spares ready now (for server_stats and tests).
   readyPids(): number[] {
-    return [...this.ready.values()].flat().map((s) => s.proc.pid);
+    return [...this.ready.values()].flat().map((s) => s.run.pid);
   }
 
   // Starts keeping spares for a spec (idempotent).
@@ -54,13 +48,13 @@ export class SparePool {
     this.fill(spec.key);
   }
 
-  // Hands out a warm spare for this key, or undefined (a miss: the caller goes cold).
-  take(key: string): Spare | undefined {
+  // Hands out a warm run for this key, never to two callers, or undefined (a miss: the caller goes cold).
+  take(key: string): ClaudeRun | undefined {
     const list = this.ready.get(key) ?? [];
     const now = Date.now();
     while (list.length) {
       const spare = list.shift()!;
-      if (spare.proc.hasExited()) continue;
+      if (spare.run.hasExited()) continue;
       if (now - spare.bornAt > this.options.ttlMs) {
         this.stats.expired++;
         void this.retire(spare);
@@ -68,9 +62,9 @@ export class SparePool {
       }
       this.stats.hits++;
       this.refreshReady();
-      this.options.log.info({ pid: spare.proc.pid, ageMs: now - spare.bornAt }, 'warm spare used');
+      this.options.log.info({ pid: spare.run.pid, ageMs: now - spare.bornAt }, 'warm spare used');
       setImmediate(() => this.fill(key));
-      return spare;
+      return spare.run;
     }
     this.stats.misses++;
     if (this.specs.has(key)) this.options.log.info('no warm spare ready; going cold');
@@ -93,21 +87,12 @@ export class SparePool {
   }
 
   private spawn(spec: SpareSpec, key: string): Spare {
-    let handler: ((line: string) => void) | undefined;
-    const early: string[] = [];
-    const proc = spawnClaude({
-      bin: spec.bin,
-      args: spec.args,
-      cwd: spec.cwd,
-      env: spec.env,
-      maxLineBytes: spec.maxLineBytes,
-      onLine: (line) => (handler ? handler(line) : early.length < 100 && early.push(line)),
-    });
+    const run = new ClaudeRun(spec, this.options.table, this.options.timings);
     this.stats.spawned++;
-    const spare: Spare = { proc, bornAt: Date.now(), early, setOnLine: (h) => (handler = h) };
+    const spare: Spare = { run, bornAt: Date.now() };
     const timer = setTimeout(() => this.expire(key, spare), this.options.ttlMs);
     timer.unref();
-    void proc.exited.then((exit) => {
+    void run.ended.then((exit) => {
       clearTimeout(timer);
       const list = this.ready.get(key);
       const idx = list?.indexOf(spare) ?? -1;
@@ -117,7 +102,7 @@ export class SparePool {
       this.stats.died++;
       const entry = this.specs.get(key);
       if (!entry || this.disposed) return;
-      this.options.log.warn({ exit, stderr: proc.stderrTail().slice(-300), retryInMs: entry.backoffMs }, 'warm spare died; replacing it');
+      this.options.log.warn({ exit, stderr: run.stderrTail().slice(-300), retryInMs: entry.backoffMs }, 'warm spare died; replacing it');
       entry.timer = setTimeout(() => this.fill(key), entry.backoffMs);
       entry.timer.unref();
       entry.backoffMs = Math.min(entry.backoffMs * 2, MAX_BACKOFF_MS);
@@ -136,7 +121,7 @@ export class SparePool {
   }
 
   private async retire(spare: Spare): Promise<void> {
-    await terminateTree({ pid: spare.proc.pid, exited: spare.proc.exited, closeStdin: () => spare.proc.closeStdin(), interruptWaitMs: 0, graceMs: this.options.graceMs });
+    await spare.run.close(RETIRED);
   }
 
   // Kills every spare at once; never blocks shutdown for long.
@@ -146,6 +131,6 @@ export class SparePool {
     const all = [...this.ready.values()].flat();
     this.ready.clear();
     this.refreshReady();
-    await Promise.allSettled(all.map((s) => terminateTree({ pid: s.proc.pid, exited: s.proc.exited, closeStdin: () => s.proc.closeStdin(), interruptWaitMs: 0, graceMs: 300 })));
+    await Promise.allSettled(all.map((s) => this.retire(s)));
   }
 }

@@ -21,8 +21,8 @@ function countOutput(record: TaskRecord, messageId: string | undefined, output: 
   }
 }
 
-// Folds one validated stream-json event into a task's record; returns a short line for the event ring, if any.
-export function applyEvent(record: TaskRecord, event: Obj, now: number): string | undefined {
+// Folds one validated stream-json event into a task's record (what the caller sees of it is summarize's describeEvent).
+export function applyEvent(record: TaskRecord, event: Obj, now: number): void {
   record.stats.events++;
   record.stats.lastEventAt = now;
   const type = str(event.type);
@@ -30,18 +30,14 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
     const subtype = str(event.subtype);
     if (subtype === 'init') {
       record.sessionId = str(event.session_id) ?? record.sessionId;
-      const model = str(event.model);
-      return `started · model ${model ?? '?'} · session ${record.sessionId ?? '?'}`;
     }
     if (subtype === 'api_retry') {
       record.stats.apiRetries++;
-      return `api retry ${num(event.attempt)}/${num(event.max_retries)} (${event.error_status ?? 'connection'})`;
     }
     if (subtype === 'model_fallback') {
       record.fallbackModel = str(event.fallback_model) ?? str(event.to_model) ?? str(event.model) ?? 'fallback';
-      return `model fallback → ${record.fallbackModel}`;
     }
-    return undefined;
+    return;
   }
   if (type === 'assistant') {
     const message = obj(event.message);
@@ -59,7 +55,6 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
     } else if (usage && !event.parent_tool_use_id) {
       countOutput(record, messageId, num(usage.output_tokens));
     }
-    const lines: string[] = [];
     const content = Array.isArray(message?.content) ? (message.content as unknown[]) : [];
     for (const raw of content) {
       const block = obj(raw);
@@ -68,32 +63,22 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
         record.lastText = block.text.slice(-LAST_TEXT);
         record.textTail = (record.textTail ? `${record.textTail}\n` : '') + block.text;
         if (record.textTail.length > TEXT_TAIL) record.textTail = record.textTail.slice(-TEXT_TAIL);
-        lines.push(`text: ${oneLine(block.text, 100)}`);
       } else if (block.type === 'tool_use') {
         const name = str(block.name) ?? '?';
         const summary = summarizeToolInput(name, block.input, 80);
         record.stats.toolCalls++;
         record.tools.push({ name, summary, at: now });
         if (record.tools.length > MAX_TOOLS) record.tools.splice(0, record.tools.length - MAX_TOOLS);
-        lines.push(`tool ${name}: ${summary}`);
       }
     }
-    return lines.length ? lines.join(' | ') : undefined;
+    return;
   }
   if (type === 'stream_event') {
     // Partial messages: only message_delta matters here (its usage is the message's output so far).
     const inner = obj(event.event);
     const usage = obj(inner?.usage);
     if (inner?.type === 'message_delta' && usage && !event.parent_tool_use_id) countOutput(record, str(event.api_message_id), num(usage.output_tokens));
-    return undefined;
-  }
-  if (type === 'user') {
-    const message = obj(event.message);
-    const content = Array.isArray(message?.content) ? (message.content as unknown[]) : [];
-    const results = content.map(obj).filter((b): b is Obj => !!b && b.type === 'tool_result');
-    if (!results.length) return undefined;
-    const failed = results.filter((b) => b.is_error === true).length;
-    return `tool result${results.length > 1 ? 's' : ''}${failed ? ` (${failed} error)` : ''}: ${oneLine(resultText(results[0]!.content), 80)}`;
+    return;
   }
   if (type === 'result') {
     const isError = event.is_error === true;
@@ -123,19 +108,5 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): string 
       const dd = obj(d);
       if (dd) record.permissionDenials.push({ tool: str(dd.tool_name) ?? '?', input: summarizeToolInput(str(dd.tool_name) ?? '?', dd.tool_input, 80) });
     }
-    return `result ${subtype}${isError ? ' (error)' : ''} · ${record.result.numTurns} turns · $${record.result.costUsd.toFixed(4)}`;
   }
-  return undefined;
-}
-
-function resultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c) => str(obj(c)?.text) ?? '').join(' ');
-  return '';
-}
-
-// Collapses white space and cuts to max characters with an ellipsis.
-export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -1,59 +1,119 @@
-import type { ClaudeProcess } from '../claude/spawn.js';
-import type { EventLog } from './store.js';
-import type { MonitorState } from './monitors.js';
+import type { ClaudeRun, StopTimings } from '../claude/run.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
 const WRITING_STEP = 256;
 const WRITING_TAIL = 2000;
 
-// One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners.
+// The text block claude is writing right now (from partial messages), until its assistant event arrives.
+export interface Writing {
+  chars: number;
+  tail: string;
+}
+
+// One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners. Only the
+// task runner changes it, through these methods; everyone else reads.
 export class LiveTask {
-  seq = 0;
-  readonly ring: EventLine[] = [];
-  proc?: ClaudeProcess;
-  eventLog?: EventLog;
-  /** The first reason to stop wins; later ones are ignored. */
-  stopReason?: EndInfo;
-  /** Aborted when the task ends: every timer and listener of the task hangs off it. */
-  readonly controller = new AbortController();
-  storeError?: string;
-  readonly monitor: MonitorState = { repeats: 0, outputBytes: 0 };
-  terminating?: Promise<unknown>;
-  /** The text block claude is writing right now (from partial messages), until its assistant event arrives. */
-  writing?: { chars: number; tail: string };
-  private listeners = new Set<() => void>();
+  private seqNo = 0;
+  private readonly ring: EventLine[] = [];
+  private stopReason?: EndInfo;
+  private writingNow?: Writing;
+  private run?: ClaudeRun;
+  private storeErr?: string;
+  private readonly listeners = new Set<() => void>();
+  /** Aborted by the first stop: a task still waiting in the queue leaves it through this. */
+  private readonly stopController = new AbortController();
   private finished!: () => void;
   readonly done: Promise<void> = new Promise((resolve) => (this.finished = resolve));
 
   constructor(
-    public record: TaskRecord,
+    private readonly rec: TaskRecord,
     private readonly ringSize: number,
   ) {}
 
   get id(): string {
-    return this.record.id;
+    return this.rec.id;
   }
 
-  pushLine(text: string, at: number): void {
-    this.ring.push({ seq: this.seq, at, text });
+  get record(): Readonly<TaskRecord> {
+    return this.rec;
+  }
+
+  get seq(): number {
+    return this.seqNo;
+  }
+
+  get writing(): Readonly<Writing> | undefined {
+    return this.writingNow;
+  }
+
+  get stopped(): EndInfo | undefined {
+    return this.stopReason;
+  }
+
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  get storeError(): string | undefined {
+    return this.storeErr;
+  }
+
+  // Changes the record (the runner's only way in) and stamps the change.
+  update(change: (record: TaskRecord) => void, at = Date.now()): void {
+    change(this.rec);
+    this.rec.updatedAt = at;
+  }
+
+  // Numbers one logged event and keeps its line (if it has one) in the ring.
+  pushEvent(text: string | undefined, at: number): void {
+    this.seqNo++;
+    if (text === undefined) return;
+    this.ring.push({ seq: this.seqNo, at, text });
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
   }
 
-  // Records why the task should stop; returns false when another reason already won.
-  setStopReason(reason: EndInfo): boolean {
-    if (this.stopReason) return false;
-    this.stopReason = reason;
-    return true;
+  // Lines after `from` (1-based), when the ring still reaches back that far; undefined means "read the disk".
+  eventsFrom(from: number, limit: number): EventLine[] | undefined {
+    if (this.ring.length > 0 && this.ring[0]!.seq > from && this.seqNo > 0) return undefined;
+    return this.ring.filter((e) => e.seq >= from).slice(0, limit);
+  }
+
+  // Records why the task should stop (the first reason wins) and stops its run, or takes it out of the queue.
+  stop(reason: EndInfo, timings?: StopTimings): Promise<void> {
+    if (!this.stopReason) {
+      this.stopReason = reason;
+      this.stopController.abort(reason.message);
+    }
+    return this.run?.stop(this.stopReason, timings) ?? Promise.resolve();
+  }
+
+  // The run that carries the task from now on (a stop already asked for reaches it at once).
+  attach(run: ClaudeRun): void {
+    this.run = run;
+    if (this.stopReason) void run.stop(this.stopReason);
   }
 
   // Folds one content_block_delta in; true when the written length crossed another WRITING_STEP characters.
   noteDelta(event: Record<string, unknown>): boolean {
     const delta = (event.event as { delta?: { type?: unknown; text?: unknown } } | undefined)?.delta;
     if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || event.parent_tool_use_id) return false;
-    const before = this.writing?.chars ?? 0;
-    const tail = (this.writing?.tail ?? '') + delta.text;
-    this.writing = { chars: before + delta.text.length, tail: tail.length > WRITING_TAIL ? tail.slice(-WRITING_TAIL) : tail };
-    return Math.floor(this.writing.chars / WRITING_STEP) > Math.floor(before / WRITING_STEP) || before === 0;
+    const before = this.writingNow?.chars ?? 0;
+    const tail = (this.writingNow?.tail ?? '') + delta.text;
+    this.writingNow = { chars: before + delta.text.length, tail: tail.length > WRITING_TAIL ? tail.slice(-WRITING_TAIL) : tail };
+    return Math.floor(this.writingNow.chars / WRITING_STEP) > Math.floor(before / WRITING_STEP) || before === 0;
+  }
+
+  // The block being written is complete (its assistant event arrived) or the task ended.
+  endWriting(): Writing | undefined {
+    const w = this.writingNow;
+    this.writingNow = undefined;
+    return w;
+  }
+
+  noteStoreError(message: string): boolean {
+    const first = this.storeErr === undefined;
+    this.storeErr = message;
+    return first;
   }
 
   onChange(listener: () => void): () => void {
@@ -66,11 +126,9 @@ export class LiveTask {
   }
 
   markDone(): void {
-    // The process and its event log are over: a finished task kept in memory is its record and event ring only.
-    this.proc = undefined;
-    this.eventLog = undefined;
-    this.writing = undefined;
-    this.controller.abort('task finished');
+    // The process is over: a finished task kept in memory is its record and event ring only.
+    this.run = undefined;
+    this.writingNow = undefined;
     this.notify();
     this.finished();
   }

@@ -6,10 +6,11 @@ const BURST = 3;
 const PER_SECOND = 4;
 const QUIET_BEFORE_RESULT_MS = 15;
 
-type Send = (u: { progress: number; message: string }) => Promise<void>;
+// Sends one progress notification to the client that waits.
+export type ProgressSend = (u: { progress: number; message: string }) => Promise<void>;
 
 // Sends a task's progress while a request waits on it: at most 4 per second, increasing, and never in the last moments before the result.
-export function startProgressPump(task: LiveTask, send: Send | undefined): { stop: () => Promise<void> } {
+export function startProgressPump(task: LiveTask, send: ProgressSend | undefined): { stop: () => Promise<void> } {
   if (!send) return { stop: async () => {} };
   let counter = 0;
   let lastAt = 0;

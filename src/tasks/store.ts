@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TaskRecord } from './types.js';
+import { isFinal, type TaskRecord } from './types.js';
 
 // An append-only JSONL log of one task's raw events, written as they arrive.
 export interface EventLog {
@@ -145,7 +145,7 @@ export class TaskStore {
       if (options.protect(id)) continue;
       const rec = this.readRecord(id);
       if (!rec) continue;
-      if (!['succeeded', 'failed', 'killed', 'timed_out', 'lost'].includes(rec.state)) continue;
+      if (!isFinal(rec.state)) continue;
       const old = now - (rec.endedAt ?? rec.updatedAt) > options.maxAgeDays * 86_400_000;
       if (old || i >= options.maxTasks) {
         await this.removeTask(id);

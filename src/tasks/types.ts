@@ -1,6 +1,7 @@
-// Lifecycle of a task; the last five are final.
-export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'timed_out' | 'lost';
-export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'killed', 'timed_out', 'lost']);
+// Lifecycle of a task; the last five are final. The one list of states and the one list of final ones.
+export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['succeeded', 'failed', 'killed', 'timed_out', 'lost']);
 export const isFinal = (s: TaskState): boolean => FINAL_STATES.has(s);
 
 // Why a task ended, in words a caller can act on.

@@ -1,5 +1,6 @@
 import { parseEventLine } from '../claude/parse-line.js';
-import { describeEvent } from '../claude/summarize.js';
+import { describeLogLine } from '../claude/summarize.js';
+import { eventsLink, type ResourceLink } from './event-links.js';
 import type { LiveTask } from './live-task.js';
 import { formatProgress } from './progress.js';
 import type { TaskStore } from './store.js';
@@ -41,29 +42,27 @@ export interface TaskView {
   writing?: { chars: number; text_tail: string };
 }
 
-const fmtEvent = (e: EventLine, start: number): string => `#${e.seq} +${((e.at - start) / 1000).toFixed(1)}s ${e.text}`;
+const fmtEvent = (e: EventLine): string => `#${e.seq} ${e.text}`;
 
-// Events after `cursor` (or the last `tail`), from the in-memory ring when it reaches back far enough, else from disk.
-export async function collectEvents(store: TaskStore, record: TaskRecord, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
-  const start = record.startedAt ?? record.createdAt;
+// Events after `cursor` (or the last `tail`), from the in-memory ring when it reaches back far enough, else from
+// disk; either way each line is rendered by the one describer, so both read the same.
+export async function collectEvents(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
   const total = live ? live.seq : record.stats.events;
   const from = opts.cursor !== undefined ? opts.cursor + 1 : Math.max(1, total - opts.tail + 1);
-  if (live && (live.ring.length === 0 || live.ring[0]!.seq <= from || live.seq === 0)) {
-    const picked = live.ring.filter((e) => e.seq >= from).slice(0, opts.cursor !== undefined ? 200 : opts.tail);
-    return { lines: picked.map((e) => fmtEvent(e, start)), cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq) };
-  }
-  const raw = await store.readEventLines(record.id, from, opts.cursor !== undefined ? 200 : opts.tail);
+  const limit = opts.cursor !== undefined ? 200 : opts.tail;
+  const picked = live?.eventsFrom(from, limit);
+  if (live && picked) return { lines: picked.map(fmtEvent), cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq) };
+  const raw = await store.readEventLines(record.id, from, limit);
   const lines: string[] = [];
   for (const { seq, line } of raw) {
-    const parsed = parseEventLine(line);
-    const text = parsed.kind === 'event' ? describeEvent(parsed.event) : undefined;
-    if (text) lines.push(`#${seq} ${text}`);
+    const text = describeLogLine(parseEventLine(line));
+    if (text) lines.push(fmtEvent({ seq, at: 0, text }));
   }
   return { lines, cursor: raw.length ? raw[raw.length - 1]!.seq : (opts.cursor ?? total) };
 }
 
 // Builds the view of one task; `now` makes elapsed times testable.
-export async function taskView(store: TaskStore, record: TaskRecord, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
+export async function taskView(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
   const events = await collectEvents(store, record, live, opts);
   const last = record.tools[record.tools.length - 1];
   const end = record.endedAt ?? now;
@@ -104,6 +103,20 @@ export async function taskView(store: TaskStore, record: TaskRecord, live: LiveT
   if (record.costSeries) view.cost_series = record.costSeries;
   if (live?.storeError) view.store_error = live.storeError;
   return view;
+}
+
+// One task as a tool result: its view as text and structured content, with a link to its event log.
+export interface TaskReply {
+  text: string;
+  structured: Record<string, unknown>;
+  links: ResourceLink[];
+  isError?: boolean;
+}
+
+// Builds the reply for one task (deep_task, task_status, kill_task, tasks/get).
+export async function taskReply(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
+  const view = await taskView(store, record, live, opts);
+  return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)] };
 }
 
 // The text block of a tool result: a few readable lines, the answer last.

@@ -21,11 +21,11 @@ describe('progress pump', () => {
       await new Promise((r) => setTimeout(r, 5));
       sent.push(u.progress);
     });
-    task.seq = 20;
-    task.record.tools.push({ name: 'Bash', summary: 'one', at: 1 });
+    for (let i = 0; i < 20; i++) task.pushEvent(undefined, 1);
+    task.update((r) => r.tools.push({ name: 'Bash', summary: 'one', at: 1 }));
     task.notify();
-    task.seq = 21;
-    task.record.tools.push({ name: 'Bash', summary: 'two', at: 2 });
+    task.pushEvent(undefined, 2);
+    task.update((r) => r.tools.push({ name: 'Bash', summary: 'two', at: 2 }));
     task.notify();
     await pump.stop();
     expect(sent.length).toBe(3);

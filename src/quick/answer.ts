@@ -1,0 +1,83 @@
+import type { ResultEvent } from '../claude/events.js';
+import { describeApiError, ToolError, upstreamStatus } from '../errors.js';
+
+export interface QuickRequest {
+  prompt: string;
+  model?: string;
+  cwd?: string;
+  timeoutS?: number;
+  systemPrompt?: string;
+  tier?: string;
+  cache?: boolean;
+}
+
+// What a quick answer returns to the caller (the tool's structuredContent).
+export interface QuickAnswer {
+  answer: string;
+  tier: string;
+  model: string;
+  session_id: string;
+  duration_ms: number;
+  cost_usd: number;
+  usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number };
+  num_turns: number;
+  /** `routed: comprehensive (mentions running tests)` when tier was "auto". */
+  routed?: string;
+  /** Set when the tier's fallback answered instead: what failed and which tier answered. */
+  fallback?: { from_tier: string; reason: string };
+  /** Set when claude switched to the tier's fallback model during the run. */
+  fallback_model?: string;
+  /** Set on a cache hit: how old the cached answer is. */
+  cached?: { age_s: number };
+  /** True when a warm spare (pre-spawned claude) answered. */
+  warm: boolean;
+}
+
+// An API failure after claude's own retries; the status decides whether a fallback tier may help.
+export class ApiFailure extends ToolError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+// The text of a result: its answer, else its errors, else its subtype.
+export const resultText = (r: ResultEvent): string => (typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype));
+
+// A successful result as the caller's answer.
+export function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, durationMs: number, fallbackModel: string | undefined): QuickAnswer {
+  const usage = (r.usage ?? {}) as Record<string, unknown>;
+  const models = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
+  const answer: QuickAnswer = {
+    answer: typeof r.result === 'string' ? r.result : '',
+    tier: tierName,
+    model: models[0] ?? requestedModel,
+    session_id: typeof r.session_id === 'string' ? r.session_id : '',
+    duration_ms: num(r.duration_ms) || durationMs,
+    cost_usd: num(r.total_cost_usd),
+    usage: {
+      input_tokens: num(usage.input_tokens),
+      output_tokens: num(usage.output_tokens),
+      cache_read_input_tokens: num(usage.cache_read_input_tokens),
+      cache_creation_input_tokens: num(usage.cache_creation_input_tokens),
+    },
+    num_turns: num(r.num_turns),
+    warm: false,
+  };
+  if (fallbackModel && models.some((m) => m.includes(fallbackModel)) && !models.some((m) => m.includes(requestedModel))) answer.fallback_model = fallbackModel;
+  return answer;
+}
+
+// The error a failed result becomes: an ApiFailure for the API's own failures, else a ToolError that says the fix.
+export function resultError(r: ResultEvent): ToolError {
+  const text = resultText(r);
+  const status = upstreamStatus(r.api_error_status, text);
+  if (typeof status === 'number') return new ApiFailure(describeApiError(status, text), status);
+  if (r.subtype === 'error_max_turns') return new ToolError(`stopped at the turn limit (${r.num_turns} turns); ask a narrower question or use deep_task.`);
+  if (r.subtype === 'error_max_budget_usd') return new ToolError(`stopped at the budget limit ($${num(r.total_cost_usd).toFixed(4)} spent).`);
+  return status === null ? new ApiFailure(describeApiError(null, text), null) : new ToolError(describeApiError(null, text));
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClaudeRun, type RunOutcome } from '../claude/run.js';
+import { resolveCwd } from '../cwd.js';
+import { ToolError } from '../errors.js';
+import { verdictOf, type Verdict } from '../guards/breaker.js';
+import { Leases } from '../leases.js';
+import { runSpec, stopTimings } from '../run-deps.js';
+import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
+import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
+import { spareKey, type QuickDeps } from './spares.js';
+
+const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
+const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
+
+// One synchronous run of a tier: a warm spare when one fits, else a cold claude; every lease released in one finally.
+export async function runOnce(deps: QuickDeps, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
+  const tier = getTier(deps.config, tierName);
+  const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
+  const model = req.model ?? tier.model;
+  const started = Date.now();
+  const leases = new Leases((name, err) => deps.log.warn({ lease: name, err: (err as Error)?.message }, 'release failed'));
+  let verdict: Verdict = { kind: 'neutral' };
+  let outcome: RunOutcome | undefined;
+  let warm = false;
+  try {
+    const ticket = deps.breakers.admit(`${tierName}:${model}`);
+    leases.add('breaker ticket', () => ticket.report(verdict));
+    const outDir = tierNeedsFiles(tier) || req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
+    if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
+    const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
+    const spec = runSpec(deps, tier, cwd, { model, ...plan });
+    const spare = tier.warmSpares > 0 && !outDir ? deps.spares.take(spareKey(spec)) : undefined;
+    warm = !!spare;
+    const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
+    // The answer never waits for claude to exit: the run closes on its own time.
+    leases.add('claude run', () => void run.close(CLOSED));
+    run.stopOn(signal, CANCELLED);
+    const timeoutS = req.timeoutS ?? tier.timeoutS;
+    const idleS = Math.min(tier.idleTimeoutS, timeoutS);
+    run.send(req.prompt, {
+      wallMs: timeoutS * 1000,
+      idleMs: idleS * 1000,
+      wallStop: { reason: 'wall_timeout', message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.` },
+      idleStop: { reason: 'idle_timeout', message: `no event from claude for ${idleS} s (idle timeout; the API may be stalled); claude was stopped.` },
+    });
+    outcome = await run.outcome;
+    if (outcome.kind === 'stopped') throw new ToolError(outcome.stop.message);
+    if (outcome.kind === 'exited') {
+      const why = outcome.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) || outcome.preview.slice(0, 300) || 'no output';
+      throw new ToolError(`claude exited (code ${outcome.exit.exitCode ?? outcome.exit.signal}) without an answer: ${why}`);
+    }
+    const r = outcome.result;
+    verdict = verdictOf({ isError: r.is_error, apiErrorStatus: r.api_error_status, text: resultText(r) });
+    if (r.is_error) throw resultError(r);
+    const answer = toAnswer(tierName, model, r, Date.now() - started, tier.fallbackModel);
+    answer.warm = warm;
+    return answer;
+  } finally {
+    await leases.releaseAll();
+    const ms = Date.now() - started;
+    deps.log.info({ tier: tierName, model, outcome: outcome?.kind ?? 'refused', ms, warm }, 'quick_answer finished');
+    deps.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: deps.audit.prompt(req.prompt), outcome: outcome?.kind ?? 'refused', ms, warm });
+  }
+}

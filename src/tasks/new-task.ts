@@ -1,0 +1,77 @@
+import type { Config } from '../config/schema.js';
+import { resolveCwd } from '../cwd.js';
+import { ToolError } from '../errors.js';
+import { resolveTier } from '../routing.js';
+import { getTier } from '../tiers.js';
+import { newTaskId } from './ids.js';
+import { isFinal, type TaskRecord } from './types.js';
+
+// What deep_task asks the registry for.
+export interface SubmitRequest {
+  prompt: string;
+  tier?: string;
+  cwd?: string;
+  model?: string;
+  timeoutS?: number;
+  idleTimeoutS?: number;
+  maxTurns?: number;
+  maxBudgetUsd?: number;
+  maxOutputTokens?: number;
+  systemPrompt?: string;
+  continueTaskId?: string;
+  clientId?: string;
+}
+
+// Where a new task's facts come from besides the request.
+export interface NewTaskContext {
+  config: Config;
+  owner: TaskRecord['owner'];
+  findRecord(id: string): TaskRecord | undefined;
+  recentIdsHint(): string;
+}
+
+// The cwd and session of a follow-up: the earlier task's, which must be finished and have a session.
+function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string } {
+  const prev = ctx.findRecord(req.continueTaskId!);
+  if (!prev) throw new ToolError(`continue_task_id: no task ${req.continueTaskId}; ${ctx.recentIdsHint()}`);
+  if (!isFinal(prev.state)) throw new ToolError(`continue_task_id: task ${prev.id} is still ${prev.state}; wait for it to finish (task_status with wait_s) first`);
+  if (!prev.sessionId) throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
+  if (req.cwd && resolveCwd(req.cwd, ctx.config.allowedRoots) !== prev.request.cwd) throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
+  return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId };
+}
+
+// A queued task's record from a request; every input problem is a ToolError before anything runs.
+export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Date.now()): TaskRecord {
+  const { tierName, routed } = resolveTier(req.tier, 'comprehensive', req.prompt);
+  const tier = getTier(ctx.config, tierName);
+  const { cwd, resumeSessionId } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined };
+  return {
+    version: 1,
+    id: newTaskId(now),
+    state: 'queued',
+    createdAt: now,
+    updatedAt: now,
+    request: {
+      prompt: req.prompt,
+      cwd,
+      model: req.model ?? tier.model,
+      tier: tierName,
+      timeoutS: req.timeoutS ?? tier.timeoutS,
+      idleTimeoutS: req.idleTimeoutS ?? tier.idleTimeoutS,
+      maxTurns: req.maxTurns,
+      maxBudgetUsd: req.maxBudgetUsd,
+      maxOutputTokens: req.maxOutputTokens,
+      systemPrompt: req.systemPrompt,
+      continueTaskId: req.continueTaskId,
+      resumeSessionId,
+    },
+    owner: ctx.owner,
+    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
+    clientId: req.clientId,
+    routed,
+  };
+}

@@ -1,0 +1,143 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClaudeRun, type RunOutcome } from '../claude/run.js';
+import type { ExitInfo } from '../claude/spawn.js';
+import { totalRssMb } from '../claude/rss.js';
+import { killRecorded } from '../claude/terminate/index.js';
+import { verdictOf, type BreakerTicket, type Verdict } from '../guards/breaker.js';
+import { Leases } from '../leases.js';
+import { runSpec, stopTimings, type RunDeps } from '../run-deps.js';
+import { getTier, planRun } from '../tiers.js';
+import type { LiveTask } from './live-task.js';
+import type { MonitorLimits } from './monitors.js';
+import { decideOutcome } from './outcome.js';
+import type { Scheduler } from './scheduler.js';
+import type { EventLog, TaskStore } from './store.js';
+import { handleTaskLine } from './task-events.js';
+import type { EndInfo, ProcRef } from './types.js';
+
+// What a task's run needs from the registry.
+export interface RunnerDeps extends RunDeps {
+  store: TaskStore;
+  scheduler: Scheduler;
+  save(task: LiveTask, now?: boolean): Promise<void>;
+}
+
+const SNAPSHOT_EVERY_MS = 2000;
+const MAX_PROCS = 200;
+
+function mergeProcs(into: ProcRef[], found: Array<{ pid: number; startTime?: string; pgid?: number }>): boolean {
+  let changed = false;
+  for (const p of found) {
+    if (into.some((q) => q.pid === p.pid && q.startTime === p.startTime)) continue;
+    into.push({ pid: p.pid, startTime: p.startTime, pgid: p.pgid });
+    changed = true;
+  }
+  if (into.length > MAX_PROCS) into.splice(1, into.length - MAX_PROCS);
+  return changed;
+}
+
+// The whole life of one task, from the queue to its final record. Everything it holds (the breaker ticket, the
+// active marker, the running slot, its run files, the event log, the claude run) is released in one finally.
+export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: RunnerDeps): Promise<void> {
+  const req = task.record.request;
+  const leases = new Leases((name, err) => deps.log.warn({ task: task.id, lease: name, err: (err as Error)?.message }, 'release failed'));
+  let outcome: RunOutcome | undefined;
+  let exit: ExitInfo = { exitCode: undefined, signal: undefined };
+  let failure: EndInfo | undefined;
+  let run: ClaudeRun | undefined;
+  let eventLog: EventLog | undefined;
+  let verdict: Verdict = { kind: 'neutral' };
+  leases.add('breaker ticket', () => ticket.report(verdict));
+  leases.add('active marker', () => deps.store.clearActive(task.id));
+  leases.add('final record', async () => {
+    verdict = await finalize(task, deps, { outcome, exit, failure, stderr: run?.stderrTail() ?? '', eventLog });
+  });
+  try {
+    leases.add('running slot', await deps.scheduler.acquire(task.stopSignal));
+    task.update((r) => {
+      r.state = 'running';
+      r.startedAt = Date.now();
+    });
+    const tier = getTier(deps.config, req.tier);
+    const outDir = join(deps.store.taskDir(task.id), 'run');
+    leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
+    const plan = await planRun(req.tier, tier, req.cwd, deps.config.stateDir, outDir, req.systemPrompt);
+    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, ...plan });
+    if (task.stopped) return;
+    const log = deps.store.openEventLog(task.id);
+    eventLog = log;
+    leases.add('event log', () => log.close());
+    const r = new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
+    run = r;
+    leases.add('claude run', () => r.close({ reason: 'closed', message: 'task ended' }));
+    const limits: MonitorLimits = {
+      loopRepeats: tier.loopRepeats,
+      maxOutputTokens: req.maxOutputTokens ?? tier.maxOutputTokens,
+      maxCostUsd: req.maxBudgetUsd ?? tier.maxBudgetUsd,
+      maxTurns: req.maxTurns ?? tier.maxTurns,
+      maxOutputBytes: deps.config.limits.maxOutputBytes,
+    };
+    const snapshot = () => {
+      const procs = r.snapshot();
+      if (!procs.length) return;
+      task.update((rec) => {
+        if (rec.process && mergeProcs(rec.process.procs, procs)) void deps.save(task);
+        rec.stats.peakRssMb = Math.max(rec.stats.peakRssMb ?? 0, totalRssMb(procs.map((p) => p.pid)));
+      });
+      const rss = task.record.stats.peakRssMb ?? 0;
+      if (tier.maxMemoryMb && rss > tier.maxMemoryMb) void task.stop({ reason: 'memory', message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB` });
+    };
+    const ctx = { task, eventLog: log, limits, monitor: { repeats: 0, outputBytes: 0 }, audit: deps.audit, log: deps.log, stop: (reason: EndInfo) => void task.stop(reason), save: () => void deps.save(task), toolStarted: () => setTimeout(snapshot, 300).unref() };
+    r.onLine((line) => handleTaskLine(line, ctx));
+    task.attach(r);
+    task.update((rec) => (rec.process = { pid: r.pid, startTime: r.startTime, procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }] }));
+    deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: req.cwd }, 'task started');
+    deps.audit.write('task_started', { task_id: task.id, pid: r.pid, tier: req.tier, model: req.model });
+    await deps.save(task, true);
+    task.notify();
+    const snap = setInterval(snapshot, SNAPSHOT_EVERY_MS);
+    leases.add('snapshot timer', () => clearInterval(snap));
+    r.send(req.prompt, {
+      wallMs: req.timeoutS * 1000,
+      idleMs: req.idleTimeoutS * 1000,
+      wallStop: { reason: 'wall_timeout', message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept` },
+      idleStop: { reason: 'idle_timeout', message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept` },
+    });
+    outcome = await r.outcome;
+    exit = await r.ended;
+  } catch (err) {
+    if (!task.stopped) failure = { reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) };
+  } finally {
+    await leases.releaseAll();
+    task.markDone();
+  }
+}
+
+// Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
+// started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
+async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOutcome; exit: ExitInfo; failure?: EndInfo; stderr: string; eventLog?: EventLog }): Promise<Verdict> {
+  const stop = end.outcome?.kind === 'result' ? undefined : task.stopped;
+  const writing = task.endWriting();
+  task.update((record) => {
+    // Ended in the middle of a text block: what claude had written of it is partial output too.
+    if (writing?.tail) {
+      record.lastText = writing.tail.slice(-2000);
+      record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${writing.tail}`.slice(-8192);
+    }
+    const decided = end.failure ? { state: 'failed' as const, end: end.failure } : decideOutcome(record, stop, end.exit, end.stderr);
+    // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
+    if (stop) record.result = undefined;
+    if (record.process) killRecorded(record.process.procs, 'SIGKILL');
+    record.state = decided.state;
+    record.end = decided.end;
+    record.endedAt = Date.now();
+  });
+  await end.eventLog?.close();
+  if (end.eventLog?.error) task.noteStoreError(`event log: ${end.eventLog.error}`);
+  await deps.save(task, true);
+  const { record } = task;
+  deps.log.info({ task: task.id, state: record.state, reason: record.end?.reason, exit: end.exit }, 'task ended');
+  deps.audit.write('task_ended', { task_id: task.id, state: record.state, reason: record.end?.reason, message: record.end?.message, cost_usd: record.stats.costUsd, turns: record.stats.turns, tool_calls: record.stats.toolCalls });
+  return stop ? { kind: 'neutral' } : verdictOf(record.result);
+}
