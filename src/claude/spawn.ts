@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { execa, type ResultPromise } from 'execa';
 import { createLineSplitter } from './line-splitter.js';
 import { killTreeSync, processStartTime } from './terminate/index.js';
@@ -140,4 +141,9 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
     },
     stderrTail: () => stderr,
   };
+}
+
+// `claude --version`, for doctor: the only other way claude is ever started.
+export function claudeVersionSync(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): string {
+  return execFileSync(bin, ['--version'], { env: { ...env }, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 }

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
+import { claudeVersionSync } from '../claude/spawn.js';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
 import { loadMcpConfig, materializeMcpConfig } from '../mcp-config.js';
 import { fromPackageRoot } from '../paths.js';
@@ -39,7 +39,7 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   const { config } = loaded;
   try {
     const bin = findClaude({ env, configured: config.claudeBin });
-    const version = execFileSync(bin.path, ['--version'], { env: { ...env }, timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    const version = claudeVersionSync(bin.path, env, 20_000);
     checks.push({ name: 'claude', ok: true, detail: `${bin.path} (from ${bin.source}): ${version}` });
   } catch (err) {
     checks.push({ name: 'claude', ok: false, detail: err instanceof ClaudeNotFoundError ? err.message : `claude --version failed: ${(err as Error).message.slice(0, 300)}` });

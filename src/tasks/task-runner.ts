@@ -117,7 +117,8 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
 // Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
 // started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
 async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOutcome; exit: ExitInfo; failure?: EndInfo; stderr: string; eventLog?: EventLog }): Promise<Verdict> {
-  const stop = end.outcome?.kind === 'result' ? undefined : task.stopped;
+  // The run's own stops (wall, idle) arrive as its outcome; a task stopped before it had a run only knows its own.
+  const stop = end.outcome?.kind === 'stopped' ? (end.outcome.stop as EndInfo) : end.outcome?.kind === 'result' ? undefined : task.stopped;
   const writing = task.endWriting();
   task.update((record) => {
     // Ended in the middle of a text block: what claude had written of it is partial output too.

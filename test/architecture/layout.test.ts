@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The house rules of the code layout, checked on the source itself: one spawner, one parser, small files,
+// no import cycle (type-only imports included), tools reach the engine only through its facade.
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(ROOT, rel)).isDirectory()) out.push(...sources(rel));
+    else if (name.endsWith('.ts')) out.push(rel);
+  }
+  return out;
+}
+
+const FILES = [...sources('src'), ...sources('tools')];
+const text = new Map(FILES.map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
+
+// Every module a file imports or re-exports (static, type-only and dynamic), as repo-relative .ts paths.
+function importsOf(file: string): string[] {
+  const src = text.get(file)!;
+  const specs = [...src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g), ...src.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1]!);
+  return specs.filter((s) => s.startsWith('.')).map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'));
+}
+
+describe('code layout', () => {
+  it('has no file over 250 lines in src/ or tools/', () => {
+    const big = FILES.filter((f) => text.get(f)!.split('\n').length > 250);
+    expect(big).toEqual([]);
+  });
+
+  it('has no import cycle, type-only imports included', () => {
+    const graph = new Map(FILES.map((f) => [f, importsOf(f).filter((d) => text.has(d))]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (f: string, path: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...path.slice(path.indexOf(f)), f].join(' -> '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const d of graph.get(f)!) visit(d, [...path, f]);
+      state.set(f, 'done');
+    };
+    for (const f of FILES) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('lets tools import only the engine facade and each other', () => {
+    const outside = FILES.filter((f) => f.startsWith('tools/')).flatMap((f) => importsOf(f).filter((d) => !d.startsWith('tools/') && d !== 'src/engine.ts').map((d) => `${f} -> ${d}`));
+    expect(outside).toEqual([]);
+  });
+
+  it('spawns claude in exactly one module and parses its stream in exactly one', () => {
+    const startsProcesses = FILES.filter((f) => /from 'execa'|from 'node:child_process'/.test(text.get(f)!));
+    // mcp-probe starts MCP servers for `doctor`, contain probes util-linux: neither runs claude.
+    expect(startsProcesses.filter((f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts'].includes(f))).toEqual(['src/claude/spawn.ts']);
+    const schemaUsers = FILES.filter((f) => /EVENT_SCHEMAS/.test(text.get(f)!) && f !== 'src/claude/events.ts');
+    expect(schemaUsers).toEqual(['src/claude/parse-line.ts']);
+    // Live lines are parsed by the run, logged lines (read back from disk) by the view; both through parse-line.
+    const parsers = FILES.filter((f) => /parseEventLine\(/.test(text.get(f)!) && f !== 'src/claude/parse-line.ts');
+    expect(parsers.sort()).toEqual(['src/claude/run.ts', 'src/tasks/view.ts']);
+  });
+
+  it('keeps no claude process count in module state', () => {
+    const moduleSets = FILES.filter((f) => /^const \w+ = new (Set|Map)</m.test(text.get(f)!));
+    expect(moduleSets).toEqual([]);
+  });
+});
