@@ -68,7 +68,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
   const runDeps = { config, log, env, depth, procs, breakers, audit, claudeBinary };
   const registry = await Registry.open({ ...runDeps, serverId });
-  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits) });
+  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true) });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();

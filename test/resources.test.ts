@@ -39,7 +39,8 @@ describe('task event logs as resources', () => {
     expect(lines.filter((l) => l.type === 'assistant').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('reading an unknown task is an error', async () => {
+  it('reading an unknown task is a protocol error (invalid params), not an internal one', async () => {
     await expect(s.client.readResource({ uri: 'claude-tiers://tasks/t_nosuchtask/events' })).rejects.toThrow(/unknown resource/);
+    await expect(s.client.readResource({ uri: 'claude-tiers://tasks/t_nosuchtask/events' })).rejects.toMatchObject({ code: -32602 });
   });
 });

@@ -34,7 +34,7 @@ export class SparePool {
   private disposed = false;
   readonly stats: SpareStats = { hits: 0, misses: 0, spawned: 0, expired: 0, died: 0, ready: 0 };
 
-  constructor(private readonly options: { log: Logger; ttlMs: number; table: ProcessTable; timings: StopTimings }) {}
+  constructor(private readonly options: { log: Logger; ttlMs: number; table: ProcessTable; timings: StopTimings; shutdownTimings: StopTimings }) {}
 
   // Pids of the spares ready now (for server_stats and tests).
   readyPids(): number[] {
@@ -131,6 +131,6 @@ export class SparePool {
     const all = [...this.ready.values()].flat();
     this.ready.clear();
     this.refreshReady();
-    await Promise.allSettled(all.map((s) => this.retire(s)));
+    await Promise.allSettled(all.map((s) => s.run.stop(RETIRED, this.options.shutdownTimings)));
   }
 }
