@@ -22,7 +22,7 @@ async function handlerLatency(stateDir: string, ids: string[]): Promise<number[]
     for (let i = 0; i < 2000; i++) {
       const id = ids[Math.floor(Math.random() * ids.length)]!;
       const t = performance.now();
-      await taskStatusTool(engine.config.limits).handle({ task_id: id }, { engine, signal: new AbortController().signal, clientId: 'bench' });
+      await taskStatusTool(engine.config.limits).handle({ task_id: id }, { engine, signal: new AbortController().signal, clientId: 'bench', viewer: { principal: 'local', admin: false } });
       out.push(performance.now() - t);
     }
   } finally {

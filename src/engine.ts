@@ -20,7 +20,7 @@ export { ModelName, type Limits } from './config/schema.js';
 export { ToolError } from './errors.js';
 export type { QuickAnswer, QuickRequest } from './quick/answer.js';
 export type { TaskReply } from './tasks/view.js';
-export { TASK_STATES, type TaskState } from './tasks/types.js';
+export { LOCAL_PRINCIPAL, TASK_STATES, type TaskState, type Viewer } from './tasks/types.js';
 
 // What server_stats reports.
 export interface ServerStats {

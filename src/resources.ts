@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
-import type { Engine } from './engine.js';
+import type { Engine, Viewer } from './engine.js';
 import { EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfUri as idOf } from './tasks/event-links.js';
 import { isFinal } from './tasks/types.js';
 
@@ -8,7 +8,7 @@ const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
 
 // Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs.
-export function registerTaskResources(server: Server, engine: Engine): () => void {
+export function registerTaskResources(server: Server, engine: Engine, viewer: Viewer): () => void {
   const { registry } = engine;
   const subscriptions = new Map<string, () => void>();
   server.registerCapabilities({ resources: { subscribe: true } });
@@ -16,12 +16,12 @@ export function registerTaskResources(server: Server, engine: Engine): () => voi
     resourceTemplates: [{ uriTemplate: EVENTS_TEMPLATE, name: 'task-events', title: 'Task event log', mimeType: MIME, description: 'claude\'s raw stream-json events of a task (JSONL), as written to disk' }],
   }));
   server.setRequestHandler('resources/list', async () => ({
-    resources: registry.list({ limit: 50 }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
+    resources: registry.list({ limit: 50, viewer }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const uri = request.params.uri;
     const id = idOf(uri);
-    if (!id || !registry.peek(id)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
+    if (!id || !registry.visible(id, viewer)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
     const path = registry.eventsPath(id);
     let text = '';
     if (existsSync(path)) {
@@ -35,7 +35,7 @@ export function registerTaskResources(server: Server, engine: Engine): () => voi
   server.setRequestHandler('resources/subscribe', async (request) => {
     const uri = request.params.uri;
     const id = idOf(uri);
-    const record = id ? registry.peek(id) : undefined;
+    const record = id ? registry.visible(id, viewer) : undefined;
     if (id && record && !isFinal(record.state) && !subscriptions.has(uri)) {
       let timer: NodeJS.Timeout | undefined;
       const send = () => {

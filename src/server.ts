@@ -3,7 +3,7 @@ import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { toolsFor } from '../tools/index.js';
 import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
-import type { Engine } from './engine.js';
+import { LOCAL_PRINCIPAL, type Engine, type Viewer } from './engine.js';
 import { ToolError } from './errors.js';
 import { VERSION } from './version.js';
 import { registerTaskResources } from './resources.js';
@@ -35,7 +35,7 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 }
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
-export function createServer(engine: Engine, options: { clientId?: string } = {}): { server: Server; dispose: () => Promise<void> } {
+export function createServer(engine: Engine, options: { clientId?: string; viewer?: Viewer } = {}): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
@@ -47,6 +47,7 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
   );
   const byName = new Map<string, AnyTool>((toolsFor(engine.config.limits) as AnyTool[]).map((t) => [t.name, t]));
   const clientId = options.clientId ?? randomUUID();
+  const viewer: Viewer = options.viewer ?? { principal: LOCAL_PRINCIPAL, admin: false };
   server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const name = request.params.name;
@@ -59,7 +60,7 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
     }
     try {
       if (tool.rateLimited) engine.rateLimiter.admit(clientId);
-      const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId };
+      const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
         const started = await tool.handle(tool.taskInput(parsed.data), { ...toolCtx, progress: undefined });
@@ -74,7 +75,7 @@ export function createServer(engine: Engine, options: { clientId?: string } = {}
     }
   });
   registerTaskMethods(server, engine, clientId);
-  const disposeResources = registerTaskResources(server, engine);
+  const disposeResources = registerTaskResources(server, engine, viewer);
   return {
     server,
     dispose: () => {

@@ -48,7 +48,8 @@ export const deepTaskTool = (limits: Limits) =>
           systemPrompt: input.system_prompt,
           continueTaskId: input.continue_task_id,
           clientId: ctx.clientId,
+          principal: ctx.viewer.principal,
         },
-        { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress },
+        { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer },
       ),
   });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Engine } from '../src/engine.js';
+import type { Engine, Viewer } from '../src/engine.js';
 
 // A progress update; sent only when the request carried a progressToken.
 export interface ProgressUpdate {
@@ -16,6 +16,8 @@ export interface ToolContext {
   progress?: (update: ProgressUpdate) => Promise<void>;
   /** MCP session id (HTTP) or a per-connection id (stdio), for per-client limits and audit. */
   clientId: string;
+  /** Who is asking: tasks belong to the principal that started them (the local user, or an HTTP token). */
+  viewer: Viewer;
 }
 
 export interface ToolResult {

@@ -15,5 +15,5 @@ export const killTaskTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   usage: 'kill_task takes { task_id: "t_..." (required), reason?: string }',
-  handle: (input, ctx) => ctx.engine.registry.kill(input.task_id, `kill_task${input.reason ? ` (${input.reason})` : ''}`),
+  handle: (input, ctx) => ctx.engine.registry.kill(input.task_id, `kill_task${input.reason ? ` (${input.reason})` : ''}`, { viewer: ctx.viewer }),
 });

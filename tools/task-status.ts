@@ -25,7 +25,7 @@ export const taskStatusTool = (limits: Limits) => defineTool({
   usage: `task_status takes { task_id: "t_..." } or { task_ids: ["t_..."], wait_for?: "any"|"all" }, plus wait_s?: 0-${limits.maxWaitS}, cursor?: number, tail?: 0-200`,
   async handle(input, ctx) {
     const { registry } = ctx.engine;
-    const wait = { waitS: input.wait_s ?? 0, signal: ctx.signal, progress: ctx.progress };
+    const wait = { waitS: input.wait_s ?? 0, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
     if (input.task_ids) return registry.statusMany(input.task_ids, { ...wait, waitFor: input.wait_for ?? 'any', tail: input.tail ?? 10 });
     return registry.status(input.task_id!, { ...wait, cursor: input.cursor, tail: input.tail ?? 10 });
   },

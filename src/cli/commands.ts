@@ -4,11 +4,13 @@ import { createLogger } from '../log.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { TaskStore } from '../tasks/store.js';
-import { isFinal, type TaskState } from '../tasks/types.js';
+import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskState } from '../tasks/types.js';
 import { printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
 
 type Opts = Record<string, string | boolean>;
+// The CLI acts as the local user: it sees the local tasks, not those of HTTP tokens.
+const LOCAL = { principal: LOCAL_PRINCIPAL, admin: false };
 const isTty = () => process.stderr.isTTY === true;
 
 async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>): Promise<T> {
@@ -87,7 +89,7 @@ export async function tasksCommand(config: Config, opts: Opts): Promise<number> 
       .listIds()
       .slice(0, 500)
       .map((id) => store.readRecord(id))
-      .filter((r): r is NonNullable<typeof r> => !!r && (!states || states.includes(r.state)))
+      .filter((r): r is NonNullable<typeof r> => !!r && visibleTo(r, LOCAL) && (!states || states.includes(r.state)))
       .slice(0, limit);
   if (opts.json) {
     printOut(JSON.stringify(load()));
@@ -113,8 +115,8 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
   const id = words[0];
   if (!id) return fail(new ToolError('kill needs a task id: claude-tiers kill t_...'));
   return withEngine(config, async (engine) => {
-    const rec = await engine.registry.record(id);
-    if (!rec) return fail(new ToolError(`no task ${id}; ${engine.registry.recentIdsHint()}`));
+    const rec = engine.registry.visible(id, LOCAL) && (await engine.registry.record(id));
+    if (!rec) return fail(new ToolError(`no task ${id}; ${engine.registry.recentIdsHint(LOCAL)}`));
     if (isFinal(rec.state)) {
       printOut(`${id} already ${rec.state}`);
       return 0;

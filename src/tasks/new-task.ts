@@ -4,7 +4,7 @@ import { ToolError } from '../errors.js';
 import { resolveTier } from '../routing.js';
 import { getTier } from '../tiers.js';
 import { newTaskId } from './ids.js';
-import { isFinal, type TaskRecord } from './types.js';
+import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
 // What deep_task asks the registry for.
 export interface SubmitRequest {
@@ -20,19 +20,22 @@ export interface SubmitRequest {
   systemPrompt?: string;
   continueTaskId?: string;
   clientId?: string;
+  /** Who owns the task (default: the local user). */
+  principal?: string;
 }
 
 // Where a new task's facts come from besides the request.
 export interface NewTaskContext {
   config: Config;
   owner: TaskRecord['owner'];
-  findRecord(id: string): TaskRecord | undefined;
+  /** A task the caller may see (a follow-up of another principal's task is as unknown as a missing one). */
+  findRecord(id: string, viewer: Viewer): TaskRecord | undefined;
   recentIdsHint(): string;
 }
 
 // The cwd and session of a follow-up: the earlier task's, which must be finished and have a session.
 function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string } {
-  const prev = ctx.findRecord(req.continueTaskId!);
+  const prev = ctx.findRecord(req.continueTaskId!, { principal: req.principal ?? LOCAL_PRINCIPAL, admin: false });
   if (!prev) throw new ToolError(`continue_task_id: no task ${req.continueTaskId}; ${ctx.recentIdsHint()}`);
   if (!isFinal(prev.state)) throw new ToolError(`continue_task_id: task ${prev.id} is still ${prev.state}; wait for it to finish (task_status with wait_s) first`);
   if (!prev.sessionId) throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
@@ -72,6 +75,7 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
     textTail: '',
     permissionDenials: [],
     clientId: req.clientId,
+    principal: req.principal ?? LOCAL_PRINCIPAL,
     routed,
   };
 }

@@ -1,4 +1,5 @@
 import { killGroupIfLeaderMatches, killRecorded, processStartTime } from '../claude/terminate/index.js';
+import type { Limits } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { TaskStore } from './store.js';
 import { isFinal, type TaskRecord } from './types.js';
@@ -43,5 +44,18 @@ export async function recoverOrphans(store: TaskStore, log: Logger): Promise<num
     await markLost(store, record, log);
     n++;
   }
+  if (n) log.warn({ lost: n }, 'tasks of a server that died were marked lost');
   return n;
+}
+
+const PRUNE_AFTER_MS = 2000;
+
+// Removes old finished tasks in the background, shortly after start-up, never a task `protect` names.
+export function schedulePrune(store: TaskStore, limits: Pick<Limits, 'pruneMaxAgeDays' | 'pruneMaxTasks'>, protect: (id: string) => boolean, log: Logger): void {
+  setTimeout(() => {
+    store
+      .prune({ maxAgeDays: limits.pruneMaxAgeDays, maxTasks: limits.pruneMaxTasks, protect })
+      .then((n) => n && log.info({ removed: n }, 'pruned old tasks'))
+      .catch((err: unknown) => log.warn({ err }, 'prune failed'));
+  }, PRUNE_AFTER_MS).unref();
 }

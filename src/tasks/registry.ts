@@ -7,11 +7,11 @@ import { LiveTask } from './live-task.js';
 import { newTaskRecord, type SubmitRequest } from './new-task.js';
 import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { RecordWriter } from './record-writer.js';
-import { markLost, ownerAlive, recoverOrphans } from './recovery.js';
+import { markLost, ownerAlive, recoverOrphans, schedulePrune } from './recovery.js';
 import { Scheduler } from './scheduler.js';
 import { TaskStore } from './store.js';
 import { runTask } from './task-runner.js';
-import { isFinal, type TaskRecord, type TaskState } from './types.js';
+import { isFinal, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
 import { taskReply, type TaskReply } from './view.js';
 import { waitUntil } from './waiters.js';
 
@@ -20,8 +20,10 @@ export type { SubmitRequest } from './new-task.js';
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
 
-// How long to wait for a task and how to report progress meanwhile.
+// Who asks, how long to wait for a task and how to report progress meanwhile.
 export interface WaitOptions {
+  /** The caller: it sees and acts only on its own tasks (undefined: the server itself). */
+  viewer?: Viewer;
   waitS?: number;
   signal?: AbortSignal;
   progress?: ProgressSend;
@@ -51,15 +53,8 @@ export class Registry {
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
   static async open(deps: RunDeps & { serverId: string }): Promise<Registry> {
     const registry = new Registry(deps);
-    const lost = await recoverOrphans(registry.store, deps.log);
-    if (lost) deps.log.warn({ lost }, 'tasks of a server that died were marked lost');
-    const { pruneMaxAgeDays, pruneMaxTasks } = deps.config.limits;
-    setTimeout(() => {
-      registry.store
-        .prune({ maxAgeDays: pruneMaxAgeDays, maxTasks: pruneMaxTasks, protect: (id) => registry.live.has(id) })
-        .then((n) => n && deps.log.info({ removed: n }, 'pruned old tasks'))
-        .catch((err: unknown) => deps.log.warn({ err }, 'prune failed'));
-    }, 2000).unref();
+    await recoverOrphans(registry.store, deps.log);
+    schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     registry.stopKillPoll = watchKillRequests(deps.config.stateDir, (id) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state), (id, by) => void registry.kill(id, by));
     return registry;
   }
@@ -82,7 +77,7 @@ export class Registry {
   // Creates the task and hands it to its runner; the breaker ticket it takes is released by the runner, whatever happens.
   submit(req: SubmitRequest): LiveTask {
     if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    const record = newTaskRecord(req, { config: this.deps.config, owner: this.owner, findRecord: (id) => this.peek(id), recentIdsHint: () => this.recentIdsHint() });
+    const record = newTaskRecord(req, { config: this.deps.config, owner: this.owner, findRecord: (id, viewer) => this.visible(id, viewer), recentIdsHint: () => this.recentIdsHint({ principal: req.principal ?? 'local', admin: false }) });
     this.deps.claudeBinary();
     this.scheduler.checkRoom();
     const ticket = this.deps.breakers.admit(`${record.request.tier}:${record.request.model}`);
@@ -98,7 +93,7 @@ export class Registry {
 
   // A task's status, after waiting up to waitS for a change (a new event or state) when asked to.
   async status(id: string, opts: WaitOptions & { cursor?: number; tail?: number } = {}): Promise<TaskReply> {
-    const first = await this.found(id);
+    const first = await this.found(id, opts.viewer);
     if ((opts.waitS ?? 0) > 0) {
       const live = this.live.get(id);
       const baseSeq = opts.cursor ?? live?.seq ?? first.stats.events;
@@ -114,17 +109,17 @@ export class Registry {
       );
       await pump?.stop();
     }
-    return this.reply(id, { cursor: opts.cursor, tail: opts.tail });
+    return this.reply(id, { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer });
   }
 
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
   async statusMany(ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<{ text: string; structured: Record<string, unknown>; links: TaskReply['links'] }> {
-    for (const id of ids) await this.found(id);
+    for (const id of ids) await this.found(id, opts.viewer);
     if ((opts.waitS ?? 0) > 0) {
       const done = (id: string) => isFinal(this.peek(id)?.state ?? 'lost');
       await this.wait(ids, () => (opts.waitFor === 'all' ? ids.every(done) : ids.some(done)), opts.waitS! * 1000, opts.signal);
     }
-    const replies = await Promise.all(ids.map((id) => this.reply(id, { tail: opts.tail })));
+    const replies = await Promise.all(ids.map((id) => this.reply(id, { tail: opts.tail, viewer: opts.viewer })));
     const views = replies.map((r) => r.structured as { task_id: string; final: boolean });
     const finished = views.filter((v) => v.final).map((v) => v.task_id);
     const text = [`${finished.length}/${views.length} finished`, ...replies.map((r) => r.text)].join('\n\n');
@@ -132,14 +127,14 @@ export class Registry {
   }
 
   // Recent tasks, newest first, as list_tasks shows them.
-  listReply(options: { state?: TaskState[]; limit?: number } = {}): { text: string; structured: Record<string, unknown> } {
+  listReply(options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {}): { text: string; structured: Record<string, unknown> } {
     return listReply(this.list(options), this.counts);
   }
 
   // Newest first; live tasks of this server plus everything on disk.
-  list(options: { state?: TaskState[]; limit?: number } = {}): TaskRecord[] {
+  list(options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {}): TaskRecord[] {
     const limit = options.limit ?? 20;
-    const wanted = (r: TaskRecord) => !options.state || options.state.includes(r.state);
+    const wanted = (r: TaskRecord) => (!options.state || options.state.includes(r.state)) && visibleTo(r, options.viewer);
     const out: TaskRecord[] = [];
     for (const id of this.store.listIds()) {
       const rec = this.peek(id);
@@ -151,17 +146,18 @@ export class Registry {
   }
 
   // Stops a task and everything it started; idempotent; the reply carries the partial output.
-  async kill(id: string, by: string, message?: string): Promise<TaskReply> {
+  async kill(id: string, by: string, opts: { message?: string; viewer?: Viewer } = {}): Promise<TaskReply> {
+    await this.found(id, opts.viewer);
     const task = this.live.get(id);
     if (!task) {
       const rec = await this.found(id);
       if (!isFinal(rec.state)) throw new ToolError(`task ${id} belongs to another claude-tiers server (pid ${rec.owner.pid}) that is still running; kill it from that server's client`);
     } else if (!isFinal(task.record.state)) {
       this.deps.audit.write('task_kill', { task_id: id, by });
-      await task.stop({ reason: 'killed', by, message: message ?? `killed by ${by}; partial output kept` });
+      await task.stop({ reason: 'killed', by, message: opts.message ?? `killed by ${by}; partial output kept` });
       await task.done;
     }
-    return this.reply(id, { tail: DEFAULT_TAIL });
+    return this.reply(id, { tail: DEFAULT_TAIL, viewer: opts.viewer });
   }
 
   // Kill for any task of the state dir: this server's at once, another live server's through a kill request.
@@ -185,8 +181,8 @@ export class Registry {
   }
 
   // The reply for one task as it stands.
-  async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean } = {}): Promise<TaskReply> {
-    const rec = await this.found(id);
+  async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}): Promise<TaskReply> {
+    const rec = await this.found(id, opts.viewer);
     const reply = await taskReply(this.store, rec, this.live.get(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
     return opts.isError === undefined ? reply : { ...reply, isError: opts.isError };
   }
@@ -210,8 +206,8 @@ export class Registry {
     return waitUntil({ live: (id) => this.live.get(id), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
   }
 
-  recentIdsHint(): string {
-    const ids = this.list({ limit: 5 }).map((r) => `${r.id} (${r.state})`);
+  recentIdsHint(viewer?: Viewer): string {
+    const ids = this.list({ limit: 5, viewer }).map((r) => `${r.id} (${r.state})`);
     return ids.length ? `recent tasks: ${ids.join(', ')}` : 'there are no tasks yet; start one with deep_task';
   }
 
@@ -231,9 +227,15 @@ export class Registry {
     await this.writer.flush(Math.round(shutdownMs / 7));
   }
 
-  private async found(id: string): Promise<TaskRecord> {
-    const rec = await this.record(id);
-    if (!rec) throw new ToolError(`task_id: no task ${id}; ${this.recentIdsHint()}`);
+  // A task's record when the viewer may see it; another principal's task is as unknown as a missing one.
+  visible(id: string, viewer: Viewer | undefined): TaskRecord | undefined {
+    const rec = this.peek(id);
+    return rec && visibleTo(rec, viewer) ? rec : undefined;
+  }
+
+  private async found(id: string, viewer?: Viewer): Promise<TaskRecord> {
+    const rec = this.visible(id, viewer) && (await this.record(id));
+    if (!rec) throw new ToolError(`task_id: no task ${id}; ${this.recentIdsHint(viewer)}`);
     return rec;
   }
 

@@ -105,6 +105,8 @@ export interface TaskRecord {
   result?: TaskResult;
   end?: EndInfo;
   clientId?: string;
+  /** Who owns the task: "local" (stdio, the CLI) or "token:<hash>" (an HTTP bearer token). Absent on old records: local. */
+  principal?: string;
   /** `routed: comprehensive (...)` when the caller asked for tier "auto". */
   routed?: string;
   /** The model claude fell back to during the run (its --fallback-model), if it did. */
@@ -121,3 +123,15 @@ export interface EventLine {
   at: number;
   text: string;
 }
+
+// Who is asking: tasks belong to the principal that started them; an admin sees every task.
+export interface Viewer {
+  principal: string;
+  admin: boolean;
+}
+
+// The principal of the local user (stdio clients and the CLI).
+export const LOCAL_PRINCIPAL = 'local';
+
+// Whether a viewer may see and act on a task (no viewer: the server itself).
+export const visibleTo = (record: { principal?: string }, viewer: Viewer | undefined): boolean => !viewer || viewer.admin || (record.principal ?? LOCAL_PRINCIPAL) === viewer.principal;
