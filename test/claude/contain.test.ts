@@ -143,7 +143,7 @@ describe.skipIf(!linux)('a SIGKILLed server', () => {
   async function killParent(mode: 'contained' | 'plain', asNobody = false): Promise<{ args: string[]; survivors: () => number[]; kind: string }> {
     expect(existsSync(new URL(MODULE)), 'the parent imports dist/: npm run build first').toBe(true);
     const { script, args } = escapeScript();
-    const node = [process.execPath, PARENT, MODULE, mode, script];
+    const node = [process.execPath, PARENT, MODULE, mode, 'bash', '-c', script];
     const parent = reaper.track(asNobody ? startProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', ...node]) : startProcess(node[0]!, node.slice(1)));
     const info = JSON.parse(await parent.line((l) => l.startsWith('{'))) as { pid?: number; containment: Containment };
     if (info.pid) expect(await until(() => args.every((a) => sleepers(a).length === 1), 3000)).toBe(true);

@@ -42,8 +42,8 @@ export interface Started {
 }
 
 // Spawns like the engine does (detached: its own process group and session), stdout read line by line.
-export function startProcess(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Started {
-  const child = spawn(file, args, { env: options.env ?? process.env, detached: options.detached ?? true, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startProcess(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): Started {
+  const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, detached: options.detached ?? true, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let buffered = '';
   let err = '';
