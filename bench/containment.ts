@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { safeKill } from '../src/claude/terminate/index.js';
 import { containedCommand, describeContainment, probeContainment, type Containment } from '../src/claude/contain.js';
 import { claudeEnv, makeTempHome, type ScriptedApi } from '../test/support/scripted-api.js';
 import { REAL_CLAUDE } from '../test/support/harness.js';
@@ -25,6 +26,7 @@ async function timeToLine(c: Containment, args: string[], env: Record<string, st
   const child = execa(cmd.file, cmd.args, { env, extendEnv: false, cwd, stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', buffer: false, reject: false, detached: true, cleanup: false });
   if (stdin) child.stdin?.write(stdin);
   let buffered = '';
+  let timer: NodeJS.Timeout | undefined;
   const ms = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       buffered += d.toString('utf8');
@@ -32,8 +34,8 @@ async function timeToLine(c: Containment, args: string[], env: Record<string, st
     });
     void child.then((r) => reject(new Error(`claude exited (${r.exitCode ?? r.signal}) before the line: ${buffered.slice(0, 300)}`)));
     // A run that never prints the line must not hang the benchmark: SIGKILL of the group ends it, contained or not.
-    setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 30_000).unref();
-  });
+    timer = setTimeout(() => child.pid && safeKill(-child.pid, 'SIGKILL'), 30_000);
+  }).finally(() => clearTimeout(timer));
   // Let the run end on its own (stream-json: after the result, stdin closed) so it never competes with the next one.
   if (stdin) await waitFor(() => buffered.includes('"type":"result"'), 20_000);
   child.stdin?.end();
