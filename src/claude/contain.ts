@@ -16,7 +16,7 @@ import { delimiter, join } from 'node:path';
  *   Chain on a server SIGKILL: server dies -> unshare SIGKILLed -> claude SIGKILLed -> namespace emptied.
  * - --mount-proc gives the run a /proc showing only its own processes (a private mount namespace).
  *
- * Surprises, each checked in test/claude/contain.test.ts:
+ * Surprises, each checked in test/claude/contain.test.ts and contain-claude.test.ts:
  * - unshare blocks SIGINT and SIGTERM while it waits: a signal sent to child.pid alone is never delivered.
  *   Signal the process group (-pid), or innerPid. SIGKILL to child.pid does take everything down.
  * - claude is pid 1 of its namespace: a signal it has no handler for is ignored, even SIGTERM from the server.
