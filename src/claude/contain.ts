@@ -21,8 +21,8 @@ import { delimiter, join } from 'node:path';
  *   Signal the process group (-pid), or innerPid. SIGKILL to child.pid does take everything down.
  * - claude is pid 1 of its namespace: a signal it has no handler for is ignored, even SIGTERM from the server.
  *   claude 2.1.330 handles SIGTERM (exit 143) and SIGINT; a plain `sleep` wrapped the same way ignores them.
- * - Exit codes pass through; a signal death is re-raised by unshare, except SIGKILL of claude alone, which
- *   util-linux 2.38 reports as exit 1 with "unshare: sigprocmask unblock failed" on stderr.
+ * - Exit codes pass through. SIGKILL of claude alone ends the run, but util-linux 2.38 reports it as exit 1 with
+ *   "unshare: sigprocmask unblock failed" on stderr, not as a signal: do not infer an OOM kill from the exit.
  * - By the time child.pid exits after claude ended on its own, the namespace is already empty (the kernel reaps it
  *   before init's exit is reported).
  * - pdeathsig fires when the *thread* that spawned exits: spawn from the main thread (libuv does), never from a worker.
