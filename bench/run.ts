@@ -1,11 +1,12 @@
 import { startScriptedApi } from '../test/support/scripted-api.js';
 import { benchConcurrency } from './concurrency.js';
+import { benchContainment } from './containment.js';
 import { benchProgress } from './progress.js';
 import { benchQuick } from './quick.js';
 import { benchRegistry } from './registry.js';
 import { benchStartup } from './startup.js';
 
-const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency } as const;
+const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment } as const;
 
 // `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in bench/results/.
 async function main(): Promise<void> {

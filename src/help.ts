@@ -8,7 +8,7 @@ Usage:
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
-  claude-tiers doctor [--json]       check claude, auth, config, MCP servers and the state dir
+  claude-tiers doctor [--json]       check claude, auth, config, containment, MCP servers and the state dir
   claude-tiers --print-config        show the effective config and where each value came from
   claude-tiers --help | --version
 

@@ -207,8 +207,14 @@ describe('doctor', () => {
     const r = await doctor({ ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
     expect(r.out).toMatch(/PASS\s+claude\s+.*2\.1\.\d+/);
     expect(r.out).toMatch(/PASS\s+mcp memory/);
+    expect(r.out).toMatch(/PASS\s+containment\s+pid namespace \(setpriv \+ unshare\)\n/);
     expect(r.out).toContain('all checks passed');
     expect(r.code).toBe(0);
+  });
+
+  it('says when containment is unavailable, and why, without failing', async () => {
+    const r = await doctor({ PATH: '/nonexistent', ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
+    expect(r.out).toMatch(/PASS\s+containment\s+unavailable \(setpriv not found on PATH \(util-linux\)\); process-group kill only\n/);
   });
 
   it('fails with a named reason when the binary is missing or the config is bad', async () => {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeContainment, probeContainment } from '../claude/contain.js';
 import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
 import { claudeVersionSync } from '../claude/spawn.js';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
@@ -45,6 +46,8 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
     checks.push({ name: 'claude', ok: false, detail: err instanceof ClaudeNotFoundError ? err.message : `claude --version failed: ${(err as Error).message.slice(0, 300)}` });
   }
   checks.push(authCheck(env));
+  // Informational: without a PID namespace runs fall back to today's process-group kill, so this never fails.
+  checks.push({ name: 'containment', ok: true, detail: describeContainment(probeContainment({ env })) });
   try {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     const probe = join(config.stateDir, `.doctor-${process.pid}`);
