@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AnswerCache } from './answer-cache.js';
 import { AuditLog } from './audit.js';
 import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
+import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
 import type { Config } from './config/schema.js';
 import { ToolError } from './errors.js';
@@ -62,7 +63,8 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       throw err;
     }
   };
-  const procs = new ProcessTable();
+  const procs = new ProcessTable(probeContainment({ env }));
+  log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
   const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000 });
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { execa, type ResultPromise } from 'execa';
+import { containedCommand, type Containment } from './contain.js';
 import { createLineSplitter } from './line-splitter.js';
 import { killTreeSync, processStartTime } from './terminate/index.js';
 
@@ -29,9 +30,12 @@ export interface ClaudeProcess {
   stderrTail(): string;
 }
 
-// The claude processes one server has running: counted for stats, killed at once when the server exits.
+// The claude processes one server has running and how they are contained (probed once per server): counted for
+// stats, killed at once when the server exits.
 export class ProcessTable {
   private readonly live = new Set<number>();
+
+  constructor(readonly containment: Containment = { kind: 'none', why: 'not probed' }) {}
 
   get size(): number {
     return this.live.size;
@@ -60,9 +64,11 @@ export class ProcessTable {
 const STDERR_TAIL = 8 * 1024;
 const DRAIN_AFTER_EXIT_MS = 500;
 
-// The one place claude is spawned: detached (its own process group, so the group can be killed), piped stdio, never inherited.
+// The one place claude is spawned: detached (its own process group, so the group can be killed), contained in a PID
+// namespace where the kernel allows it (nothing it starts outlives it), piped stdio, never inherited.
 export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeProcess {
-  const child: ResultPromise = execa(options.bin, options.args, {
+  const { file, args } = containedCommand(table.containment, options.bin, options.args);
+  const child: ResultPromise = execa(file, args, {
     cwd: options.cwd,
     env: options.env,
     extendEnv: false,
