@@ -93,6 +93,8 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
       const cost = `$${(event.total_cost_usd ?? 0).toFixed(4)}`;
       const head = `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns · ${cost}`;
       if (!event.is_error) return head;
+      // An interrupted turn's text is claude's internal diagnostic line: the reason says it all.
+      if (event.terminal_reason?.startsWith('aborted')) return `${head} · interrupted (${event.terminal_reason})`;
       const reason = event.terminal_reason && event.terminal_reason !== 'completed' ? event.terminal_reason : undefined;
       const why = [reason, event.result ?? event.errors?.join('; ')].filter((s) => !!s).join(': ');
       return why ? `${head} · ${oneLine(why, 80)}` : head;

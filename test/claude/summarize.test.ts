@@ -95,7 +95,8 @@ describe('describeEvent on real claude output', () => {
     expect(described('can-use-tool.jsonl')).toContain('control request can_use_tool: Bash touch made-by-test && rm -rf nothing');
     const interrupted = described('interrupt.jsonl');
     expect(interrupted).toContain('control response success (r1)');
-    expect(interrupted.at(-1)).toMatch(/^result error_during_execution \(error\) · 3 turns · \$0\.0002 · aborted_tools: /);
+    // Issue 11, finding 12: an interrupted turn is described by its reason, never by claude's internal diagnostic text.
+    expect(interrupted.at(-1)).toMatch(/^result error_during_execution \(error\) · 3 turns · \$0\.0002 · interrupted \(aborted_tools\)$/);
     const partial = fixture('partial-messages.jsonl');
     expect(partial.filter((e) => e.type === 'stream_event' || e.type === 'system' && e.subtype === 'status').map(describeEvent)).toEqual(Array(7).fill(undefined));
   });

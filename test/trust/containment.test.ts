@@ -23,8 +23,12 @@ describe('containment', () => {
       const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: escaping(a, b), wait_s: 0 } });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(await waitFor(() => running(a).length > 0 && running(b).length > 0, 20_000)).toBe(true);
-      await s.client.callTool({ name: 'kill_task', arguments: { task_id: (r.structuredContent as { task_id: string }).task_id } });
+      const killed = await s.client.callTool({ name: 'kill_task', arguments: { task_id: (r.structuredContent as { task_id: string }).task_id } });
       expect(await waitFor(() => running(a, b).length === 0, 2000)).toBe(true);
+      // Finding 12: the result says what happened in our words, not claude's internal answer to the interrupt.
+      expect(textOf(killed)).toMatch(/stopped: killed by kill_task/);
+      expect(textOf(killed)).not.toMatch(/ede_diagnostic|result_type=/);
+      expect((killed.structuredContent as { result?: unknown }).result).toBeUndefined();
     } finally {
       await s.close();
     }
