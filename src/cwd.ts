@@ -30,3 +30,18 @@ export function resolveCwd(requested: string | undefined, roots: string[]): stri
   }
   return resolved;
 }
+
+// Whether a path a tool wants to touch (relative to cwd; it may not exist yet) lies inside the allowed roots.
+export function pathInsideRoots(path: string, roots: string[], cwd: string): boolean {
+  const realRoots = roots.map((r) => real(r)).filter((r): r is string => !!r);
+  let probe = isAbsolute(path) ? path : resolve(cwd, path);
+  let resolved = real(probe);
+  // A file to be created: judge by its nearest existing parent.
+  while (!resolved) {
+    const parent = resolve(probe, '..');
+    if (parent === probe) return false;
+    probe = parent;
+    resolved = real(probe);
+  }
+  return realRoots.some((root) => inside(resolved!, root));
+}

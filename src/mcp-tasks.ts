@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { toCallResult } from './call-result.js';
 import type { Engine } from './engine.js';
 import { formatProgress } from './tasks/progress.js';
-import { isFinal, type TaskRecord } from './tasks/types.js';
+import { isFinal, type TaskRecord, type Viewer } from './tasks/types.js';
+import { applyInputResponses, elicitationFor } from './mcp-input.js';
 
 // Native MCP tasks (extension io.modelcontextprotocol/tasks, protocol 2026-07-28). The SDK has no tasks API yet:
 // this module is the whole layer (handle, tasks/get|update|cancel), to be swapped for the SDK's when it lands.
@@ -50,8 +51,14 @@ export class TaskAwareServer extends Server {
 // A task's state in the extension's terms. A task that ended badly is a completed tool call with isError
 // (the extension keeps `failed` for protocol errors); a killed task is cancelled.
 function statusOf(record: TaskRecord): TaskStatus {
+  if (record.state === 'needs_input' && record.inputRequest) return 'input_required';
   if (!isFinal(record.state)) return 'working';
   return record.state === 'killed' ? 'cancelled' : 'completed';
+}
+
+function inputRequestsOf(record: TaskRecord): Record<string, { method: 'elicitation/create'; params: ReturnType<typeof elicitationFor>['params'] }> {
+  const e = elicitationFor(record.id, record.inputRequest!);
+  return { [e.key]: { method: 'elicitation/create', params: e.params } };
 }
 
 // The task object of the extension, built from our record (ids are shared: task_status and kill_task work too).
@@ -65,7 +72,9 @@ export function taskObject(record: TaskRecord, writing?: { chars: number }): Rec
     lastUpdatedAt: new Date(record.updatedAt).toISOString(),
     // Records are kept until pruned by count (limits.pruneMaxTasks), not by age.
     ttlMs: null,
-    ...(status === 'working' ? { pollIntervalMs: POLL_INTERVAL_MS } : {}),
+    ...(status === 'working' || status === 'input_required' ? { pollIntervalMs: POLL_INTERVAL_MS } : {}),
+    // Every open request, as the elicitation to answer through tasks/update.
+    ...(status === 'input_required' ? { inputRequests: inputRequestsOf(record) } : {}),
   };
 }
 
@@ -81,7 +90,7 @@ const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 // Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
 // (The tool path — task_status, kill_task, list_tasks — is shared on purpose: the CLI and other sessions of one
 // HTTP token follow the same tasks. tasks/* follows the extension: only the requestor reaches its tasks.)
-export function registerTaskMethods(server: Server, engine: Engine, clientId: string): void {
+export function registerTaskMethods(server: Server, engine: Engine, clientId: string, viewer: Viewer): void {
   const { registry } = engine;
   const taskIdOf = (ctx: ServerContext, params: unknown): string => {
     if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_CAPABILITY } }, `tasks/* needs the client capability ${TASKS_EXTENSION}`);
@@ -103,9 +112,10 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
     return { ...task, result: toCallResult(await registry.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
   });
 
-  // Our tasks never ask for input: an update is acknowledged and has nothing to deliver.
+  // The answers to a task's input requests (the SDK lifts inputResponses out of params into the context).
   server.setRequestHandler('tasks/update', { params: AnyParams }, async (params, ctx) => {
     await owned(taskIdOf(ctx, params));
+    await applyInputResponses(engine, ctx.mcpReq.inputResponses, viewer, `tasks/update (${clientId})`);
     return {};
   });
 

@@ -9,6 +9,7 @@ import { VERSION } from './version.js';
 import { registerTaskResources } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
 import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
+import { applyInputResponses, askClient, canElicit, resumedTask } from './mcp-input.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -67,14 +68,20 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
         const record = typeof started.structured?.task_id === 'string' ? engine.registry.peek(started.structured.task_id) : undefined;
         return started.isError || !record ? toCallResult(started) : taskHandle(record);
       }
-      return toCallResult(await tool.handle(parsed.data, toolCtx));
+      // Answers to permission requests this call asked about (a retried call), then the call; a result that shows an
+      // open request becomes input_required when the client can answer elicitations.
+      const answered = ctx.mcpReq.inputResponses;
+      if (answered) await applyInputResponses(engine, answered, viewer, `client ${clientId}`);
+      const result = await tool.handle(parsed.data, { ...toolCtx, resumeTaskId: tool.asksCaller ? resumedTask(engine, ctx, clientId) : undefined });
+      const ask = tool.asksCaller && canElicit(server, ctx) ? askClient(result, answered) : undefined;
+      return ask ?? toCallResult(result);
     } catch (err) {
       if (err instanceof ToolError) return errorResult(err.message);
       engine.log.error({ err, tool: name }, 'tool failed unexpectedly');
       return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
     }
   });
-  registerTaskMethods(server, engine, clientId);
+  registerTaskMethods(server, engine, clientId, viewer);
   const disposeResources = registerTaskResources(server, engine, viewer);
   return {
     server,

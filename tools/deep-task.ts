@@ -29,12 +29,15 @@ export const deepTaskTool = (limits: Limits) =>
       continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
     }),
     rateLimited: true,
+    asksCaller: true,
     // As a native MCP task the client polls tasks/get, so the call returns at once.
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }`,
-    handle: (input, ctx) =>
-      ctx.engine.registry.start(
+    handle: (input, ctx) => {
+      const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
+      if (ctx.resumeTaskId) return ctx.engine.registry.follow(ctx.resumeTaskId, wait);
+      return ctx.engine.registry.start(
         {
           prompt: input.prompt,
           cwd: input.cwd,
@@ -50,6 +53,7 @@ export const deepTaskTool = (limits: Limits) =>
           clientId: ctx.clientId,
           principal: ctx.viewer.principal,
         },
-        { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer },
-      ),
+        wait,
+      );
+    },
   });

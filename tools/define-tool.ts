@@ -18,6 +18,8 @@ export interface ToolContext {
   clientId: string;
   /** Who is asking: tasks belong to the principal that started them (the local user, or an HTTP token). */
   viewer: Viewer;
+  /** A retried call (after the client answered a question) resumes this task of the caller's instead of starting anew. */
+  resumeTaskId?: string;
 }
 
 export interface ToolResult {
@@ -46,6 +48,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   usage: string;
   /** Calls that start claude count against the per-client and global rate limits. */
   rateLimited?: boolean;
+  /** Results that show a task's open permission request are asked of the client as an elicitation when it can answer. */
+  asksCaller?: boolean;
   /** Tools that start a task: the input to use when the client runs it as a native MCP task (no waiting). */
   taskInput?: (input: z.output<I>) => z.output<I>;
   handle(input: z.output<I>, ctx: ToolContext): Promise<ToolResult>;

@@ -10,6 +10,8 @@ export interface RunRequest {
   mcpConfigPath: string | null;
   /** Allowed on top of the tier's list (mcp__<server> for each configured server). */
   extraAllowedTools?: string[];
+  /** Ask the host about tool uses the tier does not allow (a task whose caller can answer). */
+  forwardPermissions?: boolean;
   /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
   appendSystemPromptFile?: string;
 }
@@ -34,6 +36,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (allowed.length) args.push(opt('allowedTools', allowed.join(',')));
   if (tier.disallowedTools.length) args.push(opt('disallowedTools', tier.disallowedTools.join(',')));
   if (tier.permissionMode !== 'default') args.push(opt('permission-mode', tier.permissionMode));
+  // Permission requests come to the host as can_use_tool control requests (answered by the run's permission hook).
+  if (req.forwardPermissions) args.push(opt('permission-prompt-tool', 'stdio'));
   // Only the operator's config can turn this on; no tool input reaches it.
   if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');
   const maxTurns = req.maxTurns ?? tier.maxTurns;

@@ -61,6 +61,8 @@ export class ClaudeRun {
   private readonly timers = new AbortController();
   private wall?: NodeJS.Timeout;
   private idle?: NodeJS.Timeout;
+  private idleHolds = 0;
+  private idleLimit?: { ms: number; stop: StopReason };
   private settle!: (outcome: RunOutcome) => void;
   readonly outcome: Promise<RunOutcome> = new Promise((resolve) => (this.settle = resolve));
   /** Settles once the process has exited and any stop has finished with its whole tree. */
@@ -122,8 +124,27 @@ export class ClaudeRun {
     if (this.settled || this.stopReason || !this.proc.writeLine(userMessage(content))) return false;
     this.inTurn = true;
     this.wall = setTimeout(() => void this.stop(limits.wallStop), limits.wallMs);
-    this.idle = setTimeout(() => void this.stop(limits.idleStop), limits.idleMs);
+    this.idleLimit = { ms: limits.idleMs, stop: limits.idleStop };
+    this.armIdle();
     return true;
+  }
+
+  // While held (a person is deciding a permission request), silence is not a stall: the idle timer waits.
+  holdIdle(): () => void {
+    this.idleHolds++;
+    clearTimeout(this.idle);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.idleHolds === 0 && this.inTurn) this.armIdle();
+    };
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    const limit = this.idleLimit;
+    if (limit) this.idle = setTimeout(() => void this.stop(limit.stop), limit.ms);
   }
 
   // Stops the run when the signal fires, for as long as the run lasts.
@@ -177,7 +198,7 @@ export class ClaudeRun {
 
   private onRaw(raw: string): void {
     const at = Date.now();
-    this.idle?.refresh();
+    if (this.idleHolds === 0) this.idle?.refresh();
     const parsed = parseEventLine(raw);
     if (parsed.kind === 'event') {
       const event = parsed.event;

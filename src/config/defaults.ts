@@ -61,6 +61,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         cacheTtlS: 0,
         loopRepeats: 5,
         partialMessages: false,
+        permissionPrompts: 'deny',
+        permissionTimeoutS: 300,
       },
       comprehensive: {
         description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
@@ -83,6 +85,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         cacheTtlS: 0,
         loopRepeats: 5,
         partialMessages: true,
+        permissionPrompts: 'forward',
+        permissionTimeoutS: 300,
       },
     },
   };

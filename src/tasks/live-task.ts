@@ -1,4 +1,5 @@
 import type { ClaudeRun, StopTimings } from '../claude/run.js';
+import { PendingInputs } from './input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
 const WRITING_STEP = 256;
@@ -23,6 +24,8 @@ export class LiveTask {
   /** Aborted by the first stop: a task still waiting in the queue leaves it through this. */
   private readonly stopController = new AbortController();
   private finished!: () => void;
+  /** Questions the task waits on (permission requests), answered through the registry. */
+  readonly inputs = new PendingInputs();
   readonly done: Promise<void> = new Promise((resolve) => (this.finished = resolve));
 
   constructor(

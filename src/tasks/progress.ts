@@ -1,16 +1,19 @@
+import { summarizeToolInput } from '../claude/summarize.js';
 import { isFinal, type TaskRecord } from './types.js';
 
 // One readable progress line, e.g. `turn 3 · Bash: npm test · $0.04 · 41 s`.
-export function formatProgress(record: TaskRecord, now: number, writing?: { chars: number }): string {
+export function formatProgress(record: Readonly<TaskRecord>, now: number, writing?: { chars: number }): string {
   const parts: string[] = [];
   if (record.state === 'queued') parts.push('queued');
   else parts.push(`turn ${Math.max(1, record.stats.turns)}`);
   const last = record.tools[record.tools.length - 1];
-  if (writing && !isFinal(record.state)) parts.push(`writing ${writing.chars.toLocaleString('en-US')} chars`);
+  const asked = record.state === 'needs_input' ? record.inputRequest : undefined;
+  if (asked) parts.push(`waiting for permission: ${asked.tool} "${summarizeToolInput(asked.tool, asked.input, 60)}"`);
+  else if (writing && !isFinal(record.state)) parts.push(`writing ${writing.chars.toLocaleString('en-US')} chars`);
   else if (last) parts.push(`${last.name}: ${last.summary}`);
   else if (record.lastText) parts.push(`"${record.lastText.replace(/\s+/g, ' ').slice(0, 60)}"`);
   if (record.stats.costUsd > 0) parts.push(`$${record.stats.costUsd.toFixed(2)}`);
   parts.push(`${Math.round((now - (record.startedAt ?? record.createdAt)) / 1000)} s`);
-  if (record.state !== 'running' && record.state !== 'queued') parts.push(record.state);
+  if (!['running', 'queued', 'needs_input'].includes(record.state)) parts.push(record.state);
   return parts.join(' · ');
 }

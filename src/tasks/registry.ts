@@ -12,7 +12,9 @@ import { Scheduler } from './scheduler.js';
 import { TaskStore } from './store.js';
 import { runTask } from './task-runner.js';
 import { isFinal, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
+import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
+import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
 
 export type { SubmitRequest } from './new-task.js';
@@ -63,15 +65,21 @@ export class Registry {
     return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning };
   }
 
-  // Starts a task (or queues it), then waits up to waitS for a quick finish; every input problem is a ToolError first.
+  // Starts a task (or queues it), then follows it; every input problem is a ToolError first.
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
-    const task = this.submit(req);
-    if ((wait.waitS ?? 0) > 0) {
+    return this.follow(this.submit(req).id, wait);
+  }
+
+  // Waits up to waitS for a task to finish or to need its caller's input, then replies with its status.
+  async follow(id: string, wait: WaitOptions = {}): Promise<TaskReply> {
+    await this.get(id, wait.viewer);
+    const task = this.live.get(id);
+    if (task && (wait.waitS ?? 0) > 0) {
       const pump = startProgressPump(task, wait.progress);
-      await this.wait([task.id], () => isFinal(task.record.state), wait.waitS! * 1000, wait.signal);
+      await this.wait([id], () => isFinal(task.record.state) || task.record.state === 'needs_input', wait.waitS! * 1000, wait.signal);
       await pump.stop();
     }
-    return taskReply(this.store, task.record, task, { tail: DEFAULT_TAIL });
+    return this.reply(id, { tail: DEFAULT_TAIL, viewer: wait.viewer });
   }
 
   // Creates the task and hands it to its runner; the breaker ticket it takes is released by the runner, whatever happens.
@@ -93,37 +101,31 @@ export class Registry {
 
   // A task's status, after waiting up to waitS for a change (a new event or state) when asked to.
   async status(id: string, opts: WaitOptions & { cursor?: number; tail?: number } = {}): Promise<TaskReply> {
-    const first = await this.found(id, opts.viewer);
+    const first = await this.get(id, opts.viewer);
     if ((opts.waitS ?? 0) > 0) {
       const live = this.live.get(id);
       const baseSeq = opts.cursor ?? live?.seq ?? first.stats.events;
       const pump = live ? startProgressPump(live, opts.progress) : undefined;
-      await this.wait(
-        [id],
-        () => {
-          const rec = this.peek(id);
-          return !rec || isFinal(rec.state) || rec.state !== first.state || (this.live.get(id)?.seq ?? rec.stats.events) > baseSeq;
-        },
-        opts.waitS! * 1000,
-        opts.signal,
-      );
+      const changed = (rec = this.peek(id)) => !rec || isFinal(rec.state) || rec.state !== first.state || (this.live.get(id)?.seq ?? rec.stats.events) > baseSeq;
+      await this.wait([id], () => changed(), opts.waitS! * 1000, opts.signal);
       await pump?.stop();
     }
     return this.reply(id, { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer });
   }
 
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
-  async statusMany(ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<{ text: string; structured: Record<string, unknown>; links: TaskReply['links'] }> {
-    for (const id of ids) await this.found(id, opts.viewer);
-    if ((opts.waitS ?? 0) > 0) {
-      const done = (id: string) => isFinal(this.peek(id)?.state ?? 'lost');
-      await this.wait(ids, () => (opts.waitFor === 'all' ? ids.every(done) : ids.some(done)), opts.waitS! * 1000, opts.signal);
-    }
-    const replies = await Promise.all(ids.map((id) => this.reply(id, { tail: opts.tail, viewer: opts.viewer })));
-    const views = replies.map((r) => r.structured as { task_id: string; final: boolean });
-    const finished = views.filter((v) => v.final).map((v) => v.task_id);
-    const text = [`${finished.length}/${views.length} finished`, ...replies.map((r) => r.text)].join('\n\n');
-    return { text, structured: { finished, tasks: views }, links: replies.flatMap((r) => r.links) };
+  statusMany(ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<ManyReply> {
+    return statusMany(this, ids, opts);
+  }
+
+  // Answers a task's open question (answer_task): only the task's owner, only an open request, once.
+  async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
+    await this.get(id, viewer);
+    const task = this.live.get(id);
+    if (!task) throw new ToolError(`task_id: task ${id} is not running on this server; it cannot take an answer here`);
+    task.inputs.give(id, requestId, answer);
+    await new Promise((r) => setImmediate(r));
+    return this.reply(id, { tail: DEFAULT_TAIL, viewer });
   }
 
   // Recent tasks, newest first, as list_tasks shows them.
@@ -147,10 +149,10 @@ export class Registry {
 
   // Stops a task and everything it started; idempotent; the reply carries the partial output.
   async kill(id: string, by: string, opts: { message?: string; viewer?: Viewer } = {}): Promise<TaskReply> {
-    await this.found(id, opts.viewer);
+    await this.get(id, opts.viewer);
     const task = this.live.get(id);
     if (!task) {
-      const rec = await this.found(id);
+      const rec = await this.get(id);
       if (!isFinal(rec.state)) throw new ToolError(`task ${id} belongs to another claude-tiers server (pid ${rec.owner.pid}) that is still running; kill it from that server's client`);
     } else if (!isFinal(task.record.state)) {
       this.deps.audit.write('task_kill', { task_id: id, by });
@@ -182,7 +184,7 @@ export class Registry {
 
   // The reply for one task as it stands.
   async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}): Promise<TaskReply> {
-    const rec = await this.found(id, opts.viewer);
+    const rec = await this.get(id, opts.viewer);
     const reply = await taskReply(this.store, rec, this.live.get(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
     return opts.isError === undefined ? reply : { ...reply, isError: opts.isError };
   }
@@ -233,7 +235,8 @@ export class Registry {
     return rec && visibleTo(rec, viewer) ? rec : undefined;
   }
 
-  private async found(id: string, viewer?: Viewer): Promise<TaskRecord> {
+  // A task's record when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
+  async get(id: string, viewer?: Viewer): Promise<TaskRecord> {
     const rec = this.visible(id, viewer) && (await this.record(id));
     if (!rec) throw new ToolError(`task_id: no task ${id}; ${this.recentIdsHint(viewer)}`);
     return rec;

@@ -13,6 +13,7 @@ import type { MonitorLimits } from './monitors.js';
 import { decideOutcome } from './outcome.js';
 import type { Scheduler } from './scheduler.js';
 import type { EventLog, TaskStore } from './store.js';
+import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import type { EndInfo, ProcRef } from './types.js';
 
@@ -63,7 +64,8 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const outDir = join(deps.store.taskDir(task.id), 'run');
     leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(req.tier, tier, req.cwd, deps.config.stateDir, outDir, req.systemPrompt);
-    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, ...plan });
+    const forwardPermissions = tier.permissionPrompts === 'forward';
+    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forwardPermissions, ...plan });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;
@@ -90,6 +92,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     };
     const ctx = { task, eventLog: log, limits, monitor: { repeats: 0, outputBytes: 0 }, audit: deps.audit, log: deps.log, stop: (reason: EndInfo) => void task.stop(reason), save: () => void deps.save(task), toolStarted: () => setTimeout(snapshot, 300).unref() };
     r.onLine((line) => handleTaskLine(line, ctx));
+    if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots: deps.config.allowedRoots, audit: deps.audit, save: () => void deps.save(task, true) }));
     task.attach(r);
     task.update((rec) => (rec.process = { pid: r.pid, startTime: r.startTime, procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }] }));
     deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: req.cwd }, 'task started');

@@ -1,5 +1,6 @@
-// Lifecycle of a task; the last five are final. The one list of states and the one list of final ones.
-export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
+import type { InputRequest } from './input-requests.js';
+// Lifecycle of a task (needs_input: waiting for the caller's answer to a permission request); the last five are final. The one list of states and the one list of final ones.
+export const TASK_STATES = ['queued', 'running', 'needs_input', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['succeeded', 'failed', 'killed', 'timed_out', 'lost']);
 export const isFinal = (s: TaskState): boolean => FINAL_STATES.has(s);
@@ -109,6 +110,8 @@ export interface TaskRecord {
   principal?: string;
   /** `routed: comprehensive (...)` when the caller asked for tier "auto". */
   routed?: string;
+  /** The question the task waits on now (state needs_input). */
+  inputRequest?: InputRequest;
   /** The model claude fell back to during the run (its --fallback-model), if it did. */
   fallbackModel?: string;
   /** The final answer reads as a refusal. */

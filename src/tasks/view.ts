@@ -1,6 +1,7 @@
 import { parseEventLine } from '../claude/parse-line.js';
 import { describeLogLine } from '../claude/summarize.js';
 import { eventsLink, type ResourceLink } from './event-links.js';
+import type { InputRequest } from './input-requests.js';
 import type { LiveTask } from './live-task.js';
 import { formatProgress } from './progress.js';
 import type { TaskStore } from './store.js';
@@ -38,6 +39,8 @@ export interface TaskView {
   tokens_per_second?: number;
   peak_rss_mb?: number;
   cost_series?: Array<[number, number]>;
+  /** The question the task waits on (state needs_input): answer it with answer_task. */
+  input_request?: InputRequest;
   /** The text block claude is writing right now: its length so far and its last characters. */
   writing?: { chars: number; text_tail: string };
 }
@@ -89,6 +92,7 @@ export async function taskView(store: TaskStore, record: Readonly<TaskRecord>, l
   if (last) view.last_tool = `${last.name}: ${last.summary}`;
   if (live?.writing && !isFinal(record.state)) view.writing = { chars: live.writing.chars, text_tail: live.writing.tail.slice(-500) };
   if (record.sessionId) view.session_id = record.sessionId;
+  if (record.state === 'needs_input' && record.inputRequest) view.input_request = record.inputRequest;
   if (record.end) view.end = record.end;
   if (record.result) {
     const r = record.result;
@@ -125,6 +129,11 @@ export function viewText(v: TaskView): string {
   if (v.routed) lines.push(v.routed);
   if (v.fallback_model) lines.push(`fallback model used: ${v.fallback_model} (the primary model failed)`);
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
+  if (v.input_request) {
+    const q = v.input_request;
+    lines.push(`needs input: permission for ${q.tool} ${JSON.stringify(q.input).slice(0, 300)}${q.reason ? ` (${q.reason})` : ''}; denied at ${q.expires_at} without an answer`);
+    lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
+  }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
