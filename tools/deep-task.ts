@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
+import { CwdField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
 
@@ -27,13 +27,15 @@ export const deepTaskTool = (limits: Limits) =>
       system_prompt: SystemPromptField.optional(),
       tier: TierField.optional(),
       continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
-    }),
+      fork: z.boolean({ error: 'fork must be true or false' }).optional().describe('With continue_task_id: branch the earlier session (a new session id), so two follow-ups never share a transcript.'),
+      output_schema: OutputSchemaField.optional(),
+    }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
     rateLimited: true,
     asksCaller: true,
     // As a native MCP task the client polls tasks/get, so the call returns at once.
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id? }`,
+    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object }`,
     handle: (input, ctx) => {
       const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
       if (ctx.resumeTaskId) return ctx.engine.registry.follow(ctx.resumeTaskId, wait);
@@ -52,6 +54,8 @@ export const deepTaskTool = (limits: Limits) =>
           continueTaskId: input.continue_task_id,
           clientId: ctx.clientId,
           principal: ctx.viewer.principal,
+          fork: input.fork,
+          outputSchema: input.output_schema,
         },
         wait,
       );

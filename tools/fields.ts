@@ -43,3 +43,19 @@ export const waitField = (maxS: number) =>
     .number({ error: 'wait_s must be a number of seconds' })
     .min(0, 'wait_s must be >= 0')
     .max(maxS, `wait_s must be at most ${maxS}; poll again with task_status for longer waits`);
+
+const MAX_SCHEMA_CHARS = 64 * 1024;
+
+// A JSON Schema (an object schema) for the final answer; checked before claude starts.
+export const OutputSchemaField = z
+  .record(z.string(), z.unknown(), { error: 'output_schema must be a JSON Schema object, e.g. {"type":"object","properties":{...}}' })
+  .superRefine((schema, ctx) => {
+    if (schema.type !== 'object') ctx.addIssue({ code: 'custom', message: 'output_schema must describe an object: set "type": "object" at the top' });
+    if (JSON.stringify(schema).length > MAX_SCHEMA_CHARS) ctx.addIssue({ code: 'custom', message: `output_schema is too large (over ${MAX_SCHEMA_CHARS} characters)` });
+    try {
+      z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `output_schema is not a valid JSON Schema: ${(err as Error).message}` });
+    }
+  })
+  .describe('JSON Schema of the answer: claude returns an object that matches it (structuredContent.output), via its StructuredOutput tool.');

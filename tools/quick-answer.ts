@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, promptField, SystemPromptField, TierField } from './fields.js';
+import { CwdField, ModelField, OutputSchemaField, promptField, SystemPromptField, TierField } from './fields.js';
 
 const QuickAnswerOutput = z.object({
   answer: z.string(),
@@ -22,6 +22,7 @@ const QuickAnswerOutput = z.object({
   fallback_model: z.string().optional(),
   cached: z.object({ age_s: z.number() }).optional(),
   warm: z.boolean(),
+  output: z.unknown().optional(),
 });
 
 // The speed tier: a synchronous answer from a fast model with minimal context.
@@ -43,18 +44,21 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
       .describe('Give up (and stop claude) after this many seconds. Default: the tier\'s timeout (120 s).'),
     system_prompt: SystemPromptField.optional(),
     tier: TierField.optional(),
+    output_schema: OutputSchemaField.optional(),
     cache: z.boolean({ error: 'cache must be true or false' }).optional().describe('Reuse an identical earlier answer (same tier, model, cwd, system prompt and prompt) for up to 10 minutes.'),
   }),
   outputSchema: QuickAnswerOutput,
   rateLimited: true,
   annotations: { readOnlyHint: true, openWorldHint: true },
-  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), cache?: boolean }',
+  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), output_schema?: JSON Schema object, cache?: boolean }',
   async handle(input, ctx) {
     const answer = await ctx.engine.quick(
-      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache },
+      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema },
       ctx.signal,
     );
     const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`, answer.cached && `cached answer, ${answer.cached.age_s} s old`].filter(Boolean);
-    return { text: notes.length ? `${answer.answer}\n\n(${notes.join('; ')})` : answer.answer, structured: answer as unknown as Record<string, unknown> };
+    // With output_schema the text is the object as JSON (the same as structuredContent.output).
+    const body = answer.output !== undefined ? JSON.stringify(answer.output) : answer.answer;
+    return { text: notes.length ? `${body}\n\n(${notes.join('; ')})` : body, structured: answer as unknown as Record<string, unknown> };
   },
 });

@@ -6,6 +6,8 @@ export interface RunRequest {
   maxTurns?: number;
   maxBudgetUsd?: number;
   resumeSessionId?: string;
+  /** With resumeSessionId: a new session branched from it (two follow-ups of one task never share a transcript). */
+  forkSession?: boolean;
   /** The run's MCP config as an absolute path, or null for none. */
   mcpConfigPath: string | null;
   /** Allowed on top of the tier's list (mcp__<server> for each configured server). */
@@ -51,6 +53,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   }
   if (req.appendSystemPromptFile) args.push(opt('append-system-prompt-file', req.appendSystemPromptFile));
   if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
+  if (req.resumeSessionId && req.forkSession) args.push('--fork-session');
   if (!tier.sessionPersistence && !req.resumeSessionId) args.push('--no-session-persistence');
   return args;
 }

@@ -11,6 +11,17 @@ export function userMessage(content: UserContent): Record<string, unknown> {
   return { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null, session_id: '' };
 }
 
+// What the host sets up before the first prompt instead of in argv (the SDK's initialize request carries the same).
+export interface RunSetup {
+  /** JSON Schema for the final answer: claude offers the model a StructuredOutput tool and returns structured_output. */
+  jsonSchema?: Record<string, unknown>;
+}
+
+// The initialize control request: set-up that would otherwise travel in argv.
+export function initializeRequest(requestId: string, setup: RunSetup): Record<string, unknown> {
+  return { type: 'control_request', request_id: requestId, request: { subtype: 'initialize', ...(setup.jsonSchema ? { jsonSchema: setup.jsonSchema } : {}) } };
+}
+
 // Asks claude to stop the turn at once; it answers with a control_response, then a result (aborted_tools / aborted_streaming).
 export function interruptRequest(requestId: string): Record<string, unknown> {
   return { type: 'control_request', request_id: requestId, request: { subtype: 'interrupt' } };

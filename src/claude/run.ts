@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { controlResponse, decisionPayload, interruptRequest, permissionRequestOf, userMessage, type PermissionHook, type UserContent } from './control.js';
+import { controlResponse, decisionPayload, initializeRequest, interruptRequest, permissionRequestOf, userMessage, type PermissionHook, type RunSetup, type UserContent } from './control.js';
 import type { ResultEvent } from './events.js';
 import { parseEventLine, type ParsedLine } from './parse-line.js';
 import { spawnClaude, type ClaudeProcess, type ExitInfo, type ProcessTable } from './spawn.js';
@@ -119,9 +119,11 @@ export class ClaudeRun {
     this.permissionHook = hook;
   }
 
-  // Sends the one prompt of this run and starts its wall and idle timers.
-  send(content: UserContent, limits: TurnLimits): boolean {
-    if (this.settled || this.stopReason || !this.proc.writeLine(userMessage(content))) return false;
+  // Sends the one prompt of this run (after its set-up, if any) and starts its wall and idle timers.
+  send(content: UserContent, limits: TurnLimits, setup?: RunSetup): boolean {
+    if (this.settled || this.stopReason) return false;
+    if (setup?.jsonSchema) this.proc.writeLine(initializeRequest(`init_${this.proc.pid}`, setup));
+    if (!this.proc.writeLine(userMessage(content))) return false;
     this.inTurn = true;
     this.wall = setTimeout(() => void this.stop(limits.wallStop), limits.wallMs);
     this.idleLimit = { ms: limits.idleMs, stop: limits.idleStop };

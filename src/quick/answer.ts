@@ -9,6 +9,8 @@ export interface QuickRequest {
   systemPrompt?: string;
   tier?: string;
   cache?: boolean;
+  /** JSON Schema of the answer (sent in claude's initialize request, never argv). */
+  outputSchema?: Record<string, unknown>;
 }
 
 // What a quick answer returns to the caller (the tool's structuredContent).
@@ -31,6 +33,8 @@ export interface QuickAnswer {
   cached?: { age_s: number };
   /** True when a warm spare (pre-spawned claude) answered. */
   warm: boolean;
+  /** With output_schema: the object claude returned through its StructuredOutput tool. */
+  output?: unknown;
 }
 
 // An API failure after claude's own retries; the status decides whether a fallback tier may help.
@@ -68,6 +72,7 @@ export function toAnswer(tierName: string, requestedModel: string, r: ResultEven
     num_turns: num(r.num_turns),
     warm: false,
   };
+  if (r.structured_output !== undefined) answer.output = r.structured_output;
   if (fallbackModel && models.some((m) => m.includes(fallbackModel)) && !models.some((m) => m.includes(requestedModel))) answer.fallback_model = fallbackModel;
   return answer;
 }

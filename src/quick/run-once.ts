@@ -32,7 +32,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
     const spec = runSpec(deps, tier, cwd, { model, ...plan });
-    const spare = tier.warmSpares > 0 && !outDir ? deps.spares.take(spareKey(spec)) : undefined;
+    const spare = tier.warmSpares > 0 && !outDir && !req.outputSchema ? deps.spares.take(spareKey(spec)) : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     // The answer never waits for claude to exit: the run closes on its own time.
@@ -45,7 +45,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
       idleMs: idleS * 1000,
       wallStop: { reason: 'wall_timeout', message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.` },
       idleStop: { reason: 'idle_timeout', message: `no event from claude for ${idleS} s (idle timeout; the API may be stalled); claude was stopped.` },
-    });
+    }, { jsonSchema: req.outputSchema });
     outcome = await run.outcome;
     if (outcome.kind === 'stopped') throw new ToolError(outcome.stop.message);
     if (outcome.kind === 'exited') {
@@ -55,6 +55,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     const r = outcome.result;
     verdict = verdictOf({ isError: r.is_error, apiErrorStatus: r.api_error_status, text: resultText(r) });
     if (r.is_error) throw resultError(r);
+    if (req.outputSchema && r.structured_output === undefined) throw new ToolError(`claude ended without structured output (${r.num_turns} turns; it never called its StructuredOutput tool); ask again or loosen output_schema. Its text: ${resultText(r).slice(0, 300)}`);
     const answer = toAnswer(tierName, model, r, Date.now() - started, tier.fallbackModel);
     answer.warm = warm;
     return answer;

@@ -94,6 +94,7 @@ export function applyEvent(record: TaskRecord, event: Obj, now: number): void {
       terminalReason: str(event.terminal_reason),
       apiErrorStatus: typeof event.api_error_status === 'number' ? event.api_error_status : event.api_error_status === null ? null : undefined,
       errors,
+      ...(event.structured_output !== undefined ? { structuredOutput: event.structured_output } : {}),
     };
     record.stats.costUsd = num(event.total_cost_usd);
     record.stats.turns = Math.max(record.stats.turns, num(event.num_turns));

@@ -22,6 +22,9 @@ export interface SubmitRequest {
   clientId?: string;
   /** Who owns the task (default: the local user). */
   principal?: string;
+  /** With continueTaskId: branch the earlier session instead of continuing it. */
+  fork?: boolean;
+  outputSchema?: Record<string, unknown>;
 }
 
 // Where a new task's facts come from besides the request.
@@ -67,6 +70,8 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
       systemPrompt: req.systemPrompt,
       continueTaskId: req.continueTaskId,
       resumeSessionId,
+      ...(req.fork && req.continueTaskId ? { fork: true } : {}),
+      ...(req.outputSchema ? { outputSchema: req.outputSchema } : {}),
     },
     owner: ctx.owner,
     stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },

@@ -2,7 +2,7 @@ import { describeApiError } from '../errors.js';
 import type { EndInfo, TaskRecord, TaskState } from './types.js';
 
 // Decides a finished task's final state and reason: the first stop reason wins, else claude's own result.
-export function decideOutcome(record: TaskRecord, stop: EndInfo | undefined, exit: { exitCode?: number; signal?: string }, stderr: string): { state: TaskState; end: EndInfo } {
+export function decideOutcome(record: Readonly<TaskRecord>, stop: EndInfo | undefined, exit: { exitCode?: number; signal?: string }, stderr: string): { state: TaskState; end: EndInfo } {
   if (stop) {
     const state: TaskState =
       stop.reason === 'wall_timeout' || stop.reason === 'idle_timeout'
@@ -15,6 +15,9 @@ export function decideOutcome(record: TaskRecord, stop: EndInfo | undefined, exi
     return { state, end: stop };
   }
   const r = record.result;
+  if (r && !r.isError && record.request.outputSchema && r.structuredOutput === undefined) {
+    return { state: 'failed', end: { reason: 'error', message: `claude ended without structured output (${r.numTurns} turns; it never called its StructuredOutput tool); output_schema was not met` } };
+  }
   if (r && !r.isError) return { state: 'succeeded', end: { reason: 'completed', message: `completed in ${r.numTurns} turn(s), $${r.costUsd.toFixed(4)}` } };
   if (r) {
     if (r.subtype === 'error_max_turns') {

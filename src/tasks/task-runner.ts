@@ -65,7 +65,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(req.tier, tier, req.cwd, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';
-    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forwardPermissions, ...plan });
+    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;
@@ -106,7 +106,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
       idleMs: req.idleTimeoutS * 1000,
       wallStop: { reason: 'wall_timeout', message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept` },
       idleStop: { reason: 'idle_timeout', message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept` },
-    });
+    }, { jsonSchema: req.outputSchema });
     outcome = await r.outcome;
     exit = await r.ended;
   } catch (err) {

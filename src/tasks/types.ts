@@ -61,6 +61,8 @@ export interface TaskResult {
   terminalReason?: string;
   apiErrorStatus?: number | null;
   errors?: string[];
+  /** With an output schema: the object claude returned. */
+  structuredOutput?: unknown;
 }
 
 export interface ProcRef {
@@ -83,6 +85,10 @@ export interface TaskRequest {
   systemPrompt?: string;
   continueTaskId?: string;
   resumeSessionId?: string;
+  /** With continueTaskId: branch the session (a new session id) instead of continuing it. */
+  fork?: boolean;
+  /** JSON Schema of the final answer. */
+  outputSchema?: Record<string, unknown>;
 }
 
 // The persisted record of one task (record.json), rewritten atomically as it changes.

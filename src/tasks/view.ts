@@ -39,6 +39,8 @@ export interface TaskView {
   tokens_per_second?: number;
   peak_rss_mb?: number;
   cost_series?: Array<[number, number]>;
+  /** With output_schema: the object claude returned. */
+  output?: unknown;
   /** The question the task waits on (state needs_input): answer it with answer_task. */
   input_request?: InputRequest;
   /** The text block claude is writing right now: its length so far and its last characters. */
@@ -98,6 +100,7 @@ export async function taskView(store: TaskStore, record: Readonly<TaskRecord>, l
     const r = record.result;
     view.result = { text: r.text, subtype: r.subtype, is_error: r.isError, num_turns: r.numTurns, cost_usd: r.costUsd, duration_ms: r.durationMs };
   }
+  if (record.result?.structuredOutput !== undefined) view.output = record.result.structuredOutput;
   if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
   if (record.routed) view.routed = record.routed;
   if (record.fallbackModel) view.fallback_model = record.fallbackModel;
@@ -137,7 +140,8 @@ export function viewText(v: TaskView): string {
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
-  if (v.result?.text) lines.push('', v.result.text);
+  if (v.output !== undefined) lines.push('', JSON.stringify(v.output));
+  else if (v.result?.text) lines.push('', v.result.text);
   else if (v.last_text && v.final) lines.push('', `partial output: ${v.last_text}`);
   if (!v.final) lines.push('', `poll: task_status {"task_id":"${v.task_id}","wait_s":30,"cursor":${v.cursor}}`);
   return lines.join('\n');
