@@ -117,7 +117,7 @@ describe('rate limits, audit log', () => {
     const mine = lines.filter((l) => l.task_id === view(r).task_id);
     expect(mine.map((l) => l.event)).toEqual(expect.arrayContaining(['task_submitted', 'task_started', 'tool_call', 'task_ended']));
     expect(mine.find((l) => l.event === 'tool_call')).toMatchObject({ tool: 'Bash', input: 'echo audited' });
-    expect(String(mine.find((l) => l.event === 'task_submitted')?.prompt)).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(String(mine.find((l) => l.event === 'task_submitted')?.prompt)).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(readFileSync(join(s.stateDir, 'audit.jsonl'), 'utf8')).not.toContain('SECRET-PROMPT-TEXT');
   });
 });
