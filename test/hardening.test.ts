@@ -87,6 +87,9 @@ describe('circuit breaker', () => {
     const ms = performance.now() - t;
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/circuit open for speed:haiku: 2 upstream failures in a row .*next probe in \d+ s/);
+    // The last error is quoted whole or cut at a word, never mid-phrase ("(the API is );").
+    expect(textOf(r)).not.toMatch(/\(the API is \)/);
+    expect(textOf(r)).toMatch(/\(last: Claude API error 529: [^()]*\); calls fail fast/);
     expect(ms).toBeLessThan(100);
     const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { circuits: Record<string, { state: string }> };
     expect(stats.circuits['speed:haiku']?.state).toBe('open');
