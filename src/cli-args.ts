@@ -8,10 +8,37 @@ export interface CliArgs {
   options: Record<string, string | boolean>;
 }
 
-const CONFIG_FLAGS = new Set(['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue']);
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'cwd', 'timeout', 'state', 'wait']);
+// A command line that cannot be run as typed; its message is one line that names the fix.
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
-// A small parser: `--name value`, `--name=value`, boolean `--flag`, and `--` ending options.
+const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue'];
+const GLOBAL_OPTIONS = ['help', 'version', 'print-config', ...CONFIG_FLAGS];
+// Options each command understands besides the global ones; anything else is refused, never passed on as text.
+const COMMAND_OPTIONS: Record<string, string[]> = {
+  serve: ['http'],
+  ask: ['tier', 'model', 'json'],
+  run: ['tier', 'json'],
+  tasks: ['watch', 'state', 'json'],
+  kill: [],
+  doctor: ['json'],
+  help: [],
+  version: [],
+};
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state']);
+const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version']);
+
+const list = (names: string[]) => names.map((n) => `--${n}`).join(', ');
+
+function checkEnum(name: string, value: string, valid: string[], several = false): void {
+  const bad = (several ? value.split(',') : [value]).filter((v) => !valid.includes(v));
+  if (bad.length) throw new UsageError(`--${name}: unknown value ${bad.map((b) => JSON.stringify(b)).join(', ')}; valid: ${valid.join(', ')}${several ? ' (comma-separated)' : ''}`);
+}
+
+// A small parser: `--name value`, `--name=value`, boolean `--flag`, and `--` ending options; unknown options and bad values are refused.
 export function parseCliArgs(argv: string[]): CliArgs {
   const positionals: string[] = [];
   const options: Record<string, string | boolean> = {};
@@ -26,10 +53,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
       const eq = arg.indexOf('=');
       const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
       let value: string | boolean = true;
-      if (eq > 0) value = arg.slice(eq + 1);
-      else if (VALUE_OPTIONS.has(name)) {
+      if (eq > 0) {
+        if (!VALUE_OPTIONS.has(name) && [...GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS).flat()].includes(name)) throw new UsageError(`--${name} takes no value (got ${arg})`);
+        value = arg.slice(eq + 1);
+      } else if (VALUE_OPTIONS.has(name)) {
         const next = argv[i + 1];
-        if (next === undefined) throw new Error(`--${name} needs a value`);
+        if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value, e.g. --${name}=VALUE`);
         value = next;
         i++;
       }
@@ -37,13 +66,25 @@ export function parseCliArgs(argv: string[]): CliArgs {
       else options[name] = value;
     } else if (arg === '-h') options.help = true;
     else if (arg === '-v') options.version = true;
+    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}; a prompt that starts with "-" goes after --, e.g. claude-tiers ask -- "${arg} ..."`);
     else positionals.push(arg);
   }
+  const command = positionals.shift() ?? 'serve';
+  const own = COMMAND_OPTIONS[command];
+  if (!own) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  const valid = [...own, ...GLOBAL_OPTIONS];
+  for (const name of Object.keys(options)) {
+    if (!valid.includes(name)) throw new UsageError(`unknown option --${name} for ${command}; valid options: ${list(valid)}`);
+  }
+  if (NO_ARGS.has(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`);
+  if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
+  if (typeof options.state === 'string') checkEnum('state', options.state, TASK_STATES, true);
+  if (typeof options['log-level'] === 'string') checkEnum('log-level', options['log-level'], LOG_LEVELS);
   const num = (name: string): number | undefined => {
     const v = options[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`--${name} needs a whole number, got ${String(v)}`);
+    if (!Number.isInteger(n)) throw new UsageError(`--${name} needs a whole number, got ${String(v)}`);
     return n;
   };
   const str = (name: string): string | undefined => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
@@ -56,6 +97,5 @@ export function parseCliArgs(argv: string[]): CliArgs {
     maxRunning: num('max-running'),
     maxQueue: num('max-queue'),
   };
-  const command = positionals.shift() ?? 'serve';
   return { command, positionals, flags, options };
 }

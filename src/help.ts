@@ -1,9 +1,13 @@
-// The text of `claude-tiers --help`.
-export const HELP = `claude-tiers: Claude Code as tiered MCP tools
+import { launchCommand } from './launch-command.js';
+
+// The text of `claude-tiers --help`; the last lines name the command that starts this very copy.
+export const helpText = (): string => `claude-tiers: Claude Code as tiered MCP tools
 
 Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
-  claude-tiers serve --http HOST:PORT   serve the same tools over Streamable HTTP at /mcp (bearer token required)
+  claude-tiers serve --http HOST:PORT   the same tools over Streamable HTTP at http://HOST:PORT/mcp; every request needs
+                                     Authorization: Bearer TOKEN (httpToken in your config or $CLAUDE_TIERS_HTTP_TOKEN,
+                                     at least 16 characters; else one is generated and printed at start-up)
   claude-tiers ask "question" [--tier T] [--model M] [--json]   one quick answer on stdout
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
@@ -18,10 +22,11 @@ Tools served:
   task_status    state, progress, partial output and result of tasks (long-poll)
   list_tasks     recent tasks, newest first
   kill_task      stop a task and every process it started
+  server_stats   counters: tasks, claude processes, warm spares, cache, circuit breakers, memory
 
 Options:
-  --config FILE        config file (else $CLAUDE_TIERS_CONFIG, ./claude-tiers.config.json,
-                       $XDG_CONFIG_HOME/claude-tiers/config.json)
+  --config FILE        your config file (else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json);
+                       ./claude-tiers.config.json of a project may only tune tiers and limits (see --print-config)
   --state-dir DIR      where tasks are kept (else $CLAUDE_TIERS_STATE_DIR,
                        $XDG_STATE_HOME/claude-tiers, ~/.local/state/claude-tiers)
   --claude-bin PATH    claude to run (else $CLAUDE_TIERS_CLAUDE_BIN, claude on PATH,
@@ -31,5 +36,7 @@ Options:
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (else $CLAUDE_TIERS_LOG_LEVEL; logs go to stderr)
 
 Add it to Claude Code:
-  claude mcp add claude-tiers -- npx claude-tiers
+  claude mcp add claude-tiers -- ${launchCommand()}
+  claude -p has no one to approve a tool: allow them with --allowedTools=mcp__claude-tiers (prompt on stdin)
+  or "mcp__claude-tiers" in permissions.allow of ~/.claude/settings.json
 `;

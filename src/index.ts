@@ -1,12 +1,33 @@
 #!/usr/bin/env node
-import { parseCliArgs } from './cli-args.js';
-import { ConfigError, loadConfig } from './config/load.js';
-import { HELP } from './help.js';
+import { parseCliArgs, UsageError } from './cli-args.js';
+import { ConfigError, loadConfig, type ConfigFlags, type LoadedConfig } from './config/load.js';
+import { ignoredWarning } from './config/trust.js';
+import { helpText } from './help.js';
+import { withholdSecrets } from './secrets.js';
+import { prepareStateDir } from './state-dir.js';
 import { validateTiers } from './tiers.js';
 import { VERSION } from './version.js';
 
 // Each command loads only its own modules (start-up time of the stdio server is a benchmark target).
 const cli = () => import('./cli/commands.js');
+const say = (line: string) => process.stderr.write(`claude-tiers: ${line}\n`);
+
+// Loads and checks the config; undefined after one line on stderr when it cannot be used.
+function configOrNothing(flags: ConfigFlags): LoadedConfig | undefined {
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig({ flags });
+  } catch (err) {
+    if (err instanceof ConfigError) return void say(err.message);
+    throw err;
+  }
+  try {
+    validateTiers(loaded.config);
+  } catch (err) {
+    return void say(`${loaded.file ? `config file ${loaded.file}: ` : ''}${(err as Error).message}`);
+  }
+  return loaded;
+}
 
 // The claude-tiers command: serve MCP on stdio by default; a few informational flags.
 async function main(argv: string[]): Promise<number> {
@@ -14,11 +35,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseCliArgs(argv);
   } catch (err) {
-    process.stderr.write(`claude-tiers: ${(err as Error).message}\nSee claude-tiers --help.\n`);
+    if (!(err instanceof UsageError)) throw err;
+    say(`${err.message} (see claude-tiers --help)`);
     return 2;
   }
   if (args.options.help || args.command === 'help') {
-    process.stderr.write(HELP);
+    process.stderr.write(helpText());
     return 0;
   }
   if (args.options.version || args.command === 'version') {
@@ -29,43 +51,40 @@ async function main(argv: string[]): Promise<number> {
     const { reportDoctor, runDoctor } = await import('./cli/doctor.js');
     return reportDoctor(await runDoctor(args.flags), args.options.json === true);
   }
-  let loaded;
+  const loaded = configOrNothing(args.flags);
+  if (!loaded) return 2;
+  const warning = ignoredWarning(loaded.ignored);
+  if (warning) process.stderr.write(`${warning}\n`);
+  // The config has read the token and named the secrets: from here on no child process can inherit them.
+  withholdSecrets(process.env, loaded.config.secretEnv);
+  if (args.options['print-config']) return (await import('./cli/print-config.js')).printConfig(loaded);
+  const { config } = loaded;
   try {
-    loaded = loadConfig({ flags: args.flags });
+    const modeProblem = prepareStateDir(config.stateDir);
+    if (modeProblem) say(`warning: ${modeProblem}`);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`claude-tiers: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  try {
-    validateTiers(loaded.config);
-  } catch (err) {
-    process.stderr.write(`claude-tiers: ${loaded.file ? `config file ${loaded.file}: ` : ''}${(err as Error).message}\n`);
+    say(`state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write`);
     return 2;
   }
-  if (args.options['print-config']) {
-    const { printOut } = await import('./cli/output.js');
-    printOut(JSON.stringify({ file: loaded.file ?? null, config: loaded.config, source: loaded.provenance }, null, 2));
-    return 0;
-  }
-  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./http/serve-http.js')).runHttpServer(loaded.config, args.options.http);
-  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(loaded.config);
-  if (args.command === 'ask') return (await cli()).askCommand(loaded.config, args.positionals, args.options);
-  if (args.command === 'run') return (await cli()).runCommand(loaded.config, args.positionals, args.options);
-  if (args.command === 'tasks') return (await cli()).tasksCommand(loaded.config, args.options);
-  if (args.command === 'kill') return (await cli()).killCommand(loaded.config, args.positionals);
-  process.stderr.write(`claude-tiers: unknown command "${args.command}"\nSee claude-tiers --help.\n`);
+  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./http/serve-http.js')).runHttpServer(config, args.options.http);
+  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(config);
+  if (args.command === 'ask') return (await cli()).askCommand(config, args.positionals, args.options);
+  if (args.command === 'run') return (await cli()).runCommand(config, args.positionals, args.options);
+  if (args.command === 'tasks') return (await cli()).tasksCommand(config, args.options);
+  if (args.command === 'kill') return (await cli()).killCommand(config, args.positionals);
+  say(`unknown command "${args.command}" (see claude-tiers --help)`);
   return 2;
 }
 
+// One line for anything unexpected too; the stack only when asked for (CLAUDE_TIERS_LOG_LEVEL=debug).
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== -1) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`claude-tiers: ${(err as Error)?.stack ?? String(err)}\n`);
+    const debug = /^(debug|trace)$/.test(process.env.CLAUDE_TIERS_LOG_LEVEL ?? '');
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    say(debug && err instanceof Error ? (err.stack ?? message) : `${message} (set CLAUDE_TIERS_LOG_LEVEL=debug for details)`);
     process.exitCode = 1;
   },
 );

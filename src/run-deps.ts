@@ -28,7 +28,7 @@ export function runSpec(deps: RunDeps, tier: TierConfig, cwd: string, req: RunRe
     bin: deps.claudeBinary().path,
     args: buildClaudeArgs(tier, req),
     cwd,
-    env: buildClaudeEnv(tier, deps.env, deps.depth),
+    env: buildClaudeEnv(tier, deps.env, deps.depth, deps.config.secretEnv),
     maxLineBytes: deps.config.limits.maxStdoutLineBytes,
   };
 }

@@ -8,7 +8,8 @@ import { fromPackageRoot } from './paths.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
 export function getTier(config: Config, name: string): TierConfig {
-  const tier = config.tiers[name];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const tier = Object.hasOwn(config.tiers, name) ? config.tiers[name] : undefined;
   if (!tier) throw new ToolError(`tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`);
   return tier;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { processesMatching, REAL_CLAUDE, ROOT, SERVER_ENTRY, sleep, startServer, uniqueSleep, waitFor } from './support/harness.js';
+import { processesMatching, REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, sleep, startServer, uniqueSleep, waitFor } from './support/harness.js';
 
 const run = promisify(execFile);
 let api: ScriptedApi;
@@ -73,5 +73,46 @@ describe('the claude-tiers CLI', () => {
     } finally {
       execFileSync('tmux', ['kill-session', '-t', session]);
     }
+  });
+
+  it('refuses unknown flags and bad enum values with one line listing the valid ones, and sends nothing (finding 13)', async () => {
+    const before = api.messageRequests().length;
+    const cases: Array<[string[], RegExp]> = [
+      [['ask', '--modle', 'opus', 'hi'], /^claude-tiers: unknown option --modle for ask; valid options: --tier, --model, --json, .*--config/],
+      [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
+      [['tasks', '--state', 'bogus'], /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, succeeded, failed, killed, timed_out, lost/],
+      [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
+      [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
+      [['ask', '--json=yes', 'hi'], /--json takes no value/],
+      [['run', '--tier'], /--tier needs a value/],
+      [['--log-level', 'loud', 'tasks'], /--log-level: unknown value "loud"; valid: fatal, error, warn, info, debug, trace, silent/],
+      [['frobnicate'], /unknown command "frobnicate"; commands: serve, ask, run, tasks, kill, doctor/],
+      [['tasks', 'extra'], /tasks takes no arguments/],
+      [['--max-running', 'four', 'tasks'], /--max-running needs a whole number/],
+    ];
+    for (const [args, message] of cases) {
+      // stdin is closed: had the server started, it would have exited 0 at once.
+      const r = await runCli(args, { env, timeoutMs: 15_000 });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    expect(api.messageRequests().length).toBe(before);
+    // A prompt that starts with "-" still works after --.
+    expect((await runCli(['ask', '--', '--modle opus [[text:dashes ok]]'], { env })).stdout).toBe('dashes ok\n');
+  });
+
+  it('every CLI error is one line and an exit code, never a stack trace', async () => {
+    const missing = await runCli(['ask', '--config', '/nonexistent/claude-tiers.json', 'hi'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('claude-tiers: config file /nonexistent/claude-tiers.json: does not exist (named by --config)\n');
+    const noDir = await runCli(['tasks', '--json'], { env: { ...env, CLAUDE_TIERS_STATE_DIR: '/proc/version/state' } });
+    expect(noDir.code).toBe(2);
+    expect(noDir.stderr).toMatch(/^claude-tiers: state dir \/proc\/version\/state cannot be used \(ENOTDIR.*\); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write\n$/);
+    const badCwd = await runCli(['run', '--root', '/nonexistent-root', '[[text:x]]'], { env });
+    expect(badCwd.code).toBe(1);
+    expect(badCwd.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badCwd.stderr).toMatch(/^claude-tiers: no allowed root exists/);
   });
 });

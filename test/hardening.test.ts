@@ -87,6 +87,9 @@ describe('circuit breaker', () => {
     const ms = performance.now() - t;
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/circuit open for speed:haiku: 2 upstream failures in a row .*next probe in \d+ s/);
+    // The last error is quoted whole or cut at a word, never mid-phrase ("(the API is );").
+    expect(textOf(r)).not.toMatch(/\(the API is \)/);
+    expect(textOf(r)).toMatch(/\(last: Claude API error 529: [^()]*\); calls fail fast/);
     expect(ms).toBeLessThan(100);
     const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { circuits: Record<string, { state: string }> };
     expect(stats.circuits['speed:haiku']?.state).toBe('open');
@@ -117,7 +120,7 @@ describe('rate limits, audit log', () => {
     const mine = lines.filter((l) => l.task_id === view(r).task_id);
     expect(mine.map((l) => l.event)).toEqual(expect.arrayContaining(['task_submitted', 'task_started', 'tool_call', 'task_ended']));
     expect(mine.find((l) => l.event === 'tool_call')).toMatchObject({ tool: 'Bash', input: 'echo audited' });
-    expect(String(mine.find((l) => l.event === 'task_submitted')?.prompt)).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(String(mine.find((l) => l.event === 'task_submitted')?.prompt)).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(readFileSync(join(s.stateDir, 'audit.jsonl'), 'utf8')).not.toContain('SECRET-PROMPT-TEXT');
   });
 });

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpConfigFile } from '../src/mcp-config.js';
 import { fanOut } from '../examples/fan-out.js';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, serverEnv, startServer } from './support/harness.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 // The fenced block right after `<!-- snippet: NAME -->` in the README.
@@ -72,4 +72,67 @@ describe('examples/fan-out.ts', () => {
     expect(lines.filter((l) => l.startsWith('started t_'))).toHaveLength(3);
     expect(lines.some((l) => /^\[agent 1\] turn \d+ · Bash: echo first/.test(l))).toBe(true);
   }, 60_000);
+});
+
+describe('packaging and the README (finding 14)', () => {
+  it('@anthropic-ai/claude-code is a real dependency with an exact pin, in package.json and the lockfile', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(pkg.dependencies['@anthropic-ai/claude-code']).toBe('2.1.330');
+    expect(pkg.devDependencies['@anthropic-ai/claude-code']).toBeUndefined();
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; dev?: boolean }> };
+    expect(lock.packages['']!.dependencies!['@anthropic-ai/claude-code']).toBe('2.1.330');
+    expect(lock.packages['node_modules/@anthropic-ai/claude-code']!.dev).toBeUndefined();
+  });
+
+  it('the README documents HTTP mode, the token, server_stats, running from a checkout and the security model', () => {
+    for (const text of ['serve --http', 'CLAUDE_TIERS_HTTP_TOKEN', 'at least 16', 'allowedHosts', 'server_stats', 'npm link', 'node /path/to/claude-tiers/dist/src/index.js', '## Security model', 'Containment of task processes: see below']) {
+      expect(readme, text).toContain(text);
+    }
+  });
+
+  it('from a checkout, --help and the start-up line say how to start this copy (node .../dist/src/index.js), not npx', async () => {
+    const { env } = await serverEnv(api);
+    const help = await runCli(['--help'], { env });
+    expect(help.stderr).toContain(`claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
+    expect(help.stderr).not.toMatch(/npx/);
+    const s = await startServer(api);
+    try {
+      expect(s.stderr()).toContain(`add to Claude Code: claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('Claude Code in -p mode calls the tools once allowed, as the README says (--allowedTools, or a permission rule)', async () => {
+    const allowed = /--allowedTools=(\S+)/.exec(snippet('claude-code-print-mode'))![1]!;
+    const { env: serverVars } = await serverEnv(api);
+    const mcpConfig = join(mkdtempSync(join(tmpdir(), 'ct-parent-')), 'mcp.json');
+    writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], env: serverVars } } }));
+    const parent = async (extra: string[], home?: string) => {
+      const r = await execa(REAL_CLAUDE, ['-p', '--output-format=json', `--mcp-config=${mcpConfig}`, '--strict-mcp-config', ...extra], {
+        env: { ...claudeEnv(api, home ?? (await makeTempHome())), ENABLE_TOOL_SEARCH: 'false' },
+        extendEnv: false,
+        cwd: mkdtempSync(join(tmpdir(), 'ct-parent-cwd-')),
+        input: '[[tool:mcp__claude-tiers__quick_answer:{"prompt":"what does HTTP 418 mean"}]]',
+        reject: false,
+        timeout: 60_000,
+      });
+      return JSON.parse(r.stdout) as { result: string; permission_denials: Array<{ tool_name: string }> };
+    };
+    const denied = await parent([]);
+    expect(denied.permission_denials.map((d) => d.tool_name)).toEqual(['mcp__claude-tiers__quick_answer']);
+    const byFlag = await parent([`--allowedTools=${allowed}`]);
+    expect(byFlag.permission_denials).toEqual([]);
+    expect(byFlag.result).toContain('ok: what does HTTP 418 mean');
+    // The shorter form --help gives: every tool of the server.
+    expect((await parent(['--allowedTools=mcp__claude-tiers'])).permission_denials).toEqual([]);
+    // The README's permission rule, in the user's ~/.claude/settings.json.
+    const rule = /`(\{"permissions": \{"allow": \["mcp__claude-tiers"\]\}\})`/.exec(readme)![1]!;
+    const home = await makeTempHome();
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude', 'settings.json'), rule);
+    const byRule = await parent([], home);
+    expect(byRule.permission_denials).toEqual([]);
+    expect(byRule.result).toContain('ok: what does HTTP 418 mean');
+  }, 120_000);
 });

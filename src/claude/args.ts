@@ -58,10 +58,11 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   return args;
 }
 
-// The environment claude runs with: the server's own, plus what the tier adds.
-export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth: number): Record<string, string> {
+// The environment claude runs with: the server's own minus its secrets (the HTTP token, the config's secretEnv), plus what the tier adds.
+export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth: number, secretEnv: readonly string[] = []): Record<string, string> {
+  const withheld = new Set(['CLAUDE_TIERS_HTTP_TOKEN', ...secretEnv]);
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && !withheld.has(k)) env[k] = v;
   env.CLAUDE_CODE_MAX_RETRIES = String(tier.maxRetries);
   env.CLAUDE_TIERS_DEPTH = String(depth + 1);
   if (tier.contextMode === 'minimal') {

@@ -22,8 +22,11 @@ async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>)
   }
 }
 
+// A failed command is one line on stderr and exit code 1; a stack trace only with CLAUDE_TIERS_LOG_LEVEL=debug.
 const fail = (err: unknown): number => {
-  process.stderr.write(`claude-tiers: ${err instanceof ToolError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  const debug = /^(debug|trace)$/.test(process.env.CLAUDE_TIERS_LOG_LEVEL ?? '') && !(err instanceof ToolError);
+  const message = (err as Error)?.message ?? String(err);
+  process.stderr.write(`claude-tiers: ${debug ? ((err as Error).stack ?? message) : message.replace(/\s*\n\s*/g, ' ')}\n`);
   return 1;
 };
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeContainment, probeContainment } from '../claude/contain.js';
 import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
@@ -6,6 +6,8 @@ import { claudeVersionSync } from '../claude/spawn.js';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
 import { loadMcpConfig, materializeMcpConfig } from '../mcp-config.js';
 import { fromPackageRoot } from '../paths.js';
+import { withholdSecrets } from '../secrets.js';
+import { prepareStateDir } from '../state-dir.js';
 import { validateTiers } from '../tiers.js';
 import { probeMcpServer } from './mcp-probe.js';
 import { printOut } from './output.js';
@@ -32,12 +34,15 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   try {
     loaded = loadConfig({ env, flags });
     validateTiers(loaded.config);
-    checks.push({ name: 'config', ok: true, detail: loaded.file ? `file ${loaded.file}` : 'built-in defaults' });
+    const files = [loaded.file && `file ${loaded.file}`, loaded.projectFile && `project file ${loaded.projectFile}${loaded.ignored.length ? ` (ignored: ${loaded.ignored.map((i) => i.key).join(', ')})` : ''}`].filter(Boolean);
+    checks.push({ name: 'config', ok: true, detail: files.join('; ') || 'built-in defaults' });
   } catch (err) {
     checks.push({ name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : (err as Error).message });
     return checks;
   }
   const { config } = loaded;
+  // Neither `claude --version` nor the MCP servers probed below get the server's secrets.
+  withholdSecrets(env, config.secretEnv);
   try {
     const bin = findClaude({ env, configured: config.claudeBin });
     const version = claudeVersionSync(bin.path, env, 20_000);
@@ -49,13 +54,15 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   // Informational: without a PID namespace runs fall back to today's process-group kill, so this never fails.
   checks.push({ name: 'containment', ok: true, detail: describeContainment(probeContainment({ env })) });
   try {
-    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    const modeProblem = prepareStateDir(config.stateDir);
+    if (modeProblem) throw new Error(modeProblem);
     const probe = join(config.stateDir, `.doctor-${process.pid}`);
     writeFileSync(probe, 'ok');
     rmSync(probe);
     checks.push({ name: 'state dir', ok: true, detail: `${config.stateDir} is writable` });
   } catch (err) {
-    checks.push({ name: 'state dir', ok: false, detail: `${config.stateDir} is not writable (${(err as Error).message}); set CLAUDE_TIERS_STATE_DIR` });
+    const message = (err as Error).message;
+    checks.push({ name: 'state dir', ok: false, detail: message.startsWith('state dir') ? message : `${config.stateDir} is not writable (${message}); set CLAUDE_TIERS_STATE_DIR` });
   }
   const probed = new Set<string>();
   for (const [tierName, tier] of Object.entries(config.tiers)) {

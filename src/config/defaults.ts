@@ -16,6 +16,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     logLevel: 'info',
     allowedRoots: [cwd],
     maxDepth: 1,
+    allowedHosts: [],
+    secretEnv: [],
     limits: {
       maxRunning: 4,
       maxQueue: 100,

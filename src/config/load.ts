@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { defaultConfig } from './defaults.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, HTTP_TOKEN_MIN, HttpToken, type Config } from './schema.js';
+import { FORBIDDEN_KEYS, prototypeKey, restrictProjectConfig, type IgnoredKey } from './trust.js';
 
 export type Provenance = Record<string, string>;
 
@@ -14,7 +15,11 @@ export class ConfigError extends Error {
 export interface LoadedConfig {
   config: Config;
   provenance: Provenance;
+  /** The user's own config file, trusted. */
   file?: string;
+  /** ./claude-tiers.config.json of the working directory, restricted to keys that decide nothing about trust. */
+  projectFile?: string;
+  ignored: IgnoredKey[];
 }
 
 type Json = Record<string, unknown>;
@@ -38,14 +43,20 @@ function markAll(value: unknown, path: string, source: string, provenance: Prove
   else provenance[path] = source;
 }
 
-function configFilePath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
+// The user's own config: --config, else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json (if it exists).
+function userConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
   if (flag) return resolve(cwd, flag);
   if (env.CLAUDE_TIERS_CONFIG) return resolve(cwd, env.CLAUDE_TIERS_CONFIG);
-  const local = join(cwd, 'claude-tiers.config.json');
-  if (existsSync(local)) return local;
   const xdg = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
   const user = xdg ? join(xdg, 'claude-tiers', 'config.json') : undefined;
   return user && existsSync(user) ? user : undefined;
+}
+
+// A project's config in the working directory; read only when no config was named explicitly, and restricted (see trust.ts).
+function projectConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
+  if (flag || env.CLAUDE_TIERS_CONFIG) return undefined;
+  const local = join(cwd, 'claude-tiers.config.json');
+  return existsSync(local) ? local : undefined;
 }
 
 function readConfigFile(file: string): Json {
@@ -62,6 +73,8 @@ function readConfigFile(file: string): Json {
     throw new ConfigError(`config file ${file}: not valid JSON (${(err as Error).message})`);
   }
   if (!isObject(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object at the top level`);
+  const bad = prototypeKey(parsed);
+  if (bad) throw new ConfigError(`config file ${file}: the key ${bad} is not allowed (${[...FORBIDDEN_KEYS].join(', ')} are never config keys); remove it`);
   const tiers = parsed.tiers;
   if (isObject(tiers)) {
     // Relative paths in a tier are relative to the config file that names them.
@@ -79,6 +92,17 @@ const intFrom = (name: string, v: string): number => {
   return n;
 };
 
+// The same rule as the config's httpToken, as one line: an empty or short token would make the HTTP server easy to enter.
+function checkEnvToken(token: string): string {
+  const parsed = HttpToken.safeParse(token);
+  if (parsed.success) return token;
+  const what = token.length === 0 ? 'is empty' : token.length < HTTP_TOKEN_MIN ? `is ${token.length} characters long` : 'contains spaces or non-ASCII characters';
+  throw new ConfigError(
+    `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable characters without spaces; ` +
+      'set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one generated at start-up',
+  );
+}
+
 function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   const layer: Json = {};
   if (env.CLAUDE_TIERS_CLAUDE_BIN) layer.claudeBin = env.CLAUDE_TIERS_CLAUDE_BIN;
@@ -89,6 +113,7 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (env.CLAUDE_TIERS_MAX_RUNNING) limits.maxRunning = intFrom('CLAUDE_TIERS_MAX_RUNNING', env.CLAUDE_TIERS_MAX_RUNNING);
   if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
   if (Object.keys(limits).length) layer.limits = limits;
+  if (env.CLAUDE_TIERS_HTTP_TOKEN !== undefined) layer.httpToken = checkEnvToken(env.CLAUDE_TIERS_HTTP_TOKEN);
   if (env.CLAUDE_TIERS_WARM_SPARES) layer.tiers = { speed: { warmSpares: intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES) } };
   return layer;
 }
@@ -117,7 +142,7 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
   return layer;
 }
 
-// defaults <- config file <- environment <- flags, validated once; errors name the file and field path.
+// defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors name the file and field path.
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
@@ -125,29 +150,36 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
   const provenance: Provenance = {};
   const merged: Json = {};
   mergeInto(merged, defaultConfig(env, cwd) as unknown as Json, 'default', provenance);
-  const file = configFilePath(env, cwd, flags.config);
+  const file = userConfigPath(env, cwd, flags.config);
   if (file) {
     if (!existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG'})`);
     mergeInto(merged, readConfigFile(file), `file ${file}`, provenance);
+  }
+  const projectFile = projectConfigPath(env, cwd, flags.config);
+  let ignored: IgnoredKey[] = [];
+  if (projectFile) {
+    const restricted = restrictProjectConfig(readConfigFile(projectFile), projectFile);
+    ignored = restricted.ignored;
+    mergeInto(merged, restricted.layer, `project file ${projectFile}`, provenance);
   }
   mergeInto(merged, envLayer(env, cwd), 'env', provenance);
   mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const where = file ? `config file ${file}` : 'configuration';
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}${sourceOf(provenance, i.path)}`);
-    throw new ConfigError(`${where} is invalid:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}${sourceOf(provenance, i.path)}`);
+    if (lines.length === 1) throw new ConfigError(`invalid configuration: ${lines[0]}`);
+    throw new ConfigError(`invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
   }
   const config = parsed.data;
   for (const name of ['speed', 'comprehensive']) {
-    if (!config.tiers[name]) throw new ConfigError(`tiers.${name}: the built-in tier "${name}" cannot be removed`);
+    if (!Object.hasOwn(config.tiers, name)) throw new ConfigError(`tiers.${name}: the built-in tier "${name}" cannot be removed`);
   }
   for (const [name, tier] of Object.entries(config.tiers)) {
-    if (tier.fallbackTier && !config.tiers[tier.fallbackTier]) {
+    if (tier.fallbackTier && !Object.hasOwn(config.tiers, tier.fallbackTier)) {
       throw new ConfigError(`tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`);
     }
   }
-  return { config, provenance, file };
+  return { config, provenance, file, projectFile, ignored };
 }
 
 function sourceOf(provenance: Provenance, path: PropertyKey[]): string {

@@ -9,6 +9,16 @@ export const ModelName = z
 
 const ToolName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_*()/:.,\s-]+$/, 'a claude tool name such as Bash, Read or mcp__server__tool').refine((s) => !s.startsWith('-'), 'must not start with "-"');
 
+// The shortest HTTP bearer token accepted, from the config or CLAUDE_TIERS_HTTP_TOKEN alike.
+export const HTTP_TOKEN_MIN = 16;
+// The HTTP bearer token: long enough not to be guessed, printable, no spaces (it travels in a header).
+export const HttpToken = z
+  .string()
+  .min(HTTP_TOKEN_MIN, `httpToken must be at least ${HTTP_TOKEN_MIN} characters; remove it to have one generated at start-up`)
+  .regex(/^[\x21-\x7e]+$/, 'httpToken must be printable ASCII without spaces');
+
+const HostName = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'a host name such as tiers.example.com (no scheme, no port)');
+
 // One tier: everything that shapes a claude process for one kind of request.
 export const TierSchema = z.strictObject({
   description: z.string().default(''),
@@ -88,8 +98,12 @@ export const ConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   allowedRoots: z.array(z.string()).min(1),
   maxDepth: z.number().int().min(0).max(10),
-  /** Bearer token for `serve --http` (else CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
-  httpToken: z.string().min(16, 'httpToken must be at least 16 characters').optional(),
+  /** Bearer token for `serve --http` (config or CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
+  httpToken: HttpToken.optional(),
+  /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
+  allowedHosts: z.array(HostName).default([]),
+  /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */
+  secretEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as MY_API_KEY')).default([]),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 });

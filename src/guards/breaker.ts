@@ -31,6 +31,15 @@ export interface BreakerTicket {
   release(): void;
 }
 
+// The last error as the breaker message quotes it: without the error's own advice in parentheses (the breaker gives its
+// own), whitespace collapsed, cut at a word with an ellipsis, so the message never ends mid-phrase as in "(the API is );".
+export function lastErrorText(error: string, max = 160): string {
+  const text = error.replace(/\s+/g, ' ').trim().replace(/\s*\([^()]*\)$/, '');
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return `${cut.slice(0, cut.lastIndexOf(' ') > max / 2 ? cut.lastIndexOf(' ') : max)}…`;
+}
+
 // A circuit breaker per tier and model: N upstream failures in a row open it; after the cooldown one probe may pass.
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();
@@ -82,7 +91,7 @@ export class CircuitBreakers {
     if (this.options.threshold <= 0) return;
     const c = this.get(key);
     c.failures++;
-    c.lastError = error.slice(0, 200);
+    c.lastError = lastErrorText(error);
     c.probing = false;
     if (c.state === 'half_open' || c.failures >= this.options.threshold) {
       c.state = 'open';

@@ -1,44 +1,45 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
-import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse, localhostAllowedOrigins } from '@modelcontextprotocol/server';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createMcpHandler, localhostAllowedOrigins, originValidationResponse } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
-import { createEngine } from '../engine.js';
-import { createLogger } from '../log.js';
+import { createEngine, type Engine } from '../engine.js';
+import { createLogger, type Logger } from '../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../watchdog.js';
+import { checkRequest, type RequestRules } from './check-request.js';
+import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+function listen(server: HttpServer, address: ListenAddress): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(describeListenError(err, address))));
+    server.listen(address.port, address.host, () => resolve());
+  });
 }
 
-// `claude-tiers serve --http HOST:PORT`: the same tools over Streamable HTTP at /mcp, bearer token required, one shared registry.
-export async function runHttpServer(config: Config, listen: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`--http wants HOST:PORT, e.g. 127.0.0.1:8765 (got ${listen})`);
-  const host = m[1]!.replace(/^\[|\]$/g, '');
-  const port = Number(m[2]);
-  const log = createLogger(config.logLevel);
-  const engine = await createEngine(config, log);
-  let token = config.httpToken ?? env.CLAUDE_TIERS_HTTP_TOKEN;
-  const generated = !token;
-  token ??= randomBytes(24).toString('base64url');
-  // Rate limits and audit records are per token.
-  const clientId = `http:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
-  const handler = createMcpHandler(() => createServer(engine, { clientId }).server, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
-  const allowedHosts = [...new Set([host, 'localhost', '127.0.0.1', '[::1]', '::1'])];
-  const server = createHttpServer((req, res) => {
+// The MCP handler, once the engine exists.
+type McpFetch = (request: Request) => Promise<Response>;
+
+// Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the handler.
+function handleRequests(server: HttpServer, rules: RequestRules, origins: string[], mcp: Promise<McpFetch>, log: Logger): void {
+  server.on('request', (req, res) => {
+    const refused = checkRequest(req, rules);
+    if (refused) {
+      log.info({ status: refused.status, method: req.method }, 'http request refused');
+      res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers }).end(JSON.stringify({ error: refused.error }));
+      return;
+    }
     void (async () => {
-      const request = toWebRequest(req, res);
-      let response: Response;
-      const path = new URL(request.url).pathname;
-      if (path !== '/mcp') response = json(404, { error: 'not found: the MCP endpoint is /mcp' });
-      else if (!tokenMatches(req.headers.authorization, token!)) response = json(401, { error: 'missing or wrong bearer token (Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
-      else response = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, localhostAllowedOrigins()) ?? (await handler.fetch(request));
+      let request: Request;
+      try {
+        request = toWebRequest(req, res);
+      } catch {
+        await sendWebResponse(json(400, { error: 'malformed request' }), res);
+        return;
+      }
+      const response = originValidationResponse(request, origins) ?? (await (await mcp)(request));
       await sendWebResponse(response, res);
     })().catch((err: unknown) => {
       log.error({ err }, 'http request failed');
@@ -46,14 +47,55 @@ export async function runHttpServer(config: Config, listen: string, env: NodeJS.
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/mcp`;
-  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url}${generated ? ` · bearer token (shown once): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
+}
+
+// `claude-tiers serve --http HOST:PORT`: the same tools over Streamable HTTP at /mcp, bearer token required, one shared registry.
+// Returns -1 while serving, or 2 after one line on stderr when the address is bad or cannot be listened on.
+export async function runHttpServer(config: Config, listenValue: string): Promise<number> {
+  let address: ListenAddress;
+  try {
+    address = parseListenAddress(listenValue);
+  } catch (err) {
+    process.stderr.write(`claude-tiers: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.logLevel);
+  const generated = !config.httpToken;
+  const token = config.httpToken ?? randomBytes(24).toString('base64url');
+  const allowedHosts = new Set([address.urlHost, 'localhost', '127.0.0.1', '[::1]', ...config.allowedHosts].map((h) => h.toLowerCase()));
+  const origins = [...localhostAllowedOrigins(), ...config.allowedHosts];
+  const server = createHttpServer();
+  let resolveMcp!: (f: McpFetch) => void;
+  const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
+  handleRequests(server, { path: '/mcp', allowedHosts, token }, origins, mcp, log);
+  // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
+  try {
+    await listen(server, address);
+  } catch (err) {
+    process.stderr.write(`claude-tiers: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let engine: Engine;
+  try {
+    engine = await createEngine(config, log);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  // Rate limits and audit records are per token.
+  const clientId = `http:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
+  const handler = createMcpHandler(() => createServer(engine, { clientId }).server, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
+  resolveMcp((request) => handler.fetch(request));
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : address.port;
+  const url = `http://${address.urlHost}:${port}/mcp`;
+  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
+  if (isExposed(address.host)) {
+    process.stderr.write(
+      `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain HTTP; remote clients need a reverse proxy with TLS in front, ` +
+        `and the names they use in allowedHosts (your config; now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`,
+    );
+  }
   installWatchdog({
     log,
     killAllSync: () => engine.procs.killAllSync(),

@@ -39,7 +39,7 @@ export class TaskStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, `record.json.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
     try {
-      await writeFile(tmp, JSON.stringify(record));
+      await writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
       await rename(tmp, join(dir, 'record.json'));
     } catch (err) {
       await unlink(tmp).catch(() => {});
@@ -74,7 +74,7 @@ export class TaskStore {
   }
 
   async markActive(id: string, ownerPid: number): Promise<void> {
-    await writeFile(join(this.activeDir, id), String(ownerPid));
+    await writeFile(join(this.activeDir, id), String(ownerPid), { mode: 0o600 });
   }
 
   async clearActive(id: string): Promise<void> {
@@ -92,7 +92,7 @@ export class TaskStore {
   openEventLog(id: string): EventLog {
     mkdirSync(this.taskDir(id), { recursive: true, mode: 0o700 });
     let error: string | undefined;
-    const stream: WriteStream = createWriteStream(this.eventsPath(id), { flags: 'a' });
+    const stream: WriteStream = createWriteStream(this.eventsPath(id), { flags: 'a', mode: 0o600 });
     stream.on('error', (err) => {
       error ??= err.message;
     });

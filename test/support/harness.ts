@@ -185,9 +185,9 @@ export function uniqueSleep(seconds = 300): string {
   return `${seconds}.${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100000).padStart(5, '0')}${String(sleepCounter).padStart(3, '0')}`;
 }
 
-// Starts `claude-tiers serve --http 127.0.0.1:0` with this environment; resolves with the URL it prints.
-export async function startHttpServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; close(): Promise<void> }> {
-  const proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', '127.0.0.1:0'], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+// Starts `claude-tiers serve --http LISTEN` (default 127.0.0.1:0) with this environment; resolves with the URL it prints.
+export async function startHttpServer(env: Record<string, string>, listen = '127.0.0.1:0'): Promise<{ proc: ChildProcess; url: string; stderr(): string; close(): Promise<void> }> {
+  const proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', listen], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr!.on('data', (d: Buffer) => {
@@ -200,6 +200,7 @@ export async function startHttpServer(env: Record<string, string>): Promise<{ pr
   return {
     proc,
     url,
+    stderr: () => err,
     close: async () => {
       proc.kill('SIGTERM');
       await waitFor(() => !proc.pid || !isAlive(proc.pid), 5000);
@@ -207,3 +208,18 @@ export async function startHttpServer(env: Record<string, string>): Promise<{ pr
   };
 }
 
+// Runs the built CLI to its end (stdin closed) and returns its exit code and output; never throws on a non-zero exit.
+export function runCli(args: string[], options: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [SERVER_ENTRY, ...args], { env: options.env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

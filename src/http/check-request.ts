@@ -1,0 +1,44 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+// A refusal, answered before any MCP code sees the request.
+export interface Refusal {
+  status: number;
+  error: string;
+  headers?: Record<string, string>;
+}
+
+// What a request must match: the MCP path, a Host from the list, the bearer token.
+export interface RequestRules {
+  path: string;
+  /** Lower-case host names (IPv6 in brackets) accepted in the Host header. */
+  allowedHosts: ReadonlySet<string>;
+  token: string;
+}
+
+const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
+
+// The host name of a Host header (lower case, IPv6 in brackets), or undefined when it is not a valid one.
+export function hostName(header: string | undefined): string | undefined {
+  const m = header ? HOST_HEADER.exec(header) : null;
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const want = Buffer.from(token);
+  return want.length > 0 && given.length === want.length && timingSafeEqual(given, want);
+}
+
+// Checks target, Host and token of a raw request, in that order; undefined means it may reach the MCP handler.
+export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal | undefined {
+  const target = req.url ?? '';
+  // Only origin-form targets (/mcp?...): an absolute URL or `*` would let the target name another host.
+  if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, error: 'bad request target: send the path only, e.g. POST /mcp' };
+  const host = hostName(req.headers.host);
+  if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
+  if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
+  if (target.split('?')[0] !== rules.path) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
+  if (!tokenMatches(req.headers.authorization, rules.token)) return { status: 401, error: 'missing or wrong bearer token (Authorization: Bearer <token>)', headers: { 'www-authenticate': 'Bearer' } };
+  return undefined;
+}
