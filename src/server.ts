@@ -36,7 +36,7 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 }
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
-export function createServer(engine: Engine, options: { clientId?: string; viewer?: Viewer } = {}): { server: Server; dispose: () => Promise<void> } {
+export function createServer(engine: Engine, options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {}): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
@@ -60,7 +60,7 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
       return errorResult(`Invalid input for ${name}:\n${z.prettifyError(parsed.error)}\nUsage: ${tool.usage}`);
     }
     try {
-      if (tool.rateLimited) engine.rateLimiter.admit(clientId);
+      if (tool.rateLimited) engine.rateLimiter.admit(options.rateKey ?? clientId);
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { claudeChildren, isAlive, ROOT, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { claudeChildren, isAlive, processesMatching, ROOT, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
 
 let api: ScriptedApi;
 let s: StartedServer;
@@ -158,7 +158,11 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   it('claude killed from outside mid-task: failed, partial output kept', async () => {
     const f = await withFake('crash');
     try {
-      const v = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 20 } }));
+      const started = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 0 } }));
+      await waitFor(async () => view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id } })).last_text !== '', 10_000);
+      for (const p of processesMatching('fake-claude.mjs')) if (readFileSync(`/proc/${p.pid}/environ`, 'utf8').includes('FAKE_CLAUDE_MODE=crash')) process.kill(p.pid, 'SIGKILL');
+      let v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10 } }));
+      while (!v.final) v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10, cursor: v.cursor } }));
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('crashed');
       expect(v.end?.message).toMatch(/killed by SIGKILL without a result/);

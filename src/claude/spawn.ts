@@ -62,6 +62,13 @@ export class ProcessTable {
 }
 
 const STDERR_TAIL = 8 * 1024;
+
+// The exit of claude itself when it ran contained: unshare re-raises a signal that killed claude on itself, except
+// SIGKILL (its disposition cannot be reset), which util-linux 2.38 reports as exit 1 with this line instead.
+function unwrapExit(containment: Containment, code: number | null, signal: NodeJS.Signals | null, stderr: string): ExitInfo {
+  if (containment.kind === 'pidns' && code === 1 && /unshare: sigprocmask unblock failed/.test(stderr)) return { exitCode: undefined, signal: 'SIGKILL' };
+  return { exitCode: code ?? undefined, signal: signal ?? undefined };
+}
 const DRAIN_AFTER_EXIT_MS = 500;
 
 // The one place claude is spawned: detached (its own process group, so the group can be killed), contained in a PID
@@ -117,7 +124,7 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
         if (finished) return;
         finished = true;
         splitter.flush();
-        resolve({ exitCode: code ?? undefined, signal: signal ?? undefined });
+        resolve(unwrapExit(table.containment, code, signal, stderr));
       };
       if (child.stdout && !child.stdout.readableEnded) {
         // A grandchild that inherited stdout could hold it open: do not wait for it forever.

@@ -17,6 +17,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     allowedRoots: [cwd],
     maxDepth: 1,
     allowedHosts: [],
+    httpTokens: [],
     secretEnv: [],
     limits: {
       maxRunning: 4,

@@ -100,6 +100,11 @@ export const ConfigSchema = z.strictObject({
   maxDepth: z.number().int().min(0).max(10),
   /** Bearer token for `serve --http` (config or CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
   httpToken: HttpToken.optional(),
+  /** More bearer tokens for `serve --http`, one per person or team: each owns its tasks; an admin token sees and acts on every task. */
+  httpTokens: z
+    .array(z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a token name such as "ci" or "alice"'), token: HttpToken, admin: z.boolean().default(false) }))
+    .default([])
+    .refine((list) => new Set(list.map((t) => t.name)).size === list.length, 'httpTokens: every token needs its own name'),
   /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
   allowedHosts: z.array(HostName).default([]),
   /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */

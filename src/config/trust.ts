@@ -17,6 +17,7 @@ const USER_ONLY: Record<string, string> = {
   allowedRoots: 'it would widen the folders tasks may run in',
   maxDepth: 'it would allow claude-tiers to start itself recursively',
   httpToken: 'it would set the HTTP bearer token',
+  httpTokens: 'it would add HTTP bearer tokens (and admins)',
   allowedHosts: 'it would widen the Host names the HTTP server accepts',
   secretEnv: 'the list of withheld variables is the user\'s',
 };
@@ -29,6 +30,7 @@ const USER_ONLY_TIER: Record<string, string> = {
   disallowedTools: 'it changes the tools claude must not use',
   mcpConfig: 'an MCP config names programs that run',
   contextFiles: 'it sends files from anywhere on disk to the model',
+  permissionPrompts: 'it changes who answers permission requests',
 };
 
 // Keys that would reach an object's prototype when merged: never valid in a config.

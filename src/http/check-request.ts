@@ -13,7 +13,14 @@ export interface RequestRules {
   path: string;
   /** Lower-case host names (IPv6 in brackets) accepted in the Host header. */
   allowedHosts: ReadonlySet<string>;
+  tokens: ReadonlyArray<HttpIdentity>;
+}
+
+// A bearer token and whom it stands for: tasks belong to the principal; an admin sees every task.
+export interface HttpIdentity {
   token: string;
+  principal: string;
+  admin: boolean;
 }
 
 const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
@@ -24,10 +31,17 @@ export function hostName(header: string | undefined): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+function tokenMatches(header: string | null | undefined, token: string): boolean {
   const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
   const want = Buffer.from(token);
   return want.length > 0 && given.length === want.length && timingSafeEqual(given, want);
+}
+
+// Whose token an Authorization header carries (every token is compared, in constant time each).
+export function identify(header: string | null | undefined, tokens: ReadonlyArray<HttpIdentity>): HttpIdentity | undefined {
+  let found: HttpIdentity | undefined;
+  for (const t of tokens) if (tokenMatches(header, t.token)) found = t;
+  return found;
 }
 
 // Checks target, Host and token of a raw request, in that order; undefined means it may reach the MCP handler.
@@ -39,6 +53,6 @@ export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
   if (target.split('?')[0] !== rules.path) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
-  if (!tokenMatches(req.headers.authorization, rules.token)) return { status: 401, error: 'missing or wrong bearer token (Authorization: Bearer <token>)', headers: { 'www-authenticate': 'Bearer' } };
+  if (!identify(req.headers.authorization, rules.tokens)) return { status: 401, error: 'missing or wrong bearer token (Authorization: Bearer <token>)', headers: { 'www-authenticate': 'Bearer' } };
   return undefined;
 }

@@ -6,7 +6,7 @@ import { createEngine, type Engine } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../watchdog.js';
-import { checkRequest, type RequestRules } from './check-request.js';
+import { checkRequest, identify, type HttpIdentity, type RequestRules } from './check-request.js';
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 
@@ -67,7 +67,9 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const server = createHttpServer();
   let resolveMcp!: (f: McpFetch) => void;
   const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
-  handleRequests(server, { path: '/mcp', allowedHosts, token }, origins, mcp, log);
+  // The main token owns the "default" principal; httpTokens add one principal (or admin) each.
+  const tokens: HttpIdentity[] = [{ token, principal: 'token:default', admin: false }, ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin }))];
+  handleRequests(server, { path: '/mcp', allowedHosts, tokens }, origins, mcp, log);
   // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
   try {
     await listen(server, address);
@@ -82,9 +84,15 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     server.close();
     throw err;
   }
-  // Rate limits and audit records are per token.
-  const clientId = `http:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
-  const handler = createMcpHandler(() => createServer(engine, { clientId }).server, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
+  // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one, makes
+  // it a client of its own for tasks/*.
+  const factory = (ctx: { requestInfo?: Request }) => {
+    const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? { principal: 'token:unknown', admin: false };
+    const session = ctx.requestInfo?.headers.get('mcp-session-id');
+    const clientId = `http:${who.principal}${session ? `:${createHash('sha256').update(session).digest('hex').slice(0, 12)}` : ''}`;
+    return createServer(engine, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
+  };
+  const handler = createMcpHandler(factory, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
   resolveMcp((request) => handler.fetch(request));
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;

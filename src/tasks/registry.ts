@@ -190,18 +190,13 @@ export class Registry {
   }
 
   // The text block claude is writing now, for a live task.
-  writingOf(id: string): { chars: number } | undefined {
-    return this.live.get(id)?.writing;
-  }
+  writingOf = (id: string): { chars: number } | undefined => this.live.get(id)?.writing;
 
   // Wakes `listener` on every change of a live task; returns the unsubscribe (a no-op for other tasks).
-  onChange(id: string, listener: () => void): () => void {
-    return this.live.get(id)?.onChange(listener) ?? (() => {});
-  }
+  onChange = (id: string, listener: () => void): (() => void) => this.live.get(id)?.onChange(listener) ?? (() => {});
 
-  eventsPath(id: string): string {
-    return this.store.eventsPath(id);
-  }
+  // Where a task's raw event log is (the resource a client reads).
+  eventsPath = (id: string): string => this.store.eventsPath(id);
 
   // Resolves when `ready()` holds or the time is up.
   wait(ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {

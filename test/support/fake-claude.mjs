@@ -28,7 +28,8 @@ if (mode === 'huge-line') {
 if (mode === 'crash') {
   out(init);
   out({ type: 'assistant', message: { id: 'm1', content: [{ type: 'text', text: 'partial work before the crash' }] } });
-  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);
+  // Killed from outside by the test (a contained claude is pid 1 of its namespace: it cannot SIGKILL itself).
+  setInterval(() => {}, 1000);
 }
 if (mode === 'ignore-term') {
   process.on('SIGTERM', () => {});
