@@ -9,6 +9,19 @@ export const ModelName = z
 
 const ToolName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_*()/:.,\s-]+$/, 'a claude tool name such as Bash, Read or mcp__server__tool').refine((s) => !s.startsWith('-'), 'must not start with "-"');
 
+// A host as Claude Code's sandbox.network.allowedDomains takes it: "api.example.com", "*.example.com", "10.0.0.1",
+// "[::1]" or "localhost", each with an optional ":port" (a bare local address opens every port of it).
+export const SandboxHost = z
+  .string()
+  .regex(/^(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)');
+
+// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash confined to the cwd, network allow-listed.
+export const SandboxSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  network: z.strictObject({ allowedDomains: z.array(SandboxHost).default([]) }).prefault({}),
+});
+export type SandboxConfig = z.infer<typeof SandboxSchema>;
+
 // One tier: everything that shapes a claude process for one kind of request.
 export const TierSchema = z.strictObject({
   description: z.string().default(''),
@@ -44,6 +57,10 @@ export const TierSchema = z.strictObject({
   maxMemoryMb: z.number().int().positive().optional(),
   /** stream-json tiers: ask claude for partial messages, so output tokens are counted live (caps act mid-turn). */
   partialMessages: z.boolean().default(false),
+  /** Claude Code's sandbox for Bash, with write and network limits; absent or disabled = no sandbox. */
+  sandbox: SandboxSchema.optional(),
+  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too). */
+  isolation: z.enum(['none', 'worktree']).default('none'),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
 
