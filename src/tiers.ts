@@ -33,8 +33,9 @@ export function validateTiers(config: Config): void {
         throw new Error(`tiers.${name}.contextFiles: ${file} cannot be read (${(err as Error).message})`);
       }
     }
-    if (tier.permissionMode === 'bypassPermissions' && !tier.dangerouslySkipPermissions) {
-      throw new Error(`tiers.${name}.permissionMode: "bypassPermissions" also needs dangerouslySkipPermissions: true (and a sandbox)`);
+    // Skipping permissions is safe only inside Claude Code's sandbox, or when the operator says so explicitly.
+    if (tier.permissionMode === 'bypassPermissions' && !tier.sandbox?.enabled && !tier.dangerouslySkipPermissions) {
+      throw new Error(`tiers.${name}.permissionMode: "bypassPermissions" needs the tier's sandbox enabled (sandbox: { enabled: true }), or dangerouslySkipPermissions: true`);
     }
   }
 }

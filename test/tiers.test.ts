@@ -76,7 +76,7 @@ describe('tiers reach claude as configured', () => {
       expect(api.messageRequests((q) => q.firstUserText.includes('custom tier'))[0]!.model).toMatch(/sonnet/);
       const bad = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'x', tier: 'premium' } });
       expect(bad.isError).toBe(true);
-      expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, cheap/);
+      expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, sandboxed, cheap/);
       const auto = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 } });
       expect(view(auto).routed).toBe('routed: speed (a simple question)');
       expect(view(auto).result?.text).toBe('Paris');

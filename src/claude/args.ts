@@ -1,4 +1,5 @@
 import type { TierConfig } from '../config/schema.js';
+import { sandboxSettings } from '../isolation/sandbox-settings.js';
 
 // What one request adds on top of its tier; every value here has already been validated by a tool schema.
 export interface RunRequest {
@@ -16,6 +17,8 @@ export interface RunRequest {
   forwardPermissions?: boolean;
   /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
   appendSystemPromptFile?: string;
+  /** A 0600 file holding sandboxSettings(tier) as JSON; without it a sandboxed tier's settings go inline in argv. */
+  settingsFile?: string;
 }
 
 const isBuiltinTool = (t: string) => !t.startsWith('mcp__');
@@ -40,6 +43,9 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (tier.permissionMode !== 'default') args.push(opt('permission-mode', tier.permissionMode));
   // Permission requests come to the host as can_use_tool control requests (answered by the run's permission hook).
   if (req.forwardPermissions) args.push(opt('permission-prompt-tool', 'stdio'));
+  // Claude Code's own sandbox (the only reason a built-in tier may bypass permissions): settings from a file or inline.
+  const sandbox = sandboxSettings(tier);
+  if (sandbox) args.push(opt('settings', req.settingsFile ?? JSON.stringify(sandbox)));
   // Only the operator's config can turn this on; no tool input reaches it.
   if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');
   const maxTurns = req.maxTurns ?? tier.maxTurns;
@@ -69,6 +75,8 @@ export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth:
     env.CLAUDE_CODE_DISABLE_CLAUDE_MDS = '1';
     env.CLAUDE_CODE_DISABLE_AUTO_MEMORY = '1';
   }
+  // Claude refuses bypassPermissions as root unless told it runs in a sandbox; only a sandboxed tier says so.
+  if (tier.sandbox?.enabled) env.IS_SANDBOX = '1';
   Object.assign(env, tier.env);
   return env;
 }

@@ -4,6 +4,7 @@ import { describeContainment, probeContainment } from '../claude/contain.js';
 import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
 import { claudeVersionSync } from '../claude/spawn.js';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
+import { findOnPath, SANDBOX_TOOLS } from '../isolation/sandbox-check.js';
 import { loadMcpConfig, materializeMcpConfig } from '../mcp-config.js';
 import { fromPackageRoot } from '../paths.js';
 import { withholdSecrets } from '../secrets.js';
@@ -25,6 +26,18 @@ function authCheck(env: NodeJS.ProcessEnv): Check {
   const home = env.HOME ?? '';
   if (home && existsSync(join(home, '.claude', '.credentials.json'))) return { name: 'auth', ok: true, detail: `logged in (${join(home, '.claude', '.credentials.json')})` };
   return { name: 'auth', ok: false, detail: 'no ANTHROPIC_API_KEY and no claude login in HOME: set ANTHROPIC_API_KEY or run `claude` once and log in' };
+}
+
+// One line per program of Claude Code's sandbox (bwrap, socat): a failure only when a configured tier needs it.
+function sandboxChecks(sandboxedTiers: string[], env: NodeJS.ProcessEnv): Check[] {
+  return SANDBOX_TOOLS.map(({ bin, pkg }) => {
+    const path = findOnPath(bin, env);
+    const name = `sandbox ${bin}`;
+    if (path) return { name, ok: true, detail: `${path} (Debian package ${pkg})` };
+    const needed = sandboxedTiers.length > 0;
+    const who = needed ? `tier${sandboxedTiers.length > 1 ? 's' : ''} ${sandboxedTiers.join(', ')} cannot start tasks` : 'no configured tier uses the sandbox';
+    return { name, ok: !needed, detail: `${bin} not found on PATH: ${who}; install the Debian package ${pkg} (apt-get install -y ${pkg})` };
+  });
 }
 
 // Checks everything claude-tiers needs on this machine; every failure names what is wrong and the fix.
@@ -51,6 +64,7 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
     checks.push({ name: 'claude', ok: false, detail: err instanceof ClaudeNotFoundError ? err.message : `claude --version failed: ${(err as Error).message.slice(0, 300)}` });
   }
   checks.push(authCheck(env));
+  checks.push(...sandboxChecks(Object.entries(config.tiers).filter(([, t]) => t.sandbox?.enabled).map(([n]) => n), env));
   // Informational: without a PID namespace runs fall back to today's process-group kill, so this never fails.
   checks.push({ name: 'containment', ok: true, detail: describeContainment(probeContainment({ env })) });
   try {

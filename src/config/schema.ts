@@ -18,6 +18,18 @@ export const HttpToken = z
   .regex(/^[\x21-\x7e]+$/, 'httpToken must be printable ASCII without spaces');
 
 const HostName = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'a host name such as tiers.example.com (no scheme, no port)');
+// A host as Claude Code's sandbox.network.allowedDomains takes it: "api.example.com", "*.example.com", "10.0.0.1",
+// "[::1]" or "localhost", each with an optional ":port" (a bare local address opens every port of it).
+export const SandboxHost = z
+  .string()
+  .regex(/^(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)');
+
+// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash confined to the cwd, network allow-listed.
+export const SandboxSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  network: z.strictObject({ allowedDomains: z.array(SandboxHost).default([]) }).prefault({}),
+});
+export type SandboxConfig = z.infer<typeof SandboxSchema>;
 
 // One tier: everything that shapes a claude process for one kind of request.
 export const TierSchema = z.strictObject({
@@ -58,6 +70,10 @@ export const TierSchema = z.strictObject({
   permissionPrompts: z.enum(['forward', 'deny']).default('deny'),
   /** How long a forwarded permission request waits for an answer before it is denied. */
   permissionTimeoutS: z.number().positive().max(86_400).default(300),
+  /** Claude Code's sandbox for Bash, with write and network limits; absent or disabled = no sandbox. */
+  sandbox: SandboxSchema.optional(),
+  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too). */
+  isolation: z.enum(['none', 'worktree']).default('none'),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
 

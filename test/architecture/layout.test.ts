@@ -57,8 +57,8 @@ describe('code layout', () => {
 
   it('spawns claude in exactly one module and parses its stream in exactly one', () => {
     const startsProcesses = FILES.filter((f) => /from 'execa'|from 'node:child_process'/.test(text.get(f)!));
-    // mcp-probe starts MCP servers for `doctor`, contain probes util-linux: neither runs claude.
-    expect(startsProcesses.filter((f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts'].includes(f))).toEqual(['src/claude/spawn.ts']);
+    // mcp-probe starts MCP servers for `doctor`, contain probes util-linux, isolation/git runs git: none runs claude.
+    expect(startsProcesses.filter((f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts', 'src/isolation/git.ts'].includes(f))).toEqual(['src/claude/spawn.ts']);
     const schemaUsers = FILES.filter((f) => /EVENT_SCHEMAS/.test(text.get(f)!) && f !== 'src/claude/events.ts');
     expect(schemaUsers).toEqual(['src/claude/parse-line.ts']);
     // Live lines are parsed by the run, logged lines (read back from disk) by the view; both through parse-line.

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { buildClaudeArgs, buildClaudeEnv } from '../../src/claude/args.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { validateTiers } from '../../src/tiers.js';
+
+// argv of every built-in tier: only the sandboxed tier skips permissions, and only with its sandbox settings.
+describe('sandboxed tier argv', () => {
+  it('only the sandboxed tier ever produces bypassPermissions, always with the sandbox settings and IS_SANDBOX', () => {
+    const tiers = defaultConfig().tiers;
+    expect(Object.keys(tiers)).toEqual(['speed', 'comprehensive', 'sandboxed']);
+    for (const [name, tier] of Object.entries(tiers)) {
+      const argv = buildClaudeArgs(tier, { mcpConfigPath: null });
+      const env = buildClaudeEnv(tier, {}, 0);
+      const bypass = argv.some((a) => a.includes('bypassPermissions'));
+      const settings = argv.find((a) => a.startsWith('--settings='));
+      expect(argv.some((a) => a.includes('dangerously'))).toBe(false);
+      expect({ name, bypass, sandbox: !!settings, isSandbox: env.IS_SANDBOX }).toEqual(
+        name === 'sandboxed' ? { name, bypass: true, sandbox: true, isSandbox: '1' } : { name, bypass: false, sandbox: false, isSandbox: undefined },
+      );
+      if (settings) {
+        const json = JSON.parse(settings.slice('--settings='.length));
+        expect(json.sandbox).toMatchObject({ enabled: true, failIfUnavailable: true, autoAllowBashIfSandboxed: true, allowUnsandboxedCommands: false, network: { strictAllowlist: true, allowedDomains: [] } });
+        expect(json.permissions).toMatchObject({ blockWritesOutsideWorkingDirectories: true, deny: ['WebFetch', 'WebSearch'] });
+      }
+    }
+  });
+
+  it('takes the settings from a file when the engine wrote one', () => {
+    const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, { mcpConfigPath: null, settingsFile: '/run/dir/settings.json' });
+    expect(argv).toContain('--settings=/run/dir/settings.json');
+  });
+
+  it('allows bypassPermissions only with the sandbox on, or dangerouslySkipPermissions set by the operator', () => {
+    const config = defaultConfig();
+    expect(() => validateTiers(config)).not.toThrow();
+    const sandboxed = config.tiers.sandboxed!;
+    config.tiers.sandboxed = { ...sandboxed, sandbox: { enabled: false, network: { allowedDomains: [] } } };
+    expect(() => validateTiers(config)).toThrow(/tiers\.sandboxed\.permissionMode: "bypassPermissions" needs the tier's sandbox enabled/);
+    config.tiers.sandboxed = { ...sandboxed, sandbox: undefined, dangerouslySkipPermissions: true };
+    expect(() => validateTiers(config)).not.toThrow();
+  });
+});
