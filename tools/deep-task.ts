@@ -29,13 +29,16 @@ export const deepTaskTool = (limits: Limits) =>
       continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
       fork: z.boolean({ error: 'fork must be true or false' }).optional().describe('With continue_task_id: branch the earlier session (a new session id), so two follow-ups never share a transcript.'),
       output_schema: OutputSchemaField.optional(),
+      isolation: z.enum(['none', 'worktree'], { error: 'isolation must be "none" or "worktree"' }).optional().describe('"worktree": run in a new git worktree on branch claude-tiers/<task_id> (cwd must be in a git repository); default: the tier\'s.'),
+      keep_worktree: z.boolean({ error: 'keep_worktree must be true or false' }).optional().describe('With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).'),
+      base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._\/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
     }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
     rateLimited: true,
     asksCaller: true,
     // As a native MCP task the client polls tasks/get, so the call returns at once.
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object }`,
+    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", keep_worktree?: boolean, base_ref? }`,
     handle: (input, ctx) => {
       const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
       if (ctx.resumeTaskId) return ctx.engine.registry.follow(ctx.resumeTaskId, wait);
@@ -56,6 +59,9 @@ export const deepTaskTool = (limits: Limits) =>
           principal: ctx.viewer.principal,
           fork: input.fork,
           outputSchema: input.output_schema,
+          isolation: input.isolation,
+          keepWorktree: input.keep_worktree,
+          baseRef: input.base_ref,
         },
         wait,
       );

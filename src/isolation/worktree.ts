@@ -36,6 +36,9 @@ export interface PrepareOptions {
   baseRef?: string;
   /** continue_task_id: check out the earlier task's branch claude-tiers/<id> instead of making a new one. */
   continueTaskId?: string;
+  /** The folder name under <stateDir>/worktrees (default: taskId); a follow-up reuses its first task's, so claude's
+   * session (stored per cwd) can be resumed there. */
+  dirName?: string;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/;
@@ -66,9 +69,9 @@ async function branchExists(repo: string, branch: string, opts: GitOptions | und
 // Makes a new worktree for a task under <stateDir>/worktrees/<taskId> on branch claude-tiers/<taskId> (or, for a
 // follow-up, on the earlier task's branch); the user's working tree, index and HEAD are never touched.
 export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Promise<Worktree> {
-  for (const id of [o.taskId, o.continueTaskId]) if (id !== undefined && !SAFE_ID.test(id)) throw new ToolError(`isolation: task id "${id}" cannot name a branch`);
+  for (const id of [o.taskId, o.continueTaskId, o.dirName]) if (id !== undefined && !SAFE_ID.test(id)) throw new ToolError(`isolation: task id "${id}" cannot name a branch`);
   const { root, gitDir, rel } = await repoOf(o.cwd, deps.git);
-  const path = join(resolve(o.stateDir), 'worktrees', o.taskId);
+  const path = join(resolve(o.stateDir), 'worktrees', o.dirName ?? o.taskId);
   const branch = branchFor(o.continueTaskId ?? o.taskId);
   await mkdir(join(resolve(o.stateDir), 'worktrees'), { recursive: true, mode: 0o700 });
   return deps.locks.with(gitDir, async () => {

@@ -4,6 +4,7 @@ import { ToolError } from '../errors.js';
 import { resolveTier } from '../routing.js';
 import { getTier } from '../tiers.js';
 import { newTaskId } from './ids.js';
+import { worktreeOf } from './task-worktree.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
 // What deep_task asks the registry for.
@@ -25,6 +26,9 @@ export interface SubmitRequest {
   /** With continueTaskId: branch the earlier session instead of continuing it. */
   fork?: boolean;
   outputSchema?: Record<string, unknown>;
+  isolation?: 'none' | 'worktree';
+  keepWorktree?: boolean;
+  baseRef?: string;
 }
 
 // Where a new task's facts come from besides the request.
@@ -37,20 +41,22 @@ export interface NewTaskContext {
 }
 
 // The cwd and session of a follow-up: the earlier task's, which must be finished and have a session.
-function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string } {
+function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string; prev: TaskRecord } {
   const prev = ctx.findRecord(req.continueTaskId!, { principal: req.principal ?? LOCAL_PRINCIPAL, admin: false });
   if (!prev) throw new ToolError(`continue_task_id: no task ${req.continueTaskId}; ${ctx.recentIdsHint()}`);
   if (!isFinal(prev.state)) throw new ToolError(`continue_task_id: task ${prev.id} is still ${prev.state}; wait for it to finish (task_status with wait_s) first`);
   if (!prev.sessionId) throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
   if (req.cwd && resolveCwd(req.cwd, ctx.config.allowedRoots) !== prev.request.cwd) throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
-  return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId };
+  return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId, prev };
 }
 
 // A queued task's record from a request; every input problem is a ToolError before anything runs.
 export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Date.now()): TaskRecord {
   const { tierName, routed } = resolveTier(req.tier, 'comprehensive', req.prompt);
   const tier = getTier(ctx.config, tierName);
-  const { cwd, resumeSessionId } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined };
+  const { cwd, resumeSessionId, prev } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
+  // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
+  const isolation = prev?.worktree ? 'worktree' : (req.isolation ?? tier.isolation);
   return {
     version: 1,
     id: newTaskId(now),
@@ -72,6 +78,7 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
       resumeSessionId,
       ...(req.fork && req.continueTaskId ? { fork: true } : {}),
       ...(req.outputSchema ? { outputSchema: req.outputSchema } : {}),
+      ...(isolation === 'worktree' ? { isolation, keepWorktree: req.keepWorktree, baseRef: req.baseRef, worktreeOf: prev ? worktreeOf(prev) : undefined } : {}),
     },
     owner: ctx.owner,
     stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },

@@ -1,6 +1,8 @@
 import { killGroupIfLeaderMatches, killRecorded, processStartTime } from '../claude/terminate/index.js';
 import type { Limits } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { RepoLocks } from '../isolation/repo-locks.js';
+import { recoverWorktree } from '../isolation/worktree.js';
 import type { TaskStore } from './store.js';
 import { isFinal, type TaskRecord } from './types.js';
 
@@ -13,11 +15,18 @@ export function ownerAlive(record: TaskRecord): boolean {
 }
 
 // Declares a task whose server died `lost`: kills the processes recorded for it (start times checked) and keeps its partial output.
-export async function markLost(store: TaskStore, record: TaskRecord, log: Logger): Promise<TaskRecord> {
+export async function markLost(store: TaskStore, record: TaskRecord, log: Logger, locks: RepoLocks): Promise<TaskRecord> {
   const procs = record.process?.procs ?? [];
   // Whole groups first (a leader still being the recorded process), then each recorded pid.
   for (const p of procs) if (p.pgid === p.pid && p.startTime) killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
   const killed = killRecorded(procs, 'SIGKILL');
+  // Its worktree: what it had written is committed to its branch, the worktree pruned.
+  if (record.worktree && !record.worktreeSummary) {
+    record.worktreeSummary = await recoverWorktree(record.worktree, { locks }).catch((err: unknown) => {
+      log.warn({ task: record.id, err: (err as Error).message }, 'cannot recover the worktree of a lost task');
+      return undefined;
+    });
+  }
   record.state = 'lost';
   record.endedAt = Date.now();
   record.updatedAt = record.endedAt;
@@ -32,7 +41,7 @@ export async function markLost(store: TaskStore, record: TaskRecord, log: Logger
 }
 
 // At start-up: every unfinished task whose owner is gone becomes `lost`; tasks of live servers are left alone.
-export async function recoverOrphans(store: TaskStore, log: Logger): Promise<number> {
+export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoLocks): Promise<number> {
   let n = 0;
   for (const id of store.listActive()) {
     const record = store.readRecord(id);
@@ -41,7 +50,7 @@ export async function recoverOrphans(store: TaskStore, log: Logger): Promise<num
       continue;
     }
     if (record.owner.pid !== process.pid && ownerAlive(record)) continue;
-    await markLost(store, record, log);
+    await markLost(store, record, log, locks);
     n++;
   }
   if (n) log.warn({ lost: n }, 'tasks of a server that died were marked lost');

@@ -9,6 +9,7 @@ import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { RecordWriter } from './record-writer.js';
 import { markLost, ownerAlive, recoverOrphans, schedulePrune } from './recovery.js';
 import { Scheduler } from './scheduler.js';
+import { RepoLocks } from '../isolation/repo-locks.js';
 import { TaskStore } from './store.js';
 import { runTask } from './task-runner.js';
 import { isFinal, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
@@ -39,6 +40,7 @@ export class Registry {
   private readonly scheduler: Scheduler;
   private readonly writer: RecordWriter;
   private readonly owner: TaskRecord['owner'];
+  private readonly locks = new RepoLocks();
   private stopKillPoll: () => void = () => {};
   private closing = false;
 
@@ -55,7 +57,7 @@ export class Registry {
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
   static async open(deps: RunDeps & { serverId: string }): Promise<Registry> {
     const registry = new Registry(deps);
-    await recoverOrphans(registry.store, deps.log);
+    await recoverOrphans(registry.store, deps.log, registry.locks);
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     registry.stopKillPoll = watchKillRequests(deps.config.stateDir, (id) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state), (id, by) => void registry.kill(id, by));
     return registry;
@@ -94,7 +96,7 @@ export class Registry {
     this.live.set(record.id, task);
     void this.store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void this.writer.save(task, true);
-    const deps = { ...this.deps, store: this.store, scheduler: this.scheduler, save: (t: LiveTask, now?: boolean) => this.writer.save(t, now) };
+    const deps = { ...this.deps, store: this.store, scheduler: this.scheduler, locks: this.locks, save: (t: LiveTask, now?: boolean) => this.writer.save(t, now) };
     void runTask(task, ticket, deps).finally(() => this.evictFinished());
     return task;
   }
@@ -174,7 +176,7 @@ export class Registry {
   async record(id: string): Promise<TaskRecord | undefined> {
     const record = this.peek(id);
     if (!record || this.live.has(id) || isFinal(record.state) || ownerAlive(record)) return record;
-    return markLost(this.store, record, this.deps.log);
+    return markLost(this.store, record, this.deps.log, this.locks);
   }
 
   // A task's record as it stands, from memory or disk, without side effects.

@@ -15,11 +15,14 @@ import type { Scheduler } from './scheduler.js';
 import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
+import { leaseWorkdir } from './task-worktree.js';
+import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { EndInfo, ProcRef } from './types.js';
 
 // What a task's run needs from the registry.
 export interface RunnerDeps extends RunDeps {
   store: TaskStore;
+  locks: RepoLocks;
   scheduler: Scheduler;
   save(task: LiveTask, now?: boolean): Promise<void>;
 }
@@ -63,9 +66,10 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const tier = getTier(deps.config, req.tier);
     const outDir = join(deps.store.taskDir(task.id), 'run');
     leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
-    const plan = await planRun(req.tier, tier, req.cwd, deps.config.stateDir, outDir, req.systemPrompt);
+    const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, locks: deps.locks, env: deps.env }, leases);
+    const plan = await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';
-    const spec = runSpec(deps, tier, req.cwd, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
+    const spec = runSpec(deps, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;
@@ -95,7 +99,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots: deps.config.allowedRoots, audit: deps.audit, save: () => void deps.save(task, true) }));
     task.attach(r);
     task.update((rec) => (rec.process = { pid: r.pid, startTime: r.startTime, procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }] }));
-    deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: req.cwd }, 'task started');
+    deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: workdir }, 'task started');
     deps.audit.write('task_started', { task_id: task.id, pid: r.pid, tier: req.tier, model: req.model });
     await deps.save(task, true);
     task.notify();

@@ -1,3 +1,4 @@
+import type { Worktree, WorktreeSummary } from '../isolation/worktree.js';
 import type { InputRequest } from './input-requests.js';
 // Lifecycle of a task (needs_input: waiting for the caller's answer to a permission request); the last five are final. The one list of states and the one list of final ones.
 export const TASK_STATES = ['queued', 'running', 'needs_input', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
@@ -89,6 +90,12 @@ export interface TaskRequest {
   fork?: boolean;
   /** JSON Schema of the final answer. */
   outputSchema?: Record<string, unknown>;
+  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<id>. */
+  isolation?: 'none' | 'worktree';
+  keepWorktree?: boolean;
+  baseRef?: string;
+  /** A follow-up of an isolated task: the branch it continues and the worktree folder it reuses. */
+  worktreeOf?: { branchOwner: string; dir: string };
 }
 
 // The persisted record of one task (record.json), rewritten atomically as it changes.
@@ -116,6 +123,9 @@ export interface TaskRecord {
   principal?: string;
   /** `routed: comprehensive (...)` when the caller asked for tier "auto". */
   routed?: string;
+  /** The task's git worktree while it runs (isolation "worktree"), and what it left on its branch. */
+  worktree?: Worktree;
+  worktreeSummary?: WorktreeSummary;
   /** The question the task waits on now (state needs_input). */
   inputRequest?: InputRequest;
   /** The model claude fell back to during the run (its --fallback-model), if it did. */

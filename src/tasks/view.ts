@@ -39,6 +39,8 @@ export interface TaskView {
   tokens_per_second?: number;
   peak_rss_mb?: number;
   cost_series?: Array<[number, number]>;
+  /** isolation "worktree": where the task's work is (its branch, commits, changed files, diffstat; path when kept). */
+  worktree?: { branch: string | null; base_commit: string; head_commit?: string; changed_files?: string[]; diffstat?: string; path?: string };
   /** With output_schema: the object claude returned. */
   output?: unknown;
   /** The question the task waits on (state needs_input): answer it with answer_task. */
@@ -100,6 +102,8 @@ export async function taskView(store: TaskStore, record: Readonly<TaskRecord>, l
     const r = record.result;
     view.result = { text: r.text, subtype: r.subtype, is_error: r.isError, num_turns: r.numTurns, cost_usd: r.costUsd, duration_ms: r.durationMs };
   }
+  if (record.worktreeSummary) view.worktree = record.worktreeSummary;
+  else if (record.worktree) view.worktree = { branch: record.worktree.branch, base_commit: record.worktree.baseCommit, path: record.worktree.cwdInWorktree };
   if (record.result?.structuredOutput !== undefined) view.output = record.result.structuredOutput;
   if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
   if (record.routed) view.routed = record.routed;
@@ -138,6 +142,7 @@ export function viewText(v: TaskView): string {
     lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
+  if (v.worktree) lines.push(v.worktree.branch ? `worktree: branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}` : 'worktree: no changes (no branch kept)');
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
   if (v.output !== undefined) lines.push('', JSON.stringify(v.output));
