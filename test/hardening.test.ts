@@ -160,7 +160,14 @@ describe('faults from a misbehaving claude (fake binary)', () => {
     try {
       const started = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 0 } }));
       await waitFor(async () => view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id } })).last_text !== '', 10_000);
-      for (const p of processesMatching('fake-claude.mjs')) if (readFileSync(`/proc/${p.pid}/environ`, 'utf8').includes('FAKE_CLAUDE_MODE=crash')) process.kill(p.pid, 'SIGKILL');
+      const crashing = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, 'utf8').includes('FAKE_CLAUDE_MODE=crash');
+        } catch {
+          return false; // gone meanwhile
+        }
+      };
+      for (const p of processesMatching('fake-claude.mjs')) if (crashing(p.pid)) process.kill(p.pid, 'SIGKILL');
       let v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10 } }));
       while (!v.final) v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10, cursor: v.cursor } }));
       expect(v.state).toBe('failed');

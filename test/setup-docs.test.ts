@@ -85,7 +85,7 @@ describe('packaging and the README (finding 14)', () => {
   });
 
   it('the README documents HTTP mode, the token, server_stats, running from a checkout and the security model', () => {
-    for (const text of ['serve --http', 'CLAUDE_TIERS_HTTP_TOKEN', 'at least 16', 'allowedHosts', 'server_stats', 'npm link', 'node /path/to/claude-tiers/dist/src/index.js', '## Security model', 'Containment of task processes: see below']) {
+    for (const text of ['serve --http', 'CLAUDE_TIERS_HTTP_TOKEN', 'at least 16', 'allowedHosts', 'server_stats', 'npm link', 'node /path/to/claude-tiers/dist/src/index.js', '## Security model', 'PID namespace']) {
       expect(readme, text).toContain(text);
     }
   });

@@ -168,7 +168,7 @@ describe('tier names that are Object.prototype members (finding 10)', () => {
       for (const tool of ['quick_answer', 'deep_task']) {
         const r = await s.client.callTool({ name: tool, arguments: { prompt: 'x', tier: 'constructor' } });
         expect(r.isError, tool).toBe(true);
-        expect(textOf(r)).toMatch(/^tier: unknown tier "constructor"; known tiers: speed, comprehensive, or "auto"$/);
+        expect(textOf(r)).toMatch(/^tier: unknown tier "constructor"; known tiers: speed, comprehensive, sandboxed, or "auto"$/);
       }
     } finally {
       await s.close();
@@ -177,7 +177,7 @@ describe('tier names that are Object.prototype members (finding 10)', () => {
     for (const tier of ['toString', '__proto__', 'hasOwnProperty']) {
       const r = await runCli(['ask', '--tier', tier, 'hi'], { env });
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toBe(`claude-tiers: tier: unknown tier "${tier}"; known tiers: speed, comprehensive, or "auto"\n`);
+      expect(r.stderr).toBe(`claude-tiers: tier: unknown tier "${tier}"; known tiers: speed, comprehensive, sandboxed, or "auto"\n`);
     }
   });
 
