@@ -37,10 +37,10 @@ export function canElicit(server: Server, ctx: ServerContext): boolean {
 }
 
 // Answers of elicitations (from a retried call or tasks/update) applied to their tasks; decline and cancel deny.
-export async function applyInputResponses(engine: Engine, responses: Record<string, unknown> | undefined, viewer: Viewer, by: string): Promise<void> {
+export async function applyInputResponses(engine: Engine, responses: Record<string, unknown> | undefined, viewer: Viewer, by: string, onlyTask?: string): Promise<void> {
   for (const key of Object.keys(responses ?? {})) {
     const m = KEY.exec(key);
-    if (!m) continue;
+    if (!m || (onlyTask && m[1] !== onlyTask)) continue;
     const view = inputResponse(responses, key);
     if (view.kind !== 'elicit') continue;
     const content = (view.content ?? {}) as { decision?: unknown; message?: unknown };

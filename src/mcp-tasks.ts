@@ -114,8 +114,8 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
 
   // The answers to a task's input requests (the SDK lifts inputResponses out of params into the context).
   server.setRequestHandler('tasks/update', { params: AnyParams }, async (params, ctx) => {
-    await owned(taskIdOf(ctx, params));
-    await applyInputResponses(engine, ctx.mcpReq.inputResponses, viewer, `tasks/update (${clientId})`);
+    const record = await owned(taskIdOf(ctx, params));
+    await applyInputResponses(engine, ctx.mcpReq.inputResponses, viewer, `tasks/update (${clientId})`, record.id);
     return {};
   });
 

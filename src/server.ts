@@ -10,6 +10,7 @@ import { registerTaskResources } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
 import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
 import { applyInputResponses, askClient, canElicit, resumedTask } from './mcp-input.js';
+import { registerPrompts } from './mcp-prompts.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -82,6 +83,7 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
     }
   });
   registerTaskMethods(server, engine, clientId, viewer);
+  registerPrompts(server, engine, viewer);
   const disposeResources = registerTaskResources(server, engine, viewer);
   return {
     server,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
+import { CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
 
@@ -29,6 +29,7 @@ export const deepTaskTool = (limits: Limits) =>
       continue_task_id: TaskIdField.optional().describe('Resume the claude session of this finished task (same cwd) as a new, linked task.'),
       fork: z.boolean({ error: 'fork must be true or false' }).optional().describe('With continue_task_id: branch the earlier session (a new session id), so two follow-ups never share a transcript.'),
       output_schema: OutputSchemaField.optional(),
+      images: ImagesField.optional(),
       isolation: z.enum(['none', 'worktree'], { error: 'isolation must be "none" or "worktree"' }).optional().describe('"worktree": run in a new git worktree on branch claude-tiers/<task_id> (cwd must be in a git repository); default: the tier\'s.'),
       keep_worktree: z.boolean({ error: 'keep_worktree must be true or false' }).optional().describe('With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).'),
       base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._\/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
@@ -62,6 +63,7 @@ export const deepTaskTool = (limits: Limits) =>
           isolation: input.isolation,
           keepWorktree: input.keep_worktree,
           baseRef: input.base_ref,
+          images: input.images,
         },
         wait,
       );

@@ -59,3 +59,19 @@ export const OutputSchemaField = z
     }
   })
   .describe('JSON Schema of the answer: claude returns an object that matches it (structuredContent.output), via its StructuredOutput tool.');
+
+// Images sent with the prompt (png, jpeg, gif, webp): a file inside the allowed roots, or base64 data with its type.
+export const ImagesField = z
+  .array(
+    z.union([
+      z.strictObject({ path: z.string({ error: 'images[].path must be a string' }).min(1).max(4096) }),
+      z.strictObject({
+        data: z.string({ error: 'images[].data must be base64 text' }).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'images[].data must be base64 (no data: prefix)'),
+        mimeType: z.enum(['image/png', 'image/jpeg', 'image/gif', 'image/webp'], { error: 'images[].mimeType must be image/png, image/jpeg, image/gif or image/webp' }),
+      }),
+    ], { error: 'each image is { path } or { data, mimeType }' }),
+    { error: 'images must be an array of { path } or { data, mimeType }' },
+  )
+  .min(1, 'images must not be empty; omit it instead')
+  .max(10, 'images takes at most 10 images')
+  .describe('Images for claude to look at with the prompt: { path } inside the allowed roots, or { data (base64), mimeType }.');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ModelField, OutputSchemaField, promptField, SystemPromptField, TierField } from './fields.js';
+import { CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TierField } from './fields.js';
 
 const QuickAnswerOutput = z.object({
   answer: z.string(),
@@ -45,6 +45,7 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
     system_prompt: SystemPromptField.optional(),
     tier: TierField.optional(),
     output_schema: OutputSchemaField.optional(),
+    images: ImagesField.optional(),
     cache: z.boolean({ error: 'cache must be true or false' }).optional().describe('Reuse an identical earlier answer (same tier, model, cwd, system prompt and prompt) for up to 10 minutes.'),
   }),
   outputSchema: QuickAnswerOutput,
@@ -53,7 +54,7 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
   usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), output_schema?: JSON Schema object, cache?: boolean }',
   async handle(input, ctx) {
     const answer = await ctx.engine.quick(
-      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema },
+      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema, images: input.images },
       ctx.signal,
     );
     const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`, answer.cached && `cached answer, ${answer.cached.age_s} s old`].filter(Boolean);

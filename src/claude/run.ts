@@ -59,6 +59,8 @@ export class ClaudeRun {
   private settled = false;
   private preview = '';
   private readonly timers = new AbortController();
+  /** Aborted by the first stop: a question still open then is answered "deny", never "allow". */
+  private readonly stopping = new AbortController();
   private wall?: NodeJS.Timeout;
   private idle?: NodeJS.Timeout;
   private idleHolds = 0;
@@ -160,6 +162,7 @@ export class ClaudeRun {
   stop(reason: StopReason, timings: StopTimings = this.timings): Promise<void> {
     if (this.stopReason || this.proc.hasExited()) return this.terminating ?? Promise.resolve();
     this.stopReason = reason;
+    this.stopping.abort(reason.message);
     this.finish({ kind: 'stopped', stop: reason });
     const interrupting = this.inTurn;
     this.terminating = terminateTree({
@@ -230,7 +233,8 @@ export class ClaudeRun {
     const hook = this.permissionHook;
     let decision: Awaited<ReturnType<PermissionHook>>;
     try {
-      decision = hook ? await hook(request, this.timers.signal) : { behavior: 'deny', message: 'no one is there to answer permission requests for this run' };
+      decision = hook ? await hook(request, AbortSignal.any([this.timers.signal, this.stopping.signal])) : { behavior: 'deny', message: 'no one is there to answer permission requests for this run' };
+      if (this.stopping.signal.aborted) decision = { behavior: 'deny', message: 'the task is being stopped' };
     } catch (err) {
       decision = { behavior: 'deny', message: `permission request failed: ${(err as Error)?.message ?? String(err)}` };
     }

@@ -120,7 +120,8 @@ export const ConfigSchema = z.strictObject({
   httpTokens: z
     .array(z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a token name such as "ci" or "alice"'), token: HttpToken, admin: z.boolean().default(false) }))
     .default([])
-    .refine((list) => new Set(list.map((t) => t.name)).size === list.length, 'httpTokens: every token needs its own name'),
+    .refine((list) => new Set(list.map((t) => t.name)).size === list.length, 'httpTokens: every token needs its own name')
+    .refine((list) => !list.some((t) => t.name === 'default'), 'httpTokens: "default" is the main token\'s name; choose another'),
   /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
   allowedHosts: z.array(HostName).default([]),
   /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */

@@ -31,6 +31,9 @@ const USER_ONLY_TIER: Record<string, string> = {
   mcpConfig: 'an MCP config names programs that run',
   contextFiles: 'it sends files from anywhere on disk to the model',
   permissionPrompts: 'it changes who answers permission requests',
+  sandbox: 'it changes what the sandbox lets through (network, writes)',
+  fallbackTier: 'it lets a tier fall back to one with more tools',
+  isolation: 'it decides whether a task works in the user\'s tree',
 };
 
 // Keys that would reach an object's prototype when merged: never valid in a config.

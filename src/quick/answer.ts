@@ -1,5 +1,6 @@
 import type { ResultEvent } from '../claude/events.js';
 import { describeApiError, ToolError, upstreamStatus } from '../errors.js';
+import type { ImageInput } from '../images.js';
 
 export interface QuickRequest {
   prompt: string;
@@ -11,6 +12,8 @@ export interface QuickRequest {
   cache?: boolean;
   /** JSON Schema of the answer (sent in claude's initialize request, never argv). */
   outputSchema?: Record<string, unknown>;
+  /** Images sent with the prompt as image blocks. */
+  images?: ImageInput[];
 }
 
 // What a quick answer returns to the caller (the tool's structuredContent).

@@ -30,7 +30,7 @@ export async function quickAnswer(deps: QuickDeps, req: QuickRequest, signal: Ab
 async function cachedRun(deps: QuickDeps, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
   const tier = getTier(deps.config, tierName);
   const cacheTtlS = req.cache ? tier.cacheTtlS || DEFAULT_CACHE_TTL_S : tier.cacheTtlS;
-  if (cacheTtlS <= 0 || req.outputSchema) return runOnce(deps, tierName, req, signal);
+  if (cacheTtlS <= 0 || req.outputSchema || req.images) return runOnce(deps, tierName, req, signal);
   const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
   const key = cacheKey({ tier: tierName, model: req.model ?? tier.model, cwd, systemPrompt: req.systemPrompt, prompt: req.prompt });
   const hit = deps.cache.get(key);

@@ -6,6 +6,7 @@ import { ClaudeRun, type RunOutcome } from '../claude/run.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
+import { imageBlocks } from '../images.js';
 import { Leases } from '../leases.js';
 import { runSpec, stopTimings } from '../run-deps.js';
 import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
@@ -18,8 +19,10 @@ const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; clau
 // One synchronous run of a tier: a warm spare when one fits, else a cold claude; every lease released in one finally.
 export async function runOnce(deps: QuickDeps, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
   const tier = getTier(deps.config, tierName);
+  if (tier.sandbox?.enabled || tier.isolation === 'worktree') throw new ToolError(`tier: ${tierName} runs sandboxed or in a worktree; use deep_task for it`);
   const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
   const model = req.model ?? tier.model;
+  const content = req.images ? [...(await imageBlocks(req.images, deps.config.allowedRoots, cwd)), { type: 'text', text: req.prompt }] : req.prompt;
   const started = Date.now();
   const leases = new Leases((name, err) => deps.log.warn({ lease: name, err: (err as Error)?.message }, 'release failed'));
   let verdict: Verdict = { kind: 'neutral' };
@@ -40,7 +43,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     run.stopOn(signal, CANCELLED);
     const timeoutS = req.timeoutS ?? tier.timeoutS;
     const idleS = Math.min(tier.idleTimeoutS, timeoutS);
-    run.send(req.prompt, {
+    run.send(content, {
       wallMs: timeoutS * 1000,
       idleMs: idleS * 1000,
       wallStop: { reason: 'wall_timeout', message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.` },

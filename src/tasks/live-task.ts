@@ -1,3 +1,4 @@
+import type { UserContent } from '../claude/control.js';
 import type { ClaudeRun, StopTimings } from '../claude/run.js';
 import { PendingInputs } from './input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
@@ -31,6 +32,8 @@ export class LiveTask {
   constructor(
     private readonly rec: TaskRecord,
     private readonly ringSize: number,
+    /** What claude is sent: the prompt, or content blocks (images, then the prompt). */
+    readonly content: UserContent = rec.request.prompt,
   ) {}
 
   get id(): string {

@@ -3,6 +3,8 @@ import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { resolveTier } from '../routing.js';
 import { getTier } from '../tiers.js';
+import type { UserContent } from '../claude/control.js';
+import { imageBlocks, type ImageInput } from '../images.js';
 import { newTaskId } from './ids.js';
 import { worktreeOf } from './task-worktree.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
@@ -29,6 +31,7 @@ export interface SubmitRequest {
   isolation?: 'none' | 'worktree';
   keepWorktree?: boolean;
   baseRef?: string;
+  images?: ImageInput[];
 }
 
 // Where a new task's facts come from besides the request.
@@ -56,7 +59,8 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
   const tier = getTier(ctx.config, tierName);
   const { cwd, resumeSessionId, prev } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
-  const isolation = prev?.worktree ? 'worktree' : (req.isolation ?? tier.isolation);
+  const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);
+  if (prev && req.isolation && req.isolation !== isolation) throw new ToolError(`isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes a session in the folder it ran in; omit isolation`);
   return {
     version: 1,
     id: newTaskId(now),
@@ -90,4 +94,10 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
     principal: req.principal ?? LOCAL_PRINCIPAL,
     routed,
   };
+}
+
+// What claude is sent for a request: its images (checked: inside the roots, known types, capped), then the prompt.
+export async function requestContent(req: SubmitRequest, roots: string[]): Promise<UserContent | undefined> {
+  if (!req.images) return undefined;
+  return [...(await imageBlocks(req.images, roots, resolveCwd(req.cwd, roots))), { type: 'text', text: req.prompt }];
 }

@@ -18,10 +18,10 @@ function outsideRoots(input: unknown, roots: string[], cwd: string): string | un
 
 // Turns claude's can_use_tool requests into questions for the task's caller: the task shows needs_input, the idle
 // timer waits, the answer (or the deadline's denial) goes back to claude; the operator's roots win over any answer.
-export function permissionHook(task: LiveTask, run: ClaudeRun, tier: TierConfig, deps: { roots: string[]; audit: AuditLog; save: () => void }): PermissionHook {
+export function permissionHook(task: LiveTask, run: ClaudeRun, tier: TierConfig, deps: { roots: string[]; workdir: string; audit: AuditLog; save: () => void }): PermissionHook {
   return async (req, signal) => {
     const base = { task_id: task.id, tool: req.toolName };
-    const outside = outsideRoots(req.input, deps.roots, task.record.request.cwd);
+    const outside = outsideRoots(req.input, deps.roots, deps.workdir);
     if (outside) {
       deps.audit.write('permission_answer', { ...base, decision: 'deny', by: 'allowed roots', path: outside });
       return { behavior: 'deny', message: `${outside} is outside the allowed roots of this server; no answer can allow it` };

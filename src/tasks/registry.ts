@@ -1,10 +1,11 @@
 import { ToolError } from '../errors.js';
+import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
 import { requestKill, watchKillRequests } from './kill-requests.js';
 import { listReply } from './list-view.js';
 import { LiveTask } from './live-task.js';
-import { newTaskRecord, type SubmitRequest } from './new-task.js';
+import { newTaskRecord, requestContent, type SubmitRequest } from './new-task.js';
 import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { RecordWriter } from './record-writer.js';
 import { markLost, ownerAlive, recoverOrphans, schedulePrune } from './recovery.js';
@@ -18,10 +19,10 @@ import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
 
-export type { SubmitRequest } from './new-task.js';
-
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
+// A listing reads at most this many records: a principal with few tasks must not make every call read the whole store.
+const MAX_SCANNED = 2000;
 
 // Who asks, how long to wait for a task and how to report progress meanwhile.
 export interface WaitOptions {
@@ -67,9 +68,9 @@ export class Registry {
     return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning };
   }
 
-  // Starts a task (or queues it), then follows it; every input problem is a ToolError first.
+  // Starts a task (or queues it), then follows it; every input problem (images included) is a ToolError first.
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
-    return this.follow(this.submit(req).id, wait);
+    return this.follow(this.submit(req, await requestContent(req, this.deps.config.allowedRoots)).id, wait);
   }
 
   // Waits up to waitS for a task to finish or to need its caller's input, then replies with its status.
@@ -85,13 +86,13 @@ export class Registry {
   }
 
   // Creates the task and hands it to its runner; the breaker ticket it takes is released by the runner, whatever happens.
-  submit(req: SubmitRequest): LiveTask {
+  submit(req: SubmitRequest, content?: UserContent): LiveTask {
     if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
     const record = newTaskRecord(req, { config: this.deps.config, owner: this.owner, findRecord: (id, viewer) => this.visible(id, viewer), recentIdsHint: () => this.recentIdsHint({ principal: req.principal ?? 'local', admin: false }) });
     this.deps.claudeBinary();
     this.scheduler.checkRoom();
     const ticket = this.deps.breakers.admit(`${record.request.tier}:${record.request.model}`);
-    const task = new LiveTask(record, this.deps.config.limits.eventRingSize);
+    const task = new LiveTask(record, this.deps.config.limits.eventRingSize, content);
     this.deps.audit.write('task_submitted', { task_id: record.id, tier: record.request.tier, model: record.request.model, cwd: record.request.cwd, prompt: this.deps.audit.prompt(req.prompt), client: req.clientId, routed: record.routed, continue_of: req.continueTaskId });
     this.live.set(record.id, task);
     void this.store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
@@ -116,15 +117,14 @@ export class Registry {
   }
 
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
-  statusMany(ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<ManyReply> {
-    return statusMany(this, ids, opts);
-  }
+  statusMany = (ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<ManyReply> => statusMany(this, ids, opts);
 
   // Answers a task's open question (answer_task): only the task's owner, only an open request, once.
   async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
     await this.get(id, viewer);
     const task = this.live.get(id);
     if (!task) throw new ToolError(`task_id: task ${id} is not running on this server; it cannot take an answer here`);
+    if (task.stopped) throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
     task.inputs.give(id, requestId, answer);
     await new Promise((r) => setImmediate(r));
     return this.reply(id, { tail: DEFAULT_TAIL, viewer });
@@ -140,7 +140,7 @@ export class Registry {
     const limit = options.limit ?? 20;
     const wanted = (r: TaskRecord) => (!options.state || options.state.includes(r.state)) && visibleTo(r, options.viewer);
     const out: TaskRecord[] = [];
-    for (const id of this.store.listIds()) {
+    for (const id of this.store.listIds().slice(0, MAX_SCANNED)) {
       const rec = this.peek(id);
       if (rec && wanted(rec)) out.push(rec);
       if (out.length >= limit) break;

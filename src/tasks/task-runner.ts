@@ -67,6 +67,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const outDir = join(deps.store.taskDir(task.id), 'run');
     leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, locks: deps.locks, env: deps.env }, leases);
+    if (task.record.worktree) await deps.save(task, true);
     const plan = await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';
     const spec = runSpec(deps, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
@@ -96,7 +97,8 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     };
     const ctx = { task, eventLog: log, limits, monitor: { repeats: 0, outputBytes: 0 }, audit: deps.audit, log: deps.log, stop: (reason: EndInfo) => void task.stop(reason), save: () => void deps.save(task), toolStarted: () => setTimeout(snapshot, 300).unref() };
     r.onLine((line) => handleTaskLine(line, ctx));
-    if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots: deps.config.allowedRoots, audit: deps.audit, save: () => void deps.save(task, true) }));
+    const roots = task.record.worktree ? [...deps.config.allowedRoots, task.record.worktree.path] : deps.config.allowedRoots;
+    if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }));
     task.attach(r);
     task.update((rec) => (rec.process = { pid: r.pid, startTime: r.startTime, procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }] }));
     deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: workdir }, 'task started');
@@ -105,13 +107,15 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     task.notify();
     const snap = setInterval(snapshot, SNAPSHOT_EVERY_MS);
     leases.add('snapshot timer', () => clearInterval(snap));
-    r.send(req.prompt, {
+    r.send(task.content, {
       wallMs: req.timeoutS * 1000,
       idleMs: req.idleTimeoutS * 1000,
       wallStop: { reason: 'wall_timeout', message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept` },
       idleStop: { reason: 'idle_timeout', message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept` },
     }, { jsonSchema: req.outputSchema });
     outcome = await r.outcome;
+    // After its result claude exits on its own; one that does not is stopped after the kill grace.
+    if (outcome.kind === 'result') await r.close({ reason: 'closed', message: 'claude did not exit after its result' });
     exit = await r.ended;
   } catch (err) {
     if (!task.stopped) failure = { reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) };
