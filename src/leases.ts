@@ -12,11 +12,6 @@ export class Leases {
     else this.held.push({ name, release });
   }
 
-  // Names of what is held now (for tests and logs).
-  names(): string[] {
-    return this.held.map((h) => h.name);
-  }
-
   async releaseAll(): Promise<void> {
     this.released = true;
     const all = this.held.splice(0).reverse();

@@ -88,8 +88,8 @@ const AnyParams = z.looseObject({});
 const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 
 // Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
-// (The tool path — task_status, kill_task, list_tasks — is shared on purpose: the CLI and other sessions of one
-// HTTP token follow the same tasks. tasks/* follows the extension: only the requestor reaches its tasks.)
+// (The tool path — task_status, kill_task, list_tasks — is shared by the principal: every session of one HTTP token
+// follows the same tasks. tasks/* follows the extension: only the requesting client reaches its tasks.)
 export function registerTaskMethods(server: Server, engine: Engine, clientId: string, viewer: Viewer): void {
   const { registry } = engine;
   const taskIdOf = (ctx: ServerContext, params: unknown): string => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findOnPath } from '../path-lookup.js';
+import { readFileSync } from 'node:fs';
 
 /*
  * Containment: every process a run starts dies with the run, whatever happens to the run or the server.
@@ -45,24 +45,6 @@ export interface ProbeOptions {
 
 const PID_NS = ['--pid', '--fork', '--kill-child', '--mount-proc'];
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  if (name.includes('/')) return isExecutable(name) ? name : undefined;
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 // Runs `sh -c 'echo $$'` under the prefix: undefined when it printed 1 (pid 1 of a new namespace), else why not.
 function refusal(prefix: string[], env: NodeJS.ProcessEnv, timeoutMs: number): string | undefined {
   try {
@@ -82,9 +64,9 @@ export function probeContainment(options: ProbeOptions = {}): Containment {
   if (platform !== 'linux') return { kind: 'none', why: `PID namespaces need Linux (this is ${platform})` };
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const setpriv = onPath(options.setpriv ?? 'setpriv', env);
+  const setpriv = findOnPath(options.setpriv ?? 'setpriv', env);
   if (!setpriv) return { kind: 'none', why: `${options.setpriv ?? 'setpriv'} not found on PATH (util-linux)` };
-  const unshare = onPath(options.unshare ?? 'unshare', env);
+  const unshare = findOnPath(options.unshare ?? 'unshare', env);
   if (!unshare) return { kind: 'none', why: `${options.unshare ?? 'unshare'} not found on PATH (util-linux)` };
   const base = [setpriv, '--pdeathsig', 'KILL', '--', unshare];
   const plain = [...base, ...PID_NS, '--'];

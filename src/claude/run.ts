@@ -69,7 +69,6 @@ export class ClaudeRun {
   readonly outcome: Promise<RunOutcome> = new Promise((resolve) => (this.settle = resolve));
   /** Settles once the process has exited and any stop has finished with its whole tree. */
   readonly ended: Promise<ExitInfo>;
-  readonly spawnedAt = Date.now();
 
   constructor(
     spec: RunSpec,

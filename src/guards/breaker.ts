@@ -24,11 +24,10 @@ export function verdictOf(result: { isError: boolean; apiErrorStatus?: number | 
 // What a finished call says about the upstream: it answered, it failed (auth, overload, unreachable), or nothing.
 export type Verdict = { kind: 'success' } | { kind: 'failure'; error: string } | { kind: 'neutral' };
 
-// One admitted call: report what it found once; release() in a finally says "neutral" if nothing was reported,
-// so a probe slot is never held by a call that was killed, timed out, crashed or refused before it ran.
+// One admitted call: report what it found, once, in a finally ("neutral" when nothing was learned), so a probe slot
+// is never held by a call that was killed, timed out, crashed or refused before it ran.
 export interface BreakerTicket {
   report(verdict: Verdict): void;
-  release(): void;
 }
 
 // The last error as the breaker message quotes it: without the error's own advice in parentheses (the breaker gives its
@@ -54,27 +53,29 @@ export class CircuitBreakers {
 
   // Throws at once while the circuit is open; lets exactly one probe through once the cooldown has passed.
   admit(key: string, now = Date.now()): BreakerTicket {
-    this.check(key, now);
+    const probe = this.check(key, now);
     let done = false;
     const report = (v: Verdict) => {
       if (done) return;
       done = true;
       if (v.kind === 'success') this.success(key);
       else if (v.kind === 'failure') this.failure(key, v.error);
-      else this.neutral(key);
+      // Only the probe's own "nothing learned" frees the probe slot: a long call admitted while closed must not.
+      else if (probe) this.neutral(key);
     };
-    return { report, release: () => report({ kind: 'neutral' }) };
+    return { report };
   }
 
-  private check(key: string, now: number): void {
-    if (this.options.threshold <= 0) return;
+  // Throws while open; true when this call is the one probe of a half-open circuit.
+  private check(key: string, now: number): boolean {
+    if (this.options.threshold <= 0) return false;
     const c = this.get(key);
-    if (c.state === 'closed') return;
+    if (c.state === 'closed') return false;
     const waitMs = (c.openedAt ?? now) + this.options.cooldownMs - now;
     if (c.state === 'open' && waitMs <= 0) c.state = 'half_open';
     if (c.state === 'half_open' && !c.probing) {
       c.probing = true;
-      return;
+      return true;
     }
     const next = c.state === 'half_open' ? 'a probe call is running now' : `next probe in ${Math.ceil(waitMs / 1000)} s`;
     throw new ToolError(`circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`);

@@ -1,5 +1,3 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { ToolError } from '../errors.js';
 
 // The programs Claude Code's Linux sandbox needs, and the Debian package each comes in.
@@ -8,19 +6,9 @@ export const SANDBOX_TOOLS = [
   { bin: 'socat', pkg: 'socat' },
 ] as const;
 
-// Where a program is found on PATH (an executable file), or undefined.
-export function findOnPath(bin: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const file = join(dir, bin);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
+// Where a program is found on PATH (shared with the containment probe).
+export { findOnPath } from '../path-lookup.js';
+import { findOnPath } from '../path-lookup.js';
 
 export type SandboxToolsCheck = { ok: true; found: Record<string, string> } | { ok: false; missing: string[]; packages: string[]; message: string };
 

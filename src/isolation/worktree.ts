@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathInsideRoots } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { git, GitError, type GitOptions } from './git.js';
 import type { RepoLocks } from './repo-locks.js';
@@ -39,6 +40,8 @@ export interface PrepareOptions {
   /** The folder name under <stateDir>/worktrees (default: taskId); a follow-up reuses its first task's, so claude's
    * session (stored per cwd) can be resumed there. */
   dirName?: string;
+  /** The repository's root must lie inside these (a worktree copies the whole repository, not only the cwd). */
+  roots?: string[];
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/;
@@ -71,6 +74,7 @@ async function branchExists(repo: string, branch: string, opts: GitOptions | und
 export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Promise<Worktree> {
   for (const id of [o.taskId, o.continueTaskId, o.dirName]) if (id !== undefined && !SAFE_ID.test(id)) throw new ToolError(`isolation: task id "${id}" cannot name a branch`);
   const { root, gitDir, rel } = await repoOf(o.cwd, deps.git);
+  if (o.roots && !pathInsideRoots(root, o.roots, root)) throw new ToolError(`isolation: the repository of ${o.cwd} is ${root}, outside the allowed roots; a worktree would copy all of it. Use isolation "none", or ask the operator to add ${root} as a root`);
   const path = join(resolve(o.stateDir), 'worktrees', o.dirName ?? o.taskId);
   const branch = branchFor(o.continueTaskId ?? o.taskId);
   await mkdir(join(resolve(o.stateDir), 'worktrees'), { recursive: true, mode: 0o700 });
@@ -79,7 +83,9 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
     let baseCommit: string;
     if (reuse) {
       baseCommit = (await git(root, ['rev-parse', `refs/heads/${branch}^{commit}`], deps.git)).trim();
-      await git(root, ['worktree', 'add', path, branch], deps.git);
+      // The earlier task kept its worktree (keep_worktree): the follow-up works in it, on the same branch.
+      const kept = (await git(root, ['worktree', 'list', '--porcelain'], deps.git)).split('\n').some((l) => l === `worktree ${path}`);
+      if (!kept) await git(root, ['worktree', 'add', path, branch], deps.git);
     } else {
       const ref = o.baseRef ?? 'HEAD';
       try {
@@ -130,5 +136,3 @@ export async function recoverWorktree(wt: Worktree, deps: WorktreeDeps): Promise
   return finishWorktree(wt, { keep: false, reason: 'lost: recovered after its server died' }, deps);
 }
 
-// True when a path is inside the state dir's worktrees folder (for callers that clean up by path).
-export const isTaskWorktreePath = (stateDir: string, path: string): boolean => resolve(path).startsWith(join(resolve(stateDir), 'worktrees') + sep);

@@ -12,8 +12,8 @@ export interface Writing {
   tail: string;
 }
 
-// One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners. Only the
-// task runner changes it, through these methods; everyone else reads.
+// One task this server owns, in memory: its record, a bounded ring of recent events, and change listeners. Its run
+// (the task runner, the permission hook, answers) changes it through these methods; everyone else reads.
 export class LiveTask {
   private seqNo = 0;
   private readonly ring: EventLine[] = [];

@@ -42,6 +42,8 @@ export class Registry {
   private readonly writer: RecordWriter;
   private readonly owner: TaskRecord['owner'];
   private readonly locks = new RepoLocks();
+  /** Foreign tasks being declared lost now: one recovery per task, however many callers ask. */
+  private readonly losing = new Map<string, Promise<TaskRecord>>();
   private stopKillPoll: () => void = () => {};
   private closing = false;
 
@@ -64,9 +66,7 @@ export class Registry {
     return registry;
   }
 
-  get counts(): { running: number; queued: number; peak_running: number } {
-    return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning };
-  }
+  get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
 
   // Starts a task (or queues it), then follows it; every input problem (images included) is a ToolError first.
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
@@ -176,7 +176,9 @@ export class Registry {
   async record(id: string): Promise<TaskRecord | undefined> {
     const record = this.peek(id);
     if (!record || this.live.has(id) || isFinal(record.state) || ownerAlive(record)) return record;
-    return markLost(this.store, record, this.deps.log, this.locks);
+    const losing = this.losing.get(id) ?? markLost(this.store, record, this.deps.log, this.locks).finally(() => this.losing.delete(id));
+    this.losing.set(id, losing);
+    return losing;
   }
 
   // A task's record as it stands, from memory or disk, without side effects.
@@ -227,10 +229,7 @@ export class Registry {
   }
 
   // A task's record when the viewer may see it; another principal's task is as unknown as a missing one.
-  visible(id: string, viewer: Viewer | undefined): TaskRecord | undefined {
-    const rec = this.peek(id);
-    return rec && visibleTo(rec, viewer) ? rec : undefined;
-  }
+  visible = (id: string, viewer: Viewer | undefined, rec = this.peek(id)): TaskRecord | undefined => (rec && visibleTo(rec, viewer) ? rec : undefined);
 
   // A task's record when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
   async get(id: string, viewer?: Viewer): Promise<TaskRecord> {

@@ -66,7 +66,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const tier = getTier(deps.config, req.tier);
     const outDir = join(deps.store.taskDir(task.id), 'run');
     leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
-    const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, locks: deps.locks, env: deps.env }, leases);
+    const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env }, leases);
     if (task.record.worktree) await deps.save(task, true);
     const plan = await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';

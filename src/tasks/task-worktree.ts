@@ -9,6 +9,7 @@ import type { TaskRecord } from './types.js';
 // What isolating a task needs.
 export interface IsolationDeps {
   stateDir: string;
+  roots: string[];
   locks: RepoLocks;
   env: NodeJS.ProcessEnv;
 }
@@ -19,7 +20,7 @@ export async function leaseWorkdir(task: LiveTask, sandboxed: boolean, deps: Iso
   const req = task.record.request;
   if (sandboxed) requireSandboxTools(deps.env);
   if (req.isolation !== 'worktree') return req.cwd;
-  const wt = await prepareWorktree({ cwd: req.cwd, taskId: task.id, stateDir: deps.stateDir, baseRef: req.baseRef, continueTaskId: req.worktreeOf?.branchOwner, dirName: req.worktreeOf?.dir }, { locks: deps.locks });
+  const wt = await prepareWorktree({ cwd: req.cwd, taskId: task.id, stateDir: deps.stateDir, baseRef: req.baseRef, continueTaskId: req.worktreeOf?.branchOwner, dirName: req.worktreeOf?.dir, roots: deps.roots }, { locks: deps.locks });
   task.update((r) => (r.worktree = wt));
   leases.add('worktree', async () => {
     const summary = await finishWorktree(wt, { keep: !!req.keepWorktree, reason: task.stopped?.reason ?? 'ended' }, { locks: deps.locks });

@@ -119,7 +119,7 @@ export interface TaskRecord {
   result?: TaskResult;
   end?: EndInfo;
   clientId?: string;
-  /** Who owns the task: "local" (stdio, the CLI) or "token:<hash>" (an HTTP bearer token). Absent on old records: local. */
+  /** Who owns the task: "local" (stdio, the CLI) or "token:<name>" (an HTTP bearer token: "default" for the main one). Absent on old records: local. */
   principal?: string;
   /** `routed: comprehensive (...)` when the caller asked for tier "auto". */
   routed?: string;
