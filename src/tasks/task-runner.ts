@@ -77,7 +77,12 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     leases.add('event log', () => log.close());
     const r = new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     run = r;
-    leases.add('claude run', () => r.close({ reason: 'closed', message: 'task ended' }));
+    // Nothing outlives its task: after the run, whatever it started that is still around goes (start times checked),
+    // before its worktree is committed.
+    leases.add('claude run', async () => {
+      await r.close({ reason: 'closed', message: 'task ended' });
+      if (task.record.process) killRecorded(task.record.process.procs, 'SIGKILL');
+    });
     const limits: MonitorLimits = {
       loopRepeats: tier.loopRepeats,
       maxOutputTokens: req.maxOutputTokens ?? tier.maxOutputTokens,
@@ -140,7 +145,6 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
     const decided = end.failure ? { state: 'failed' as const, end: end.failure } : decideOutcome(record, stop, end.exit, end.stderr);
     // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
     if (stop) record.result = undefined;
-    if (record.process) killRecorded(record.process.procs, 'SIGKILL');
     record.state = decided.state;
     record.end = decided.end;
     record.endedAt = Date.now();
