@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from './schema.js';
+import type { Config, TierConfig } from './schema.js';
 
 // Where task state lives unless configured: $XDG_STATE_HOME/claude-tiers, else ~/.local/state/claude-tiers.
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -11,6 +11,32 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 // Every default in one place: the built-in tiers and the registry limits.
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  // The comprehensive tier, and the sandboxed tier built on it.
+  const comprehensive: TierConfig = {
+    description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
+    model: 'opus',
+    fallbackModel: 'sonnet',
+    mcpConfig: '.mcp.comprehensive.json',
+    allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite', 'WebFetch', 'WebSearch'],
+    disallowedTools: [],
+    permissionMode: 'acceptEdits',
+    dangerouslySkipPermissions: false,
+    contextMode: 'modular',
+    contextFiles: [],
+    timeoutS: 3600,
+    idleTimeoutS: 240,
+    maxRetries: 4,
+    sessionPersistence: true,
+    // List MCP tools directly instead of behind claude's ToolSearch: a handful of servers, no extra search turn.
+    env: { ENABLE_TOOL_SEARCH: 'false' },
+    warmSpares: 0,
+    cacheTtlS: 0,
+    loopRepeats: 5,
+    partialMessages: true,
+    permissionPrompts: 'forward',
+    permissionTimeoutS: 300,
+    isolation: 'none',
+  };
   return {
     stateDir: defaultStateDir(env),
     logLevel: 'info',
@@ -68,57 +94,20 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         permissionTimeoutS: 300,
         isolation: 'none',
       },
-      comprehensive: {
-        description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
-        model: 'opus',
-        fallbackModel: 'sonnet',
-        mcpConfig: '.mcp.comprehensive.json',
-        allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite', 'WebFetch', 'WebSearch'],
-        disallowedTools: [],
-        permissionMode: 'acceptEdits',
-        dangerouslySkipPermissions: false,
-        contextMode: 'modular',
-        contextFiles: [],
-        timeoutS: 3600,
-        idleTimeoutS: 240,
-        maxRetries: 4,
-        sessionPersistence: true,
-        // List MCP tools directly instead of behind claude's ToolSearch: a handful of servers, no extra search turn.
-        env: { ENABLE_TOOL_SEARCH: 'false' },
-        warmSpares: 0,
-        cacheTtlS: 0,
-        loopRepeats: 5,
-        partialMessages: true,
-        permissionPrompts: 'forward',
-        permissionTimeoutS: 300,
-        isolation: 'none',
-      },
+      comprehensive,
       sandboxed: {
+        ...comprehensive,
         description: "Like comprehensive, inside Claude Code's own sandbox: Bash confined to the task's worktree, no network unless allow-listed, Edit/Write refused outside the cwd; skips permission prompts only because the sandbox is on.",
-        model: 'opus',
-        fallbackModel: 'sonnet',
         // MCP servers would run outside the sandbox; WebFetch is not held by the sandbox's network allow-list.
         mcpConfig: null,
         allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite'],
         disallowedTools: ['WebFetch', 'WebSearch'],
         permissionMode: 'bypassPermissions',
-        dangerouslySkipPermissions: false,
-        contextMode: 'modular',
-        contextFiles: [],
-        timeoutS: 3600,
-        idleTimeoutS: 240,
-        maxRetries: 4,
-        sessionPersistence: true,
         env: {},
-        warmSpares: 0,
-        cacheTtlS: 0,
-        loopRepeats: 5,
-        partialMessages: true,
         sandbox: { enabled: true, network: { allowedDomains: [] } },
         isolation: 'worktree',
         // Inside the sandbox nothing asks: bypassPermissions.
         permissionPrompts: 'deny',
-        permissionTimeoutS: 300,
       },
     },
   };
