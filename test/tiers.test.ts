@@ -164,10 +164,11 @@ describe('permissions and roots', () => {
       await s.close();
     }
     const rec2 = argvRecordingClaude(tmp('ct-argv-'));
-    const config = writeConfig({ tiers: { sandboxed: { model: 'haiku', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, dangerouslySkipPermissions: true } } });
+    // An operator's own tier (not the built-in sandboxed one, which runs only as a deep_task in its sandbox).
+    const config = writeConfig({ tiers: { unguarded: { model: 'haiku', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, dangerouslySkipPermissions: true } } });
     const s2 = await startServer(api, { env: { CLAUDE_TIERS_CLAUDE_BIN: rec2.bin, CLAUDE_TIERS_CONFIG: config, IS_SANDBOX: '1' } });
     try {
-      await s2.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', tier: 'sandboxed' } });
+      await s2.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', tier: 'unguarded' } });
       expect(rec2.runs()[0]).toContain('--dangerously-skip-permissions');
     } finally {
       await s2.close();
