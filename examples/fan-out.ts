@@ -3,7 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // What fanOut starts: the prompts, how to start the server, and (with isolate) where and how the tasks run.
@@ -123,7 +123,7 @@ export function formatResult(r: FanOutResult): string {
 async function main(argv: string[]): Promise<void> {
   const isolate = argv.includes('--isolate');
   const cwdAt = argv.indexOf('--cwd');
-  let cwd = cwdAt >= 0 ? argv[cwdAt + 1] : undefined;
+  let cwd = cwdAt >= 0 && argv[cwdAt + 1] ? resolve(argv[cwdAt + 1]!) : undefined;
   const prompts = argv.filter((a, i) => a !== '--isolate' && i !== cwdAt && (cwdAt < 0 || i !== cwdAt + 1));
   if (prompts.length === 0 || (cwdAt >= 0 && !cwd)) {
     process.stderr.write('usage: node dist/examples/fan-out.js [--isolate [--cwd DIR]] "task one" "task two" "task three"\n');
