@@ -69,6 +69,7 @@ describe('examples/fan-out.ts', () => {
     });
     expect(results.map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(results.map((r) => r.result)).toEqual(['done: first', 'done: second', 'third done']);
+    expect(results.map((r) => r.worktree)).toEqual([undefined, undefined, undefined]);
     expect(lines.filter((l) => l.startsWith('started t_'))).toHaveLength(3);
     expect(lines.some((l) => /^\[agent 1\] turn \d+ · Bash: echo first/.test(l))).toBe(true);
   }, 60_000);
