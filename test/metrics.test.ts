@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, processesMatching, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, processesMatching, runCli, serverEnv, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
 
 // One sample of the Prometheus text format: name, labels, value.
 interface Sample {
@@ -188,6 +188,37 @@ describe('--metrics-port in stdio mode', () => {
       expect((await fetch(`http://127.0.0.1:${port}/mcp`)).status).toBe(404);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('metrics config', () => {
+  it('only your own config opens the port: a project config\'s metrics is ignored; --metrics-port sets it; a bad or taken port stops start-up', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'ct-metrics-project-'));
+    writeFileSync(join(project, 'claude-tiers.config.json'), JSON.stringify({ metrics: { port: 9464 } }));
+    const { env } = await serverEnv(api);
+    const { CLAUDE_TIERS_CONFIG: _named, ...noConfig } = env;
+    const fromProject = await runCli(['--print-config'], { env: noConfig, cwd: project });
+    expect(fromProject.code, fromProject.stderr).toBe(0);
+    const out = JSON.parse(fromProject.stdout) as { ignored: Array<{ key: string; why: string }>; config: { metrics?: unknown } };
+    expect(out.ignored.find((i) => i.key === 'metrics')?.why).toMatch(/listening port/);
+    expect(out.config.metrics).toBeUndefined();
+    const fromFlag = JSON.parse((await runCli(['--print-config', '--metrics-port', '9465'], { env })).stdout) as typeof out;
+    expect(fromFlag.config.metrics).toEqual({ port: 9465, host: '127.0.0.1' });
+    const bad = await runCli(['--metrics-port', '70000'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/metrics\.port/);
+    // A port that is taken: one line, exit code 2, before anything starts.
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const r = await runCli(['--metrics-port', String(port)], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`metrics port 127\\.0\\.0\\.1:${port}: cannot listen \\(the port is in use`));
+    } finally {
+      taken.close();
     }
   });
 });
