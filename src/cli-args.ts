@@ -13,7 +13,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue'];
+const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue', 'metrics-port'];
 const GLOBAL_OPTIONS = ['help', 'version', 'print-config', ...CONFIG_FLAGS];
 // Options each command understands besides the global ones; anything else is refused, never passed on as text.
 const COMMAND_OPTIONS: Record<string, string[]> = {
@@ -96,6 +96,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     roots: roots.length ? roots : undefined,
     maxRunning: num('max-running'),
     maxQueue: num('max-queue'),
+    metricsPort: num('metrics-port'),
   };
   return { command, positionals, flags, options };
 }

@@ -9,6 +9,8 @@ import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
 import { RateLimiter } from './guards/rate-limit.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { serverStats, type ServerStats } from './metrics/server-stats.js';
 import type { QuickAnswer, QuickRequest } from './quick/answer.js';
 import { quickAnswer } from './quick/quick-answer.js';
 import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
@@ -24,15 +26,7 @@ export type { TaskReply } from './tasks/view.js';
 export { LOCAL_PRINCIPAL, TASK_STATES, type TaskState, type Viewer } from './tasks/types.js';
 
 // What server_stats reports.
-export interface ServerStats {
-  uptime_s: number;
-  tasks: { running: number; queued: number; peak_running: number };
-  claude_processes: number;
-  spares: SparePool['stats'] & { ready_pids: number[] };
-  cache: AnswerCache<QuickAnswer>['stats'];
-  circuits: ReturnType<CircuitBreakers['snapshot']>;
-  memory_mb: { rss: number; heap_used: number };
-}
+export type { ServerStats };
 
 // Everything a tool handler needs, shared by every MCP session of one server process.
 export interface Engine extends QuickDeps {
@@ -44,7 +38,8 @@ export interface Engine extends QuickDeps {
   quick(req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer>;
   /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */
   warmSpares(): void;
-  stats(): ServerStats;
+  /** What server_stats shows; the numbers /metrics also has are read from the metrics registry. */
+  stats(): Promise<ServerStats>;
   dispose(reason?: string): Promise<void>;
 }
 
@@ -66,14 +61,16 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
-  const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000 });
+  const metrics = new Metrics();
+  const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000, onTransition: (key, to) => metrics.breakerTransition(key, to) });
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
-  const runDeps = { config, log, env, depth, procs, breakers, audit, claudeBinary };
+  const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary };
   const registry = await Registry.open({ ...runDeps, serverId });
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true) });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
+  metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot() });
   let disposed: Promise<void> | undefined;
   return {
     ...quickDeps,
@@ -83,18 +80,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     rateLimiter,
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => warmDefaultSpares(quickDeps),
-    stats() {
-      const mem = process.memoryUsage();
-      return {
-        uptime_s: Math.round((Date.now() - startedAt) / 1000),
-        tasks: registry.counts,
-        claude_processes: procs.size,
-        spares: { ...spares.stats, ready_pids: spares.readyPids() },
-        cache: cache.stats,
-        circuits: breakers.snapshot(),
-        memory_mb: { rss: Math.round(mem.rss / 1048576), heap_used: Math.round(mem.heapUsed / 1048576) },
-      };
-    },
+    stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
     dispose(reason = 'server shutdown') {
       disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;

@@ -6,6 +6,7 @@ import type { ProcessTable } from './claude/spawn.js';
 import type { Config, Limits, TierConfig } from './config/schema.js';
 import type { CircuitBreakers } from './guards/breaker.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics/metrics.js';
 
 // What it takes to start a claude run, shared by the quick path, the task runner and the spares.
 export interface RunDeps {
@@ -18,6 +19,7 @@ export interface RunDeps {
   readonly procs: ProcessTable;
   readonly breakers: CircuitBreakers;
   readonly audit: AuditLog;
+  readonly metrics: Metrics;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;
 }

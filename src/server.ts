@@ -61,7 +61,7 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
       return errorResult(`Invalid input for ${name}:\n${z.prettifyError(parsed.error)}\nUsage: ${tool.usage}`);
     }
     try {
-      if (tool.rateLimited) engine.rateLimiter.admit(options.rateKey ?? clientId);
+      if (tool.rateLimited) engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.

@@ -5,11 +5,15 @@ import { createLogger } from './log.js';
 import { createServer } from './server.js';
 import { startupLine } from './startup-line.js';
 import { installWatchdog } from './watchdog.js';
+import { openMetricsPort } from './metrics/http.js';
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process).
 export async function runStdioServer(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
+  const metricsPort = await openMetricsPort(config.metrics);
+  if (!metricsPort) return 2;
   const engine = await createEngine(config, log);
+  metricsPort.serve(engine.metrics);
   const servers: Array<() => Promise<void>> = [];
   const handle = serveStdio(
     () => {
@@ -25,7 +29,7 @@ export async function runStdioServer(config: Config): Promise<number> {
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       await engine.dispose(reason);
-      await Promise.allSettled([handle.close(), ...servers.map((d) => d())]);
+      await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
   });
   process.stderr.write(`${startupLine(engine)}\n`);

@@ -10,7 +10,7 @@ export const serverStatsTool = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true },
   usage: 'server_stats takes no arguments: {}',
   async handle(_input, ctx) {
-    const stats = ctx.engine.stats();
+    const stats = await ctx.engine.stats();
     const text = [
       `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued (peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
       `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,

@@ -41,6 +41,10 @@ export class ProcessTable {
     return this.live.size;
   }
 
+  pids(): number[] {
+    return [...this.live];
+  }
+
   add(pid: number): void {
     this.live.add(pid);
   }

@@ -127,6 +127,7 @@ export interface ConfigFlags {
   roots?: string[];
   maxRunning?: number;
   maxQueue?: number;
+  metricsPort?: number;
 }
 
 function flagLayer(flags: ConfigFlags, cwd: string): Json {
@@ -135,6 +136,7 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
   if (flags.claudeBin) layer.claudeBin = flags.claudeBin;
   if (flags.logLevel) layer.logLevel = flags.logLevel;
   if (flags.roots?.length) layer.allowedRoots = flags.roots.map((r) => resolve(cwd, r));
+  if (flags.metricsPort !== undefined) layer.metrics = { port: flags.metricsPort };
   const limits: Json = {};
   if (flags.maxRunning !== undefined) limits.maxRunning = flags.maxRunning;
   if (flags.maxQueue !== undefined) limits.maxQueue = flags.maxQueue;

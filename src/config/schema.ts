@@ -126,6 +126,8 @@ export const ConfigSchema = z.strictObject({
   allowedHosts: z.array(HostName).default([]),
   /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */
   secretEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as MY_API_KEY')).default([]),
+  /** Prometheus metrics on a separate loopback port, without a token (besides GET /metrics of `serve --http`). */
+  metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional(), host: z.literal('127.0.0.1').default('127.0.0.1') }).optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 });

@@ -20,6 +20,7 @@ const USER_ONLY: Record<string, string> = {
   httpTokens: 'it would add HTTP bearer tokens (and admins)',
   allowedHosts: 'it would widen the Host names the HTTP server accepts',
   secretEnv: 'the list of withheld variables is the user\'s',
+  metrics: 'it opens a listening port without a token',
 };
 
 const USER_ONLY_TIER: Record<string, string> = {

@@ -43,7 +43,12 @@ export function lastErrorText(error: string, max = 160): string {
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();
 
-  constructor(private readonly options: { threshold: number; cooldownMs: number }) {}
+  constructor(private readonly options: { threshold: number; cooldownMs: number; onTransition?: (key: string, to: State) => void }) {}
+
+  private moveTo(key: string, c: Circuit, to: State): void {
+    if (c.state !== to) this.options.onTransition?.(key, to);
+    c.state = to;
+  }
 
   private get(key: string): Circuit {
     let c = this.circuits.get(key);
@@ -72,7 +77,7 @@ export class CircuitBreakers {
     const c = this.get(key);
     if (c.state === 'closed') return false;
     const waitMs = (c.openedAt ?? now) + this.options.cooldownMs - now;
-    if (c.state === 'open' && waitMs <= 0) c.state = 'half_open';
+    if (c.state === 'open' && waitMs <= 0) this.moveTo(key, c, 'half_open');
     if (c.state === 'half_open' && !c.probing) {
       c.probing = true;
       return true;
@@ -83,7 +88,7 @@ export class CircuitBreakers {
 
   private success(key: string): void {
     const c = this.get(key);
-    c.state = 'closed';
+    this.moveTo(key, c, 'closed');
     c.failures = 0;
     c.probing = false;
   }
@@ -95,7 +100,7 @@ export class CircuitBreakers {
     c.lastError = lastErrorText(error);
     c.probing = false;
     if (c.state === 'half_open' || c.failures >= this.options.threshold) {
-      c.state = 'open';
+      this.moveTo(key, c, 'open');
       c.openedAt = now;
     }
   }

@@ -14,6 +14,8 @@ export interface RequestRules {
   /** Lower-case host names (IPv6 in brackets) accepted in the Host header. */
   allowedHosts: ReadonlySet<string>;
   tokens: ReadonlyArray<HttpIdentity>;
+  /** Paths besides the MCP one that take GET (the metrics), behind the same token. */
+  getPaths?: ReadonlyArray<string>;
 }
 
 // A bearer token and whom it stands for: tasks belong to the principal; an admin sees every task.
@@ -52,7 +54,8 @@ export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal
   const host = hostName(req.headers.host);
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
-  if (target.split('?')[0] !== rules.path) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
+  const path = target.split('?')[0]!;
+  if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path))) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
   if (!identify(req.headers.authorization, rules.tokens)) return { status: 401, error: 'missing or wrong bearer token (Authorization: Bearer <token>)', headers: { 'www-authenticate': 'Bearer' } };
   return undefined;
 }

@@ -9,6 +9,7 @@ import { installWatchdog } from '../watchdog.js';
 import { checkRequest, identify, type HttpIdentity, type RequestRules } from './check-request.js';
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
+import { METRICS_PATH, openMetricsPort, withMetrics } from '../metrics/http.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
 
@@ -69,12 +70,17 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
   // The main token owns the "default" principal; httpTokens add one principal (or admin) each.
   const tokens: HttpIdentity[] = [{ token, principal: 'token:default', admin: false }, ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin }))];
-  handleRequests(server, { path: '/mcp', allowedHosts, tokens }, origins, mcp, log);
+  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH] }, origins, mcp, log);
   // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
   try {
     await listen(server, address);
   } catch (err) {
     process.stderr.write(`claude-tiers: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const metricsPort = await openMetricsPort(config.metrics);
+  if (!metricsPort) {
+    server.close();
     return 2;
   }
   let engine: Engine;
@@ -93,7 +99,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     return createServer(engine, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
   };
   const handler = createMcpHandler(factory, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
-  resolveMcp((request) => handler.fetch(request));
+  resolveMcp(withMetrics(engine.metrics, (request) => handler.fetch(request)));
+  metricsPort.serve(engine.metrics);
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = `http://${address.urlHost}:${port}/mcp`;
@@ -113,7 +120,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
       server.close();
       server.closeAllConnections();
       await engine.dispose(reason);
-      await handler.close();
+      await Promise.allSettled([handler.close(), metricsPort.close()]);
     },
   });
   return -1;

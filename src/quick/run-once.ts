@@ -12,6 +12,7 @@ import { runSpec, stopTimings } from '../run-deps.js';
 import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
 import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
 import { spareKey, type QuickDeps } from './spares.js';
+import { quickFinished } from '../metrics/quick-outcome.js';
 
 const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
 const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
@@ -28,6 +29,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   let verdict: Verdict = { kind: 'neutral' };
   let outcome: RunOutcome | undefined;
   let warm = false;
+  let answered = false;
   try {
     const ticket = deps.breakers.admit(`${tierName}:${model}`);
     leases.add('breaker ticket', () => ticket.report(verdict));
@@ -35,7 +37,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
     const spec = runSpec(deps, tier, cwd, { model, ...plan });
-    const spare = tier.warmSpares > 0 && !outDir && !req.outputSchema ? deps.spares.take(spareKey(spec)) : undefined;
+    const spare = tier.warmSpares > 0 && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec))) : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     // The answer never waits for claude to exit: the run closes on its own time.
@@ -61,10 +63,12 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     if (req.outputSchema && r.structured_output === undefined) throw new ToolError(`claude ended without structured output (${r.num_turns} turns; it never called its StructuredOutput tool); ask again or loosen output_schema. Its text: ${resultText(r).slice(0, 300)}`);
     const answer = toAnswer(tierName, model, r, Date.now() - started, tier.fallbackModel);
     answer.warm = warm;
+    answered = true;
     return answer;
   } finally {
     await leases.releaseAll();
     const ms = Date.now() - started;
+    deps.metrics.quickFinished(quickFinished(tierName, model, outcome, answered, ms));
     deps.log.info({ tier: tierName, model, outcome: outcome?.kind ?? 'refused', ms, warm }, 'quick_answer finished');
     deps.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: deps.audit.prompt(req.prompt), outcome: outcome?.kind ?? 'refused', ms, warm });
   }

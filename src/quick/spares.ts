@@ -25,7 +25,7 @@ export function warmDefaultSpares(deps: QuickDeps): void {
     }
     try {
       const spec = runSpec(deps, tier, resolveCwd(undefined, deps.config.allowedRoots), { model: tier.model, mcpConfigPath: null });
-      deps.spares.keepWarm({ ...spec, key: spareKey(spec) }, tier.warmSpares);
+      deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, tier.warmSpares);
     } catch (err) {
       deps.log.warn({ tier: name, err: (err as Error).message }, 'cannot keep warm spares for this tier');
     }

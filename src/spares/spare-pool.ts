@@ -5,6 +5,8 @@ import type { ProcessTable } from '../claude/spawn.js';
 // Everything fixed when a claude process is spawned: a spare serves only a request with exactly this.
 export interface SpareSpec extends RunSpec {
   key: string;
+  /** The tier it serves (for metrics). */
+  tier?: string;
 }
 
 // A pre-spawned run (stream-json input), waiting for exactly one prompt.
@@ -39,6 +41,13 @@ export class SparePool {
   // Pids of the spares ready now (for server_stats and tests).
   readyPids(): number[] {
     return [...this.ready.values()].flat().map((s) => s.run.pid);
+  }
+
+  // Spares ready now, by tier (for metrics).
+  readyByTier(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, { spec }] of this.specs) out[spec.tier ?? key] = (out[spec.tier ?? key] ?? 0) + (this.ready.get(key)?.length ?? 0);
+    return out;
   }
 
   // Starts keeping spares for a spec (idempotent).

@@ -101,7 +101,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
       if (tier.maxMemoryMb && rss > tier.maxMemoryMb) void task.stop({ reason: 'memory', message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB` });
     };
     const ctx = { task, eventLog: log, limits, monitor: { repeats: 0, outputBytes: 0 }, audit: deps.audit, log: deps.log, stop: (reason: EndInfo) => void task.stop(reason), save: () => void deps.save(task), toolStarted: () => setTimeout(snapshot, 300).unref() };
-    r.onLine((line) => handleTaskLine(line, ctx));
+    r.onLine(deps.metrics.firstLine(req.tier, task.record.startedAt ?? Date.now(), (line) => handleTaskLine(line, ctx)));
     const roots = task.record.worktree ? [...deps.config.allowedRoots, task.record.worktree.path] : deps.config.allowedRoots;
     if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }));
     task.attach(r);
@@ -153,6 +153,7 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
   if (end.eventLog?.error) task.noteStoreError(`event log: ${end.eventLog.error}`);
   await deps.save(task, true);
   const { record } = task;
+  deps.metrics.taskFinished(record);
   deps.log.info({ task: task.id, state: record.state, reason: record.end?.reason, exit: end.exit }, 'task ended');
   deps.audit.write('task_ended', { task_id: task.id, state: record.state, reason: record.end?.reason, message: record.end?.message, cost_usd: record.stats.costUsd, turns: record.stats.turns, tool_calls: record.stats.toolCalls });
   return stop ? { kind: 'neutral' } : verdictOf(record.result);

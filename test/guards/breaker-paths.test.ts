@@ -54,7 +54,7 @@ async function final(e: Engine, id: string): Promise<string> {
 // Opens comprehensive:opus (threshold 1) with a 401, waits out the cooldown: the next call is the probe.
 async function openDeep(e: Engine): Promise<void> {
   expect(await final(e, idOf(await deep(e, '[[error:401]]')))).toBe('failed');
-  expect(e.stats().circuits['comprehensive:opus']?.state).toBe('open');
+  expect((await e.stats()).circuits['comprehensive:opus']?.state).toBe('open');
   await expect(deep(e, 'refused while open')).rejects.toThrow(/circuit open/);
   await sleep(COOLDOWN_MS + 50);
 }
@@ -63,7 +63,7 @@ async function openDeep(e: Engine): Promise<void> {
 async function nextDeepGetsThrough(e: Engine): Promise<void> {
   await sleep(COOLDOWN_MS + 50);
   expect(await final(e, idOf(await deep(e, '[[text:fine]]')))).toBe('succeeded');
-  expect(e.stats().circuits['comprehensive:opus']?.state).toBe('closed');
+  expect((await e.stats()).circuits['comprehensive:opus']?.state).toBe('closed');
 }
 
 describe('circuit breaker: every probe path releases the probe', () => {
@@ -162,6 +162,6 @@ describe('circuit breaker: every probe path releases the probe', () => {
     await expect(e.quick({ prompt: '[[hang]]' }, cancel.signal)).rejects.toThrow(/cancelled/);
     await sleep(COOLDOWN_MS + 50);
     expect((await e.quick({ prompt: '[[text:fine]]' }, signal)).answer).toBe('fine');
-    expect(e.stats().circuits['speed:haiku']?.state).toBe('closed');
+    expect((await e.stats()).circuits['speed:haiku']?.state).toBe('closed');
   });
 });
