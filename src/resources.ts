@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from './engine.js';
-import { EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfUri as idOf } from './tasks/event-links.js';
+import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from './tasks/event-links.js';
+import { git } from './isolation/git.js';
 import { isFinal } from './tasks/types.js';
 
 const MAX_READ = 1024 * 1024;
@@ -13,13 +14,18 @@ export function registerTaskResources(server: Server, engine: Engine, viewer: Vi
   const subscriptions = new Map<string, () => void>();
   server.registerCapabilities({ resources: { subscribe: true } });
   server.setRequestHandler('resources/templates/list', async () => ({
-    resourceTemplates: [{ uriTemplate: EVENTS_TEMPLATE, name: 'task-events', title: 'Task event log', mimeType: MIME, description: 'claude\'s raw stream-json events of a task (JSONL), as written to disk' }],
+    resourceTemplates: [
+      { uriTemplate: EVENTS_TEMPLATE, name: 'task-events', title: 'Task event log', mimeType: MIME, description: 'claude\'s raw stream-json events of a task (JSONL), as written to disk' },
+      { uriTemplate: DIFF_TEMPLATE, name: 'task-diff', title: 'Task diff', mimeType: DIFF_MIME, description: 'an isolated task\'s changes on its branch, against its base commit' },
+    ],
   }));
   server.setRequestHandler('resources/list', async () => ({
     resources: registry.list({ limit: 50, viewer }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const uri = request.params.uri;
+    const diffOf = taskIdOfDiffUri(uri);
+    if (diffOf) return { contents: [{ uri, mimeType: DIFF_MIME, text: await taskDiff(engine, diffOf, viewer) }] };
     const id = idOf(uri);
     if (!id || !registry.visible(id, viewer)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
     const path = registry.eventsPath(id);
@@ -65,4 +71,12 @@ export function registerTaskResources(server: Server, engine: Engine, viewer: Vi
     for (const off of subscriptions.values()) off();
     subscriptions.clear();
   };
+}
+
+// The diff of an isolated task's branch (base..head), read from the repository it ran on.
+async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<string> {
+  const record = engine.registry.visible(id, viewer);
+  const w = record?.worktreeSummary;
+  if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
+  return git(record.worktree.repoRoot, ['diff', '--no-color', `${w.base_commit}..${w.head_commit}`]);
 }

@@ -22,3 +22,14 @@ export function taskIdOfUri(uri: string): string | undefined {
   const m = /^claude-tiers:\/\/tasks\/(t_[A-Za-z0-9_-]{4,64})\/events$/.exec(uri);
   return m?.[1];
 }
+
+// An isolated task's work as a diff against its base (its branch, base_commit..head_commit), as a resource.
+export const DIFF_MIME = 'text/x-diff';
+export const DIFF_TEMPLATE = `${PREFIX}{task_id}/diff`;
+export const diffUri = (id: string): string => `${PREFIX}${id}/diff`;
+export const diffLink = (id: string, branch: string): ResourceLink => ({ uri: diffUri(id), name: `diff of ${id}`, mimeType: DIFF_MIME, description: `the task's changes on ${branch}, against its base commit` });
+
+// The task id a URI names, if it is a task's diff.
+export function taskIdOfDiffUri(uri: string): string | undefined {
+  return /^claude-tiers:\/\/tasks\/(t_[A-Za-z0-9_-]{4,64})\/diff$/.exec(uri)?.[1];
+}

@@ -1,6 +1,6 @@
 import { parseEventLine } from '../claude/parse-line.js';
 import { describeLogLine } from '../claude/summarize.js';
-import { eventsLink, type ResourceLink } from './event-links.js';
+import { diffLink, eventsLink, type ResourceLink } from './event-links.js';
 import type { InputRequest } from './input-requests.js';
 import type { LiveTask } from './live-task.js';
 import { formatProgress } from './progress.js';
@@ -127,7 +127,8 @@ export interface TaskReply {
 // Builds the reply for one task (deep_task, task_status, kill_task, tasks/get).
 export async function taskReply(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
   const view = await taskView(store, record, live, opts);
-  return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id)] };
+  const branch = record.worktreeSummary?.branch;
+  return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])] };
 }
 
 // The text block of a tool result: a few readable lines, the answer last.

@@ -52,6 +52,11 @@ describe('isolation: a git worktree per task', () => {
       expect(git('rev-parse', 'HEAD')).toBe(head);
       expect(existsSync(join(repo, 'same.txt'))).toBe(false);
       expect(git('worktree', 'list').split('\n')).toHaveLength(1);
+      // The result links the task's diff as a resource.
+      const reply = await s.client.callTool({ name: 'task_status', arguments: { task_id: ids[0] } });
+      const link = (reply.content as Array<{ type: string; uri?: string }>).find((c) => c.type === 'resource_link' && c.uri?.endsWith('/diff'));
+      const diff = await s.client.readResource({ uri: link!.uri! });
+      expect((diff.contents[0] as { text: string }).text).toMatch(/\+\+\+ b\/same\.txt[\s\S]*\n\+one/);
     } finally {
       await s.close();
     }
