@@ -9,7 +9,7 @@ import { sleep, startServer } from '../test/support/harness.js';
 import { report } from './report.js';
 import { pct, round, rssMb } from './stats.js';
 import { loadConfig } from '../src/config/load.js';
-import { createEngine } from '../src/engine.js';
+import { createEngine } from '../src/create-engine.js';
 import { createLogger } from '../src/log.js';
 import { taskStatusTool } from '../tools/task-status.js';
 

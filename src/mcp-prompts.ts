@@ -28,8 +28,7 @@ function message(name: string, args: Record<string, string>): string {
 }
 
 // Registers prompts/list, prompts/get and completion/complete (task ids for continue_task_id).
-export function registerPrompts(server: Server, engine: Engine, viewer: Viewer): void {
-  server.registerCapabilities({ prompts: {}, completions: {} });
+export function registerPrompts(server: Server, ready: Promise<Engine>, viewer: Viewer): void {
   server.setRequestHandler('prompts/list', async () => ({ prompts: PROMPTS }));
   server.setRequestHandler('prompts/get', async (request) => {
     const { name } = request.params;
@@ -42,7 +41,7 @@ export function registerPrompts(server: Server, engine: Engine, viewer: Viewer):
   server.setRequestHandler('completion/complete', async (request) => {
     const { ref, argument } = request.params;
     if (ref.type !== 'ref/prompt' || ref.name !== 'deep' || argument.name !== 'continue_task_id') return { completion: { values: [] } };
-    const ids = engine.registry.list({ limit: 100, viewer }).map((r) => r.id).filter((id) => id.startsWith(argument.value));
+    const ids = (await ready).registry.list({ limit: 100, viewer }).map((r) => r.id).filter((id) => id.startsWith(argument.value));
     return { completion: { values: ids.slice(0, 100), total: ids.length, hasMore: false } };
   });
 }

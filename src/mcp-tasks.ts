@@ -90,8 +90,10 @@ const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 // Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
 // (The tool path — task_status, kill_task, list_tasks — is shared by the principal: every session of one HTTP token
 // follows the same tasks. tasks/* follows the extension: only the requesting client reaches its tasks.)
-export function registerTaskMethods(server: Server, engine: Engine, clientId: string, viewer: Viewer): void {
-  const { registry } = engine;
+export function registerTaskMethods(server: Server, ready: Promise<Engine>, clientId: string, viewer: Viewer): void {
+  // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
+  let engine!: Engine;
+  const ensure = async () => (engine ??= await ready);
   const taskIdOf = (ctx: ServerContext, params: unknown): string => {
     if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_CAPABILITY } }, `tasks/* needs the client capability ${TASKS_EXTENSION}`);
     const parsed = TaskIdParams.safeParse(params);
@@ -99,7 +101,8 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
     return parsed.data.taskId;
   };
   const owned = async (taskId: string): Promise<TaskRecord> => {
-    const record = await registry.record(taskId);
+    await ensure();
+    const record = await engine.registry.record(taskId);
     // Another client's task is as unknown as a missing one.
     if (!record || record.clientId !== clientId) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
     return record;
@@ -107,9 +110,9 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
 
   server.setRequestHandler('tasks/get', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    const task = taskObject(record, registry.writingOf(record.id));
+    const task = taskObject(record, engine.registry.writingOf(record.id));
     if (task.status !== 'completed') return task;
-    return { ...task, result: toCallResult(await registry.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
+    return { ...task, result: toCallResult(await engine.registry.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
   });
 
   // The answers to a task's input requests (the SDK lifts inputResponses out of params into the context).
@@ -123,7 +126,7 @@ export function registerTaskMethods(server: Server, engine: Engine, clientId: st
   // server on the same state dir gets a kill request, which that server acts on within a second.
   server.setRequestHandler('tasks/cancel', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    await registry.cancel(record.id, 'tasks/cancel');
+    await engine.registry.cancel(record.id, 'tasks/cancel');
     return {};
   });
 }

@@ -2,17 +2,17 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from './engine.js';
 import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from './tasks/event-links.js';
-import { git } from './isolation/git.js';
 import { isFinal } from './tasks/types.js';
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
 
 // Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs.
-export function registerTaskResources(server: Server, engine: Engine, viewer: Viewer): () => void {
-  const { registry } = engine;
+export function registerTaskResources(server: Server, ready: Promise<Engine>, viewer: Viewer): () => void {
+  // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
+  let engine!: Engine;
+  const ensure = async () => (engine ??= await ready);
   const subscriptions = new Map<string, () => void>();
-  server.registerCapabilities({ resources: { subscribe: true } });
   server.setRequestHandler('resources/templates/list', async () => ({
     resourceTemplates: [
       { uriTemplate: EVENTS_TEMPLATE, name: 'task-events', title: 'Task event log', mimeType: MIME, description: 'claude\'s raw stream-json events of a task (JSONL), as written to disk' },
@@ -20,9 +20,10 @@ export function registerTaskResources(server: Server, engine: Engine, viewer: Vi
     ],
   }));
   server.setRequestHandler('resources/list', async () => ({
-    resources: registry.list({ limit: 50, viewer }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
+    resources: (await ensure()).registry.list({ limit: 50, viewer }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
   }));
   server.setRequestHandler('resources/read', async (request) => {
+    const { registry } = await ensure();
     const uri = request.params.uri;
     const diffOf = taskIdOfDiffUri(uri);
     if (diffOf) return { contents: [{ uri, mimeType: DIFF_MIME, text: await taskDiff(engine, diffOf, viewer) }] };
@@ -39,6 +40,7 @@ export function registerTaskResources(server: Server, engine: Engine, viewer: Vi
     return { contents: [{ uri, mimeType: MIME, text }] };
   });
   server.setRequestHandler('resources/subscribe', async (request) => {
+    const { registry } = await ensure();
     const uri = request.params.uri;
     const id = idOf(uri);
     const record = id ? registry.visible(id, viewer) : undefined;
@@ -78,5 +80,6 @@ async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<str
   const record = engine.registry.visible(id, viewer);
   const w = record?.worktreeSummary;
   if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
+  const { git } = await import('./isolation/git.js');
   return git(record.worktree.repoRoot, ['diff', '--no-color', `${w.base_commit}..${w.head_commit}`]);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { Config } from './config/schema.js';
 import { toolsFor } from '../tools/index.js';
 import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
 import { LOCAL_PRINCIPAL, type Engine, type Viewer } from './engine.js';
@@ -37,21 +38,23 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 }
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
-export function createServer(engine: Engine, options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {}): { server: Server; dispose: () => Promise<void> } {
+// The engine may still be on its way (stdio start-up): tools/list needs only the config, calls wait for the engine.
+export function createServer(config: Config, ready: Promise<Engine>, options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {}): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
-      capabilities: { tools: {}, extensions: TASKS_CAPABILITY },
+      capabilities: { tools: {}, extensions: TASKS_CAPABILITY, resources: { subscribe: true }, prompts: {}, completions: {} },
       instructions:
         'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks (comprehensive tier) that return a task id; ' +
         'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
     },
   );
-  const byName = new Map<string, AnyTool>((toolsFor(engine.config.limits) as AnyTool[]).map((t) => [t.name, t]));
+  const byName = new Map<string, AnyTool>((toolsFor(config.limits) as AnyTool[]).map((t) => [t.name, t]));
   const clientId = options.clientId ?? randomUUID();
   const viewer: Viewer = options.viewer ?? { principal: LOCAL_PRINCIPAL, admin: false };
   server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
+    const engine = await ready;
     const name = request.params.name;
     const tool = byName.get(name);
     if (!tool) return errorResult(`Unknown tool "${name}". Available tools: ${[...byName.keys()].join(', ')}.`);
@@ -82,9 +85,9 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
       return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
     }
   });
-  registerTaskMethods(server, engine, clientId, viewer);
-  registerPrompts(server, engine, viewer);
-  const disposeResources = registerTaskResources(server, engine, viewer);
+  registerTaskMethods(server, ready, clientId, viewer);
+  registerPrompts(server, ready, viewer);
+  const disposeResources = registerTaskResources(server, ready, viewer);
   return {
     server,
     dispose: () => {

@@ -1,23 +1,24 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Config } from './config/schema.js';
-import { createEngine } from './engine.js';
+import type { Engine } from './engine.js';
 import { createLogger } from './log.js';
 import { createServer } from './server.js';
 import { startupLine } from './startup-line.js';
 import { installWatchdog } from './watchdog.js';
 import { openMetricsPort } from './metrics/http.js';
 
-// Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process).
+// Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
+// answers at once; the engine (task registry, spawner, metrics) is loaded and built meanwhile, and calls wait for it.
 export async function runStdioServer(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
-  const engine = await createEngine(config, log);
-  metricsPort.serve(engine.metrics);
+  let engine: Engine | undefined;
+  const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
   const handle = serveStdio(
     () => {
-      const { server, dispose } = createServer(engine);
+      const { server, dispose } = createServer(config, ready);
       servers.push(dispose);
       return server;
     },
@@ -25,15 +26,17 @@ export async function runStdioServer(config: Config): Promise<number> {
   );
   installWatchdog({
     log,
-    killAllSync: () => engine.procs.killAllSync(),
+    killAllSync: () => engine?.procs.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
-      await engine.dispose(reason);
+      await (await ready.catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
   });
+  engine = await ready;
+  metricsPort.serve(engine.metrics);
   process.stderr.write(`${startupLine(engine)}\n`);
   // Warm spares start after the server answers, so they never delay start-up.
-  setTimeout(() => engine.warmSpares(), 50).unref();
+  setTimeout(() => engine?.warmSpares(), 50).unref();
   return -1;
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine } from '../create-engine.js';
+import type { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createMcpHandler, localhostAllowedOrigins, originValidationResponse } from '@modelcontextprotocol/server';
 import type { Config } from '../config/schema.js';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine } from '../create-engine.js';
+import type { Engine } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../watchdog.js';
@@ -84,8 +85,10 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     return 2;
   }
   let engine: Engine;
+  let engineReady!: Promise<Engine>;
   try {
     engine = await createEngine(config, log);
+    engineReady = Promise.resolve(engine);
   } catch (err) {
     server.close();
     throw err;
@@ -96,7 +99,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? { principal: 'token:unknown', admin: false };
     const session = ctx.requestInfo?.headers.get('mcp-session-id');
     const clientId = `http:${who.principal}${session ? `:${createHash('sha256').update(session).digest('hex').slice(0, 12)}` : ''}`;
-    return createServer(engine, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
+    return createServer(config, engineReady, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
   };
   const handler = createMcpHandler(factory, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
   resolveMcp(withMetrics(engine.metrics, (request) => handler.fetch(request)));
