@@ -113,7 +113,8 @@ export class Registry {
       await this.wait([id], () => changed(), opts.waitS! * 1000, opts.signal);
       await pump?.stop();
     }
-    return this.reply(id, { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer });
+    // Without a wait, the record just read is the one to show (one read of the store per call).
+    return this.reply(id, { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer }, (opts.waitS ?? 0) > 0 ? undefined : first);
   }
 
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
@@ -173,8 +174,7 @@ export class Registry {
   }
 
   // A task's record; a foreign unfinished task whose server died is declared lost on the way.
-  async record(id: string): Promise<TaskRecord | undefined> {
-    const record = this.peek(id);
+  async record(id: string, record = this.peek(id)): Promise<TaskRecord | undefined> {
     if (!record || this.live.has(id) || isFinal(record.state) || ownerAlive(record)) return record;
     const losing = this.losing.get(id) ?? markLost(this.store, record, this.deps.log, this.locks).finally(() => this.losing.delete(id));
     this.losing.set(id, losing);
@@ -187,8 +187,8 @@ export class Registry {
   }
 
   // The reply for one task as it stands.
-  async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}): Promise<TaskReply> {
-    const rec = await this.get(id, opts.viewer);
+  async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}, known?: TaskRecord): Promise<TaskReply> {
+    const rec = known ?? (await this.get(id, opts.viewer));
     const reply = await taskReply(this.store, rec, this.live.get(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
     return opts.isError === undefined ? reply : { ...reply, isError: opts.isError };
   }
@@ -233,7 +233,8 @@ export class Registry {
 
   // A task's record when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
   async get(id: string, viewer?: Viewer): Promise<TaskRecord> {
-    const rec = this.visible(id, viewer) && (await this.record(id));
+    const seen = this.visible(id, viewer);
+    const rec = seen && (await this.record(id, seen));
     if (!rec) throw new ToolError(`task_id: no task ${id}; ${this.recentIdsHint(viewer)}`);
     return rec;
   }
