@@ -214,6 +214,10 @@ export class ClaudeRun {
         this.finish({ kind: 'result', result: event });
         this.proc.closeStdin();
       } else if (event.type === 'control_request') void this.answerControl(event);
+      else if (event.type === 'control_response' && event.response.subtype === 'error' && event.response.request_id?.startsWith('init_')) {
+        // claude refused the run's set-up (e.g. an output schema it cannot use): say so, rather than a later vaguer error.
+        void this.stop({ reason: 'error', message: `claude refused the run's set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}` });
+      }
     } else if (this.preview.length < PREVIEW_CHARS) this.preview += `${raw.slice(0, 500)}\n`;
     this.emit({ kind: 'line', raw, parsed, at });
   }

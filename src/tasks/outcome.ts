@@ -9,7 +9,7 @@ export function decideOutcome(record: Readonly<TaskRecord>, stop: EndInfo | unde
         ? 'timed_out'
         : stop.reason === 'lost'
           ? 'lost'
-          : ['loop', 'budget', 'output_cap', 'memory'].includes(stop.reason)
+          : ['loop', 'budget', 'output_cap', 'memory', 'error'].includes(stop.reason)
             ? 'failed'
             : 'killed';
     return { state, end: stop };
