@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileBudgetStore } from '../../src/cost/budget-store.js';
+import { restrictProjectConfig } from '../../src/config/trust.js';
 import { budgetFor, DailyBudgets, type BudgetSnapshot, type BudgetStore } from '../../src/cost/daily-budgets.js';
 
 const memoryStore = (): BudgetStore & { saved?: BudgetSnapshot } => ({
@@ -12,6 +13,15 @@ const memoryStore = (): BudgetStore & { saved?: BudgetSnapshot } => ({
   save(s) {
     this.saved = s;
   },
+});
+
+describe('budgets and prices in a project config', () => {
+  it('are ignored with the reason: only your own config decides what a token may spend and what a model costs', () => {
+    const { layer, ignored } = restrictProjectConfig({ budgets: { default: 1000 }, prices: { opus: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }, limits: { maxQueue: 5 } }, '/repo/claude-tiers.config.json');
+    expect(layer).toEqual({ limits: { maxQueue: 5 } });
+    expect(ignored.map((i) => i.key).sort()).toEqual(['budgets', 'prices']);
+    expect(ignored.find((i) => i.key === 'budgets')?.why).toMatch(/how many dollars each HTTP token may spend/);
+  });
 });
 
 describe('budgetFor', () => {
