@@ -62,6 +62,8 @@ export function createServer(engine: Engine, options: { clientId?: string; viewe
     }
     try {
       if (tool.rateLimited) engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
+      // An HTTP token whose daily budget is spent starts no claude until the next UTC midnight.
+      if (tool.rateLimited) engine.spending.admit(viewer.principal);
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
