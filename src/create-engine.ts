@@ -5,6 +5,7 @@ import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/fin
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
 import type { Config } from './config/schema.js';
+import { Spending } from './cost/spending.js';
 import type { Engine } from './engine.js';
 import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
@@ -40,8 +41,17 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const metrics = new Metrics();
   const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000, onTransition: (key, to) => metrics.breakerTransition(key, to) });
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
-  const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary };
+  const spending = Spending.open(config, (message) => log.warn(message));
+  const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
   const registry = await Registry.open({ ...runDeps, serverId });
+  // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
+  setImmediate(() => {
+    try {
+      spending.learn(registry.list({ state: ['succeeded'], limit: 100 }).reverse());
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults');
+    }
+  });
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true) });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };

@@ -4,6 +4,7 @@ import type { ClaudeBinary } from './claude/find-binary.js';
 import type { RunSpec, StopTimings } from './claude/run.js';
 import type { ProcessTable } from './claude/spawn.js';
 import type { Config, Limits, TierConfig } from './config/schema.js';
+import type { Spending } from './cost/spending.js';
 import type { CircuitBreakers } from './guards/breaker.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -20,6 +21,8 @@ export interface RunDeps {
   readonly breakers: CircuitBreakers;
   readonly audit: AuditLog;
   readonly metrics: Metrics;
+  /** The cost model of tier "auto" with a budget, and the HTTP tokens' daily budgets. */
+  readonly spending: Spending;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;
 }

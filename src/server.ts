@@ -65,6 +65,8 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
     }
     try {
       if (tool.rateLimited) engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
+      // An HTTP token whose daily budget is spent starts no claude until the next UTC midnight.
+      if (tool.rateLimited) engine.spending.admit(viewer.principal);
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.

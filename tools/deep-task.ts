@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
+import { BudgetField, CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
 const DEFAULT_WAIT_S = 3;
 
@@ -22,7 +22,7 @@ export const deepTaskTool = (limits: Limits) =>
       timeout_s: z.number({ error: 'timeout_s must be a number of seconds' }).positive('timeout_s must be > 0').max(86_400, 'timeout_s must be at most 86400 (a day)').optional().describe("Wall-clock limit for the task; default: the tier's (3600 s)."),
       idle_timeout_s: z.number({ error: 'idle_timeout_s must be a number of seconds' }).positive('idle_timeout_s must be > 0').max(3600, 'idle_timeout_s must be at most 3600').optional().describe("Stop when claude sends no event for this long; default: the tier's (240 s)."),
       max_turns: z.number({ error: 'max_turns must be a whole number' }).int('max_turns must be a whole number').min(1, 'max_turns must be >= 1').max(1000, 'max_turns must be at most 1000').optional(),
-      max_budget_usd: z.number({ error: 'max_budget_usd must be a number of US dollars' }).positive('max_budget_usd must be > 0').max(1000, 'max_budget_usd must be at most 1000').optional(),
+      max_budget_usd: BudgetField.optional(),
       max_output_tokens: z.number({ error: 'max_output_tokens must be a whole number' }).int('max_output_tokens must be a whole number').positive('max_output_tokens must be > 0').optional().describe('Stop the task once claude has written more output tokens than this.'),
       system_prompt: SystemPromptField.optional(),
       tier: TierField.optional(),

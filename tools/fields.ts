@@ -34,6 +34,13 @@ export const TierField = z
   .regex(/^[a-z][a-z0-9_-]*$/, 'tier must be a tier name such as "speed" or "comprehensive"')
   .describe('Configured tier to use instead of the tool\'s default tier.');
 
+// A per-call ceiling in USD, passed to claude as --max-budget-usd; with tier "auto" it also picks the model.
+export const BudgetField = z
+  .number({ error: 'max_budget_usd must be a number of US dollars' })
+  .positive('max_budget_usd must be > 0')
+  .max(1000, 'max_budget_usd must be at most 1000')
+  .describe('Spending ceiling in USD for this call: claude stops once its reported cost passes it (--max-budget-usd). With tier "auto" it also picks the strongest model whose estimated cost fits (the result\'s routed says why).');
+
 export const TaskIdField = z
   .string({ error: (i) => (i.input === undefined ? 'task_id is required: pass an id returned by deep_task' : 'task_id must be a string') })
   .regex(/^t_[A-Za-z0-9_-]{4,64}$/, 'task_id must look like "t_..." as returned by deep_task or list_tasks');

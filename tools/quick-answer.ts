@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TierField } from './fields.js';
+import { BudgetField, CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TierField } from './fields.js';
 
 const QuickAnswerOutput = z.object({
   answer: z.string(),
@@ -44,6 +44,7 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
       .describe('Give up (and stop claude) after this many seconds. Default: the tier\'s timeout (120 s).'),
     system_prompt: SystemPromptField.optional(),
     tier: TierField.optional(),
+    max_budget_usd: BudgetField.optional(),
     output_schema: OutputSchemaField.optional(),
     images: ImagesField.optional(),
     cache: z.boolean({ error: 'cache must be true or false' }).optional().describe('Reuse an identical earlier answer (same tier, model, cwd, system prompt and prompt) for up to 10 minutes.'),
@@ -51,10 +52,10 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
   outputSchema: QuickAnswerOutput,
   rateLimited: true,
   annotations: { readOnlyHint: true, openWorldHint: true },
-  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), output_schema?: JSON Schema object, cache?: boolean }',
+  usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), max_budget_usd?: number (USD), output_schema?: JSON Schema object, cache?: boolean }',
   async handle(input, ctx) {
     const answer = await ctx.engine.quick(
-      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema, images: input.images },
+      { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema, images: input.images, maxBudgetUsd: input.max_budget_usd, principal: ctx.viewer.principal },
       ctx.signal,
     );
     const notes = [answer.routed, answer.fallback && `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`, answer.fallback_model && `fallback model used: ${answer.fallback_model}`, answer.cached && `cached answer, ${answer.cached.age_s} s old`].filter(Boolean);

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Config, TierConfig } from './schema.js';
+import type { Config, Price, TierConfig } from './schema.js';
 
 // Where task state lives unless configured: $XDG_STATE_HOME/claude-tiers, else ~/.local/state/claude-tiers.
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -8,6 +8,14 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'claude-tiers');
 }
+
+// Public list prices (USD per million tokens) of the aliases, as chosen here: haiku 1/5, sonnet 3/15, opus 15/75 in/out;
+// a cache read costs 0.1x the input price, a cache write (5-minute cache) 1.25x. Override or add models with `prices`.
+export const DEFAULT_PRICES: Record<string, Price> = {
+  haiku: { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+  sonnet: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  opus: { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
+};
 
 // Every default in one place: the built-in tiers and the registry limits.
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -45,6 +53,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     allowedHosts: [],
     httpTokens: [],
     secretEnv: [],
+    prices: structuredClone(DEFAULT_PRICES),
+    budgets: {},
     limits: {
       maxRunning: 4,
       maxQueue: 100,

@@ -107,6 +107,15 @@ export const LimitsSchema = z.strictObject({
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 
+// List prices of one model in USD per million tokens: input, output, cache reads and cache writes.
+export const PriceSchema = z.strictObject({
+  input: z.number().min(0, 'prices.<model>.input is USD per million input tokens, >= 0'),
+  output: z.number().min(0, 'prices.<model>.output is USD per million output tokens, >= 0'),
+  cacheRead: z.number().min(0, 'prices.<model>.cacheRead is USD per million cache-read tokens, >= 0'),
+  cacheWrite: z.number().min(0, 'prices.<model>.cacheWrite is USD per million cache-write tokens, >= 0'),
+});
+export type Price = z.infer<typeof PriceSchema>;
+
 // The whole effective configuration of a server.
 export const ConfigSchema = z.strictObject({
   claudeBin: z.string().optional(),
@@ -128,6 +137,10 @@ export const ConfigSchema = z.strictObject({
   secretEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as MY_API_KEY')).default([]),
   /** Prometheus metrics on a separate loopback port, without a token (besides GET /metrics of `serve --http`). */
   metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional(), host: z.literal('127.0.0.1').default('127.0.0.1') }).optional(),
+  /** Price table per model or alias (USD per million tokens), for tier "auto" with a budget: see src/cost. */
+  prices: z.record(ModelName, PriceSchema).default({}),
+  /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token without its own entry). */
+  budgets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'budgets takes token names such as "default", "ci" or "alice"'), z.number().positive('budgets.<token> is USD per UTC day, > 0')).default({}),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 });

@@ -14,6 +14,10 @@ export interface QuickRequest {
   outputSchema?: Record<string, unknown>;
   /** Images sent with the prompt as image blocks. */
   images?: ImageInput[];
+  /** A ceiling in USD for this call (claude's --max-budget-usd); with tier "auto" it also picks the model. */
+  maxBudgetUsd?: number;
+  /** Who asks (an HTTP token's principal, else the local user): spend counts against its daily budget. */
+  principal?: string;
 }
 
 // What a quick answer returns to the caller (the tool's structuredContent).

@@ -1,6 +1,6 @@
 import { cacheKey } from '../answer-cache.js';
 import { resolveCwd } from '../cwd.js';
-import { resolveTier } from '../routing.js';
+import { resolveRoute } from '../cost/pick-model.js';
 import { getTier } from '../tiers.js';
 import { ApiFailure, type QuickAnswer, type QuickRequest } from './answer.js';
 import { runOnce } from './run-once.js';
@@ -9,9 +9,11 @@ import type { QuickDeps } from './spares.js';
 const DEFAULT_CACHE_TTL_S = 600;
 const FALLBACK_STATUSES = new Set([429, 500, 502, 503, 529]);
 
-// The speed tier: one synchronous run; `auto` routes by the prompt; a retryable API failure runs the tier's fallback tier.
-export async function quickAnswer(deps: QuickDeps, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
-  const { tierName, routed } = resolveTier(req.tier, 'speed', req.prompt);
+// The speed tier: one synchronous run; `auto` routes by the prompt (and, with a budget, picks the model); a retryable
+// API failure runs the tier's fallback tier.
+export async function quickAnswer(deps: QuickDeps, asked: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
+  const { tierName, model, routed } = resolveRoute(asked, 'speed', deps.config, deps.spending.costs);
+  const req = model ? { ...asked, model } : asked;
   const tier = getTier(deps.config, tierName);
   try {
     const answer = await cachedRun(deps, tierName, req, signal);

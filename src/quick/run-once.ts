@@ -13,6 +13,7 @@ import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
 import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
 import { spareKey, type QuickDeps } from './spares.js';
 import { quickFinished } from '../metrics/quick-outcome.js';
+import { LOCAL_PRINCIPAL } from '../tasks/types.js';
 
 const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
 const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
@@ -36,7 +37,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     const outDir = tierNeedsFiles(tier) || req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
-    const spec = runSpec(deps, tier, cwd, { model, ...plan });
+    const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
     const spare = tier.warmSpares > 0 && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec))) : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
@@ -68,7 +69,10 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   } finally {
     await leases.releaseAll();
     const ms = Date.now() - started;
-    deps.metrics.quickFinished(quickFinished(tierName, model, outcome, answered, ms));
+    const finished = quickFinished(tierName, model, outcome, answered, ms);
+    deps.metrics.quickFinished(finished);
+    const turns = outcome?.kind === 'result' ? Number(outcome.result.num_turns) || 0 : 0;
+    deps.spending.finished({ tier: tierName, model, promptChars: req.prompt.length, turns, inputTokens: finished.inputTokens, outputTokens: finished.outputTokens, costUsd: finished.costUsd, principal: req.principal ?? LOCAL_PRINCIPAL, typical: answered });
     deps.log.info({ tier: tierName, model, outcome: outcome?.kind ?? 'refused', ms, warm }, 'quick_answer finished');
     deps.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: deps.audit.prompt(req.prompt), outcome: outcome?.kind ?? 'refused', ms, warm });
   }

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
-import { resolveTier } from '../routing.js';
+import type { CostModel } from '../cost/cost-model.js';
+import { resolveRoute } from '../cost/pick-model.js';
 import { getTier } from '../tiers.js';
 import type { UserContent } from '../claude/control.js';
 import { imageBlocks, type ImageInput } from '../images.js';
@@ -41,6 +42,8 @@ export interface NewTaskContext {
   /** A task the caller may see (a follow-up of another principal's task is as unknown as a missing one). */
   findRecord(id: string, viewer: Viewer): TaskRecord | undefined;
   recentIdsHint(): string;
+  /** Estimates costs for tier "auto" with a budget. */
+  costs: CostModel;
 }
 
 // The cwd and session of a follow-up: the earlier task's, which must be finished and have a session.
@@ -55,7 +58,7 @@ function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resum
 
 // A queued task's record from a request; every input problem is a ToolError before anything runs.
 export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Date.now()): TaskRecord {
-  const { tierName, routed } = resolveTier(req.tier, 'comprehensive', req.prompt);
+  const { tierName, model: picked, routed } = resolveRoute(req, 'comprehensive', ctx.config, ctx.costs);
   const tier = getTier(ctx.config, tierName);
   const { cwd, resumeSessionId, prev } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
@@ -70,7 +73,7 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
     request: {
       prompt: req.prompt,
       cwd,
-      model: req.model ?? tier.model,
+      model: req.model ?? picked ?? tier.model,
       tier: tierName,
       timeoutS: req.timeoutS ?? tier.timeoutS,
       idleTimeoutS: req.idleTimeoutS ?? tier.idleTimeoutS,

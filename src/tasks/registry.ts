@@ -88,7 +88,7 @@ export class Registry {
   // Creates the task and hands it to its runner; the breaker ticket it takes is released by the runner, whatever happens.
   submit(req: SubmitRequest, content?: UserContent): LiveTask {
     if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    const record = newTaskRecord(req, { config: this.deps.config, owner: this.owner, findRecord: (id, viewer) => this.visible(id, viewer), recentIdsHint: () => this.recentIdsHint({ principal: req.principal ?? 'local', admin: false }) });
+    const record = newTaskRecord(req, { config: this.deps.config, owner: this.owner, findRecord: (id, viewer) => this.visible(id, viewer), recentIdsHint: () => this.recentIdsHint({ principal: req.principal ?? 'local', admin: false }), costs: this.deps.spending.costs });
     this.deps.claudeBinary();
     this.scheduler.checkRoom();
     const ticket = this.deps.breakers.admit(`${record.request.tier}:${record.request.model}`);

@@ -149,6 +149,8 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
     record.end = decided.end;
     record.endedAt = Date.now();
   });
+  // Before anything awaits: a caller woken by the final state already sees the spend against its budget.
+  deps.spending.taskFinished(task.record);
   await end.eventLog?.close();
   if (end.eventLog?.error) task.noteStoreError(`event log: ${end.eventLog.error}`);
   await deps.save(task, true);

@@ -1,0 +1,77 @@
+import { ToolError } from '../errors.js';
+
+// What the budgets persist: the UTC day and what each principal spent on it.
+export interface BudgetSnapshot {
+  day: string;
+  spent: Record<string, number>;
+}
+
+// Where the budgets persist (a file in the state dir; a memory store in tests).
+export interface BudgetStore {
+  load(): BudgetSnapshot | undefined;
+  save(snapshot: BudgetSnapshot): void;
+}
+
+const DAY_MS = 86_400_000;
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+// The daily budget of an HTTP principal ("token:<name>") from the config's budgets: its own name, else "default";
+// principals that are not HTTP tokens (the local user) have none.
+export function budgetFor(budgets: Record<string, number>, principal: string): { name: string; usd: number } | undefined {
+  if (!principal.startsWith('token:')) return undefined;
+  const name = principal.slice('token:'.length);
+  if (Object.hasOwn(budgets, name)) return { name, usd: budgets[name]! };
+  return Object.hasOwn(budgets, 'default') ? { name: 'default', usd: budgets.default! } : undefined;
+}
+
+// Spend per principal per UTC day against a daily budget; a principal that has spent its budget is refused until the
+// next UTC midnight. Pure apart from the injected clock and store.
+export class DailyBudgets {
+  private day: string;
+  private spent: Record<string, number> = {};
+  private readonly now: () => number;
+
+  constructor(private readonly options: { budgets: Record<string, number>; now?: () => number; store?: BudgetStore }) {
+    this.now = options.now ?? Date.now;
+    this.day = utcDay(this.now());
+    const saved = options.store?.load();
+    if (saved && saved.day === this.day) this.spent = { ...saved.spent };
+  }
+
+  // Starts a new day at UTC midnight: everyone's spend goes back to zero.
+  private roll(): void {
+    const today = utcDay(this.now());
+    if (today === this.day) return;
+    this.day = today;
+    this.spent = {};
+  }
+
+  // What a principal has spent today, in USD.
+  spentToday(principal: string): number {
+    this.roll();
+    return this.spent[principal] ?? 0;
+  }
+
+  // Adds what a finished call cost to its principal's day (only principals with a budget are tracked).
+  spend(principal: string, usd: number): void {
+    if (!(usd > 0) || !budgetFor(this.options.budgets, principal)) return;
+    this.roll();
+    this.spent[principal] = (this.spent[principal] ?? 0) + usd;
+    this.options.store?.save({ day: this.day, spent: { ...this.spent } });
+  }
+
+  // Throws a one-line ToolError when the principal has spent its daily budget: how much, the budget, when it resets.
+  admit(principal: string): void {
+    const budget = budgetFor(this.options.budgets, principal);
+    if (!budget) return;
+    const spent = this.spentToday(principal);
+    if (spent < budget.usd) return;
+    const now = this.now();
+    const reset = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+    const hours = Math.ceil((reset - now) / 360_000) / 10;
+    throw new ToolError(
+      `budget: token "${principal.slice('token:'.length)}" has spent $${spent.toFixed(4)} of its daily budget of $${budget.usd} (budgets.${budget.name} in the server's config) today; ` +
+        `calls that start claude are refused until it resets at ${new Date(reset).toISOString()} (in ${hours} h); raise budgets.${budget.name} to allow more`,
+    );
+  }
+}

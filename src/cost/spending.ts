@@ -1,0 +1,59 @@
+import type { Config } from '../config/schema.js';
+import { fileBudgetStore } from './budget-store.js';
+import { CostModel, type CostSample } from './cost-model.js';
+import { DailyBudgets } from './daily-budgets.js';
+
+// One finished quick answer or task: what it cost, who asked, and whether it counts as a typical run of its tier.
+export interface SpendEntry extends CostSample {
+  principal: string;
+  /** Answered or succeeded: a stopped or failed run still costs, but says little about a typical one. */
+  typical: boolean;
+}
+
+// A finished task record, as far as spending goes (a TaskRecord fits).
+export interface FinishedRecord {
+  state: string;
+  principal?: string;
+  request: { tier: string; model: string; prompt: string };
+  stats: { costUsd: number; turns: number; inputTokens: number; outputTokens: number };
+}
+
+// The server's spending: the cost model that tier "auto" estimates with, and the HTTP tokens' daily budgets.
+export class Spending {
+  constructor(
+    readonly costs: CostModel,
+    readonly budgets: DailyBudgets,
+  ) {}
+
+  // From the config: prices and budgets, the budgets' spend persisted in the state dir.
+  static open(config: Config, warn: (message: string) => void): Spending {
+    return new Spending(new CostModel({ prices: config.prices }), new DailyBudgets({ budgets: config.budgets, store: fileBudgetStore(config.stateDir, warn) }));
+  }
+
+  // Teaches the cost model the succeeded tasks among these records (oldest first), e.g. the state dir's recent tasks at start-up.
+  learn(records: FinishedRecord[]): void {
+    for (const r of records) if (r.state === 'succeeded') this.costs.record(entryOf(r));
+  }
+
+  // Refuses (ToolError) a call that would start claude for a principal whose daily budget is spent.
+  admit(principal: string): void {
+    this.budgets.admit(principal);
+  }
+
+  // Counts a finished run against its principal's budget and, if typical, teaches the cost model.
+  finished(entry: SpendEntry): void {
+    this.budgets.spend(entry.principal, entry.costUsd);
+    if (entry.typical) this.costs.record(entry);
+  }
+
+  // A task reached its final state.
+  taskFinished(record: FinishedRecord): void {
+    this.finished(entryOf(record));
+  }
+}
+
+function entryOf(r: FinishedRecord): SpendEntry {
+  const { tier, model, prompt } = r.request;
+  const { costUsd, turns, inputTokens, outputTokens } = r.stats;
+  return { tier, model, promptChars: prompt.length, turns, inputTokens, outputTokens, costUsd, principal: r.principal ?? 'local', typical: r.state === 'succeeded' };
+}
