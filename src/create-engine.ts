@@ -52,7 +52,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults');
     }
   });
-  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true) });
+  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();

@@ -2,48 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { parseProm, value } from './support/prom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { REAL_CLAUDE, ROOT, processesMatching, runCli, serverEnv, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
 
 // One sample of the Prometheus text format: name, labels, value.
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
-
-// A tiny parser of the text exposition format: comments must be HELP or TYPE, every other line one sample; throws otherwise.
-function parseProm(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    if (line.startsWith('#')) {
-      if (!/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) throw new Error(`bad comment line: ${line}`);
-      continue;
-    }
-    const m = SAMPLE.exec(line);
-    if (!m) throw new Error(`bad sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    const body = m[2] ?? '';
-    let consumed = 0;
-    for (const l of body.matchAll(LABEL)) {
-      labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-      consumed += l[0].length;
-    }
-    if (consumed !== body.length) throw new Error(`bad labels: ${line}`);
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-// The value of one sample (0 when absent) and the sum over samples whose labels include `where`.
-const value = (samples: Sample[], name: string, where: Record<string, string> = {}): number =>
-  samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-
 let api: ScriptedApi;
 
 beforeAll(async () => {

@@ -114,7 +114,11 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
   if (Object.keys(limits).length) layer.limits = limits;
   if (env.CLAUDE_TIERS_HTTP_TOKEN !== undefined) layer.httpToken = checkEnvToken(env.CLAUDE_TIERS_HTTP_TOKEN);
-  if (env.CLAUDE_TIERS_WARM_SPARES) layer.tiers = { speed: { warmSpares: intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES) } };
+  if (env.CLAUDE_TIERS_WARM_SPARES) {
+    // The speed tier's spares: this many, fixed (0 turns them off, demand included).
+    const n = intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES);
+    layer.tiers = { speed: { warmSpares: n, minSpares: n, maxSpares: n } };
+  }
   return layer;
 }
 

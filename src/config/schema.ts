@@ -57,6 +57,9 @@ export const TierSchema = z.strictObject({
   sessionPersistence: z.boolean().default(false),
   env: z.record(z.string(), z.string()).default({}),
   warmSpares: z.number().int().min(0).max(8).default(0),
+  /** Warm spares follow demand between minSpares (default: warmSpares) and maxSpares (default: warmSpares). */
+  minSpares: z.number().int().min(0).max(16).optional(),
+  maxSpares: z.number().int().min(0).max(16).optional(),
   /** Answers of this tier are cached for this long (0 = only when a call asks with cache: true). */
   cacheTtlS: z.number().min(0).max(86_400).default(0),
   /** Monitors: stop a task after the same tool call this many times in a row (0 = off). */
@@ -94,6 +97,12 @@ export const LimitsSchema = z.strictObject({
   cacheMaxBytes: z.number().int().min(0),
   /** Captured output per task (stdout of claude); over it the task is stopped. */
   maxOutputBytes: z.number().int().min(1024),
+  /** Warm spares: their memory budget in all, the warm-up time demand must cover, the quiet time after which only
+   * minSpares stay, and how many specs (cwds) are kept warm at once. */
+  spareMemoryMb: z.number().int().min(0).max(1_000_000),
+  spareWarmupS: z.number().positive().max(120),
+  spareIdleS: z.number().positive().max(86_400),
+  spareKeys: z.number().int().min(1).max(100),
   /** How long a server shutdown may take in all; its stops use a fifth of it to interrupt and a third as kill grace. */
   shutdownMs: z.number().int().min(100).max(60_000),
   breakerThreshold: z.number().int().min(0),

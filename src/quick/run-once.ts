@@ -11,7 +11,7 @@ import { Leases } from '../leases.js';
 import { runSpec, stopTimings } from '../run-deps.js';
 import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
 import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
-import { spareKey, type QuickDeps } from './spares.js';
+import { spareBounds, spareKey, type QuickDeps } from './spares.js';
 import { quickFinished } from '../metrics/quick-outcome.js';
 import { LOCAL_PRINCIPAL } from '../tasks/types.js';
 
@@ -38,7 +38,8 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
     const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
-    const spare = tier.warmSpares > 0 && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec))) : undefined;
+    const bounds = spareBounds(tier);
+    const spare = bounds.max > 0 && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     // The answer never waits for claude to exit: the run closes on its own time.

@@ -1,6 +1,8 @@
 import type { Logger } from '../log.js';
 import { ClaudeRun, type RunSpec, type StopTimings } from '../claude/run.js';
+import { totalRssMb } from '../claude/rss.js';
 import type { ProcessTable } from '../claude/spawn.js';
+import { SpareSizer } from './spare-sizer.js';
 
 // Everything fixed when a claude process is spawned: a spare serves only a request with exactly this.
 export interface SpareSpec extends RunSpec {
@@ -9,13 +11,46 @@ export interface SpareSpec extends RunSpec {
   tier?: string;
 }
 
+// How many spares a key may have: at least min while demand lasts (min stays after it), at most max.
+export interface SpareBounds {
+  min: number;
+  max: number;
+}
+
 // A pre-spawned run (stream-json input), waiting for exactly one prompt.
 interface Spare {
   run: ClaudeRun;
   bornAt: number;
 }
 
+interface Entry {
+  spec: SpareSpec;
+  sizer: SpareSizer;
+  bounds: SpareBounds;
+  usedAt: number;
+  backoffMs: number;
+  timer?: NodeJS.Timeout;
+}
+
+// How the pool sizes itself.
+export interface PoolOptions {
+  log: Logger;
+  ttlMs: number;
+  table: ProcessTable;
+  timings: StopTimings;
+  shutdownTimings: StopTimings;
+  /** All spares together stay within this much resident memory (measured per spare). */
+  memoryMb: number;
+  warmupS: number;
+  idleS: number;
+  /** How many different specs (e.g. cwds) are kept warm at once; the least recently used goes first. */
+  maxKeys: number;
+  tickMs: number;
+}
+
 const RETIRED = { reason: 'retired', message: 'warm spare retired' };
+const ASSUMED_SPARE_MB = 250;
+const TAU_S = 10;
 
 export interface SpareStats {
   hits: number;
@@ -29,14 +64,19 @@ export interface SpareStats {
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
 
-// Keeps `size` warm claude processes per spec; each is used once, then retired and replaced in the background.
+// Warm claude processes per spec, each used once; the number per spec follows demand (an average arrival rate times
+// the warm-up time, within min..max and the memory budget) and falls back to min when demand goes quiet.
 export class SparePool {
   private readonly ready = new Map<string, Spare[]>();
-  private readonly specs = new Map<string, { spec: SpareSpec; size: number; backoffMs: number; timer?: NodeJS.Timeout }>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly tick: NodeJS.Timeout;
   private disposed = false;
   readonly stats: SpareStats = { hits: 0, misses: 0, spawned: 0, expired: 0, died: 0, ready: 0 };
 
-  constructor(private readonly options: { log: Logger; ttlMs: number; table: ProcessTable; timings: StopTimings; shutdownTimings: StopTimings }) {}
+  constructor(private readonly options: PoolOptions) {
+    this.tick = setInterval(() => this.adjust(), options.tickMs);
+    this.tick.unref();
+  }
 
   // Pids of the spares ready now (for server_stats and tests).
   readyPids(): number[] {
@@ -46,22 +86,30 @@ export class SparePool {
   // Spares ready now, by tier (for metrics).
   readyByTier(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [key, { spec }] of this.specs) out[spec.tier ?? key] = (out[spec.tier ?? key] ?? 0) + (this.ready.get(key)?.length ?? 0);
+    for (const [key, { spec }] of this.entries) out[spec.tier ?? key] = (out[spec.tier ?? key] ?? 0) + (this.ready.get(key)?.length ?? 0);
     return out;
   }
 
-  // Starts keeping spares for a spec (idempotent).
-  keepWarm(spec: SpareSpec, size: number): void {
-    if (this.disposed || size <= 0 || this.specs.has(spec.key)) return;
-    this.specs.set(spec.key, { spec, size, backoffMs: MIN_BACKOFF_MS });
-    this.fill(spec.key);
+  // Keeps spares for a spec (idempotent; the bounds are updated).
+  keepWarm(spec: SpareSpec, bounds: SpareBounds): void {
+    if (this.disposed || bounds.max <= 0) return;
+    const entry = this.entries.get(spec.key);
+    if (entry) Object.assign(entry.bounds, bounds);
+    else this.register(spec, bounds);
+    this.adjust();
   }
 
-  // Hands out a warm run for this key, never to two callers, or undefined (a miss: the caller goes cold).
-  take(key: string): ClaudeRun | undefined {
-    const list = this.ready.get(key) ?? [];
+  // Hands out a warm run for this key, never to two callers, or undefined (a miss: the caller goes cold). The request
+  // counts as demand; a spec seen for the first time (another cwd) is kept warm from now on, within its bounds.
+  take(key: string, wanted?: { spec: SpareSpec; bounds: SpareBounds }): ClaudeRun | undefined {
     const now = Date.now();
-    while (list.length) {
+    let entry = this.entries.get(key);
+    if (!entry && wanted && wanted.bounds.max > 0 && !this.disposed) entry = this.register(wanted.spec, { ...wanted.bounds, min: 0 });
+    entry?.sizer.arrival(now);
+    if (entry) entry.usedAt = now;
+    const list = this.ready.get(key) ?? [];
+    let taken: ClaudeRun | undefined;
+    while (list.length && !taken) {
       const spare = list.shift()!;
       if (spare.run.hasExited()) continue;
       if (now - spare.bornAt > this.options.ttlMs) {
@@ -69,30 +117,61 @@ export class SparePool {
         void this.retire(spare);
         continue;
       }
-      this.stats.hits++;
-      this.refreshReady();
       this.options.log.info({ pid: spare.run.pid, ageMs: now - spare.bornAt }, 'warm spare used');
-      setImmediate(() => this.fill(key));
-      return spare.run;
+      taken = spare.run;
     }
-    this.stats.misses++;
-    if (this.specs.has(key)) this.options.log.info('no warm spare ready; going cold');
-    return undefined;
+    if (taken) this.stats.hits++;
+    else this.stats.misses++;
+    this.refreshReady();
+    setImmediate(() => this.adjust());
+    return taken;
+  }
+
+  private register(spec: SpareSpec, bounds: SpareBounds): Entry {
+    const own = { ...bounds };
+    const entry: Entry = { spec, bounds: own, usedAt: Date.now(), backoffMs: MIN_BACKOFF_MS, sizer: new SpareSizer(own, { warmupS: this.options.warmupS, idleS: this.options.idleS, tauS: TAU_S }) };
+    this.entries.set(spec.key, entry);
+    // Too many specs: the least recently used one goes, with its spares.
+    while (this.entries.size > this.options.maxKeys) {
+      const [oldest] = [...this.entries.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
+      this.drop(oldest![0]);
+    }
+    return entry;
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.entries.delete(key);
+    for (const spare of this.ready.get(key) ?? []) void this.retire(spare);
+    this.ready.delete(key);
+    this.refreshReady();
+  }
+
+  // Brings every key to its target now: spawns what is missing (within the memory budget), retires what is extra.
+  private adjust(): void {
+    if (this.disposed) return;
+    const pids = this.readyPids();
+    const perSpare = pids.length ? Math.max(1, totalRssMb(pids) / pids.length) : ASSUMED_SPARE_MB;
+    let room = Math.floor(this.options.memoryMb / perSpare) - pids.length;
+    for (const [key, entry] of this.entries) {
+      const list = this.ready.get(key) ?? [];
+      this.ready.set(key, list);
+      const target = entry.sizer.target(list.length + Math.max(0, room));
+      while (list.length > target) void this.retire(list.shift()!);
+      while (list.length < target && room > 0 && !entry.timer) {
+        list.push(this.spawn(entry.spec, key));
+        room--;
+      }
+      if (target === 0 && entry.bounds.min === 0 && !list.length && Date.now() - entry.usedAt > this.options.idleS * 1000) this.entries.delete(key);
+    }
+    this.refreshReady();
   }
 
   private refreshReady(): void {
     let n = 0;
     for (const list of this.ready.values()) n += list.length;
     this.stats.ready = n;
-  }
-
-  private fill(key: string): void {
-    const entry = this.specs.get(key);
-    if (!entry || this.disposed) return;
-    const list = this.ready.get(key) ?? [];
-    this.ready.set(key, list);
-    while (list.length < entry.size) list.push(this.spawn(entry.spec, key));
-    this.refreshReady();
   }
 
   private spawn(spec: SpareSpec, key: string): Spare {
@@ -109,10 +188,13 @@ export class SparePool {
       list!.splice(idx, 1);
       this.refreshReady();
       this.stats.died++;
-      const entry = this.specs.get(key);
+      const entry = this.entries.get(key);
       if (!entry || this.disposed) return;
       this.options.log.warn({ exit, stderr: run.stderrTail().slice(-300), retryInMs: entry.backoffMs }, 'warm spare died; replacing it');
-      entry.timer = setTimeout(() => this.fill(key), entry.backoffMs);
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        this.adjust();
+      }, entry.backoffMs);
       entry.timer.unref();
       entry.backoffMs = Math.min(entry.backoffMs * 2, MAX_BACKOFF_MS);
     });
@@ -126,7 +208,7 @@ export class SparePool {
     list!.splice(idx, 1);
     this.stats.expired++;
     void this.retire(spare);
-    this.fill(key);
+    this.adjust();
   }
 
   private async retire(spare: Spare): Promise<void> {
@@ -136,7 +218,8 @@ export class SparePool {
   // Kills every spare at once; never blocks shutdown for long.
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const entry of this.specs.values()) if (entry.timer) clearTimeout(entry.timer);
+    clearInterval(this.tick);
+    for (const entry of this.entries.values()) if (entry.timer) clearTimeout(entry.timer);
     const all = [...this.ready.values()].flat();
     this.ready.clear();
     this.refreshReady();
