@@ -43,7 +43,9 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
   const spending = Spending.open(config, (message) => log.warn(message));
   const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
-  const registry = await Registry.open({ ...runDeps, serverId });
+  // Spares are shared by the quick path and by deep tasks of tiers that keep them.
+  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
+  const registry = await Registry.open({ ...runDeps, serverId, spares });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
     try {
@@ -52,7 +54,6 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults');
     }
   });
-  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
@@ -65,7 +66,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     startedAt,
     rateLimiter,
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
-    warmSpares: () => warmDefaultSpares(quickDeps),
+    warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
     dispose(reason = 'server shutdown') {
       disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);

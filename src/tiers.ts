@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
-import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeMcpConfig } from './mcp-config.js';
+import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
@@ -85,7 +85,7 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
   }
   if (append) {
     plan.appendSystemPromptFile = join(outDir, 'append-system-prompt.txt');
-    await writeFile(plan.appendSystemPromptFile, append, { mode: 0o600 });
+    await writeFileAtomic(plan.appendSystemPromptFile, append);
   }
   return plan;
 }

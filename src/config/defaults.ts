@@ -44,6 +44,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     permissionPrompts: 'forward',
     permissionTimeoutS: 300,
     isolation: 'none',
+    // Spares with the MCP servers already connected, only while deep tasks come (none when they do not).
+    minSpares: 0,
+    maxSpares: 2,
   };
   return {
     stateDir: defaultStateDir(env),
@@ -121,8 +124,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         env: {},
         sandbox: { enabled: true, network: { allowedDomains: [] } },
         isolation: 'worktree',
-        // Inside the sandbox nothing asks: bypassPermissions.
+        // Inside the sandbox nothing asks: bypassPermissions. Its tasks run in worktrees: no spares.
         permissionPrompts: 'deny',
+        maxSpares: 0,
       },
     },
   };

@@ -115,9 +115,10 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (Object.keys(limits).length) layer.limits = limits;
   if (env.CLAUDE_TIERS_HTTP_TOKEN !== undefined) layer.httpToken = checkEnvToken(env.CLAUDE_TIERS_HTTP_TOKEN);
   if (env.CLAUDE_TIERS_WARM_SPARES) {
-    // The speed tier's spares: this many, fixed (0 turns them off, demand included).
+    // The speed tier's spares: this many, fixed; 0 turns every tier's spares off (no memory for them).
     const n = intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES);
     layer.tiers = { speed: { warmSpares: n, minSpares: n, maxSpares: n } };
+    if (n === 0) layer.limits = { ...(layer.limits as object | undefined), spareMemoryMb: 0 };
   }
   return layer;
 }

@@ -114,6 +114,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
         `and the names they use in allowedHosts (your config; now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`,
     );
   }
+  // Warm spares start after the server answers, so they never delay start-up.
+  setTimeout(() => engine.warmSpares(), 50).unref();
   installWatchdog({
     log,
     killAllSync: () => engine.procs.killAllSync(),

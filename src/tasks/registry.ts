@@ -10,6 +10,7 @@ import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { RecordWriter } from './record-writer.js';
 import { markLost, ownerAlive, recoverOrphans, schedulePrune } from './recovery.js';
 import { Scheduler } from './scheduler.js';
+import type { SparePool } from '../spares/spare-pool.js';
 import { RepoLocks } from '../isolation/repo-locks.js';
 import { TaskStore } from './store.js';
 import { runTask } from './task-runner.js';
@@ -47,7 +48,7 @@ export class Registry {
   private stopKillPoll: () => void = () => {};
   private closing = false;
 
-  private constructor(private readonly deps: RunDeps & { serverId: string }) {
+  private constructor(private readonly deps: RunDeps & { serverId: string; spares: SparePool }) {
     this.store = new TaskStore(deps.config.stateDir);
     this.scheduler = new Scheduler(deps.config.limits);
     this.writer = new RecordWriter(this.store, (task, err) => {
@@ -58,7 +59,7 @@ export class Registry {
   }
 
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
-  static async open(deps: RunDeps & { serverId: string }): Promise<Registry> {
+  static async open(deps: RunDeps & { serverId: string; spares: SparePool }): Promise<Registry> {
     const registry = new Registry(deps);
     await recoverOrphans(registry.store, deps.log, registry.locks);
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);

@@ -15,6 +15,9 @@ import type { Scheduler } from './scheduler.js';
 import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
+import { spareable } from './task-spare.js';
+import { sharedRunDir, spareBounds, spareKey } from '../quick/spares.js';
+import type { SparePool } from '../spares/spare-pool.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { EndInfo, ProcRef } from './types.js';
@@ -23,6 +26,7 @@ import type { EndInfo, ProcRef } from './types.js';
 export interface RunnerDeps extends RunDeps {
   store: TaskStore;
   locks: RepoLocks;
+  spares: SparePool;
   scheduler: Scheduler;
   save(task: LiveTask, now?: boolean): Promise<void>;
 }
@@ -64,8 +68,10 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
       r.startedAt = Date.now();
     });
     const tier = getTier(deps.config, req.tier);
-    const outDir = join(deps.store.taskDir(task.id), 'run');
-    leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
+    // A task a warm spare can serve runs with the shared files of its key; any other with files of its own.
+    const shared = spareable(req, tier);
+    const outDir = shared ? sharedRunDir(deps.config.stateDir, req.tier, req.cwd, req.model) : join(deps.store.taskDir(task.id), 'run');
+    if (!shared) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env }, leases);
     if (task.record.worktree) await deps.save(task, true);
     const plan = await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
@@ -75,7 +81,9 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const log = deps.store.openEventLog(task.id);
     eventLog = log;
     leases.add('event log', () => log.close());
-    const r = new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
+    const key = spareKey(spec);
+    const spare = shared ? deps.metrics.spareTaken(req.tier, deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) })) : undefined;
+    const r = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     run = r;
     // Nothing outlives its task: after the run, whatever it started that is still around goes (start times checked),
     // before its worktree is committed.
