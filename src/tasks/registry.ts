@@ -183,9 +183,7 @@ export class Registry {
   }
 
   // A task's record as it stands, from memory or disk, without side effects.
-  peek(id: string): TaskRecord | undefined {
-    return (this.live.get(id)?.record as TaskRecord | undefined) ?? this.store.readRecord(id);
-  }
+  peek = (id: string): TaskRecord | undefined => (this.live.get(id)?.record as TaskRecord | undefined) ?? this.store.readRecord(id);
 
   // The reply for one task as it stands.
   async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}, known?: TaskRecord): Promise<TaskReply> {
