@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpConfigFile } from '../src/mcp-config.js';
 import { fanOut } from '../examples/fan-out.js';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, serverEnv, startServer } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, serverEnv, startServer, waitFor } from './support/harness.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 // The fenced block right after `<!-- snippet: NAME -->` in the README.
@@ -98,6 +98,8 @@ describe('packaging and the README (finding 14)', () => {
     expect(help.stderr).not.toMatch(/npx/);
     const s = await startServer(api);
     try {
+      // The line comes once the engine is built, just after the server starts answering.
+      await waitFor(() => s.stderr().includes('add to Claude Code'), 10_000);
       expect(s.stderr()).toContain(`add to Claude Code: claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
     } finally {
       await s.close();

@@ -78,6 +78,11 @@ export class SparePool {
     this.tick.unref();
   }
 
+  // False when there is no memory for spares at all (then nothing asks the pool, and nothing counts as a miss).
+  get enabled(): boolean {
+    return this.options.memoryMb > 0 && !this.disposed;
+  }
+
   // Pids of the spares ready now (for server_stats and tests).
   readyPids(): number[] {
     return [...this.ready.values()].flat().map((s) => s.run.pid);

@@ -82,7 +82,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     eventLog = log;
     leases.add('event log', () => log.close());
     const key = spareKey(spec);
-    const spare = shared ? deps.metrics.spareTaken(req.tier, deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) })) : undefined;
+    const spare = shared && deps.spares.enabled ? deps.metrics.spareTaken(req.tier, deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) })) : undefined;
     const r = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     run = r;
     // Nothing outlives its task: after the run, whatever it started that is still around goes (start times checked),
