@@ -4,6 +4,7 @@ import { AuditLog } from './audit.js';
 import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
+import { CompareJobs } from './compare/compare-jobs.js';
 import type { Config } from './config/schema.js';
 import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
@@ -28,12 +29,17 @@ export { LOCAL_PRINCIPAL, TASK_STATES, type TaskState, type Viewer } from './tas
 // What server_stats reports.
 export type { ServerStats };
 
+// What compare_tiers and compare_status report.
+export type { CompareStatus } from './compare/compare-jobs.js';
+
 // Everything a tool handler needs, shared by every MCP session of one server process.
 export interface Engine extends QuickDeps {
   readonly serverId: string;
   readonly registry: Registry;
   readonly startedAt: number;
   readonly rateLimiter: RateLimiter;
+  /** A/B comparisons of two tiers started over MCP (compare_tiers), run in the background. */
+  readonly compare: CompareJobs;
   /** The speed tier: one synchronous answer. */
   quick(req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer>;
   /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */
@@ -69,6 +75,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true) });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
+  const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log });
   const startedAt = Date.now();
   metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot() });
   let disposed: Promise<void> | undefined;
@@ -78,11 +85,12 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     registry,
     startedAt,
     rateLimiter,
+    compare,
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => warmDefaultSpares(quickDeps),
     stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
     dispose(reason = 'server shutdown') {
-      disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);
+      disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;
     },
   };
