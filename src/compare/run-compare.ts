@@ -75,7 +75,8 @@ async function runOne(registry: Registry, step: CompareStep, prompt: string, opt
   return runFromRecord(step, registry.peek(id)!);
 }
 
-// Runs every prompt through both tiers, one task at a time in schedule order; stops early when the signal aborts.
+// Runs every prompt through both tiers, one task at a time in schedule order; stops early when the signal aborts
+// (the run it interrupts is not counted).
 export async function runCompare(registry: Registry, plan: ComparePlan, opts: RunCompareOptions = {}): Promise<CompareResult> {
   const started = new Date();
   const steps = schedule(plan);
@@ -84,6 +85,8 @@ export async function runCompare(registry: Registry, plan: ComparePlan, opts: Ru
     if (opts.signal?.aborted) break;
     opts.onProgress?.({ done: results.length, total: steps.length, step });
     const finished = await runOne(registry, step, plan.prompts[step.prompt_index]!, opts);
+    // A run the comparison itself stopped measures nothing about the tier: it is left out.
+    if (opts.signal?.aborted && !finished.success) break;
     results.push(finished);
     opts.onProgress?.({ done: results.length, total: steps.length, step, finished });
   }
