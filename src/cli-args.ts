@@ -22,14 +22,15 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   run: ['tier', 'json'],
   tasks: ['watch', 'state', 'json'],
   kill: [],
+  compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state']);
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out']);
 const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version']);
+const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
 
 const list = (names: string[]) => names.map((n) => `--${n}`).join(', ');
 

@@ -4,6 +4,7 @@ import { AuditLog } from './audit.js';
 import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
+import { CompareJobs } from './compare/compare-jobs.js';
 import type { Config } from './config/schema.js';
 import { Spending } from './cost/spending.js';
 import type { Engine } from './engine.js';
@@ -58,6 +59,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
   metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot() });
+  const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log });
   let disposed: Promise<void> | undefined;
   return {
     ...quickDeps,
@@ -65,11 +67,12 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     registry,
     startedAt,
     rateLimiter,
+    compare,
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
     dispose(reason = 'server shutdown') {
-      disposed ??= Promise.allSettled([registry.shutdown(reason), spares.dispose()]).then(() => undefined);
+      disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;
     },
   };

@@ -3,6 +3,7 @@ import type { ServerStats } from './metrics/server-stats.js';
 import type { QuickAnswer, QuickRequest } from './quick/answer.js';
 import type { QuickDeps } from './quick/spares.js';
 import type { Registry } from './tasks/registry.js';
+import type { CompareJobs } from './compare/compare-jobs.js';
 
 // The facade tools see: everything a handler may use comes from this module. It stays light (types and small values):
 // the engine itself is built by create-engine.ts, loaded after the server already answers.
@@ -11,6 +12,9 @@ export { ToolError } from './errors.js';
 export type { QuickAnswer, QuickRequest } from './quick/answer.js';
 export type { TaskReply } from './tasks/view.js';
 export { LOCAL_PRINCIPAL, TASK_STATES, type TaskState, type Viewer } from './tasks/types.js';
+
+// What compare_tiers and compare_status report.
+export type { CompareStatus } from './compare/compare-jobs.js';
 
 // What server_stats reports.
 export type { ServerStats };
@@ -21,6 +25,8 @@ export interface Engine extends QuickDeps {
   readonly registry: Registry;
   readonly startedAt: number;
   readonly rateLimiter: RateLimiter;
+  /** A/B comparisons of two tiers started over MCP (compare_tiers), run in the background. */
+  readonly compare: CompareJobs;
   /** The speed tier: one synchronous answer. */
   quick(req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer>;
   /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */

@@ -12,6 +12,8 @@ Usage:
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
+  claude-tiers compare --tiers A,B --prompts FILE.jsonl [--runs N] [--out DIR]   A/B comparison of two tiers:
+                                     table on stdout, compare.json + report.html in DIR (default ./compare-<time>)
   claude-tiers doctor [--json]       check claude, auth, config, containment, MCP servers and the state dir
   claude-tiers --print-config        show the effective config and where each value came from
   claude-tiers --help | --version
@@ -23,6 +25,7 @@ Tools served:
   list_tasks     recent tasks, newest first
   kill_task      stop a task and every process it started
   server_stats   counters: tasks, claude processes, warm spares, cache, circuit breakers, memory
+  compare_tiers  A/B comparison of two tiers on a list of prompts, in the background; compare_status follows it
 
 Options:
   --config FILE        your config file (else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json);

@@ -65,6 +65,7 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
     if (parsed.kind === 'event') applyEvent(r, parsed.event as unknown as Record<string, unknown>, at);
     r.stats.events = task.seq;
     r.stats.lastEventAt = at;
+    r.stats.firstEventAt ??= at;
     const elapsedS = (at - (r.startedAt ?? at)) / 1000;
     if (elapsedS > 0) r.stats.tokensPerSecond = Math.round((r.stats.outputTokens / elapsedS) * 10) / 10;
     if (parsed.kind === 'event' && parsed.event.type === 'result') {

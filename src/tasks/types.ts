@@ -43,6 +43,8 @@ export interface TaskStats {
   outputTokens: number;
   apiRetries: number;
   lastEventAt?: number;
+  /** When the task's first logged event arrived (time to first event = firstEventAt - startedAt). */
+  firstEventAt?: number;
   lastMessageId?: string;
   /** Output tokens already counted for lastMessageId (its usage grows as partial messages arrive). */
   lastMessageOutput?: number;
