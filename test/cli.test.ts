@@ -86,7 +86,7 @@ describe('the claude-tiers CLI', () => {
       [['ask', '--json=yes', 'hi'], /--json takes no value/],
       [['run', '--tier'], /--tier needs a value/],
       [['--log-level', 'loud', 'tasks'], /--log-level: unknown value "loud"; valid: fatal, error, warn, info, debug, trace, silent/],
-      [['frobnicate'], /unknown command "frobnicate"; commands: serve, ask, run, tasks, kill, doctor/],
+      [['frobnicate'], /unknown command "frobnicate"; commands: serve, ask, run, tasks, kill, compare, doctor/],
       [['tasks', 'extra'], /tasks takes no arguments/],
       [['--max-running', 'four', 'tasks'], /--max-running needs a whole number/],
     ];
