@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { createEngine } from '../create-engine.js';
 import { ToolError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { printOut } from '../cli/output.js';
 import { progressBar } from './progress-bar.js';
 import { checkRuns, checkTiers, CLI_LIMITS, readPrompts } from './prompts-file.js';
 import { runCompare } from './run-compare.js';
@@ -52,7 +53,7 @@ export async function compareCommand(config: Config, opts: Opts): Promise<number
     const result = await runCompare(engine.registry, checked.plan, { signal: controller.signal, clientId: 'cli compare', onProgress: (p) => bar.update(p) });
     bar.end();
     const paths = writeReport(checked.out, result);
-    process.stdout.write(`${compareTable(result.summary)}\n`);
+    printOut(compareTable(result.summary));
     process.stderr.write(`${result.aborted ? 'stopped early; ' : ''}wrote ${paths.json} and ${paths.html}\n`);
     return result.aborted ? 130 : 0;
   } catch (err) {
