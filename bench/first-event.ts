@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
 import { sleep, startServer, waitFor, type StartedServer } from '../test/support/harness.js';
-import { parseProm, value } from '../test/support/prom.js';
+import { metricsPortOf, parseProm, value } from '../test/support/prom.js';
 import { report } from './report.js';
 import { median, pct, round } from './stats.js';
 
@@ -15,7 +15,7 @@ export async function benchFirstEvent(api: ScriptedApi, rounds = 6): Promise<voi
     const config = join(dir, `${name}.json`);
     writeFileSync(config, JSON.stringify({ tiers: { comprehensive: spares, speed: { warmSpares: 0, maxSpares: 0 } } }));
     const s = await startServer(api, { mcp: true, args: ['--metrics-port', '0'], env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '', CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
-    const port = await waitFor(() => /claude-tiers metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(s.stderr())?.[1], 15_000);
+    const port = await metricsPortOf(s.stderr, 15_000);
     const sum = async () => {
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       return res.status === 200 ? value(parseProm(await res.text()), 'claude_tiers_task_first_event_seconds_sum', { tier: 'comprehensive' }) : 0;

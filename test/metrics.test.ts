@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { parseProm, value } from './support/prom.js';
+import { metricsPortOf, parseProm, value } from './support/prom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { REAL_CLAUDE, ROOT, processesMatching, runCli, serverEnv, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
@@ -117,7 +117,7 @@ describe('--metrics-port in stdio mode', () => {
     writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 1, rateBurst: 2, breakerThreshold: 1 } }));
     const s = await startServer(api, { args: ['--metrics-port', '0'], spares: 1, env: { CLAUDE_TIERS_CONFIG: config } });
     try {
-      const port = await waitFor(() => /claude-tiers metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(s.stderr())?.[1], 10_000);
+      const port = await metricsPortOf(s.stderr, 10_000);
       expect(port).toBeTruthy();
       const scrape = async () => {
         const res = await fetch(`http://127.0.0.1:${port}/metrics`);

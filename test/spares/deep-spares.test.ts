@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { startServer, waitFor } from '../support/harness.js';
-import { parseProm, value, type Sample } from '../support/prom.js';
+import { metricsPortOf, parseProm, value, type Sample } from '../support/prom.js';
 
 // Issue 14: the comprehensive tier gets spares with its MCP servers already connected; a deep_task on a warm spare
 // sees its first event within 0.4 s (from getting its running slot to claude's first line).
@@ -22,7 +22,7 @@ describe('comprehensive spares', () => {
     writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { minSpares: 1, maxSpares: 1 }, speed: { warmSpares: 0, maxSpares: 0 } } }));
     const s = await startServer(api, { mcp: true, args: ['--metrics-port', '0'], env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '' } });
     try {
-      const port = await waitFor(() => /claude-tiers metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(s.stderr())?.[1], 10_000);
+      const port = await metricsPortOf(s.stderr, 10_000);
       const scrape = async (): Promise<Sample[]> => {
         const res = await fetch(`http://127.0.0.1:${port}/metrics`);
         return res.status === 200 ? parseProm(await res.text()) : [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { startServer, textOf, waitFor } from '../support/harness.js';
-import { parseProm, value } from '../support/prom.js';
+import { metricsPortOf, parseProm, value } from '../support/prom.js';
 
 // Issue 14, spares that scale: a burst grows the speed tier's pool to maxSpares, a quiet spell shrinks it back to
 // minSpares, both seen in /metrics; a second cwd gets spares of its own.
@@ -27,7 +27,7 @@ describe('warm spares follow demand', () => {
     // CLAUDE_TIERS_WARM_SPARES empty: the config decides (the harness otherwise turns spares off).
     const s = await startServer(api, { args: ['--metrics-port', '0'], cwd: a, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '' } });
     try {
-      const port = await waitFor(() => /claude-tiers metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(s.stderr())?.[1], 10_000);
+      const port = await metricsPortOf(s.stderr, 10_000);
       const ready = async (tier = 'speed') => {
         const res = await fetch(`http://127.0.0.1:${port}/metrics`);
         // 503 while the engine is still being built.

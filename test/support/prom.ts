@@ -36,3 +36,13 @@ export function parseProm(text: string): Sample[] {
 export const value = (samples: Sample[], name: string, where: Record<string, string> = {}): number =>
   samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 
+
+// The loopback port a server opened with --metrics-port 0, from its start-up line on stderr.
+export async function metricsPortOf(stderr: () => string, timeoutMs = 15_000): Promise<string | undefined> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const port = /claude-tiers metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr())?.[1];
+    if (port || Date.now() > end) return port;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
