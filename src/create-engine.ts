@@ -59,7 +59,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
   metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot() });
-  const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log });
+  const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log, admit: (principal) => spending.admit(principal) });
   let disposed: Promise<void> | undefined;
   return {
     ...quickDeps,

@@ -33,7 +33,14 @@ export async function runStdioServer(config: Config): Promise<number> {
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
   });
-  engine = await ready;
+  try {
+    engine = await ready;
+  } catch (err) {
+    // No engine, no server: one line and a non-zero exit, rather than a server whose every call fails.
+    log.error({ err: (err as Error).message }, 'cannot start the engine');
+    process.stderr.write(`claude-tiers: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   metricsPort.serve(engine.metrics);
   process.stderr.write(`${startupLine(engine)}\n`);
   // Warm spares start after the server answers, so they never delay start-up.

@@ -50,7 +50,7 @@ export interface CompareRequest {
 export class CompareJobs {
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly deps: { registry: Registry; tierNames: string[]; stateDir: string; log: Logger }) {}
+  constructor(private readonly deps: { registry: Registry; tierNames: string[]; stateDir: string; log: Logger; admit?: (principal: string) => void }) {}
 
   // Checks the request and starts the comparison in the background; returns its status at once.
   start(req: CompareRequest): CompareStatus {
@@ -63,7 +63,7 @@ export class CompareJobs {
     const controller = new AbortController();
     const principal = req.viewer?.principal ?? LOCAL_PRINCIPAL;
     const plan = { tiers, prompts: req.prompts, runs };
-    const finished = runCompare(this.deps.registry, plan, { signal: controller.signal, principal, clientId: req.clientId, onProgress: (p) => (status.done = p.done) })
+    const finished = runCompare(this.deps.registry, plan, { signal: controller.signal, principal, clientId: req.clientId, admit: () => this.deps.admit?.(principal), onProgress: (p) => (status.done = p.done) })
       .then((result) => {
         const paths: ReportPaths = writeReport(join(this.deps.stateDir, 'compare', id), result);
         status.summary = result.summary;

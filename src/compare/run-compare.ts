@@ -18,6 +18,8 @@ export interface RunCompareOptions {
   /** The tasks belong to this principal (default: the local user). */
   principal?: string;
   clientId?: string;
+  /** Throws when the caller may not start another run now (its daily budget is spent). */
+  admit?(): void;
   /** Called before each run starts and after it ends (`done` counts finished runs). */
   onProgress?(p: { done: number; total: number; step: CompareStep; finished?: CompareRun }): void;
 }
@@ -53,6 +55,8 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
 async function runOne(registry: Registry, step: CompareStep, prompt: string, opts: RunCompareOptions): Promise<CompareRun> {
   let id: string;
   try {
+    // Each run is a call that starts claude: the caller's daily budget is checked for each one.
+    opts.admit?.();
     const reply = await registry.start({ prompt, tier: step.tier, clientId: opts.clientId ?? 'compare', principal: opts.principal }, { waitS: 0 });
     id = String(reply.structured.task_id);
   } catch (err) {
@@ -66,7 +70,9 @@ async function runOne(registry: Registry, step: CompareStep, prompt: string, opt
       await registry.wait([id], () => isFinal(state()) || state() === 'needs_input', WAIT_SLICE_MS, opts.signal?.aborted ? undefined : opts.signal);
       const open = registry.peek(id)?.inputRequest;
       if (state() === 'needs_input' && open) {
-        await registry.answer(id, open.request_id, { decision: 'deny', message: 'a tier comparison runs unattended', by: 'compare' }).catch(() => undefined);
+        const answered = await registry.answer(id, open.request_id, { decision: 'deny', message: 'a tier comparison runs unattended', by: 'compare' }).then(() => true, () => false);
+        // Not answerable (already answered, or the task is stopping): wait for its state to move instead of spinning.
+        if (!answered) await registry.wait([id], () => state() !== 'needs_input', WAIT_SLICE_MS, opts.signal?.aborted ? undefined : opts.signal);
       }
     }
   } finally {

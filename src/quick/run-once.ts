@@ -39,7 +39,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
     const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
     const bounds = spareBounds(tier);
-    const spare = bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;
+    const spare = bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), req.maxBudgetUsd || req.model ? undefined : { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     // The answer never waits for claude to exit: the run closes on its own time.

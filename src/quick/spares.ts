@@ -4,9 +4,11 @@ import type { AnswerCache } from '../answer-cache.js';
 import { resolveCwd } from '../cwd.js';
 import { runSpec, type RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { planRun, tierNeedsFiles } from '../tiers.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { planRun, tierNeedsFiles, type RunPlan } from '../tiers.js';
 import type { TierConfig } from '../config/schema.js';
 
 // What the quick path needs besides a run: warm spares and the answer cache.
@@ -30,7 +32,7 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
     try {
       const cwd = resolveCwd(undefined, deps.config.allowedRoots);
       const forwardPermissions = tier.permissionPrompts === 'forward';
-      const plan = tierNeedsFiles(tier) ? await planRun(name, tier, cwd, deps.config.stateDir, sharedRunDir(deps.config.stateDir, name, cwd, tier.model)) : { mcpConfigPath: null };
+      const plan = await planShared(name, tier, cwd, deps.config.stateDir);
       const spec = runSpec(deps, tier, cwd, { model: tier.model, ...(forwardPermissions ? { forwardPermissions } : {}), ...plan });
       deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, bounds);
     } catch (err) {
@@ -39,8 +41,20 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
   }
 }
 
-// Where the files of spare-able runs live (MCP config, appended prompt): one folder per tier, cwd and model, shared by
-// that key's spares and the tasks they serve, so their argv (and spare key) is the same.
-export function sharedRunDir(stateDir: string, tier: string, cwd: string, model: string): string {
-  return join(stateDir, 'spare-files', createHash('sha256').update(JSON.stringify([tier, cwd, model])).digest('hex').slice(0, 16));
+// The files of a spare-able run (MCP config, appended prompt) in a folder named by their content: a spare and the
+// task it serves share them, a change of content is a new folder (and a new spare key), and nothing is rewritten in
+// place under a running claude.
+export async function planShared(name: string, tier: TierConfig, cwd: string, stateDir: string): Promise<RunPlan> {
+  if (!tierNeedsFiles(tier)) return { mcpConfigPath: null, extraAllowedTools: [] };
+  const base = join(stateDir, 'spare-files');
+  const tmp = join(base, `tmp-${randomUUID()}`);
+  const plan = await planRun(name, tier, cwd, stateDir, tmp);
+  const files = [plan.mcpConfigPath, plan.appendSystemPromptFile].filter((f): f is string => !!f);
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(basename(f)).update('\0').update(await readFile(f)).update('\0');
+  const dir = join(base, hash.digest('hex').slice(0, 16));
+  if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
+  else await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
+  const moved = (f: string | undefined) => (f ? join(dir, basename(f)) : undefined);
+  return { ...plan, mcpConfigPath: moved(plan.mcpConfigPath ?? undefined) ?? null, appendSystemPromptFile: moved(plan.appendSystemPromptFile) };
 }

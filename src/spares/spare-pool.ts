@@ -30,6 +30,8 @@ interface Entry {
   usedAt: number;
   backoffMs: number;
   timer?: NodeJS.Timeout;
+  /** Kept by keepWarm (a tier's default request): never evicted for another spec. */
+  pinned: boolean;
 }
 
 // How the pool sizes itself.
@@ -100,7 +102,8 @@ export class SparePool {
     if (this.disposed || bounds.max <= 0) return;
     const entry = this.entries.get(spec.key);
     if (entry) Object.assign(entry.bounds, bounds);
-    else this.register(spec, bounds);
+    else this.register(spec, bounds, true);
+    this.entries.get(spec.key)!.pinned = true;
     this.adjust();
   }
 
@@ -125,6 +128,7 @@ export class SparePool {
       this.options.log.info({ pid: spare.run.pid, ageMs: now - spare.bornAt }, 'warm spare used');
       taken = spare.run;
     }
+    if (taken && entry) entry.backoffMs = MIN_BACKOFF_MS;
     if (taken) this.stats.hits++;
     else this.stats.misses++;
     this.refreshReady();
@@ -132,14 +136,15 @@ export class SparePool {
     return taken;
   }
 
-  private register(spec: SpareSpec, bounds: SpareBounds): Entry {
+  private register(spec: SpareSpec, bounds: SpareBounds, pinned = false): Entry {
     const own = { ...bounds };
-    const entry: Entry = { spec, bounds: own, usedAt: Date.now(), backoffMs: MIN_BACKOFF_MS, sizer: new SpareSizer(own, { warmupS: this.options.warmupS, idleS: this.options.idleS, tauS: TAU_S }) };
+    const entry: Entry = { spec, bounds: own, pinned, usedAt: Date.now(), backoffMs: MIN_BACKOFF_MS, sizer: new SpareSizer(own, { warmupS: this.options.warmupS, idleS: this.options.idleS, tauS: TAU_S }) };
     this.entries.set(spec.key, entry);
-    // Too many specs: the least recently used one goes, with its spares.
+    // Too many specs: the least recently used one that keepWarm did not pin goes, with its spares.
     while (this.entries.size > this.options.maxKeys) {
-      const [oldest] = [...this.entries.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
-      this.drop(oldest![0]);
+      const [oldest] = [...this.entries.entries()].filter(([, e]) => !e.pinned).sort((a, b) => a[1].usedAt - b[1].usedAt);
+      if (!oldest) break;
+      this.drop(oldest[0]);
     }
     return entry;
   }
@@ -157,7 +162,8 @@ export class SparePool {
   private adjust(): void {
     if (this.disposed) return;
     const pids = this.readyPids();
-    const perSpare = pids.length ? Math.max(1, totalRssMb(pids) / pids.length) : ASSUMED_SPARE_MB;
+    // Spares that just started are still small: never count one as less than the usual size.
+    const perSpare = Math.max(ASSUMED_SPARE_MB, pids.length ? totalRssMb(pids) / pids.length : 0);
     let room = Math.floor(this.options.memoryMb / perSpare) - pids.length;
     for (const [key, entry] of this.entries) {
       const list = this.ready.get(key) ?? [];

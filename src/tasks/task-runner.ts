@@ -16,7 +16,7 @@ import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import { spareable } from './task-spare.js';
-import { sharedRunDir, spareBounds, spareKey } from '../quick/spares.js';
+import { planShared, spareBounds, spareKey } from '../quick/spares.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
@@ -70,11 +70,11 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const tier = getTier(deps.config, req.tier);
     // A task a warm spare can serve runs with the shared files of its key; any other with files of its own.
     const shared = spareable(req, tier);
-    const outDir = shared ? sharedRunDir(deps.config.stateDir, req.tier, req.cwd, req.model) : join(deps.store.taskDir(task.id), 'run');
+    const outDir = join(deps.store.taskDir(task.id), 'run');
     if (!shared) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
     const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env }, leases);
     if (task.record.worktree) await deps.save(task, true);
-    const plan = await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
+    const plan = shared ? await planShared(req.tier, tier, workdir, deps.config.stateDir) : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';
     const spec = runSpec(deps, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
     if (task.stopped) return;
