@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, processesMatching, startHttpServer, uniqueSleep, waitFor } from './support/harness.js';
+import { REAL_CLAUDE, ROOT, processesMatching, serverEnv, startHttpServer, uniqueSleep, waitFor } from './support/harness.js';
 
 let api: ScriptedApi;
 let closeServer: (() => Promise<void>) | undefined;
@@ -20,14 +20,7 @@ async function connect(era: 'legacy' | 'modern' = 'legacy'): Promise<Client> {
 
 beforeAll(async () => {
   api = await startScriptedApi();
-  const env = {
-    ...claudeEnv(api, await makeTempHome()),
-    CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-http-')),
-    CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
-    CLAUDE_TIERS_CONFIG: join(ROOT, 'test', 'support', 'no-mcp.config.json'),
-    CLAUDE_TIERS_WARM_SPARES: '0',
-    CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
-  };
+  const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN } });
   const started = await startHttpServer(env);
   url = started.url;
   closeServer = started.close;

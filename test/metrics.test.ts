@@ -25,14 +25,7 @@ describe('metrics over HTTP (GET /metrics with the bearer token)', () => {
   const scrape = async (auth = `Bearer ${TOKEN}`) => fetch(new URL('/metrics', url), { headers: { authorization: auth } });
 
   beforeAll(async () => {
-    const env = {
-      ...claudeEnv(api, await makeTempHome()),
-      CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-metrics-')),
-      CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
-      CLAUDE_TIERS_CONFIG: join(ROOT, 'test', 'support', 'no-mcp.config.json'),
-      CLAUDE_TIERS_WARM_SPARES: '0',
-      CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
-    };
+    const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN } });
     const started = await startHttpServer(env);
     url = started.url;
     close = started.close;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { REAL_CLAUDE, startHttpServer, textOf } from '../support/harness.js';
+import { REAL_CLAUDE, serverEnv, startHttpServer, textOf } from '../support/harness.js';
 
 // Issue 14, part 3: in HTTP mode each token has a daily budget (USD) from the config; once spent, calls that start
 // claude are refused with one line saying how much was spent, the budget and when it resets; a restart keeps the spend.
@@ -29,7 +29,7 @@ beforeAll(async () => {
   const config = join(mkdtempSync(join(tmpdir(), 'ct-budget-cfg-')), 'config.json');
   // ci has its own budget; the main token ("default") and ops share the default amount, each with its own spend.
   writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, httpTokens: [{ name: 'ci', token: CI }, { name: 'ops', token: OPS }], budgets: { ci: 0.01, default: 0.02 } }));
-  env = { ...claudeEnv(api, await makeTempHome()), CLAUDE_TIERS_STATE_DIR: stateDir, CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '0', CLAUDE_TIERS_HTTP_TOKEN: MAIN };
+  env = (await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } })).env;
   server = await startHttpServer(env);
 });
 afterAll(async () => {

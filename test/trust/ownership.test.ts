@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { REAL_CLAUDE, startHttpServer, startServer, textOf, type StartedServer } from '../support/harness.js';
+import { serverEnv, startHttpServer, startServer, textOf, type StartedServer } from '../support/harness.js';
 
 // Issue 11, finding 7: tasks belong to who started them. A stdio task (the local user) is invisible over HTTP; one
 // token's tasks are invisible to another token; an admin token sees and acts on every task.
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const config = join(mkdtempSync(join(tmpdir(), 'ct-own-cfg-')), 'config.json');
   writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, httpTokens: [{ name: 'alice', token: ALICE }, { name: 'ops', token: ADMIN, admin: true }] }));
   stdio = await startServer(api, { stateDir, home, env: { CLAUDE_TIERS_CONFIG: config } });
-  const http = await startHttpServer({ ...claudeEnv(api, home), CLAUDE_TIERS_STATE_DIR: stateDir, CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '0', CLAUDE_TIERS_HTTP_TOKEN: MAIN });
+  const http = await startHttpServer((await serverEnv(api, { stateDir, home, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } })).env);
   url = http.url;
   closeHttp = http.close;
 });
