@@ -13,7 +13,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue', 'metrics-port'];
+const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue', 'metrics-port', 'redis'];
 const GLOBAL_OPTIONS = ['help', 'version', 'print-config', ...CONFIG_FLAGS];
 // Options each command understands besides the global ones; anything else is refused, never passed on as text.
 const COMMAND_OPTIONS: Record<string, string[]> = {
@@ -98,6 +98,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     maxRunning: num('max-running'),
     maxQueue: num('max-queue'),
     metricsPort: num('metrics-port'),
+    redis: str('redis'),
   };
   return { command, positionals, flags, options };
 }

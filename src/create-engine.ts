@@ -20,6 +20,9 @@ import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
 import { stopTimings } from './run-deps.js';
 import { SparePool } from './spares/spare-pool.js';
 import { Registry } from './tasks/registry.js';
+import { TaskStore } from './tasks/store.js';
+import { isFinal, type TaskRecord } from './tasks/types.js';
+import { Cluster } from './cluster/cluster.js';
 
 // Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
@@ -46,14 +49,14 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
-  const registry = await Registry.open({ ...runDeps, serverId, spares });
+  const cluster = config.redis ? await openCluster(config, serverId, log) : undefined;
+  const registry = await Registry.open({ ...runDeps, serverId, spares, cluster });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
-    try {
-      spending.learn(registry.list({ state: ['succeeded'], limit: 100 }).reverse());
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults');
-    }
+    registry
+      .list({ state: ['succeeded'], limit: 100 })
+      .then((records) => spending.learn(records.reverse()))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults'));
   });
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
@@ -76,4 +79,19 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
       return disposed;
     },
   };
+}
+
+// Joins the cluster of config.redis; a Redis that is not there yet is waited for in the background.
+async function openCluster(config: Config, serverId: string, log: Logger): Promise<Cluster> {
+  const redis = config.redis!;
+  const ownRecords = function* (): Iterable<TaskRecord> {
+    const store = new TaskStore(config.stateDir);
+    for (const id of store.listIds().slice(0, 1000)) {
+      const rec = store.readRecord(id);
+      if (rec && isFinal(rec.state)) yield rec;
+    }
+  };
+  const cluster = await Cluster.open({ url: redis.url, prefix: redis.prefix, eventCap: redis.eventCap, serverId, log, ownRecords, limits: config.limits });
+  log.info({ redis: cluster.url, prefix: redis.prefix }, 'cluster: tasks go through the shared queue');
+  return cluster;
 }

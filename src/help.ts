@@ -36,6 +36,8 @@ Options:
                        the package's own node_modules/.bin/claude)
   --root DIR           allowed working directory root (repeatable; default: the current directory)
   --max-running N      tasks running at once (default 4); --max-queue N queued tasks (default 100)
+  --redis URL          several servers share one task queue and store in Redis (else $CLAUDE_TIERS_REDIS_URL); any
+                       server accepts, answers for and kills any task; each runs up to its own --max-running
   --metrics-port PORT  Prometheus metrics at http://127.0.0.1:PORT/metrics, loopback only, no token (0: a free port;
                        in serve --http mode GET /metrics also answers on the server itself, with the token)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (else $CLAUDE_TIERS_LOG_LEVEL; logs go to stderr)

@@ -20,7 +20,7 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     ],
   }));
   server.setRequestHandler('resources/list', async () => ({
-    resources: (await ensure()).registry.list({ limit: 50, viewer }).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
+    resources: (await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const { registry } = await ensure();

@@ -1,5 +1,5 @@
-// Variables of the server that no child process ever needs; the HTTP token is always one of them.
-export const ALWAYS_SECRET_ENV = ['CLAUDE_TIERS_HTTP_TOKEN'] as const;
+// Variables of the server that no child process ever needs: the HTTP token, and the Redis URL (it may hold a password).
+export const ALWAYS_SECRET_ENV = ['CLAUDE_TIERS_HTTP_TOKEN', 'CLAUDE_TIERS_REDIS_URL'] as const;
 
 // Removes the server's secrets from an environment (process.env at start-up, once the config has read them),
 // so claude, its tools, its MCP servers and every warm spare inherit none of them.

@@ -35,6 +35,8 @@ export async function runStdioServer(config: Config): Promise<number> {
   });
   try {
     engine = await ready;
+    // In a cluster this server also takes tasks from the shared queue.
+    engine.registry.serveQueue();
   } catch (err) {
     // No engine, no server: one line and a non-zero exit, rather than a server whose every call fails.
     log.error({ err: (err as Error).message }, 'cannot start the engine');

@@ -1,5 +1,6 @@
 import type { TierConfig } from '../config/schema.js';
 import { sandboxSettings } from '../isolation/sandbox-settings.js';
+import { ALWAYS_SECRET_ENV } from '../secrets.js';
 
 // What one request adds on top of its tier; every value here has already been validated by a tool schema.
 export interface RunRequest {
@@ -66,7 +67,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
 
 // The environment claude runs with: the server's own minus its secrets (the HTTP token, the config's secretEnv), plus what the tier adds.
 export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth: number, secretEnv: readonly string[] = []): Record<string, string> {
-  const withheld = new Set(['CLAUDE_TIERS_HTTP_TOKEN', ...secretEnv]);
+  const withheld = new Set([...ALWAYS_SECRET_ENV, ...secretEnv]);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !withheld.has(k)) env[k] = v;
   env.CLAUDE_CODE_MAX_RETRIES = String(tier.maxRetries);

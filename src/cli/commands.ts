@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { TaskStore } from '../tasks/store.js';
-import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskState } from '../tasks/types.js';
+import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskRecord, type TaskState } from '../tasks/types.js';
 import { printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
 
@@ -55,7 +55,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
   return withEngine(config, async (engine) => {
     let task;
     try {
-      task = engine.registry.submit({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' });
+      task = await engine.registry.submit({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' });
     } catch (err) {
       return fail(err);
     }
@@ -88,27 +88,33 @@ export async function tasksCommand(config: Config, opts: Opts): Promise<number> 
   const store = new TaskStore(config.stateDir);
   const states = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
   const limit = 30;
-  const load = () =>
+  const fromDisk = async () =>
     store
       .listIds()
       .slice(0, 500)
       .map((id) => store.readRecord(id))
       .filter((r): r is NonNullable<typeof r> => !!r && visibleTo(r, LOCAL) && (!states || states.includes(r.state)))
       .slice(0, limit);
+  // In a cluster the tasks of every server are in Redis: read them through the registry.
+  if (config.redis) return withEngine(config, (engine) => showTasks(() => engine.registry.list({ state: states, limit, viewer: LOCAL }), config, opts));
+  return showTasks(fromDisk, config, opts);
+}
+
+async function showTasks(load: () => Promise<TaskRecord[]>, config: Config, opts: Opts): Promise<number> {
   if (opts.json) {
-    printOut(JSON.stringify(load()));
+    printOut(JSON.stringify(await load()));
     return 0;
   }
   if (!opts.watch) {
-    printOut(tasksTable(load(), Date.now(), process.stdout.columns ?? 160));
+    printOut(tasksTable(await load(), Date.now(), process.stdout.columns ?? 160));
     return 0;
   }
-  const draw = () => {
-    const table = tasksTable(load(), Date.now(), process.stdout.columns ?? 160);
+  const draw = async () => {
+    const table = tasksTable(await load().catch(() => []), Date.now(), process.stdout.columns ?? 160);
     process.stdout.write(`\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to quit\n\n${table}\n`);
   };
-  draw();
-  const timer = setInterval(draw, 1000);
+  await draw();
+  const timer = setInterval(() => void draw(), 1000);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(timer);
   return 0;
@@ -120,7 +126,7 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
   if (!id) return fail(new ToolError('kill needs a task id: claude-tiers kill t_...'));
   return withEngine(config, async (engine) => {
     const rec = engine.registry.visible(id, LOCAL) && (await engine.registry.record(id));
-    if (!rec) return fail(new ToolError(`no task ${id}; ${engine.registry.recentIdsHint(LOCAL)}`));
+    if (!rec) return fail(new ToolError(`no task ${id}; ${await engine.registry.recentIdsHint(LOCAL)}`));
     if (isFinal(rec.state)) {
       printOut(`${id} already ${rec.state}`);
       return 0;

@@ -114,6 +114,7 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
   if (Object.keys(limits).length) layer.limits = limits;
   if (env.CLAUDE_TIERS_HTTP_TOKEN !== undefined) layer.httpToken = checkEnvToken(env.CLAUDE_TIERS_HTTP_TOKEN);
+  if (env.CLAUDE_TIERS_REDIS_URL) layer.redis = { url: env.CLAUDE_TIERS_REDIS_URL };
   if (env.CLAUDE_TIERS_WARM_SPARES) {
     // The speed tier's spares: this many, fixed; 0 turns every tier's spares off (no memory for them).
     const n = intFrom('CLAUDE_TIERS_WARM_SPARES', env.CLAUDE_TIERS_WARM_SPARES);
@@ -133,6 +134,7 @@ export interface ConfigFlags {
   maxRunning?: number;
   maxQueue?: number;
   metricsPort?: number;
+  redis?: string;
 }
 
 function flagLayer(flags: ConfigFlags, cwd: string): Json {
@@ -142,6 +144,7 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
   if (flags.logLevel) layer.logLevel = flags.logLevel;
   if (flags.roots?.length) layer.allowedRoots = flags.roots.map((r) => resolve(cwd, r));
   if (flags.metricsPort !== undefined) layer.metrics = { port: flags.metricsPort };
+  if (flags.redis) layer.redis = { url: flags.redis };
   const limits: Json = {};
   if (flags.maxRunning !== undefined) limits.maxRunning = flags.maxRunning;
   if (flags.maxQueue !== undefined) limits.maxQueue = flags.maxQueue;

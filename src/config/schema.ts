@@ -150,6 +150,15 @@ export const ConfigSchema = z.strictObject({
   prices: z.record(ModelName, PriceSchema).default({}),
   /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token without its own entry). */
   budgets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'budgets takes token names such as "default", "ci" or "alice"'), z.number().positive('budgets.<token> is USD per UTC day, > 0')).default({}),
+  /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on this server only. */
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'redis.prefix is a short name such as "claude-tiers"').default('claude-tiers'),
+      /** Events kept per task in its Redis stream (the full log stays with the worker that ran it). */
+      eventCap: z.number().int().min(10).max(100_000).default(1000),
+    })
+    .optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 });

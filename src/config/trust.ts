@@ -21,6 +21,7 @@ const USER_ONLY: Record<string, string> = {
   allowedHosts: 'it would widen the Host names the HTTP server accepts',
   secretEnv: 'the list of withheld variables is the user\'s',
   metrics: 'it opens a listening port without a token',
+  redis: 'it decides which shared queue runs this server\'s tasks and where their records go',
   budgets: 'it sets how many dollars each HTTP token may spend a day',
   prices: 'it decides what tier "auto" thinks a model costs (a price of 0 always picks the strongest model)',
 };

@@ -88,6 +88,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   let engineReady!: Promise<Engine>;
   try {
     engine = await createEngine(config, log);
+    engine.registry.serveQueue();
     engineReady = Promise.resolve(engine);
   } catch (err) {
     server.close();

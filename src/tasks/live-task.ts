@@ -34,6 +34,8 @@ export class LiveTask {
     private readonly ringSize: number,
     /** What claude is sent: the prompt, or content blocks (images, then the prompt). */
     readonly content: UserContent = rec.request.prompt,
+    /** Where each event line also goes (the shared stream, in a cluster). */
+    private readonly sink?: (seq: number, text: string) => void,
   ) {}
 
   get id(): string {
@@ -76,6 +78,7 @@ export class LiveTask {
     if (text === undefined) return;
     this.ring.push({ seq: this.seqNo, at, text });
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
+    this.sink?.(this.seqNo, text);
   }
 
   // Lines after `from` (1-based), when the ring still reaches back that far; undefined means "read the disk".

@@ -1,5 +1,6 @@
 import type { LiveTask } from './live-task.js';
 import type { TaskStore } from './store.js';
+import type { TaskRecord } from './types.js';
 
 const SAVE_THROTTLE_MS = 250;
 
@@ -11,6 +12,8 @@ export class RecordWriter {
   constructor(
     private readonly store: TaskStore,
     private readonly failed: (task: LiveTask, err: unknown) => void,
+    /** Where each saved snapshot also goes (the shared store, in a cluster); must not throw. */
+    private readonly mirror?: (record: TaskRecord) => void,
   ) {}
 
   save(task: LiveTask, now = false): Promise<void> {
@@ -22,7 +25,8 @@ export class RecordWriter {
     }
     if (pending) clearTimeout(pending);
     this.timers.delete(id);
-    const snapshot = structuredClone(task.record);
+    const snapshot = structuredClone(task.record) as TaskRecord;
+    this.mirror?.(snapshot);
     const chain = (this.chains.get(id) ?? Promise.resolve()).then(() => this.store.writeRecord(snapshot)).catch((err: unknown) => this.failed(task, err));
     this.chains.set(id, chain);
     // Settled chains go, so the map holds only saves in flight.

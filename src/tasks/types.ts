@@ -110,7 +110,8 @@ export interface TaskRecord {
   endedAt?: number;
   updatedAt: number;
   request: TaskRequest;
-  owner: { serverId: string; pid: number; startTime?: string };
+  /** The server that runs (or, while queued, accepted) the task; host: its machine's name. */
+  owner: { serverId: string; pid: number; startTime?: string; host?: string };
   process?: { pid: number; startTime?: string; procs: ProcRef[] };
   sessionId?: string;
   stats: TaskStats;

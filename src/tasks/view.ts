@@ -51,26 +51,38 @@ export interface TaskView {
 
 const fmtEvent = (e: EventLine): string => `#${e.seq} ${e.text}`;
 
+// Where the events of a task that is not live here are read: its lines from sequence number `from` (1-based) and
+// the last sequence number looked at (lines without text included).
+export type EventReader = (id: string, from: number, limit: number) => Promise<{ lines: EventLine[]; last?: number }>;
+
+// Events from the task's log on this disk, each rendered by the one describer.
+export const diskEvents =
+  (store: TaskStore): EventReader =>
+  async (id, from, limit) => {
+    const raw = await store.readEventLines(id, from, limit);
+    const lines: EventLine[] = [];
+    for (const { seq, line } of raw) {
+      const text = describeLogLine(parseEventLine(line));
+      if (text) lines.push({ seq, at: 0, text });
+    }
+    return { lines, last: raw.length ? raw[raw.length - 1]!.seq : undefined };
+  };
+
 // Events after `cursor` (or the last `tail`), from the in-memory ring when it reaches back far enough, else from
-// disk; either way each line is rendered by the one describer, so both read the same.
-export async function collectEvents(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
+// the reader (the disk, or the shared stream of a task another server runs); every line reads the same.
+export async function collectEvents(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
   const total = live ? live.seq : record.stats.events;
   const from = opts.cursor !== undefined ? opts.cursor + 1 : Math.max(1, total - opts.tail + 1);
   const limit = opts.cursor !== undefined ? 200 : opts.tail;
   const picked = live?.eventsFrom(from, limit);
   if (live && picked) return { lines: picked.map(fmtEvent), cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq) };
-  const raw = await store.readEventLines(record.id, from, limit);
-  const lines: string[] = [];
-  for (const { seq, line } of raw) {
-    const text = describeLogLine(parseEventLine(line));
-    if (text) lines.push(fmtEvent({ seq, at: 0, text }));
-  }
-  return { lines, cursor: raw.length ? raw[raw.length - 1]!.seq : (opts.cursor ?? total) };
+  const { lines, last } = await read(record.id, from, limit);
+  return { lines: lines.map(fmtEvent), cursor: last ?? opts.cursor ?? total };
 }
 
 // Builds the view of one task; `now` makes elapsed times testable.
-export async function taskView(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
-  const events = await collectEvents(store, record, live, opts);
+export async function taskView(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
+  const events = await collectEvents(read, record, live, opts);
   const last = record.tools[record.tools.length - 1];
   const end = record.endedAt ?? now;
   const view: TaskView = {
@@ -125,8 +137,8 @@ export interface TaskReply {
 }
 
 // Builds the reply for one task (deep_task, task_status, kill_task, tasks/get).
-export async function taskReply(store: TaskStore, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
-  const view = await taskView(store, record, live, opts);
+export async function taskReply(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
+  const view = await taskView(read, record, live, opts);
   const branch = record.worktreeSummary?.branch;
   return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])] };
 }

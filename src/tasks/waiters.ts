@@ -2,9 +2,11 @@ import type { LiveTask } from './live-task.js';
 
 const FOREIGN_POLL_MS = 500;
 
-// How a waiter finds tasks: live ones wake it on change; others (another server's) are polled.
+// How a waiter finds tasks: live ones (and, in a cluster, those followed through the shared store) wake it on
+// change; the others (another server's) are polled, and so are followed ones, in case a change notice was missed.
 export interface WaitSources {
   live(id: string): LiveTask | undefined;
+  watch?(id: string, listener: () => void): (() => void) | undefined;
   refreshForeign(id: string): Promise<unknown>;
 }
 
@@ -23,12 +25,12 @@ export function waitUntil(sources: WaitSources, ids: string[], ready: () => bool
     };
     const check = () => ready() && done(true);
     for (const id of ids) {
-      const t = sources.live(id);
-      if (t) offs.push(t.onChange(check));
+      const off = sources.live(id)?.onChange(check) ?? sources.watch?.(id, check);
+      if (off) offs.push(off);
     }
     if (ids.some((id) => !sources.live(id))) {
       const poll = setInterval(() => {
-        for (const id of ids) if (!sources.live(id)) void sources.refreshForeign(id);
+        for (const id of ids) if (!sources.live(id)) void sources.refreshForeign(id).catch(() => {});
         check();
       }, FOREIGN_POLL_MS);
       offs.push(() => clearInterval(poll));

@@ -1,0 +1,257 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { UserContent } from '../claude/control.js';
+import type { Logger } from '../log.js';
+import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
+import { Liveness } from './liveness.js';
+import { OwnerWrites } from './owner-writes.js';
+import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
+import { RemoteCache } from './remote-cache.js';
+import { SharedRecords } from './shared-records.js';
+
+const QUEUE = 'tasks';
+const HEARTBEAT_TTL_MS = 5000;
+const SWEEP_MS = 2000;
+const PRUNE_MS = 10 * 60_000;
+const CONNECT_WAIT_MS = 3000;
+
+// A job of the shared queue: the task's id, and what claude is sent when it is more than the prompt (images).
+interface JobData {
+  id: string;
+  content?: UserContent;
+}
+
+// How this server joins the cluster.
+export interface ClusterOptions {
+  url: string;
+  prefix: string;
+  serverId: string;
+  eventCap: number;
+  log: Logger;
+  /** Records this server wrote on its own disk, newest first: published again if Redis comes back empty. */
+  ownRecords: () => Iterable<TaskRecord>;
+  limits: { pruneMaxAgeDays: number; pruneMaxTasks: number };
+}
+
+// Several servers, one queue and one task store: records, events and kills travel through Redis; the queue is
+// BullMQ's. Owner writes that fail while Redis is away are kept and written when it is back.
+export class Cluster {
+  readonly records: SharedRecords;
+  readonly remote: RemoteCache;
+  private readonly redis: Redis;
+  private readonly sub: Redis;
+  private readonly queue: Queue;
+  private readonly liveness: Liveness;
+  private worker: Worker<JobData> | undefined;
+  private readonly writes: OwnerWrites;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private killHandler: (id: string, by: string) => void = () => {};
+  private sweeper: (id: string) => void = () => {};
+  private everReady = false;
+
+  private constructor(private readonly opts: ClusterOptions) {
+    const { url, prefix, log } = opts;
+    this.redis = openRedis(url, (m) => this.down(m), () => void this.up());
+    this.records = new SharedRecords(this.redis, prefix, opts.eventCap);
+    this.writes = new OwnerWrites((rec) => this.records.put(rec));
+    this.remote = new RemoteCache((id) => this.records.read(id));
+    this.liveness = new Liveness(this.redis, prefix, opts.serverId, HEARTBEAT_TTL_MS);
+    this.sub = new Redis(redisOptions(url, true));
+    this.sub.on('error', () => {});
+    void this.sub.subscribe(this.records.changedChannel, `${prefix}:kill`).catch(() => {});
+    this.sub.on('message', (channel: string, message: string) => {
+      if (channel === this.records.changedChannel) return this.remote.changed(message);
+      try {
+        const { id, by } = JSON.parse(message) as { id: string; by: string };
+        this.killHandler(id, by);
+      } catch {
+        log.warn({ message: message.slice(0, 200) }, 'cluster: unreadable kill request ignored');
+      }
+    });
+    this.queue = new Queue(QUEUE, { connection: redisOptions(url) as ConnectionOptions, prefix: `${prefix}:q` });
+    this.queue.on('error', () => {});
+  }
+
+  // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the heartbeat.
+  static async open(opts: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster(opts);
+    const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.waitUntilReady().catch(() => undefined)]);
+    await Promise.race([ready, new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]);
+    cluster.liveness.start({ pid: process.pid });
+    cluster.timers.push(setInterval(() => void cluster.sweep(), SWEEP_MS), setInterval(() => void cluster.prune(), PRUNE_MS));
+    for (const t of cluster.timers) t.unref();
+    return cluster;
+  }
+
+  get url(): string {
+    return shownUrl(this.opts.url);
+  }
+
+  // Puts a new task in the shared queue (its record first, so a worker always finds it); a ToolError when Redis is away.
+  async enqueue(record: TaskRecord, content?: UserContent): Promise<void> {
+    try {
+      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+      await this.records.put(record);
+      this.remote.store(record);
+      await this.queue.add('task', { id: record.id, ...(content && typeof content !== 'string' ? { content } : {}) }, { jobId: record.id, attempts: 1, removeOnComplete: true, removeOnFail: 1000 });
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // Tasks waiting in the shared queue (for the queue-full check).
+  async waiting(): Promise<number> {
+    try {
+      // The queue's own connection would wait for Redis; a caller is told at once instead.
+      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+      return await this.queue.getWaitingCount();
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // Runs up to `concurrency` queued tasks at once on this machine. A job whose worker died is never run again
+  // (maxStalledCount 0): the claim in the record decides who runs a task, once.
+  serve(concurrency: number, run: (id: string, content?: UserContent) => Promise<void>): void {
+    const options = { connection: redisOptions(this.opts.url, true) as ConnectionOptions, prefix: `${this.opts.prefix}:q`, concurrency, maxStalledCount: 0 };
+    this.worker = new Worker<JobData>(QUEUE, (job) => run(job.data.id, job.data.content), options);
+    this.worker.on('error', () => {});
+  }
+
+  // Takes a queued task for this server: true for exactly one claimer, never for a task killed while it waited.
+  claim(record: TaskRecord): Promise<boolean> {
+    return this.records.put(record, ['queued']);
+  }
+
+  // The owner's write of its task; never throws (see OwnerWrites).
+  publish(record: TaskRecord): void {
+    this.writes.publish(record);
+  }
+
+  // One rendered event of a task this server runs; dropped while Redis is away (the full log is on this disk).
+  event(id: string, seq: number, text: string): void {
+    void this.records.appendEvent(id, seq, text).catch(() => {});
+  }
+
+  // A task's record from Redis, kept in the local cache; a ToolError when Redis is away.
+  async read(id: string): Promise<TaskRecord | undefined> {
+    try {
+      return await this.remote.refresh(id);
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.
+  async list(wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> {
+    const out: TaskRecord[] = [];
+    try {
+      for (let skip = 0; skip < scan && out.length < limit; skip += 100) {
+        const ids = await this.records.newestIds(100, skip);
+        for (const rec of await this.records.readMany(ids)) if (rec && wanted(rec) && out.length < limit) out.push(rec);
+        if (ids.length < 100) break;
+      }
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+    return out;
+  }
+
+  async events(id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> {
+    try {
+      return await this.records.readEvents(id, opts);
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // Kill requests for tasks this server runs (sent by any server), and tasks to check for a dead owner.
+  onKill(handler: (id: string, by: string) => void): void {
+    this.killHandler = handler;
+  }
+
+  onSuspect(handler: (id: string) => void): void {
+    this.sweeper = handler;
+  }
+
+  // Asks whichever server runs a task to kill it; the request stays a minute for a server that claims it just now.
+  async requestKill(id: string, by: string): Promise<void> {
+    try {
+      await this.redis.set(`${this.opts.prefix}:killreq:${id}`, by, 'PX', 60_000);
+      await this.redis.publish(`${this.opts.prefix}:kill`, JSON.stringify({ id, by }));
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // Whether a kill was asked for a task before this server took it.
+  async killRequested(id: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.opts.prefix}:killreq:${id}`).catch(() => 0)) === 1;
+  }
+
+  // Ends a task that still waits in the queue (killed before any worker took it); false when a worker was first.
+  async endQueued(record: TaskRecord, end: EndInfo): Promise<boolean> {
+    const ended: TaskRecord = { ...record, state: 'killed', end, endedAt: Date.now(), updatedAt: Date.now() };
+    try {
+      const done = await this.records.put(ended, ['queued']);
+      if (done) await this.queue.remove(record.id).catch(() => 0);
+      return done;
+    } catch (err) {
+      throw unreachable(this.opts.url, err);
+    }
+  }
+
+  // Whether the server that claimed a task is gone (its heartbeat expired while this server watched Redis).
+  async ownerDead(record: TaskRecord): Promise<boolean> {
+    if (!this.liveness.canJudge) return false;
+    try {
+      return !(await this.liveness.alive(record.owner.serverId));
+    } catch {
+      return false;
+    }
+  }
+
+  // Writes a lost record unless the task ended (or was taken back by its owner) meanwhile.
+  markLost(lost: TaskRecord): Promise<boolean> {
+    return this.records.put(lost, ['running', 'needs_input']);
+  }
+
+  private async sweep(): Promise<void> {
+    if (!this.liveness.canJudge) return;
+    const ids = await this.records.claimedIds().catch(() => [] as string[]);
+    for (const id of ids) this.sweeper(id);
+  }
+
+  private async prune(): Promise<void> {
+    const n = await this.records.prune({ maxAgeDays: this.opts.limits.pruneMaxAgeDays, maxTasks: this.opts.limits.pruneMaxTasks }).catch(() => 0);
+    if (n) this.opts.log.info({ removed: n }, 'cluster: pruned old tasks');
+  }
+
+  private down(message: string): void {
+    this.liveness.disconnected();
+    this.opts.log.warn({ redis: this.url, err: message }, 'cluster: Redis is unreachable; running tasks go on, their records are written when it is back');
+  }
+
+  // Back (or first) up: pending owner writes go out; a Redis that came back empty gets this server's records again.
+  private async up(): Promise<void> {
+    this.liveness.connected();
+    const fresh = (await this.redis.set(`${this.opts.prefix}:epoch`, String(Date.now()), 'NX').catch(() => null)) === 'OK';
+    if (fresh && this.everReady) {
+      let n = 0;
+      for (const rec of this.opts.ownRecords()) if (!this.writes.has(rec.id) && (await this.records.put(rec).catch(() => false))) n++;
+      this.opts.log.warn({ republished: n }, 'cluster: Redis came back without its data; this server\'s task records were written again');
+    }
+    if (this.everReady) this.opts.log.info({ redis: this.url, pending: this.writes.size }, 'cluster: Redis is back');
+    this.everReady = true;
+    this.writes.retry();
+  }
+
+  // Stops taking jobs (tasks running here are stopped by the registry first), then leaves.
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.worker?.close(true).catch(() => {});
+    await this.writes.drain(1000);
+    await this.liveness.stop();
+    await Promise.allSettled([this.queue.close(), this.sub.quit(), this.redis.quit()]);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import { isFinal, type EventLine, type TaskRecord, type TaskState } from '../tasks/types.js';
+
+// Writes a record when its stored state is one of ARGV[8..] ("*": any, none included), keeps the index and the set of
+// claimed tasks, and announces the change. Atomic, so a claim, a kill of a queued task and a "lost" never both win.
+const SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+local ok = false
+for i = 8, #ARGV do
+  if ARGV[i] == '*' or ARGV[i] == cur then ok = true end
+end
+if not ok then return 0 end
+redis.call('HSET', KEYS[1], 'rec', ARGV[1], 'state', ARGV[2], 'owner', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+if ARGV[6] == '1' then redis.call('SADD', KEYS[3], ARGV[5]) else redis.call('SREM', KEYS[3], ARGV[5]) end
+redis.call('PUBLISH', ARGV[7], ARGV[5])
+return 1
+`;
+
+const CLAIMED: ReadonlySet<TaskState> = new Set<TaskState>(['running', 'needs_input']);
+
+// Task records, their index and their capped event streams in Redis: <prefix>:task:<id> (a hash: rec, state, owner),
+// <prefix>:tasks (ids by creation time), <prefix>:claimed (tasks a worker runs now), <prefix>:ev:<id> (a stream).
+export class SharedRecords {
+  readonly changedChannel: string;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+    private readonly eventCap: number,
+  ) {
+    this.changedChannel = `${prefix}:changed`;
+  }
+
+  private key = (id: string): string => `${this.prefix}:task:${id}`;
+  private events = (id: string): string => `${this.prefix}:ev:${id}`;
+
+  // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when written.
+  async put(record: Readonly<TaskRecord>, from: ReadonlyArray<TaskState | '*'> = ['*']): Promise<boolean> {
+    const claimed = CLAIMED.has(record.state);
+    const done = Number(await this.redis.eval(SCRIPT, 3, this.key(record.id), `${this.prefix}:tasks`, `${this.prefix}:claimed`, JSON.stringify(record), record.state, record.owner.serverId, String(record.createdAt), record.id, claimed ? '1' : '0', this.changedChannel, ...from));
+    return done === 1;
+  }
+
+  async read(id: string): Promise<TaskRecord | undefined> {
+    const json = await this.redis.hget(this.key(id), 'rec');
+    return json ? (JSON.parse(json) as TaskRecord) : undefined;
+  }
+
+  async readMany(ids: string[]): Promise<Array<TaskRecord | undefined>> {
+    if (!ids.length) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.key(id), 'rec');
+    const out = (await pipe.exec()) ?? [];
+    return out.map(([err, json]) => (!err && typeof json === 'string' ? (JSON.parse(json) as TaskRecord) : undefined));
+  }
+
+  // Task ids newest first.
+  newestIds(count: number, skip = 0): Promise<string[]> {
+    return this.redis.zrevrange(`${this.prefix}:tasks`, skip, skip + count - 1);
+  }
+
+  // Ids of the tasks some worker claimed and has not finished.
+  claimedIds(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}:claimed`);
+  }
+
+  // Appends one rendered event line to the task's capped stream (its entry id is the event's sequence number).
+  async appendEvent(id: string, seq: number, text: string): Promise<void> {
+    await this.redis.xadd(this.events(id), 'MAXLEN', '~', this.eventCap, `${seq}-0`, 't', text);
+  }
+
+  // Event lines from sequence number `from` on, or the last `tail` when from is undefined.
+  async readEvents(id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> {
+    const rows = opts.from !== undefined ? await this.redis.xrange(this.events(id), `${opts.from}-0`, '+', 'COUNT', opts.limit) : (await this.redis.xrevrange(this.events(id), '+', '-', 'COUNT', opts.limit)).reverse();
+    return rows.map(([entry, fields]) => ({ seq: Number.parseInt(entry, 10), at: 0, text: fields[1] ?? '' }));
+  }
+
+  // Removes finished tasks older than maxAgeDays and the oldest beyond maxTasks, with their streams.
+  async prune(opts: { maxAgeDays: number; maxTasks: number; now?: number }): Promise<number> {
+    const cutoff = (opts.now ?? Date.now()) - opts.maxAgeDays * 86_400_000;
+    const old = await this.redis.zrangebyscore(`${this.prefix}:tasks`, '-inf', cutoff, 'LIMIT', 0, 500);
+    const total = await this.redis.zcard(`${this.prefix}:tasks`);
+    const excess = total > opts.maxTasks ? await this.redis.zrange(`${this.prefix}:tasks`, 0, Math.min(total - opts.maxTasks, 500) - 1) : [];
+    const ids = [...new Set([...old, ...excess])];
+    let removed = 0;
+    for (const [i, rec] of (await this.readMany(ids)).entries()) {
+      if (rec && !isFinal(rec.state)) continue;
+      await this.redis.multi().del(this.key(ids[i]!)).del(this.events(ids[i]!)).zrem(`${this.prefix}:tasks`, ids[i]!).exec();
+      removed++;
+    }
+    return removed;
+  }
+}

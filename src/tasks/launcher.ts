@@ -1,0 +1,109 @@
+import { hostname } from 'node:os';
+import type { UserContent } from '../claude/control.js';
+import { processStartTime } from '../claude/terminate/index.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { BreakerTicket } from '../guards/breaker.js';
+import { ToolError } from '../errors.js';
+import type { RepoLocks } from '../isolation/repo-locks.js';
+import type { RunDeps } from '../run-deps.js';
+import type { SparePool } from '../spares/spare-pool.js';
+import { LiveTask } from './live-task.js';
+import { newTaskRecord, type SubmitRequest } from './new-task.js';
+import type { RecordWriter } from './record-writer.js';
+import type { Scheduler } from './scheduler.js';
+import type { TaskStore } from './store.js';
+import type { TaskLookup } from './task-lookup.js';
+import { runTask } from './task-runner.js';
+import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
+
+// What starting tasks takes: the registry's parts.
+export interface LauncherParts {
+  deps: RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
+  store: TaskStore;
+  live: Map<string, LiveTask>;
+  scheduler: Scheduler;
+  writer: RecordWriter;
+  locks: RepoLocks;
+  lookup: TaskLookup;
+  /** The server is shutting down: nothing new starts. */
+  closing(): boolean;
+  /** A task ended (the registry trims what it keeps in memory). */
+  ended(): void;
+}
+
+// The write side of the registry: a new task's record from a request, and its start on this server, or, in a
+// cluster, its trip through the shared queue to the worker that claims it.
+export class Launcher {
+  readonly owner: TaskRecord['owner'];
+
+  constructor(private readonly p: LauncherParts) {
+    this.owner = { serverId: p.deps.serverId, pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
+  }
+
+  private newRecord(req: SubmitRequest, hint: string): TaskRecord {
+    if (this.p.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
+    return newTaskRecord(req, { config: this.p.deps.config, owner: this.owner, findRecord: (id, viewer) => this.p.lookup.visible(id, viewer), recentIdsHint: () => hint, costs: this.p.deps.spending.costs });
+  }
+
+  private audited(record: TaskRecord, req: SubmitRequest): void {
+    this.p.deps.audit.write('task_submitted', { task_id: record.id, tier: record.request.tier, model: record.request.model, cwd: record.request.cwd, prompt: this.p.deps.audit.prompt(req.prompt), client: req.clientId, routed: record.routed, continue_of: req.continueTaskId });
+  }
+
+  // Creates the task and runs it on this server.
+  async submit(req: SubmitRequest, content?: UserContent): Promise<LiveTask> {
+    const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
+    const record = this.newRecord(req, hint);
+    this.p.deps.claudeBinary();
+    this.p.scheduler.checkRoom();
+    this.audited(record, req);
+    return this.launch(record, content);
+  }
+
+  // Cluster: checks the request here, then puts the task in the shared queue for whichever worker is free.
+  async enqueue(cluster: Cluster, req: SubmitRequest, content?: UserContent): Promise<string> {
+    if (req.continueTaskId) await this.p.lookup.record(req.continueTaskId);
+    const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
+    const record = this.newRecord(req, hint);
+    const { maxQueue } = this.p.deps.config.limits;
+    const waiting = await cluster.waiting();
+    if (waiting >= maxQueue) throw new ToolError(`queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`);
+    await cluster.enqueue(record, content);
+    this.audited(record, req);
+    return record.id;
+  }
+
+  // Cluster: one job of the shared queue. The claim makes this server the task's one runner; a task killed while it
+  // waited, or claimed by another server, is left alone.
+  async runJob(cluster: Cluster, id: string, content?: UserContent): Promise<void> {
+    const queued = await cluster.records.read(id);
+    if (!queued || queued.state !== 'queued' || this.p.closing()) return;
+    const key = `${queued.request.tier}:${queued.request.model}`;
+    let ticket: BreakerTicket;
+    try {
+      ticket = this.p.deps.breakers.admit(key);
+    } catch (err) {
+      // The circuit of its model is open on this server: the task ends here, with the breaker's message.
+      const now = Date.now();
+      await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end: { reason: 'error', message: (err as Error).message }, endedAt: now, updatedAt: now }, ['queued']);
+      return;
+    }
+    const record: TaskRecord = { ...queued, owner: this.owner, state: 'running', updatedAt: Date.now() };
+    if (!(await cluster.claim(record).catch(() => false))) return ticket.report({ kind: 'neutral' });
+    const task = this.launch(record, content, ticket);
+    if (await cluster.killRequested(id)) void task.stop({ reason: 'killed', by: 'another server', message: 'killed before it started; partial output kept' });
+    await task.done;
+  }
+
+  // Runs a task here; the breaker ticket it takes is released by the runner, whatever happens.
+  private launch(record: TaskRecord, content?: UserContent, ticket = this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`)): LiveTask {
+    const { deps, store, writer } = this.p;
+    const cluster = deps.cluster;
+    const task = new LiveTask(record, deps.config.limits.eventRingSize, content, cluster && ((seq, text) => cluster.event(record.id, seq, text)));
+    this.p.live.set(record.id, task);
+    void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
+    void writer.save(task, true);
+    const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };
+    void runTask(task, ticket, runner).finally(() => this.p.ended());
+    return task;
+  }
+}

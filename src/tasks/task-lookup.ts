@@ -1,0 +1,104 @@
+import { hostname } from 'node:os';
+import type { Cluster } from '../cluster/cluster.js';
+import { ToolError } from '../errors.js';
+import type { RepoLocks } from '../isolation/repo-locks.js';
+import type { Logger } from '../log.js';
+import type { LiveTask } from './live-task.js';
+import { endLost, markLost, ownerAlive } from './recovery.js';
+import type { TaskStore } from './store.js';
+import { isFinal, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
+import { diskEvents, type EventReader } from './view.js';
+
+// A listing reads at most this many records: a principal with few tasks must not make every call read the whole store.
+const MAX_SCANNED = 2000;
+
+// What a lookup reads: this server's live tasks, its state dir and, in a cluster, the shared store.
+export interface LookupSources {
+  store: TaskStore;
+  live: ReadonlyMap<string, LiveTask>;
+  cluster?: Cluster;
+  log: Logger;
+  locks: RepoLocks;
+}
+
+// The read side of the registry: a task's record from memory, the shared store or the disk; listings; and the
+// one place where a task whose server died is declared lost (once per task, however many callers ask).
+export class TaskLookup {
+  private readonly losing = new Map<string, Promise<TaskRecord | undefined>>();
+  private readonly disk: EventReader;
+
+  constructor(private readonly src: LookupSources) {
+    this.disk = diskEvents(src.store);
+  }
+
+  // A task's record as it stands, without side effects or I/O beyond the local disk.
+  peek = (id: string): TaskRecord | undefined => (this.src.live.get(id)?.record as TaskRecord | undefined) ?? this.src.cluster?.remote.peek(id) ?? this.src.store.readRecord(id);
+
+  // A task's record read again (from Redis in a cluster); an unfinished task whose server died is declared lost on the way.
+  async record(id: string, known = this.peek(id)): Promise<TaskRecord | undefined> {
+    if (this.src.live.has(id)) return known;
+    const { cluster } = this.src;
+    const record = cluster ? ((await cluster.read(id)) ?? this.src.store.readRecord(id)) : known;
+    if (!record || isFinal(record.state)) return record;
+    if (cluster ? record.state === 'queued' || !(await cluster.ownerDead(record)) : ownerAlive(record)) return record;
+    const losing = this.losing.get(id) ?? this.loseOnce(record).finally(() => this.losing.delete(id));
+    this.losing.set(id, losing);
+    return losing;
+  }
+
+  private async loseOnce(record: TaskRecord): Promise<TaskRecord | undefined> {
+    const { cluster, store, log, locks } = this.src;
+    if (!cluster) return markLost(store, record, log, locks);
+    const lost = await endLost(structuredClone(record), log, locks, record.owner.host === hostname());
+    await cluster.markLost(lost).catch(() => false);
+    return cluster.read(record.id);
+  }
+
+  // A task's record when the viewer may see it; another principal's task is as unknown as a missing one.
+  visible = (id: string, viewer: Viewer | undefined, rec = this.peek(id)): TaskRecord | undefined => (rec && visibleTo(rec, viewer) ? rec : undefined);
+
+  // A task's record, fresh, when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
+  async get(id: string, viewer?: Viewer): Promise<TaskRecord> {
+    const fresh = this.src.cluster && !this.src.live.has(id) ? await this.record(id) : undefined;
+    const seen = this.visible(id, viewer, fresh ?? this.peek(id));
+    const rec = seen && (fresh ?? (await this.record(id, seen)));
+    if (!rec) throw new ToolError(`task_id: no task ${id}; ${await this.recentIdsHint(viewer)}`);
+    return rec;
+  }
+
+  // Newest first: live tasks of this server plus the shared store (a cluster) or the state dir.
+  async list(options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {}): Promise<TaskRecord[]> {
+    const limit = options.limit ?? 20;
+    const wanted = (r: TaskRecord) => (!options.state || options.state.includes(r.state)) && visibleTo(r, options.viewer);
+    const { cluster, store, live } = this.src;
+    const out: TaskRecord[] = cluster ? await cluster.list(wanted, limit, MAX_SCANNED) : [];
+    if (!cluster) {
+      for (const id of store.listIds().slice(0, MAX_SCANNED)) {
+        const rec = this.peek(id);
+        if (rec && wanted(rec)) out.push(rec);
+        if (out.length >= limit) break;
+      }
+    }
+    for (const t of live.values()) {
+      const i = out.findIndex((r) => r.id === t.id);
+      if (i >= 0) out[i] = t.record as TaskRecord;
+      else if (wanted(t.record as TaskRecord)) out.push(t.record as TaskRecord);
+    }
+    return out.sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, limit);
+  }
+
+  async recentIdsHint(viewer?: Viewer): Promise<string> {
+    const ids = (await this.list({ limit: 5, viewer }).catch(() => [])).map((r) => `${r.id} (${r.state})`);
+    return ids.length ? `recent tasks: ${ids.join(', ')}` : 'there are no tasks yet; start one with deep_task';
+  }
+
+  // Where a task's events are read when it is not live here: the shared stream for another server's task.
+  events(record: Readonly<TaskRecord>): EventReader {
+    const { cluster, store } = this.src;
+    if (!cluster || store.hasTask(record.id)) return this.disk;
+    return async (id, from, limit) => {
+      const lines = await cluster.events(id, { from, limit });
+      return { lines, last: lines.length ? lines[lines.length - 1]!.seq : undefined };
+    };
+  }
+}

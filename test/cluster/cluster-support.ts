@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { serverEnv, startHttpServer } from '../support/harness.js';
+import type { ScriptedApi } from '../support/scripted-api.js';
+
+export const TOKEN = 'cluster-test-token-0123456789';
+
+// One claude-tiers HTTP server of a test cluster: its own state dir and HOME (a machine of its own), one MCP client.
+export interface Node {
+  name: string;
+  pid: number;
+  stateDir: string;
+  client: Client;
+  stderr(): string;
+  call(name: string, args: Record<string, unknown>): Promise<Record<string, unknown> & { isError?: boolean; text: string }>;
+  close(): Promise<void>;
+}
+
+export async function startNode(name: string, api: ScriptedApi, redisUrl: string, extra: Record<string, string> = {}): Promise<Node> {
+  const stateDir = mkdtempSync(join(tmpdir(), `ct-${name}-`));
+  const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_REDIS_URL: redisUrl, CLAUDE_TIERS_MAX_RUNNING: '2', ...extra } });
+  const http = await startHttpServer(env);
+  const transport = new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } });
+  const client = new Client({ name: `cluster-${name}`, version: '1' });
+  await client.connect(transport);
+  return {
+    name,
+    pid: http.proc.pid!,
+    stateDir,
+    client,
+    stderr: http.stderr,
+    async call(tool, args) {
+      const r = await client.callTool({ name: tool, arguments: args });
+      const text = (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
+      return { ...((r.structuredContent as Record<string, unknown>) ?? {}), isError: r.isError as boolean | undefined, text };
+    },
+    async close() {
+      await client.close().catch(() => {});
+      await http.close();
+    },
+  };
+}
+
+// A task's view as task_status gives it.
+export interface View {
+  task_id: string;
+  state: string;
+  final: boolean;
+  cursor: number;
+  events: string[];
+  last_text: string;
+  result?: { text: string };
+  end?: { reason: string; message: string };
+}
