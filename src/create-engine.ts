@@ -23,6 +23,7 @@ import { Registry } from './tasks/registry.js';
 import { TaskStore } from './tasks/store.js';
 import { isFinal, type TaskRecord } from './tasks/types.js';
 import { Cluster } from './cluster/cluster.js';
+import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/shared-limits.js';
 
 // Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
@@ -44,12 +45,15 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
   const metrics = new Metrics();
   const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000, onTransition: (key, to) => metrics.breakerTransition(key, to) });
-  const rateLimiter = new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute });
+  const rates = { perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute };
   const spending = Spending.open(config, (message) => log.warn(message));
+  const cluster = config.redis ? await openCluster(config, serverId, log) : undefined;
+  // In a cluster, rate limits and daily budgets are the cluster's, kept in Redis.
+  const rateLimiter: Admission = cluster ? new SharedRateLimiter(cluster.connection, config.redis!.prefix, rates) : new RateLimiter(rates);
+  const stopSharing = cluster ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0) : () => {};
   const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
-  const cluster = config.redis ? await openCluster(config, serverId, log) : undefined;
   const registry = await Registry.open({ ...runDeps, serverId, spares, cluster });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
@@ -75,6 +79,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
     dispose(reason = 'server shutdown') {
+      stopSharing();
       disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(() => undefined);
       return disposed;
     },

@@ -1,4 +1,4 @@
-import type { RateLimiter } from './guards/rate-limit.js';
+import type { Admission } from './cluster/shared-limits.js';
 import type { ServerStats } from './metrics/server-stats.js';
 import type { QuickAnswer, QuickRequest } from './quick/answer.js';
 import type { QuickDeps } from './quick/spares.js';
@@ -24,7 +24,8 @@ export interface Engine extends QuickDeps {
   readonly serverId: string;
   readonly registry: Registry;
   readonly startedAt: number;
-  readonly rateLimiter: RateLimiter;
+  /** Rate limits of the calls that start claude: this server's own, or the cluster's. */
+  readonly rateLimiter: Admission;
   /** A/B comparisons of two tiers started over MCP (compare_tiers), run in the background. */
   readonly compare: CompareJobs;
   /** The speed tier: one synchronous answer. */

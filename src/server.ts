@@ -67,7 +67,7 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
       // An HTTP token whose daily budget is spent starts no claude until the next UTC midnight (checked first, so a
       // refused call does not use up the rate allowance).
       if (tool.rateLimited) engine.spending.admit(viewer.principal);
-      if (tool.rateLimited) engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
+      if (tool.rateLimited) await engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.

@@ -1,25 +1,18 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { UserContent } from '../claude/control.js';
 import type { Logger } from '../log.js';
 import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
+import { JobQueue } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
 import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
 import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
 
-const QUEUE = 'tasks';
 const HEARTBEAT_TTL_MS = 5000;
 const SWEEP_MS = 2000;
 const PRUNE_MS = 10 * 60_000;
 const CONNECT_WAIT_MS = 3000;
-
-// A job of the shared queue: the task's id, and what claude is sent when it is more than the prompt (images).
-interface JobData {
-  id: string;
-  content?: UserContent;
-}
 
 // How this server joins the cluster.
 export interface ClusterOptions {
@@ -40,9 +33,8 @@ export class Cluster {
   readonly remote: RemoteCache;
   private readonly redis: Redis;
   private readonly sub: Redis;
-  private readonly queue: Queue;
+  private readonly queue: JobQueue;
   private readonly liveness: Liveness;
-  private worker: Worker<JobData> | undefined;
   private readonly writes: OwnerWrites;
   private readonly timers: NodeJS.Timeout[] = [];
   private killHandler: (id: string, by: string) => void = () => {};
@@ -68,14 +60,13 @@ export class Cluster {
         log.warn({ message: message.slice(0, 200) }, 'cluster: unreadable kill request ignored');
       }
     });
-    this.queue = new Queue(QUEUE, { connection: redisOptions(url) as ConnectionOptions, prefix: `${prefix}:q` });
-    this.queue.on('error', () => {});
+    this.queue = new JobQueue(url, prefix);
   }
 
   // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the heartbeat.
   static async open(opts: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster(opts);
-    const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.waitUntilReady().catch(() => undefined)]);
+    const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.ready()]);
     await Promise.race([ready, new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]);
     cluster.liveness.start({ pid: process.pid });
     cluster.timers.push(setInterval(() => void cluster.sweep(), SWEEP_MS), setInterval(() => void cluster.prune(), PRUNE_MS));
@@ -83,39 +74,41 @@ export class Cluster {
     return cluster;
   }
 
+  // The command connection, for what else the servers share (rate limits, budgets).
+  get connection(): Redis {
+    return this.redis;
+  }
+
   get url(): string {
     return shownUrl(this.opts.url);
   }
 
   // Puts a new task in the shared queue (its record first, so a worker always finds it); a ToolError when Redis is away.
-  async enqueue(record: TaskRecord, content?: UserContent): Promise<void> {
-    try {
-      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+  enqueue(record: TaskRecord, content?: UserContent): Promise<void> {
+    return this.shared(async () => {
       await this.records.put(record);
       this.remote.store(record);
-      await this.queue.add('task', { id: record.id, ...(content && typeof content !== 'string' ? { content } : {}) }, { jobId: record.id, attempts: 1, removeOnComplete: true, removeOnFail: 1000 });
+      await this.queue.add(record.id, content);
+    });
+  }
+
+  // A call that needs Redis: refused at once while the connection is down (the queue's own connection would wait
+  // for it), and any failure told as one clear ToolError.
+  private async shared<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+      return await call();
     } catch (err) {
       throw unreachable(this.opts.url, err);
     }
   }
 
   // Tasks waiting in the shared queue (for the queue-full check).
-  async waiting(): Promise<number> {
-    try {
-      // The queue's own connection would wait for Redis; a caller is told at once instead.
-      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
-      return await this.queue.getWaitingCount();
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
-  }
+  waiting = (): Promise<number> => this.shared(() => this.queue.waiting());
 
-  // Runs up to `concurrency` queued tasks at once on this machine. A job whose worker died is never run again
-  // (maxStalledCount 0): the claim in the record decides who runs a task, once.
+  // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue).
   serve(concurrency: number, run: (id: string, content?: UserContent) => Promise<void>): void {
-    const options = { connection: redisOptions(this.opts.url, true) as ConnectionOptions, prefix: `${this.opts.prefix}:q`, concurrency, maxStalledCount: 0 };
-    this.worker = new Worker<JobData>(QUEUE, (job) => run(job.data.id, job.data.content), options);
-    this.worker.on('error', () => {});
+    this.queue.serve(concurrency, run);
   }
 
   // Takes a queued task for this server: true for exactly one claimer, never for a task killed while it waited.
@@ -134,36 +127,23 @@ export class Cluster {
   }
 
   // A task's record from Redis, kept in the local cache; a ToolError when Redis is away.
-  async read(id: string): Promise<TaskRecord | undefined> {
-    try {
-      return await this.remote.refresh(id);
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
-  }
+  read = (id: string): Promise<TaskRecord | undefined> => this.shared(() => this.remote.refresh(id));
 
   // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.
-  async list(wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> {
-    const out: TaskRecord[] = [];
-    try {
+  list(wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> {
+    return this.shared(async () => {
+      const out: TaskRecord[] = [];
       for (let skip = 0; skip < scan && out.length < limit; skip += 100) {
         const ids = await this.records.newestIds(100, skip);
         for (const rec of await this.records.readMany(ids)) if (rec && wanted(rec) && out.length < limit) out.push(rec);
         if (ids.length < 100) break;
       }
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
-    return out;
+      return out;
+    });
   }
 
-  async events(id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> {
-    try {
-      return await this.records.readEvents(id, opts);
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
-  }
+  // Event lines of a task another server runs, from its capped stream.
+  events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
 
   // Kill requests for tasks this server runs (sent by any server), and tasks to check for a dead owner.
   onKill(handler: (id: string, by: string) => void): void {
@@ -176,12 +156,10 @@ export class Cluster {
 
   // Asks whichever server runs a task to kill it; the request stays a minute for a server that claims it just now.
   async requestKill(id: string, by: string): Promise<void> {
-    try {
+    await this.shared(async () => {
       await this.redis.set(`${this.opts.prefix}:killreq:${id}`, by, 'PX', 60_000);
       await this.redis.publish(`${this.opts.prefix}:kill`, JSON.stringify({ id, by }));
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
+    });
   }
 
   // Whether a kill was asked for a task before this server took it.
@@ -190,15 +168,13 @@ export class Cluster {
   }
 
   // Ends a task that still waits in the queue (killed before any worker took it); false when a worker was first.
-  async endQueued(record: TaskRecord, end: EndInfo): Promise<boolean> {
+  endQueued(record: TaskRecord, end: EndInfo): Promise<boolean> {
     const ended: TaskRecord = { ...record, state: 'killed', end, endedAt: Date.now(), updatedAt: Date.now() };
-    try {
+    return this.shared(async () => {
       const done = await this.records.put(ended, ['queued']);
-      if (done) await this.queue.remove(record.id).catch(() => 0);
+      if (done) await this.queue.remove(record.id);
       return done;
-    } catch (err) {
-      throw unreachable(this.opts.url, err);
-    }
+    });
   }
 
   // Whether the server that claimed a task is gone (its heartbeat expired while this server watched Redis).
@@ -249,9 +225,9 @@ export class Cluster {
   // Stops taking jobs (tasks running here are stopped by the registry first), then leaves.
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    await this.worker?.close(true).catch(() => {});
+    await this.queue.close();
     await this.writes.drain(1000);
     await this.liveness.stop();
-    await Promise.allSettled([this.queue.close(), this.sub.quit(), this.redis.quit()]);
+    await Promise.allSettled([this.sub.quit(), this.redis.quit()]);
   }
 }

@@ -30,6 +30,7 @@ export class DailyBudgets {
   private day: string;
   private spent: Record<string, number> = {};
   private readonly now: () => number;
+  private spendListener: (day: string, principal: string, usd: number) => void = () => {};
 
   constructor(private readonly options: { budgets: Record<string, number>; now?: () => number; store?: BudgetStore }) {
     this.now = options.now ?? Date.now;
@@ -58,6 +59,25 @@ export class DailyBudgets {
     this.roll();
     this.spent[principal] = (this.spent[principal] ?? 0) + usd;
     this.options.store?.save({ day: this.day, spent: { ...this.spent } });
+    this.spendListener(this.day, principal, usd);
+  }
+
+  // The UTC day spend counts against now.
+  today(): string {
+    this.roll();
+    return this.day;
+  }
+
+  // Each spend, as it is counted (a cluster adds it to the shared sums).
+  onSpend(listener: (day: string, principal: string, usd: number) => void): void {
+    this.spendListener = listener;
+  }
+
+  // What every server of a cluster spent today, this server's own spend included: it never lowers a principal's spend.
+  absorb(day: string, spent: Record<string, number>): void {
+    this.roll();
+    if (day !== this.day) return;
+    for (const [p, usd] of Object.entries(spent)) if (usd > (this.spent[p] ?? 0)) this.spent[p] = usd;
   }
 
   // Throws a one-line ToolError when the principal has spent its daily budget: how much, the budget, when it resets.

@@ -76,9 +76,9 @@ export class Metrics {
   }
 
   // Runs the rate limiter's admit; a refusal is counted, then thrown on.
-  admitting(tool: string, admit: () => void): void {
+  async admitting(tool: string, admit: () => void | Promise<void>): Promise<void> {
     try {
-      admit();
+      await admit();
     } catch (err) {
       this.rateLimited.inc({ tool });
       throw err;

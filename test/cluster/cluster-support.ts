@@ -14,30 +14,47 @@ export interface Node {
   stateDir: string;
   client: Client;
   stderr(): string;
-  call(name: string, args: Record<string, unknown>): Promise<Record<string, unknown> & { isError?: boolean; text: string }>;
+  call(name: string, args: Record<string, unknown>): Promise<Result>;
+  /** The same server through another bearer token (another principal). */
+  as(token: string): Promise<(name: string, args: Record<string, unknown>) => Promise<Result>>;
   close(): Promise<void>;
+}
+
+// A tool result: its structured content, whether it is an error, and its text.
+export type Result = Record<string, unknown> & { isError?: boolean; text: string };
+
+async function connect(url: string, token: string, name: string): Promise<{ client: Client; call: Node['call'] }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const client = new Client({ name, version: '1' });
+  await client.connect(transport);
+  const call = async (tool: string, args: Record<string, unknown>): Promise<Result> => {
+    const r = await client.callTool({ name: tool, arguments: args });
+    const text = (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
+    return { ...((r.structuredContent as Record<string, unknown>) ?? {}), isError: r.isError as boolean | undefined, text };
+  };
+  return { client, call };
 }
 
 export async function startNode(name: string, api: ScriptedApi, redisUrl: string, extra: Record<string, string> = {}): Promise<Node> {
   const stateDir = mkdtempSync(join(tmpdir(), `ct-${name}-`));
   const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_REDIS_URL: redisUrl, CLAUDE_TIERS_MAX_RUNNING: '2', ...extra } });
   const http = await startHttpServer(env);
-  const transport = new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } });
-  const client = new Client({ name: `cluster-${name}`, version: '1' });
-  await client.connect(transport);
+  const { client, call } = await connect(http.url, TOKEN, `cluster-${name}`);
+  const others: Client[] = [];
   return {
     name,
     pid: http.proc.pid!,
     stateDir,
     client,
     stderr: http.stderr,
-    async call(tool, args) {
-      const r = await client.callTool({ name: tool, arguments: args });
-      const text = (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
-      return { ...((r.structuredContent as Record<string, unknown>) ?? {}), isError: r.isError as boolean | undefined, text };
+    call,
+    async as(token) {
+      const other = await connect(http.url, token, `cluster-${name}-other`);
+      others.push(other.client);
+      return other.call;
     },
     async close() {
-      await client.close().catch(() => {});
+      for (const c of [client, ...others]) await c.close().catch(() => {});
       await http.close();
     },
   };

@@ -1,0 +1,91 @@
+import type { Redis } from 'ioredis';
+import type { DailyBudgets } from '../cost/daily-budgets.js';
+import { ToolError } from '../errors.js';
+import { RateLimiter } from '../guards/rate-limit.js';
+
+// One token bucket in Redis, on Redis's clock: takes a token or returns the wait in ms. KEYS[1]: the bucket;
+// ARGV: capacity, tokens per minute.
+const TAKE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cap = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or cap
+local at = tonumber(b[2]) or now
+tokens = math.min(cap, tokens + math.max(0, now - at) / 60000 * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 60000) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate * 60000) + 60000)
+return wait
+`;
+
+const seconds = (ms: number): string => (Math.ceil(ms / 100) / 10).toFixed(1);
+
+// What admits a call that starts claude: this server's own buckets, or the cluster's.
+export interface Admission {
+  admit(clientId: string): void | Promise<void>;
+}
+
+// Rate limits every server of a cluster shares: the same buckets as RateLimiter, kept in Redis. While Redis is away,
+// each server falls back to buckets of its own (a quick answer does not need Redis, and is not refused for it).
+export class SharedRateLimiter implements Admission {
+  private readonly local: RateLimiter;
+  private readonly globalCapacity: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly options: { perMinute: number; burst: number; globalPerMinute: number },
+  ) {
+    this.local = new RateLimiter(options);
+    this.globalCapacity = Math.max(options.burst, Math.ceil(options.globalPerMinute / 6), 1);
+  }
+
+  private async take(key: string, capacity: number, perMinute: number): Promise<number | undefined> {
+    if (this.redis.status !== 'ready') return undefined;
+    return this.redis.eval(TAKE, 1, `${this.prefix}:rate:${key}`, capacity, perMinute).then(Number, () => undefined);
+  }
+
+  async admit(clientId: string): Promise<void> {
+    const { perMinute, burst, globalPerMinute } = this.options;
+    if (this.redis.status !== 'ready') return this.local.admit(clientId);
+    if (perMinute > 0) {
+      const wait = await this.take(`client:${clientId}`, burst, perMinute);
+      if (wait === undefined) return this.local.admit(clientId);
+      if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}) across the cluster; retry in ${seconds(wait)} s`);
+    }
+    if (globalPerMinute > 0) {
+      const wait = await this.take('global', this.globalCapacity, globalPerMinute);
+      if (wait && wait > 0) throw new ToolError(`rate limited: the cluster takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
+    }
+  }
+}
+
+const REFRESH_MS = 1000;
+
+// Daily budgets every server shares: each spend is added to today's hash in Redis, and each server reads the sums
+// back once a second, so a token's spend on any server counts against it on all of them.
+export function shareBudgets(budgets: DailyBudgets, redis: Redis, prefix: string, configured: boolean): () => void {
+  if (!configured) return () => {};
+  const key = (day: string) => `${prefix}:spend:${day}`;
+  budgets.onSpend((day, principal, usd) => {
+    void redis
+      .multi()
+      .hincrbyfloat(key(day), principal, usd)
+      .expire(key(day), 3 * 86_400)
+      .exec()
+      .catch(() => {});
+  });
+  const pull = async () => {
+    if (redis.status !== 'ready') return;
+    const day = budgets.today();
+    const all = await redis.hgetall(key(day)).catch(() => undefined);
+    if (all) budgets.absorb(day, Object.fromEntries(Object.entries(all).map(([p, v]) => [p, Number.parseFloat(v) || 0])));
+  };
+  const timer = setInterval(() => void pull(), REFRESH_MS);
+  timer.unref();
+  void pull();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { SharedRecords } from '../../src/cluster/shared-records.js';
+import type { TaskRecord } from '../../src/tasks/types.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+let conn: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  conn = redis.client();
+});
+afterAll(async () => {
+  await redis?.close();
+});
+
+const record = (id: string, state: TaskRecord['state'], serverId = 'submitter'): TaskRecord =>
+  ({ version: 1, id, state, createdAt: Date.now(), updatedAt: Date.now(), request: { prompt: 'p', cwd: '/', model: 'm', tier: 'comprehensive', timeoutS: 1, idleTimeoutS: 1 }, owner: { serverId, pid: 1 }, stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 }, tools: [], lastText: '', textTail: '', permissionDenials: [] }) as TaskRecord;
+
+describe('shared records (real Redis)', () => {
+  it('of ten servers claiming one queued task at once, exactly one wins', async () => {
+    const records = new SharedRecords(conn, 'claims', 100);
+    await records.put(record('t_claim0001', 'queued'));
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => records.put(record('t_claim0001', 'running', `s${i}`), ['queued'])));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = `s${wins.indexOf(true)}`;
+    expect((await records.read('t_claim0001'))?.owner.serverId).toBe(winner);
+    expect(await records.claimedIds()).toEqual(['t_claim0001']);
+  });
+
+  it('a kill of a queued task and a claim never both win; "lost" never overwrites a final state', async () => {
+    const records = new SharedRecords(conn, 'race', 100);
+    await records.put(record('t_race00001', 'queued'));
+    const [killed, claimed] = await Promise.all([records.put(record('t_race00001', 'killed'), ['queued']), records.put(record('t_race00001', 'running', 'w'), ['queued'])]);
+    expect(Number(killed) + Number(claimed)).toBe(1);
+    await records.put(record('t_race00002', 'succeeded', 'w'));
+    expect(await records.put(record('t_race00002', 'lost'), ['running', 'needs_input'])).toBe(false);
+    expect((await records.read('t_race00002'))?.state).toBe('succeeded');
+  });
+
+  it('keeps a capped stream of event lines, read from a sequence number or as a tail', async () => {
+    const records = new SharedRecords(conn, 'events', 10);
+    const appends: Array<Promise<void>> = [];
+    for (let seq = 1; seq <= 2000; seq += 2) appends.push(records.appendEvent('t_events001', seq, `line ${seq}`));
+    await Promise.all(appends);
+    const tail = await records.readEvents('t_events001', { limit: 3 });
+    expect(tail.map((e) => e.seq)).toEqual([1995, 1997, 1999]);
+    const from = await records.readEvents('t_events001', { from: 1996, limit: 10 });
+    expect(from.map((e) => e.text)).toEqual(['line 1997', 'line 1999']);
+    // Capped (approximately, as Redis trims whole nodes): far fewer than the 1,000 lines written.
+    expect(await conn.xlen('events:ev:t_events001')).toBeLessThan(300);
+  });
+});
