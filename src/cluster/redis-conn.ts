@@ -48,9 +48,13 @@ export function openRedis(url: string, onOutage: (message: string) => void, onRe
   return redis;
 }
 
+// Errors that say Redis is not there (as opposed to a bug of ours, which keeps its own message).
+const UNREACHABLE = /Stream isn't writeable|Connection is closed|connection (?:wait|connecting|connect|reconnecting|close|end)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|LOADING|MaxRetriesPerRequest|max retries/i;
+
 // What a caller is told when the shared store cannot be reached: what failed, what keeps going, what to do.
-export function unreachable(url: string, err: unknown): ToolError {
+export function unreachable(url: string, err: unknown): Error {
   if (err instanceof ToolError) return err;
+  if (!UNREACHABLE.test(`${(err as Error)?.name} ${(err as Error)?.message}`)) return err as Error;
   const why = (err as Error)?.message ?? String(err);
   return new ToolError(
     `the shared task store (Redis at ${shownUrl(url)}) is unreachable: ${why}. Tasks already running keep running and write their results when it is back; retry then`,

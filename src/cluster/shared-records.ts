@@ -72,8 +72,9 @@ export class SharedRecords {
 
   // Event lines from sequence number `from` on, or the last `tail` when from is undefined.
   async readEvents(id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> {
-    const rows = opts.from !== undefined ? await this.redis.xrange(this.events(id), `${opts.from}-0`, '+', 'COUNT', opts.limit) : (await this.redis.xrevrange(this.events(id), '+', '-', 'COUNT', opts.limit)).reverse();
-    return rows.map(([entry, fields]) => ({ seq: Number.parseInt(entry, 10), at: 0, text: fields[1] ?? '' }));
+    if (opts.limit <= 0) return [];
+    const rows = opts.from !== undefined ? await this.redis.xrange(this.events(id), `${opts.from}-0`, '+', 'COUNT', opts.limit) : ((await this.redis.xrevrange(this.events(id), '+', '-', 'COUNT', opts.limit)) ?? []).reverse();
+    return (rows ?? []).map(([entry, fields]) => ({ seq: Number.parseInt(entry, 10), at: 0, text: fields[1] ?? '' }));
   }
 
   // Removes finished tasks older than maxAgeDays and the oldest beyond maxTasks, with their streams.

@@ -48,6 +48,8 @@ describe('shared records (real Redis)', () => {
     expect(tail.map((e) => e.seq)).toEqual([1995, 1997, 1999]);
     const from = await records.readEvents('t_events001', { from: 1996, limit: 10 });
     expect(from.map((e) => e.text)).toEqual(['line 1997', 'line 1999']);
+    expect(await records.readEvents('t_events001', { limit: 0 })).toEqual([]);
+    expect(await records.readEvents('t_nothing01', { limit: 5 })).toEqual([]);
     // Capped (approximately, as Redis trims whole nodes): far fewer than the 1,000 lines written.
     expect(await conn.xlen('events:ev:t_events001')).toBeLessThan(300);
   });
