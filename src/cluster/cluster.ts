@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { UserContent } from '../claude/control.js';
 import type { Logger } from '../log.js';
+import type { InputAnswer } from '../tasks/input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
 import { JobQueue } from './job-queue.js';
 import { Liveness } from './liveness.js';
@@ -13,6 +14,9 @@ const HEARTBEAT_TTL_MS = 5000;
 const SWEEP_MS = 2000;
 const PRUNE_MS = 10 * 60_000;
 const CONNECT_WAIT_MS = 3000;
+
+// What one server asks of the server that runs a task: stop it, or take an answer to its open question.
+export type ControlMessage = { kind: 'kill'; id: string; by: string } | { kind: 'answer'; id: string; requestId: string; answer: InputAnswer };
 
 // How this server joins the cluster.
 export interface ClusterOptions {
@@ -37,7 +41,7 @@ export class Cluster {
   private readonly liveness: Liveness;
   private readonly writes: OwnerWrites;
   private readonly timers: NodeJS.Timeout[] = [];
-  private killHandler: (id: string, by: string) => void = () => {};
+  private control: (message: ControlMessage) => void = () => {};
   private sweeper: (id: string) => void = () => {};
   private everReady = false;
 
@@ -50,14 +54,13 @@ export class Cluster {
     this.liveness = new Liveness(this.redis, prefix, opts.serverId, HEARTBEAT_TTL_MS);
     this.sub = new Redis(redisOptions(url, true));
     this.sub.on('error', () => {});
-    void this.sub.subscribe(this.records.changedChannel, `${prefix}:kill`).catch(() => {});
+    void this.sub.subscribe(this.records.changedChannel, `${prefix}:control`).catch(() => {});
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.records.changedChannel) return this.remote.changed(message);
       try {
-        const { id, by } = JSON.parse(message) as { id: string; by: string };
-        this.killHandler(id, by);
+        this.control(JSON.parse(message) as ControlMessage);
       } catch {
-        log.warn({ message: message.slice(0, 200) }, 'cluster: unreadable kill request ignored');
+        log.warn({ message: message.slice(0, 200) }, 'cluster: unreadable control message ignored');
       }
     });
     this.queue = new JobQueue(url, prefix);
@@ -145,9 +148,9 @@ export class Cluster {
   // Event lines of a task another server runs, from its capped stream.
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
 
-  // Kill requests for tasks this server runs (sent by any server), and tasks to check for a dead owner.
-  onKill(handler: (id: string, by: string) => void): void {
-    this.killHandler = handler;
+  // Kills and answers for tasks this server runs (sent by any server), and tasks to check for a dead owner.
+  onControl(handler: (message: ControlMessage) => void): void {
+    this.control = handler;
   }
 
   onSuspect(handler: (id: string) => void): void {
@@ -158,8 +161,13 @@ export class Cluster {
   async requestKill(id: string, by: string): Promise<void> {
     await this.shared(async () => {
       await this.redis.set(`${this.opts.prefix}:killreq:${id}`, by, 'PX', 60_000);
-      await this.redis.publish(`${this.opts.prefix}:kill`, JSON.stringify({ id, by }));
+      await this.redis.publish(`${this.opts.prefix}:control`, JSON.stringify({ kind: 'kill', id, by }));
     });
+  }
+
+  // Gives the answer to a question of a task another server runs.
+  async sendAnswer(id: string, requestId: string, answer: InputAnswer): Promise<void> {
+    await this.shared(() => this.redis.publish(`${this.opts.prefix}:control`, JSON.stringify({ kind: 'answer', id, requestId, answer })));
   }
 
   // Whether a kill was asked for a task before this server took it.

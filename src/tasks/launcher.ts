@@ -3,6 +3,7 @@ import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { BreakerTicket } from '../guards/breaker.js';
+import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
@@ -77,14 +78,15 @@ export class Launcher {
   async runJob(cluster: Cluster, id: string, content?: UserContent): Promise<void> {
     const queued = await cluster.records.read(id);
     if (!queued || queued.state !== 'queued' || this.p.closing()) return;
-    const key = `${queued.request.tier}:${queued.request.model}`;
     let ticket: BreakerTicket;
     try {
-      ticket = this.p.deps.breakers.admit(key);
+      // A worker trusts no record: the cwd must be inside its own roots, the model's circuit closed here.
+      resolveCwd(queued.request.cwd, this.p.deps.config.allowedRoots);
+      ticket = this.p.deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {
-      // The circuit of its model is open on this server: the task ends here, with the breaker's message.
       const now = Date.now();
-      await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end: { reason: 'error', message: (err as Error).message }, endedAt: now, updatedAt: now }, ['queued']);
+      const message = `refused by the server that took it from the queue: ${(err as Error).message}`;
+      await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end: { reason: 'error', message }, endedAt: now, updatedAt: now }, ['queued']);
       return;
     }
     const record: TaskRecord = { ...queued, owner: this.owner, state: 'running', updatedAt: Date.now() };

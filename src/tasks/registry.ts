@@ -1,6 +1,6 @@
 import { ToolError } from '../errors.js';
 import type { UserContent } from '../claude/control.js';
-import type { Cluster } from '../cluster/cluster.js';
+import type { Cluster, ControlMessage } from '../cluster/cluster.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
 import { requestKill, watchKillRequests } from './kill-requests.js';
 import { listReply } from './list-view.js';
@@ -23,7 +23,7 @@ import { waitUntil } from './waiters.js';
 
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
-// How long kill_task waits for another server to report the task it was asked to kill as ended.
+// How long kill_task (answer_task) waits for another server to report the task it was asked to kill as ended (as answered).
 const REMOTE_KILL_WAIT_MS = 10_000;
 
 // Who asks, how long to wait for a task and how to report progress meanwhile.
@@ -77,7 +77,8 @@ export class Registry {
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     const owns = (id: string) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state);
     registry.stopKillPoll = watchKillRequests(deps.config.stateDir, owns, (id, by) => void registry.kill(id, by));
-    deps.cluster?.onKill((id, by) => owns(id) && void registry.kill(id, `${by} (through the cluster)`));
+    const control = (m: ControlMessage) => (m.kind === 'kill' ? void registry.kill(m.id, `${m.by} (through the cluster)`) : registry.live.get(m.id)!.inputs.answer(m.requestId, m.answer));
+    deps.cluster?.onControl((m) => owns(m.id) && control(m));
     deps.cluster?.onSuspect((id) => void registry.lookup.record(id).catch(() => undefined));
     return registry;
   }
@@ -86,8 +87,8 @@ export class Registry {
 
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once.
   serveQueue(): void {
-    const cluster = this.cluster;
-    cluster?.serve(this.deps.config.limits.maxRunning, (id, content) => this.launcher.runJob(cluster, id, content));
+    const c = this.cluster;
+    c?.serve(this.deps.config.limits.maxRunning, (id, content) => this.launcher.runJob(c, id, content));
   }
 
   // Starts a task (here, or through the shared queue in a cluster), then follows it; every input problem is a ToolError first.
@@ -131,13 +132,23 @@ export class Registry {
 
   // Answers a task's open question (answer_task): only the task's owner, only an open request, once.
   async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
-    await this.get(id, viewer);
+    const rec = await this.get(id, viewer);
     const task = this.live.get(id);
+    if (!task && this.cluster) return this.answerRemote(rec, requestId, answer, viewer);
     if (!task) throw new ToolError(`task_id: task ${id} is not running on this server; it cannot take an answer here`);
     if (task.stopped) throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
     task.inputs.give(id, requestId, answer);
     await new Promise((r) => setImmediate(r));
     return this.reply(id, { tail: DEFAULT_TAIL, viewer });
+  }
+
+  // Cluster: the answer goes to the server that runs the task; the reply shows the task once it took it.
+  private async answerRemote(rec: TaskRecord, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
+    const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
+    if (open?.request_id !== requestId) throw new ToolError(`request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
+    await this.cluster!.sendAnswer(rec.id, requestId, answer);
+    await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS);
+    return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }
 
   // Recent tasks, newest first, as list_tasks shows them.
