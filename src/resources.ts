@@ -28,8 +28,13 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     const diffOf = taskIdOfDiffUri(uri);
     if (diffOf) return { contents: [{ uri, mimeType: DIFF_MIME, text: await taskDiff(engine, diffOf, viewer) }] };
     const id = idOf(uri);
-    if (!id || !registry.visible(id, viewer)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
+    // Read again first: in a cluster the task may be another server's, not yet seen here.
+    const rec = id ? await registry.record(id).catch(() => undefined) : undefined;
+    if (!id || !rec || !registry.visible(id, viewer, rec)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
     const path = registry.eventsPath(id);
+    if (!existsSync(path) && rec.state !== 'queued' && rec.owner.serverId !== (await ensure()).serverId) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`);
+    }
     let text = '';
     if (existsSync(path)) {
       const size = statSync(path).size;
@@ -43,7 +48,7 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     const { registry } = await ensure();
     const uri = request.params.uri;
     const id = idOf(uri);
-    const record = id ? registry.visible(id, viewer) : undefined;
+    const record = id ? registry.visible(id, viewer, await registry.record(id).catch(() => undefined)) : undefined;
     if (id && record && !isFinal(record.state) && !subscriptions.has(uri)) {
       let timer: NodeJS.Timeout | undefined;
       const send = () => {
