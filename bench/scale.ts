@@ -5,6 +5,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { serverEnv, startHttpServer } from '../test/support/harness.js';
 import { startRedis } from '../test/support/redis.js';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
+import { benchFailover } from './failover.js';
 import { report } from './report.js';
 import { round } from './stats.js';
 
@@ -80,6 +81,7 @@ export async function benchScale(api: ScriptedApi, total = 24): Promise<void> {
     const perTask = await taskBytes();
     const usedMb = Number(/used_memory:(\d+)/.exec(await conn.info('memory'))![1]) / 1024 / 1024;
     rows.push(await run(api, { servers: 2, perServer: 2, redisUrl: redis.url }, total));
+    const failover = await benchFailover(api, redis.url, CONFIG());
     const one = Number(rows[1]!.tasks_per_s);
     const two = Number(rows[2]!.tasks_per_s);
     report('scale', rows, {
@@ -89,6 +91,7 @@ export async function benchScale(api: ScriptedApi, total = 24): Promise<void> {
       redis_kb_per_task: round(perTask / 1024, 1),
       redis_mb_per_10k_tasks: round((perTask * 10_000) / 1024 / 1024, 1),
       redis_used_memory_mb_after_48_tasks: round(usedMb, 1),
+      ...failover,
     });
   } finally {
     await redis.close();
