@@ -82,7 +82,8 @@ export type TierConfig = z.infer<typeof TierSchema>;
 
 // Limits of the task registry, all in one place.
 export const LimitsSchema = z.strictObject({
-  maxRunning: z.number().int().min(1).max(64),
+  /** 0: a front end that runs no tasks itself (a cluster's API server; needs redis). */
+  maxRunning: z.number().int().min(0).max(64),
   maxQueue: z.number().int().min(0).max(100_000),
   killGraceMs: z.number().int().min(0).max(60_000),
   interruptWaitMs: z.number().int().min(0).max(60_000),
@@ -161,5 +162,8 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
+}).refine((c) => c.limits.maxRunning > 0 || !!c.redis, {
+  path: ['limits', 'maxRunning'],
+  message: '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or CLAUDE_TIERS_REDIS_URL), or raise it',
 });
 export type Config = z.infer<typeof ConfigSchema>;

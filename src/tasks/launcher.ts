@@ -54,6 +54,7 @@ export class Launcher {
   async submit(req: SubmitRequest, content?: UserContent): Promise<LiveTask> {
     const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
     const record = this.newRecord(req, hint);
+    if (this.p.deps.config.limits.maxRunning === 0) throw new ToolError('this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers');
     this.p.deps.claudeBinary();
     this.p.scheduler.checkRoom();
     this.audited(record, req);

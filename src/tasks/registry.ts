@@ -85,10 +85,10 @@ export class Registry {
 
   get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
 
-  // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once.
+  // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
     const c = this.cluster;
-    c?.serve(this.deps.config.limits.maxRunning, (id, content) => this.launcher.runJob(c, id, content));
+    if (this.deps.config.limits.maxRunning > 0) c?.serve(this.deps.config.limits.maxRunning, (id, content) => this.launcher.runJob(c, id, content));
   }
 
   // Starts a task (here, or through the shared queue in a cluster), then follows it; every input problem is a ToolError first.

@@ -17,6 +17,9 @@ describe('cluster configuration', () => {
     expect(loadConfig({ env: { ...env, CLAUDE_TIERS_REDIS_URL: 'redis://10.0.0.5:6379/2' }, cwd: env.HOME }).config.redis).toEqual({ url: 'redis://10.0.0.5:6379/2', prefix: 'claude-tiers', eventCap: 1000 });
     expect(loadConfig({ env, cwd: env.HOME, flags: { redis: 'rediss://r.example:6380' } }).config.redis?.url).toBe('rediss://r.example:6380');
     expect(() => loadConfig({ env, cwd: env.HOME, flags: { redis: 'http://nope' } })).toThrow(/redis\.url is a redis:\/\/ or rediss:\/\/ URL/);
+    // A front end that runs no task itself makes sense only with workers behind a shared queue.
+    expect(() => loadConfig({ env, cwd: env.HOME, flags: { maxRunning: 0 } })).toThrow(/limits\.maxRunning.*needs a shared queue.*--redis/);
+    expect(loadConfig({ env, cwd: env.HOME, flags: { maxRunning: 0, redis: 'redis://h:1' } }).config.limits.maxRunning).toBe(0);
   });
 
   it('a project config cannot point the server at a Redis (its tasks would run from a queue it chose)', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +10,19 @@ import { startNode, type Node, type View } from './cluster-support.js';
 let api: ScriptedApi;
 let redis: TestRedis;
 let nodes: Node[] = [];
+// A front end: it accepts and answers, and runs no task itself (maxRunning 0).
+let front: Node;
 
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
-  nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, api, redis.url)));
+  // Rate limits are the cluster's: one client submitting 30 tasks at once needs them off.
+  const config = join(mkdtempSync(join(tmpdir(), 'ct-cluster-')), 'config.json');
+  writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }));
+  const env = { CLAUDE_TIERS_CONFIG: config };
+  [front, ...nodes] = await Promise.all([startNode('front', api, redis.url, { ...env, CLAUDE_TIERS_MAX_RUNNING: '0' }), ...['a', 'b', 'c'].map((n) => startNode(n, api, redis.url, env))]);
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.close()));
+  await Promise.all([front, ...nodes].map((n) => n?.close()));
   await redis?.close();
   await api?.close();
 });
@@ -75,4 +81,22 @@ describe('three servers, one Redis', () => {
     await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 5000);
     for (const node of nodes) expect(((await node.call('task_status', { task_id: id })) as unknown as View).state).toBe('killed');
   }, 90_000);
+
+  it('a front end that runs nothing follows a task another server runs live: MCP progress while it runs, then the result', async () => {
+    const progress: string[] = [];
+    const r = await front.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo one; sleep 1]][[bash:echo two; sleep 1]][[text:all done]]', wait_s: 60 } }, { onprogress: (p) => progress.push(p.message ?? ''), timeout: 90_000 });
+    const v = r.structuredContent as unknown as View;
+    expect(v.state).toBe('succeeded');
+    expect(v.result?.text).toContain('all done');
+    // Progress came from the record changes the running server announced, while it ran.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.some((m) => /Bash/.test(m))).toBe(true);
+    expect(readdirSync(join(front.stateDir, 'tasks'))).not.toContain(v.task_id);
+    expect(nodes.some((n) => readdirSync(join(n.stateDir, 'tasks')).includes(v.task_id))).toBe(true);
+    // Its events, from the shared stream, read the same on the front end as on the runner (from its own log).
+    const runner = nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(v.task_id))!;
+    const here = (await front.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View;
+    expect(here.events.join('\n')).toMatch(/tool result: two/);
+    expect(here.events).toEqual(((await runner.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View).events);
+  }, 120_000);
 });
