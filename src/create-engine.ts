@@ -21,8 +21,8 @@ import { stopTimings } from './run-deps.js';
 import { SparePool } from './spares/spare-pool.js';
 import { Registry } from './tasks/registry.js';
 import { TaskStore } from './tasks/store.js';
-import { isFinal, type TaskRecord } from './tasks/types.js';
-import { Cluster } from './cluster/cluster.js';
+import type { TaskRecord } from './tasks/types.js';
+import type { Cluster } from './cluster/cluster.js';
 import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/shared-limits.js';
 
 // Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
@@ -93,9 +93,11 @@ async function openCluster(config: Config, serverId: string, log: Logger): Promi
     const store = new TaskStore(config.stateDir);
     for (const id of store.listIds().slice(0, 1000)) {
       const rec = store.readRecord(id);
-      if (rec && isFinal(rec.state)) yield rec;
+      if (rec) yield rec;
     }
   };
+  // Loaded only for a cluster: a server without Redis never loads BullMQ or ioredis.
+  const { Cluster } = await import('./cluster/cluster.js');
   const cluster = await Cluster.open({ url: redis.url, prefix: redis.prefix, eventCap: redis.eventCap, serverId, log, ownRecords, limits: config.limits });
   log.info({ redis: cluster.url, prefix: redis.prefix }, 'cluster: tasks go through the shared queue');
   return cluster;

@@ -9,14 +9,25 @@ import { OwnerWrites } from './owner-writes.js';
 import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
 import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
+import { Upkeep } from './upkeep.js';
 
-const HEARTBEAT_TTL_MS = 5000;
+// A server is called dead after 10 s without a heartbeat: long enough for a pause of its event loop or a short
+// network hiccup, short enough that its tasks do not look alive for long.
+const HEARTBEAT_TTL_MS = 10_000;
 const SWEEP_MS = 2000;
 const PRUNE_MS = 10 * 60_000;
 const CONNECT_WAIT_MS = 3000;
 
 // What one server asks of the server that runs a task: stop it, or take an answer to its open question.
 export type ControlMessage = { kind: 'kill'; id: string; by: string } | { kind: 'answer'; id: string; requestId: string; answer: InputAnswer };
+
+// See Cluster.attach.
+export interface ClusterHandlers {
+  control(message: ControlMessage): void;
+  suspect(id: string): void;
+  tick(): void;
+  refused(record: TaskRecord): void;
+}
 
 // How this server joins the cluster.
 export interface ClusterOptions {
@@ -25,7 +36,7 @@ export interface ClusterOptions {
   serverId: string;
   eventCap: number;
   log: Logger;
-  /** Records this server wrote on its own disk, newest first: published again if Redis comes back empty. */
+  /** The records on this server's disk (its tasks, finished or running), newest first: written again to a Redis that came back empty. */
   ownRecords: () => Iterable<TaskRecord>;
   limits: { pruneMaxAgeDays: number; pruneMaxTasks: number };
 }
@@ -35,21 +46,22 @@ export interface ClusterOptions {
 export class Cluster {
   readonly records: SharedRecords;
   readonly remote: RemoteCache;
-  private readonly redis: Redis;
+  private readonly redis: Redis & { lastError?: string };
   private readonly sub: Redis;
   private readonly queue: JobQueue;
   private readonly liveness: Liveness;
   private readonly writes: OwnerWrites;
+  private readonly upkeep: Upkeep;
   private readonly timers: NodeJS.Timeout[] = [];
-  private control: (message: ControlMessage) => void = () => {};
-  private sweeper: (id: string) => void = () => {};
+  private handlers: ClusterHandlers = { control: () => {}, suspect: () => {}, tick: () => {}, refused: () => {} };
   private everReady = false;
 
   private constructor(private readonly opts: ClusterOptions) {
     const { url, prefix, log } = opts;
     this.redis = openRedis(url, (m) => this.down(m), () => void this.up());
     this.records = new SharedRecords(this.redis, prefix, opts.eventCap);
-    this.writes = new OwnerWrites((rec) => this.records.put(rec));
+    // An owner writes only while the task is still its own: never over a final state another server wrote.
+    this.writes = new OwnerWrites((rec) => this.records.put(rec, ['none', 'queued', 'running', 'needs_input'], opts.serverId), (rec) => this.handlers.refused(rec));
     this.remote = new RemoteCache((id) => this.records.read(id));
     this.liveness = new Liveness(this.redis, prefix, opts.serverId, HEARTBEAT_TTL_MS);
     this.sub = new Redis(redisOptions(url, true));
@@ -58,12 +70,14 @@ export class Cluster {
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.records.changedChannel) return this.remote.changed(message);
       try {
-        this.control(JSON.parse(message) as ControlMessage);
+        this.handlers.control(JSON.parse(message) as ControlMessage);
       } catch {
         log.warn({ message: message.slice(0, 200) }, 'cluster: unreadable control message ignored');
       }
     });
     this.queue = new JobQueue(url, prefix);
+    const upkeepParts = { redis: this.redis, prefix, records: this.records, queue: this.queue, liveness: this.liveness, log, ownRecords: opts.ownRecords };
+    this.upkeep = new Upkeep({ ...upkeepParts, suspect: (id) => this.handlers.suspect(id), tick: () => this.handlers.tick() });
   }
 
   // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the heartbeat.
@@ -72,7 +86,7 @@ export class Cluster {
     const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.ready()]);
     await Promise.race([ready, new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]);
     cluster.liveness.start({ pid: process.pid });
-    cluster.timers.push(setInterval(() => void cluster.sweep(), SWEEP_MS), setInterval(() => void cluster.prune(), PRUNE_MS));
+    cluster.timers.push(setInterval(() => void cluster.upkeep.sweep(), SWEEP_MS), setInterval(() => void cluster.upkeep.prune(opts.limits), PRUNE_MS));
     for (const t of cluster.timers) t.unref();
     return cluster;
   }
@@ -99,7 +113,7 @@ export class Cluster {
   // for it), and any failure told as one clear ToolError.
   private async shared<T>(call: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}${this.redis.lastError ? ` (${this.redis.lastError})` : ''}`);
       return await call();
     } catch (err) {
       throw unreachable(this.opts.url, err);
@@ -109,14 +123,25 @@ export class Cluster {
   // Tasks waiting in the shared queue (for the queue-full check).
   waiting = (): Promise<number> => this.shared(() => this.queue.waiting());
 
-  // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue).
-  serve(concurrency: number, run: (id: string, content?: UserContent) => Promise<void>): void {
+  // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue; `run` throws HandBack to give a job back).
+  serve(concurrency: number, run: (id: string, content: UserContent | undefined, lastTry: boolean) => Promise<void>): void {
     this.queue.serve(concurrency, run);
   }
 
-  // Takes a queued task for this server: true for exactly one claimer, never for a task killed while it waited.
-  claim(record: TaskRecord): Promise<boolean> {
-    return this.records.put(record, ['queued']);
+  // A server that shuts down takes no more jobs (before it stops its tasks, so their slots take nothing new).
+  stopTaking(): void {
+    this.queue.stopTaking();
+  }
+
+  // Takes a queued task for this server: true for exactly one claimer, never for a task killed while it waited. A
+  // claim whose reply was lost (the connection dropped) is read back: it may have been this server's.
+  async claim(record: TaskRecord): Promise<boolean> {
+    try {
+      return await this.records.put(record, ['queued']);
+    } catch {
+      const now = await this.records.read(record.id).catch(() => undefined);
+      return now?.state === 'running' && now.owner.serverId === this.opts.serverId;
+    }
   }
 
   // The owner's write of its task; never throws (see OwnerWrites).
@@ -148,13 +173,17 @@ export class Cluster {
   // Event lines of a task another server runs, from its capped stream.
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
 
-  // Kills and answers for tasks this server runs (sent by any server), and tasks to check for a dead owner.
-  onControl(handler: (message: ControlMessage) => void): void {
-    this.control = handler;
+  // What the registry does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
+  // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
+  attach(h: ClusterHandlers): void {
+    this.handlers = h;
   }
 
-  onSuspect(handler: (id: string) => void): void {
-    this.sweeper = handler;
+  // The ids among these with a kill request waiting (a kill request stays a minute).
+  async killRequests(ids: string[]): Promise<string[]> {
+    if (!ids.length || this.redis.status !== 'ready') return [];
+    const found = await this.redis.mget(ids.map((id) => `${this.opts.prefix}:killreq:${id}`)).catch(() => [] as Array<string | null>);
+    return ids.filter((_, i) => found[i]);
   }
 
   // Asks whichever server runs a task to kill it; the request stays a minute for a server that claims it just now.
@@ -168,11 +197,6 @@ export class Cluster {
   // Gives the answer to a question of a task another server runs.
   async sendAnswer(id: string, requestId: string, answer: InputAnswer): Promise<void> {
     await this.shared(() => this.redis.publish(`${this.opts.prefix}:control`, JSON.stringify({ kind: 'answer', id, requestId, answer })));
-  }
-
-  // Whether a kill was asked for a task before this server took it.
-  async killRequested(id: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.opts.prefix}:killreq:${id}`).catch(() => 0)) === 1;
   }
 
   // Ends a task that still waits in the queue (killed before any worker took it); false when a worker was first.
@@ -200,17 +224,6 @@ export class Cluster {
     return this.records.put(lost, ['running', 'needs_input']);
   }
 
-  private async sweep(): Promise<void> {
-    if (!this.liveness.canJudge) return;
-    const ids = await this.records.claimedIds().catch(() => [] as string[]);
-    for (const id of ids) this.sweeper(id);
-  }
-
-  private async prune(): Promise<void> {
-    const n = await this.records.prune({ maxAgeDays: this.opts.limits.pruneMaxAgeDays, maxTasks: this.opts.limits.pruneMaxTasks }).catch(() => 0);
-    if (n) this.opts.log.info({ removed: n }, 'cluster: pruned old tasks');
-  }
-
   private down(message: string): void {
     this.liveness.disconnected();
     this.opts.log.warn({ redis: this.url, err: message }, 'cluster: Redis is unreachable; running tasks go on, their records are written when it is back');
@@ -219,12 +232,7 @@ export class Cluster {
   // Back (or first) up: pending owner writes go out; a Redis that came back empty gets this server's records again.
   private async up(): Promise<void> {
     this.liveness.connected();
-    const fresh = (await this.redis.set(`${this.opts.prefix}:epoch`, String(Date.now()), 'NX').catch(() => null)) === 'OK';
-    if (fresh && this.everReady) {
-      let n = 0;
-      for (const rec of this.opts.ownRecords()) if (!this.writes.has(rec.id) && (await this.records.put(rec).catch(() => false))) n++;
-      this.opts.log.warn({ republished: n }, 'cluster: Redis came back without its data; this server\'s task records were written again');
-    }
+    await this.upkeep.checkEpoch((id) => this.writes.has(id)).catch(() => {});
     if (this.everReady) this.opts.log.info({ redis: this.url, pending: this.writes.size }, 'cluster: Redis is back');
     this.everReady = true;
     this.writes.retry();

@@ -2,11 +2,15 @@ import type { TaskRecord } from '../tasks/types.js';
 
 // The writes of the tasks this server runs: never throwing, never overlapping per task (the newest goes last), and
 // what Redis does not take now kept until it is back (a task that ends while Redis is away still reports its end).
+// A write Redis refuses (the task is no longer this server's: another server declared it lost) is reported.
 export class OwnerWrites {
   private readonly pending = new Map<string, TaskRecord>();
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly put: (record: TaskRecord) => Promise<unknown>) {}
+  constructor(
+    private readonly put: (record: TaskRecord) => Promise<boolean>,
+    private readonly refused: (record: TaskRecord) => void,
+  ) {}
 
   get size(): number {
     return this.pending.size;
@@ -38,7 +42,10 @@ export class OwnerWrites {
     let wrote = false;
     void this.put(rec)
       .then(
-        () => (wrote = true),
+        (taken) => {
+          wrote = true;
+          if (!taken) this.refused(rec);
+        },
         () => {},
       )
       .finally(() => {

@@ -23,10 +23,16 @@ export class RemoteCache {
     return this.records.get(id);
   }
 
+  // Keeps a record, the most recent last; the oldest that nobody follows goes when there are too many.
   store(record: TaskRecord): void {
     this.records.delete(record.id);
     this.records.set(record.id, record);
-    if (this.records.size > MAX_CACHED) this.records.delete(this.records.keys().next().value!);
+    if (this.records.size <= MAX_CACHED) return;
+    for (const id of this.records.keys()) {
+      if (this.listeners.has(id)) continue;
+      this.records.delete(id);
+      break;
+    }
   }
 
   // Reads a record again; its listeners hear of it when it changed.
@@ -35,7 +41,14 @@ export class RemoteCache {
     if (!rec) return undefined;
     const before = this.records.get(id);
     this.store(rec);
-    if (!before || before.updatedAt !== rec.updatedAt || before.state !== rec.state) for (const l of [...(this.listeners.get(id) ?? [])]) l();
+    if (before && before.updatedAt === rec.updatedAt && before.state === rec.state) return rec;
+    for (const l of [...(this.listeners.get(id) ?? [])]) {
+      try {
+        l();
+      } catch {
+        // One listener's failure must not keep the others from hearing of the change.
+      }
+    }
     return rec;
   }
 

@@ -58,31 +58,57 @@ export class SharedRateLimiter implements Admission {
     }
     if (globalPerMinute > 0) {
       const wait = await this.take('global', this.globalCapacity, globalPerMinute);
-      if (wait && wait > 0) throw new ToolError(`rate limited: the cluster takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
+      if (wait === undefined) return this.local.admit(clientId);
+      if (wait > 0) throw new ToolError(`rate limited: the cluster takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
     }
   }
 }
 
 const REFRESH_MS = 1000;
 
-// Daily budgets every server shares: each spend is added to today's hash in Redis, and each server reads the sums
-// back once a second, so a token's spend on any server counts against it on all of them.
+// Daily budgets every server shares: each spend is added to today's hash in Redis (kept and retried while Redis is
+// away), and each server reads the sums back once a second, with its own spend not yet added on top, so a token's
+// spend on any server counts against it on all of them.
 export function shareBudgets(budgets: DailyBudgets, redis: Redis, prefix: string, configured: boolean): () => void {
   if (!configured) return () => {};
   const key = (day: string) => `${prefix}:spend:${day}`;
+  // Spend not yet in Redis, by day and principal.
+  const unsynced = new Map<string, Map<string, number>>();
+  const add = (day: string, principal: string, usd: number) => {
+    const byDay = unsynced.get(day) ?? new Map<string, number>();
+    unsynced.set(day, byDay);
+    byDay.set(principal, (byDay.get(principal) ?? 0) + usd);
+  };
+  // One push at a time: two must never add the same spend twice.
+  let pushing: Promise<void> | undefined;
+  const push = (): Promise<void> => (pushing ??= pushAll().finally(() => (pushing = undefined)));
+  const pushAll = async () => {
+    for (const [day, byDay] of unsynced) {
+      for (const [principal, usd] of byDay) {
+        if (redis.status !== 'ready') return;
+        const done = await redis.multi().hincrbyfloat(key(day), principal, usd).expire(key(day), 3 * 86_400).exec().then(() => true, () => false);
+        if (!done) return;
+        const left = (byDay.get(principal) ?? 0) - usd;
+        if (left > 1e-12) byDay.set(principal, left);
+        else byDay.delete(principal);
+      }
+      if (!byDay.size || day !== budgets.today()) unsynced.delete(day);
+    }
+  };
   budgets.onSpend((day, principal, usd) => {
-    void redis
-      .multi()
-      .hincrbyfloat(key(day), principal, usd)
-      .expire(key(day), 3 * 86_400)
-      .exec()
-      .catch(() => {});
+    add(day, principal, usd);
+    void push();
   });
   const pull = async () => {
+    await push();
     if (redis.status !== 'ready') return;
     const day = budgets.today();
     const all = await redis.hgetall(key(day)).catch(() => undefined);
-    if (all) budgets.absorb(day, Object.fromEntries(Object.entries(all).map(([p, v]) => [p, Number.parseFloat(v) || 0])));
+    if (!all) return;
+    const mine = unsynced.get(day);
+    const sums: Record<string, number> = {};
+    for (const [p, v] of Object.entries(all)) sums[p] = (Number.parseFloat(v) || 0) + (mine?.get(p) ?? 0);
+    budgets.absorb(day, sums);
   };
   const timer = setInterval(() => void pull(), REFRESH_MS);
   timer.unref();

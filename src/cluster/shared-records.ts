@@ -1,18 +1,21 @@
 import type { Redis } from 'ioredis';
 import { isFinal, type EventLine, type TaskRecord, type TaskState } from '../tasks/types.js';
 
-// Writes a record when its stored state is one of ARGV[8..] ("*": any, none included), keeps the index and the set of
-// claimed tasks, and announces the change. Atomic, so a claim, a kill of a queued task and a "lost" never both win.
+// Writes a record when its stored state is one of ARGV[9..] ("*": any; "none": there is no record yet) and, when
+// ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces the change. Atomic,
+// so a claim, a kill of a queued task, a "lost" and an owner's write never both win.
 const SCRIPT = `
 local cur = redis.call('HGET', KEYS[1], 'state')
+if cur and ARGV[8] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[8] then return 0 end
 local ok = false
-for i = 8, #ARGV do
-  if ARGV[i] == '*' or ARGV[i] == cur then ok = true end
+for i = 9, #ARGV do
+  if ARGV[i] == '*' or ARGV[i] == cur or (ARGV[i] == 'none' and not cur) then ok = true end
 end
 if not ok then return 0 end
 redis.call('HSET', KEYS[1], 'rec', ARGV[1], 'state', ARGV[2], 'owner', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 if ARGV[6] == '1' then redis.call('SADD', KEYS[3], ARGV[5]) else redis.call('SREM', KEYS[3], ARGV[5]) end
+if ARGV[2] == 'queued' then redis.call('SADD', KEYS[4], ARGV[5]) else redis.call('SREM', KEYS[4], ARGV[5]) end
 redis.call('PUBLISH', ARGV[7], ARGV[5])
 return 1
 `;
@@ -20,7 +23,8 @@ return 1
 const CLAIMED: ReadonlySet<TaskState> = new Set<TaskState>(['running', 'needs_input']);
 
 // Task records, their index and their capped event streams in Redis: <prefix>:task:<id> (a hash: rec, state, owner),
-// <prefix>:tasks (ids by creation time), <prefix>:claimed (tasks a worker runs now), <prefix>:ev:<id> (a stream).
+// <prefix>:tasks (ids by creation time), <prefix>:queued and <prefix>:claimed (tasks waiting, and running on some
+// worker), <prefix>:ev:<id> (a stream).
 export class SharedRecords {
   readonly changedChannel: string;
 
@@ -36,9 +40,12 @@ export class SharedRecords {
   private events = (id: string): string => `${this.prefix}:ev:${id}`;
 
   // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when written.
-  async put(record: Readonly<TaskRecord>, from: ReadonlyArray<TaskState | '*'> = ['*']): Promise<boolean> {
+  // With `owner`: only while the stored record is still that server's (an owner's write never revives a task
+  // another server declared lost).
+  async put(record: Readonly<TaskRecord>, from: ReadonlyArray<TaskState | '*' | 'none'> = ['*'], owner = ''): Promise<boolean> {
     const claimed = CLAIMED.has(record.state);
-    const done = Number(await this.redis.eval(SCRIPT, 3, this.key(record.id), `${this.prefix}:tasks`, `${this.prefix}:claimed`, JSON.stringify(record), record.state, record.owner.serverId, String(record.createdAt), record.id, claimed ? '1' : '0', this.changedChannel, ...from));
+    const keys = [this.key(record.id), `${this.prefix}:tasks`, `${this.prefix}:claimed`, `${this.prefix}:queued`];
+    const done = Number(await this.redis.eval(SCRIPT, keys.length, ...keys, JSON.stringify(record), record.state, record.owner.serverId, String(record.createdAt), record.id, claimed ? '1' : '0', this.changedChannel, owner, ...from));
     return done === 1;
   }
 
@@ -63,6 +70,11 @@ export class SharedRecords {
   // Ids of the tasks some worker claimed and has not finished.
   claimedIds(): Promise<string[]> {
     return this.redis.smembers(`${this.prefix}:claimed`);
+  }
+
+  // Ids of the tasks that wait for a worker.
+  queuedIds(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}:queued`);
   }
 
   // Appends one rendered event line to the task's capped stream (its entry id is the event's sequence number).

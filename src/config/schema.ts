@@ -154,7 +154,10 @@ export const ConfigSchema = z.strictObject({
   /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on this server only. */
   redis: z
     .strictObject({
-      url: z.string().regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+      url: z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+        .refine((u) => URL.canParse(u), 'redis.url does not parse as a URL: write redis://[user:password@]host:port[/db], with special characters of the password %-encoded'),
       prefix: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'redis.prefix is a short name such as "claude-tiers"').default('claude-tiers'),
       /** Events kept per task in its Redis stream (the full log stays with the worker that ran it). */
       eventCap: z.number().int().min(10).max(100_000).default(1000),

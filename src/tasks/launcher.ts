@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { HandBack } from '../cluster/hand-back.js';
 import type { BreakerTicket } from '../guards/breaker.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
@@ -63,10 +64,14 @@ export class Launcher {
 
   // Cluster: checks the request here, then puts the task in the shared queue for whichever worker is free.
   async enqueue(cluster: Cluster, req: SubmitRequest, content?: UserContent): Promise<string> {
+    const { deps } = this.p;
+    // The recursion guard holds through the queue: past maxDepth this throws, and the depth travels with the task.
+    if (deps.depth >= deps.config.maxDepth) deps.claudeBinary();
     if (req.continueTaskId) await this.p.lookup.record(req.continueTaskId);
     const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
     const record = this.newRecord(req, hint);
-    const { maxQueue } = this.p.deps.config.limits;
+    if (deps.depth > 0) record.request.depth = deps.depth;
+    const { maxQueue } = deps.config.limits;
     const waiting = await cluster.waiting();
     if (waiting >= maxQueue) throw new ToolError(`queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`);
     await cluster.enqueue(record, content);
@@ -75,25 +80,36 @@ export class Launcher {
   }
 
   // Cluster: one job of the shared queue. The claim makes this server the task's one runner; a task killed while it
-  // waited, or claimed by another server, is left alone.
-  async runJob(cluster: Cluster, id: string, content?: UserContent): Promise<void> {
+  // waited, or claimed by another server, is left alone. A server that cannot take the task now (it shuts down, the
+  // model's circuit is open here, the cwd is outside its roots) hands the job back; on the job's last try the task
+  // ends with the reason.
+  async runJob(cluster: Cluster, id: string, content: UserContent | undefined, lastTry: boolean): Promise<void> {
+    if (this.p.closing()) throw new HandBack('this server is shutting down');
     const queued = await cluster.records.read(id);
-    if (!queued || queued.state !== 'queued' || this.p.closing()) return;
+    if (!queued || queued.state !== 'queued') return;
+    const { deps } = this.p;
     let ticket: BreakerTicket;
     try {
-      // A worker trusts no record: the cwd must be inside its own roots, the model's circuit closed here.
-      resolveCwd(queued.request.cwd, this.p.deps.config.allowedRoots);
-      ticket = this.p.deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
+      resolveCwd(queued.request.cwd, deps.config.allowedRoots);
+      if ((queued.request.depth ?? 0) >= deps.config.maxDepth) throw new ToolError(`task ${id} comes from depth ${queued.request.depth} and maxDepth is ${deps.config.maxDepth}; recursion is not allowed`);
+      ticket = deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {
+      if (!lastTry) throw new HandBack((err as Error).message);
       const now = Date.now();
       const message = `refused by the server that took it from the queue: ${(err as Error).message}`;
       await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end: { reason: 'error', message }, endedAt: now, updatedAt: now }, ['queued']);
       return;
     }
-    const record: TaskRecord = { ...queued, owner: this.owner, state: 'running', updatedAt: Date.now() };
-    if (!(await cluster.claim(record).catch(() => false))) return ticket.report({ kind: 'neutral' });
-    const task = this.launch(record, content, ticket);
-    if (await cluster.killRequested(id)) void task.stop({ reason: 'killed', by: 'another server', message: 'killed before it started; partial output kept' });
+    let task: LiveTask | undefined;
+    try {
+      const record: TaskRecord = { ...queued, owner: this.owner, state: 'running', updatedAt: Date.now() };
+      if (!(await cluster.claim(record))) return;
+      task = this.launch(record, content, ticket);
+    } finally {
+      // A ticket not handed to a run (the claim went to another server, or failed) is released here.
+      if (!task) ticket.report({ kind: 'neutral' });
+    }
+    if ((await cluster.killRequests([id])).length) void task.stop({ reason: 'killed', by: 'another server', message: 'killed as it started; partial output kept' });
     await task.done;
   }
 

@@ -14,37 +14,39 @@ export function ownerAlive(record: TaskRecord): boolean {
   return now !== undefined && (startTime === undefined || now === startTime);
 }
 
-// Turns the record of a task whose server died into a `lost` one: on this machine, kills the processes recorded for
-// it (start times checked) and commits what its worktree holds; its partial output stays.
-export async function endLost(record: TaskRecord, log: Logger, locks: RepoLocks, sameMachine = true): Promise<TaskRecord> {
-  if (sameMachine) {
-    const procs = record.process?.procs ?? [];
-    // Whole groups first (a leader still being the recorded process), then each recorded pid.
-    for (const p of procs) if (p.pgid === p.pid && p.startTime) killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
-    killRecorded(procs, 'SIGKILL');
-    // Its worktree: what it had written is committed to its branch, the worktree pruned.
-    if (record.worktree && !record.worktreeSummary) {
-      record.worktreeSummary = await recoverWorktree(record.worktree, { locks }).catch((err: unknown) => {
-        log.warn({ task: record.id, err: (err as Error).message }, 'cannot recover the worktree of a lost task');
-        return undefined;
-      });
-    }
+// What a task whose server died left on this machine: its processes (start times checked) are killed, and what its
+// worktree holds is committed to its branch.
+export async function cleanUpLost(record: TaskRecord, log: Logger, locks: RepoLocks): Promise<void> {
+  const procs = record.process?.procs ?? [];
+  // Whole groups first (a leader still being the recorded process), then each recorded pid.
+  for (const p of procs) if (p.pgid === p.pid && p.startTime) killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
+  killRecorded(procs, 'SIGKILL');
+  if (record.worktree && !record.worktreeSummary) {
+    record.worktreeSummary = await recoverWorktree(record.worktree, { locks }).catch((err: unknown) => {
+      log.warn({ task: record.id, err: (err as Error).message }, 'cannot recover the worktree of a lost task');
+      return undefined;
+    });
   }
+}
+
+// The record of a task whose server died, turned `lost`; its partial output stays.
+export function asLost(record: TaskRecord, remote = false): TaskRecord {
   record.state = 'lost';
   record.endedAt = Date.now();
   record.updatedAt = record.endedAt;
-  const where = record.owner.host && !sameMachine ? ` on ${record.owner.host}` : '';
+  const where = remote && record.owner.host ? ` on ${record.owner.host}` : '';
   record.end = {
     reason: 'lost',
     message: `the claude-tiers server that ran this task (pid ${record.owner.pid}${where}) stopped before the task finished; ${record.stats.events} events of partial output kept; its processes were killed`,
   };
-  log.warn({ task: record.id, ownerPid: record.owner.pid, host: record.owner.host }, 'task lost: its server is gone');
   return record;
 }
 
 // Declares a task of this state dir whose server died `lost`, on disk.
 export async function markLost(store: TaskStore, record: TaskRecord, log: Logger, locks: RepoLocks): Promise<TaskRecord> {
-  await endLost(record, log, locks);
+  await cleanUpLost(record, log, locks);
+  asLost(record);
+  log.warn({ task: record.id, ownerPid: record.owner.pid }, 'task lost: its server is gone');
   await store.writeRecord(record);
   await store.clearActive(record.id);
   return record;

@@ -1,6 +1,7 @@
 import { ToolError } from '../errors.js';
 import type { UserContent } from '../claude/control.js';
-import type { Cluster, ControlMessage } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { clusterDuties } from './cluster-duties.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
 import { requestKill, watchKillRequests } from './kill-requests.js';
 import { listReply } from './list-view.js';
@@ -65,7 +66,7 @@ export class Registry {
       },
       cluster && ((rec) => cluster.publish(rec)),
     );
-    this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks });
+    this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId });
     const parts = { deps, store: this.store, live: this.live, scheduler: this.scheduler, writer: this.writer, locks: this.locks, lookup: this.lookup };
     this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished() });
   }
@@ -77,9 +78,7 @@ export class Registry {
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     const owns = (id: string) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state);
     registry.stopKillPoll = watchKillRequests(deps.config.stateDir, owns, (id, by) => void registry.kill(id, by));
-    const control = (m: ControlMessage) => (m.kind === 'kill' ? void registry.kill(m.id, `${m.by} (through the cluster)`) : registry.live.get(m.id)!.inputs.answer(m.requestId, m.answer));
-    deps.cluster?.onControl((m) => owns(m.id) && control(m));
-    deps.cluster?.onSuspect((id) => void registry.lookup.record(id).catch(() => undefined));
+    deps.cluster?.attach(clusterDuties({ live: registry.live, kill: (id, by) => registry.kill(id, by), check: (id) => registry.lookup.record(id), killRequests: (ids) => deps.cluster!.killRequests(ids) }));
     return registry;
   }
 
@@ -88,7 +87,7 @@ export class Registry {
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
     const c = this.cluster;
-    if (this.deps.config.limits.maxRunning > 0) c?.serve(this.deps.config.limits.maxRunning, (id, content) => this.launcher.runJob(c, id, content));
+    if (this.deps.config.limits.maxRunning > 0) c?.serve(this.deps.config.limits.maxRunning, (id, content, lastTry) => this.launcher.runJob(c, id, content, lastTry));
   }
 
   // Starts a task (here, or through the shared queue in a cluster), then follows it; every input problem is a ToolError first.
@@ -147,7 +146,7 @@ export class Registry {
     const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
     if (open?.request_id !== requestId) throw new ToolError(`request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
     await this.cluster!.sendAnswer(rec.id, requestId, answer);
-    await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS);
+    if (!(await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS))) throw new ToolError(`task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`);
     return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }
 
@@ -219,6 +218,8 @@ export class Registry {
   async shutdown(reason: string): Promise<void> {
     this.closing = true;
     this.stopKillPoll();
+    // Slots freed by the stops below must not take the next job of the shared queue.
+    this.cluster?.stopTaking();
     const { shutdownMs } = this.deps.config.limits;
     const fast = stopTimings(this.deps.config.limits, true);
     const tasks = [...this.live.values()].filter((t) => !isFinal(t.record.state));

@@ -4,7 +4,7 @@ import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { Logger } from '../log.js';
 import type { LiveTask } from './live-task.js';
-import { endLost, markLost, ownerAlive } from './recovery.js';
+import { asLost, cleanUpLost, markLost, ownerAlive } from './recovery.js';
 import type { TaskStore } from './store.js';
 import { isFinal, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
 import { diskEvents, type EventReader } from './view.js';
@@ -19,6 +19,7 @@ export interface LookupSources {
   cluster?: Cluster;
   log: Logger;
   locks: RepoLocks;
+  serverId: string;
 }
 
 // The read side of the registry: a task's record from memory, the shared store or the disk; listings; and the
@@ -40,17 +41,32 @@ export class TaskLookup {
     const { cluster } = this.src;
     const record = cluster ? ((await cluster.read(id)) ?? this.src.store.readRecord(id)) : known;
     if (!record || isFinal(record.state)) return record;
-    if (cluster ? record.state === 'queued' || !(await cluster.ownerDead(record)) : ownerAlive(record)) return record;
+    if (cluster ? record.state === 'queued' || !(await this.goneInCluster(record)) : ownerAlive(record)) return record;
     const losing = this.losing.get(id) ?? this.loseOnce(record).finally(() => this.losing.delete(id));
     this.losing.set(id, losing);
     return losing;
   }
 
+  // A claimed task's server is gone: its heartbeat expired (and, on this machine, its process is gone too), or it is
+  // this server, which does not run the task (a claim whose run never started).
+  private async goneInCluster(record: TaskRecord): Promise<boolean> {
+    if (record.owner.serverId === this.src.serverId) return !this.src.live.has(record.id) && Date.now() - record.updatedAt > 5000;
+    if (record.owner.host === hostname() && ownerAlive(record)) return false;
+    return this.src.cluster!.ownerDead(record);
+  }
+
+  // Cluster: the "lost" record is written first (one server wins); only the winner kills what is left on this
+  // machine and commits the task's worktree.
   private async loseOnce(record: TaskRecord): Promise<TaskRecord | undefined> {
     const { cluster, store, log, locks } = this.src;
     if (!cluster) return markLost(store, record, log, locks);
-    const lost = await endLost(structuredClone(record), log, locks, record.owner.host === hostname());
-    await cluster.markLost(lost).catch(() => false);
+    const lost = asLost(structuredClone(record), true);
+    if (!(await cluster.markLost(lost).catch(() => false))) return cluster.read(record.id);
+    log.warn({ task: record.id, owner: record.owner }, 'task lost: its server is gone');
+    if (record.owner.host === hostname()) {
+      await cleanUpLost(lost, log, locks);
+      await cluster.records.put(lost, ['lost']).catch(() => false);
+    }
     return cluster.read(record.id);
   }
 
@@ -98,7 +114,9 @@ export class TaskLookup {
     if (!cluster || store.hasTask(record.id)) return this.disk;
     return async (id, from, limit) => {
       const lines = await cluster.events(id, { from, limit });
-      return { lines, last: lines.length ? lines[lines.length - 1]!.seq : undefined };
+      const last = lines.length ? lines[lines.length - 1]!.seq : undefined;
+      // The stream holds only events with a line of text: a read that reached its end has seen every event so far.
+      return { lines, last: lines.length < limit ? Math.max(last ?? 0, record.stats.events) : last };
     };
   }
 }

@@ -76,7 +76,8 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     if (task.record.worktree) await deps.save(task, true);
     const plan = shared ? await planShared(req.tier, tier, workdir, deps.config.stateDir) : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     const forwardPermissions = tier.permissionPrompts === 'forward';
-    const spec = runSpec(deps, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
+    // A task queued by a nested server (cluster) runs as deep as that server, at least.
+    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;

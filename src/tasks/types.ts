@@ -98,6 +98,8 @@ export interface TaskRequest {
   baseRef?: string;
   /** A follow-up of an isolated task: the branch it continues and the worktree folder it reuses. */
   worktreeOf?: { branchOwner: string; dir: string };
+  /** Cluster: the recursion depth of the server that queued it (a worker runs it at least that deep). */
+  depth?: number;
 }
 
 // The persisted record of one task (record.json), rewritten atomically as it changes.

@@ -19,24 +19,28 @@ export function freePort(): Promise<number> {
 }
 
 // A real redis-server (the Debian package) on a free loopback port, with an append-only file so a stop and start
-// keeps its data, as in production.
+// keeps its data, as in production (persist: false, a Redis that comes back empty).
 export interface TestRedis {
   url: string;
   port: number;
   client(): Redis;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that hangs instead of refusing connections. */
+  pause(): void;
+  resume(): void;
   /** Disconnects the test's clients and stops the server. */
   close(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: { persist?: boolean } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ct-redis-'));
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
+    const persist = options.persist === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persist], { stdio: 'ignore' });
     await waitFor(async () => {
       const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       probe.on('error', () => {});
@@ -65,6 +69,8 @@ export async function startRedis(): Promise<TestRedis> {
     },
     stop,
     start,
+    pause: () => proc?.kill('SIGSTOP'),
+    resume: () => proc?.kill('SIGCONT'),
     async close() {
       for (const c of clients) c.disconnect();
       await stop();
