@@ -165,8 +165,10 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
-}).refine((c) => c.limits.maxRunning > 0 || !!c.redis, {
+}).refine((c) => (c as { limits?: { maxRunning?: unknown } } | undefined)?.limits?.maxRunning !== 0 || !!(c as { redis?: unknown }).redis, {
   path: ['limits', 'maxRunning'],
   message: '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or CLAUDE_TIERS_REDIS_URL), or raise it',
+  // Checked along with the other fields' errors, so one start-up names every mistake.
+  when: () => true,
 });
 export type Config = z.infer<typeof ConfigSchema>;
