@@ -22,7 +22,9 @@ describe('shared records (real Redis)', () => {
   it('of ten servers claiming one queued task at once, exactly one wins', async () => {
     const records = new SharedRecords(conn, 'claims', 100);
     await records.put(record('t_claim0001', 'queued'));
-    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => records.put(record('t_claim0001', 'running', `s${i}`), ['queued'])));
+    // Ten servers: ten connections, their claims in flight at once.
+    const servers = Array.from({ length: 10 }, () => new SharedRecords(redis.client(), 'claims', 100));
+    const wins = await Promise.all(servers.map((srv, i) => srv.put(record('t_claim0001', 'running', `s${i}`), ['queued'])));
     expect(wins.filter(Boolean)).toHaveLength(1);
     const winner = `s${wins.indexOf(true)}`;
     expect((await records.read('t_claim0001'))?.owner.serverId).toBe(winner);
@@ -32,11 +34,18 @@ describe('shared records (real Redis)', () => {
   it('a kill of a queued task and a claim never both win; "lost" never overwrites a final state', async () => {
     const records = new SharedRecords(conn, 'race', 100);
     await records.put(record('t_race00001', 'queued'));
-    const [killed, claimed] = await Promise.all([records.put(record('t_race00001', 'killed'), ['queued']), records.put(record('t_race00001', 'running', 'w'), ['queued'])]);
+    const other = new SharedRecords(redis.client(), 'race', 100);
+    const [killed, claimed] = await Promise.all([records.put(record('t_race00001', 'killed'), ['queued']), other.put(record('t_race00001', 'running', 'w'), ['queued'])]);
     expect(Number(killed) + Number(claimed)).toBe(1);
     await records.put(record('t_race00002', 'succeeded', 'w'));
     expect(await records.put(record('t_race00002', 'lost'), ['running', 'needs_input'])).toBe(false);
     expect((await records.read('t_race00002'))?.state).toBe('succeeded');
+    // An owner's write is taken only while the task is still its own and unfinished.
+    await records.put(record('t_race00003', 'running', 'w'));
+    expect(await records.put(record('t_race00003', 'lost', 'w'), ['running', 'needs_input'])).toBe(true);
+    expect(await records.put(record('t_race00003', 'succeeded', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w')).toBe(false);
+    expect((await records.read('t_race00003'))?.state).toBe('lost');
+    expect(await records.put(record('t_race00004', 'running', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w')).toBe(true);
   });
 
   it('keeps a capped stream of event lines, read from a sequence number or as a tail', async () => {
