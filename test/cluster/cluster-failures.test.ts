@@ -1,32 +1,21 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { startNode, type Node, type View } from './cluster-support.js';
+import { startRedis } from '../support/redis.js';
+import { fileFixture, ranOn, startNode, type Node, type View } from './cluster-support.js';
 
-let api: ScriptedApi;
-const opened: Array<{ close(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  api = await startScriptedApi();
-});
-afterAll(async () => {
-  for (const o of opened.reverse()) await o.close().catch(() => {});
-  await api?.close();
-});
+const { api: scripted, keep } = fileFixture();
 
 const status = async (node: Node, id: string) => (await node.call('task_status', { task_id: id })) as unknown as View;
-const ranOn = (nodes: Node[], id: string) => nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id));
 
 describe('failures', () => {
   it('a worker SIGKILLed mid-task: its running task becomes lost with partial output, queued tasks run once on the others', async () => {
     const redis = await startRedis();
-    opened.push(redis);
-    const nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
-    opened.push(...nodes);
+    keep(redis);
+    const nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, scripted(), redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
+    keep(...nodes);
     const [a, b, c] = nodes as [Node, Node, Node];
     // Three long tasks: with one slot each, every server runs one of them.
     const sleeps = [uniqueSleep(300), uniqueSleep(300), uniqueSleep(300)];
@@ -66,9 +55,9 @@ describe('failures', () => {
 
   it('Redis stopped and started during a run: calls fail clearly meanwhile, a task that ends meanwhile reports its end, nothing finished is lost', async () => {
     const redis = await startRedis();
-    opened.push(redis);
-    const nodes = await Promise.all(['d', 'e'].map((n) => startNode(n, api, redis.url)));
-    opened.push(...nodes);
+    keep(redis);
+    const nodes = await Promise.all(['d', 'e'].map((n) => startNode(n, scripted(), redis.url)));
+    keep(...nodes);
     const [d, e] = nodes as [Node, Node];
     const first = (await d.call('deep_task', { prompt: '[[bash:echo before-outage]]', wait_s: 30 })) as unknown as View;
     expect(first.state).toBe('succeeded');
