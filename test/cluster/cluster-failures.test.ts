@@ -84,7 +84,12 @@ describe('failures', () => {
       }, 20_000, 250);
       expect(v.state).toBe('succeeded');
       expect(v.result?.text).toContain('after-sleep');
-      const before = await node.call('task_status', { task_id: first.task_id });
+      // The server that ran `during` answered from memory; its connection may still be coming back (a retry is at
+      // most 2 s away): the first task is read from Redis, so wait for that too.
+      const before = await waitFor(async () => {
+        const r = await node.call('task_status', { task_id: first.task_id });
+        return r.isError ? undefined : r;
+      }, 10_000, 250);
       expect(before.state, before.text).toBe('succeeded');
     }
     // And the cluster takes work again.
