@@ -2,8 +2,11 @@ import { Redis } from 'ioredis';
 import type { UserContent } from '../claude/control.js';
 import type { Logger } from '../log.js';
 import type { InputAnswer } from '../tasks/input-requests.js';
+import type { ClusterHandlers, ControlMessage } from './handlers.js';
 import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
-import { JobQueue } from './job-queue.js';
+
+export type { ClusterHandlers, ControlMessage } from './handlers.js';
+import { JobQueue, type JobInfo } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
 import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
@@ -17,17 +20,6 @@ const HEARTBEAT_TTL_MS = 10_000;
 const SWEEP_MS = 2000;
 const PRUNE_MS = 10 * 60_000;
 const CONNECT_WAIT_MS = 3000;
-
-// What one server asks of the server that runs a task: stop it, or take an answer to its open question.
-export type ControlMessage = { kind: 'kill'; id: string; by: string } | { kind: 'answer'; id: string; requestId: string; answer: InputAnswer };
-
-// See Cluster.attach.
-export interface ClusterHandlers {
-  control(message: ControlMessage): void;
-  suspect(id: string): void;
-  tick(): void;
-  refused(record: TaskRecord): void;
-}
 
 // How this server joins the cluster.
 export interface ClusterOptions {
@@ -86,7 +78,12 @@ export class Cluster {
     const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.ready()]);
     await Promise.race([ready, new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]);
     cluster.liveness.start({ pid: process.pid });
-    cluster.timers.push(setInterval(() => void cluster.upkeep.sweep(), SWEEP_MS), setInterval(() => void cluster.upkeep.prune(opts.limits), PRUNE_MS));
+    // Each sweep also retries owner writes a timed-out command left pending (the connection stayed up: no reconnect retries them).
+    const sweep = () => {
+      cluster.writes.retry();
+      void cluster.upkeep.sweep();
+    };
+    cluster.timers.push(setInterval(sweep, SWEEP_MS), setInterval(() => void cluster.upkeep.prune(opts.limits), PRUNE_MS));
     for (const t of cluster.timers) t.unref();
     return cluster;
   }
@@ -100,12 +97,14 @@ export class Cluster {
     return shownUrl(this.opts.url);
   }
 
-  // Puts a new task in the shared queue (its record first, so a worker always finds it); a ToolError when Redis is away.
+  // Puts a new task in the shared queue; a ToolError when Redis is away.
   enqueue(record: TaskRecord, content?: UserContent): Promise<void> {
     return this.shared(async () => {
-      await this.records.put(record);
+      // The job goes first: a record in Redis always has a job, so a task whose enqueue failed never runs later.
+      await this.queue.add(record.id);
+      if (content !== undefined && typeof content !== 'string') await this.records.putContent(record.id, content);
+      await this.records.put(record, ['none']);
       this.remote.store(record);
-      await this.queue.add(record.id, content);
     });
   }
 
@@ -124,7 +123,7 @@ export class Cluster {
   waiting = (): Promise<number> => this.shared(() => this.queue.waiting());
 
   // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue; `run` throws HandBack to give a job back).
-  serve(concurrency: number, run: (id: string, content: UserContent | undefined, lastTry: boolean) => Promise<void>): void {
+  serve(concurrency: number, run: (id: string, info: JobInfo) => Promise<void>): void {
     this.queue.serve(concurrency, run);
   }
 
@@ -149,6 +148,9 @@ export class Cluster {
     this.writes.publish(record);
   }
 
+  // Whether an owner write of this task waits to reach Redis.
+  pending = (id: string): boolean => this.writes.has(id);
+
   // One rendered event of a task this server runs; dropped while Redis is away (the full log is on this disk).
   event(id: string, seq: number, text: string): void {
     void this.records.appendEvent(id, seq, text).catch(() => {});
@@ -158,17 +160,7 @@ export class Cluster {
   read = (id: string): Promise<TaskRecord | undefined> => this.shared(() => this.remote.refresh(id));
 
   // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.
-  list(wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> {
-    return this.shared(async () => {
-      const out: TaskRecord[] = [];
-      for (let skip = 0; skip < scan && out.length < limit; skip += 100) {
-        const ids = await this.records.newestIds(100, skip);
-        for (const rec of await this.records.readMany(ids)) if (rec && wanted(rec) && out.length < limit) out.push(rec);
-        if (ids.length < 100) break;
-      }
-      return out;
-    });
-  }
+  list = (wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> => this.shared(() => this.records.newest(wanted, limit, scan));
 
   // Event lines of a task another server runs, from its capped stream.
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));

@@ -1,18 +1,24 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { UserContent } from '../claude/control.js';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { redisOptions } from './redis-conn.js';
-export { HandBack } from './hand-back.js';
+import { HandBack } from './hand-back.js';
+
+export { HandBack };
 
 const QUEUE = 'tasks';
-// A job a worker hands back (shutting down, or unable to run it here) is tried again on any worker a second later.
+// A job whose run fails (Redis errors) is tried up to 5 times; a job a worker hands back (shutting down, or unable
+// to run it here now) waits a second and goes to any worker again, without using up a try.
 const ATTEMPTS = 5;
 const RETRY_MS = 1000;
 
+// What a job's run is told besides the task: when the job was queued.
+export interface JobInfo {
+  queuedAt: number;
+}
 
-// A job of the shared queue: the task's id, and what claude is sent when it is more than the prompt (images).
+
+// A job of the shared queue: the task's id (its record, and what claude is sent, are in Redis with the task).
 interface JobData {
   id: string;
-  content?: UserContent;
 }
 
 // The shared queue, BullMQ's: any server adds a task, each server's worker takes up to its own concurrency. A job may
@@ -21,7 +27,6 @@ interface JobData {
 export class JobQueue {
   private readonly queue: Queue;
   private worker: Worker<JobData> | undefined;
-  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly url: string,
@@ -35,9 +40,9 @@ export class JobQueue {
     return this.queue.waitUntilReady().catch(() => undefined);
   }
 
-  async add(id: string, content?: UserContent): Promise<void> {
+  async add(id: string): Promise<void> {
     const opts = { jobId: id, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: RETRY_MS }, removeOnComplete: true, removeOnFail: 1000 };
-    await this.queue.add('task', { id, ...(content && typeof content !== 'string' ? { content } : {}) }, opts);
+    await this.queue.add('task', { id }, opts);
   }
 
   waiting(): Promise<number> {
@@ -60,21 +65,31 @@ export class JobQueue {
     await this.add(id);
   }
 
-  // `run` gets whether this is the job's last try (a task no worker could take ends then, with the reason).
-  serve(concurrency: number, run: (id: string, content: UserContent | undefined, lastTry: boolean) => Promise<void>): void {
+  // Runs one job; a HandBack delays it a second (without using a try).
+  private async process(job: Job<JobData>, token: string | undefined, run: (id: string, info: JobInfo) => Promise<void>): Promise<void> {
+    try {
+      await run(job.data.id, { queuedAt: job.timestamp });
+    } catch (err) {
+      if (!(err instanceof HandBack) || !token) throw err;
+      await job.moveToDelayed(Date.now() + RETRY_MS, token);
+      throw new DelayedError();
+    }
+  }
+
+  serve(concurrency: number, run: (id: string, info: JobInfo) => Promise<void>): void {
     const options = { connection: redisOptions(this.url, true) as ConnectionOptions, prefix: `${this.prefix}:q`, concurrency, maxStalledCount: 1 };
-    this.worker = new Worker<JobData>(QUEUE, (job) => run(job.data.id, job.data.content, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), options);
+    this.worker = new Worker<JobData>(QUEUE, (job, token) => this.process(job, token, run), options);
     this.worker.on('error', () => {});
   }
 
   // Takes no more jobs (a server that shuts down frees its slots without taking the next job).
   stopTaking(): void {
-    this.closing ??= this.worker?.close().catch(() => {});
+    void this.worker?.pause(true).catch(() => {});
   }
 
+  // Its tasks were stopped by now: the worker closes without waiting on their jobs (a job it still held comes back
+  // through the stalled check, and its claimed task is never run again).
   async close(): Promise<void> {
-    this.stopTaking();
-    await Promise.race([this.closing, new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.worker?.close(true).catch(() => {});
     await this.queue.close().catch(() => {});
   }

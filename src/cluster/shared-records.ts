@@ -20,6 +20,15 @@ redis.call('PUBLISH', ARGV[7], ARGV[5])
 return 1
 `;
 
+// A record as stored; one that does not parse is as good as none (it never stops a listing or a sweep).
+function parsed(json: string): TaskRecord | undefined {
+  try {
+    return JSON.parse(json) as TaskRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 const CLAIMED: ReadonlySet<TaskState> = new Set<TaskState>(['running', 'needs_input']);
 
 // Task records, their index and their capped event streams in Redis: <prefix>:task:<id> (a hash: rec, state, owner),
@@ -49,9 +58,20 @@ export class SharedRecords {
     return done === 1;
   }
 
+  // What claude is sent when it is more than the prompt (images): kept with the record until a worker claims the task.
+  async putContent(id: string, content: unknown): Promise<void> {
+    await this.redis.hset(this.key(id), 'content', JSON.stringify(content));
+  }
+
+  // Takes the content out (the claimer holds it from now on).
+  async takeContent(id: string): Promise<unknown> {
+    const [json] = (await this.redis.multi().hget(this.key(id), 'content').hdel(this.key(id), 'content').exec()) ?? [];
+    return typeof json?.[1] === 'string' ? JSON.parse(json[1]) : undefined;
+  }
+
   async read(id: string): Promise<TaskRecord | undefined> {
     const json = await this.redis.hget(this.key(id), 'rec');
-    return json ? (JSON.parse(json) as TaskRecord) : undefined;
+    return json ? parsed(json) : undefined;
   }
 
   async readMany(ids: string[]): Promise<Array<TaskRecord | undefined>> {
@@ -59,7 +79,18 @@ export class SharedRecords {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hget(this.key(id), 'rec');
     const out = (await pipe.exec()) ?? [];
-    return out.map(([err, json]) => (!err && typeof json === 'string' ? (JSON.parse(json) as TaskRecord) : undefined));
+    return out.map(([err, json]) => (!err && typeof json === 'string' ? parsed(json) : undefined));
+  }
+
+  // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.
+  async newest(wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> {
+    const out: TaskRecord[] = [];
+    for (let skip = 0; skip < scan && out.length < limit; skip += 100) {
+      const ids = await this.newestIds(100, skip);
+      for (const rec of await this.readMany(ids)) if (rec && wanted(rec) && out.length < limit) out.push(rec);
+      if (ids.length < 100) break;
+    }
+    return out;
   }
 
   // Task ids newest first.

@@ -44,9 +44,10 @@ export class Upkeep {
   // A queued task with no job (its add failed, or the job ended without a claim) gets a job again; one server at a
   // time does this, and the claim still makes it run once.
   private async reconcile(): Promise<void> {
-    const lock = await this.p.redis.set(`${this.p.prefix}:reconcile`, '1', 'PX', 5000, 'NX');
+    const lock = await this.p.redis.set(`${this.p.prefix}:reconcile`, '1', 'PX', 30_000, 'NX');
     if (lock !== 'OK') return;
-    const ids = await this.p.records.queuedIds();
+    // At most 200 a round: a long backlog is worked through over several rounds, each within the lock's time.
+    const ids = (await this.p.records.queuedIds()).slice(0, 200);
     const now = Date.now();
     for (const [i, rec] of (await this.p.records.readMany(ids)).entries()) {
       if (!rec || rec.state !== 'queued' || now - rec.createdAt < STRANDED_AFTER_MS) continue;

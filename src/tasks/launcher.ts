@@ -3,6 +3,7 @@ import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { HandBack } from '../cluster/hand-back.js';
+import type { JobInfo } from '../cluster/job-queue.js';
 import type { BreakerTicket } from '../guards/breaker.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
@@ -17,6 +18,9 @@ import type { TaskStore } from './store.js';
 import type { TaskLookup } from './task-lookup.js';
 import { runTask } from './task-runner.js';
 import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
+
+// How long a queued task may go untaken (every server refused it, or its record never came) before it ends.
+const GIVE_UP_MS = 60_000;
 
 // What starting tasks takes: the registry's parts.
 export interface LauncherParts {
@@ -81,36 +85,50 @@ export class Launcher {
 
   // Cluster: one job of the shared queue. The claim makes this server the task's one runner; a task killed while it
   // waited, or claimed by another server, is left alone. A server that cannot take the task now (it shuts down, the
-  // model's circuit is open here, the cwd is outside its roots) hands the job back; on the job's last try the task
-  // ends with the reason.
-  async runJob(cluster: Cluster, id: string, content: UserContent | undefined, lastTry: boolean): Promise<void> {
+  // model's circuit is open here, the cwd is outside its roots) hands the job back for another; a task that nobody
+  // took for a minute ends with the reason.
+  async runJob(cluster: Cluster, id: string, info: JobInfo): Promise<void> {
     if (this.p.closing()) throw new HandBack('this server is shutting down');
     const queued = await cluster.records.read(id);
-    if (!queued || queued.state !== 'queued') return;
+    // The job is added before its record: one still missing after a minute was never written (its enqueue failed).
+    if (!queued) return Date.now() - info.queuedAt < GIVE_UP_MS ? Promise.reject(new HandBack('its record is not there yet')) : undefined;
+    if (queued.state !== 'queued') return;
     const { deps } = this.p;
+    if ((queued.request.depth ?? 0) >= deps.config.maxDepth) return this.refuse(cluster, queued, `it comes from depth ${queued.request.depth} and maxDepth is ${deps.config.maxDepth}; recursion is not allowed`);
     let ticket: BreakerTicket;
     try {
       resolveCwd(queued.request.cwd, deps.config.allowedRoots);
-      if ((queued.request.depth ?? 0) >= deps.config.maxDepth) throw new ToolError(`task ${id} comes from depth ${queued.request.depth} and maxDepth is ${deps.config.maxDepth}; recursion is not allowed`);
       ticket = deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {
-      if (!lastTry) throw new HandBack((err as Error).message);
-      const now = Date.now();
-      const message = `refused by the server that took it from the queue: ${(err as Error).message}`;
-      await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end: { reason: 'error', message }, endedAt: now, updatedAt: now }, ['queued']);
-      return;
+      if (Date.now() - queued.createdAt < GIVE_UP_MS) throw new HandBack((err as Error).message);
+      return this.refuse(cluster, queued, (err as Error).message);
     }
     let task: LiveTask | undefined;
     try {
       const record: TaskRecord = { ...queued, owner: this.owner, state: 'running', updatedAt: Date.now() };
-      if (!(await cluster.claim(record))) return;
-      task = this.launch(record, content, ticket);
+      if (!(await cluster.claim(record))) {
+        if ((await cluster.records.read(id).catch(() => undefined))?.state === 'queued') throw new HandBack('its claim was not confirmed');
+        return;
+      }
+      if (this.p.closing()) {
+        // Shut down while claiming: the task goes back to the queue as it was.
+        await cluster.records.put(queued, ['running'], this.owner.serverId);
+        throw new HandBack('this server is shutting down');
+      }
+      task = this.launch(record, (await cluster.records.takeContent(id).catch(() => undefined)) as UserContent | undefined, ticket);
     } finally {
       // A ticket not handed to a run (the claim went to another server, or failed) is released here.
       if (!task) ticket.report({ kind: 'neutral' });
     }
     if ((await cluster.killRequests([id])).length) void task.stop({ reason: 'killed', by: 'another server', message: 'killed as it started; partial output kept' });
     await task.done;
+  }
+
+  // A task no server could take ends here, with the reason.
+  private async refuse(cluster: Cluster, queued: TaskRecord, why: string): Promise<void> {
+    const now = Date.now();
+    const end = { reason: 'error' as const, message: `no server could run it: ${why}` };
+    await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end, endedAt: now, updatedAt: now }, ['queued']);
   }
 
   // Runs a task here; the breaker ticket it takes is released by the runner, whatever happens.

@@ -87,7 +87,7 @@ export class Registry {
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
     const c = this.cluster;
-    if (this.deps.config.limits.maxRunning > 0) c?.serve(this.deps.config.limits.maxRunning, (id, content, lastTry) => this.launcher.runJob(c, id, content, lastTry));
+    if (this.deps.config.limits.maxRunning > 0) c?.serve(this.deps.config.limits.maxRunning, (id, info) => this.launcher.runJob(c, id, info));
   }
 
   // Starts a task (here, or through the shared queue in a cluster), then follows it; every input problem is a ToolError first.

@@ -50,8 +50,9 @@ export class TaskLookup {
   // A claimed task's server is gone: its heartbeat expired (and, on this machine, its process is gone too), or it is
   // this server, which does not run the task (a claim whose run never started).
   private async goneInCluster(record: TaskRecord): Promise<boolean> {
-    if (record.owner.serverId === this.src.serverId) return !this.src.live.has(record.id) && Date.now() - record.updatedAt > 5000;
-    if (record.owner.host === hostname() && ownerAlive(record)) return false;
+    if (record.owner.serverId === this.src.serverId) return !this.src.live.has(record.id) && !this.src.cluster!.pending(record.id) && Date.now() - record.updatedAt > 5000;
+    // On this machine a live owner process is not dead (another pid than ours: a restarted server may reuse its pid).
+    if (record.owner.host === hostname() && record.owner.pid !== process.pid && ownerAlive(record)) return false;
     return this.src.cluster!.ownerDead(record);
   }
 
@@ -60,6 +61,12 @@ export class TaskLookup {
   private async loseOnce(record: TaskRecord): Promise<TaskRecord | undefined> {
     const { cluster, store, log, locks } = this.src;
     if (!cluster) return markLost(store, record, log, locks);
+    // This server's own task, finished on its disk, whose last write never reached Redis: that write goes now.
+    const disk = record.owner.serverId === this.src.serverId ? store.readRecord(record.id) : undefined;
+    if (disk && isFinal(disk.state)) {
+      cluster.publish(disk);
+      return disk;
+    }
     const lost = asLost(structuredClone(record), true);
     if (!(await cluster.markLost(lost).catch(() => false))) return cluster.read(record.id);
     log.warn({ task: record.id, owner: record.owner }, 'task lost: its server is gone');

@@ -1,0 +1,13 @@
+import type { InputAnswer } from '../tasks/input-requests.js';
+import type { TaskRecord } from '../tasks/types.js';
+
+// What one server asks of the server that runs a task: stop it, or take an answer to its open question.
+export type ControlMessage = { kind: 'kill'; id: string; by: string } | { kind: 'answer'; id: string; requestId: string; answer: InputAnswer };
+
+// What the registry does for the cluster (see Cluster.attach).
+export interface ClusterHandlers {
+  control(message: ControlMessage): void;
+  suspect(id: string): void;
+  tick(): void;
+  refused(record: TaskRecord): void;
+}
