@@ -65,7 +65,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
-  metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot() });
+  metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot(), ...(cluster ? { sharedQueue: () => cluster.waiting() } : {}) });
   const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log, admit: (principal) => spending.admit(principal) });
   let disposed: Promise<void> | undefined;
   return {

@@ -10,6 +10,8 @@ export interface MetricSources {
   sparesReady(): Record<string, number>;
   /** State of every circuit (key tier:model). */
   circuits(): Record<string, { state: 'closed' | 'half_open' | 'open' }>;
+  /** In a cluster: tasks waiting in the shared queue (read from Redis when scraped). */
+  sharedQueue?(): Promise<number>;
 }
 
 const BREAKER_LEVEL = { closed: 0, half_open: 1, open: 2 } as const;
@@ -22,6 +24,19 @@ export function addGauges(registry: Registry, prefix: string, sources: MetricSou
   };
   simple('tasks_queued', 'Tasks waiting for a running slot', () => sources.tasks().queued);
   simple('tasks_running', 'Tasks holding a running slot', () => sources.tasks().running);
+  const shared = sources.sharedQueue;
+  if (shared) {
+    const g: Gauge = new Gauge({
+      name: `${prefix}cluster_tasks_waiting`,
+      help: 'Tasks waiting in the shared queue of the cluster (all servers)',
+      registers,
+      collect: async () => {
+        // Redis away: the last value stays.
+        const n = await shared().catch(() => undefined);
+        if (n !== undefined) g.set(n);
+      },
+    });
+  }
   simple('claude_processes', 'Live claude processes started by this server (warm spares included)', () => sources.processPids().length);
   simple('claude_rss_bytes', 'Resident memory of the live claude processes and their descendants', () => rssBytes(sources.processPids()));
   const spares: Gauge<'tier'> = new Gauge({

@@ -13,6 +13,8 @@ export const TOKEN = 'cluster-test-token-0123456789';
 export interface Node {
   name: string;
   pid: number;
+  /** Its MCP endpoint (…/mcp). */
+  url: string;
   stateDir: string;
   client: Client;
   stderr(): string;
@@ -46,6 +48,7 @@ export async function startNode(name: string, api: ScriptedApi, redisUrl: string
   return {
     name,
     pid: http.proc.pid!,
+    url: http.url,
     stateDir,
     client,
     stderr: http.stderr,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { startNode, type Node, type View } from './cluster-support.js';
+import { startNode, TOKEN, type Node, type View } from './cluster-support.js';
 
 let api: ScriptedApi;
 let redis: TestRedis;
@@ -77,7 +77,8 @@ describe('three servers, one Redis', () => {
     const t0 = Date.now();
     const killed = (await other.call('kill_task', { task_id: id })) as unknown as View;
     expect(killed.state).toBe('killed');
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // "Within a second or two" (the bench measures it: ~0.2 s); the bound leaves room for a loaded CI machine.
+    expect(Date.now() - t0).toBeLessThan(3000);
     await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 5000);
     for (const node of nodes) expect(((await node.call('task_status', { task_id: id })) as unknown as View).state).toBe('killed');
   }, 90_000);
@@ -98,5 +99,8 @@ describe('three servers, one Redis', () => {
     const here = (await front.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View;
     expect(here.events.join('\n')).toMatch(/tool result: two/);
     expect(here.events).toEqual(((await runner.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View).events);
+    // Operators see the shared queue on any server's /metrics.
+    const metrics = await (await fetch(front.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(metrics).toMatch(/^claude_tiers_cluster_tasks_waiting 0$/m);
   }, 120_000);
 });
