@@ -2,10 +2,8 @@ import { Redis } from 'ioredis';
 import type { UserContent } from '../claude/control.js';
 import type { Logger } from '../log.js';
 import type { InputAnswer } from '../tasks/input-requests.js';
-import type { ClusterHandlers, ControlMessage } from './handlers.js';
 import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
-
-export type { ClusterHandlers, ControlMessage } from './handlers.js';
+import type { ClusterHandlers, ControlMessage } from './handlers.js';
 import { JobQueue, type JobInfo } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
@@ -13,6 +11,9 @@ import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js'
 import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
 import { Upkeep } from './upkeep.js';
+
+// The registry's side of the cluster is typed here too, so it needs one import.
+export type { ClusterHandlers, ControlMessage } from './handlers.js';
 
 // A server is called dead after 10 s without a heartbeat: long enough for a pause of its event loop or a short
 // network hiccup, short enough that its tasks do not look alive for long.

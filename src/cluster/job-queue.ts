@@ -2,8 +2,6 @@ import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'b
 import { redisOptions } from './redis-conn.js';
 import { HandBack } from './hand-back.js';
 
-export { HandBack };
-
 const QUEUE = 'tasks';
 // A job whose run fails (Redis errors) is tried up to 5 times; a job a worker hands back (shutting down, or unable
 // to run it here now) waits a second and goes to any worker again, without using up a try.

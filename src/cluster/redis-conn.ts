@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ToolError } from '../errors.js';
 import { shownUrl } from './shown-url.js';
 
+// Messages about a connection show its URL this way (it lives in its own module, which the CLI loads without ioredis).
 export { shownUrl };
 
 const COMMAND_TIMEOUT_MS = 2000;
