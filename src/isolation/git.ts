@@ -29,7 +29,9 @@ export interface GitOptions {
   lockRetryMs?: number;
 }
 
-const LOCKED = /index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref/i;
+// Another git's work in progress: a lock file, or (git worktree add racing another one on the same repository) a
+// worktree entry it is still writing ("failed to read .git/worktrees/<name>/commondir").
+const LOCKED = /index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref|failed to read .*worktrees\/[^/\s]+\/(?:commondir|gitdir)/i;
 
 // Runs `git -C cwd ...args` and returns its stdout; retries while another git holds a lock file (index.lock, a ref or
 // config lock), so concurrent worktree operations on one repository do not fail on each other.

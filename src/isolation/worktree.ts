@@ -94,7 +94,15 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
         throw new ToolError(`isolation: base_ref "${ref}" is not a commit in ${root}${ref === 'HEAD' ? ' (a repository needs one commit first)' : ''}`);
       }
       if (await branchExists(root, branch, deps.git)) throw new ToolError(`isolation: branch ${branch} already exists in ${root}`);
-      await git(root, ['worktree', 'add', '-b', branch, path, baseCommit], deps.git);
+      // The branch first, then the worktree: a `worktree add` that raced another one on this repository (another
+      // server's, without our lock) is retried by git() as is, which `worktree add -b` could not be (its branch exists).
+      await git(root, ['branch', branch, baseCommit], deps.git);
+      try {
+        await git(root, ['worktree', 'add', path, branch], deps.git);
+      } catch (err) {
+        await git(root, ['branch', '-D', branch], deps.git).catch(() => undefined);
+        throw err;
+      }
     }
     const cwdInWorktree = rel ? join(path, rel) : path;
     await mkdir(cwdInWorktree, { recursive: true });
