@@ -71,8 +71,9 @@ export function askClient(result: ToolResult, alreadyAnswered: Record<string, un
 }
 
 // The caller's own task a retried call resumes, from its request state (attacker-controlled: checked against the client).
-export function resumedTask(engine: Engine, ctx: ServerContext, clientId: string): string | undefined {
+export async function resumedTask(engine: Engine, ctx: ServerContext, clientId: string): Promise<string | undefined> {
   const state = ctx.mcpReq.requestState<unknown>();
   const id = typeof state === 'string' ? /^task:(t_[A-Za-z0-9_-]{4,64})$/.exec(state)?.[1] : undefined;
-  return id && engine.registry.peek(id)?.clientId === clientId ? id : undefined;
+  // Read again: behind a load balancer the retry may reach another server of the cluster than the first call.
+  return id && (await engine.registry.record(id).catch(() => undefined))?.clientId === clientId ? id : undefined;
 }

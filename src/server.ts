@@ -79,7 +79,7 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
       // open request becomes input_required when the client can answer elicitations.
       const answered = ctx.mcpReq.inputResponses;
       if (answered) await applyInputResponses(engine, answered, viewer, `client ${clientId}`);
-      const result = await tool.handle(parsed.data, { ...toolCtx, resumeTaskId: tool.asksCaller ? resumedTask(engine, ctx, clientId) : undefined });
+      const result = await tool.handle(parsed.data, { ...toolCtx, resumeTaskId: tool.asksCaller ? await resumedTask(engine, ctx, clientId) : undefined });
       const ask = tool.asksCaller && canElicit(server, ctx) ? askClient(result, answered) : undefined;
       return ask ?? toCallResult(result);
     } catch (err) {

@@ -52,9 +52,10 @@ export class RemoteCache {
     return rec;
   }
 
-  // A server announced a change of this task.
+  // A server announced a change of this task: read again when someone waits on it (every call reads a task again
+  // anyway, so a record nobody follows may stay behind until then; every server hears every change).
   changed(id: string): void {
-    if (this.listeners.has(id) || this.records.has(id)) void this.refresh(id).catch(() => {});
+    if (this.listeners.has(id)) void this.refresh(id).catch(() => {});
   }
 
   watch(id: string, listener: () => void): () => void {
