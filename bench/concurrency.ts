@@ -1,17 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
-import { claudeChildren, sleep, startServer } from '../test/support/harness.js';
+import { claudeChildren, configFile, sleep, startServer } from '../test/support/harness.js';
 import { report } from './report.js';
 import { round, rssMb } from './stats.js';
 
 // One client submits all 32 at once: the per-client rate limit (burst 20) is off here, the queue is what is measured.
-const CONFIG = (): string => {
-  const file = join(mkdtempSync(join(tmpdir(), 'ct-bench-conc-')), 'claude-tiers.config.json');
-  writeFileSync(file, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }));
-  return file;
-};
+const CONFIG = (): string => configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } });
 
 // concurrency: 32 deep_tasks with a Bash step, at a running limit of 4 and of 8.
 export async function benchConcurrency(api: ScriptedApi, total = 32): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
-import { sleep, startServer, waitFor, type StartedServer } from '../test/support/harness.js';
+import { sleep, startServer, type StartedServer } from '../test/support/harness.js';
 import { metricsPortOf, parseProm, value } from '../test/support/prom.js';
 import { report } from './report.js';
 import { median, pct, round } from './stats.js';

@@ -1,8 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { serverEnv, startHttpServer } from '../test/support/harness.js';
+import { configFile, serverEnv, startHttpServer } from '../test/support/harness.js';
 import { startRedis } from '../test/support/redis.js';
 import type { ScriptedApi } from '../test/support/scripted-api.js';
 import { benchFailover } from './failover.js';
@@ -10,11 +7,7 @@ import { report } from './report.js';
 import { round } from './stats.js';
 
 const TOKEN = 'bench-scale-token-0123456789';
-const CONFIG = (): string => {
-  const file = join(mkdtempSync(join(tmpdir(), 'ct-bench-scale-')), 'claude-tiers.config.json');
-  writeFileSync(file, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }));
-  return file;
-};
+const CONFIG = (): string => configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } });
 
 // One setup: `servers` HTTP servers (on Redis when redisUrl is set), `perServer` tasks running at once on each;
 // `total` deep_tasks submitted round-robin, followed from the first server until all are done.

@@ -1,21 +1,16 @@
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { claudeChildren, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { claudeChildren, configFile, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
 
 let api: ScriptedApi;
 let s: StartedServer;
 type View = { task_id: string; state: string; final: boolean; cursor: number; end?: { reason: string; message: string }; store_error?: string; result?: { text: string } };
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
-function config(extra: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'ct-fault-')), 'claude-tiers.config.json');
-  writeFileSync(file, JSON.stringify(extra));
-  return file;
-}
 // Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s idle timeout.
 const FAST = { tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } }, limits: { breakerThreshold: 0 } };
 
@@ -29,7 +24,7 @@ async function runToEnd(server: StartedServer, prompt: string): Promise<View> {
 
 beforeAll(async () => {
   api = await startScriptedApi();
-  s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config(FAST) } });
+  s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile(FAST) } });
 });
 afterAll(async () => {
   await s?.close();
@@ -56,7 +51,7 @@ describe('API faults end each task in the right state with a clear message, and 
   });
 
   it('connection refused: failed, says the API is unreachable', async () => {
-    const down = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config(FAST), ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' } });
+    const down = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile(FAST), ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' } });
     try {
       const v = await runToEnd(down, 'unreachable');
       expect(v.state).toBe('failed');
@@ -86,7 +81,7 @@ describe('a state dir that fills up mid-task', () => {
   it.runIf(mounted)('the task still ends right, the status names the disk problem, the server keeps serving', async () => {
     const stateDir = join(mnt, 'state');
     mkdirSync(stateDir);
-    const full = await startServer(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: config(FAST) } });
+    const full = await startServer(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: configFile(FAST) } });
     try {
       const v = await runToEnd(full, '[[len:400000]]');
       expect(v.state).toBe('succeeded');

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { claudeChildren, isAlive, processesMatching, ROOT, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { claudeChildren, configFile, isAlive, processesMatching, ROOT, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
 
 let api: ScriptedApi;
 let s: StartedServer;
@@ -11,11 +10,6 @@ type View = { task_id: string; state: string; final: boolean; cursor: number; re
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const FAKE = join(ROOT, 'test', 'support', 'fake-claude.mjs');
 
-function config(extra: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'ct-hard-')), 'claude-tiers.config.json');
-  writeFileSync(file, JSON.stringify(extra));
-  return file;
-}
 
 async function finalView(server: StartedServer, id: string): Promise<View> {
   let v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
@@ -26,7 +20,7 @@ async function finalView(server: StartedServer, id: string): Promise<View> {
 
 beforeAll(async () => {
   api = await startScriptedApi();
-  s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config({ tiers: { comprehensive: { mcpConfig: null } }, limits: { breakerThreshold: 2, breakerCooldownS: 30, ratePerMinute: 0 } }) } });
+  s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { breakerThreshold: 2, breakerCooldownS: 30, ratePerMinute: 0 } }) } });
 });
 afterAll(async () => {
   await s?.close();
@@ -62,7 +56,7 @@ describe('monitors', () => {
 
 describe('resource caps', () => {
   it('stops a task whose processes use more memory than the tier allows', async () => {
-    const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config({ tiers: { comprehensive: { mcpConfig: null, maxMemoryMb: 64 } } }) } });
+    const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null, maxMemoryMb: 64 } } }) } });
     try {
       const r = await t.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo started; sleep 20]]', wait_s: 0 } });
       const v = await finalView(t, view(r).task_id);
@@ -101,7 +95,7 @@ describe('circuit breaker', () => {
 
 describe('rate limits, audit log', () => {
   it('refuses a caller over its rate with the time to retry', async () => {
-    const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config({ limits: { ratePerMinute: 2, rateBurst: 2 } }) } });
+    const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile({ limits: { ratePerMinute: 2, rateBurst: 2 } }) } });
     try {
       for (let i = 0; i < 2; i++) expect((await t.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:ok]]' } })).isError).toBeFalsy();
       const r = await t.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:ok]]' } });
@@ -197,7 +191,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   });
 
   it('an endless flood of output is stopped at the output cap', async () => {
-    const f = await withFake('flood', { CLAUDE_TIERS_CONFIG: config({ limits: { maxOutputBytes: 20 * 1024 * 1024 } }) });
+    const f = await withFake('flood', { CLAUDE_TIERS_CONFIG: configFile({ limits: { maxOutputBytes: 20 * 1024 * 1024 } }) });
     try {
       const v = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 40 } }));
       expect(v.state).toBe('failed');

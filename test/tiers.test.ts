@@ -5,19 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { argvRecordingClaude, REAL_CLAUDE, SERVER_ENTRY, startServer, textOf } from './support/harness.js';
+import { argvRecordingClaude, configFile, REAL_CLAUDE, SERVER_ENTRY, startServer, textOf } from './support/harness.js';
 
 let api: ScriptedApi;
 const run = promisify(execFile);
 type View = { task_id: string; state: string; final: boolean; cursor: number; routed?: string; fallback_model?: string; result?: { text: string }; session_id?: string };
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
-
-function writeConfig(config: unknown): string {
-  const file = join(tmp('ct-config-'), 'claude-tiers.config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -30,7 +24,7 @@ describe('tiers reach claude as configured', () => {
   it('deep_task: the comprehensive model, the MCP tools of .mcp.comprehensive.json, and appended context', async () => {
     const contextFile = join(tmp('ct-ctx-'), 'team-notes.md');
     writeFileSync(contextFile, 'CONTEXT-MARKER-7319: always answer in English.');
-    const config = writeConfig({ tiers: { comprehensive: { contextFiles: [contextFile] } } });
+    const config = configFile({ tiers: { comprehensive: { contextFiles: [contextFile] } } });
     const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
     try {
       api.reset();
@@ -63,7 +57,7 @@ describe('tiers reach claude as configured', () => {
   });
 
   it('uses an operator-defined tier when named, refuses an unknown one with the known names, and routes "auto"', async () => {
-    const config = writeConfig({
+    const config = configFile({
       tiers: {
         cheap: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, allowedTools: ['Read'], contextMode: 'minimal' },
       },
@@ -88,7 +82,7 @@ describe('tiers reach claude as configured', () => {
   });
 
   it('a malformed config stops start-up with the file and field named', async () => {
-    const file = writeConfig({ tiers: { speed: { timeoutS: 'fast' } }, limits: { maxRunning: 0 } });
+    const file = configFile({ tiers: { speed: { timeoutS: 'fast' } }, limits: { maxRunning: 0 } });
     const err = await run(process.execPath, [SERVER_ENTRY], { env: { ...process.env, CLAUDE_TIERS_CONFIG: file } }).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
@@ -116,7 +110,7 @@ describe('fallback', () => {
   });
 
   it('quick_answer: a failing tier runs its fallback tier, and the result says so', async () => {
-    const config = writeConfig({ tiers: { speed: { fallbackTier: 'backup' }, backup: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0 } } });
+    const config = configFile({ tiers: { speed: { fallbackTier: 'backup' }, backup: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0 } } });
     const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
     try {
       const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'storm [[error-model:haiku:529]][[text:backup answer]]' } });
@@ -165,7 +159,7 @@ describe('permissions and roots', () => {
     }
     const rec2 = argvRecordingClaude(tmp('ct-argv-'));
     // An operator's own tier (not the built-in sandboxed one, which runs only as a deep_task in its sandbox).
-    const config = writeConfig({ tiers: { unguarded: { model: 'haiku', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, dangerouslySkipPermissions: true } } });
+    const config = configFile({ tiers: { unguarded: { model: 'haiku', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, dangerouslySkipPermissions: true } } });
     const s2 = await startServer(api, { env: { CLAUDE_TIERS_CLAUDE_BIN: rec2.bin, CLAUDE_TIERS_CONFIG: config, IS_SANDBOX: '1' } });
     try {
       await s2.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', tier: 'unguarded' } });
@@ -222,7 +216,7 @@ describe('doctor', () => {
     const missing = await doctor({ ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: '/nonexistent/claude', CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/FAIL\s+claude\s+claude not found/);
-    const bad = await doctor({ CLAUDE_TIERS_CONFIG: writeConfig({ tiers: { speed: { model: '--evil' } } }) });
+    const bad = await doctor({ CLAUDE_TIERS_CONFIG: configFile({ tiers: { speed: { model: '--evil' } } }) });
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/FAIL\s+config\s+[\s\S]*tiers\.speed\.model/);
   });

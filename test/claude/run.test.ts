@@ -1,44 +1,32 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildClaudeArgs } from '../../src/claude/args.js';
 import type { PermissionRequest } from '../../src/claude/control.js';
 import { ClaudeRun, type RunLine } from '../../src/claude/run.js';
-import { ProcessTable } from '../../src/claude/spawn.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { REAL_CLAUDE, processesMatching, sleep, uniqueSleep } from '../support/harness.js';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { claudePerFile, runLimits } from '../support/per-file.js';
 
 // ClaudeRun against the real claude: one outcome per run, the first stop wins, the control protocol both ways.
-let api: ScriptedApi;
-let home: string;
-const table = new ProcessTable();
+const f = claudePerFile();
+const { table } = f;
 const timings = { interruptWaitMs: 1000, killGraceMs: 1000 };
-const limits = (wallMs = 30_000, idleMs = 30_000) => ({ wallMs, idleMs, wallStop: { reason: 'wall_timeout', message: 'wall' }, idleStop: { reason: 'idle_timeout', message: 'idle' } });
-
-beforeAll(async () => {
-  api = await startScriptedApi();
-  home = await makeTempHome();
-});
-afterAll(async () => {
-  table.killAllSync();
-  await api?.close();
-});
 
 // A run of the comprehensive tier's flags (acceptEdits), optionally asking its host for permissions; Bash is not
 // pre-allowed, so a command that acceptEdits does not cover needs a decision.
 function newRun(extraArgs: string[] = []): ClaudeRun {
   const tier = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false, allowedTools: ['Read'] };
   const args = [...buildClaudeArgs(tier, { mcpConfigPath: null }), ...extraArgs];
-  return new ClaudeRun({ bin: REAL_CLAUDE, args, cwd: mkdtempSync(join(tmpdir(), 'ct-run-')), env: claudeEnv(api, home), maxLineBytes: 1 << 20 }, table, timings);
+  return new ClaudeRun({ bin: REAL_CLAUDE, args, cwd: mkdtempSync(join(tmpdir(), 'ct-run-')), env: f.env(), maxLineBytes: 1 << 20 }, table, timings);
 }
 
 describe('ClaudeRun', () => {
   it('replays lines printed before anyone listened, and settles on the result', async () => {
     const run = newRun();
     await sleep(300);
-    run.send('hello [[text:hi there]]', limits());
+    run.send('hello [[text:hi there]]', runLimits());
     const outcome = await run.outcome;
     expect(outcome.kind).toBe('result');
     if (outcome.kind === 'result') expect(outcome.result.result).toBe('hi there');
@@ -52,7 +40,7 @@ describe('ClaudeRun', () => {
   it('the first stop reason wins, and the whole tree goes', async () => {
     const marker = uniqueSleep(120);
     const run = newRun();
-    run.send(`[[bash:echo started; sleep ${marker}]]`, limits());
+    run.send(`[[bash:echo started; sleep ${marker}]]`, runLimits());
     const started = await new Promise<void>((resolve) => run.onLine((l) => l.kind === 'line' && l.raw.includes('tool_use') && resolve()));
     void started;
     await sleep(500);
@@ -73,7 +61,7 @@ describe('ClaudeRun', () => {
       asked.push(req);
       return { behavior: 'allow' };
     });
-    allowRun.send('[[bash:curl -s http://127.0.0.1:9/; echo ALLOWED_RAN]]', limits());
+    allowRun.send('[[bash:curl -s http://127.0.0.1:9/; echo ALLOWED_RAN]]', runLimits());
     const allowed = await allowRun.outcome;
     expect(asked.map((a) => a.toolName)).toEqual(['Bash']);
     expect(JSON.stringify(asked[0]!.input)).toContain('ALLOWED_RAN');
@@ -81,10 +69,10 @@ describe('ClaudeRun', () => {
 
     const denyRun = newRun(['--permission-prompt-tool=stdio']);
     denyRun.onPermission(async () => ({ behavior: 'deny', message: 'the operator says no: DENIED_BY_HOST' }));
-    denyRun.send('[[bash:curl -s http://127.0.0.1:9/; echo NEVER_RAN]]', limits());
+    denyRun.send('[[bash:curl -s http://127.0.0.1:9/; echo NEVER_RAN]]', runLimits());
     const denied = await denyRun.outcome;
     expect(denied.kind).toBe('result');
-    const toolResults = api.requests.map((r) => JSON.stringify(r.messages)).filter((t) => t.includes('DENIED_BY_HOST') && t.includes('tool_result'));
+    const toolResults = f.api.requests.map((r) => JSON.stringify(r.messages)).filter((t) => t.includes('DENIED_BY_HOST') && t.includes('tool_result'));
     expect(toolResults.length).toBeGreaterThan(0);
     await Promise.all([allowRun.ended, denyRun.ended]);
   });

@@ -3,19 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
+import { apiPerFile } from '../support/per-file.js';
 import { startRedis } from '../support/redis.js';
-import { fileFixture, ranOn, startNode, type Node, type View } from './cluster-support.js';
+import { ranOn, startNode, type Node, type View } from './cluster-support.js';
 
-const { api: scripted, keep } = fileFixture();
+const file = apiPerFile();
 
 const status = async (node: Node, id: string) => (await node.call('task_status', { task_id: id })) as unknown as View;
 
 describe('failures', () => {
   it('a worker SIGKILLed mid-task: its running task becomes lost with partial output, queued tasks run once on the others', async () => {
     const redis = await startRedis();
-    keep(redis);
-    const nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, scripted(), redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
-    keep(...nodes);
+    file.keep(redis);
+    const nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
+    file.keep(...nodes);
     const [a, b, c] = nodes as [Node, Node, Node];
     // Three long tasks: with one slot each, every server runs one of them.
     const sleeps = [uniqueSleep(300), uniqueSleep(300), uniqueSleep(300)];
@@ -55,9 +56,9 @@ describe('failures', () => {
 
   it('Redis stopped and started during a run: calls fail clearly meanwhile, a task that ends meanwhile reports its end, nothing finished is lost', async () => {
     const redis = await startRedis();
-    keep(redis);
-    const nodes = await Promise.all(['d', 'e'].map((n) => startNode(n, scripted(), redis.url)));
-    keep(...nodes);
+    file.keep(redis);
+    const nodes = await Promise.all(['d', 'e'].map((n) => startNode(n, file.api, redis.url)));
+    file.keep(...nodes);
     const [d, e] = nodes as [Node, Node];
     const first = (await d.call('deep_task', { prompt: '[[bash:echo before-outage]]', wait_s: 30 })) as unknown as View;
     expect(first.state).toBe('succeeded');

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { isAlive, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
+import { apiPerFile } from '../support/per-file.js';
 import { startRedis } from '../support/redis.js';
-import { fileFixture, ranOn, startNode, type Node, type View } from './cluster-support.js';
+import { ranOn, startNode, type Node, type View } from './cluster-support.js';
 
 // Recovery paths: a server that shuts down with tasks waiting, a Redis that comes back empty or hangs, and a
 // long-poll on another server's task that must wait, not spin.
-const { api: scripted, keep } = fileFixture();
+const file = apiPerFile();
 
 
 describe('cluster recovery', () => {
   it('a server that shuts down (SIGTERM) takes no queued task on its way out: they all run on the other, once', async () => {
     const redis = await startRedis();
-    keep(redis);
-    const nodes = await Promise.all(['f', 'g'].map((n) => startNode(n, scripted(), redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
-    keep(...nodes);
+    file.keep(redis);
+    const nodes = await Promise.all(['f', 'g'].map((n) => startNode(n, file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })));
+    file.keep(...nodes);
     const [f, g] = nodes as [Node, Node];
     const sleeps = [uniqueSleep(300), uniqueSleep(300)];
     const long: string[] = [];
@@ -38,9 +39,9 @@ describe('cluster recovery', () => {
 
   it('a Redis that comes back without its data gets every server\'s finished tasks again', async () => {
     const redis = await startRedis({ persist: false });
-    keep(redis);
-    const nodes = await Promise.all(['h', 'i'].map((n) => startNode(n, scripted(), redis.url)));
-    keep(...nodes);
+    file.keep(redis);
+    const nodes = await Promise.all(['h', 'i'].map((n) => startNode(n, file.api, redis.url)));
+    file.keep(...nodes);
     const ids: string[] = [];
     for (let k = 0; k < 4; k++) {
       const v = (await nodes[k % 2]!.call('deep_task', { prompt: `[[bash:echo kept-${k}]]`, wait_s: 30 })) as unknown as View;
@@ -65,9 +66,9 @@ describe('cluster recovery', () => {
 
   it('a Redis that hangs: calls fail within seconds with a clear error, and work again when it answers', async () => {
     const redis = await startRedis();
-    keep(redis);
-    const node = await startNode('j', scripted(), redis.url);
-    keep(node);
+    file.keep(redis);
+    const node = await startNode('j', file.api, redis.url);
+    file.keep(node);
     redis.pause();
     try {
       const t0 = Date.now();
@@ -85,10 +86,10 @@ describe('cluster recovery', () => {
 
   it('a long-poll with a cursor on a task another server runs waits for a change instead of returning at once', async () => {
     const redis = await startRedis();
-    keep(redis);
+    file.keep(redis);
     // The front end runs nothing: the task runs on the worker.
-    const [front, worker] = await Promise.all([startNode('k', scripted(), redis.url, { CLAUDE_TIERS_MAX_RUNNING: '0' }), startNode('l', scripted(), redis.url)]);
-    keep(front!, worker!);
+    const [front, worker] = await Promise.all([startNode('k', file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '0' }), startNode('l', file.api, redis.url)]);
+    file.keep(front!, worker!);
     const sleep = uniqueSleep(3);
     const id = (await front!.call('deep_task', { prompt: `[[bash:echo started; sleep ${sleep}]][[text:woke]]`, wait_s: 0 })).task_id as string;
     await waitFor(() => processesMatching(`sleep ${sleep}`).length > 0, 30_000);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFile } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { startNode, type Node, type View } from './cluster-support.js';
@@ -16,9 +16,8 @@ const OPS_TOKEN = 'ops-token-0123456789abcdef';
 
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
-  const config = join(mkdtempSync(join(tmpdir(), 'ct-limits-')), 'config.json');
   // Bash is not pre-allowed: a command that reaches the network asks for permission (the answer test).
-  writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'] } }, limits: { ratePerMinute: 2, rateBurst: 2 }, httpTokens: [{ name: 'ci', token: CI_TOKEN }, { name: 'ops', token: OPS_TOKEN }], budgets: { ci: 0.05 } }));
+  const config = configFile({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'] } }, limits: { ratePerMinute: 2, rateBurst: 2 }, httpTokens: [{ name: 'ci', token: CI_TOKEN }, { name: 'ops', token: OPS_TOKEN }], budgets: { ci: 0.05 } });
   nodes = await Promise.all(['a', 'b'].map((n) => startNode(n, api, redis.url, { CLAUDE_TIERS_CONFIG: config })));
 });
 afterAll(async () => {

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll } from 'vitest';
 import { serverEnv, startHttpServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import type { ScriptedApi } from '../support/scripted-api.js';
 
 export const TOKEN = 'cluster-test-token-0123456789';
 
@@ -79,17 +78,3 @@ export interface View {
 
 // The server whose state dir holds a task's log: the one that ran it.
 export const ranOn = (nodes: Node[], id: string): Node | undefined => nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id));
-
-// One scripted API for a test file, and what its tests open (Redis, servers), all closed after the file, newest first.
-export function fileFixture(): { api: () => ScriptedApi; keep: (...items: Array<{ close(): Promise<void> }>) => void } {
-  let api: ScriptedApi | undefined;
-  const opened: Array<{ close(): Promise<void> }> = [];
-  beforeAll(async () => {
-    api = await startScriptedApi();
-  });
-  afterAll(async () => {
-    for (const o of opened.reverse()) await o.close().catch(() => {});
-    await api?.close();
-  });
-  return { api: () => api!, keep: (...items) => void opened.push(...items) };
-}

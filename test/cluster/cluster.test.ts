@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
+import { configFile, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { startNode, TOKEN, type Node, type View } from './cluster-support.js';
@@ -16,9 +16,7 @@ let front: Node;
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
   // Rate limits are the cluster's: one client submitting 30 tasks at once needs them off.
-  const config = join(mkdtempSync(join(tmpdir(), 'ct-cluster-')), 'config.json');
-  writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }));
-  const env = { CLAUDE_TIERS_CONFIG: config };
+  const env = { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }) };
   [front, ...nodes] = await Promise.all([startNode('front', api, redis.url, { ...env, CLAUDE_TIERS_MAX_RUNNING: '0' }), ...['a', 'b', 'c'].map((n) => startNode(n, api, redis.url, env))]);
 });
 afterAll(async () => {

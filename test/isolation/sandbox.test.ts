@@ -7,36 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClaudeArgs, buildClaudeEnv } from '../../src/claude/args.js';
 import type { PermissionRequest } from '../../src/claude/control.js';
 import { ClaudeRun, type RunOutcome } from '../../src/claude/run.js';
-import { ProcessTable } from '../../src/claude/spawn.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { TierConfig } from '../../src/config/schema.js';
 import { checkSandboxTools } from '../../src/isolation/sandbox-check.js';
 import { sandboxSettings } from '../../src/isolation/sandbox-settings.js';
 import { REAL_CLAUDE } from '../support/harness.js';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { claudePerFile, runLimits } from '../support/per-file.js';
 
 // The sandboxed tier's flags on the real claude (2.1.330) against the scripted API, as root: Claude Code's own
 // sandbox holds Bash in the cwd and off the network, blockWritesOutsideWorkingDirectories holds Write and Edit.
-let api: ScriptedApi;
-let home: string;
+const f = claudePerFile();
+const { table } = f;
 let listener: Server;
 let port = 0;
 let hits = 0;
-const table = new ProcessTable();
-const limits = { wallMs: 60_000, idleMs: 60_000, wallStop: { reason: 'wall_timeout', message: 'wall' }, idleStop: { reason: 'idle_timeout', message: 'idle' } };
+const limits = runLimits(60_000, 60_000);
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  home = await makeTempHome();
   listener = createServer((_req, res) => res.end('LISTENER_SAYS_HI\n'));
   listener.on('connection', () => hits++);
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   port = (listener.address() as AddressInfo).port;
 });
-afterAll(async () => {
-  table.killAllSync();
+afterAll(() => {
   listener?.close();
-  await api?.close();
 });
 
 const sandboxedTier = (allowedDomains: string[] = []): TierConfig => ({ ...defaultConfig().tiers.sandboxed!, partialMessages: false, sandbox: { enabled: true, network: { allowedDomains } } });
@@ -54,7 +48,7 @@ async function runSandboxed(prompt: string, opts: { tier?: TierConfig; settingsF
   const tier = opts.tier ?? sandboxedTier();
   const cwd = mkdtempSync(join(tmpdir(), 'ct-sbx-'));
   const args = [...buildClaudeArgs(tier, { mcpConfigPath: null, settingsFile: opts.settingsFile }), '--permission-prompt-tool=stdio'];
-  const env = { ...buildClaudeEnv(tier, claudeEnv(api, home), 0), CLAUDE_CODE_MAX_RETRIES: '0', ...opts.env };
+  const env = { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0', ...opts.env };
   const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env, maxLineBytes: 1 << 20 }, table, { interruptWaitMs: 1000, killGraceMs: 1000 });
   const asked: PermissionRequest[] = [];
   run.onPermission(async (req) => {
@@ -65,7 +59,7 @@ async function runSandboxed(prompt: string, opts: { tier?: TierConfig; settingsF
   run.send(`${marker} ${prompt}`, limits);
   const outcome = await run.outcome;
   await run.ended;
-  const toolResults = api
+  const toolResults = f.api
     .messageRequests((r) => r.firstUserText.includes(marker))
     .map((r) => JSON.stringify(r.messages))
     .at(-1) ?? '';
@@ -149,6 +143,6 @@ describe('the sandboxed tier', () => {
     expect(readdirSync(outside)).toEqual([]);
     expect(r.outcome.kind === 'result' && r.outcome.result.is_error).toBe(true);
     expect(JSON.stringify(r.outcome)).toMatch(/Sandbox required but unavailable: .*bubblewrap \(bwrap\) not installed/);
-    expect(api.messageRequests((q) => q.firstUserText.includes('unconfined.txt'))).toEqual([]);
+    expect(f.api.messageRequests((q) => q.firstUserText.includes('unconfined.txt'))).toEqual([]);
   });
 });

@@ -1,32 +1,21 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildClaudeArgs, buildClaudeEnv } from '../../src/claude/args.js';
 import { ClaudeRun } from '../../src/claude/run.js';
-import { ProcessTable } from '../../src/claude/spawn.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { RepoLocks } from '../../src/isolation/repo-locks.js';
 import { finishWorktree, prepareWorktree } from '../../src/isolation/worktree.js';
 import { REAL_CLAUDE } from '../support/harness.js';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { claudePerFile, runLimits } from '../support/per-file.js';
 import { scratchRepo } from './git-repo.js';
 
 // The real claude (comprehensive tier's flags) working in a prepared worktree: its Bash write lands on the task's
 // branch, never in the user's tree.
-let api: ScriptedApi;
-let home: string;
-const table = new ProcessTable();
-const limits = { wallMs: 60_000, idleMs: 60_000, wallStop: { reason: 'wall_timeout', message: 'wall' }, idleStop: { reason: 'idle_timeout', message: 'idle' } };
-
-beforeAll(async () => {
-  api = await startScriptedApi();
-  home = await makeTempHome();
-});
-afterAll(async () => {
-  table.killAllSync();
-  await api?.close();
-});
+const f = claudePerFile();
+const { table } = f;
+const limits = runLimits(60_000, 60_000);
 
 describe('worktree with the real claude', () => {
   it.each(['comprehensive', 'sandboxed'])('a Bash write by claude (%s tier) lands on the task branch, not in the user tree', async (tierName) => {
@@ -36,7 +25,7 @@ describe('worktree with the real claude', () => {
     const wt = await prepareWorktree({ cwd: join(repo.root, 'src'), taskId: `t_e2e_${tierName}`, stateDir: mkdtempSync(join(tmpdir(), 'ct-wtstate-')) }, deps);
     const tier = { ...defaultConfig().tiers[tierName]!, mcpConfig: null, partialMessages: false };
     const args = buildClaudeArgs(tier, { mcpConfigPath: null });
-    const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd: wt.cwdInWorktree, env: buildClaudeEnv(tier, claudeEnv(api, home), 0), maxLineBytes: 1 << 20 }, table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+    const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd: wt.cwdInWorktree, env: buildClaudeEnv(tier, f.env(), 0), maxLineBytes: 1 << 20 }, table, { interruptWaitMs: 1000, killGraceMs: 1000 });
     run.send('[[bash:echo hello > note.txt; echo WROTE]]', limits);
     const outcome = await run.outcome;
     await run.ended;

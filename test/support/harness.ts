@@ -38,14 +38,18 @@ export interface StartOptions {
   spares?: number;
 }
 
+// A config file with this content, in a folder of its own unless `dir` is given (named like a project's config by
+// default, so it serves either role).
+export function configFile(config: unknown, dir = mkdtempSync(join(tmpdir(), 'ct-config-')), name = 'claude-tiers.config.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
 let noMcpConfig: string | undefined;
 // A config file that only turns the comprehensive tier's MCP servers off, for tests that do not need them.
 function noMcpConfigFile(): string {
-  noMcpConfig ??= (() => {
-    const file = join(mkdtempSync(join(tmpdir(), 'ct-nomcp-')), 'claude-tiers.config.json');
-    writeFileSync(file, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } } }));
-    return file;
-  })();
+  noMcpConfig ??= configFile({ tiers: { comprehensive: { mcpConfig: null } } });
   return noMcpConfig;
 }
 
