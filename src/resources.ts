@@ -86,5 +86,5 @@ async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<str
   const w = record?.worktreeSummary;
   if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
   const { git } = await import('./isolation/git.js');
-  return git(record.worktree.repoRoot, ['diff', '--no-color', `${w.base_commit}..${w.head_commit}`]);
+  return git(record.worktree.repoRoot, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${w.base_commit}..${w.head_commit}`]);
 }
