@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildClaudeArgs, buildClaudeEnv } from '../../src/claude/args.js';
+import { ClaudeRun } from '../../src/claude/run.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { RepoLocks } from '../../src/isolation/repo-locks.js';
+import { finishWorktree, prepareWorktree, type WorktreeSummary } from '../../src/isolation/worktree.js';
+import { REAL_CLAUDE } from '../support/harness.js';
+import { claudePerFile, runLimits } from '../support/per-file.js';
+import { scratchRepo } from './git-repo.js';
+
+// Issue 19, items 1, 2 and 4: a hostile task (the real claude running the scripted Bash) plants what would make the
+// server's git run a program or write outside the task's branch; the server commits its files sealed, by CAS.
+const f = claudePerFile();
+const limits = runLimits(90_000, 90_000);
+type Repo = ReturnType<typeof scratchRepo>;
+
+interface Ran {
+  summary: WorktreeSummary;
+  /** Every tool_result text claude sent back (what each Bash step printed). */
+  toolResults: string;
+  cwd: string;
+}
+
+// One task of the tier in a worktree of repo (a clone of its own when sandboxed, as the server makes it), ended the
+// way the server ends it.
+// 'unconfined': the comprehensive tier with nothing asked (bypassPermissions, as an operator may configure it), for
+// attacks whose set-up steps acceptEdits would ask about.
+async function runTask(repo: Repo, tierName: 'comprehensive' | 'sandboxed' | 'unconfined', prompt: string): Promise<Ran> {
+  const deps = { locks: new RepoLocks() };
+  const taskId = `t_${tierName}_${Math.random().toString(36).slice(2, 8)}`;
+  const wt = await prepareWorktree({ cwd: repo.root, taskId, stateDir: repo.stateDir, clone: tierName === 'sandboxed' }, deps);
+  const base = defaultConfig().tiers[tierName === 'unconfined' ? 'comprehensive' : tierName]!;
+  const tier = { ...base, mcpConfig: null, partialMessages: false, ...(tierName === 'unconfined' ? { permissionMode: 'bypassPermissions' as const, dangerouslySkipPermissions: true } : {}) };
+  const env = { ...buildClaudeEnv(tier, f.env(), 0), ...(tierName === 'unconfined' ? { IS_SANDBOX: '1' } : {}) };
+  const run = new ClaudeRun({ bin: REAL_CLAUDE, args: buildClaudeArgs(tier, { mcpConfigPath: null }), cwd: wt.cwdInWorktree, env, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+  const marker = `RUN-${taskId}`;
+  run.send(`${marker} ${prompt}`, limits);
+  await run.outcome;
+  await run.ended;
+  const toolResults = f.api
+    .messageRequests((r) => r.firstUserText.includes(marker))
+    .map((r) => JSON.stringify(r.messages))
+    .at(-1) ?? '';
+  const summary = await finishWorktree(wt, { keep: false, reason: 'succeeded' }, deps);
+  return { summary, toolResults, cwd: wt.cwdInWorktree };
+}
+
+const markerDir = () => mkdtempSync(join(tmpdir(), 'ct-marker-'));
+const refs = (repo: Repo) => repo.git('for-each-ref', '--format=%(refname) %(objectname)').trim();
+
+describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
+  it.each(['comprehensive', 'sandboxed'] as const)('%s: a nested repository with core.fsmonitor, added by the task, runs nothing at the commit', async (tier) => {
+    const repo = scratchRepo();
+    const marks = markerDir();
+    const cmd = `touch ${marks}/fsmonitor-ran; false`;
+    const r = await runTask(repo, tier, `[[bash:echo mine > mine.txt; git init -q evil && git -C evil -c user.email=e@x -c user.name=e commit -q --allow-empty -m e && git -C evil config core.fsmonitor '${cmd}' && echo PLANTED; git add evil; echo added=$?]]`);
+    expect(r.toolResults).toContain('PLANTED');
+    expect(readdirSync(marks)).toEqual([]);
+    expect(r.summary.changed_files).toEqual(['mine.txt']);
+    expect(r.summary.not_committed).toEqual(['evil/']);
+    expect(repo.git('ls-tree', '-r', '--name-only', r.summary.branch!).split('\n')).not.toContain('evil');
+  });
+
+  it('unconfined: a submodule git dir (modules/<name>/config) with core.fsmonitor and a .gitattributes clean filter run nothing', async () => {
+    const repo = scratchRepo();
+    const marks = markerDir();
+    const steps = [
+      `git init -q sub && git -C sub -c user.email=e@x -c user.name=e commit -q --allow-empty -m s`,
+      `printf '[submodule "sub"]\\n\\tpath = sub\\n\\turl = ./sub\\n' > .gitmodules && git add .gitmodules sub && git submodule absorbgitdirs sub && cat sub/.git && echo ABSORBED`,
+      // Planted last, so the task's own git commands above never run it: only a later git in sub/ would.
+      `git -C sub config core.fsmonitor 'touch ${marks}/submodule-ran; false' && git config --file "$(git rev-parse --git-dir)/modules/sub/config" core.fsmonitor | grep -c touch`,
+      `git config filter.evil.clean 'touch ${marks}/filter-ran; cat' && printf '* filter=evil\\n' > .gitattributes && echo data > filtered.txt && echo FILTERED`,
+    ];
+    const r = await runTask(repo, 'unconfined', steps.map((s) => `[[bash:${s}]]`).join(''));
+    expect(r.toolResults).toMatch(/gitdir: .*modules\/sub/);
+    expect(r.toolResults).toContain('ABSORBED');
+    expect(r.toolResults).toContain('FILTERED');
+    expect(readdirSync(marks)).toEqual([]);
+    // Stored as the task wrote them (no filter ran); the submodule is refused, never entered.
+    expect(repo.git('show', `${r.summary.branch}:filtered.txt`)).toBe('data\n');
+    expect(r.summary.not_committed).toEqual(['sub/']);
+  });
+});
+
+describe('the server writes only the task branch, by CAS (issue 19 item 4)', () => {
+  it.each(['comprehensive', 'sandboxed'] as const)('%s: a task that points HEAD at main, or at another task branch, moves neither', async (tier) => {
+    const repo = scratchRepo();
+    const main = repo.git('rev-parse', 'main').trim();
+    repo.git('branch', 'claude-tiers/victim', main);
+    for (const target of ['refs/heads/main', 'refs/heads/claude-tiers/victim']) {
+      const r = await runTask(repo, tier, `[[bash:git symbolic-ref HEAD ${target}; echo moved=$?; echo X > f.txt; echo WROTE]]`);
+      expect(r.toolResults).toContain('WROTE');
+      expect(repo.git('rev-parse', 'main').trim()).toBe(main);
+      expect(repo.git('rev-parse', 'claude-tiers/victim').trim()).toBe(main);
+      expect(r.summary.branch).toMatch(/^claude-tiers\/t_/);
+      expect(r.summary.changed_files).toEqual(['f.txt']);
+      expect(repo.git('show', `${r.summary.branch}:f.txt`)).toBe('X\n');
+      expect(r.toolResults).toContain('moved=0');
+      expect(r.summary.head_moved).toContain(target);
+    }
+    expect(repo.git('status', '--porcelain')).toBe('');
+  });
+});
+
+describe('a sandboxed task changes nothing of the user repository (issue 19 item 2)', () => {
+  it('commit, update-ref of main, a tag, writes into .git and another task branch all fail; no sandbox leftovers', async () => {
+    const repo = scratchRepo();
+    const main = repo.git('rev-parse', 'main').trim();
+    repo.git('branch', 'claude-tiers/victim', main);
+    const refsBefore = refs(repo);
+    const gitDir = join(repo.root, '.git');
+    const steps = [
+      `echo a > a.txt; git add a.txt && git -c user.email=e@x -c user.name=e commit -qm evil; echo commit=$?`,
+      `git update-ref refs/heads/main HEAD; echo local_main=$?; git -C ${repo.root} update-ref refs/heads/main ${main}~0; echo user_main=$?`,
+      `git -C ${repo.root} tag evil; echo tag=$?; git -C ${repo.root} update-ref refs/heads/claude-tiers/victim HEAD; echo victim=$?`,
+      `echo x > ${gitDir}/planted; echo plant=$?; cp ${gitDir}/index ${gitDir}/index.copy; echo index=$?; mkdir -p ${gitDir}/modules/sub && echo '[core]' > ${gitDir}/modules/sub/config; echo modules=$?; echo STEPS_RAN`,
+    ];
+    const r = await runTask(repo, 'sandboxed', steps.map((s) => `[[bash:${s}]]`).join(''));
+    expect(r.toolResults).toContain('STEPS_RAN');
+    for (const name of ['user_main', 'tag', 'victim', 'plant', 'index', 'modules']) expect(r.toolResults).toMatch(new RegExp(`${name}=(?!0)\\d`));
+    expect(refs(repo).split('\n').filter((l) => !l.startsWith(`refs/heads/${r.summary.branch}`))).toEqual(refsBefore.split('\n'));
+    expect(repo.git('rev-parse', 'main').trim()).toBe(main);
+    for (const p of ['planted', 'index.copy', 'modules', 'config.worktree', 'objects/info/alternates', 'glab-cli', '.claude-sandbox-noreplace', 'info/.claude-sandbox-noreplace']) expect(existsSync(join(gitDir, p)), p).toBe(false);
+    // The task's files reach its branch through the server, without the sandbox's placeholder files.
+    expect(r.summary.changed_files).toEqual(['a.txt']);
+    expect(repo.git('status', '--porcelain')).toBe('');
+  });
+
+  it('an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task branch', async () => {
+    const repo = scratchRepo();
+    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
+    for (const name of ['.bashrc', '.gitconfig', '.mcp.json', '.zshrc']) writeFileSync(join(wt.path, name), '');
+    mkdirSync(join(wt.path, '.claude'));
+    writeFileSync(join(wt.path, '.claude', 'settings.json'), '');
+    writeFileSync(join(wt.path, 'work.txt'), 'work\n');
+    const s = await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
+    expect(s.changed_files).toEqual(['work.txt']);
+    expect(execFileSync('git', ['-C', repo.root, 'ls-tree', '-r', '--name-only', s.branch!], { encoding: 'utf8' })).not.toMatch(/bashrc|gitconfig|mcp\.json|zshrc|settings\.json/);
+  });
+});
