@@ -171,9 +171,33 @@ async function movedHead(wt: Worktree, deps: WorktreeDeps): Promise<string | und
   return `the task pointed HEAD at ${names.slice(0, 200)}; the server committed to ${expected} only`;
 }
 
+// The commits a sandboxed task made in its clone, fetched into the user's repository the way git documents for an
+// untrusted .git (through upload-pack, which ignores the clone's dangerous config and hooks), only its branch, into a
+// temporary ref of this task (removed in the finally), and taken only when they descend from the base commit.
+async function takeCloneCommits(wt: Worktree, deps: WorktreeDeps): Promise<{ parent?: string; warning?: string }> {
+  const ref = `refs/heads/${wt.branch}`;
+  const tmp = `refs/claude-tiers-import/${wt.taskId}`;
+  const opts = deps.git;
+  try {
+    const fetched = await git(wt.repoRoot, ['-c', 'protocol.file.allow=always', '-c', 'transfer.fsckObjects=true', '-c', 'fetch.writeCommitGraph=false', '--git-dir', wt.gitDir, 'fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head', '--no-auto-gc', '--', join(wt.path, '.git'), `+${ref}:${tmp}`], { ...opts, lockRetries: 0 }).then(
+      () => true,
+      () => false,
+    );
+    if (!fetched) return { warning: `the task's clone had no readable ${ref}; its files were committed on the base` };
+    const oid = (await readRef(wt.gitDir, tmp, opts))?.oid;
+    if (!oid || oid === wt.baseCommit) return {};
+    const isCommit = await git(wt.gitDir, ['--git-dir', wt.gitDir, 'cat-file', '-t', oid], opts).then((t) => t.trim() === 'commit', () => false);
+    if (isCommit && (await isAncestor(wt.gitDir, wt.baseCommit, oid, opts))) return { parent: oid };
+    return { warning: `the task's clone held ${ref} at ${oid}, which does not descend from the base commit; its files were committed on the base` };
+  } finally {
+    const left = await readRef(wt.gitDir, tmp, opts).catch(() => undefined);
+    if (left) await casRef(wt.gitDir, tmp, '', left.oid, opts).catch(() => undefined);
+  }
+}
+
 // Commits the task's files to its branch, sealed (sealCommit: git never runs in the task's tree) and by compare-and-
-// swap from the value the server expects: in a worktree the task's own commits on its branch (if they descend from
-// the base), in a clone the branch as the server left it (the clone's .git is read-only inside the sandbox).
+// swap from the value the server expects: in a worktree the branch as the task left it, in a clone the branch as the
+// server left it; the task's own commits (if they descend from the base) are the parent of the server's commit.
 async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Promise<Pick<WorktreeSummary, 'head_moved' | 'not_committed' | 'warnings'>> {
   const ref = `refs/heads/${wt.branch}`;
   const warnings: string[] = [];
@@ -195,9 +219,10 @@ async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Pr
       if (commit && (await isAncestor(wt.gitDir, wt.baseCommit, cur.oid, deps.git))) parent = cur.oid;
       else if (cur.oid !== wt.baseCommit) warnings.push(`the task moved ${ref} to ${cur.oid}, which does not descend from the base commit; its files were committed on the base`);
     }
-  } else {
-    const cloneRef = (await readPlain(join(wt.path, '.git', ...ref.split('/'))))?.trim();
-    if (cloneRef && cloneRef !== wt.baseCommit) warnings.push(`commits made inside the clone (${ref} at ${cloneRef.slice(0, 40)}) were not taken; the task's files were`);
+  } else if (existsSync(wt.path)) {
+    const taken = await takeCloneCommits(wt, deps);
+    if (taken.parent) parent = taken.parent;
+    if (taken.warning) warnings.push(taken.warning);
   }
   let notCommitted: string[] = [];
   let head = parent;

@@ -130,6 +130,23 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     expect(repo.git('status', '--porcelain')).toBe('');
   });
 
+  it("the task's own commits in its clone reach its branch, fetched back only when they descend from the base", async () => {
+    const repo = scratchRepo();
+    const r = await runTask(repo, 'sandboxed', "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task commit' && echo COMMITTED; echo b > b.txt]]");
+    expect(r.toolResults).toContain('COMMITTED');
+    expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'task commit', 'initial']);
+    expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
+    expect(r.summary.warnings).toBeUndefined();
+    // Only the task's branch was written: the import ref is gone.
+    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(['refs/heads/main', `refs/heads/${r.summary.branch}`].sort());
+    // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
+    const orphan = await runTask(repo, 'sandboxed', '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan $(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]');
+    expect(orphan.toolResults).toContain('ORPHANED');
+    expect(orphan.summary.warnings?.join()).toMatch(/does not descend from the base commit/);
+    expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
+    expect(orphan.summary.changed_files).toEqual(['o.txt']);
+  });
+
   it('an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task branch', async () => {
     const repo = scratchRepo();
     const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
