@@ -2,13 +2,14 @@ import { startScriptedApi } from '../test/support/scripted-api.js';
 import { benchConcurrency } from './concurrency.js';
 import { benchContainment } from './containment.js';
 import { benchFirstEvent } from './first-event.js';
+import { benchIsolation } from './isolation.js';
 import { benchProgress } from './progress.js';
 import { benchQuick } from './quick.js';
 import { benchRegistry } from './registry.js';
 import { benchScale } from './scale.js';
 import { benchStartup } from './startup.js';
 
-const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment, 'first-event': benchFirstEvent, scale: benchScale } as const;
+const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment, 'first-event': benchFirstEvent, scale: benchScale, isolation: benchIsolation } as const;
 
 // `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in bench/results/.
 async function main(): Promise<void> {

@@ -67,7 +67,7 @@ describe('sandboxed tasks side by side on one repository (issue 19 item 3)', () 
       expect(gitIn(repo, 'status', '--porcelain')).toBe('');
       expect(gitIn(repo, 'rev-parse', 'HEAD')).toBe(head);
     }
-  });
+  }, ROUNDS * 120_000);
 });
 
 describe('allowedRoots and gitfiles (issue 19 item 5)', () => {
