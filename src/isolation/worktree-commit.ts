@@ -105,6 +105,8 @@ export async function sealTree(t: SealTarget, parent: string, opts: GitOptions =
         await writeFile(holder, await readlink(full, { encoding: 'buffer' }));
         return void entries.push({ mode: '120000', hashPath: holder, path });
       }
+      // A tracked file the task replaced by a folder: the folder's files are listed as untracked files of their own.
+      if (s.isDirectory()) return;
       if (!s.isFile()) return void (s.isCharacterDevice() && t.dropPlaceholders && isPlaceholder(path) ? undefined : notCommitted.push(path));
       if (!keep && t.dropPlaceholders && s.size === 0 && isPlaceholder(path)) return;
       // hash-object --stdin-paths reads one path a line: a name with a newline cannot be passed, so it is not taken.

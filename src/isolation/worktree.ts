@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { pathInsideRoots } from '../cwd.js';
 import { ToolError } from '../errors.js';
@@ -85,6 +85,23 @@ async function makeClone(path: string, gitDir: string, branch: string, commit: s
   await git(path, ['reset', '--quiet', '--hard', 'HEAD'], opts);
 }
 
+// What claude's sandbox left in a repository's .git when a sandboxed task ran in a linked worktree of it (before
+// sandboxed tasks had clones of their own): empty files it mounted over and empty folders it made. Removed only while
+// still empty, so nothing of the user's is ever lost.
+const LEFTOVER_FILES = ['config.worktree', 'objects/info/alternates'];
+const LEFTOVER_DIRS = ['glab-cli', '.claude-sandbox-noreplace', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace', 'objects/info/commit-graphs/.claude-sandbox-noreplace'];
+
+// Removes those leftovers from the user's common git dir (under its lock).
+export async function removeSandboxLeftovers(gitDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of LEFTOVER_FILES) {
+    const s = await lstat(join(gitDir, f)).catch(() => undefined);
+    if (s?.isFile() && s.size === 0) await rm(join(gitDir, f)).then(() => removed.push(f), () => undefined);
+  }
+  for (const d of LEFTOVER_DIRS) await rmdir(join(gitDir, d)).then(() => removed.push(`${d}/`), () => undefined);
+  return removed;
+}
+
 // Makes a new worktree for a task under <stateDir>/worktrees/<taskId> on branch claude-tiers/<taskId> (or, for a
 // follow-up, on the earlier task's branch); the user's working tree, index and HEAD are never touched.
 export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Promise<Worktree> {
@@ -98,6 +115,7 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
   const kind = o.clone ? 'clone' : 'worktree';
   await mkdir(join(resolve(o.stateDir), 'worktrees'), { recursive: true, mode: 0o700 });
   return deps.locks.with(gitDir, async () => {
+    if (kind === 'clone') await removeSandboxLeftovers(gitDir);
     const reuse = o.continueTaskId !== undefined && (await branchExists(gitDir, branch, deps.git));
     let baseCommit: string;
     if (reuse) {

@@ -147,6 +147,20 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     expect(orphan.summary.changed_files).toEqual(['o.txt']);
   });
 
+  it('the leftovers an earlier sandboxed worktree dropped in the user .git go when a sandboxed task starts, if still empty', async () => {
+    const repo = scratchRepo();
+    const gitDir = join(repo.root, '.git');
+    writeFileSync(join(gitDir, 'config.worktree'), '');
+    writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), '');
+    for (const d of ['glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace']) mkdirSync(join(gitDir, d), { recursive: true });
+    mkdirSync(join(gitDir, '.claude-sandbox-noreplace'));
+    writeFileSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'), 'not empty: not ours to delete');
+    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
+    for (const p of ['config.worktree', 'objects/info/alternates', 'glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace']) expect(existsSync(join(gitDir, p)), p).toBe(false);
+    expect(existsSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'))).toBe(true);
+    await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
+  });
+
   it('an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task branch', async () => {
     const repo = scratchRepo();
     const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
