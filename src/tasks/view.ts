@@ -39,8 +39,9 @@ export interface TaskView {
   tokens_per_second?: number;
   peak_rss_mb?: number;
   cost_series?: Array<[number, number]>;
-  /** isolation "worktree": where the task's work is (its branch, commits, changed files, diffstat; path when kept). */
-  worktree?: { branch: string | null; base_commit: string; head_commit?: string; changed_files?: string[]; diffstat?: string; path?: string };
+  /** isolation "worktree": where the task's work is (its branch, commits, changed files, diffstat; path when kept;
+   * what HEAD named when the task moved it, what was not committed, warnings). */
+  worktree?: { branch: string | null; base_commit: string; head_commit?: string; changed_files?: string[]; diffstat?: string; path?: string; head_moved?: string; not_committed?: string[]; warnings?: string[] };
   /** With output_schema: the object claude returned. */
   output?: unknown;
   /** The question the task waits on (state needs_input): answer it with answer_task. */
@@ -156,6 +157,8 @@ export function viewText(v: TaskView): string {
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
   if (v.worktree) lines.push(v.worktree.branch ? `worktree: branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}` : 'worktree: no changes (no branch kept)');
+  for (const note of [v.worktree?.head_moved, ...(v.worktree?.warnings ?? [])]) if (note) lines.push(`worktree warning: ${note}`);
+  if (v.worktree?.not_committed?.length) lines.push(`worktree: not committed (nested repositories and the like): ${v.worktree.not_committed.join(', ')}`);
   if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
   if (v.output !== undefined) lines.push('', JSON.stringify(v.output));
