@@ -142,9 +142,22 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
     const orphan = await runTask(repo, 'sandboxed', '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan $(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]');
     expect(orphan.toolResults).toContain('ORPHANED');
-    expect(orphan.summary.warnings?.join()).toMatch(/does not descend from the base commit/);
     expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
     expect(orphan.summary.changed_files).toEqual(['o.txt']);
+  });
+
+  it("a clone branch rewritten to a history of its own is reported and not taken (the clone's git driven directly)", async () => {
+    const repo = scratchRepo();
+    const deps = { locks: new RepoLocks() };
+    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true }, deps);
+    const inClone = (...args: string[]) => execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], { encoding: 'utf8' }).trim();
+    const orphan = inClone('commit-tree', '-m', 'orphan', inClone('mktree', '--missing'));
+    inClone('update-ref', `refs/heads/${wt.branch}`, orphan);
+    writeFileSync(join(wt.path, 'o.txt'), 'o\n');
+    const s = await finishWorktree(wt, { keep: false }, deps);
+    expect(s.warnings?.join()).toMatch(/does not descend from the base commit; its files were committed on the base/);
+    expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
+    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(['refs/heads/main', `refs/heads/${s.branch}`].sort());
   });
 
   it('the leftovers an earlier sandboxed worktree dropped in the user .git go when a sandboxed task starts, if still empty', async () => {
