@@ -5,6 +5,8 @@ import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
+import type { SandboxScope } from './isolation/sandbox-hidden.js';
+import { sandboxSettings } from './isolation/sandbox-settings.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
 export function getTier(config: Config, name: string): TierConfig {
@@ -88,4 +90,15 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
     await writeFileAtomic(plan.appendSystemPromptFile, append);
   }
   return plan;
+}
+
+// A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open
+// them), which argv would show to every local user.
+export async function planSandbox(tier: TierConfig, scope: SandboxScope, outDir: string): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
+  const settings = sandboxSettings(tier, scope);
+  if (!settings) return {};
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const settingsFile = join(outDir, 'settings.json');
+  await writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2));
+  return { settingsFile, sandboxScope: scope };
 }

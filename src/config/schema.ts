@@ -128,6 +128,8 @@ export type Price = z.infer<typeof PriceSchema>;
 
 // The whole effective configuration of a server.
 export const ConfigSchema = z.strictObject({
+  /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
+  configFile: z.string().optional(),
   claudeBin: z.string().optional(),
   stateDir: z.string(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
