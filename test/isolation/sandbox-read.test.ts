@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildClaudeArgs, buildClaudeEnv } from '../../src/claude/args.js';
+import { ClaudeRun } from '../../src/claude/run.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import type { TierConfig } from '../../src/config/schema.js';
+import type { SandboxScope } from '../../src/isolation/sandbox-hidden.js';
+import { REAL_CLAUDE, startServer, waitFor } from '../support/harness.js';
+import { claudePerFile, runLimits } from '../support/per-file.js';
+
+// Issue 19 item 6, replayed on the real claude (2.1.330) against the scripted API: a sandboxed task reads nothing of
+// the server's state dir (audit key and log, other tasks' records and worktrees) but its own worktree, and not the
+// user's config file; neither with Bash (the sandbox) nor with the file tools (Read, Grep), which run in claude's own
+// process.
+const f = claudePerFile();
+const limits = runLimits(90_000, 90_000);
+const tier: TierConfig = { ...defaultConfig().tiers.sandboxed!, partialMessages: false };
+const rand = () => Math.random().toString(36).slice(2);
+
+/** The tool_result blocks claude sent back to the API in the conversation whose first prompt holds `marker`. */
+function toolResults(marker: string): Array<{ text: string; isError: boolean }> {
+  const messages = (f.api.messageRequests((r) => r.firstUserText.includes(marker)).at(-1)?.messages ?? []) as Array<{ content: unknown }>;
+  const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []));
+  return blocks
+    .filter((b) => b.type === 'tool_result')
+    .map((b) => ({ text: typeof b.content === 'string' ? b.content : JSON.stringify(b.content), isError: b.is_error === true }));
+}
+
+// A state dir laid out as the server lays it out, with secrets in every place a task must not read.
+function fakeState() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ct-sbx-state-'));
+  const secrets = { key: `KEY_${rand()}`, audit: `AUDIT_${rand()}`, record: `RECORD_${rand()}`, other: `OTHER_${rand()}`, config: `CONFIG_${rand()}`, later: `LATER_${rand()}` };
+  writeFileSync(join(stateDir, 'audit.key'), secrets.key, { mode: 0o600 });
+  writeFileSync(join(stateDir, 'audit.jsonl'), `{"event":"task_started","x":"${secrets.audit}"}\n`);
+  mkdirSync(join(stateDir, 'tasks', 't_other'), { recursive: true });
+  writeFileSync(join(stateDir, 'tasks', 't_other', 'record.json'), `{"prompt":"${secrets.record}"}`);
+  const own = join(stateDir, 'worktrees', 't_own');
+  mkdirSync(join(own, 'src'), { recursive: true });
+  writeFileSync(join(own, 'src', 'mine.txt'), 'MINE_READABLE\n');
+  mkdirSync(join(stateDir, 'worktrees', 't_other'));
+  writeFileSync(join(stateDir, 'worktrees', 't_other', 'o.txt'), secrets.other);
+  const configDir = mkdtempSync(join(tmpdir(), 'ct-sbx-config-'));
+  const config = join(configDir, 'config.json');
+  writeFileSync(config, JSON.stringify({ secretEnv: [secrets.config] }));
+  return { stateDir, own, config, secrets };
+}
+
+describe('a sandboxed run reads nothing of the state dir but its own worktree', () => {
+  it('Bash cat and the Read and Grep tools fail on the audit key and log, task records, another worktree and the config; its own files stay readable and writable', async () => {
+    const { stateDir, own, config, secrets } = fakeState();
+    const scope: SandboxScope = { stateDir, ownDir: own, hidden: [config] };
+    const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
+    const cwd = join(own, 'src');
+    const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+    const later = join(stateDir, 'worktrees', 't_later');
+    const marker = `RUN-${rand()}`;
+    const hidden = [`${stateDir}/audit.key`, `${stateDir}/audit.jsonl`, `${stateDir}/tasks/t_other/record.json`, `${stateDir}/worktrees/t_other/o.txt`, config];
+    // A worktree made after the settings were written is hidden from Bash too (the sandbox hides the whole state dir).
+    const bash = `${hidden.map((p) => `cat ${p}; echo rc=$?`).join('; ')}; cat ${later}/l.txt; echo rc=$?; ls ${stateDir}; cat mine.txt; echo ok > new.txt; cat new.txt`;
+    const reads = hidden.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('');
+    run.send(`${marker} [[bash:mkdir -p x]]${reads}[[tool:Grep:{"pattern":"_[a-z0-9]{6}","path":"${stateDir}"}]][[tool:Read:{"file_path":"${cwd}/mine.txt"}]]`, limits);
+    const outcome = await run.outcome;
+    await run.ended;
+    // A worktree made after the settings were written (the second run below reads it with Bash).
+    mkdirSync(later);
+    writeFileSync(join(later, 'l.txt'), secrets.later);
+    expect(outcome.kind).toBe('result');
+    const results = toolResults(marker);
+    expect(results).toHaveLength(8);
+    const [, ...rest] = results;
+    for (const r of rest.slice(0, 5)) expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/denied by your permission settings/) });
+    // Grep over the whole state dir skips every denied path: it finds nothing of the secrets (checked below).
+    expect(rest[5]!.text).not.toMatch(/audit|t_other/);
+    expect(rest[6]!.text).toMatch(/MINE_READABLE/);
+    const bashRun = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+    const bashMarker = `RUN-${rand()}`;
+    bashRun.send(`${bashMarker} [[bash:${bash}]]`, limits);
+    await bashRun.outcome;
+    await bashRun.ended;
+    const [shell] = toolResults(bashMarker);
+    expect(shell!.text.match(/(No such file or directory|Permission denied)\s+rc=1/g)).toHaveLength(hidden.length + 1);
+    expect(shell!.text).toMatch(/MINE_READABLE\s+ok/);
+    expect(readFileSync(join(cwd, 'new.txt'), 'utf8')).toBe('ok\n');
+    // Nothing secret reached the model: not in a tool result, not in any request of either conversation.
+    const sent = JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(marker) || r.firstUserText.includes(bashMarker)).map((r) => r.messages));
+    for (const secret of Object.values(secrets)) expect(sent).not.toContain(secret);
+  });
+});
+
+describe('through the server: a sandboxed deep_task', () => {
+  it("cannot read the server's audit key and log, another running task's worktree, or the user's config file", async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'ct-sbx-repo-'));
+    const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'README'), 'base\n');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+    const configSecret = `CONFIG_${rand()}`;
+    const config = join(mkdtempSync(join(tmpdir(), 'ct-sbx-cfg-')), 'config.json');
+    writeFileSync(config, JSON.stringify({ allowedRoots: [repo], secretEnv: [configSecret], tiers: { comprehensive: { mcpConfig: null } } }));
+    const s = await startServer(f.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+    type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { path?: string } };
+    const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
+    try {
+      // Another task, still running, with a file in its worktree.
+      const otherSecret = `OTHER_${rand()}`;
+      const other = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${otherSecret} > o.txt; echo started; sleep 20]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } }));
+      const otherPath = await waitFor(async () => view(await s.client.callTool({ name: 'task_status', arguments: { task_id: other.task_id } })).worktree?.path, 30_000);
+      const otherFile = join(otherPath!, 'o.txt');
+      expect(await waitFor(() => existsSync(otherFile) && readFileSync(otherFile, 'utf8').includes(otherSecret), 30_000)).toBe(true);
+      const key = readFileSync(join(s.stateDir, 'audit.key'));
+      const audit = readFileSync(join(s.stateDir, 'audit.jsonl'), 'utf8');
+      expect(audit).toContain(other.task_id);
+      const targets = [join(s.stateDir, 'audit.key'), join(s.stateDir, 'audit.jsonl'), join(otherPath!, 'o.txt'), config];
+      const marker = `RUN-${rand()}`;
+      const bash = `[[bash:base64 -w0 ${targets[0]}; echo; ${targets.slice(1).map((p) => `cat ${p}; echo rc=$?`).join('; ')}]]`;
+      const prompt = `${marker} ${bash}${targets.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('')}`;
+      const id = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id;
+      let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      for (const end = Date.now() + 90_000; !v.final && Date.now() < end; ) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+      expect(v.state).toBe('succeeded');
+      const [shell, ...reads] = toolResults(marker);
+      expect(shell!.text).toMatch(/audit\.key: No such file or directory/);
+      expect(shell!.text.match(/(No such file or directory|Permission denied)\s+rc=1/g)).toHaveLength(3);
+      expect(reads).toHaveLength(4);
+      for (const r of reads) expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/denied by your permission settings/) });
+      const sent = JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(marker)).map((r) => r.messages));
+      for (const secret of [key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), otherSecret, configSecret]) expect(sent).not.toContain(secret);
+    } finally {
+      await s.close();
+    }
+  });
+});
