@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +133,36 @@ describe('through the server: a sandboxed deep_task', () => {
       for (const secret of [key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), otherSecret, configSecret]) expect(sent).not.toContain(secret);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('choosing a tier: the comprehensive tier is no sandbox', () => {
+  it('runs a Bash command that reaches the network without asking anyone (Bash is in its allowedTools; acceptEdits does not matter)', async () => {
+    let hits = 0;
+    const listener = createServer((_req, res) => res.end('REACHED_THE_NETWORK\n'));
+    listener.on('request', () => hits++);
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (listener.address() as AddressInfo).port;
+      const comprehensive: TierConfig = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false };
+      expect(comprehensive.permissionMode).toBe('acceptEdits');
+      const args = buildClaudeArgs(comprehensive, { mcpConfigPath: null, forwardPermissions: true });
+      const cwd = mkdtempSync(join(tmpdir(), 'ct-comp-'));
+      const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(comprehensive, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+      const asked: string[] = [];
+      run.onPermission(async (req) => {
+        asked.push(req.toolName);
+        return { behavior: 'deny', message: 'no' };
+      });
+      run.send(`[[bash:curl -s -m 5 http://127.0.0.1:${port}/; echo CURL_DONE]]`, limits);
+      const outcome = await run.outcome;
+      await run.ended;
+      expect(outcome.kind === 'result' && outcome.result.result).toMatch(/REACHED_THE_NETWORK\s+CURL_DONE/);
+      expect(asked).toEqual([]);
+      expect(hits).toBe(1);
+    } finally {
+      listener.close();
     }
   });
 });
