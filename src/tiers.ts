@@ -94,7 +94,11 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
 
 // A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open
 // them), which argv would show to every local user.
-export async function planSandbox(tier: TierConfig, scope: SandboxScope, outDir: string): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
+export async function planSandbox(
+  tier: TierConfig,
+  scope: SandboxScope,
+  outDir: string,
+): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
   const settings = sandboxSettings(tier, scope);
   if (!settings) return {};
   await mkdir(outDir, { recursive: true, mode: 0o700 });

@@ -19,7 +19,7 @@ export interface RunRequest {
   forwardPermissions?: boolean;
   /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
   appendSystemPromptFile?: string;
-  /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON; without it a sandboxed tier's settings go inline in argv. */
+  /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON; without it they go inline in argv. */
   settingsFile?: string;
   /** What a sandboxed run must not read (the state dir less its own folder, the user's config). */
   sandboxScope?: SandboxScope;

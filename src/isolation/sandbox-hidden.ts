@@ -5,7 +5,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 export interface SandboxScope {
   /** The server's state dir: every principal's task records, audit log and audit key, other tasks' worktrees. */
   stateDir: string;
-  /** The task's own folder (its worktree or clone root, else its cwd): stays readable, also when it lies inside stateDir. */
+  /** The task's own folder (worktree or clone root, else its cwd): stays readable, also inside stateDir. */
   ownDir: string;
   /** More paths to hide, each with everything below it (the user's config file, which may hold HTTP tokens). */
   hidden: readonly string[];
@@ -21,7 +21,10 @@ export interface HiddenRules {
 }
 
 // Names the server creates in its state dir later (temp files, logs after rotation): denied even before they exist.
-const STATE_NAMES = ['tasks', 'active', 'kill-requests', 'worktrees', 'spare-files', 'compare', 'audit*', 'memory*', 'budgets*', '.doctor-*'];
+const STATE_NAMES = [
+  ...['tasks', 'active', 'kill-requests', 'worktrees', 'spare-files', 'compare'],
+  ...['audit*', 'memory*', 'budgets*', '.doctor-*'],
+];
 
 const isInside = (parent: string, child: string): boolean => {
   const rel = relative(parent, child);
@@ -44,7 +47,8 @@ function spellings(path: string): string[] {
 const rule = (path: string): string => `Read(/${path})`;
 const below = (path: string): string[] => [rule(path), rule(`${path}/**`)];
 
-const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
 // The entries of `dir` beside the one on the way to `own`, on every level from `root` down to own's parent, and the
 // names the server may create there later.
@@ -97,5 +101,6 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
 export function configPaths(env: NodeJS.ProcessEnv, configFile: string | undefined): string[] {
   const xdg = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
   const named = env.CLAUDE_TIERS_CONFIG && isAbsolute(env.CLAUDE_TIERS_CONFIG) ? env.CLAUDE_TIERS_CONFIG : undefined;
-  return [...new Set([configFile, named, xdg && join(xdg, 'claude-tiers')])].filter((p): p is string => !!p && existsSync(p));
+  const paths = [configFile, named, xdg && join(xdg, 'claude-tiers')];
+  return [...new Set(paths)].filter((p): p is string => !!p && existsSync(p));
 }

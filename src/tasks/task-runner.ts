@@ -77,7 +77,8 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     if (task.record.worktree) await deps.save(task, true);
     const plan = shared ? await planShared(req.tier, tier, workdir, deps.config.stateDir) : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
-    const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden: configPaths(deps.env, deps.config.configFile) };
+    const hidden = configPaths(deps.env, deps.config.configFile);
+    const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden };
     const sandbox = tier.sandbox?.enabled ? await planSandbox(tier, scope, outDir) : {};
     const forwardPermissions = tier.permissionPrompts === 'forward';
     // A task queued by a nested server (cluster) runs as deep as that server, at least.
