@@ -22,31 +22,51 @@ const limits = runLimits(90_000, 90_000);
 const tier: TierConfig = { ...defaultConfig().tiers.sandboxed!, partialMessages: false };
 const rand = () => Math.random().toString(36).slice(2);
 
+/** Everything claude sent to the API in the conversations whose first prompt holds one of the markers. */
+const sentIn = (...markers: string[]) =>
+  f.api.messageRequests((r) => markers.some((m) => r.firstUserText.includes(m))).map((r) => r.messages);
+
 /** The tool_result blocks claude sent back to the API in the conversation whose first prompt holds `marker`. */
 function toolResults(marker: string): Array<{ text: string; isError: boolean }> {
-  const messages = (f.api.messageRequests((r) => r.firstUserText.includes(marker)).at(-1)?.messages ?? []) as Array<{ content: unknown }>;
+  const messages = (sentIn(marker).at(-1) ?? []) as Array<{ content: unknown }>;
   const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []));
-  return blocks
-    .filter((b) => b.type === 'tool_result')
-    .map((b) => ({ text: typeof b.content === 'string' ? b.content : JSON.stringify(b.content), isError: b.is_error === true }));
+  const text = (b: Record<string, unknown>) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content));
+  return blocks.filter((b) => b.type === 'tool_result').map((b) => ({ text: text(b), isError: b.is_error === true }));
+}
+
+// One prompt to the real claude with this tier's argv, in cwd; resolves once claude has exited.
+async function runOnce(t: TierConfig, args: string[], cwd: string, prompt: string, onAsk?: (tool: string) => void) {
+  const env = { ...buildClaudeEnv(t, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' };
+  const stops = { interruptWaitMs: 1000, killGraceMs: 1000 };
+  const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env, maxLineBytes: 1 << 20 }, f.table, stops);
+  if (onAsk) {
+    run.onPermission(async (req) => {
+      onAsk(req.toolName);
+      return { behavior: 'deny', message: 'no' };
+    });
+  }
+  run.send(prompt, limits);
+  const outcome = await run.outcome;
+  await run.ended;
+  return outcome;
 }
 
 // A state dir laid out as the server lays it out, with secrets in every place a task must not read.
 function fakeState() {
   const stateDir = mkdtempSync(join(tmpdir(), 'ct-sbx-state-'));
-  const secrets = { key: `KEY_${rand()}`, audit: `AUDIT_${rand()}`, record: `RECORD_${rand()}`, other: `OTHER_${rand()}`, config: `CONFIG_${rand()}`, later: `LATER_${rand()}` };
-  writeFileSync(join(stateDir, 'audit.key'), secrets.key, { mode: 0o600 });
-  writeFileSync(join(stateDir, 'audit.jsonl'), `{"event":"task_started","x":"${secrets.audit}"}\n`);
+  const secrets = Object.fromEntries(['KEY', 'AUDIT', 'RECORD', 'OTHER', 'CONFIG', 'LATER'].map((k) => [k, `${k}_${rand()}`]));
+  writeFileSync(join(stateDir, 'audit.key'), secrets.KEY!, { mode: 0o600 });
+  writeFileSync(join(stateDir, 'audit.jsonl'), `{"event":"task_started","x":"${secrets.AUDIT}"}\n`);
   mkdirSync(join(stateDir, 'tasks', 't_other'), { recursive: true });
-  writeFileSync(join(stateDir, 'tasks', 't_other', 'record.json'), `{"prompt":"${secrets.record}"}`);
+  writeFileSync(join(stateDir, 'tasks', 't_other', 'record.json'), `{"prompt":"${secrets.RECORD}"}`);
   const own = join(stateDir, 'worktrees', 't_own');
   mkdirSync(join(own, 'src'), { recursive: true });
   writeFileSync(join(own, 'src', 'mine.txt'), 'MINE_READABLE\n');
   mkdirSync(join(stateDir, 'worktrees', 't_other'));
-  writeFileSync(join(stateDir, 'worktrees', 't_other', 'o.txt'), secrets.other);
+  writeFileSync(join(stateDir, 'worktrees', 't_other', 'o.txt'), secrets.OTHER!);
   const configDir = mkdtempSync(join(tmpdir(), 'ct-sbx-config-'));
   const config = join(configDir, 'config.json');
-  writeFileSync(config, JSON.stringify({ secretEnv: [secrets.config] }));
+  writeFileSync(config, JSON.stringify({ secretEnv: [secrets.CONFIG] }));
   return { stateDir, own, config, secrets };
 }
 
@@ -56,38 +76,37 @@ describe('a sandboxed run reads nothing of the state dir but its own worktree', 
     const scope: SandboxScope = { stateDir, ownDir: own, hidden: [config] };
     const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
     const cwd = join(own, 'src');
-    const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
     const later = join(stateDir, 'worktrees', 't_later');
     const marker = `RUN-${rand()}`;
-    const hidden = [`${stateDir}/audit.key`, `${stateDir}/audit.jsonl`, `${stateDir}/tasks/t_other/record.json`, `${stateDir}/worktrees/t_other/o.txt`, config];
+    const inState = ['audit.key', 'audit.jsonl', 'tasks/t_other/record.json', 'worktrees/t_other/o.txt'];
+    const hidden = [...inState.map((p) => join(stateDir, p)), config];
     // A worktree made after the settings were written is hidden from Bash too (the sandbox hides the whole state dir).
-    const bash = `${hidden.map((p) => `cat ${p}; echo rc=$?`).join('; ')}; cat ${later}/l.txt; echo rc=$?; ls ${stateDir}; cat mine.txt; echo ok > new.txt; cat new.txt`;
+    const cats = [...hidden, `${later}/l.txt`].map((p) => `cat ${p}; echo rc=$?`).join('; ');
+    const bash = `${cats}; ls ${stateDir}; cat mine.txt; echo ok > new.txt; cat new.txt`;
     const reads = hidden.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('');
-    run.send(`${marker} [[bash:mkdir -p x]]${reads}[[tool:Grep:{"pattern":"_[a-z0-9]{6}","path":"${stateDir}"}]][[tool:Read:{"file_path":"${cwd}/mine.txt"}]]`, limits);
-    const outcome = await run.outcome;
-    await run.ended;
+    const grep = `[[tool:Grep:{"pattern":"_[a-z0-9]{6}","path":"${stateDir}"}]]`;
+    const mine = `[[tool:Read:{"file_path":"${cwd}/mine.txt"}]]`;
+    const outcome = await runOnce(tier, args, cwd, `${marker} [[bash:mkdir -p x]]${reads}${grep}${mine}`);
     // A worktree made after the settings were written (the second run below reads it with Bash).
     mkdirSync(later);
-    writeFileSync(join(later, 'l.txt'), secrets.later);
+    writeFileSync(join(later, 'l.txt'), secrets.LATER!);
     expect(outcome.kind).toBe('result');
     const results = toolResults(marker);
     expect(results).toHaveLength(8);
     const [, ...rest] = results;
-    for (const r of rest.slice(0, 5)) expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/denied by your permission settings/) });
+    const denied = { isError: true, text: expect.stringMatching(/denied by your permission settings/) };
+    for (const r of rest.slice(0, 5)) expect(r).toMatchObject(denied);
     // Grep over the whole state dir skips every denied path: it finds nothing of the secrets (checked below).
     expect(rest[5]!.text).not.toMatch(/audit|t_other/);
     expect(rest[6]!.text).toMatch(/MINE_READABLE/);
-    const bashRun = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
     const bashMarker = `RUN-${rand()}`;
-    bashRun.send(`${bashMarker} [[bash:${bash}]]`, limits);
-    await bashRun.outcome;
-    await bashRun.ended;
+    await runOnce(tier, args, cwd, `${bashMarker} [[bash:${bash}]]`);
     const [shell] = toolResults(bashMarker);
     expect(shell!.text.match(/(No such file or directory|Permission denied)\s+rc=1/g)).toHaveLength(hidden.length + 1);
     expect(shell!.text).toMatch(/MINE_READABLE\s+ok/);
     expect(readFileSync(join(cwd, 'new.txt'), 'utf8')).toBe('ok\n');
     // Nothing secret reached the model: not in a tool result, not in any request of either conversation.
-    const sent = JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(marker) || r.firstUserText.includes(bashMarker)).map((r) => r.messages));
+    const sent = JSON.stringify(sentIn(marker, bashMarker));
     for (const secret of Object.values(secrets)) expect(sent).not.toContain(secret);
   });
 });
@@ -102,15 +121,18 @@ describe('through the server: a sandboxed deep_task', () => {
     git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
     const configSecret = `CONFIG_${rand()}`;
     const config = join(mkdtempSync(join(tmpdir(), 'ct-sbx-cfg-')), 'config.json');
-    writeFileSync(config, JSON.stringify({ allowedRoots: [repo], secretEnv: [configSecret], tiers: { comprehensive: { mcpConfig: null } } }));
+    const settings = { allowedRoots: [repo], secretEnv: [configSecret], tiers: { comprehensive: { mcpConfig: null } } };
+    writeFileSync(config, JSON.stringify(settings));
     const s = await startServer(f.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
     type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { path?: string } };
     const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
+    const call = async (name: string, args: Record<string, unknown>) => view(await s.client.callTool({ name, arguments: args }));
+    const sandboxed = (prompt: string) => call('deep_task', { prompt, cwd: repo, tier: 'sandboxed', wait_s: 0 });
     try {
       // Another task, still running, with a file in its worktree.
       const otherSecret = `OTHER_${rand()}`;
-      const other = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${otherSecret} > o.txt; echo started; sleep 20]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } }));
-      const otherPath = await waitFor(async () => view(await s.client.callTool({ name: 'task_status', arguments: { task_id: other.task_id } })).worktree?.path, 30_000);
+      const other = await sandboxed(`[[bash:echo ${otherSecret} > o.txt; echo started; sleep 20]]`);
+      const otherPath = await waitFor(async () => (await call('task_status', { task_id: other.task_id })).worktree?.path, 30_000);
       const otherFile = join(otherPath!, 'o.txt');
       expect(await waitFor(() => existsSync(otherFile) && readFileSync(otherFile, 'utf8').includes(otherSecret), 30_000)).toBe(true);
       const key = readFileSync(join(s.stateDir, 'audit.key'));
@@ -118,19 +140,24 @@ describe('through the server: a sandboxed deep_task', () => {
       expect(audit).toContain(other.task_id);
       const targets = [join(s.stateDir, 'audit.key'), join(s.stateDir, 'audit.jsonl'), join(otherPath!, 'o.txt'), config];
       const marker = `RUN-${rand()}`;
-      const bash = `[[bash:base64 -w0 ${targets[0]}; echo; ${targets.slice(1).map((p) => `cat ${p}; echo rc=$?`).join('; ')}]]`;
+      const cats = targets.slice(1).map((p) => `cat ${p}; echo rc=$?`).join('; ');
+      const bash = `[[bash:base64 -w0 ${targets[0]}; echo; ${cats}]]`;
       const prompt = `${marker} ${bash}${targets.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('')}`;
-      const id = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id;
-      let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-      for (const end = Date.now() + 90_000; !v.final && Date.now() < end; ) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+      const id = (await sandboxed(prompt)).task_id;
+      let v = await call('task_status', { task_id: id });
+      for (const end = Date.now() + 90_000; !v.final && Date.now() < end; ) {
+        v = await call('task_status', { task_id: id, wait_s: 10, cursor: v.cursor });
+      }
       expect(v.state).toBe('succeeded');
       const [shell, ...reads] = toolResults(marker);
       expect(shell!.text).toMatch(/audit\.key: No such file or directory/);
       expect(shell!.text.match(/(No such file or directory|Permission denied)\s+rc=1/g)).toHaveLength(3);
       expect(reads).toHaveLength(4);
-      for (const r of reads) expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/denied by your permission settings/) });
-      const sent = JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(marker)).map((r) => r.messages));
-      for (const secret of [key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), otherSecret, configSecret]) expect(sent).not.toContain(secret);
+      const denied = { isError: true, text: expect.stringMatching(/denied by your permission settings/) };
+      for (const r of reads) expect(r).toMatchObject(denied);
+      const sent = JSON.stringify(sentIn(marker));
+      const secrets = [key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), otherSecret, configSecret];
+      for (const secret of secrets) expect(sent).not.toContain(secret);
     } finally {
       await s.close();
     }
@@ -149,15 +176,9 @@ describe('choosing a tier: the comprehensive tier is no sandbox', () => {
       expect(comprehensive.permissionMode).toBe('acceptEdits');
       const args = buildClaudeArgs(comprehensive, { mcpConfigPath: null, forwardPermissions: true });
       const cwd = mkdtempSync(join(tmpdir(), 'ct-comp-'));
-      const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env: { ...buildClaudeEnv(comprehensive, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0' }, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
       const asked: string[] = [];
-      run.onPermission(async (req) => {
-        asked.push(req.toolName);
-        return { behavior: 'deny', message: 'no' };
-      });
-      run.send(`[[bash:curl -s -m 5 http://127.0.0.1:${port}/; echo CURL_DONE]]`, limits);
-      const outcome = await run.outcome;
-      await run.ended;
+      const prompt = `[[bash:curl -s -m 5 http://127.0.0.1:${port}/; echo CURL_DONE]]`;
+      const outcome = await runOnce(comprehensive, args, cwd, prompt, (tool) => asked.push(tool));
       expect(outcome.kind === 'result' && outcome.result.result).toMatch(/REACHED_THE_NETWORK\s+CURL_DONE/);
       expect(asked).toEqual([]);
       expect(hits).toBe(1);
