@@ -5,6 +5,7 @@ import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
+import type { SandboxScope } from './isolation/sandbox-hidden.js';
 import { sandboxSettings } from './isolation/sandbox-settings.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
@@ -47,10 +48,6 @@ export interface RunPlan {
   mcpConfigPath: string | null;
   extraAllowedTools: string[];
   appendSystemPromptFile?: string;
-  /** A sandboxed tier's --settings, as a file of this run: claude keeps inline settings in one shared temp file per
-   * content (/tmp/claude-<uid>/claude-settings-<hash>.json) that one ending run deletes while another's bwrap still
-   * binds it ("bwrap: Can't find source path", issue 19 item 3). */
-  settingsFile?: string;
 }
 
 // True when a run of this tier needs files of its own (then it cannot be served by a long-lived warm spare).
@@ -75,8 +72,7 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
 export async function planRun(tierName: string, tier: TierConfig, cwd: string, stateDir: string, outDir: string | undefined, requestAppend?: string): Promise<RunPlan> {
   const plan: RunPlan = { mcpConfigPath: null, extraAllowedTools: [] };
   const append = appendedText(tierName, tier, requestAppend);
-  const sandbox = sandboxSettings(tier);
-  if (!tier.mcpConfig && !append && !sandbox) return plan;
+  if (!tier.mcpConfig && !append) return plan;
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   if (tier.mcpConfig) {
@@ -89,13 +85,26 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
     plan.mcpConfigPath = await writeMcpConfig(join(outDir, 'mcp.json'), materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }));
     plan.extraAllowedTools = mcpAllowedTools(source);
   }
-  if (sandbox) {
-    plan.settingsFile = join(outDir, 'settings.json');
-    await writeFileAtomic(plan.settingsFile, JSON.stringify(sandbox));
-  }
   if (append) {
     plan.appendSystemPromptFile = join(outDir, 'append-system-prompt.txt');
     await writeFileAtomic(plan.appendSystemPromptFile, append);
   }
   return plan;
+}
+
+// A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open
+// them), which argv would show to every local user; and claude keeps inline settings in one shared temp file per
+// content (/tmp/claude-<uid>/claude-settings-<hash>.json) that one ending run deletes while another's bwrap still
+// binds it ("bwrap: Can't find source path", issue 19 item 3).
+export async function planSandbox(
+  tier: TierConfig,
+  scope: SandboxScope,
+  outDir: string,
+): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
+  const settings = sandboxSettings(tier, scope);
+  if (!settings) return {};
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const settingsFile = join(outDir, 'settings.json');
+  await writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2));
+  return { settingsFile, sandboxScope: scope };
 }

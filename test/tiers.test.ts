@@ -207,6 +207,14 @@ describe('doctor', () => {
     expect(r.code).toBe(0);
   });
 
+  it('warns that the comprehensive tier runs Bash unconfined without asking, and names the sandboxed tier', async () => {
+    const base = { ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') };
+    const r = await doctor({ ...base, CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }) });
+    expect(r.out).toMatch(/PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/);
+    const noBash = await doctor({ ...base, CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read', 'Edit'] } } }) });
+    expect(noBash.out).toMatch(/PASS\s+bash\s+no tier runs Bash unconfined without asking/);
+  });
+
   it('says when containment is unavailable, and why, without failing', async () => {
     const r = await doctor({ PATH: '/nonexistent', ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
     expect(r.out).toMatch(/PASS\s+containment\s+unavailable \(setpriv not found on PATH \(util-linux\)\); process-group kill only\n/);

@@ -1,4 +1,5 @@
 import type { TierConfig } from '../config/schema.js';
+import type { SandboxScope } from '../isolation/sandbox-hidden.js';
 import { sandboxSettings } from '../isolation/sandbox-settings.js';
 import { ALWAYS_SECRET_ENV } from '../secrets.js';
 
@@ -18,8 +19,10 @@ export interface RunRequest {
   forwardPermissions?: boolean;
   /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
   appendSystemPromptFile?: string;
-  /** A 0600 file holding sandboxSettings(tier) as JSON; without it a sandboxed tier's settings go inline in argv. */
+  /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON; without it they go inline in argv. */
   settingsFile?: string;
+  /** What a sandboxed run must not read (the state dir less its own folder, the user's config). */
+  sandboxScope?: SandboxScope;
 }
 
 const isBuiltinTool = (t: string) => !t.startsWith('mcp__');
@@ -45,7 +48,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   // Permission requests come to the host as can_use_tool control requests (answered by the run's permission hook).
   if (req.forwardPermissions) args.push(opt('permission-prompt-tool', 'stdio'));
   // Claude Code's own sandbox (the only reason a built-in tier may bypass permissions): settings from a file or inline.
-  const sandbox = sandboxSettings(tier);
+  const sandbox = sandboxSettings(tier, req.sandboxScope);
   if (sandbox) args.push(opt('settings', req.settingsFile ?? JSON.stringify(sandbox)));
   // Only the operator's config can turn this on; no tool input reaches it.
   if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');

@@ -10,6 +10,7 @@ import { fromPackageRoot } from '../paths.js';
 import { withholdSecrets } from '../secrets.js';
 import { prepareStateDir } from '../state-dir.js';
 import { validateTiers } from '../tiers.js';
+import { unconfinedBashCheck } from './doctor-bash.js';
 import { probeMcpServer } from './mcp-probe.js';
 import { printOut } from './output.js';
 
@@ -65,6 +66,7 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   }
   checks.push(authCheck(env));
   checks.push(...sandboxChecks(Object.entries(config.tiers).filter(([, t]) => t.sandbox?.enabled).map(([n]) => n), env));
+  checks.push(unconfinedBashCheck(config));
   // Informational: without a PID namespace runs fall back to today's process-group kill, so this never fails.
   checks.push({ name: 'containment', ok: true, detail: describeContainment(probeContainment({ env })) });
   try {

@@ -115,7 +115,10 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       comprehensive,
       sandboxed: {
         ...comprehensive,
-        description: "Like comprehensive, inside Claude Code's own sandbox: Bash confined to the task's worktree, no network unless allow-listed, Edit/Write refused outside the cwd; skips permission prompts only because the sandbox is on.",
+        description:
+          "Like comprehensive, inside Claude Code's own sandbox: Bash writes only in the task's worktree, no network " +
+          "unless allow-listed, Edit/Write refused outside the cwd, the server's state dir and config unreadable; " +
+          'skips permission prompts only because the sandbox is on.',
         // MCP servers would run outside the sandbox; WebFetch is not held by the sandbox's network allow-list.
         mcpConfig: null,
         allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite'],

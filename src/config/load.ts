@@ -174,6 +174,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
   }
   mergeInto(merged, envLayer(env, cwd), 'env', provenance);
   mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
+  if (file) mergeInto(merged, { configFile: file }, 'loader', provenance);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}${sourceOf(provenance, i.path)}`);

@@ -24,7 +24,7 @@ export const SandboxHost = z
   .string()
   .regex(/^(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)');
 
-// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash confined to the cwd, network allow-listed.
+// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash writes only in the cwd, network allow-listed.
 export const SandboxSchema = z.strictObject({
   enabled: z.boolean().default(true),
   network: z.strictObject({ allowedDomains: z.array(SandboxHost).default([]) }).prefault({}),
@@ -128,6 +128,8 @@ export type Price = z.infer<typeof PriceSchema>;
 
 // The whole effective configuration of a server.
 export const ConfigSchema = z.strictObject({
+  /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
+  configFile: z.string().optional(),
   claudeBin: z.string().optional(),
   stateDir: z.string(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -12,6 +12,7 @@ export interface IgnoredKey {
 }
 
 const USER_ONLY: Record<string, string> = {
+  configFile: 'the loader names the file it read',
   claudeBin: 'it chooses the program that runs',
   stateDir: 'it chooses where task records, logs and the audit key are written',
   allowedRoots: 'it would widen the folders tasks may run in',

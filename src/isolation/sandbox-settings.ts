@@ -1,10 +1,13 @@
 import type { TierConfig } from '../config/schema.js';
+import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
 
 // The `--settings` object that turns on Claude Code's own sandbox for a tier (keys measured against claude 2.1.330).
-// No cwd is needed: the sandbox's writable folder and blockWritesOutsideWorkingDirectories both take the working
-// directory from the process's cwd (the task's worktree). Returns undefined when the tier has no enabled sandbox.
-export function sandboxSettings(tier: TierConfig): Record<string, unknown> | undefined {
+// The sandbox's writable folder and blockWritesOutsideWorkingDirectories both take the working directory from the
+// process's cwd (the task's worktree). With a scope, the state dir (less the task's own folder) and the user's config
+// are hidden from Bash and from the file tools. Returns undefined when the tier has no enabled sandbox.
+export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<string, unknown> | undefined {
   if (!tier.sandbox?.enabled) return undefined;
+  const hidden = scope ? hiddenRules(scope) : { denyRead: [], allowRead: [], readDeny: [] };
   return {
     sandbox: {
       enabled: true,
@@ -18,12 +21,17 @@ export function sandboxSettings(tier: TierConfig): Record<string, unknown> | und
         strictAllowlist: true,
         allowedDomains: [...tier.sandbox.network.allowedDomains],
       },
+      // bwrap lays an empty tmpfs over each denyRead path and binds each allowRead path below one back in.
+      ...(hidden.denyRead.length
+        ? { filesystem: { denyRead: hidden.denyRead, allowRead: hidden.allowRead } }
+        : {}),
     },
     permissions: {
       // Write, Edit and NotebookEdit refused outside the working directories, in every permission mode.
       blockWritesOutsideWorkingDirectories: true,
-      // WebFetch runs in claude's own process, outside the sandbox and its network allow-list.
-      deny: ['WebFetch', 'WebSearch'],
+      // WebFetch runs in claude's own process, outside the sandbox and its network allow-list. The Read rules keep
+      // the file tools (which run in claude's process too) out of what the sandbox hides from Bash.
+      deny: ['WebFetch', 'WebSearch', ...hidden.readDeny],
     },
   };
 }

@@ -7,7 +7,8 @@ import { killRecorded } from '../claude/terminate/index.js';
 import { verdictOf, type BreakerTicket, type Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
 import { runSpec, stopTimings, type RunDeps } from '../run-deps.js';
-import { getTier, planRun } from '../tiers.js';
+import { getTier, planRun, planSandbox } from '../tiers.js';
+import { configPaths } from '../isolation/sandbox-hidden.js';
 import type { LiveTask } from './live-task.js';
 import type { MonitorLimits } from './monitors.js';
 import { decideOutcome } from './outcome.js';
@@ -75,9 +76,13 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
     const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env }, leases);
     if (task.record.worktree) await deps.save(task, true);
     const plan = shared ? await planShared(req.tier, tier, workdir, deps.config.stateDir) : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
+    // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
+    const hidden = configPaths(deps.env, deps.config.configFile);
+    const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden };
+    const sandbox = tier.sandbox?.enabled ? await planSandbox(tier, scope, outDir) : {};
     const forwardPermissions = tier.permissionPrompts === 'forward';
     // A task queued by a nested server (cluster) runs as deep as that server, at least.
-    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan });
+    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan, ...sandbox });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;

@@ -71,7 +71,7 @@ const denials = (r: Ran) => (r.outcome.kind === 'result' ? (r.outcome.result.per
 
 describe('the sandboxed tier', () => {
   it('runs a Bash write inside the cwd with no permission request', async () => {
-    // acceptEdits would ask about this command (it has a network call); the sandboxed tier asks nobody.
+    // A tier without Bash in allowedTools would be asked about this command under acceptEdits (it has a network call); the sandboxed tier asks nobody.
     const r = await runSandboxed('[[bash:echo inside > inside.txt; curl -s -m 2 http://127.0.0.1:9/; echo BASH_RAN]]');
     expect(resultText(r)).toContain('BASH_RAN');
     expect(readFileSync(join(r.cwd, 'inside.txt'), 'utf8')).toBe('inside\n');
