@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const loaded = configOrNothing(args.flags);
   if (!loaded) return 2;
-  const warning = loaded.projectRejected && loaded.projectFile ? rejectedWarning(loaded.projectFile, loaded.projectRejected) : ignoredWarning(loaded.ignored);
+  const { projectRejected, projectFile } = loaded;
+  const rejected = projectRejected && projectFile ? rejectedWarning(projectFile, projectRejected) : undefined;
+  const warning = rejected ?? ignoredWarning(loaded.ignored);
   if (warning) process.stderr.write(`${warning}\n`);
   // The config has read the token and named the secrets: from here on no child process can inherit them.
   withholdSecrets(process.env, loaded.config.secretEnv);

@@ -50,11 +50,15 @@ export interface RunPlan {
 }
 
 // The tier's own system prompt, which replaces claude's (contextMode minimal only).
-const ownSystemPrompt = (tier: TierConfig): string | undefined => (tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined);
+const ownSystemPrompt = (tier: TierConfig): string | undefined =>
+  tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined;
 
 // True when a run of this tier needs files (a warm spare and the run it serves share them: see planShared).
 export const tierNeedsFiles = (tier: TierConfig): boolean =>
-  !!tier.mcpConfig || !!tier.appendSystemPrompt || !!ownSystemPrompt(tier) || (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
+  !!tier.mcpConfig ||
+  !!tier.appendSystemPrompt ||
+  !!ownSystemPrompt(tier) ||
+  (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
 
 // The text appended to claude's system prompt: the tier's, the operator's context files, then the request's.
 function appendedText(tierName: string, tier: TierConfig, requestText: string | undefined): string {

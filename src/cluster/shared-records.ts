@@ -61,7 +61,8 @@ export class SharedRecords {
     } catch (err) {
       why = `not JSON (${(err as Error).message})`;
     }
-    if (!this.unreadable.has(id)) this.log?.warn({ task: id, key: this.key(id), why }, 'cluster: unreadable task record skipped');
+    const first = !this.unreadable.has(id);
+    if (first) this.log?.warn({ task: id, key: this.key(id), why }, 'cluster: unreadable task record skipped');
     this.unreadable.delete(id);
     this.unreadable.set(id, why);
     if (this.unreadable.size > MAX_UNREADABLE) this.unreadable.delete(this.unreadable.keys().next().value!);

@@ -20,7 +20,7 @@ export interface LoadedConfig {
   /** ./claude-tiers.config.json of the working directory, restricted to keys that decide nothing about trust. */
   projectFile?: string;
   ignored: IgnoredKey[];
-  /** Why the project config was left out whole (it does not parse, or a key is unknown or invalid): a warning, never fatal. */
+  /** Why the project config was left out whole (unreadable, not JSON, a key unknown or invalid): a warning. */
   projectRejected?: string;
 }
 
@@ -156,13 +156,15 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
 }
 
 // defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors name the file and field path.
-// A project's config is never fatal: when it does not read, parse or validate, it is left out whole (projectRejected says why).
+// A project's config is never fatal: when it does not read, parse or validate, it is left out whole (projectRejected
+// says why).
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
   const file = userConfigPath(env, cwd, flags.config);
-  if (file && !existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG'})`);
+  const namedBy = flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG';
+  if (file && !existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${namedBy})`);
   const userLayer = file ? readConfigFile(file) : undefined;
   const projectFile = projectConfigPath(env, cwd, flags.config);
   let project: { layer: Json; ignored: IgnoredKey[] } | undefined;
@@ -210,14 +212,18 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
       throw new ConfigError(`tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`);
     }
   }
-  return { config, provenance, file, projectFile, ignored: project?.ignored ?? [], ...(projectRejected ? { projectRejected } : {}) };
+  const rejected = projectRejected ? { projectRejected } : {};
+  return { config, provenance, file, projectFile, ignored: project?.ignored ?? [], ...rejected };
 }
 
 // One line per problem, naming the field (an unknown key by its full path) and the file it came from.
-function issueLines(issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: string[] }>, provenance: Provenance): string[] {
+type Issue = { code?: string; path: PropertyKey[]; message: string; keys?: string[] };
+function issueLines(issues: readonly Issue[], provenance: Provenance): string[] {
+  const at = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
   return issues.flatMap((i) => {
-    const at = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
-    if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((k) => `${at([...i.path, k])}: not a config key${sourceOf(provenance, [...i.path, k])}`);
+    if (i.code === 'unrecognized_keys' && i.keys?.length) {
+      return i.keys.map((k) => `${at([...i.path, k])}: not a config key${sourceOf(provenance, [...i.path, k])}`);
+    }
     return [`${at(i.path)}: ${i.message}${sourceOf(provenance, i.path)}`];
   });
 }

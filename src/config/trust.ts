@@ -100,7 +100,7 @@ export function ignoredWarning(ignored: IgnoredKey[]): string | undefined {
 export function rejectedWarning(file: string, problem: string): string {
   return (
     `claude-tiers: warning: ${file} is a project config with a problem, so all of it was ignored: ${problem}. ` +
-    'Fix or remove that key in the file (a project config is never fatal; your own config is: --config FILE, $CLAUDE_TIERS_CONFIG or ' +
-    '$XDG_CONFIG_HOME/claude-tiers/config.json)'
+    'Fix or remove that key in the file (a project config is never fatal; your own config is: --config FILE, ' +
+    '$CLAUDE_TIERS_CONFIG or $XDG_CONFIG_HOME/claude-tiers/config.json)'
   );
 }

@@ -34,11 +34,14 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   try {
     const ticket = deps.breakers.admit(`${tierName}:${model}`);
     leases.add('breaker ticket', () => ticket.report(verdict));
-    // The tier's own files (its system prompt, MCP config) are shared by content with the spares of its key; a request's
-    // system prompt makes files of this run's own, which a spare never has.
+    // The tier's own files (its system prompt, MCP config) are shared by content with the spares of its key; a
+    // request's system prompt makes files of this run's own, which a spare never has.
     const outDir = req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
-    const plan = outDir ? await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt) : await planShared(tierName, tier, cwd, deps.config.stateDir);
+    const { stateDir } = deps.config;
+    const plan = outDir
+      ? await planRun(tierName, tier, cwd, stateDir, outDir, req.systemPrompt)
+      : await planShared(tierName, tier, cwd, stateDir);
     const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
     const bounds = spareBounds(tier);
     const spare = bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), req.maxBudgetUsd || req.model ? undefined : { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;

@@ -163,9 +163,23 @@ export const visibleTo = (record: { principal?: string }, viewer: Viewer | undef
 
 const num = z.number();
 const str = z.string();
-const StatsSchema = z.looseObject({ events: num, turns: num, toolCalls: num, costUsd: num, inputTokens: num, outputTokens: num, apiRetries: num });
+const StatsSchema = z.looseObject({
+  events: num,
+  turns: num,
+  toolCalls: num,
+  costUsd: num,
+  inputTokens: num,
+  outputTokens: num,
+  apiRetries: num,
+});
 const RequestSchema = z.looseObject({ prompt: str, cwd: str, model: str, tier: str, timeoutS: num, idleTimeoutS: num });
-const InputRequestSchema = z.looseObject({ request_id: str, kind: z.literal('permission'), tool: str, asked_at: str, expires_at: str });
+const InputRequestSchema = z.looseObject({
+  request_id: str,
+  kind: z.literal('permission'),
+  tool: str,
+  asked_at: str,
+  expires_at: str,
+});
 
 // The shape of a TaskRecord as read back from a store another process writes (Redis): every field a listing, a
 // status or a sweep reads. Fields beyond these are kept as they are. Meant to become the one schema of a record.
