@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildClaudeArgs, buildClaudeEnv } from '../src/claude/args.js';
 import { defaultConfig } from '../src/config/defaults.js';
+import { planRun } from '../src/tiers.js';
 import { claudeEnv, makeTempHome, type ScriptedApi } from '../test/support/scripted-api.js';
 import { REAL_CLAUDE, ROOT, sleep, startServer } from '../test/support/harness.js';
 import { report } from './report.js';
@@ -13,7 +15,8 @@ export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
   const cold = await startServer(api, { spares: 0, home });
   const speed = defaultConfig().tiers.speed!;
   // Direct: the same speed-tier flags, as a person would run them by hand (`-p --output-format json`, prompt on stdin).
-  const directArgs = buildClaudeArgs(speed, { mcpConfigPath: null })
+  const plan = await planRun('speed', speed, ROOT, home, join(home, 'bench-quick-files'));
+  const directArgs = buildClaudeArgs(speed, { ...plan })
     .filter((a) => !a.startsWith('--input-format') && a !== '--verbose')
     .map((a) => (a.startsWith('--output-format') ? '--output-format=json' : a));
   const directEnv = { ...buildClaudeEnv(speed, claudeEnv(api, home), 0) };

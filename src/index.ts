@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseCliArgs, UsageError } from './cli-args.js';
 import { ConfigError, loadConfig, type ConfigFlags, type LoadedConfig } from './config/load.js';
-import { ignoredWarning } from './config/trust.js';
+import { ignoredWarning, rejectedWarning } from './config/trust.js';
 import { helpText } from './help.js';
 import { withholdSecrets } from './secrets.js';
 import { prepareStateDir } from './state-dir.js';
@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const loaded = configOrNothing(args.flags);
   if (!loaded) return 2;
-  const warning = ignoredWarning(loaded.ignored);
+  const { projectRejected, projectFile } = loaded;
+  const rejected = projectRejected && projectFile ? rejectedWarning(projectFile, projectRejected) : undefined;
+  const warning = rejected ?? ignoredWarning(loaded.ignored);
   if (warning) process.stderr.write(`${warning}\n`);
   // The config has read the token and named the secrets: from here on no child process can inherit them.
   withholdSecrets(process.env, loaded.config.secretEnv);

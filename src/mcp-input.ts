@@ -1,7 +1,7 @@
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ClientCapabilities, type InputRequiredResult, type Server, type ServerContext } from '@modelcontextprotocol/server';
 import type { ToolResult } from '../tools/define-tool.js';
 import type { Engine, Viewer } from './engine.js';
-import { summarizeToolInput } from './claude/summarize.js';
+import { DECISION_MAX_CHARS, decisionText } from './claude/summarize.js';
 import type { InputRequest } from './tasks/input-requests.js';
 
 // A task's permission request asked through the protocol: an elicitation inside an input_required result. The 2026-07-28
@@ -22,7 +22,7 @@ export const DECISION_SCHEMA = {
 
 // The elicitation for one request of one task (its key names both, so an answer finds its way back).
 export function elicitationFor(taskId: string, q: InputRequest): { key: string; params: { mode: 'form'; message: string; requestedSchema: typeof DECISION_SCHEMA } } {
-  const what = `${q.tool} ${summarizeToolInput(q.tool, q.input, 200)}`;
+  const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}`;
   return {
     key: `perm:${taskId}:${q.request_id}`,
     params: { mode: 'form', message: `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}. Denied at ${q.expires_at} without an answer.`, requestedSchema: DECISION_SCHEMA },

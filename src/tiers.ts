@@ -48,10 +48,19 @@ export interface RunPlan {
   mcpConfigPath: string | null;
   extraAllowedTools: string[];
   appendSystemPromptFile?: string;
+  systemPromptFile?: string;
 }
 
-// True when a run of this tier needs files of its own (then it cannot be served by a long-lived warm spare).
-export const tierNeedsFiles = (tier: TierConfig): boolean => !!tier.mcpConfig || !!tier.appendSystemPrompt || (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
+// The tier's own system prompt, which replaces claude's (contextMode minimal only).
+const ownSystemPrompt = (tier: TierConfig): string | undefined =>
+  tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined;
+
+// True when a run of this tier needs files (a warm spare and the run it serves share them: see planShared).
+export const tierNeedsFiles = (tier: TierConfig): boolean =>
+  !!tier.mcpConfig ||
+  !!tier.appendSystemPrompt ||
+  !!ownSystemPrompt(tier) ||
+  (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
 
 // The text appended to claude's system prompt: the tier's, the operator's context files, then the request's.
 function appendedText(tierName: string, tier: TierConfig, requestText: string | undefined): string {
@@ -72,7 +81,8 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
 export async function planRun(tierName: string, tier: TierConfig, cwd: string, stateDir: string, outDir: string | undefined, requestAppend?: string): Promise<RunPlan> {
   const plan: RunPlan = { mcpConfigPath: null, extraAllowedTools: [] };
   const append = appendedText(tierName, tier, requestAppend);
-  if (!tier.mcpConfig && !append) return plan;
+  const system = ownSystemPrompt(tier);
+  if (!tier.mcpConfig && !append && !system) return plan;
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   if (tier.mcpConfig) {
@@ -88,6 +98,10 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
   if (append) {
     plan.appendSystemPromptFile = join(outDir, 'append-system-prompt.txt');
     await writeFileAtomic(plan.appendSystemPromptFile, append);
+  }
+  if (system) {
+    plan.systemPromptFile = join(outDir, 'system-prompt.txt');
+    await writeFileAtomic(plan.systemPromptFile, system);
   }
   return plan;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SERVER_ENTRY, serverEnv, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { configFile, ROOT, SERVER_ENTRY, serverEnv, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
 import { startRawServer } from './support/raw-rpc.js';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 
@@ -47,7 +47,7 @@ describe('permission requests: the tool path', () => {
     expect(waiting.state).toBe('needs_input');
     expect(waiting.input_request?.tool).toBe('Bash');
     expect(waiting.input_request?.input.command).toContain(tag);
-    expect(waiting.progress).toMatch(/waiting for permission: Bash "curl/);
+    expect(waiting.progress).toMatch(/waiting for permission: Bash \{"command":"curl/);
     const listed = (await server.client.callTool({ name: 'list_tasks', arguments: { state: 'needs_input' } })).structuredContent as { tasks: Array<{ task_id: string }> };
     expect(listed.tasks.map((t) => t.task_id)).toContain(id);
     const answered = await server.client.callTool({ name: 'answer_task', arguments: { task_id: id, request_id: waiting.input_request!.request_id, decision: 'allow' } });
@@ -109,7 +109,7 @@ describe('permission requests: the protocol paths', () => {
         const v = view(r);
         const fin = v.final ? v : view(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
         expect(asked.length).toBe(1);
-        expect(asked[0]).toMatch(/asks for permission: Bash curl/);
+        expect(asked[0]).toMatch(/asks for permission: Bash \{"command":"curl/);
         expect(fin.state).toBe('succeeded');
         expect(fin.result?.text).toContain(tag);
       } finally {
@@ -138,6 +138,51 @@ describe('permission requests: the protocol paths', () => {
         return got.status === 'completed' ? got : undefined;
       }, 30_000, 200);
       expect((done!.result as { structuredContent: { result: { text: string } } }).structuredContent.result.text).toContain(tag);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  // Issue 19, item 12: the dangerous part of a long command came after the cut of every place that asks a person.
+  it('a long command: the elicitation, task_status and tasks/get show its dangerous tail; short places say they are shortened', async () => {
+    const tail = `echo DANGER_TAIL_${uniq()}`;
+    const long = `[[bash:curl -s http://127.0.0.1:9/; echo ${'harmless '.repeat(60)}; ${tail}]]`;
+    const asked: string[] = [];
+    const c = await elicitingClient('modern', asked);
+    try {
+      const r = await c.client.callTool({ name: 'deep_task', arguments: { prompt: long, wait_s: 30 } }, { timeout: 120_000 });
+      const v = view(r);
+      const fin = v.final ? v : view(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
+      expect(fin.state).toBe('succeeded');
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain(tail);
+      expect(asked[0]).not.toContain('shortened');
+    } finally {
+      await c.close();
+    }
+    // The question stays open while it is read from three places: a deadline far away.
+    const patient = configFile({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } } });
+    const raw = await startRawServer(api, { env: { CLAUDE_TIERS_CONFIG: patient } });
+    try {
+      const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: long } });
+      const taskId = String(result!.taskId);
+      type Got = { status: string; statusMessage: string; inputRequests?: Record<string, { params: { message: string } }> };
+      const got = (await waitFor(async () => {
+        const g = (await raw.rpc('tasks/get', { taskId })).result as Got | undefined;
+        return g?.status === 'input_required' ? g : undefined;
+      }, 30_000, 200))!;
+      // The progress line is short: head, tail, length, and that it was shortened.
+      expect(got.statusMessage).toContain(tail);
+      expect(got.statusMessage).toContain('curl -s http://127.0.0.1:9/');
+      expect(got.statusMessage).toMatch(/ … .*\(shortened, [\d,]+ chars\)/);
+      expect(got.statusMessage.length).toBeLessThan(400);
+      expect(Object.values(got.inputRequests ?? {})[0]?.params.message).toContain(tail);
+      const status = (await raw.rpc('tools/call', { name: 'task_status', arguments: { task_id: taskId } }, { tasks: false })).result as { content: Array<{ text: string }>; structuredContent: View };
+      expect(status.structuredContent.progress).toContain(tail);
+      const needsInput = status.content[0]!.text.split('\n').find((l) => l.startsWith('needs input:'));
+      expect(needsInput).toContain(tail);
+      expect(needsInput).toContain(`${'harmless '.repeat(60).trim()}`);
+      await raw.rpc('tasks/cancel', { taskId });
     } finally {
       await raw.close();
     }

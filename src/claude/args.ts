@@ -19,6 +19,8 @@ export interface RunRequest {
   forwardPermissions?: boolean;
   /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
   appendSystemPromptFile?: string;
+  /** A 0600 file with the tier's own system prompt (contextMode minimal): operator text never goes in argv either. */
+  systemPromptFile?: string;
   /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON; without it they go inline in argv. */
   settingsFile?: string;
   /** What a sandboxed run must not read (the state dir less its own folder, the user's config). */
@@ -58,7 +60,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (budget !== undefined) args.push(opt('max-budget-usd', budget));
   if (tier.contextMode === 'minimal') {
     // Minimal context: a short system prompt and only the tier's built-in tools offered (CLAUDE.md discovery is off via env).
-    if (tier.systemPrompt) args.push(opt('system-prompt', tier.systemPrompt));
+    // The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
+    if (req.systemPromptFile) args.push(opt('system-prompt-file', req.systemPromptFile));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
   }
   if (req.appendSystemPromptFile) args.push(opt('append-system-prompt-file', req.appendSystemPromptFile));

@@ -50,6 +50,37 @@ export function summarizeToolInput(name: string, input: unknown, max = 80): stri
   return oneLine(picked ?? compactJson(o), max);
 }
 
+// Characters that could hide part of an input from a reader (line breaks, terminal escapes, bidi overrides, zero
+// widths): shown escaped in a decision.
+const HIDING = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const shown = (text: string): string =>
+  text.replace(HIDING, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
+
+// The longest rendering of an input a question shows whole (an elicitation, task_status): a page of text; beyond it the
+// head and tail, and the structured input_request of task_status carries it all.
+export const DECISION_MAX_CHARS = 8000;
+
+// A tool call's input as a person who decides on it must see it: all of it as JSON (where the command ends is never in
+// doubt), the field that says what it does first (Bash: the command), nothing collapsed or hidden. Longer than
+// `max`: its head and its tail around " … ", and the note "(shortened, N chars)". The one rendering of an input for
+// a decision.
+export function decisionText(name: string, input: unknown, max = Number.POSITIVE_INFINITY): string {
+  const o = asObj(input);
+  const key = o && (KEY_FIELD[name] ?? []).find((k) => Object.hasOwn(o, k));
+  const whole = typeof input === 'string' ? input : compactJson(input ?? null);
+  const raw = o && key ? compactJson({ [key]: o[key], ...o }) : whole;
+  const text = shown(raw);
+  if (text.length <= max) return text;
+  const note = ` (shortened, ${text.length.toLocaleString('en-US')} chars)`;
+  const room = Math.max(2, max - note.length - 3);
+  let head = text.slice(0, Math.ceil(room / 2));
+  let tail = text.slice(text.length - Math.floor(room / 2));
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  if (/^[\uDC00-\uDFFF]/.test(tail)) tail = tail.slice(1);
+  return `${head} … ${tail}${note}`;
+}
+
 // The text of a tool_result's content (a string, or text blocks among others).
 function toolResultText(content: unknown): string {
   if (typeof content === 'string') return content;

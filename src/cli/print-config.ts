@@ -9,6 +9,8 @@ export function printConfig(loaded: LoadedConfig): number {
   // The Redis URL may hold a password: shown with it replaced.
   const config = { ...rest, ...(httpToken ? { httpToken: `(set, ${httpToken.length} characters, not shown)` } : {}), ...(redis ? { redis: { ...redis, url: shownUrl(redis.url) } } : {}) };
   const ignored = loaded.ignored.map((i) => ({ key: i.key, file: i.file, why: `${i.why}; a project config cannot set it, only your own config (--config, $CLAUDE_TIERS_CONFIG, $XDG_CONFIG_HOME/claude-tiers/config.json)` }));
-  printOut(JSON.stringify({ file: loaded.file ?? null, projectFile: loaded.projectFile ?? null, ignored, config, source: loaded.provenance }, null, 2));
+  const rejected = loaded.projectRejected ? { projectRejected: loaded.projectRejected } : {};
+  const files = { file: loaded.file ?? null, projectFile: loaded.projectFile ?? null, ...rejected };
+  printOut(JSON.stringify({ ...files, ignored, config, source: loaded.provenance }, null, 2));
   return 0;
 }

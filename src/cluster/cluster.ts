@@ -52,7 +52,7 @@ export class Cluster {
   private constructor(private readonly opts: ClusterOptions) {
     const { url, prefix, log } = opts;
     this.redis = openRedis(url, (m) => this.down(m), () => void this.up());
-    this.records = new SharedRecords(this.redis, prefix, opts.eventCap);
+    this.records = new SharedRecords(this.redis, prefix, opts.eventCap, log);
     // An owner writes only while the task is still its own: never over a final state another server wrote.
     this.writes = new OwnerWrites((rec) => this.records.put(rec, ['none', 'queued', 'running', 'needs_input'], opts.serverId), (rec) => this.handlers.refused(rec));
     this.remote = new RemoteCache((id) => this.records.read(id));

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { isFinal, type EventLine, type TaskRecord, type TaskState } from '../tasks/types.js';
+import type { Logger } from '../log.js';
+import { isFinal, readTaskRecord, type EventLine, type TaskRecord, type TaskState } from '../tasks/types.js';
 
 // Writes a record when its stored state is one of ARGV[9..] ("*": any; "none": there is no record yet) and, when
 // ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces the change. Atomic,
@@ -20,14 +21,7 @@ redis.call('PUBLISH', ARGV[7], ARGV[5])
 return 1
 `;
 
-// A record as stored; one that does not parse is as good as none (it never stops a listing or a sweep).
-function parsed(json: string): TaskRecord | undefined {
-  try {
-    return JSON.parse(json) as TaskRecord;
-  } catch {
-    return undefined;
-  }
-}
+const MAX_UNREADABLE = 1000;
 
 const CLAIMED: ReadonlySet<TaskState> = new Set<TaskState>(['running', 'needs_input']);
 
@@ -36,13 +30,43 @@ const CLAIMED: ReadonlySet<TaskState> = new Set<TaskState>(['running', 'needs_in
 // worker), <prefix>:ev:<id> (a stream).
 export class SharedRecords {
   readonly changedChannel: string;
+  /** Ids whose stored record is not a task record, and why (the newest MAX_UNREADABLE). */
+  private readonly unreadable = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
     private readonly eventCap: number,
+    private readonly log?: Logger,
   ) {
     this.changedChannel = `${prefix}:changed`;
+  }
+
+  // Why the stored record of this id could not be read, when it could not (as of the last read).
+  unreadableWhy = (id: string): string | undefined => this.unreadable.get(id);
+
+  // A record as stored, checked: one that is not a task record is as good as none (it never stops a listing, a status
+  // or a sweep); it is logged once, and its id reads as "unreadable record".
+  private parsed(id: string, json: string): TaskRecord | undefined {
+    let value: unknown;
+    let why: string;
+    try {
+      value = JSON.parse(json);
+      const read = readTaskRecord(value);
+      if ('record' in read && read.record.id === id) {
+        this.unreadable.delete(id);
+        return read.record;
+      }
+      why = 'record' in read ? `it holds the record of ${read.record.id}` : read.unreadable;
+    } catch (err) {
+      why = `not JSON (${(err as Error).message})`;
+    }
+    const first = !this.unreadable.has(id);
+    if (first) this.log?.warn({ task: id, key: this.key(id), why }, 'cluster: unreadable task record skipped');
+    this.unreadable.delete(id);
+    this.unreadable.set(id, why);
+    if (this.unreadable.size > MAX_UNREADABLE) this.unreadable.delete(this.unreadable.keys().next().value!);
+    return undefined;
   }
 
   private key = (id: string): string => `${this.prefix}:task:${id}`;
@@ -71,7 +95,7 @@ export class SharedRecords {
 
   async read(id: string): Promise<TaskRecord | undefined> {
     const json = await this.redis.hget(this.key(id), 'rec');
-    return json ? parsed(json) : undefined;
+    return json ? this.parsed(id, json) : undefined;
   }
 
   async readMany(ids: string[]): Promise<Array<TaskRecord | undefined>> {
@@ -79,7 +103,7 @@ export class SharedRecords {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hget(this.key(id), 'rec');
     const out = (await pipe.exec()) ?? [];
-    return out.map(([err, json]) => (!err && typeof json === 'string' ? parsed(json) : undefined));
+    return out.map(([err, json], i) => (!err && typeof json === 'string' ? this.parsed(ids[i]!, json) : undefined));
   }
 
   // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.

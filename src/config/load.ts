@@ -20,6 +20,8 @@ export interface LoadedConfig {
   /** ./claude-tiers.config.json of the working directory, restricted to keys that decide nothing about trust. */
   projectFile?: string;
   ignored: IgnoredKey[];
+  /** Why the project config was left out whole (unreadable, not JSON, a key unknown or invalid): a warning. */
+  projectRejected?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -62,7 +64,8 @@ function projectConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): 
 function readConfigFile(file: string): Json {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A byte order mark (editors on Windows write one) is not part of the JSON.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     throw new ConfigError(`config file ${file}: cannot be read (${(err as Error).message})`);
   }
@@ -153,31 +156,51 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
 }
 
 // defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors name the file and field path.
+// A project's config is never fatal: when it does not read, parse or validate, it is left out whole (projectRejected
+// says why).
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
-  const provenance: Provenance = {};
-  const merged: Json = {};
-  mergeInto(merged, defaultConfig(env, cwd) as unknown as Json, 'default', provenance);
   const file = userConfigPath(env, cwd, flags.config);
-  if (file) {
-    if (!existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG'})`);
-    mergeInto(merged, readConfigFile(file), `file ${file}`, provenance);
-  }
+  const namedBy = flags.config ? '--config' : 'CLAUDE_TIERS_CONFIG';
+  if (file && !existsSync(file)) throw new ConfigError(`config file ${file}: does not exist (named by ${namedBy})`);
+  const userLayer = file ? readConfigFile(file) : undefined;
   const projectFile = projectConfigPath(env, cwd, flags.config);
-  let ignored: IgnoredKey[] = [];
+  let project: { layer: Json; ignored: IgnoredKey[] } | undefined;
+  let projectRejected: string | undefined;
   if (projectFile) {
-    const restricted = restrictProjectConfig(readConfigFile(projectFile), projectFile);
-    ignored = restricted.ignored;
-    mergeInto(merged, restricted.layer, `project file ${projectFile}`, provenance);
+    try {
+      project = restrictProjectConfig(readConfigFile(projectFile), projectFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      projectRejected = err.message.replace(`config file ${projectFile}: `, '');
+    }
   }
-  mergeInto(merged, envLayer(env, cwd), 'env', provenance);
-  mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
-  if (file) mergeInto(merged, { configFile: file }, 'loader', provenance);
-  const parsed = ConfigSchema.safeParse(merged);
+  const layered = (projectLayer: Json | undefined) => {
+    const provenance: Provenance = {};
+    const merged: Json = {};
+    mergeInto(merged, defaultConfig(env, cwd) as unknown as Json, 'default', provenance);
+    if (file && userLayer) mergeInto(merged, structuredClone(userLayer), `file ${file}`, provenance);
+    if (projectLayer) mergeInto(merged, structuredClone(projectLayer), `project file ${projectFile}`, provenance);
+    mergeInto(merged, envLayer(env, cwd), 'env', provenance);
+    mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
+    if (file) mergeInto(merged, { configFile: file }, 'loader', provenance);
+    return { merged, provenance, parsed: ConfigSchema.safeParse(merged) };
+  };
+  let built = layered(project?.layer);
+  if (!built.parsed.success && project) {
+    // The config is valid without the project's file: the problem is that file's.
+    const without = layered(undefined);
+    if (without.parsed.success) {
+      projectRejected = issueLines(built.parsed.error.issues, built.provenance).join('; ');
+      built = without;
+    }
+  }
+  if (projectRejected) project = undefined;
+  const { provenance, parsed } = built;
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}${sourceOf(provenance, i.path)}`);
+    const lines = issueLines(parsed.error.issues, provenance);
     if (lines.length === 1) throw new ConfigError(`invalid configuration: ${lines[0]}`);
     throw new ConfigError(`invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
   }
@@ -190,7 +213,20 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
       throw new ConfigError(`tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`);
     }
   }
-  return { config, provenance, file, projectFile, ignored };
+  const rejected = projectRejected ? { projectRejected } : {};
+  return { config, provenance, file, projectFile, ignored: project?.ignored ?? [], ...rejected };
+}
+
+// One line per problem, naming the field (an unknown key by its full path) and the file it came from.
+type Issue = { code?: string; path: PropertyKey[]; message: string; keys?: string[] };
+function issueLines(issues: readonly Issue[], provenance: Provenance): string[] {
+  const at = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
+  return issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys' && i.keys?.length) {
+      return i.keys.map((k) => `${at([...i.path, k])}: not a config key${sourceOf(provenance, [...i.path, k])}`);
+    }
+    return [`${at(i.path)}: ${i.message}${sourceOf(provenance, i.path)}`];
+  });
 }
 
 function sourceOf(provenance: Provenance, path: PropertyKey[]): string {

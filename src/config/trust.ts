@@ -96,3 +96,12 @@ export function ignoredWarning(ignored: IgnoredKey[]): string | undefined {
     '(only your own config may set them: --config FILE, $CLAUDE_TIERS_CONFIG or $XDG_CONFIG_HOME/claude-tiers/config.json; --print-config says why)'
   );
 }
+
+// The one stderr line for a project config left out whole: which file, what is wrong in it, and how to fix it.
+export function rejectedWarning(file: string, problem: string): string {
+  return (
+    `claude-tiers: warning: ${file} is a project config with a problem, so all of it was ignored: ${problem}. ` +
+    'Fix or remove that key in the file (a project config is never fatal; your own config is: --config FILE, ' +
+    '$CLAUDE_TIERS_CONFIG or $XDG_CONFIG_HOME/claude-tiers/config.json)'
+  );
+}

@@ -9,9 +9,9 @@ import { verdictOf, type Verdict } from '../guards/breaker.js';
 import { imageBlocks } from '../images.js';
 import { Leases } from '../leases.js';
 import { runSpec, stopTimings } from '../run-deps.js';
-import { getTier, planRun, tierNeedsFiles } from '../tiers.js';
+import { getTier, planRun } from '../tiers.js';
 import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
-import { spareBounds, spareKey, type QuickDeps } from './spares.js';
+import { planShared, spareBounds, spareKey, type QuickDeps } from './spares.js';
 import { quickFinished } from '../metrics/quick-outcome.js';
 import { LOCAL_PRINCIPAL } from '../tasks/types.js';
 
@@ -34,9 +34,14 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   try {
     const ticket = deps.breakers.admit(`${tierName}:${model}`);
     leases.add('breaker ticket', () => ticket.report(verdict));
-    const outDir = tierNeedsFiles(tier) || req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
+    // The tier's own files (its system prompt, MCP config) are shared by content with the spares of its key; a
+    // request's system prompt makes files of this run's own, which a spare never has.
+    const outDir = req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
     if (outDir) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
-    const plan = await planRun(tierName, tier, cwd, deps.config.stateDir, outDir, req.systemPrompt);
+    const { stateDir } = deps.config;
+    const plan = outDir
+      ? await planRun(tierName, tier, cwd, stateDir, outDir, req.systemPrompt)
+      : await planShared(tierName, tier, cwd, stateDir);
     const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
     const bounds = spareBounds(tier);
     const spare = bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), req.maxBudgetUsd || req.model ? undefined : { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;

@@ -49,12 +49,18 @@ export async function planShared(name: string, tier: TierConfig, cwd: string, st
   const base = join(stateDir, 'spare-files');
   const tmp = join(base, `tmp-${randomUUID()}`);
   const plan = await planRun(name, tier, cwd, stateDir, tmp);
-  const files = [plan.mcpConfigPath, plan.appendSystemPromptFile].filter((f): f is string => !!f);
+  const named = [plan.mcpConfigPath, plan.appendSystemPromptFile, plan.systemPromptFile];
+  const files = named.filter((f): f is string => !!f);
   const hash = createHash('sha256');
   for (const f of files) hash.update(basename(f)).update('\0').update(await readFile(f)).update('\0');
   const dir = join(base, hash.digest('hex').slice(0, 16));
   if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
   else await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
   const moved = (f: string | undefined) => (f ? join(dir, basename(f)) : undefined);
-  return { ...plan, mcpConfigPath: moved(plan.mcpConfigPath ?? undefined) ?? null, appendSystemPromptFile: moved(plan.appendSystemPromptFile) };
+  return {
+    ...plan,
+    mcpConfigPath: moved(plan.mcpConfigPath ?? undefined) ?? null,
+    appendSystemPromptFile: moved(plan.appendSystemPromptFile),
+    systemPromptFile: moved(plan.systemPromptFile),
+  };
 }

@@ -1,5 +1,7 @@
-import { summarizeToolInput } from '../claude/summarize.js';
+import { decisionText } from '../claude/summarize.js';
 import { isFinal, type TaskRecord } from './types.js';
+
+const SHORT = 240;
 
 // One readable progress line, e.g. `turn 3 · Bash: npm test · $0.04 · 41 s`.
 export function formatProgress(record: Readonly<TaskRecord>, now: number, writing?: { chars: number }): string {
@@ -8,7 +10,8 @@ export function formatProgress(record: Readonly<TaskRecord>, now: number, writin
   else parts.push(`turn ${Math.max(1, record.stats.turns)}`);
   const last = record.tools[record.tools.length - 1];
   const asked = record.state === 'needs_input' ? record.inputRequest : undefined;
-  if (asked) parts.push(`waiting for permission: ${asked.tool} "${summarizeToolInput(asked.tool, asked.input, 60)}"`);
+  // A progress line stays short: the input's head and tail, and that it was shortened (the question shows it whole).
+  if (asked) parts.push(`waiting for permission: ${asked.tool} ${decisionText(asked.tool, asked.input, SHORT)}`);
   else if (writing && !isFinal(record.state)) parts.push(`writing ${writing.chars.toLocaleString('en-US')} chars`);
   else if (last) parts.push(`${last.name}: ${last.summary}`);
   else if (record.lastText) parts.push(`"${record.lastText.replace(/\s+/g, ' ').slice(0, 60)}"`);

@@ -85,6 +85,11 @@ export class TaskLookup {
     const fresh = this.src.cluster && !this.src.live.has(id) ? await this.record(id) : undefined;
     const seen = this.visible(id, viewer, fresh ?? this.peek(id));
     const rec = seen && (fresh ?? (await this.record(id, seen)));
+    const unreadable = !rec ? this.src.cluster?.records.unreadableWhy(id) : undefined;
+    if (unreadable) {
+      const what = `an unreadable record in the shared store (${unreadable})`;
+      throw new ToolError(`task_id: ${id} is ${what}; listings skip it`);
+    }
     if (!rec) throw new ToolError(`task_id: no task ${id}; ${await this.recentIdsHint(viewer)}`);
     return rec;
   }

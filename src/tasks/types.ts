@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Worktree, WorktreeSummary } from '../isolation/worktree.js';
 import type { InputRequest } from './input-requests.js';
 // Lifecycle of a task (needs_input: waiting for the caller's answer to a permission request); the last five are final. The one list of states and the one list of final ones.
@@ -159,3 +160,55 @@ export const LOCAL_PRINCIPAL = 'local';
 
 // Whether a viewer may see and act on a task (no viewer: the server itself).
 export const visibleTo = (record: { principal?: string }, viewer: Viewer | undefined): boolean => !viewer || viewer.admin || (record.principal ?? LOCAL_PRINCIPAL) === viewer.principal;
+
+const num = z.number();
+const str = z.string();
+const StatsSchema = z.looseObject({
+  events: num,
+  turns: num,
+  toolCalls: num,
+  costUsd: num,
+  inputTokens: num,
+  outputTokens: num,
+  apiRetries: num,
+});
+const RequestSchema = z.looseObject({ prompt: str, cwd: str, model: str, tier: str, timeoutS: num, idleTimeoutS: num });
+const InputRequestSchema = z.looseObject({
+  request_id: str,
+  kind: z.literal('permission'),
+  tool: str,
+  asked_at: str,
+  expires_at: str,
+});
+
+// The shape of a TaskRecord as read back from a store another process writes (Redis): every field a listing, a
+// status or a sweep reads. Fields beyond these are kept as they are. Meant to become the one schema of a record.
+export const TaskRecordSchema = z.looseObject({
+  version: z.literal(1),
+  id: z.string().regex(/^t_[A-Za-z0-9_-]{4,64}$/),
+  state: z.enum(TASK_STATES),
+  createdAt: num,
+  startedAt: num.optional(),
+  endedAt: num.optional(),
+  updatedAt: num,
+  request: RequestSchema,
+  owner: z.looseObject({ serverId: str, pid: num, startTime: str.optional(), host: str.optional() }),
+  stats: StatsSchema,
+  tools: z.array(z.looseObject({ name: str, summary: str, at: num })),
+  lastText: str,
+  textTail: str,
+  permissionDenials: z.array(z.looseObject({ tool: str, input: str })),
+  end: z.looseObject({ reason: str, message: str }).optional(),
+  result: z.looseObject({ isError: z.boolean() }).optional(),
+  principal: str.optional(),
+  clientId: str.optional(),
+  inputRequest: InputRequestSchema.optional(),
+});
+
+// A stored record checked against TaskRecordSchema: the record, or why it is unreadable (one line, first problems).
+export function readTaskRecord(value: unknown): { record: TaskRecord } | { unreadable: string } {
+  const parsed = TaskRecordSchema.safeParse(value);
+  if (parsed.success) return { record: parsed.data as unknown as TaskRecord };
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  return { unreadable: issues.join('; ') };
+}

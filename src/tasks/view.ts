@@ -1,5 +1,5 @@
 import { parseEventLine } from '../claude/parse-line.js';
-import { describeLogLine } from '../claude/summarize.js';
+import { DECISION_MAX_CHARS, decisionText, describeLogLine } from '../claude/summarize.js';
 import { diffLink, eventsLink, type ResourceLink } from './event-links.js';
 import type { InputRequest } from './input-requests.js';
 import type { LiveTask } from './live-task.js';
@@ -152,7 +152,8 @@ export function viewText(v: TaskView): string {
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.input_request) {
     const q = v.input_request;
-    lines.push(`needs input: permission for ${q.tool} ${JSON.stringify(q.input).slice(0, 300)}${q.reason ? ` (${q.reason})` : ''}; denied at ${q.expires_at} without an answer`);
+    const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}${q.reason ? ` (${q.reason})` : ''}`;
+    lines.push(`needs input: permission for ${what}; denied at ${q.expires_at} without an answer`);
     lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ClaudeEvent } from '../../src/claude/events.js';
 import { parseEventLine } from '../../src/claude/parse-line.js';
-import { describeEvent, oneLine, summarizeToolInput } from '../../src/claude/summarize.js';
+import { decisionText, describeEvent, oneLine, summarizeToolInput } from '../../src/claude/summarize.js';
 
 const fixture = (name: string): ClaudeEvent[] =>
   readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')
@@ -114,3 +114,20 @@ describe('describeEvent on hand-made events', () => {
     expect(describeEvent(event({ type: 'system', subtype: 'hook_started' }))).toBeUndefined();
   });
 });
+
+// Issue 19, item 12: what a person decides on is shown whole, or head and tail with its length.
+describe('decisionText', () => {
+  it('shows the whole input as JSON, the key field first, hiding characters escaped', () => {
+    const input = { description: 'list', command: 'ls\nrm -rf ~ \u202e', timeout: 5 };
+    expect(decisionText('Bash', input)).toBe('{"command":"ls\\nrm -rf ~ \\u{202e}","description":"list","timeout":5}');
+  });
+
+  it('shortens to head … tail with the length, never splitting a surrogate pair', () => {
+    const command = `curl x; ${'a'.repeat(500)}; echo DANGER 😀`;
+    const short = decisionText('Bash', { command }, 120);
+    expect(short.length).toBeLessThanOrEqual(120);
+    expect(short).toMatch(/^\{"command":"curl x; a+ … a+; echo DANGER 😀"\} \(shortened, 5\d\d chars\)$/);
+    expect(decisionText('Bash', { command }, 10_000)).not.toContain('shortened');
+  });
+});
+
