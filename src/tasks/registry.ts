@@ -16,7 +16,7 @@ import type { SparePool } from '../spares/spare-pool.js';
 import { RepoLocks } from '../isolation/repo-locks.js';
 import { TaskStore } from './store.js';
 import { TaskLookup } from './task-lookup.js';
-import { isFinal, type TaskRecord, type TaskState, type Viewer } from './types.js';
+import { isFinal, type OwnCounts, type TaskRecord, type TaskState, type Viewer } from './types.js';
 import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
@@ -35,6 +35,9 @@ export interface WaitOptions {
   signal?: AbortSignal;
   progress?: ProgressSend;
 }
+
+// How many of a principal's newest tasks its own counts are taken from.
+const OWN_SCAN = 2000;
 
 type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
 
@@ -83,6 +86,22 @@ export class Registry {
   }
 
   get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
+
+  // One principal's own tasks (server_stats for a token): running, queued and finished by state, over its last
+  // scanned tasks, with its fair share of this server's slots and queue.
+  async countsOf(viewer: Viewer): Promise<OwnCounts> {
+    const own = await this.list({ viewer: { principal: viewer.principal, admin: false }, limit: OWN_SCAN });
+    const finished: Record<string, number> = {};
+    let running = 0;
+    let queued = 0;
+    for (const r of own) {
+      if (r.state === 'queued') queued++;
+      else if (!isFinal(r.state)) running++;
+      else finished[r.state] = (finished[r.state] ?? 0) + 1;
+    }
+    const share = this.scheduler.countsOf(viewer.principal);
+    return { principal: viewer.principal, running, queued, finished, share: { running: share.runningShare, queue: share.queueShare } };
+  }
 
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
