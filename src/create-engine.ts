@@ -79,7 +79,9 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: async (viewer) => {
-      const stats = await serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() });
+      const peakRunning = registry.counts.peak_running;
+      const stats = await serverStats({ metrics, startedAt, peakRunning, spares, cache: cache.stats, circuits: breakers.snapshot() });
+      // The caller's own tasks besides the server's totals.
       return viewer ? { ...stats, mine: await registry.countsOf(viewer) } : stats;
     },
     dispose(reason = 'server shutdown') {

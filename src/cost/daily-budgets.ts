@@ -120,8 +120,9 @@ export class DailyBudgets {
     const limit = `its daily budget of $${budget.usd} (budgets.${budget.name} in the server's config)`;
     if (spent < budget.usd) {
       throw new ToolError(
-        `budget: token "${token}" has spent $${spent.toFixed(4)} of ${limit} today and its calls still running are estimated at $${held.toFixed(4)}, which reaches it; ` +
-          `wait for one of them to end and retry (what they really cost counts), or raise budgets.${budget.name}`,
+        `budget: token "${token}" has spent $${spent.toFixed(4)} of ${limit} today and its calls still running ` +
+          `are estimated at $${held.toFixed(4)}, which reaches it; wait for one of them to end and retry ` +
+          `(what they really cost counts), or raise budgets.${budget.name}`,
       );
     }
     throw new ToolError(

@@ -60,7 +60,8 @@ export class Spending {
   // the caller's own cap; 0 when nothing is priced.
   estimate(call: CallEstimate): number {
     const own = this.costs.estimate(call.tier, call.model, call.promptChars)?.usd;
-    const usd = own ?? Math.max(0, ...this.costs.pricedModels().map((m) => this.costs.estimate(call.tier, m, call.promptChars)?.usd ?? 0));
+    const priced = this.costs.pricedModels().map((m) => this.costs.estimate(call.tier, m, call.promptChars)?.usd ?? 0);
+    const usd = own ?? Math.max(0, ...priced);
     return call.maxBudgetUsd !== undefined ? Math.min(usd, call.maxBudgetUsd) : usd;
   }
 

@@ -2,7 +2,7 @@ import type { AnswerCache } from '../answer-cache.js';
 import type { CircuitBreakers } from '../guards/breaker.js';
 import type { SparePool, SpareStats } from '../spares/spare-pool.js';
 import type { Metrics } from './metrics.js';
-import type { OwnCounts } from '../tasks/types.js';
+import type { OwnCounts } from '../tasks/own-counts.js';
 
 // What server_stats reports. Every number /metrics also has (tasks, processes, spare hits/misses/ready, quick answers,
 // rate-limit refusals) is read from the metrics registry, so the two never disagree.

@@ -35,7 +35,8 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   let hold: BudgetHold | undefined;
   try {
     // Its principal's budget holds back this call's estimate until its real cost is counted (in the finally).
-    hold = deps.spending.reserve(req.principal ?? LOCAL_PRINCIPAL, { tier: tierName, model, promptChars: req.prompt.length, maxBudgetUsd: req.maxBudgetUsd });
+    const call = { tier: tierName, model, promptChars: req.prompt.length, maxBudgetUsd: req.maxBudgetUsd };
+    hold = deps.spending.reserve(req.principal ?? LOCAL_PRINCIPAL, call);
     const ticket = deps.breakers.admit(`${tierName}:${model}`);
     leases.add('breaker ticket', () => ticket.report(verdict));
     const outDir = tierNeedsFiles(tier) || req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;

@@ -19,7 +19,8 @@ import type { Scheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
 import type { TaskLookup } from './task-lookup.js';
 import { runTask } from './task-runner.js';
-import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
+import { ownCounts, type OwnCounts } from './own-counts.js';
+import { LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
 // How long a queued task may go untaken (every server refused it, or its record never came) before it ends.
 const GIVE_UP_MS = 60_000;
@@ -77,10 +78,16 @@ export class Launcher {
     }
   }
 
+  // A principal's own tasks (over its newest ones) and its fair share of this server's slots and queue now.
+  countsOf(viewer: Viewer): Promise<OwnCounts> {
+    return ownCounts(viewer, (options) => this.p.lookup.list(options), this.p.scheduler);
+  }
+
   // Admits a task against its principal's daily budget and holds back its estimated cost.
   private reserve(record: TaskRecord): BudgetHold {
     const { tier, model, prompt, maxBudgetUsd } = record.request;
-    return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, { tier, model, promptChars: prompt.length, maxBudgetUsd: maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd });
+    const cap = maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd;
+    return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, { tier, model, promptChars: prompt.length, maxBudgetUsd: cap });
   }
 
   // Cluster: checks the request here, then puts the task in the shared queue for whichever worker is free.

@@ -16,7 +16,7 @@ import type { SparePool } from '../spares/spare-pool.js';
 import { RepoLocks } from '../isolation/repo-locks.js';
 import { TaskStore } from './store.js';
 import { TaskLookup } from './task-lookup.js';
-import { isFinal, type OwnCounts, type TaskRecord, type TaskState, type Viewer } from './types.js';
+import { isFinal, type TaskRecord, type TaskState, type Viewer } from './types.js';
 import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
@@ -35,9 +35,6 @@ export interface WaitOptions {
   signal?: AbortSignal;
   progress?: ProgressSend;
 }
-
-// How many of a principal's newest tasks its own counts are taken from.
-const OWN_SCAN = 2000;
 
 type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
 
@@ -87,21 +84,8 @@ export class Registry {
 
   get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
 
-  // One principal's own tasks (server_stats for a token): running, queued and finished by state, over its last
-  // scanned tasks, with its fair share of this server's slots and queue.
-  async countsOf(viewer: Viewer): Promise<OwnCounts> {
-    const own = await this.list({ viewer: { principal: viewer.principal, admin: false }, limit: OWN_SCAN });
-    const finished: Record<string, number> = {};
-    let running = 0;
-    let queued = 0;
-    for (const r of own) {
-      if (r.state === 'queued') queued++;
-      else if (!isFinal(r.state)) running++;
-      else finished[r.state] = (finished[r.state] ?? 0) + 1;
-    }
-    const share = this.scheduler.countsOf(viewer.principal);
-    return { principal: viewer.principal, running, queued, finished, share: { running: share.runningShare, queue: share.queueShare } };
-  }
+  // A principal's own tasks and fair share now (server_stats shows a token its own numbers).
+  countsOf = (viewer: Viewer) => this.launcher.countsOf(viewer);
 
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
@@ -226,10 +210,8 @@ export class Registry {
   eventsPath = (id: string): string => this.store.eventsPath(id);
 
   // Resolves when `ready()` holds or the time is up.
-  wait(ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const cluster = this.cluster;
-    return waitUntil({ live: (id) => this.live.get(id), watch: cluster && ((id, l) => cluster.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
-  }
+  wait = (ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> =>
+    waitUntil({ live: (id) => this.live.get(id), watch: this.cluster && ((id, l) => this.cluster!.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
 
   recentIdsHint = (viewer?: Viewer): Promise<string> => this.lookup.recentIdsHint(viewer);
 
@@ -259,7 +241,6 @@ export class Registry {
   get = (id: string, viewer?: Viewer): Promise<TaskRecord> => this.lookup.get(id, viewer);
 
   private evictFinished(): void {
-    if (this.live.size <= KEEP_FINISHED_IN_MEMORY) return;
     for (const [id, t] of this.live) {
       if (this.live.size <= KEEP_FINISHED_IN_MEMORY) break;
       if (isFinal(t.record.state)) this.live.delete(id);

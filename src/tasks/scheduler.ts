@@ -70,11 +70,12 @@ export class Scheduler {
   // One principal's running and queued tasks and its fair shares, counting it as active.
   countsOf(principal: string): PrincipalCounts {
     const active = this.active(principal);
+    const { maxQueue } = this.limits;
     return {
       running: this.runningBy.get(principal) ?? 0,
       queued: this.queue.filter((w) => w.principal === principal).length,
       runningShare: Math.max(1, Math.ceil(this.limits.maxRunning / active)),
-      queueShare: Math.min(this.limits.maxQueue, this.limits.perPrincipalQueue ?? Math.max(1, Math.ceil(this.limits.maxQueue / active))),
+      queueShare: Math.min(maxQueue, this.limits.perPrincipalQueue ?? Math.max(1, Math.ceil(maxQueue / active))),
     };
   }
 
@@ -83,19 +84,23 @@ export class Scheduler {
   checkRoom(principal = DEFAULT_PRINCIPAL): void {
     if (this.running < this.limits.maxRunning && this.queue.length === 0) return;
     const mine = this.countsOf(principal);
+    const { maxRunning, maxQueue, perPrincipalQueue } = this.limits;
     const who = principal.startsWith('token:') ? `token "${principal.slice('token:'.length)}"` : principal === DEFAULT_PRINCIPAL ? 'the local user' : principal;
     const retry = 'Wait for one of its tasks to finish (task_status with task_ids and wait_for "any") or kill one, then retry.';
-    const limits = `limits: maxRunning ${this.limits.maxRunning}, maxQueue ${this.limits.maxQueue}${this.limits.perPrincipalQueue !== undefined ? `, perPrincipalQueue ${this.limits.perPrincipalQueue}` : ''}`;
+    const perPrincipal = perPrincipalQueue !== undefined ? `, perPrincipalQueue ${perPrincipalQueue}` : '';
+    const limits = `limits: maxRunning ${maxRunning}, maxQueue ${maxQueue}${perPrincipal}`;
     if (mine.queued >= mine.queueShare) {
-      const why = this.limits.perPrincipalQueue !== undefined ? 'limits.perPrincipalQueue' : `maxQueue shared by ${this.active(principal)} active principals`;
+      const why = perPrincipal ? 'limits.perPrincipalQueue' : `maxQueue shared by ${this.active(principal)} active principals`;
       throw new ToolError(
-        `queue full: ${mine.running} tasks running and ${mine.queued} queued for ${who}, its whole share of the queue (${mine.queueShare} places: ${why}); ` +
+        `queue full: ${mine.running} tasks running and ${mine.queued} queued for ${who}, ` +
+          `its whole share of the queue (${mine.queueShare} places: ${why}); ` +
           `the server has ${this.running} running and ${this.queue.length} queued (${limits}). ${retry}`,
       );
     }
-    if (this.queue.length >= 2 * this.limits.maxQueue) {
+    if (this.queue.length >= 2 * maxQueue) {
       throw new ToolError(
-        `queue full: ${this.running} tasks running and ${this.queue.length} queued, twice maxQueue while principals over their share drain (${limits}); ` +
+        `queue full: ${this.running} tasks running and ${this.queue.length} queued, ` +
+          `twice maxQueue while principals over their share drain (${limits}); ` +
           `${who} has ${mine.running} running and ${mine.queued} queued. ${retry}`,
       );
     }
@@ -134,7 +139,10 @@ export class Scheduler {
   // The next task to run: the first waiting task of the principal with the fewest running, served longest ago.
   private next(): Waiting {
     let best = 0;
-    const rank = (w: Waiting): [number, number] => [this.runningBy.get(w.principal) ?? 0, this.servedAt.get(w.principal) ?? -1];
+    const rank = (w: Waiting): [number, number] => [
+      this.runningBy.get(w.principal) ?? 0,
+      this.servedAt.get(w.principal) ?? -1,
+    ];
     for (let i = 1; i < this.queue.length; i++) {
       const [r, s] = rank(this.queue[i]!);
       const [br, bs] = rank(this.queue[best]!);

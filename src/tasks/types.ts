@@ -159,13 +159,3 @@ export const LOCAL_PRINCIPAL = 'local';
 
 // Whether a viewer may see and act on a task (no viewer: the server itself).
 export const visibleTo = (record: { principal?: string }, viewer: Viewer | undefined): boolean => !viewer || viewer.admin || (record.principal ?? LOCAL_PRINCIPAL) === viewer.principal;
-
-// A principal's own tasks, as server_stats shows them to it (running counts needs_input too), and its fair share now:
-// running slots before it waits behind others, queue places it may hold.
-export interface OwnCounts {
-  principal: string;
-  running: number;
-  queued: number;
-  finished: Record<string, number>;
-  share: { running: number; queue: number };
-}
