@@ -158,7 +158,7 @@ describe('budgets hold back calls in flight (item 11)', () => {
     for (const text of refused) expect(text, report).toMatch(/^budget: token "tiny" has spent \$\d+\.\d{4} of its daily budget of \$0\.005 .*(calls still running are estimated at \$\d+\.\d{4}|refused until it resets)/);
     // Six parallel deep tasks of another tiny token (on haiku, each about half the comprehensive estimate of haiku): one runs.
     const tiny2 = await as(TINY2, own);
-    const deepPrompt = (i: number) => `deep ${i} [[text:spent]][[usage:25000,5000]]`;
+    const deepPrompt = (i: number) => `deep ${i} [[text:spent]][[usage:100000,20000]]`;
     const deepEstimate = new CostModel({ prices: DEFAULT_PRICES }).estimate('comprehensive', 'haiku', deepPrompt(0).length)!.usd;
     const deep = await Promise.all(Array.from({ length: 6 }, (_, i) => tiny2.callTool({ name: 'deep_task', arguments: { prompt: deepPrompt(i), model: 'haiku', wait_s: 60 } }, undefined, { timeout: 90_000 })));
     const ran = deep.filter((r) => !r.isError).map((r) => structured<{ state: string; cost_usd?: number }>(r));
