@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 
 export interface CacheKeyParts {
+  /** Who asked: one principal never gets (or learns of) another's cached answer. */
+  principal: string;
   tier: string;
   model: string;
   cwd: string;
@@ -15,9 +17,9 @@ interface Entry<T> {
   bytes: number;
 }
 
-// Identical key parts give the same key; any difference (even white space) gives another.
+// Identical key parts (the asking principal included) give the same key; any difference (even white space) gives another.
 export function cacheKey(parts: CacheKeyParts): string {
-  return createHash('sha256').update(JSON.stringify([parts.tier, parts.model, parts.cwd, parts.systemPrompt ?? null, parts.prompt])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([parts.principal, parts.tier, parts.model, parts.cwd, parts.systemPrompt ?? null, parts.prompt])).digest('hex');
 }
 
 // A bounded LRU of answers (by entries and bytes) with a TTL per entry.

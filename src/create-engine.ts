@@ -13,6 +13,7 @@ import { CircuitBreakers } from './guards/breaker.js';
 import { RateLimiter } from './guards/rate-limit.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
+import { modelLabeler } from './metrics/model-label.js';
 import { serverStats } from './metrics/server-stats.js';
 import type { QuickAnswer } from './quick/answer.js';
 import { quickAnswer } from './quick/quick-answer.js';
@@ -43,7 +44,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
-  const metrics = new Metrics();
+  const metrics = new Metrics({ modelLabel: modelLabeler(config) });
   const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000, onTransition: (key, to) => metrics.breakerTransition(key, to) });
   const rates = { perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute };
   const spending = Spending.open(config, (message) => log.warn(message));
@@ -77,7 +78,12 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     compare,
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => void warmDefaultSpares(quickDeps),
-    stats: () => serverStats({ metrics, startedAt, peakRunning: registry.counts.peak_running, spares, cache: cache.stats, circuits: breakers.snapshot() }),
+    stats: async (viewer) => {
+      const peakRunning = registry.counts.peak_running;
+      const stats = await serverStats({ metrics, startedAt, peakRunning, spares, cache: cache.stats, circuits: breakers.snapshot() });
+      // The caller's own tasks besides the server's totals.
+      return viewer ? { ...stats, mine: await registry.countsOf(viewer) } : stats;
+    },
     dispose(reason = 'server shutdown') {
       stopSharing();
       disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(() => undefined);

@@ -3,6 +3,7 @@ import type { ServerStats } from './metrics/server-stats.js';
 import type { QuickAnswer, QuickRequest } from './quick/answer.js';
 import type { QuickDeps } from './quick/spares.js';
 import type { Registry } from './tasks/registry.js';
+import type { Viewer } from './tasks/types.js';
 import type { CompareJobs } from './compare/compare-jobs.js';
 
 // The facade tools see: everything a handler may use comes from this module. It stays light (types and small values):
@@ -33,6 +34,6 @@ export interface Engine extends QuickDeps {
   /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */
   warmSpares(): void;
   /** What server_stats shows; the numbers /metrics also has are read from the metrics registry. */
-  stats(): Promise<ServerStats>;
+  stats(viewer?: Viewer): Promise<ServerStats>;
   dispose(reason?: string): Promise<void>;
 }

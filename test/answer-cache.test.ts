@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AnswerCache, cacheKey } from '../src/answer-cache.js';
 
-const parts = { tier: 'speed', model: 'haiku', cwd: '/w', prompt: 'p' };
+const parts = { principal: 'token:a', tier: 'speed', model: 'haiku', cwd: '/w', prompt: 'p' };
 
 describe('AnswerCache', () => {
   it('keys differ for any differing part', () => {
     const base = cacheKey(parts);
     expect(cacheKey({ ...parts })).toBe(base);
-    for (const change of [{ tier: 'x' }, { model: 'sonnet' }, { cwd: '/v' }, { prompt: 'p ' }, { systemPrompt: '' }]) expect(cacheKey({ ...parts, ...change })).not.toBe(base);
+    for (const change of [{ principal: 'token:b' }, { tier: 'x' }, { model: 'sonnet' }, { cwd: '/v' }, { prompt: 'p ' }, { systemPrompt: '' }]) expect(cacheKey({ ...parts, ...change })).not.toBe(base);
   });
 
   it('expires entries after their TTL', () => {

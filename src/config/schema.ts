@@ -85,6 +85,8 @@ export const LimitsSchema = z.strictObject({
   /** 0: a front end that runs no tasks itself (a cluster's API server; needs redis). */
   maxRunning: z.number().int().min(0).max(64),
   maxQueue: z.number().int().min(0).max(100_000),
+  /** Queue places one principal (HTTP token) may hold; default: maxQueue shared by the principals with tasks. */
+  perPrincipalQueue: z.number().int().min(0).max(100_000).optional(),
   killGraceMs: z.number().int().min(0).max(60_000),
   interruptWaitMs: z.number().int().min(0).max(60_000),
   eventRingSize: z.number().int().min(10).max(100_000),

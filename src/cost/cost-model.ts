@@ -79,6 +79,11 @@ export class CostModel {
     return { profile, basis: `${learned.length} recent ${tier}${exact.length ? ` ${model}` : ''} runs` };
   }
 
+  // The models of the price table.
+  pricedModels(): string[] {
+    return Object.keys(this.options.prices);
+  }
+
   // The estimated cost of a prompt on a tier and model; undefined when the model has no price.
   estimate(tier: string, model: string, promptChars: number): CostEstimate | undefined {
     const price = priceOf(this.options.prices, model);

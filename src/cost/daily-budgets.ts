@@ -29,6 +29,8 @@ export function budgetFor(budgets: Record<string, number>, principal: string): {
 export class DailyBudgets {
   private day: string;
   private spent: Record<string, number> = {};
+  /** What calls in flight on this server are expected to cost, by principal (never persisted, never shared). */
+  private readonly reserved = new Map<string, number>();
   private readonly now: () => number;
   private spendListener: (day: string, principal: string, usd: number) => void = () => {};
 
@@ -80,17 +82,51 @@ export class DailyBudgets {
     for (const [p, usd] of Object.entries(spent)) if (usd > (this.spent[p] ?? 0)) this.spent[p] = usd;
   }
 
-  // Throws a one-line ToolError when the principal has spent its daily budget: how much, the budget, when it resets.
+  // What the principal's calls in flight on this server hold back of its budget, in USD.
+  reservedNow(principal: string): number {
+    return this.reserved.get(principal) ?? 0;
+  }
+
+  // Admits a call and holds back its estimated cost until it ends: a call is refused once what was spent plus what
+  // the calls in flight hold reaches the budget, so parallel calls overshoot it by at most one estimate. Returns the
+  // release (call it once, in a finally, after the call's real cost was spent).
+  reserve(principal: string, estimateUsd: number): () => void {
+    this.admit(principal);
+    const usd = Number.isFinite(estimateUsd) && estimateUsd > 0 ? estimateUsd : 0;
+    if (!usd || !budgetFor(this.options.budgets, principal)) return () => {};
+    this.reserved.set(principal, this.reservedNow(principal) + usd);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.reservedNow(principal) - usd;
+      if (left > 1e-12) this.reserved.set(principal, left);
+      else this.reserved.delete(principal);
+    };
+  }
+
+  // Throws a one-line ToolError when the principal has spent its daily budget (with what its calls in flight hold
+  // back): how much, the budget, when it resets.
   admit(principal: string): void {
     const budget = budgetFor(this.options.budgets, principal);
     if (!budget) return;
     const spent = this.spentToday(principal);
-    if (spent < budget.usd) return;
+    const held = this.reservedNow(principal);
+    if (spent + held < budget.usd) return;
     const now = this.now();
     const reset = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
     const hours = Math.ceil((reset - now) / 360_000) / 10;
+    const token = principal.slice('token:'.length);
+    const limit = `its daily budget of $${budget.usd} (budgets.${budget.name} in the server's config)`;
+    if (spent < budget.usd) {
+      throw new ToolError(
+        `budget: token "${token}" has spent $${spent.toFixed(4)} of ${limit} today and its calls still running ` +
+          `are estimated at $${held.toFixed(4)}, which reaches it; wait for one of them to end and retry ` +
+          `(what they really cost counts), or raise budgets.${budget.name}`,
+      );
+    }
     throw new ToolError(
-      `budget: token "${principal.slice('token:'.length)}" has spent $${spent.toFixed(4)} of its daily budget of $${budget.usd} (budgets.${budget.name} in the server's config) today; ` +
+      `budget: token "${token}" has spent $${spent.toFixed(4)} of ${limit} today; ` +
         `calls that start claude are refused until it resets at ${new Date(reset).toISOString()} (in ${hours} h); raise budgets.${budget.name} to allow more`,
     );
   }

@@ -18,6 +18,22 @@ export interface FinishedRecord {
   stats: { costUsd: number; turns: number; inputTokens: number; outputTokens: number };
 }
 
+// What one call holds of its principal's budget while it runs: settle it once, in a finally, with what the call cost
+// (nothing when it never ran); the hold is released as the real cost is counted.
+export interface BudgetHold {
+  readonly estimateUsd: number;
+  settle(entry?: SpendEntry): void;
+}
+
+// A call about to start claude, as far as its estimate goes.
+export interface CallEstimate {
+  tier: string;
+  model: string;
+  promptChars: number;
+  /** The caller's own cap (max_budget_usd): the call is not expected to cost more. */
+  maxBudgetUsd?: number;
+}
+
 // The server's spending: the cost model that tier "auto" estimates with, and the HTTP tokens' daily budgets.
 export class Spending {
   constructor(
@@ -40,15 +56,45 @@ export class Spending {
     this.budgets.admit(principal);
   }
 
+  // The cost model's estimate of a call: its model's, else (an unpriced model) the priciest priced model's, at most
+  // the caller's own cap; 0 when nothing is priced.
+  estimate(call: CallEstimate): number {
+    const own = this.costs.estimate(call.tier, call.model, call.promptChars)?.usd;
+    const priced = this.costs.pricedModels().map((m) => this.costs.estimate(call.tier, m, call.promptChars)?.usd ?? 0);
+    const usd = own ?? Math.max(0, ...priced);
+    return call.maxBudgetUsd !== undefined ? Math.min(usd, call.maxBudgetUsd) : usd;
+  }
+
+  // Admits a call that starts claude (ToolError when its principal's budget is spent or held by its calls in
+  // flight) and holds back the call's estimate until it settles.
+  reserve(principal: string, call: CallEstimate): BudgetHold {
+    const estimateUsd = this.estimate(call);
+    const release = this.budgets.reserve(principal, estimateUsd);
+    let settled = false;
+    return {
+      estimateUsd,
+      settle: (entry) => {
+        if (settled) return;
+        settled = true;
+        try {
+          if (entry) this.finished(entry);
+        } finally {
+          release();
+        }
+      },
+    };
+  }
+
   // Counts a finished run against its principal's budget and, if typical, teaches the cost model.
   finished(entry: SpendEntry): void {
     this.budgets.spend(entry.principal, entry.costUsd);
     if (entry.typical) this.costs.record(entry);
   }
 
-  // A task reached its final state.
-  taskFinished(record: FinishedRecord): void {
-    this.finished(entryOf(record));
+  // A task reached its final state: its cost is counted and the hold it ran with (if any) released.
+  taskFinished(record: FinishedRecord, hold?: BudgetHold): void {
+    if (hold) hold.settle(entryOf(record));
+    else this.finished(entryOf(record));
   }
 }
 

@@ -16,8 +16,14 @@ export interface MetricSources {
 
 const BREAKER_LEVEL = { closed: 0, half_open: 1, open: 2 } as const;
 
-// Adds the gauges that are read when scraped (collect callbacks) to a registry.
-export function addGauges(registry: Registry, prefix: string, sources: MetricSources): void {
+// Adds the gauges that are read when scraped (collect callbacks) to a registry; circuitLabel bounds the label of a
+// circuit key (tier:model).
+export function addGauges(
+  registry: Registry,
+  prefix: string,
+  sources: MetricSources,
+  circuitLabel: (key: string) => string = (k) => k,
+): void {
   const registers = [registry];
   const simple = (name: string, help: string, read: () => number): void => {
     const g: Gauge = new Gauge({ name: `${prefix}${name}`, help, registers, collect: () => g.set(read()) });
@@ -56,7 +62,13 @@ export function addGauges(registry: Registry, prefix: string, sources: MetricSou
     registers,
     collect: () => {
       breaker.reset();
-      for (const [key, c] of Object.entries(sources.circuits())) breaker.set({ key }, BREAKER_LEVEL[c.state]);
+      // Circuits whose labels coincide (models labelled "other") show the worst state among them.
+      const levels = new Map<string, number>();
+      for (const [key, c] of Object.entries(sources.circuits())) {
+        const label = circuitLabel(key);
+        levels.set(label, Math.max(levels.get(label) ?? 0, BREAKER_LEVEL[c.state]));
+      }
+      for (const [key, level] of levels) breaker.set({ key }, level);
     },
   });
 }

@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { addGauges, type MetricSources } from './gauges.js';
+import { circuitLabel } from './model-label.js';
 import { readSnapshot, type MetricsSnapshot } from './snapshot.js';
 
 // What a finished task tells the metrics (a TaskRecord fits).
@@ -30,6 +31,8 @@ const P = 'claude_tiers_';
 // reads its numbers from this same registry.
 export class Metrics {
   readonly registry = new Registry();
+  /** The model label of a requested model: bounded (see model-label.ts); by default every model is "other". */
+  private readonly modelLabel: (model: string) => string;
   private readonly tasks = new Counter({ name: `${P}tasks_finished_total`, help: 'Tasks that reached a final state, by tier and state', labelNames: ['tier', 'state'] as const, registers: [this.registry] });
   private readonly quicks = new Counter({ name: `${P}quick_answers_total`, help: 'Quick answers by tier and outcome', labelNames: ['tier', 'outcome'] as const, registers: [this.registry] });
   private readonly spareHits = new Counter({ name: `${P}spare_hits_total`, help: 'Quick answers served by a warm spare', labelNames: ['tier'] as const, registers: [this.registry] });
@@ -43,6 +46,10 @@ export class Metrics {
   private readonly firstEvent = new Histogram({ name: `${P}task_first_event_seconds`, help: "deep_task time from its start to claude's first stdout line", labelNames: ['tier'] as const, buckets: [0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10], registers: [this.registry] });
   private readonly duration = new Histogram({ name: `${P}task_duration_seconds`, help: 'Task duration from its start (or creation, if it never ran) to its end', labelNames: ['tier', 'state'] as const, buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], registers: [this.registry] });
 
+  constructor(options: { modelLabel?: (model: string) => string } = {}) {
+    this.modelLabel = options.modelLabel ?? (() => 'other');
+  }
+
   // The Prometheus content type of text().
   get contentType(): string {
     return this.registry.contentType;
@@ -50,7 +57,7 @@ export class Metrics {
 
   // Connects the gauges to what they read when scraped (queue, processes, spares, circuits); call once.
   watch(sources: MetricSources): void {
-    addGauges(this.registry, P, sources);
+    addGauges(this.registry, P, sources, (key) => circuitLabel(key, this.modelLabel));
   }
 
   // A task reached its final state.
@@ -87,7 +94,7 @@ export class Metrics {
 
   // A circuit changed state.
   breakerTransition(key: string, to: string): void {
-    this.transitions.inc({ key, to });
+    this.transitions.inc({ key: circuitLabel(key, this.modelLabel), to });
   }
 
   // Wraps a task's line listener: the first line observes the time since `since` (ms), every line goes on.
@@ -113,7 +120,7 @@ export class Metrics {
   }
 
   private spend(tier: string, model: string, usd: number, tokensIn: number, tokensOut: number): void {
-    if (usd > 0) this.cost.inc({ tier, model }, usd);
+    if (usd > 0) this.cost.inc({ tier, model: this.modelLabel(model) }, usd);
     if (tokensIn > 0) this.tokensIn.inc({ tier }, tokensIn);
     if (tokensOut > 0) this.tokensOut.inc({ tier }, tokensOut);
   }

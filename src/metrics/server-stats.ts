@@ -2,6 +2,7 @@ import type { AnswerCache } from '../answer-cache.js';
 import type { CircuitBreakers } from '../guards/breaker.js';
 import type { SparePool, SpareStats } from '../spares/spare-pool.js';
 import type { Metrics } from './metrics.js';
+import type { OwnCounts } from '../tasks/own-counts.js';
 
 // What server_stats reports. Every number /metrics also has (tasks, processes, spare hits/misses/ready, quick answers,
 // rate-limit refusals) is read from the metrics registry, so the two never disagree.
@@ -16,6 +17,8 @@ export interface ServerStats {
   circuits: ReturnType<CircuitBreakers['snapshot']>;
   rate_limited: number;
   memory_mb: { rss: number; heap_used: number };
+  /** The caller's own tasks and fair share (a token sees its own numbers besides the server's). */
+  mine?: OwnCounts;
 }
 
 // Builds server_stats from one read of the metrics registry plus what only the server tool shows.

@@ -5,6 +5,7 @@ import { getTier } from '../tiers.js';
 import { ApiFailure, type QuickAnswer, type QuickRequest } from './answer.js';
 import { runOnce } from './run-once.js';
 import type { QuickDeps } from './spares.js';
+import { LOCAL_PRINCIPAL } from '../tasks/types.js';
 
 const DEFAULT_CACHE_TTL_S = 600;
 const FALLBACK_STATUSES = new Set([429, 500, 502, 503, 529]);
@@ -34,7 +35,7 @@ async function cachedRun(deps: QuickDeps, tierName: string, req: QuickRequest, s
   const cacheTtlS = req.cache ? tier.cacheTtlS || DEFAULT_CACHE_TTL_S : tier.cacheTtlS;
   if (cacheTtlS <= 0 || req.outputSchema || req.images) return runOnce(deps, tierName, req, signal);
   const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
-  const key = cacheKey({ tier: tierName, model: req.model ?? tier.model, cwd, systemPrompt: req.systemPrompt, prompt: req.prompt });
+  const key = cacheKey({ principal: req.principal ?? LOCAL_PRINCIPAL, tier: tierName, model: req.model ?? tier.model, cwd, systemPrompt: req.systemPrompt, prompt: req.prompt });
   const hit = deps.cache.get(key);
   if (hit) {
     deps.log.info({ tier: tierName, ageMs: hit.ageMs }, 'quick_answer: cache hit');

@@ -14,6 +14,7 @@ import { resultError, resultText, toAnswer, type QuickAnswer, type QuickRequest 
 import { planShared, spareBounds, spareKey, type QuickDeps } from './spares.js';
 import { quickFinished } from '../metrics/quick-outcome.js';
 import { LOCAL_PRINCIPAL } from '../tasks/types.js';
+import type { BudgetHold } from '../cost/spending.js';
 
 const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
 const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
@@ -31,7 +32,11 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
   let outcome: RunOutcome | undefined;
   let warm = false;
   let answered = false;
+  let hold: BudgetHold | undefined;
   try {
+    // Its principal's budget holds back this call's estimate until its real cost is counted (in the finally).
+    const call = { tier: tierName, model, promptChars: req.prompt.length, maxBudgetUsd: req.maxBudgetUsd };
+    hold = deps.spending.reserve(req.principal ?? LOCAL_PRINCIPAL, call);
     const ticket = deps.breakers.admit(`${tierName}:${model}`);
     leases.add('breaker ticket', () => ticket.report(verdict));
     // The tier's own files (its system prompt, MCP config) are shared by content with the spares of its key; a
@@ -78,7 +83,7 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     const finished = quickFinished(tierName, model, outcome, answered, ms);
     deps.metrics.quickFinished(finished);
     const turns = outcome?.kind === 'result' ? Number(outcome.result.num_turns) || 0 : 0;
-    deps.spending.finished({ tier: tierName, model, promptChars: req.prompt.length, turns, inputTokens: finished.inputTokens, outputTokens: finished.outputTokens, costUsd: finished.costUsd, principal: req.principal ?? LOCAL_PRINCIPAL, typical: answered });
+    hold?.settle({ tier: tierName, model, promptChars: req.prompt.length, turns, inputTokens: finished.inputTokens, outputTokens: finished.outputTokens, costUsd: finished.costUsd, principal: req.principal ?? LOCAL_PRINCIPAL, typical: answered });
     deps.log.info({ tier: tierName, model, outcome: outcome?.kind ?? 'refused', ms, warm }, 'quick_answer finished');
     deps.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: deps.audit.prompt(req.prompt), outcome: outcome?.kind ?? 'refused', ms, warm });
   }

@@ -5,6 +5,8 @@ import type { Cluster } from '../cluster/cluster.js';
 import { HandBack } from '../cluster/hand-back.js';
 import type { JobInfo } from '../cluster/job-queue.js';
 import type { BreakerTicket } from '../guards/breaker.js';
+import type { BudgetHold } from '../cost/spending.js';
+import { getTier } from '../tiers.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
@@ -17,7 +19,8 @@ import type { Scheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
 import type { TaskLookup } from './task-lookup.js';
 import { runTask } from './task-runner.js';
-import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
+import { ownCounts, type OwnCounts } from './own-counts.js';
+import { LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
 // How long a queued task may go untaken (every server refused it, or its record never came) before it ends.
 const GIVE_UP_MS = 60_000;
@@ -61,9 +64,30 @@ export class Launcher {
     const record = this.newRecord(req, hint);
     if (this.p.deps.config.limits.maxRunning === 0) throw new ToolError('this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers');
     this.p.deps.claudeBinary();
-    this.p.scheduler.checkRoom();
-    this.audited(record, req);
-    return this.launch(record, content);
+    this.p.scheduler.checkRoom(record.principal ?? LOCAL_PRINCIPAL);
+    // The principal's budget holds back the task's estimate until the task ends (its runner settles it).
+    const hold = this.reserve(record);
+    let task: LiveTask | undefined;
+    try {
+      this.audited(record, req);
+      task = this.launch(record, hold, content);
+      return task;
+    } finally {
+      // A hold not handed to a run is released here.
+      if (!task) hold.settle();
+    }
+  }
+
+  // A principal's own tasks (over its newest ones) and its fair share of this server's slots and queue now.
+  countsOf(viewer: Viewer): Promise<OwnCounts> {
+    return ownCounts(viewer, (options) => this.p.lookup.list(options), this.p.scheduler);
+  }
+
+  // Admits a task against its principal's daily budget and holds back its estimated cost.
+  private reserve(record: TaskRecord): BudgetHold {
+    const { tier, model, prompt, maxBudgetUsd } = record.request;
+    const cap = maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd;
+    return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, { tier, model, promptChars: prompt.length, maxBudgetUsd: cap });
   }
 
   // Cluster: checks the request here, then puts the task in the shared queue for whichever worker is free.
@@ -96,10 +120,14 @@ export class Launcher {
     const { deps } = this.p;
     if ((queued.request.depth ?? 0) >= deps.config.maxDepth) return this.refuse(cluster, queued, `it comes from depth ${queued.request.depth} and maxDepth is ${deps.config.maxDepth}; recursion is not allowed`);
     let ticket: BreakerTicket;
+    let hold: BudgetHold | undefined;
     try {
       resolveCwd(queued.request.cwd, deps.config.allowedRoots);
+      // Budgets: what this server's own tasks in flight hold back counts here (reservations are not shared).
+      hold = this.reserve(queued);
       ticket = deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {
+      hold?.settle();
       if (Date.now() - queued.createdAt < GIVE_UP_MS) throw new HandBack((err as Error).message);
       return this.refuse(cluster, queued, (err as Error).message);
     }
@@ -115,10 +143,13 @@ export class Launcher {
         await cluster.records.put(queued, ['running'], this.owner.serverId);
         throw new HandBack('this server is shutting down');
       }
-      task = this.launch(record, (await cluster.records.takeContent(id).catch(() => undefined)) as UserContent | undefined, ticket);
+      task = this.launch(record, hold, (await cluster.records.takeContent(id).catch(() => undefined)) as UserContent | undefined, ticket);
     } finally {
-      // A ticket not handed to a run (the claim went to another server, or failed) is released here.
-      if (!task) ticket.report({ kind: 'neutral' });
+      // A ticket and a budget hold not handed to a run (the claim went to another server, or failed) are released here.
+      if (!task) {
+        ticket.report({ kind: 'neutral' });
+        hold.settle();
+      }
     }
     if ((await cluster.killRequests([id])).length) void task.stop({ reason: 'killed', by: 'another server', message: 'killed as it started; partial output kept' });
     await task.done;
@@ -131,8 +162,8 @@ export class Launcher {
     await cluster.records.put({ ...queued, owner: this.owner, state: 'failed', end, endedAt: now, updatedAt: now }, ['queued']);
   }
 
-  // Runs a task here; the breaker ticket it takes is released by the runner, whatever happens.
-  private launch(record: TaskRecord, content?: UserContent, ticket = this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`)): LiveTask {
+  // Runs a task here; the breaker ticket it takes and its budget hold are released by the runner, whatever happens.
+  private launch(record: TaskRecord, hold: BudgetHold, content?: UserContent, ticket = this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`)): LiveTask {
     const { deps, store, writer } = this.p;
     const cluster = deps.cluster;
     const task = new LiveTask(record, deps.config.limits.eventRingSize, content, cluster && ((seq, text) => cluster.event(record.id, seq, text)));
@@ -140,7 +171,7 @@ export class Launcher {
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void writer.save(task, true);
     const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };
-    void runTask(task, ticket, runner).finally(() => this.p.ended());
+    void runTask(task, { ticket, hold }, runner).finally(() => this.p.ended());
     return task;
   }
 }

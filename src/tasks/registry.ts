@@ -84,6 +84,9 @@ export class Registry {
 
   get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
 
+  // A principal's own tasks and fair share now (server_stats shows a token its own numbers).
+  countsOf = (viewer: Viewer) => this.launcher.countsOf(viewer);
+
   // In a cluster: this server's worker takes tasks from the shared queue, up to its own maxRunning at once (0: none).
   serveQueue(): void {
     const c = this.cluster;
@@ -207,10 +210,8 @@ export class Registry {
   eventsPath = (id: string): string => this.store.eventsPath(id);
 
   // Resolves when `ready()` holds or the time is up.
-  wait(ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const cluster = this.cluster;
-    return waitUntil({ live: (id) => this.live.get(id), watch: cluster && ((id, l) => cluster.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
-  }
+  wait = (ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> =>
+    waitUntil({ live: (id) => this.live.get(id), watch: this.cluster && ((id, l) => this.cluster!.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
 
   recentIdsHint = (viewer?: Viewer): Promise<string> => this.lookup.recentIdsHint(viewer);
 
@@ -240,7 +241,6 @@ export class Registry {
   get = (id: string, viewer?: Viewer): Promise<TaskRecord> => this.lookup.get(id, viewer);
 
   private evictFinished(): void {
-    if (this.live.size <= KEEP_FINISHED_IN_MEMORY) return;
     for (const [id, t] of this.live) {
       if (this.live.size <= KEEP_FINISHED_IN_MEMORY) break;
       if (isFinal(t.record.state)) this.live.delete(id);

@@ -21,7 +21,8 @@ import { planShared, spareBounds, spareKey } from '../quick/spares.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
-import type { EndInfo, ProcRef } from './types.js';
+import { LOCAL_PRINCIPAL, type EndInfo, type ProcRef } from './types.js';
+import type { BudgetHold } from '../cost/spending.js';
 
 // What a task's run needs from the registry.
 export interface RunnerDeps extends RunDeps {
@@ -48,7 +49,8 @@ function mergeProcs(into: ProcRef[], found: Array<{ pid: number; startTime?: str
 
 // The whole life of one task, from the queue to its final record. Everything it holds (the breaker ticket, the
 // active marker, the running slot, its run files, the event log, the claude run) is released in one finally.
-export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: RunnerDeps): Promise<void> {
+export async function runTask(task: LiveTask, held: { ticket: BreakerTicket; hold: BudgetHold }, deps: RunnerDeps): Promise<void> {
+  const { ticket, hold } = held;
   const req = task.record.request;
   const leases = new Leases((name, err) => deps.log.warn({ task: task.id, lease: name, err: (err as Error)?.message }, 'release failed'));
   let outcome: RunOutcome | undefined;
@@ -58,12 +60,14 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
   let eventLog: EventLog | undefined;
   let verdict: Verdict = { kind: 'neutral' };
   leases.add('breaker ticket', () => ticket.report(verdict));
+  // Settled with the real cost by the final record; released here if that never came.
+  leases.add('budget hold', () => hold.settle());
   leases.add('active marker', () => deps.store.clearActive(task.id));
   leases.add('final record', async () => {
-    verdict = await finalize(task, deps, { outcome, exit, failure, stderr: run?.stderrTail() ?? '', eventLog });
+    verdict = await finalize(task, deps, { outcome, exit, failure, stderr: run?.stderrTail() ?? '', eventLog, hold });
   });
   try {
-    leases.add('running slot', await deps.scheduler.acquire(task.stopSignal));
+    leases.add('running slot', await deps.scheduler.acquire(task.stopSignal, task.record.principal ?? LOCAL_PRINCIPAL));
     task.update((r) => {
       r.state = 'running';
       r.startedAt = Date.now();
@@ -146,7 +150,7 @@ export async function runTask(task: LiveTask, ticket: BreakerTicket, deps: Runne
 
 // Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
 // started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
-async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOutcome; exit: ExitInfo; failure?: EndInfo; stderr: string; eventLog?: EventLog }): Promise<Verdict> {
+async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOutcome; exit: ExitInfo; failure?: EndInfo; stderr: string; eventLog?: EventLog; hold: BudgetHold }): Promise<Verdict> {
   // The run's own stops (wall, idle) arrive as its outcome; a task stopped before it had a run only knows its own.
   const stop = end.outcome?.kind === 'stopped' ? (end.outcome.stop as EndInfo) : end.outcome?.kind === 'result' ? undefined : task.stopped;
   const writing = task.endWriting();
@@ -164,7 +168,7 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
     record.endedAt = Date.now();
   });
   // Before anything awaits: a caller woken by the final state already sees the spend against its budget.
-  deps.spending.taskFinished(task.record);
+  deps.spending.taskFinished(task.record, end.hold);
   await end.eventLog?.close();
   if (end.eventLog?.error) task.noteStoreError(`event log: ${end.eventLog.error}`);
   await deps.save(task, true);

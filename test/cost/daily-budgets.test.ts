@@ -85,3 +85,25 @@ describe('fileBudgetStore', () => {
     expect(warnings[0]).toMatch(/budgets\.json: .*today's spend starts from zero/);
   });
 });
+
+describe('DailyBudgets holds for calls in flight (issue 19, item 11)', () => {
+  it('admits while spend plus holds stays under the budget; a settled call trades its hold for its real cost', () => {
+    const b = new DailyBudgets({ budgets: { ci: 0.01 }, now: () => Date.UTC(2026, 10, 27, 12) });
+    const first = b.reserve('token:ci', 0.004);
+    const second = b.reserve('token:ci', 0.004);
+    const third = b.reserve('token:ci', 0.004);
+    expect(b.reservedNow('token:ci')).toBeCloseTo(0.012, 9);
+    expect(() => b.reserve('token:ci', 0.004)).toThrow(/^budget: token "ci" has spent \$0\.0000 of its daily budget of \$0\.01 .* its calls still running are estimated at \$0\.0120, which reaches it/);
+    b.spend('token:ci', 0.003);
+    first();
+    first();
+    expect(b.reservedNow('token:ci')).toBeCloseTo(0.008, 9);
+    second();
+    third();
+    expect(b.reservedNow('token:ci')).toBe(0);
+    expect(() => b.reserve('token:ci', 0.004)()).not.toThrow();
+    // The local user and tokens without a budget hold nothing.
+    b.reserve('local', 5);
+    expect(b.reservedNow('local')).toBe(0);
+  });
+});
