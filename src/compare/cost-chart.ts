@@ -6,7 +6,7 @@ export const COST_CHART_TITLE = 'Cost per prompt (mean USD per run)';
 
 const W = 900;
 const H = 420;
-const LEFT = 90;
+const LEFT = 110;
 const RIGHT = 30;
 const TOP = 70;
 const BOTTOM = 70;
@@ -45,7 +45,8 @@ export function costAxis(values: number[]): Axis {
     const hi = Math.ceil(Math.log10(max));
     const ticks: number[] = [];
     for (let e = Math.ceil(lo); e <= hi; e++) ticks.push(10 ** e);
-    return { ticks, log: true, at: (v) => (v > 0 ? Math.max(0, (Math.log10(v) - lo) / (hi - lo)) : 0), label: (t) => costLabel(t) };
+    const label = (t: number) => `$${t.toFixed(Math.max(0, -Math.round(Math.log10(t))))}`;
+    return { ticks, log: true, at: (v) => (v > 0 ? Math.max(0, (Math.log10(v) - lo) / (hi - lo)) : 0), label };
   }
   const ticks = niceTicks(max > 0 ? max : 0.001);
   const top = ticks[ticks.length - 1]!;
@@ -86,6 +87,6 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
   out += `<line x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${baseY}" stroke="#333"/>`;
   out += `<text x="${(LEFT + W - RIGHT) / 2}" y="${baseY + 44}" text-anchor="middle" font-size="13">prompt # (see the prompt list below)</text>`;
   const yTitle = `mean cost per run, USD${axis.log ? ' (log scale)' : ''}`;
-  out += `<text transform="translate(22 ${(TOP + baseY) / 2}) rotate(-90)" text-anchor="middle" font-size="13">${yTitle}</text>`;
+  out += `<text transform="translate(18 ${(TOP + baseY) / 2}) rotate(-90)" text-anchor="middle" font-size="13">${yTitle}</text>`;
   return `${out}</svg>`;
 }

@@ -15,8 +15,8 @@ export const oneLine = (text: string, max = REASON_CHARS): string => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-// One progress line: a bar, the count, and the run now going (its last event and how long it has been going) or the
-// one just finished, with its outcome (a failed run's reason included); then the comparison's total time.
+// One progress line: a bar, the count, and the run now going (how long it has been going, then its task's last
+// event) or the one just finished, with its outcome (a failed run's reason included); then the comparison's total time.
 export function progressLine(p: CompareProgress, elapsedMs: number, now = Date.now()): string {
   const filled = Math.round((p.done / Math.max(1, p.total)) * BAR);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}]`;
@@ -26,7 +26,7 @@ export function progressLine(p: CompareProgress, elapsedMs: number, now = Date.n
   if (r) {
     const took = r.latency_ms !== null ? ` ${(r.latency_ms / 1000).toFixed(1)} s` : '';
     outcome = `${r.success ? 'ok' : r.state}${took} $${r.cost_usd.toFixed(4)}${r.success ? '' : ` · ${oneLine(r.error ?? r.state)}`}`;
-  } else if (p.running) outcome = `running · ${p.running.event} · ${seconds(now - p.running.since)}`;
+  } else if (p.running) outcome = `running ${seconds(now - p.running.since)} · ${p.running.event}`;
   else outcome = 'starting';
   return `${bar} ${p.done}/${p.total} · ${what}: ${outcome} · total ${seconds(elapsedMs)}`;
 }

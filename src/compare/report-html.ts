@@ -11,7 +11,7 @@ h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8p
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child { text-align: left; white-space: normal; }
 td.reason { text-align: left; white-space: normal; min-width: 16em; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; }
 figure { margin: 16px 0; } svg { display: block; width: 100%; max-width: 100%; height: auto; font-family: inherit; }
@@ -21,8 +21,7 @@ ol.prompts li, ul.failures li { margin: 2px 0; font-family: ui-monospace, Menlo,
   body { margin: 12px auto; padding: 0 10px; }
   h1 { font-size: 20px; }
   th, td { padding: 4px 6px; font-size: 14px; }
-  figure { overflow-x: auto; margin: 12px -10px; }
-  figure svg { min-width: 560px; }
+  figure { margin: 12px 0; }
 }
 `;
 
@@ -77,16 +76,16 @@ export function reportHtml(result: CompareResult): string {
 <body>
 <h1>${esc(title)}</h1>
 <p class="meta">${meta}</p>
-<h2>Summary</h2>
+<h2 id="summary">Summary</h2>
 ${summaryTable(result)}
 <p class="meta">Latency: from submission to the task's final state. First event: from the task's start to claude's first event. Percentiles by nearest rank; b/a divides tier ${esc(tb)} by tier ${esc(ta)}.</p>
-${failures(result)}<h2>Latency</h2>
+${failures(result)}<h2 id="latency">Latency</h2>
 <figure>${latencyChart(result.tiers, result.results)}</figure>
-<h2>Cost</h2>
+<h2 id="cost">Cost</h2>
 <figure>${costChart(result.tiers, result.prompts, result.results)}</figure>
-<h2>Prompts</h2>
+<h2 id="prompts">Prompts</h2>
 <ol class="prompts">${prompts}</ol>
-<h2>Runs</h2>
+<h2 id="runs">Runs</h2>
 ${runsTable(result)}
 </body>
 </html>
