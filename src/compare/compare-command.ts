@@ -60,7 +60,9 @@ export async function compareCommand(config: Config, opts: Opts): Promise<number
     const failed = result.results.filter((r) => !r.success);
     // Nothing was measured when every run failed: that is an error, with the first reason (each is in the report).
     if (failed.length > 0 && failed.length === result.results.length) {
-      process.stderr.write(`claude-tiers: every run failed (${plural(failed.length, 'run')}); the first reason: ${oneLine(failed[0]!.error ?? failed[0]!.state)}\n`);
+      const first = oneLine(failed[0]!.error ?? failed[0]!.state);
+      const count = plural(failed.length, 'run');
+      process.stderr.write(`claude-tiers: every run failed (${count}); the first reason: ${first}\n`);
       return 1;
     }
     return 0;

@@ -52,7 +52,8 @@ function view(job: Job): CompareStatus {
   const p = job.now;
   if (!p || job.status.state !== 'running') return { ...job.status };
   const progress = p.running ? `${p.running.event} · ${Math.round((Date.now() - p.running.since) / 1000)} s` : 'starting';
-  return { ...job.status, current: { prompt_index: p.step.prompt_index, run: p.step.run, tier: p.step.tier, task_id: p.running?.task_id, progress } };
+  const { prompt_index, run, tier } = p.step;
+  return { ...job.status, current: { prompt_index, run, tier, task_id: p.running?.task_id, progress } };
 }
 
 // What a comparison started through the engine asks for.
@@ -75,9 +76,14 @@ export class CompareJobs {
   start(req: CompareRequest): CompareStatus {
     const tiers = checkTiers(req.tiers, this.deps.tierNames, 'tiers');
     const principal = req.viewer?.principal ?? LOCAL_PRINCIPAL;
-    const own = [...this.jobs.entries()].filter(([, j]) => j.principal === principal && j.status.state === 'running').map(([k]) => k);
+    const own = [...this.jobs.entries()].filter(([, j]) => j.principal === principal && j.status.state === 'running');
+    // Refused with the caller's own numbers only: nothing about other callers' comparisons.
     if (own.length >= COMPARE_SHARE) {
-      throw new ToolError(`refused: you already run ${own.length} comparisons (${own.join(', ')}), your share is ${COMPARE_SHARE} at once; wait for one with compare_status or stop one with kill_task { compare_id }`);
+      throw new ToolError(
+        `refused: you already run ${own.length} comparisons (${own.map(([k]) => k).join(', ')}), ` +
+          `your share is ${COMPARE_SHARE} at once; ` +
+          'wait for one with compare_status or stop one with kill_task { compare_id }',
+      );
     }
     const id = `c_${randomBytes(6).toString('hex')}`;
     const runs = req.runs ?? 1;
@@ -89,20 +95,26 @@ export class CompareJobs {
       status.done = p.done;
       job.now = p.finished ? undefined : p;
     };
-    job.finished = runCompare(this.deps.registry, plan, { signal: controller.signal, principal, clientId: req.clientId, admit: () => this.deps.admit?.(principal), onProgress })
+    const admit = () => this.deps.admit?.(principal);
+    const runOpts = { signal: controller.signal, principal, clientId: req.clientId, admit, onProgress };
+    job.finished = runCompare(this.deps.registry, plan, runOpts)
       .then((result) => {
         const failed = result.results.filter((r) => !r.success);
-        if (failed.length) {
+        const first = failed[0];
+        if (first) {
           status.failed_runs = failed.length;
-          status.first_failure = `prompt ${failed[0]!.prompt_index + 1} run ${failed[0]!.run} on ${failed[0]!.tier}: ${failed[0]!.error ?? failed[0]!.state}`;
+          const which = `prompt ${first.prompt_index + 1} run ${first.run} on ${first.tier}`;
+          status.first_failure = `${which}: ${first.error ?? first.state}`;
         }
         const paths: ReportPaths = writeReport(join(this.deps.stateDir, 'compare', id), result);
         status.summary = result.summary;
         status.table = compareTable(result.summary);
         status.json_path = paths.json;
         status.html_path = paths.html;
-        status.state = result.aborted ? 'stopped' : failed.length && failed.length === result.results.length ? 'failed' : 'done';
-        if (result.aborted && controller.signal.reason instanceof StopReason) status.stopped_by = controller.signal.reason.by;
+        const allFailed = failed.length > 0 && failed.length === result.results.length;
+        status.state = result.aborted ? 'stopped' : allFailed ? 'failed' : 'done';
+        const why: unknown = controller.signal.reason;
+        if (result.aborted && why instanceof StopReason) status.stopped_by = why.by;
         if (status.state === 'failed') status.error = `every run failed (${failed.length}); the first: ${status.first_failure}`;
       })
       .catch((err: unknown) => {
@@ -121,7 +133,10 @@ export class CompareJobs {
 
   // A comparison's status, after waiting up to waitS for it to finish.
   // With stopOnAbort, the wait is the caller's own call for the comparison: its signal aborting stops the comparison.
-  async status(id: string, opts: { waitS?: number; signal?: AbortSignal; viewer?: Viewer; stopOnAbort?: string } = {}): Promise<CompareStatus> {
+  async status(
+    id: string,
+    opts: { waitS?: number; signal?: AbortSignal; viewer?: Viewer; stopOnAbort?: string } = {},
+  ): Promise<CompareStatus> {
     const job = this.find(id, opts.viewer);
     if ((opts.waitS ?? 0) > 0 && job.status.state === 'running' && !opts.signal?.aborted) {
       let timer: NodeJS.Timeout | undefined;
@@ -161,7 +176,9 @@ export class CompareJobs {
     const job = this.jobs.get(id);
     if (job && visibleTo({ principal: job.principal }, viewer)) return job;
     const known = [...this.jobs.entries()].filter(([, j]) => visibleTo({ principal: j.principal }, viewer)).map(([k]) => k);
-    throw new ToolError(`compare_id: no comparison ${id} on this server${known.length ? `; recent: ${known.slice(-5).join(', ')}` : ' (comparisons are kept in memory until the server stops)'}`);
+    const kept = ' (comparisons are kept in memory until the server stops)';
+    const hint = known.length ? `; recent: ${known.slice(-5).join(', ')}` : kept;
+    throw new ToolError(`compare_id: no comparison ${id} on this server${hint}`);
   }
 
   private evict(): void {

@@ -78,8 +78,15 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
       if (v === null || v === undefined) return;
       const x = center - bar + s * bar;
       const top = Math.min(y(v), baseY - 1);
-      out += `<rect class="bar" data-tier="${esc(tiers[s]!)}" data-usd="${v}" x="${r1(x)}" y="${r1(top)}" width="${r1(Math.max(1, bar - 2))}" height="${r1(baseY - top)}" fill="${TIER_COLORS[s]}"><title>prompt ${i + 1} on ${esc(tiers[s]!)}: $${v.toFixed(6)} — ${esc(prompt.slice(0, 80))}</title></rect>`;
-      if (prompts.length <= LABEL_BARS_UP_TO) out += `<text class="value" x="${r1(x + (bar - 2) / 2)}" y="${r1(top - 5)}" text-anchor="middle" font-size="11">${costLabel(v)}</text>`;
+      const tier = esc(tiers[s]!);
+      const tip = `prompt ${i + 1} on ${tier}: $${v.toFixed(6)} — ${esc(prompt.slice(0, 80))}`;
+      const box = `x="${r1(x)}" y="${r1(top)}" width="${r1(Math.max(1, bar - 2))}" height="${r1(baseY - top)}"`;
+      const fill = `fill="${TIER_COLORS[s]}"`;
+      out += `<rect class="bar" data-tier="${tier}" data-usd="${v}" ${box} ${fill}><title>${tip}</title></rect>`;
+      if (prompts.length <= LABEL_BARS_UP_TO) {
+        const at = `x="${r1(x + (bar - 2) / 2)}" y="${r1(top - 5)}"`;
+        out += `<text class="value" ${at} text-anchor="middle" font-size="11">${costLabel(v)}</text>`;
+      }
     });
     if (i % labelEvery === 0) out += `<text x="${r1(center)}" y="${baseY + 18}" text-anchor="middle" font-size="12">${i + 1}</text>`;
   });
@@ -87,6 +94,7 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
   out += `<line x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${baseY}" stroke="#333"/>`;
   out += `<text x="${(LEFT + W - RIGHT) / 2}" y="${baseY + 44}" text-anchor="middle" font-size="13">prompt # (see the prompt list below)</text>`;
   const yTitle = `mean cost per run, USD${axis.log ? ' (log scale)' : ''}`;
-  out += `<text transform="translate(18 ${(TOP + baseY) / 2}) rotate(-90)" text-anchor="middle" font-size="13">${yTitle}</text>`;
+  const yAt = `transform="translate(18 ${(TOP + baseY) / 2}) rotate(-90)"`;
+  out += `<text ${yAt} text-anchor="middle" font-size="13">${yTitle}</text>`;
   return `${out}</svg>`;
 }

@@ -1,7 +1,8 @@
 import type { CompareProgress } from './run-compare.js';
 
 const BAR = 24;
-// How often a terminal's line is redrawn while a run goes (its elapsed time moves), and at most how often events redraw it.
+// How often a terminal's line is redrawn while a run goes (its elapsed time moves), and at most how often events
+// redraw it.
 const TICK_MS = 1000;
 const MIN_REDRAW_MS = 100;
 // A failed run's reason on a line of its own (not a terminal) is cut to this many characters.
@@ -25,7 +26,8 @@ export function progressLine(p: CompareProgress, elapsedMs: number, now = Date.n
   let outcome: string;
   if (r) {
     const took = r.latency_ms !== null ? ` ${(r.latency_ms / 1000).toFixed(1)} s` : '';
-    outcome = `${r.success ? 'ok' : r.state}${took} $${r.cost_usd.toFixed(4)}${r.success ? '' : ` · ${oneLine(r.error ?? r.state)}`}`;
+    const why = r.success ? '' : ` · ${oneLine(r.error ?? r.state)}`;
+    outcome = `${r.success ? 'ok' : r.state}${took} $${r.cost_usd.toFixed(4)}${why}`;
   } else if (p.running) outcome = `running ${seconds(now - p.running.since)} · ${p.running.event}`;
   else outcome = 'starting';
   return `${bar} ${p.done}/${p.total} · ${what}: ${outcome} · total ${seconds(elapsedMs)}`;

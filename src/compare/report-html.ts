@@ -39,20 +39,27 @@ const runName = (r: CompareRun): string => `prompt ${r.prompt_index + 1} run ${r
 function runsTable(result: CompareResult): string {
   const rows = result.results
     .map((r) => {
-      const cells = [r.prompt_index + 1, r.run, esc(r.tier), esc(r.state), dash(r.latency_ms), dash(r.first_event_ms), r.cost_usd.toFixed(6), r.turns, r.output_tokens, esc(r.task_id ?? '')];
+      const cells = [r.prompt_index + 1, r.run, esc(r.tier), esc(r.state), dash(r.latency_ms), dash(r.first_event_ms)];
+      cells.push(r.cost_usd.toFixed(6), r.turns, r.output_tokens, esc(r.task_id ?? ''));
       const reason = r.success ? '' : esc(r.error ?? r.state);
       return `<tr${r.success ? '' : ' class="bad"'}>${cells.map((c) => `<td>${c}</td>`).join('')}<td class="reason">${reason}</td></tr>`;
     })
     .join('');
-  const head = ['prompt', 'run', 'tier', 'state', 'latency ms', 'first event ms', 'cost USD', 'turns', 'output tokens', 'task', 'why it failed'];
-  return `<details><summary>Every run (${result.results.length})</summary><div class="scroll"><table class="runs"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table></div></details>`;
+  const head = ['prompt', 'run', 'tier', 'state', 'latency ms', 'first event ms', 'cost USD', 'turns', 'output tokens'];
+  const heads = [...head, 'task', 'why it failed'].map((h) => `<th>${h}</th>`).join('');
+  const table = `<div class="scroll"><table class="runs"><tr>${heads}</tr>${rows}</table></div>`;
+  return `<details><summary>Every run (${result.results.length})</summary>${table}</details>`;
 }
 
 // Every failed run and why, in the open: a failure must not hide inside a folded table.
 function failures(result: CompareResult): string {
   const failed = result.results.filter((r) => !r.success);
   if (!failed.length) return '';
-  const items = failed.map((r) => `<li><b>${esc(runName(r))}</b> (${esc(r.state)}${r.task_id ? `, ${esc(r.task_id)}` : ''}): ${esc(r.error ?? r.state)}</li>`).join('');
+  const item = (r: CompareRun) => {
+    const which = `${esc(r.state)}${r.task_id ? `, ${esc(r.task_id)}` : ''}`;
+    return `<b>${esc(runName(r))}</b> (${which}): ${esc(r.error ?? r.state)}`;
+  };
+  const items = failed.map((r) => `<li>${item(r)}</li>`).join('');
   return `<h2 class="bad">Failed runs (${failed.length} of ${result.results.length})</h2>\n<ul class="failures">${items}</ul>\n`;
 }
 

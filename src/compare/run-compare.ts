@@ -76,7 +76,13 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
 }
 
 // Runs one prompt on one tier as a deep task and waits for its end; an open permission request is denied (nobody watches).
-async function runOne(registry: Registry, step: CompareStep, prompt: string, opts: RunCompareOptions, report: (r: RunningTask) => void): Promise<CompareRun> {
+async function runOne(
+  registry: Registry,
+  step: CompareStep,
+  prompt: string,
+  opts: RunCompareOptions,
+  report: (r: RunningTask) => void,
+): Promise<CompareRun> {
   let id: string;
   try {
     // Each run is a call that starts claude: the caller's daily budget is checked for each one.
@@ -86,13 +92,19 @@ async function runOne(registry: Registry, step: CompareStep, prompt: string, opt
   } catch (err) {
     return { ...step, state: 'refused', success: false, latency_ms: null, first_event_ms: null, cost_usd: 0, turns: 0, output_tokens: 0, error: (err as Error).message };
   }
-  const stop = () => void registry.kill(id, opts.signal?.reason instanceof StopReason ? opts.signal.reason.by : 'compare (stopped)').catch(() => undefined);
+  // The task's killer is whoever stopped the comparison (its signal's reason), read when it stops.
+  const stop = () => {
+    const why: unknown = opts.signal?.reason;
+    void registry.kill(id, why instanceof StopReason ? why.by : 'compare (stopped)').catch(() => undefined);
+  };
   opts.signal?.addEventListener('abort', stop, { once: true });
   if (opts.signal?.aborted) stop();
   // Each event of the task moves the progress: its last event, without the elapsed time (the reader adds its own).
   const onEvent = () => {
     const rec = registry.peek(id);
-    if (rec) report({ task_id: id, since: rec.createdAt, event: formatProgress(rec, Date.now(), registry.writingOf(id)).replace(/ · \d+ s\b/, '') });
+    if (!rec) return;
+    const event = formatProgress(rec, Date.now(), registry.writingOf(id)).replace(/ · \d+ s\b/, '');
+    report({ task_id: id, since: rec.createdAt, event });
   };
   const off = registry.onChange(id, onEvent);
   onEvent();
@@ -123,7 +135,9 @@ export async function runCompare(registry: Registry, plan: ComparePlan, opts: Ru
   for (const step of steps) {
     if (opts.signal?.aborted) break;
     opts.onProgress?.({ done: results.length, total: steps.length, step });
-    const report = (running: RunningTask) => opts.onProgress?.({ done: results.length, total: steps.length, step, running });
+    const report = (running: RunningTask) => {
+      opts.onProgress?.({ done: results.length, total: steps.length, step, running });
+    };
     const finished = await runOne(registry, step, plan.prompts[step.prompt_index]!, opts, report);
     // A run the comparison itself stopped measures nothing about the tier: it is left out.
     if (opts.signal?.aborted && !finished.success) break;
