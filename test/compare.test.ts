@@ -381,6 +381,8 @@ describe('compare_tiers over HTTP: a share per token, and cancel', () => {
     expect(await waitFor(() => processesMatching(`sleep ${sleeps[0]}`).length === 0, 15_000)).toBe(true);
     const task = await a.callTool({ name: 'task_status', arguments: { task_id: watched!.current!.task_id! } });
     expect(task.structuredContent).toMatchObject({ state: 'killed' });
+    // The task's end names who stopped the comparison.
+    expect(JSON.stringify(task.structuredContent)).toMatch(/killed by kill_task \(enough\)/);
     const again = await start(a, uniqueSleep(120));
     expect(again.isError).toBeFalsy();
     // Stopping twice is harmless: the same final status.
