@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import type { CompareStatus, Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
-import { promptField, TierField, waitField } from './fields.js';
+import { CompareIdField, promptField, TierField, waitField } from './fields.js';
 
-const CompareIdField = z
-  .string({ error: (i) => (i.input === undefined ? 'compare_id is required: pass the id compare_tiers returned' : 'compare_id must be a string') })
-  .regex(/^c_[a-f0-9]{6,32}$/, 'compare_id must look like "c_..." as returned by compare_tiers');
-
-// The status as a few lines: progress, then the table and the report files once it is done.
-function statusText(s: CompareStatus): string {
-  const head = `${s.compare_id}: ${s.tiers[0]} vs ${s.tiers[1]} · ${s.state} · ${s.done}/${s.total} runs`;
-  if (s.state === 'running') return `${head}\nfollow it with compare_status { compare_id: "${s.compare_id}", wait_s: 60 }`;
+// The status as a few lines: progress (the run going now), then the table and the report files once it is done.
+export function compareStatusText(s: CompareStatus): string {
+  const head = `${s.compare_id}: ${s.tiers[0]} vs ${s.tiers[1]} · ${s.state} · ${s.done}/${s.total} runs done`;
+  if (s.state === 'running') {
+    const c = s.current;
+    const now = c ? `\nnow: prompt ${c.prompt_index + 1} run ${c.run} on ${c.tier}: ${c.progress}` : '';
+    const follow = `follow it with compare_status { compare_id: "${s.compare_id}", wait_s: 60 }`;
+    return `${head}${now}\n${follow}; stop it with kill_task { compare_id: "${s.compare_id}" }`;
+  }
   const lines = [head];
+  if (s.stopped_by) lines.push(`stopped by ${s.stopped_by}`);
   if (s.error) lines.push(`error: ${s.error}`);
+  else if (s.failed_runs) lines.push(`${s.failed_runs} failed; the first: ${s.first_failure}`);
   if (s.table) lines.push('', s.table);
   if (s.json_path) lines.push('', `json: ${s.json_path}`, `html: ${s.html_path}`);
   return lines.join('\n');
@@ -26,7 +29,8 @@ export const compareTiersTool = (limits: Limits) =>
     description:
       'Run the same prompts through two tiers as deep tasks, interleaved (a, b, a, b…), `runs` times each, and compare success rate, latency p50/p95, ' +
       'time to first event, cost, turns and output tokens (each with the ratio b/a). It can take minutes: it returns a compare_id at once; ' +
-      'compare_status follows it and, when done, gives the table and the paths of compare.json and a self-contained report.html.',
+      'compare_status follows it and, when done, gives the table and the paths of compare.json and a self-contained report.html. ' +
+      'kill_task { compare_id } stops it; so does cancelling a compare_tiers call that waits (wait_s). Each caller runs at most 2 comparisons at once.',
     inputSchema: z.strictObject({
       tiers: z
         .array(TierField, { error: 'tiers must be an array of two tier names, e.g. ["speed", "comprehensive"]' })
@@ -38,13 +42,20 @@ export const compareTiersTool = (limits: Limits) =>
         .max(50, 'prompts takes at most 50 prompts')
         .describe('The prompts each tier gets (1-50).'),
       runs: z.number({ error: 'runs must be a whole number' }).int('runs must be a whole number').min(1, 'runs must be >= 1').max(5, 'runs must be at most 5').optional().describe('Runs of each prompt on each tier (1-5, default 1).'),
+      wait_s: waitField(limits.maxWaitS)
+        .optional()
+        .describe(`Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this call while it waits stops the comparison.`),
     }),
     rateLimited: true,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
-    usage: 'compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5 }',
+    usage: `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
-      const status = ctx.engine.compare.start({ tiers: input.tiers, prompts: input.prompts, runs: input.runs, viewer: ctx.viewer, clientId: ctx.clientId });
-      return { text: statusText(status), structured: status as unknown as Record<string, unknown> };
+      const { compare } = ctx.engine;
+      const started = compare.start({ tiers: input.tiers, prompts: input.prompts, runs: input.runs, viewer: ctx.viewer, clientId: ctx.clientId });
+      const waitS = input.wait_s ?? 0;
+      // A call that waits is the caller's: cancelling it (the request's abort signal) stops the comparison.
+      const status = waitS > 0 ? await compare.status(started.compare_id, { waitS, signal: ctx.signal, viewer: ctx.viewer, stopOnAbort: 'compare_tiers (request cancelled)' }) : started;
+      return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown> };
     },
   });
 
@@ -62,6 +73,6 @@ export const compareStatusTool = (limits: Limits) =>
     usage: `compare_status takes { compare_id: "c_..." (required), wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
       const status = await ctx.engine.compare.status(input.compare_id, { waitS: input.wait_s ?? 0, signal: ctx.signal, viewer: ctx.viewer });
-      return { text: statusText(status), structured: status as unknown as Record<string, unknown>, isError: status.state === 'failed' ? true : undefined };
+      return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown>, isError: status.state === 'failed' ? true : undefined };
     },
   });

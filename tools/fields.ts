@@ -45,6 +45,11 @@ export const TaskIdField = z
   .string({ error: (i) => (i.input === undefined ? 'task_id is required: pass an id returned by deep_task' : 'task_id must be a string') })
   .regex(/^t_[A-Za-z0-9_-]{4,64}$/, 'task_id must look like "t_..." as returned by deep_task or list_tasks');
 
+// A comparison's id, as compare_tiers returned it.
+export const CompareIdField = z
+  .string({ error: (i) => (i.input === undefined ? 'compare_id is required: pass the id compare_tiers returned' : 'compare_id must be a string') })
+  .regex(/^c_[a-f0-9]{6,32}$/, 'compare_id must look like "c_..." as returned by compare_tiers');
+
 export const waitField = (maxS: number) =>
   z
     .number({ error: 'wait_s must be a number of seconds' })

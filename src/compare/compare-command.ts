@@ -4,7 +4,8 @@ import { createEngine } from '../create-engine.js';
 import { ToolError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { printOut } from '../cli/output.js';
-import { progressBar } from './progress-bar.js';
+import { oneLine, progressBar } from './progress-bar.js';
+import { plural } from './table.js';
 import { checkRuns, checkTiers, CLI_LIMITS, readPrompts } from './prompts-file.js';
 import { runCompare } from './run-compare.js';
 import { compareTable } from './table.js';
@@ -55,7 +56,16 @@ export async function compareCommand(config: Config, opts: Opts): Promise<number
     const paths = writeReport(checked.out, result);
     printOut(compareTable(result.summary));
     process.stderr.write(`${result.aborted ? 'stopped early; ' : ''}wrote ${paths.json} and ${paths.html}\n`);
-    return result.aborted ? 130 : 0;
+    if (result.aborted) return 130;
+    const failed = result.results.filter((r) => !r.success);
+    // Nothing was measured when every run failed: that is an error, with the first reason (each is in the report).
+    if (failed.length > 0 && failed.length === result.results.length) {
+      const first = oneLine(failed[0]!.error ?? failed[0]!.state);
+      const count = plural(failed.length, 'run');
+      process.stderr.write(`claude-tiers: every run failed (${count}); the first reason: ${first}\n`);
+      return 1;
+    }
+    return 0;
   } catch (err) {
     bar.end();
     process.stderr.write(`claude-tiers: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);

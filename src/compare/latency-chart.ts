@@ -1,5 +1,6 @@
 import { percentile } from './summary.js';
 import { esc, legend, niceTicks, r1, svgOpen, tickLabel, TIER_COLORS } from './svg-util.js';
+import { plural } from './table.js';
 import type { CompareRun } from './types.js';
 
 // The title the latency chart shows (the report test looks for it).
@@ -18,7 +19,8 @@ const jitter = (i: number): number => ((i * 7919) % 97) / 48 - 1;
 function row(tier: string, runs: CompareRun[], y: number, x: (v: number) => number, color: string): string {
   const values = runs.map((r) => r.latency_ms).filter((v): v is number => v !== null);
   let out = `<text x="${LEFT - 12}" y="${y + 5}" text-anchor="end" font-size="14" font-weight="600">${esc(tier)}</text>`;
-  out += `<text x="${LEFT - 12}" y="${y + 22}" text-anchor="end" font-size="11" fill="#555">${values.length} runs</text>`;
+  const count = plural(values.length, 'run');
+  out += `<text x="${LEFT - 12}" y="${y + 22}" text-anchor="end" font-size="11" fill="#555">${count}</text>`;
   if (values.length) {
     const p25 = percentile(values, 25)!;
     const p50 = percentile(values, 50)!;

@@ -1,3 +1,4 @@
+import { formatProgress } from '../tasks/progress.js';
 import type { Registry } from '../tasks/registry.js';
 import { isFinal, type TaskRecord } from '../tasks/types.js';
 import { summarize } from './summary.js';
@@ -12,6 +13,22 @@ export interface CompareStep {
   tier: string;
 }
 
+// The run going now: its task, when it was submitted, and its last event (no elapsed time: the reader adds its own).
+export interface RunningTask {
+  task_id: string;
+  since: number;
+  event: string;
+}
+
+// What a comparison reports before each run, while it goes (each event of its task) and after it ends.
+export interface CompareProgress {
+  done: number;
+  total: number;
+  step: CompareStep;
+  running?: RunningTask;
+  finished?: CompareRun;
+}
+
 // How a comparison reports and who it runs as.
 export interface RunCompareOptions {
   signal?: AbortSignal;
@@ -20,8 +37,15 @@ export interface RunCompareOptions {
   clientId?: string;
   /** Throws when the caller may not start another run now (its daily budget is spent). */
   admit?(): void;
-  /** Called before each run starts and after it ends (`done` counts finished runs). */
-  onProgress?(p: { done: number; total: number; step: CompareStep; finished?: CompareRun }): void;
+  /** Called before each run starts, on each event of its task and after it ends (`done` counts finished runs). */
+  onProgress?(p: CompareProgress): void;
+}
+
+// Why a comparison was stopped (the abort reason of its signal): recorded as the killer of its running task.
+export class StopReason extends Error {
+  constructor(readonly by: string) {
+    super(`stopped by ${by}`);
+  }
 }
 
 // The order of the runs: each repetition walks the prompts, and each prompt goes to a then b, so the tiers interleave.
@@ -52,7 +76,13 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
 }
 
 // Runs one prompt on one tier as a deep task and waits for its end; an open permission request is denied (nobody watches).
-async function runOne(registry: Registry, step: CompareStep, prompt: string, opts: RunCompareOptions): Promise<CompareRun> {
+async function runOne(
+  registry: Registry,
+  step: CompareStep,
+  prompt: string,
+  opts: RunCompareOptions,
+  report: (r: RunningTask) => void,
+): Promise<CompareRun> {
   let id: string;
   try {
     // Each run is a call that starts claude: the caller's daily budget is checked for each one.
@@ -62,8 +92,22 @@ async function runOne(registry: Registry, step: CompareStep, prompt: string, opt
   } catch (err) {
     return { ...step, state: 'refused', success: false, latency_ms: null, first_event_ms: null, cost_usd: 0, turns: 0, output_tokens: 0, error: (err as Error).message };
   }
-  const stop = () => void registry.kill(id, 'compare (stopped)').catch(() => undefined);
+  // The task's killer is whoever stopped the comparison (its signal's reason), read when it stops.
+  const stop = () => {
+    const why: unknown = opts.signal?.reason;
+    void registry.kill(id, why instanceof StopReason ? why.by : 'compare (stopped)').catch(() => undefined);
+  };
   opts.signal?.addEventListener('abort', stop, { once: true });
+  if (opts.signal?.aborted) stop();
+  // Each event of the task moves the progress: its last event, without the elapsed time (the reader adds its own).
+  const onEvent = () => {
+    const rec = registry.peek(id);
+    if (!rec) return;
+    const event = formatProgress(rec, Date.now(), registry.writingOf(id)).replace(/ · \d+ s\b/, '');
+    report({ task_id: id, since: rec.createdAt, event });
+  };
+  const off = registry.onChange(id, onEvent);
+  onEvent();
   try {
     const state = () => registry.peek(id)?.state ?? 'lost';
     while (!isFinal(state())) {
@@ -76,6 +120,7 @@ async function runOne(registry: Registry, step: CompareStep, prompt: string, opt
       }
     }
   } finally {
+    off();
     opts.signal?.removeEventListener('abort', stop);
   }
   return runFromRecord(step, registry.peek(id)!);
@@ -90,7 +135,10 @@ export async function runCompare(registry: Registry, plan: ComparePlan, opts: Ru
   for (const step of steps) {
     if (opts.signal?.aborted) break;
     opts.onProgress?.({ done: results.length, total: steps.length, step });
-    const finished = await runOne(registry, step, plan.prompts[step.prompt_index]!, opts);
+    const report = (running: RunningTask) => {
+      opts.onProgress?.({ done: results.length, total: steps.length, step, running });
+    };
+    const finished = await runOne(registry, step, plan.prompts[step.prompt_index]!, opts, report);
     // A run the comparison itself stopped measures nothing about the tier: it is left out.
     if (opts.signal?.aborted && !finished.success) break;
     results.push(finished);

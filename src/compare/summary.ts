@@ -8,10 +8,11 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
-const mean = (values: number[]): number => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : 0);
+const mean = (values: number[]): number | null => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
 const present = (values: Array<number | null>): number[] => values.filter((v): v is number => v !== null);
 
-// One tier's numbers over its runs: rates and means over every run, percentiles over the runs that have the value.
+// One tier's numbers over its runs: rates and means over every run, percentiles over the runs that have the value;
+// a rate or mean of no runs is null (shown as "–"), never 0.
 export function summarizeTier(tier: string, runs: CompareRun[]): TierSummary {
   const own = runs.filter((r) => r.tier === tier);
   const succeeded = own.filter((r) => r.success).length;
@@ -21,7 +22,7 @@ export function summarizeTier(tier: string, runs: CompareRun[]): TierSummary {
     tier,
     runs: own.length,
     succeeded,
-    success_rate: own.length ? succeeded / own.length : 0,
+    success_rate: own.length ? succeeded / own.length : null,
     latency_p50_ms: percentile(latencies, 50),
     latency_p95_ms: percentile(latencies, 95),
     first_event_p50_ms: percentile(present(own.map((r) => r.first_event_ms)), 50),

@@ -12,17 +12,23 @@ export const METRIC_LABELS: Record<Metric, string> = {
   output_tokens_mean: 'output tokens mean',
 };
 
+// What a table shows where a number means nothing (a rate of no runs, a ratio over zero).
+export const NO_VALUE = '–';
+
+// "1 run", "2 runs": a count with its noun.
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 // One metric's value as text: percentages, milliseconds, dollars to the micro-dollar, means to one decimal.
 export function formatMetric(metric: Metric, value: number | null): string {
-  if (value === null) return '-';
+  if (value === null) return NO_VALUE;
   if (metric === 'success_rate') return `${(value * 100).toFixed(1)}%`;
   if (metric.endsWith('_ms')) return `${Math.round(value)} ms`;
   if (metric.endsWith('_usd')) return `$${value.toFixed(6)}`;
   return value.toFixed(1);
 }
 
-// A ratio b/a as text ("-" when undefined).
-export const formatRatio = (r: number | null): string => (r === null ? '-' : `${r.toFixed(2)}x`);
+// A ratio b/a as text ("–" when undefined).
+export const formatRatio = (r: number | null): string => (r === null ? NO_VALUE : `${r.toFixed(2)}x`);
 
 const cell = (t: TierSummary, m: Metric) => formatMetric(m, t[m]);
 

@@ -24,14 +24,15 @@ export interface TierSummary {
   tier: string;
   runs: number;
   succeeded: number;
-  success_rate: number;
+  /** Null when the tier has no run (as are the means). */
+  success_rate: number | null;
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   first_event_p50_ms: number | null;
-  cost_mean_usd: number;
+  cost_mean_usd: number | null;
   cost_total_usd: number;
-  turns_mean: number;
-  output_tokens_mean: number;
+  turns_mean: number | null;
+  output_tokens_mean: number | null;
 }
 
 // The metrics that are compared, in table order.
