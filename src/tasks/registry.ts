@@ -3,7 +3,7 @@ import type { UserContent } from '../claude/control.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { clusterDuties } from './cluster-duties.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
-import { requestKill, watchKillRequests } from './kill-requests.js';
+import { requestAnswer, requestKill, watchOwnerRequests } from './kill-requests.js';
 import { listReply } from './list-view.js';
 import { Launcher } from './launcher.js';
 import type { LiveTask } from './live-task.js';
@@ -77,7 +77,10 @@ export class Registry {
     await recoverOrphans(registry.store, deps.log, registry.locks);
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     const owns = (id: string) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state);
-    registry.stopKillPoll = watchKillRequests(deps.config.stateDir, owns, (id, by) => void registry.kill(id, by));
+    registry.stopKillPoll = watchOwnerRequests(deps.config.stateDir, owns, {
+      kill: (id, by) => void registry.kill(id, by),
+      answer: (id, requestId, answer) => void registry.live.get(id)?.inputs.answer(requestId, answer),
+    });
     deps.cluster?.attach(clusterDuties({ live: registry.live, kill: (id, by) => registry.kill(id, by), check: (id) => registry.lookup.record(id), killRequests: (ids) => deps.cluster!.killRequests(ids) }));
     return registry;
   }
@@ -182,6 +185,19 @@ export class Registry {
     if (!rec || isFinal(rec.state)) return;
     if (this.live.has(id) || this.cluster) await this.kill(id, by);
     else await requestKill(this.deps.config.stateDir, id, by);
+  }
+
+  // Answer for any task (the CLI's answer): this server's and a cluster's through answer_task's path, another
+  // server's on this state dir by an answer request it takes within a second; resolves once the request is closed.
+  async deliverAnswer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
+    if (this.live.has(id) || this.cluster) return this.answer(id, requestId, answer, viewer);
+    const rec = await this.get(id, viewer);
+    const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
+    if (open?.request_id !== requestId) throw new ToolError(`request_id: task ${id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
+    await requestAnswer(this.deps.config.stateDir, id, requestId, answer);
+    const taken = await this.wait([id], () => this.peek(id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS);
+    if (!taken) throw new ToolError(`task_id: the server running task ${id} (pid ${rec.owner.pid}) did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s; see claude-tiers tasks and answer again`);
+    return this.reply(id, { tail: DEFAULT_TAIL, viewer });
   }
 
   // A task's record read again; a foreign unfinished task whose server died is declared lost on the way.

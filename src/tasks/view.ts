@@ -151,7 +151,7 @@ export function viewText(v: TaskView): string {
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.input_request) {
     const q = v.input_request;
-    lines.push(`needs input: permission for ${q.tool} ${JSON.stringify(q.input).slice(0, 300)}${q.reason ? ` (${q.reason})` : ''}; denied at ${q.expires_at} without an answer`);
+    lines.push(`needs input: permission for ${q.tool} ${JSON.stringify(q.input).slice(0, 300)}${q.reason ? ` (${q.reason})` : ''}; it will be denied at ${q.expires_at} if nobody answers`);
     lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
