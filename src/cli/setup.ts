@@ -58,7 +58,7 @@ export function mergeDesktopJson(text: string | undefined, e: Entry, file: strin
   return `${JSON.stringify({ ...config, mcpServers: { ...servers, [NAME]: e } }, null, 2)}\n`;
 }
 
-// Writes next to the file, then renames over it, keeping the old file's mode (a config can hold keys).
+// Writes next to the file, then renames over it (0600: a client's config can hold keys).
 function writeAtomically(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
