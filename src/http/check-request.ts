@@ -68,7 +68,7 @@ function unauthorized(header: string | undefined): Refusal {
   const error = !header
     ? `no Authorization header: send Authorization: Bearer <token> (${WHERE_TOKEN})`
     : !header.startsWith('Bearer ')
-      ? `the Authorization header is not "Bearer <token>" (${WHERE_TOKEN})`
+      ? `the Authorization header does not start with Bearer and a space (${WHERE_TOKEN})`
       : `wrong bearer token: no token of this server matches (${WHERE_TOKEN})`;
   const challenge = header ? `Bearer error="invalid_token", error_description="${error.replace(/["\\]/g, "'")}"` : 'Bearer';
   return { status: 401, error, headers: { 'www-authenticate': challenge } };
