@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +80,7 @@ describe('the claude-tiers CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['ask', '--modle', 'opus', 'hi'], /^claude-tiers: unknown option --modle for ask; valid options: --tier, --model, --json, .*--config/],
       [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
-      [['tasks', '--state', 'bogus'], /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, succeeded, failed, killed, timed_out, lost/],
+      [['tasks', '--state', 'bogus'], /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost/],
       [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
       [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
       [['ask', '--json=yes', 'hi'], /--json takes no value/],
@@ -194,6 +194,25 @@ describe('permission requests from the CLI (issue 21, item 4)', () => {
       expect(again.stderr).toBe(`claude-tiers: task ${id} waits on no permission request (state succeeded); see claude-tiers tasks\n`);
     } finally {
       await s.close();
+    }
+  }, 120_000);
+
+  it('run without a terminal says how to answer; `answer ... allow` from another process lets the command run', async () => {
+    const proc = spawn(process.execPath, [SERVER_ENTRY, 'run', asking('piped-allow')], { env: permEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    try {
+      expect(await waitFor(() => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(err), 60_000)).toBe(true);
+      const id = /(t_\S+) waits for permission/.exec(err)![1]!;
+      const answered = await runCli(['answer', id, 'allow'], { env: permEnv, timeoutMs: 60_000 });
+      expect(answered.code, answered.stderr).toBe(0);
+      expect(await exited).toBe(0);
+      expect(out).toContain('piped-allow');
+    } finally {
+      proc.kill('SIGKILL');
     }
   }, 120_000);
 

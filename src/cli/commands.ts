@@ -75,9 +75,16 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     };
     // In a terminal a permission request is asked here; the answer takes answer_task's path (or another terminal's
     // `claude-tiers answer`, whichever comes first).
+    let hinted = '';
     const ask = () => {
       const open = t.record.state === 'needs_input' ? t.record.inputRequest : undefined;
-      if (!open || asking || opts.json || !process.stdin.isTTY || !isTty()) return;
+      if (!open || asking || opts.json) return;
+      if (!process.stdin.isTTY || !isTty()) {
+        // No one to ask here: say once per request how to answer from elsewhere.
+        if (hinted !== open.request_id) process.stderr.write(`${t.id} waits for permission to run ${open.tool}; answer with: claude-tiers answer ${t.id} allow|deny [--message M]\n`);
+        hinted = open.request_id;
+        return;
+      }
       asking = true;
       void askPermission(t.id, open, () => t.record.inputRequest?.request_id !== open.request_id)
         .then(async (answer) => {
@@ -117,7 +124,7 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
       const rec = await engine.registry.get(id, LOCAL);
       const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
       if (!open) throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
-      const reply = await engine.registry.deliverAnswer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
+      const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
       printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool}; now ${(reply.structured as { state: string }).state}`);
       return 0;
     } catch (err) {

@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import { findClaude } from '../claude/find-binary.js';
 import { ToolError } from '../errors.js';
 import { launchArgv } from '../launch-command.js';
 import { printOut } from './output.js';
@@ -13,19 +11,28 @@ type Entry = { command: string; args: string[] };
 // Where Claude Desktop keeps its config on this platform.
 export function desktopConfigPath(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   const home = env.HOME || homedir();
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Claude', 'claude_desktop_config.json');
-  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'Claude', 'claude_desktop_config.json');
-  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'Claude', 'claude_desktop_config.json');
+  const file = 'claude_desktop_config.json';
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Claude', file);
+  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'Claude', file);
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'Claude', file);
 }
 
 // Where Codex keeps its config ($CODEX_HOME, else ~/.codex).
-export const codexConfigPath = (env: NodeJS.ProcessEnv = process.env): string => join(env.CODEX_HOME || join(env.HOME || homedir(), '.codex'), 'config.toml');
+export const codexConfigPath = (env: NodeJS.ProcessEnv = process.env): string =>
+  join(env.CODEX_HOME || join(env.HOME || homedir(), '.codex'), 'config.toml');
 
 const tomlString = (s: string): string => JSON.stringify(s);
 
 // The Codex table for this copy, written by hand (no TOML library at run time).
 export function codexTable(e: Entry): string {
-  return [`[mcp_servers.${NAME}]`, `command = ${tomlString(e.command)}`, `args = [${e.args.map(tomlString).join(', ')}]`, 'startup_timeout_sec = 20', 'tool_timeout_sec = 300', ''].join('\n');
+  return [
+    `[mcp_servers.${NAME}]`,
+    `command = ${tomlString(e.command)}`,
+    `args = [${e.args.map(tomlString).join(', ')}]`,
+    'startup_timeout_sec = 20',
+    'tool_timeout_sec = 300',
+    '',
+  ].join('\n');
 }
 
 // A Codex config with our table put in: our old table (and its sub-tables) replaced, every other line kept as it was.
@@ -42,8 +49,9 @@ export function mergeCodexToml(text: string, e: Entry): string {
   return `${body ? `${body}\n\n` : ''}${codexTable(e)}`;
 }
 
-// A Claude Desktop config with our server entry put in; other servers and keys stay. Refuses a file that is not JSON.
-export function mergeDesktopJson(text: string | undefined, e: Entry, file: string): string {
+// A JSON config (Claude Desktop's, Claude Code's) with our server entry put in; other servers and keys stay. Refuses
+// a file that is not JSON.
+export function mergeServersJson(text: string | undefined, e: Entry & Record<string, unknown>, file: string): string {
   let config: Record<string, unknown> = {};
   if (text?.trim()) {
     try {
@@ -51,10 +59,14 @@ export function mergeDesktopJson(text: string | undefined, e: Entry, file: strin
     } catch (err) {
       throw new ToolError(`${file} is not valid JSON (${(err as Error).message}); fix it or add the entry by hand`);
     }
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ToolError(`${file} does not hold a JSON object; fix it or add the entry by hand`);
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      throw new ToolError(`${file} does not hold a JSON object; fix it or add the entry by hand`);
+    }
   }
   const servers = (config.mcpServers ?? {}) as Record<string, unknown>;
-  if (typeof servers !== 'object' || Array.isArray(servers)) throw new ToolError(`${file}: mcpServers is not an object; fix it or add the entry by hand`);
+  if (typeof servers !== 'object' || Array.isArray(servers)) {
+    throw new ToolError(`${file}: mcpServers is not an object; fix it or add the entry by hand`);
+  }
   return `${JSON.stringify({ ...config, mcpServers: { ...servers, [NAME]: e } }, null, 2)}\n`;
 }
 
@@ -68,20 +80,22 @@ function writeAtomically(file: string, text: string): void {
 
 const readIfThere = (file: string): string | undefined => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
 
-async function claudeCode(e: Entry, write: boolean): Promise<number> {
-  const add = ['mcp', 'add', '--scope', 'user', NAME, '--', e.command, ...e.args];
-  const shown = ['claude', ...add].map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' ');
+// Claude Code keeps its user-scope servers in ~/.claude.json (or $CLAUDE_CONFIG_DIR/.claude.json), as
+// `claude mcp add --scope user` writes them.
+export function claudeCodeConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.CLAUDE_CONFIG_DIR || env.HOME || homedir(), '.claude.json');
+}
+
+function claudeCode(e: Entry, write: boolean): number {
+  const add = ['claude', 'mcp', 'add', '--scope', 'user', NAME, '--', e.command, ...e.args];
   if (!write) {
-    printOut(shown);
-    process.stderr.write('claude-tiers: run the line above, or `claude-tiers setup claude-code --write` to run it for you\n');
+    printOut(add.map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' '));
+    process.stderr.write('claude-tiers: run the line above, or `claude-tiers setup claude-code --write` for you\n');
     return 0;
   }
-  const claude = findClaude().path;
-  // An older claude-tiers entry (another checkout, npx) is replaced; entries of other servers are not touched.
-  await execa(claude, ['mcp', 'remove', '--scope', 'user', NAME], { reject: false, stdin: 'ignore', timeout: 30_000 });
-  const r = await execa(claude, add, { reject: false, stdin: 'ignore', timeout: 30_000 });
-  if (r.exitCode !== 0) throw new ToolError(`${shown} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
-  printOut(`added to Claude Code (user scope, with ${claude}): ${e.command} ${e.args.join(' ')}; check it with: claude mcp list`);
+  const file = claudeCodeConfigPath();
+  writeAtomically(file, mergeServersJson(readIfThere(file), { type: 'stdio', ...e, env: {} }, file));
+  printOut(`added to Claude Code (user scope, ${file}): ${e.command} ${e.args.join(' ')}; check it with: claude mcp list`);
   return 0;
 }
 
@@ -90,21 +104,23 @@ function configFile(kind: 'claude-desktop' | 'codex', e: Entry, write: boolean):
   const old = readIfThere(file);
   if (!write) {
     printOut(kind === 'codex' ? codexTable(e) : JSON.stringify({ mcpServers: { [NAME]: e } }, null, 2));
-    process.stderr.write(`claude-tiers: add this to ${file}, or run \`claude-tiers setup ${kind} --write\` to merge it in\n`);
+    process.stderr.write(`claude-tiers: add this to ${file}, or merge it in: claude-tiers setup ${kind} --write\n`);
     return 0;
   }
-  const text = kind === 'codex' ? mergeCodexToml(old ?? '', e) : mergeDesktopJson(old, e, file);
+  const text = kind === 'codex' ? mergeCodexToml(old ?? '', e) : mergeServersJson(old, e, file);
   writeAtomically(file, text);
-  printOut(`${old === undefined ? 'wrote' : 'updated'} ${file}: ${NAME} runs ${e.command} ${e.args.join(' ')}${kind === 'claude-desktop' ? ' (restart Claude Desktop)' : ''}`);
+  const restart = kind === 'claude-desktop' ? ' (restart Claude Desktop)' : '';
+  const runs = `${e.command} ${e.args.join(' ')}`;
+  printOut(`${old === undefined ? 'wrote' : 'updated'} ${file}: ${NAME} runs ${runs}${restart}`);
   return 0;
 }
 
 // `claude-tiers setup claude-code|claude-desktop|codex [--write]`: the client's entry for this very copy, printed, or
 // with --write added to the client's config (our old entry replaced, nothing else touched).
-export async function setupCommand(target: string, write: boolean): Promise<number> {
+export function setupCommand(target: string, write: boolean): number {
   const entry = launchArgv();
   try {
-    if (target === 'claude-code') return await claudeCode(entry, write);
+    if (target === 'claude-code') return claudeCode(entry, write);
     return configFile(target as 'claude-desktop' | 'codex', entry, write);
   } catch (err) {
     process.stderr.write(`claude-tiers: ${((err as Error).message ?? String(err)).replace(/\s*\n\s*/g, ' ')}\n`);
