@@ -83,10 +83,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (NO_ARGS.has(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`);
   if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
   if (command === 'answer' && (positionals.length !== 2 || !['allow', 'deny'].includes(positionals[1]!))) {
-    throw new UsageError(`answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${JSON.stringify(positionals.join(' '))})`);
+    const got = JSON.stringify(positionals.join(' '));
+    throw new UsageError(`answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${got})`);
   }
   if (command === 'setup' && (positionals.length !== 1 || !SETUP_TARGETS.includes(positionals[0]!))) {
-    throw new UsageError(`setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${JSON.stringify(positionals.join(' '))}); add --write to change its config`);
+    const got = JSON.stringify(positionals.join(' '));
+    throw new UsageError(`setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${got}); add --write to change its config`);
   }
   if (typeof options.state === 'string') checkEnum('state', options.state, [...TASK_STATES], true);
   if (typeof options['log-level'] === 'string') checkEnum('log-level', options['log-level'], LOG_LEVELS);

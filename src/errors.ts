@@ -27,12 +27,14 @@ export function upstreamStatus(apiErrorStatus: number | null | undefined, text: 
   return isUnreachable(text) ? null : undefined;
 }
 
+const AUTH_TEXT = /not logged in|please run \/login|invalid (x-)?api[- ]key|authentication_error/i;
+
 // The one rule for "claude has no usable credentials": not logged in, or an API key the API refused.
 export function isAuthFailure(status: number | null | undefined, text: string | undefined): boolean {
-  return status === 401 || /not logged in|please run \/login|invalid (x-)?api[- ]key|authentication_error/i.test(text ?? '');
+  return status === 401 || AUTH_TEXT.test(text ?? '');
 }
 
-// What to do when claude has no credentials: where the server looks for them, and that MCP clients pass no shell variables.
+// What to do when claude has no credentials: where the server looks for them; MCP clients pass no shell variables.
 export function authFix(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.HOME || '(unset)';
   const key = env.ANTHROPIC_API_KEY ? 'it is set but was refused' : 'it is not set';
@@ -48,7 +50,8 @@ export function authFix(env: NodeJS.ProcessEnv = process.env): string {
 export function describeApiError(status: number | null | undefined, text: string | undefined): string {
   const detail = (text ?? '').trim().slice(0, 300);
   if (isAuthFailure(status, detail)) {
-    const what = typeof status === 'number' ? `Claude API error ${status}: ${detail || 'no details'} (authentication failed` : `${detail} (claude is not logged in`;
+    const what =
+      typeof status === 'number' ? `Claude API error ${status}: ${detail || 'no details'} (authentication failed` : `${detail} (claude is not logged in`;
     return `${what}; ${authFix()})`;
   }
   if (status === null || status === undefined) {

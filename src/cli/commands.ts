@@ -81,14 +81,16 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
       if (!open || asking || opts.json) return;
       if (!process.stdin.isTTY || !isTty()) {
         // No one to ask here: say once per request how to answer from elsewhere.
-        if (hinted !== open.request_id) process.stderr.write(`${t.id} waits for permission to run ${open.tool}; answer with: claude-tiers answer ${t.id} allow|deny [--message M]\n`);
+        const how = `answer with: claude-tiers answer ${t.id} allow|deny [--message M]`;
+        if (hinted !== open.request_id) process.stderr.write(`${t.id} waits for permission to run ${open.tool}; ${how}\n`);
         hinted = open.request_id;
         return;
       }
       asking = true;
       void askPermission(t.id, open, () => t.record.inputRequest?.request_id !== open.request_id)
         .then(async (answer) => {
-          if (answer) await engine.registry.answer(t.id, open.request_id, { ...answer, by: 'cli (terminal)' }, LOCAL).catch((err: Error) => fail(err));
+          if (!answer) return;
+          await engine.registry.answer(t.id, open.request_id, { ...answer, by: 'cli (terminal)' }, LOCAL).catch(fail);
         })
         .finally(() => {
           asking = false;
@@ -125,7 +127,8 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
       const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
       if (!open) throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
       const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
-      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool}; now ${(reply.structured as { state: string }).state}`);
+      const now = (reply.structured as { state: string }).state;
+      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool}; now ${now}`);
       return 0;
     } catch (err) {
       return fail(err);
@@ -138,7 +141,7 @@ export async function tasksCommand(config: Config, opts: Opts): Promise<number> 
   const store = new TaskStore(config.stateDir);
   // A task waiting for permission is still running: --state running shows it too.
   const asked = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
-  const states = asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as const] : asked;
+  const states = asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as TaskState] : asked;
   const limit = 30;
   const fromDisk = async () =>
     store
