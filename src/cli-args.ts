@@ -23,10 +23,10 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   run: ['tier', 'json'],
   tasks: ['watch', 'state', 'json'],
   kill: [],
-  answer: ['message'],
-  setup: ['write'],
   compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
+  answer: ['message'],
+  setup: ['write'],
   help: [],
   version: [],
 };
