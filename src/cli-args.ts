@@ -1,4 +1,5 @@
 import type { ConfigFlags } from './config/load.js';
+import { TASK_STATES } from './tasks/types.js';
 
 // The parsed command line: a command, its positional words and the config flags.
 export interface CliArgs {
@@ -24,11 +25,13 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   kill: [],
   compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
+  answer: ['message'],
+  setup: ['write'],
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out']);
-const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'];
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message']);
+export const SETUP_TARGETS = ['claude-code', 'claude-desktop', 'codex'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
 
@@ -79,7 +82,15 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   if (NO_ARGS.has(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`);
   if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
-  if (typeof options.state === 'string') checkEnum('state', options.state, TASK_STATES, true);
+  if (command === 'answer' && (positionals.length !== 2 || !['allow', 'deny'].includes(positionals[1]!))) {
+    const got = JSON.stringify(positionals.join(' '));
+    throw new UsageError(`answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${got})`);
+  }
+  if (command === 'setup' && (positionals.length !== 1 || !SETUP_TARGETS.includes(positionals[0]!))) {
+    const got = JSON.stringify(positionals.join(' '));
+    throw new UsageError(`setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${got}); add --write to change its config`);
+  }
+  if (typeof options.state === 'string') checkEnum('state', options.state, [...TASK_STATES], true);
   if (typeof options['log-level'] === 'string') checkEnum('log-level', options['log-level'], LOG_LEVELS);
   const num = (name: string): number | undefined => {
     const v = options[name];

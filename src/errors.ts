@@ -5,7 +5,6 @@ export class ToolError extends Error {
 
 const HINTS: Record<number, string> = {
   400: 'the request was rejected as invalid; check the model name and prompt size',
-  401: 'authentication failed; check ANTHROPIC_API_KEY (or the claude login in HOME) of the server',
   403: 'access denied; check the API key\'s permissions',
   404: 'not found; check the model name',
   413: 'the request is too large; shorten the prompt',
@@ -28,9 +27,33 @@ export function upstreamStatus(apiErrorStatus: number | null | undefined, text: 
   return isUnreachable(text) ? null : undefined;
 }
 
+const AUTH_TEXT = /not logged in|please run \/login|invalid (x-)?api[- ]key|authentication_error/i;
+
+// The one rule for "claude has no usable credentials": not logged in, or an API key the API refused.
+export function isAuthFailure(status: number | null | undefined, text: string | undefined): boolean {
+  return status === 401 || AUTH_TEXT.test(text ?? '');
+}
+
+// What to do when claude has no credentials: where the server looks for them; MCP clients pass no shell variables.
+export function authFix(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME || '(unset)';
+  const key = env.ANTHROPIC_API_KEY ? 'it is set but was refused' : 'it is not set';
+  return (
+    `check ANTHROPIC_API_KEY in the server's environment (${key}) or the claude login under HOME=${home}: set ` +
+    `ANTHROPIC_API_KEY in the environment the server runs with (MCP clients such as the Inspector pass no shell ` +
+    `variables: put it in the client's "env" for this server), or run \`claude\` once as this user with HOME=${home} ` +
+    'and log in; `claude-tiers doctor` checks it'
+  );
+}
+
 // Turns an API failure reported by claude into one readable sentence with the fix.
 export function describeApiError(status: number | null | undefined, text: string | undefined): string {
   const detail = (text ?? '').trim().slice(0, 300);
+  if (isAuthFailure(status, detail)) {
+    const what =
+      typeof status === 'number' ? `Claude API error ${status}: ${detail || 'no details'} (authentication failed` : `${detail} (claude is not logged in`;
+    return `${what}; ${authFix()})`;
+  }
   if (status === null || status === undefined) {
     const unreachable = isUnreachable(detail);
     return unreachable

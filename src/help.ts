@@ -12,6 +12,9 @@ Usage:
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
+  claude-tiers answer TASK_ID allow|deny [--message M]   answer a task's permission request (state needs_input),
+                                     from any terminal (run in a terminal asks you itself)
+  claude-tiers setup claude-code|claude-desktop|codex [--write]   print the client's entry for this copy, or add it
   claude-tiers compare --tiers A,B --prompts FILE.jsonl [--runs N] [--out DIR]   A/B comparison of two tiers:
                                      table on stdout, compare.json + report.html in DIR (default ./compare-<time>)
   claude-tiers doctor [--json]       check claude, auth, config, containment, MCP servers and the state dir
@@ -24,8 +27,10 @@ Tools served:
   task_status    state, progress, partial output and result of tasks (long-poll)
   list_tasks     recent tasks, newest first
   kill_task      stop a task and every process it started
+  answer_task    allow or deny a task's permission request
   server_stats   counters: tasks, claude processes, warm spares, cache, circuit breakers, memory
-  compare_tiers  A/B comparison of two tiers on a list of prompts, in the background; compare_status follows it
+  compare_tiers  A/B comparison of two tiers on a list of prompts, in the background
+  compare_status progress and results of a comparison
 
 Options:
   --config FILE        your config file (else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json);
@@ -42,7 +47,7 @@ Options:
                        in serve --http mode GET /metrics also answers on the server itself, with the token)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (else $CLAUDE_TIERS_LOG_LEVEL; logs go to stderr)
 
-Add it to Claude Code:
+Add it to Claude Code (or: claude-tiers setup claude-code --write):
   claude mcp add claude-tiers -- ${launchCommand()}
   claude -p has no one to approve a tool: allow them with --allowedTools=mcp__claude-tiers (prompt on stdin)
   or "mcp__claude-tiers" in permissions.allow of ~/.claude/settings.json

@@ -40,17 +40,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.options.help || args.command === 'help') {
-    process.stderr.write(helpText());
+    process.stdout.write(helpText());
     return 0;
   }
   if (args.options.version || args.command === 'version') {
-    process.stderr.write(`claude-tiers ${VERSION}\n`);
+    process.stdout.write(`claude-tiers ${VERSION}\n`);
     return 0;
   }
   if (args.command === 'doctor') {
     const { reportDoctor, runDoctor } = await import('./cli/doctor.js');
     return reportDoctor(await runDoctor(args.flags), args.options.json === true);
   }
+  if (args.command === 'setup') return (await import('./cli/setup.js')).setupCommand(args.positionals[0]!, args.options.write === true);
   const loaded = configOrNothing(args.flags);
   if (!loaded) return 2;
   const { projectRejected, projectFile } = loaded;
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'run') return (await cli()).runCommand(config, args.positionals, args.options);
   if (args.command === 'tasks') return (await cli()).tasksCommand(config, args.options);
   if (args.command === 'kill') return (await cli()).killCommand(config, args.positionals);
+  if (args.command === 'answer') return (await cli()).answerCommand(config, args.positionals, args.options);
   if (args.command === 'compare') return (await import('./compare/compare-command.js')).compareCommand(config, args.options);
   say(`unknown command "${args.command}" (see claude-tiers --help)`);
   return 2;

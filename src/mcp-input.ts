@@ -25,7 +25,7 @@ export function elicitationFor(taskId: string, q: InputRequest): { key: string; 
   const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}`;
   return {
     key: `perm:${taskId}:${q.request_id}`,
-    params: { mode: 'form', message: `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}. Denied at ${q.expires_at} without an answer.`, requestedSchema: DECISION_SCHEMA },
+    params: { mode: 'form', message: `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}; it will be denied at ${q.expires_at} if nobody answers.`, requestedSchema: DECISION_SCHEMA },
   };
 }
 

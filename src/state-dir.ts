@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 
 // What claude-tiers itself keeps in a state dir; a folder holding only these (or nothing) is ours to chmod.
-const OURS = /^(tasks|active|kill-requests|worktrees|spare-files|compare|audit\.jsonl(\.1)?|audit\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|\.doctor-\d+|audit\.key\..*\.tmp)$/;
+const OURS = /^(tasks|active|kill-requests|answer-requests|worktrees|spare-files|compare|audit\.jsonl(\.1)?|audit\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|\.doctor-\d+|audit\.key\..*\.tmp)$/;
 
 // The state dir holds prompts, tool output and the audit key: it is created 0700, and an existing one of ours with a
 // wider mode is tightened. A folder that is not ours (e.g. a shared one) is left alone; the returned line says why.

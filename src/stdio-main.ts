@@ -3,9 +3,15 @@ import type { Config } from './config/schema.js';
 import type { Engine } from './engine.js';
 import { createLogger } from './log.js';
 import { createServer } from './server.js';
+import { launchCommand } from './launch-command.js';
 import { startupLine } from './startup-line.js';
 import { installWatchdog } from './watchdog.js';
 import { openMetricsPort } from './metrics/http.js';
+
+// Someone ran the server by hand in a terminal: it is not hung, it waits for a client.
+export const terminalHint = (me = launchCommand()): string =>
+  'claude-tiers: waiting for an MCP client on stdin (this is the server an MCP client starts; Ctrl-C stops it). ' +
+  `To try it: ${me} ask "a question"; to add it to a client: ${me} setup claude-code`;
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built meanwhile, and calls wait for it.
@@ -16,6 +22,7 @@ export async function runStdioServer(config: Config): Promise<number> {
   let engine: Engine | undefined;
   const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
+  let stopping = false;
   const handle = serveStdio(
     () => {
       const { server, dispose } = createServer(config, ready);
@@ -29,6 +36,7 @@ export async function runStdioServer(config: Config): Promise<number> {
     killAllSync: () => engine?.procs.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
+      stopping = true;
       await (await ready.catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
@@ -43,8 +51,11 @@ export async function runStdioServer(config: Config): Promise<number> {
     process.stderr.write(`claude-tiers: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   }
+  // A server told to stop while it was starting (stdin closed at once) says nothing more about being ready.
+  if (stopping) return -1;
   metricsPort.serve(engine.metrics);
   process.stderr.write(`${startupLine(engine)}\n`);
+  if (process.stdin.isTTY) process.stderr.write(`${terminalHint()}\n`);
   // Warm spares start after the server answers, so they never delay start-up.
   setTimeout(() => engine?.warmSpares(), 50).unref();
   return -1;

@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,7 +80,7 @@ describe('the claude-tiers CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['ask', '--modle', 'opus', 'hi'], /^claude-tiers: unknown option --modle for ask; valid options: --tier, --model, --json, .*--config/],
       [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
-      [['tasks', '--state', 'bogus'], /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, succeeded, failed, killed, timed_out, lost/],
+      [['tasks', '--state', 'bogus'], /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost/],
       [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
       [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
       [['ask', '--json=yes', 'hi'], /--json takes no value/],
@@ -114,5 +114,151 @@ describe('the claude-tiers CLI', () => {
     expect(badCwd.code).toBe(1);
     expect(badCwd.stderr.trim().split('\n')).toHaveLength(1);
     expect(badCwd.stderr).toMatch(/^claude-tiers: no allowed root exists/);
+  });
+});
+
+describe('conventions (issue 21, item 3)', () => {
+  it('--help, help and --version print on stdout, nothing on stderr', async () => {
+    for (const args of [['--help'], ['help'], ['-h']]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/^claude-tiers: Claude Code as tiered MCP tools\n[\s\S]*claude-tiers answer TASK_ID allow\|deny/);
+      expect(r.stderr).toBe('');
+    }
+    for (const args of [['--version'], ['version'], ['-v']]) {
+      const r = await runCli(args, { env });
+      expect(r.stdout, args.join(' ')).toMatch(/^claude-tiers \d+\.\d+\.\d+\n$/);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('compare with a bad command line (unknown tier, missing prompts file, no --tiers) exits 2 with one line, before any claude starts', async () => {
+    const before = api.messageRequests().length;
+    const prompts = join(mkdtempSync(join(tmpdir(), 'ct-cmp-')), 'p.jsonl');
+    writeFileSync(prompts, '{"prompt": "x"}\n');
+    const cases: Array<[string[], RegExp]> = [
+      [['compare', '--tiers', 'bogus', '--prompts', prompts], /--tiers: give exactly two tiers/],
+      [['compare', '--tiers', 'speed,bogus', '--prompts', prompts], /--tiers: unknown tier "bogus"/],
+      [['compare', '--tiers', 'speed,comprehensive', '--prompts', '/nonexistent/prompts.jsonl'], /--prompts: cannot read \/nonexistent\/prompts.jsonl \(ENOENT\)/],
+      [['compare', '--prompts', prompts], /--tiers is required/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args, { env, timeoutMs: 15_000 });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    expect(api.messageRequests().length).toBe(before);
+  });
+
+  it('run: a task that fails is one line on stderr naming the task and the reason, nothing on stdout, exit 1', async () => {
+    const r = await runCli(['run', '[[error:400]]'], { env, timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('claude-tiers: '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^claude-tiers: task t_\S+ failed: Claude API error 400/);
+  });
+});
+
+describe('permission requests from the CLI (issue 21, item 4)', () => {
+  let permEnv: Record<string, string>;
+  beforeAll(() => {
+    const config = join(mkdtempSync(join(tmpdir(), 'ct-cli-perm-')), 'config.json');
+    writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } } }));
+    permEnv = { ...env, CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-cli-perm-state-')) };
+  });
+  const asking = (tag: string) => `[[bash:curl -s http://127.0.0.1:9/; echo ${tag}]]`;
+  const toolResultsWith = (text: string) => api.requests.filter((r) => JSON.stringify(r.messages).includes('tool_result') && JSON.stringify(r.messages).includes(text));
+  const listed = async (state: string) => (JSON.parse((await runCli(['tasks', '--state', state, '--json'], { env: permEnv })).stdout) as Array<{ id: string; state: string }>).map((t) => t.id);
+
+  it('tasks --state needs_input and --state running show a task waiting for permission; `answer` from another process answers it', async () => {
+    const s = await startServer(api, { stateDir: permEnv.CLAUDE_TIERS_STATE_DIR, env: { CLAUDE_TIERS_CONFIG: permEnv.CLAUDE_TIERS_CONFIG! } });
+    try {
+      const reason = `NOT_NOW_${Date.now().toString(36)}`;
+      const id = ((await s.client.callTool({ name: 'deep_task', arguments: { prompt: asking('cli-answer'), wait_s: 0 } })).structuredContent as { task_id: string }).task_id;
+      const state = async () => ((await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string; final: boolean }).state;
+      expect(await waitFor(async () => (await state()) === 'needs_input', 40_000)).toBe(true);
+      expect(await listed('needs_input')).toContain(id);
+      expect(await listed('running')).toContain(id);
+      expect(await listed('succeeded')).not.toContain(id);
+      const answered = await runCli(['answer', id, 'deny', '--message', reason], { env: permEnv, timeoutMs: 60_000 });
+      expect(answered.code, answered.stderr).toBe(0);
+      expect(answered.stdout).toMatch(new RegExp(`^${id} denied Bash; now (running|succeeded)\n$`));
+      expect(await waitFor(async () => (await state()) === 'succeeded', 40_000)).toBe(true);
+      expect(toolResultsWith(reason).length).toBeGreaterThan(0);
+      // Nothing open any more: the same answer again is one line and exit 1.
+      const again = await runCli(['answer', id, 'allow'], { env: permEnv });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(`claude-tiers: task ${id} waits on no permission request (state succeeded); see claude-tiers tasks\n`);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
+  it('run without a terminal says how to answer; `answer ... allow` from another process lets the command run', async () => {
+    const proc = spawn(process.execPath, [SERVER_ENTRY, 'run', asking('piped-allow')], { env: permEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    try {
+      expect(await waitFor(() => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(err), 60_000)).toBe(true);
+      const id = /(t_\S+) waits for permission/.exec(err)![1]!;
+      const answered = await runCli(['answer', id, 'allow'], { env: permEnv, timeoutMs: 60_000 });
+      expect(answered.code, answered.stderr).toBe(0);
+      expect(await exited).toBe(0);
+      expect(out).toContain('piped-allow');
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('run in a terminal (tmux) asks y/n and a reason; the answer reaches claude', async () => {
+    const session = `ctp${process.pid}`;
+    const reason = `TOLD_${Date.now().toString(36)}`;
+    const envArgs = Object.entries(permEnv).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '40', `env ${envArgs} ${process.execPath} ${SERVER_ENTRY} run ${JSON.stringify(asking('tty'))}; echo EXIT=$?; sleep 30`]);
+    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
+    try {
+      expect(await waitFor(() => screen().includes('Allow? [y/n]'), 60_000)).toBe(true);
+      expect(screen()).toMatch(/t_\S+ asks for permission: Bash "curl -s http:\/\/127\.0\.0\.1:9\/; echo tty"/);
+      execFileSync('tmux', ['send-keys', '-t', session, 'n', 'Enter']);
+      expect(await waitFor(() => screen().includes('Why?'), 20_000)).toBe(true);
+      execFileSync('tmux', ['send-keys', '-t', session, reason, 'Enter']);
+      expect(await waitFor(() => /EXIT=\d/.test(screen()), 60_000)).toBe(true);
+      expect(screen()).toMatch(/EXIT=0/);
+      expect(toolResultsWith(reason).length).toBeGreaterThan(0);
+    } finally {
+      execFileSync('tmux', ['kill-session', '-t', session]);
+    }
+  }, 150_000);
+});
+
+describe('npm start in a terminal (issue 21, item 2)', () => {
+  it('says on stderr that it waits for an MCP client on stdin and that Ctrl-C stops it; Ctrl-C does', async () => {
+    const session = `cts${process.pid}`;
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '250', '-y', '40', `env ${envArgs} CLAUDE_TIERS_LOG_LEVEL=warn ${process.execPath} ${SERVER_ENTRY}; echo EXIT=$?; sleep 30`]);
+    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', session]).toString();
+    try {
+      expect(await waitFor(() => screen().includes('waiting for an MCP client on stdin'), 20_000)).toBe(true);
+      expect(screen()).toMatch(/Ctrl-C stops it/);
+      execFileSync('tmux', ['send-keys', '-t', session, 'C-c']);
+      expect(await waitFor(() => /EXIT=\d+/.test(screen()), 20_000)).toBe(true);
+    } finally {
+      execFileSync('tmux', ['kill-session', '-t', session]);
+    }
+  }, 60_000);
+
+  it('a server whose stdin closes while it starts never logs "ready on stdio" after "shutting down"', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli([], { env: { ...env, CLAUDE_TIERS_LOG_LEVEL: 'info' } });
+      const down = r.stderr.indexOf('shutting down');
+      expect(down, r.stderr).toBeGreaterThanOrEqual(0);
+      expect(r.stderr.slice(down)).not.toMatch(/ready on stdio/);
+    }
   });
 });

@@ -240,12 +240,12 @@ describe('compare (A/B comparison of two tiers)', () => {
     const file = join(work, 'two.jsonl');
     writeFileSync(file, '{"prompt": "x"}\n{"prompt": \n');
     const cases: Array<[string[], RegExp, number]> = [
-      [['compare', '--prompts', file], /^claude-tiers: --tiers is required/, 1],
-      [['compare', '--tiers', 'speed', '--prompts', file], /^claude-tiers: --tiers: give exactly two tiers/, 1],
-      [['compare', '--tiers', 'speed,nope', '--prompts', file], /^claude-tiers: --tiers: unknown tier "nope"; configured tiers: .*speed/, 1],
-      [['compare', '--tiers', 'speed,comprehensive', '--prompts', file, '--runs', '0'], /^claude-tiers: --runs: must be a whole number from 1 to 20/, 1],
-      [['compare', '--tiers', 'speed,comprehensive', '--prompts', file], /^claude-tiers: --prompts: .*two\.jsonl line 2 is not valid JSON/, 1],
-      [['compare', '--tiers', 'speed,comprehensive', '--prompts', join(work, 'missing.jsonl')], /^claude-tiers: --prompts: cannot read .*missing\.jsonl \(ENOENT\)/, 1],
+      [['compare', '--prompts', file], /^claude-tiers: --tiers is required/, 2],
+      [['compare', '--tiers', 'speed', '--prompts', file], /^claude-tiers: --tiers: give exactly two tiers/, 2],
+      [['compare', '--tiers', 'speed,nope', '--prompts', file], /^claude-tiers: --tiers: unknown tier "nope"; configured tiers: .*speed/, 2],
+      [['compare', '--tiers', 'speed,comprehensive', '--prompts', file, '--runs', '0'], /^claude-tiers: --runs: must be a whole number from 1 to 20/, 2],
+      [['compare', '--tiers', 'speed,comprehensive', '--prompts', file], /^claude-tiers: --prompts: .*two\.jsonl line 2 is not valid JSON/, 2],
+      [['compare', '--tiers', 'speed,comprehensive', '--prompts', join(work, 'missing.jsonl')], /^claude-tiers: --prompts: cannot read .*missing\.jsonl \(ENOENT\)/, 2],
       [['compare', '--tiers', 'speed,comprehensive', '--prompts', file, '--fast'], /unknown option --fast for compare/, 2],
     ];
     for (const [args, says, code] of cases) {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { REAL_CLAUDE, ROOT, runCli, startHttpServer } from './support/harness.js';
@@ -115,6 +116,37 @@ describe('HTTP edges (finding 11)', () => {
       expect(await raw(port, `POST /mcp HTTP/1.1\r\nhost: tiers.example.test:${port}\r\n${auth}`)).toBe(200);
       expect(await raw(port, `POST /mcp HTTP/1.1\r\nhost: other.example.test:${port}\r\n${auth}`)).toBe(403);
       expect(server.stderr()).toMatch(/warning: listening on 0\.0\.0\.0.*reverse proxy with TLS.*allowedHosts.*tiers\.example\.test/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a 401 says why (issue 21, item 7)', () => {
+  it('the real TS client throws an error that names the reason: no header, not Bearer, wrong token; the body is JSON-RPC', async () => {
+    const server = await startHttpServer({ ...env, CLAUDE_TIERS_HTTP_TOKEN: TOKEN });
+    const connectWith = async (headers: Record<string, string>): Promise<string> => {
+      const client = new Client({ name: 'edges', version: '1' });
+      try {
+        await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } }));
+        return 'connected';
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        await client.close().catch(() => {});
+      }
+    };
+    try {
+      expect(await connectWith({})).toMatch(/no Authorization header: send Authorization: Bearer <token>/);
+      expect(await connectWith({ Authorization: `Token ${TOKEN}` })).toMatch(/Authorization header does not start with Bearer and a space/);
+      expect(await connectWith({ Authorization: 'Bearer wrong-token-0123456789' })).toMatch(/wrong bearer token: no token of this server matches .*CLAUDE_TIERS_HTTP_TOKEN/);
+      expect(await connectWith({ Authorization: `Bearer ${TOKEN}` })).toBe('connected');
+      const r = await fetch(server.url, { method: 'POST', headers: { authorization: 'Bearer wrong-token-0123456789', 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: INIT });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="wrong bearer token/);
+      const body = (await r.json()) as { jsonrpc: string; id: null; error: { code: number; message: string } };
+      expect(body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000 } });
+      expect(body.error.message).toMatch(/^HTTP 401: wrong bearer token/);
     } finally {
       await server.close();
     }

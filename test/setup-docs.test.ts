@@ -25,30 +25,111 @@ afterAll(async () => {
   await api?.close();
 });
 
-describe('setup snippets in the README', () => {
-  it('Claude Code: the real claude accepts the `claude mcp add` command', async () => {
+// A README snippet with the placeholder path of a checkout replaced by this one.
+const forThisCheckout = (text: string): string => text.replaceAll('/path/to/claude-tiers', ROOT);
+
+// `claude mcp list` of the real claude under this HOME: it starts each stdio server and says whether it connected.
+async function mcpList(home: string): Promise<string> {
+  const env = { ...claudeEnv(api, home), CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_WARM_SPARES: '0' };
+  const r = await execa(REAL_CLAUDE, ['mcp', 'list'], { env, extendEnv: false, cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')), reject: false, timeout: 90_000 });
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+describe('setup snippets in the README (issue 21, item 1)', () => {
+  it('Claude Code: the `claude mcp add` line, with this checkout\'s path, gives a server `claude mcp list` shows Connected', async () => {
     const cmd = snippet('claude-code-cli').trim();
-    expect(cmd).toBe('claude mcp add claude-tiers -- npx claude-tiers');
+    expect(cmd).toBe('claude mcp add --scope user claude-tiers -- node /path/to/claude-tiers/dist/src/index.js');
+    expect(readme).toMatch(/npx -y claude-tiers[^\n]*|once published/);
     const home = await makeTempHome();
-    const cwd = mkdtempSync(join(tmpdir(), 'ct-proj-'));
-    const args = cmd.split(' ').slice(1);
-    const env = claudeEnv(api, home);
-    const add = await execa(REAL_CLAUDE, args, { env, extendEnv: false, cwd, reject: false, timeout: 30_000 });
+    const add = await execa(REAL_CLAUDE, forThisCheckout(cmd).split(' ').slice(1), { env: claudeEnv(api, home), extendEnv: false, cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')), reject: false, timeout: 30_000 });
     expect(add.exitCode, add.stderr).toBe(0);
-    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as { projects?: Record<string, { mcpServers?: Record<string, { command: string; args: string[] }> }> };
-    const servers = Object.values(config.projects ?? {}).map((p) => p.mcpServers?.['claude-tiers']).filter(Boolean);
-    expect(servers[0]).toMatchObject({ command: 'npx', args: ['claude-tiers'] });
+    expect(await mcpList(home)).toMatch(/claude-tiers: node \S+dist\/src\/index\.js - ✔ Connected/);
+  }, 120_000);
+
+  it('no snippet leads with npx: the npx forms are given as "once published"', () => {
+    const section = readme.slice(readme.indexOf('## Add it to your agent'), readme.indexOf('**Claude Code in `-p` (print) mode**'));
+    for (const name of ['claude-code-cli', 'claude-code-mcp-json', 'claude-desktop', 'codex-toml']) expect(snippet(name), name).not.toMatch(/npx/);
+    for (const m of section.matchAll(/npx -y claude-tiers/g)) expect(section.slice(Math.max(0, m.index - 200), m.index)).toMatch(/once (the package is )?published/);
   });
 
   it.each(['claude-code-mcp-json', 'claude-desktop'])('%s is a valid MCP server config naming claude-tiers', (name) => {
     const parsed = McpConfigFile.safeParse(JSON.parse(snippet(name)));
     expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true);
-    expect(parsed.data?.mcpServers['claude-tiers']).toMatchObject({ command: 'npx', args: ['-y', 'claude-tiers'] });
+    expect(parsed.data?.mcpServers['claude-tiers']).toMatchObject({ command: 'node', args: ['/path/to/claude-tiers/dist/src/index.js'] });
   });
 
   it('Codex: the TOML parses to an mcp_servers entry', () => {
     const toml = parseToml(snippet('codex-toml')) as { mcp_servers: Record<string, { command: string; args: string[] }> };
-    expect(toml.mcp_servers['claude-tiers']).toMatchObject({ command: 'npx', args: ['-y', 'claude-tiers'] });
+    expect(toml.mcp_servers['claude-tiers']).toMatchObject({ command: 'node', args: ['/path/to/claude-tiers/dist/src/index.js'] });
+  });
+});
+
+describe('claude-tiers setup (issue 21, item 1)', () => {
+  it('claude-code: prints the line for this copy; --write adds it and `claude mcp list` shows it Connected; again replaces it', async () => {
+    const home = await makeTempHome();
+    const env = { ...claudeEnv(api, home), CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE };
+    const shown = await runCli(['setup', 'claude-code'], { env });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toBe(`claude mcp add --scope user claude-tiers -- ${process.execPath} ${SERVER_ENTRY}\n`);
+    expect(shown.stderr).toMatch(/--write/);
+    for (let i = 0; i < 2; i++) {
+      const written = await runCli(['setup', 'claude-code', '--write'], { env, timeoutMs: 90_000 });
+      expect(written.code, written.stderr).toBe(0);
+      expect(written.stdout).toMatch(/^added to Claude Code \(user scope/);
+    }
+    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
+    expect(config.mcpServers['claude-tiers']).toMatchObject({ command: process.execPath, args: [SERVER_ENTRY] });
+    expect(await mcpList(home)).toMatch(new RegExp(`claude-tiers: ${process.execPath} ${SERVER_ENTRY} - ✔ Connected`));
+  }, 180_000);
+
+  it('claude-desktop --write merges into the platform file, keeping other servers and keys', async () => {
+    const home = await makeTempHome();
+    const file = join(home, '.config', 'Claude', 'claude_desktop_config.json');
+    mkdirSync(join(home, '.config', 'Claude'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ theme: 'dark', mcpServers: { other: { command: 'other-server', args: ['x'] }, 'claude-tiers': { command: 'npx', args: ['-y', 'claude-tiers'] } } }));
+    const env = { ...claudeEnv(api, home), XDG_CONFIG_HOME: '' };
+    const shown = await runCli(['setup', 'claude-desktop'], { env });
+    expect(JSON.parse(shown.stdout)).toEqual({ mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] } } });
+    expect(shown.stderr).toContain(file);
+    const r = await runCli(['setup', 'claude-desktop', '--write'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`updated ${file}`);
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(config).toEqual({ theme: 'dark', mcpServers: { other: { command: 'other-server', args: ['x'] }, 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] } } });
+    expect(McpConfigFile.safeParse({ mcpServers: config.mcpServers }).success).toBe(true);
+    // A file that is not JSON is left alone, with one line that says so.
+    writeFileSync(file, '{ not json');
+    const bad = await runCli(['setup', 'claude-desktop', '--write'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^claude-tiers: \S+claude_desktop_config.json is not valid JSON .*\n$/);
+    expect(readFileSync(file, 'utf8')).toBe('{ not json');
+  });
+
+  it('codex --write merges into ~/.codex/config.toml: other tables kept, our old table (and its sub-tables) replaced', async () => {
+    const home = await makeTempHome();
+    const file = join(home, '.codex', 'config.toml');
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(file, ['model = "o4"', '', '[mcp_servers.other]', 'command = "other"', '', '[mcp_servers.claude-tiers]', 'command = "npx"', 'args = ["-y", "claude-tiers"]', '', '[mcp_servers.claude-tiers.env]', 'A = "1"', '', '[profiles.fast]', 'model = "mini"', ''].join('\n'));
+    const env = { ...claudeEnv(api, home) };
+    for (let i = 0; i < 2; i++) expect((await runCli(['setup', 'codex', '--write'], { env })).code).toBe(0);
+    const toml = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(toml).toEqual({
+      model: 'o4',
+      mcp_servers: { other: { command: 'other' }, 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], startup_timeout_sec: 20, tool_timeout_sec: 300 } },
+      profiles: { fast: { model: 'mini' } },
+    });
+    // Printed, the same table.
+    const shown = parseToml((await runCli(['setup', 'codex'], { env })).stdout) as { mcp_servers: Record<string, unknown> };
+    expect(shown.mcp_servers['claude-tiers']).toEqual((toml.mcp_servers as Record<string, unknown>)['claude-tiers']);
+  });
+
+  it('a bad setup command line exits 2 with one line', async () => {
+    const env = claudeEnv(api, await makeTempHome());
+    for (const args of [['setup'], ['setup', 'vscode'], ['setup', 'codex', 'extra'], ['setup', 'codex', '--force']]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
   });
 });
 
@@ -94,8 +175,8 @@ describe('packaging and the README (finding 14)', () => {
   it('from a checkout, --help and the start-up line say how to start this copy (node .../dist/src/index.js), not npx', async () => {
     const { env } = await serverEnv(api);
     const help = await runCli(['--help'], { env });
-    expect(help.stderr).toContain(`claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
-    expect(help.stderr).not.toMatch(/npx/);
+    expect(help.stdout).toContain(`claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
+    expect(help.stdout).not.toMatch(/npx/);
     const s = await startServer(api);
     try {
       // The line comes once the engine is built, just after the server starts answering.

@@ -6,6 +6,7 @@ import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { TaskStore } from '../tasks/store.js';
 import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskRecord, type TaskState } from '../tasks/types.js';
+import { askPermission } from './permission-prompt.js';
 import { printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
 
@@ -62,7 +63,9 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     const t = task;
     process.once('SIGINT', () => void engine.registry.kill(t.id, 'cli (Ctrl-C)'));
     let last = '';
+    let asking = false;
     const show = () => {
+      if (asking) return;
       const line = `${t.id} · ${formatProgress(t.record, Date.now(), t.writing)}`;
       if (line === last) return;
       last = line;
@@ -70,23 +73,75 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
       if (isTty()) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
       else process.stderr.write(`${line}\n`);
     };
-    const off = t.onChange(show);
+    // In a terminal a permission request is asked here; the answer takes answer_task's path (or another terminal's
+    // `claude-tiers answer`, whichever comes first).
+    let hinted = '';
+    const ask = () => {
+      const open = t.record.state === 'needs_input' ? t.record.inputRequest : undefined;
+      if (!open || asking || opts.json) return;
+      if (!process.stdin.isTTY || !isTty()) {
+        // No one to ask here: say once per request how to answer from elsewhere.
+        const how = `answer with: claude-tiers answer ${t.id} allow|deny [--message M]`;
+        if (hinted !== open.request_id) process.stderr.write(`${t.id} waits for permission to run ${open.tool}; ${how}\n`);
+        hinted = open.request_id;
+        return;
+      }
+      asking = true;
+      void askPermission(t.id, open, () => t.record.inputRequest?.request_id !== open.request_id)
+        .then(async (answer) => {
+          if (!answer) return;
+          await engine.registry.answer(t.id, open.request_id, { ...answer, by: 'cli (terminal)' }, LOCAL).catch(fail);
+        })
+        .finally(() => {
+          asking = false;
+          last = '';
+          show();
+        });
+    };
+    const off = t.onChange(() => {
+      show();
+      ask();
+    });
     const timer = setInterval(show, 1000);
     await t.done;
     off();
     clearInterval(timer);
     if (isTty() && !opts.json) process.stderr.write('\n');
     const reply = await engine.registry.reply(t.id, { tail: 0 });
-    const view = reply.structured as { result?: { text?: string } };
-    printOut(opts.json ? JSON.stringify(view) : view.result?.text || reply.text);
+    const view = reply.structured as { state: string; result?: { text?: string }; end?: { message?: string } };
+    if (opts.json) printOut(JSON.stringify(view));
+    else if (t.record.state === 'succeeded') printOut(view.result?.text || reply.text);
+    else fail(new ToolError(`task ${t.id} ${view.state}: ${view.end?.message ?? 'no reason recorded'}`));
     return t.record.state === 'succeeded' ? 0 : 1;
+  });
+}
+
+// `claude-tiers answer ID allow|deny [--message M]`: answers the task's open permission request, here or in the
+// server that runs it (through the state dir), as answer_task would.
+export async function answerCommand(config: Config, words: string[], opts: Opts): Promise<number> {
+  const [id, decision] = words as [string, 'allow' | 'deny'];
+  const message = typeof opts.message === 'string' ? opts.message : undefined;
+  return withEngine(config, async (engine) => {
+    try {
+      const rec = await engine.registry.get(id, LOCAL);
+      const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
+      if (!open) throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
+      const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
+      const now = (reply.structured as { state: string }).state;
+      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool}; now ${now}`);
+      return 0;
+    } catch (err) {
+      return fail(err);
+    }
   });
 }
 
 // `claude-tiers tasks [--watch] [--state S] [--json]`: the tasks in the state dir, newest first.
 export async function tasksCommand(config: Config, opts: Opts): Promise<number> {
   const store = new TaskStore(config.stateDir);
-  const states = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
+  // A task waiting for permission is still running: --state running shows it too.
+  const asked = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
+  const states = asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as TaskState] : asked;
   const limit = 30;
   const fromDisk = async () =>
     store

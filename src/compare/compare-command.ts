@@ -42,7 +42,7 @@ export async function compareCommand(config: Config, opts: Opts): Promise<number
     checked = planFrom(config, opts);
   } catch (err) {
     process.stderr.write(`claude-tiers: ${(err as Error).message}\n`);
-    return 1;
+    return 2;
   }
   const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
   const engine = await createEngine({ ...config, logLevel: level }, createLogger(level));

@@ -56,6 +56,23 @@ export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
   const path = target.split('?')[0]!;
   if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path))) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
-  if (!identify(req.headers.authorization, rules.tokens)) return { status: 401, error: 'missing or wrong bearer token (Authorization: Bearer <token>)', headers: { 'www-authenticate': 'Bearer' } };
+  if (!identify(req.headers.authorization, rules.tokens)) return unauthorized(req.headers.authorization);
   return undefined;
 }
+
+const WHERE_TOKEN = "the token is the server's httpToken, its CLAUDE_TIERS_HTTP_TOKEN, or the one it printed at start-up";
+
+// Why a request's Authorization header was refused, in the body (clients show it) and, for a token that was given,
+// in WWW-Authenticate (RFC 6750 3.1: a request without credentials gets the bare challenge).
+function unauthorized(header: string | undefined): Refusal {
+  const error = !header
+    ? `no Authorization header: send Authorization: Bearer <token> (${WHERE_TOKEN})`
+    : !header.startsWith('Bearer ')
+      ? `the Authorization header does not start with Bearer and a space (${WHERE_TOKEN})`
+      : `wrong bearer token: no token of this server matches (${WHERE_TOKEN})`;
+  const challenge = header ? `Bearer error="invalid_token", error_description="${error.replace(/["\\]/g, "'")}"` : 'Bearer';
+  return { status: 401, error, headers: { 'www-authenticate': challenge } };
+}
+
+// The body of a refusal: a JSON-RPC error (id null: the request was not read), so MCP clients show its message.
+export const refusalBody = (r: Refusal): string => JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `HTTP ${r.status}: ${r.error}` }, id: null });

@@ -7,7 +7,7 @@ import type { Engine } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../watchdog.js';
-import { checkRequest, identify, type HttpIdentity, type RequestRules } from './check-request.js';
+import { checkRequest, identify, refusalBody, type HttpIdentity, type RequestRules } from './check-request.js';
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../metrics/http.js';
@@ -30,7 +30,7 @@ function handleRequests(server: HttpServer, rules: RequestRules, origins: string
     const refused = checkRequest(req, rules);
     if (refused) {
       log.info({ status: refused.status, method: req.method }, 'http request refused');
-      res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers }).end(JSON.stringify({ error: refused.error }));
+      res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers }).end(refusalBody(refused));
       return;
     }
     void (async () => {

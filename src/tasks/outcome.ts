@@ -1,4 +1,4 @@
-import { describeApiError } from '../errors.js';
+import { describeApiError, isAuthFailure } from '../errors.js';
 import type { EndInfo, TaskRecord, TaskState } from './types.js';
 
 // Decides a finished task's final state and reason: the first stop reason wins, else claude's own result.
@@ -26,7 +26,7 @@ export function decideOutcome(record: Readonly<TaskRecord>, stop: EndInfo | unde
     if (r.subtype === 'error_max_budget_usd') {
       return { state: 'failed', end: { reason: 'max_budget', message: `stopped at the budget limit (max_budget_usd): $${r.costUsd.toFixed(4)} spent; partial output kept. Raise max_budget_usd to go on.` } };
     }
-    if (r.apiErrorStatus !== undefined) return { state: 'failed', end: { reason: 'error', message: describeApiError(r.apiErrorStatus, r.text) } };
+    if (r.apiErrorStatus !== undefined || isAuthFailure(undefined, r.text)) return { state: 'failed', end: { reason: 'error', message: describeApiError(r.apiErrorStatus, r.text) } };
     return { state: 'failed', end: { reason: 'error', message: `claude reported an error (${r.subtype}): ${(r.text || r.errors?.join('; ') || 'no details').slice(0, 500)}` } };
   }
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? '?'}`;

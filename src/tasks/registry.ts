@@ -3,7 +3,7 @@ import type { UserContent } from '../claude/control.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { clusterDuties } from './cluster-duties.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
-import { requestKill, watchKillRequests } from './kill-requests.js';
+import { requestAnswer, requestKill, watchOwnerRequests } from './kill-requests.js';
 import { listReply } from './list-view.js';
 import { Launcher } from './launcher.js';
 import type { LiveTask } from './live-task.js';
@@ -76,8 +76,7 @@ export class Registry {
     const registry = new Registry(deps);
     await recoverOrphans(registry.store, deps.log, registry.locks);
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
-    const owns = (id: string) => !!registry.live.get(id) && !isFinal(registry.live.get(id)!.record.state);
-    registry.stopKillPoll = watchKillRequests(deps.config.stateDir, owns, (id, by) => void registry.kill(id, by));
+    registry.stopKillPoll = watchOwnerRequests(deps.config.stateDir, registry.live, (id, by) => void registry.kill(id, by));
     deps.cluster?.attach(clusterDuties({ live: registry.live, kill: (id, by) => registry.kill(id, by), check: (id) => registry.lookup.record(id), killRequests: (ids) => deps.cluster!.killRequests(ids) }));
     return registry;
   }
@@ -132,23 +131,24 @@ export class Registry {
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
   statusMany = (ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<ManyReply> => statusMany(this, ids, opts);
 
-  // Answers a task's open question (answer_task): only the task's owner, only an open request, once.
+  // Answers a task's open question (answer_task, the CLI's answer): only the task's owner, only an open request, once.
   async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
     const rec = await this.get(id, viewer);
     const task = this.live.get(id);
-    if (!task && this.cluster) return this.answerRemote(rec, requestId, answer, viewer);
-    if (!task) throw new ToolError(`task_id: task ${id} is not running on this server; it cannot take an answer here`);
+    if (!task) return this.answerRemote(rec, requestId, answer, viewer);
     if (task.stopped) throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
     task.inputs.give(id, requestId, answer);
     await new Promise((r) => setImmediate(r));
     return this.reply(id, { tail: DEFAULT_TAIL, viewer });
   }
 
-  // Cluster: the answer goes to the server that runs the task; the reply shows the task once it took it.
+  // Another server runs the task: the answer goes to it through the cluster, or (one state dir, no cluster) as an
+  // answer request it takes within a second, like a kill request; the reply shows the task once it took it.
   private async answerRemote(rec: TaskRecord, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
     const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
     if (open?.request_id !== requestId) throw new ToolError(`request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
-    await this.cluster!.sendAnswer(rec.id, requestId, answer);
+    if (this.cluster) await this.cluster.sendAnswer(rec.id, requestId, answer);
+    else await requestAnswer(this.deps.config.stateDir, rec.id, requestId, answer);
     if (!(await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS))) throw new ToolError(`task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`);
     return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }

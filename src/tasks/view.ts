@@ -153,7 +153,7 @@ export function viewText(v: TaskView): string {
   if (v.input_request) {
     const q = v.input_request;
     const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}${q.reason ? ` (${q.reason})` : ''}`;
-    lines.push(`needs input: permission for ${what}; denied at ${q.expires_at} without an answer`);
+    lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
     lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
