@@ -92,7 +92,7 @@ describe('compare (A/B comparison of two tiers)', () => {
     expect(html).not.toMatch(/<script|<link|@import|url\(|(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).toContain('four &lt;b&gt;&amp;&lt;/b&gt;');
     expect(html).not.toContain('<b>&</b>');
-  }, 120_000);
+  }, 180_000);
 
   it('refuses bad input with one line naming the option, before any claude starts', async () => {
     const before = api.messageRequests().length;
@@ -125,9 +125,9 @@ describe('compare (A/B comparison of two tiers)', () => {
       const unknown = await s.client.callTool({ name: 'compare_tiers', arguments: { tiers: ['speed', 'nope'], prompts: ['x'] } });
       expect(textOf(unknown)).toMatch(/tiers: unknown tier "nope"/);
 
-      const t0 = Date.now();
       const started = await s.client.callTool({ name: 'compare_tiers', arguments: { tiers: ['speed', 'comprehensive'], prompts: ['[[text:m1]] [[usage:800,80]]', '[[text:m2]]'] } });
-      expect(Date.now() - t0).toBeLessThan(3000);
+      // "At once": it came back before the comparison had run (behaviour, not a clock).
+      expect((started.structuredContent as { done: number }).done).toBeLessThan(4);
       const first = started.structuredContent as { compare_id: string; state: string; total: number };
       expect(first.compare_id).toMatch(/^c_[a-f0-9]+$/);
       expect(first).toMatchObject({ state: 'running', total: 4 });
@@ -155,5 +155,5 @@ describe('compare (A/B comparison of two tiers)', () => {
     } finally {
       await s.close();
     }
-  }, 90_000);
+  }, 180_000);
 });
