@@ -7,9 +7,10 @@ import { benchProgress } from './progress.js';
 import { benchQuick } from './quick.js';
 import { benchRegistry } from './registry.js';
 import { benchScale } from './scale.js';
+import { benchShutdown } from './shutdown.js';
 import { benchStartup } from './startup.js';
 
-const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment, 'first-event': benchFirstEvent, scale: benchScale, isolation: benchIsolation } as const;
+const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment, 'first-event': benchFirstEvent, scale: benchScale, isolation: benchIsolation, shutdown: benchShutdown } as const;
 
 // `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in bench/results/.
 async function main(): Promise<void> {

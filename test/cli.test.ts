@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { processesMatching, REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, sleep, startServer, uniqueSleep, waitFor } from './support/harness.js';
+import { processesMatching, REAL_CLAUDE, ROOT, runCli, SERVER_ENTRY, startServer, uniqueSleep, waitFor } from './support/harness.js';
 
 const run = promisify(execFile);
 let api: ScriptedApi;
@@ -65,8 +65,10 @@ describe('the claude-tiers CLI', () => {
     const envArgs = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '30', `env ${envArgs} ${process.execPath} ${SERVER_ENTRY} tasks --watch`]);
     try {
-      await sleep(2500);
-      const screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
+      // The screen is read once it shows a task row (a busy machine draws late), not at a fixed time.
+      const capture = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
+      const shown = (c: string) => (/TASK\s+STATE\s+ELAPSED/.test(c) && /t_\S+\s+(succeeded|killed)/.test(c) ? c : undefined);
+      const screen = (await waitFor(() => shown(capture()), 30_000, 250)) ?? capture();
       expect(screen).toMatch(/claude-tiers tasks \(.*\)\s+Ctrl-C to quit/);
       expect(screen).toMatch(/TASK\s+STATE\s+ELAPSED/);
       expect(screen).toMatch(/t_\S+\s+(succeeded|killed)/);

@@ -151,7 +151,7 @@ describe('compare (A/B comparison of two tiers)', () => {
     expect(html).toMatch(/<h2 class="bad">Failed runs \(1 of 12\)<\/h2>\n<ul class="failures"><li><b>prompt 5 run 1 on speed<\/b> \(failed, t_[^)]+\): [^<]*400/);
     expectNarrowReady(html);
     expectVisibleBars(html);
-  }, 120_000);
+  }, 180_000);
 
   it('every run failing: each reason on stderr and in the report, then one error line and exit 1; 1 prompt, 1 run', async () => {
     const file = join(work, 'failing.jsonl');
@@ -290,9 +290,9 @@ describe('compare (A/B comparison of two tiers)', () => {
       const unknown = await s.client.callTool({ name: 'compare_tiers', arguments: { tiers: ['speed', 'nope'], prompts: ['x'] } });
       expect(textOf(unknown)).toMatch(/tiers: unknown tier "nope"/);
 
-      const t0 = Date.now();
       const started = await s.client.callTool({ name: 'compare_tiers', arguments: { tiers: ['speed', 'comprehensive'], prompts: ['[[text:m1]] [[usage:800,80]]', '[[text:m2]]'] } });
-      expect(Date.now() - t0).toBeLessThan(3000);
+      // "At once": it came back before the comparison had run (behaviour, not a clock).
+      expect((started.structuredContent as { done: number }).done).toBeLessThan(4);
       const first = started.structuredContent as { compare_id: string; state: string; total: number };
       expect(first.compare_id).toMatch(/^c_[a-f0-9]+$/);
       expect(first).toMatchObject({ state: 'running', total: 4 });
@@ -320,7 +320,7 @@ describe('compare (A/B comparison of two tiers)', () => {
     } finally {
       await s.close();
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 // Issue 19, item 8: comparisons are shared fairly between principals, and one can be stopped.

@@ -45,7 +45,7 @@ describe('API faults end each task in the right state with a clear message, and 
     const v = await runToEnd(s, `fault ${prompt}`);
     expect(v.state).toBe(state);
     expect(v.end?.message).toMatch(message);
-    expect(await waitFor(() => claudeChildren(s.pid).length === 0, 5000)).toBe(true);
+    expect(await waitFor(() => claudeChildren(s.pid).length === 0, 20_000)).toBe(true);
     const alive = await s.client.callTool({ name: 'list_tasks', arguments: { limit: 1 } });
     expect(alive.isError).toBeFalsy();
   });

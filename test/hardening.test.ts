@@ -63,7 +63,7 @@ describe('resource caps', () => {
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('memory');
       expect(v.end?.message).toMatch(/stopped: memory - the task's processes use \d+ MB, over the cap of 64 MB/);
-      expect(await waitFor(() => claudeChildren(t.pid).length === 0, 5000)).toBe(true);
+      expect(await waitFor(() => claudeChildren(t.pid).length === 0, 10_000)).toBe(true);
     } finally {
       await t.close();
     }
@@ -71,20 +71,19 @@ describe('resource caps', () => {
 });
 
 describe('circuit breaker', () => {
-  it('after the breaker opens on 529s, a call fails in under 100 ms with the cooldown in its message', async () => {
+  it('after the breaker opens on 529s, a call fails without starting claude, with the cooldown in its message', async () => {
     for (let i = 0; i < 2; i++) {
       const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: `overloaded ${i} [[error:529]]` } });
       expect(textOf(r)).toMatch(/529/);
     }
-    const t = performance.now();
     const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:never asked]]' } });
-    const ms = performance.now() - t;
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/circuit open for speed:haiku: 2 upstream failures in a row .*next probe in \d+ s/);
     // The last error is quoted whole or cut at a word, never mid-phrase ("(the API is );").
     expect(textOf(r)).not.toMatch(/\(the API is \)/);
     expect(textOf(r)).toMatch(/\(last: Claude API error 529: [^()]*\); calls fail fast/);
-    expect(ms).toBeLessThan(100);
+    // Failing fast is failing before claude: the prompt never reached the API (a clock is no test on a busy machine).
+    expect(api.messageRequests((q) => q.firstUserText.includes('never asked'))).toEqual([]);
     const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { circuits: Record<string, { state: string }> };
     expect(stats.circuits['speed:haiku']?.state).toBe('open');
     // other models are not affected
@@ -181,7 +180,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
       const pids = await waitFor(() => {
         const found = claudeChildren(f.pid);
         return found.length ? found : undefined;
-      }, 5000);
+      }, 20_000);
       const k = view(await f.client.callTool({ name: 'kill_task', arguments: { task_id: view(r).task_id } }));
       expect(k.state).toBe('killed');
       for (const pid of pids ?? []) expect(isAlive(pid)).toBe(false);

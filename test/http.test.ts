@@ -123,6 +123,6 @@ describe('Streamable HTTP', () => {
     let after = await rpc('tasks/get', slowId, { taskId: slowId });
     expect(await waitFor(async () => (after = await rpc('tasks/get', slowId, { taskId: slowId })).result?.status !== 'working', 10_000)).toBe(true);
     expect(after.result?.status).toBe('cancelled');
-    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0, 5000)).toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0, 15_000)).toBe(true);
   });
 });

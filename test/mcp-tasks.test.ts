@@ -61,7 +61,7 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
     const after = await pollToEnd(taskId);
     expect(after.status).toBe('cancelled');
     expect(String(after.statusMessage)).toMatch(/killed by tasks\/cancel/);
-    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0 && claudeChildren(raw.pid).length === 0, 5000)).toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0 && claudeChildren(raw.pid).length === 0, 20_000)).toBe(true);
   });
 
   it('a failed task is a completed call with isError; tasks/update is acknowledged', async () => {

@@ -138,7 +138,7 @@ describe('--metrics-port in stdio mode', () => {
       const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { spares: { hits: number; misses: number }; rate_limited: number };
       expect(stats.spares).toMatchObject({ hits, misses });
       expect(stats.rate_limited).toBe(1);
-      expect(await waitFor(async () => value(await scrape(), 'claude_tiers_spares_ready', { tier: 'speed' }) === 1, 10_000)).toBe(true);
+      expect(await waitFor(async () => value(await scrape(), 'claude_tiers_spares_ready', { tier: 'speed' }) === 1, 30_000)).toBe(true);
       expect(value(await scrape(), 'claude_tiers_claude_processes')).toBeGreaterThanOrEqual(1);
       expect(value(await scrape(), 'claude_tiers_claude_rss_bytes')).toBeGreaterThan(10 * 1048576);
       // Only GET /metrics, only loopback names.

@@ -57,5 +57,5 @@ describe('the real Claude Code as the MCP client', () => {
     expect(last).toContain('ok: child deep work');
     const children = api.messageRequests((r) => r.firstUserText.startsWith('child'));
     expect(children.map((r) => r.model)).toEqual(expect.arrayContaining([expect.stringMatching(/opus/), expect.stringMatching(/haiku/)]));
-  }, 120_000);
+  }, 180_000);
 });

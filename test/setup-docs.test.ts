@@ -153,7 +153,7 @@ describe('examples/fan-out.ts', () => {
     expect(results.map((r) => r.worktree)).toEqual([undefined, undefined, undefined]);
     expect(lines.filter((l) => l.startsWith('started t_'))).toHaveLength(3);
     expect(lines.some((l) => /^\[agent 1\] turn \d+ · Bash: echo first/.test(l))).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('packaging and the README (finding 14)', () => {
@@ -218,5 +218,5 @@ describe('packaging and the README (finding 14)', () => {
     const byRule = await parent([], home);
     expect(byRule.permission_denials).toEqual([]);
     expect(byRule.result).toContain('ok: what does HTTP 418 mean');
-  }, 120_000);
+  }, 180_000);
 });

@@ -22,15 +22,15 @@ afterAll(async () => {
 
 describe('warm spares', () => {
   it('a spare answers once, is retired, and a fresh one replaces it; callers never share a session', async () => {
-    expect(await waitFor(async () => (await stats()).spares.ready === 1, 10_000)).toBe(true);
+    expect(await waitFor(async () => (await stats()).spares.ready === 1, 30_000)).toBe(true);
     const [firstSpare] = (await stats()).spares.ready_pids;
     expect(firstSpare).toBeDefined();
     await sleep(1500); // let it finish its start-up
     const a = answer(await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'first caller [[text:one]]' } }));
     expect(a.answer).toBe('one');
     expect(a.warm).toBe(true);
-    expect(await waitFor(() => !isAlive(firstSpare!), 5000), 'a used spare exits').toBe(true);
-    expect(await waitFor(async () => (await stats()).spares.ready === 1, 10_000), 'a replacement is spawned').toBe(true);
+    expect(await waitFor(() => !isAlive(firstSpare!), 20_000), 'a used spare exits').toBe(true);
+    expect(await waitFor(async () => (await stats()).spares.ready === 1, 30_000), 'a replacement is spawned').toBe(true);
     const replacement = (await stats()).spares.ready_pids;
     expect(replacement).toHaveLength(1);
     expect(replacement[0]).not.toBe(firstSpare);
@@ -47,7 +47,7 @@ describe('warm spares', () => {
   });
 
   it('a request for another cwd or model goes cold and leaves the spare alone', async () => {
-    expect(await waitFor(async () => (await stats()).spares.ready === 1, 10_000)).toBe(true);
+    expect(await waitFor(async () => (await stats()).spares.ready === 1, 30_000)).toBe(true);
     const [spare] = (await stats()).spares.ready_pids;
     const dir = join(ROOT, 'test', 'tmp-spare-cwd');
     mkdirSync(dir, { recursive: true });
@@ -65,12 +65,12 @@ describe('warm spares', () => {
 
   it('shutdown leaves no spare behind', async () => {
     const t = await startServer(api, { spares: 1 });
-    const ready = await waitFor(() => claudeChildren(t.pid).length === 1, 10_000);
+    const ready = await waitFor(() => claudeChildren(t.pid).length === 1, 30_000);
     expect(ready).toBe(true);
     const [spare] = claudeChildren(t.pid);
     await t.close();
-    expect(await waitFor(() => !isAlive(t.pid), 5000)).toBe(true);
-    expect(await waitFor(() => !isAlive(spare!), 3000)).toBe(true);
+    expect(await waitFor(() => !isAlive(t.pid), 20_000)).toBe(true);
+    expect(await waitFor(() => !isAlive(spare!), 20_000)).toBe(true);
   });
 });
 

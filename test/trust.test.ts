@@ -42,7 +42,7 @@ describe('a config file in the working directory (finding 5)', () => {
     const s = await startServer(api, { cwd: project, spares: 1, env: projectEnv });
     try {
       const stats = async () => (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { spares: { spawned: number } };
-      expect(await waitFor(async () => (await stats()).spares.spawned >= 1, 15_000)).toBe(true);
+      expect(await waitFor(async () => (await stats()).spares.spawned >= 1, 30_000)).toBe(true);
       await sleep(1500);
       const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:answered by the real claude]]' } });
       expect(textOf(r)).toBe('answered by the real claude');

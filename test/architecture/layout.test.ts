@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DYNAMIC_SPECIFIER, moduleSpecifiers, packageOf } from './module-specifiers.js';
 
 // The house rules of the code layout, checked on the source itself: one spawner, one parser, small files,
 // no import cycle (type-only imports included), tools reach the engine only through its facade.
@@ -18,13 +19,16 @@ function sources(dir: string): string[] {
 
 const FILES = [...sources('src'), ...sources('tools')];
 const text = new Map(FILES.map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
+const specifiers = new Map(FILES.map((f) => [f, moduleSpecifiers(f, text.get(f)!)]));
 
 // Every module a file imports or re-exports (static, type-only and dynamic), as repo-relative .ts paths.
 function importsOf(file: string): string[] {
-  const src = text.get(file)!;
-  const specs = [...src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g), ...src.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1]!);
+  const specs = specifiers.get(file)!;
   return specs.filter((s) => s.startsWith('.')).map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'));
 }
+
+// The packages a file imports by any spelling (`node:` or not, subpaths, require, import()).
+const packagesOf = (file: string) => specifiers.get(file)!.filter((s) => !s.startsWith('.')).map(packageOf);
 
 describe('code layout', () => {
   it('has no file over 250 lines in src/ or tools/', () => {
@@ -56,7 +60,7 @@ describe('code layout', () => {
   });
 
   it('spawns claude in exactly one module and parses its stream in exactly one', () => {
-    const startsProcesses = FILES.filter((f) => /from 'execa'|from 'node:child_process'/.test(text.get(f)!));
+    const startsProcesses = FILES.filter((f) => packagesOf(f).some((p) => p === 'execa' || p === 'child_process'));
     // mcp-probe starts MCP servers for `doctor`, contain probes util-linux, isolation/git runs git: none runs claude.
     expect(startsProcesses.filter((f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts', 'src/isolation/git.ts'].includes(f))).toEqual(['src/claude/spawn.ts']);
     const schemaUsers = FILES.filter((f) => /EVENT_SCHEMAS/.test(text.get(f)!) && f !== 'src/claude/events.ts');
@@ -64,6 +68,11 @@ describe('code layout', () => {
     // Live lines are parsed by the run, logged lines (read back from disk) by the view; both through parse-line.
     const parsers = FILES.filter((f) => /parseEventLine\(/.test(text.get(f)!) && f !== 'src/claude/parse-line.ts');
     expect(parsers.sort()).toEqual(['src/claude/run.ts', 'src/tasks/view.ts']);
+  });
+
+  it('imports every module by a literal name, so the rules above see where each import leads', () => {
+    const computed = FILES.filter((f) => specifiers.get(f)!.includes(DYNAMIC_SPECIFIER));
+    expect(computed).toEqual([]);
   });
 
   it('keeps no claude process count in module state', () => {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { isBlock, isSystem, type ClaudeEvent } from '../../src/claude/events.js';
+import { describe, expect, it, vi } from 'vitest';
+import { EVENT_SCHEMAS, isBlock, isSystem, type ClaudeEvent } from '../../src/claude/events.js';
 import { parseEventLine, type ParsedLine } from '../../src/claude/parse-line.js';
 
 // Fixtures are real stdout of claude 2.1.330 (-p --output-format stream-json --verbose) against a throwaway local API.
@@ -158,9 +158,34 @@ describe('parseEventLine on hand-made lines', () => {
     expect(expectInvalid(parseEventLine('{"type":"assistant","message":{"content":[1]}}')).reason).toMatch(/message\.content\.0: expected an object/);
   });
 
-  it('never throws, whatever the input', () => {
-    const inputs = ['{', '{"type":"system"}', '{"type":"assistant"}', '{"type":"result","subtype":1,"is_error":"no"}', '\u0000', '{"type":"user","message":null}', '\uD800'];
-    for (const line of inputs) expect(() => parseEventLine(line)).not.toThrow();
-    expect(parseEventLine('{"type":"system"}').kind).toBe('invalid');
+  it('never throws, whatever the input: each bad line is classified, and a validator that throws is reported', () => {
+    const inputs: Array<[string, RegExp]> = [
+      ['{', /^not JSON$/],
+      ['\u0000', /^not JSON$/],
+      ['\uD800', /^not JSON$/],
+      ['[1]', /^not a JSON object$/],
+      ['{"type":7}', /^no string "type" field$/],
+      ['{"type":"system"}', /^system event does not match its schema: subtype: /],
+      ['{"type":"assistant"}', /^assistant event does not match its schema: message: /],
+      ['{"type":"result","subtype":1,"is_error":"no"}', /^result event does not match its schema: subtype: .*; is_error: /],
+      ['{"type":"user","message":null}', /^user event does not match its schema: message: /],
+    ];
+    for (const [line, reason] of inputs) {
+      let parsed: ParsedLine | undefined;
+      expect(() => (parsed = parseEventLine(line)), line).not.toThrow();
+      expect(expectInvalid(parsed!)).toMatchObject({ reason: expect.stringMatching(reason), preview: line });
+    }
+    // A validator that throws (a zod bug, a refinement gone wrong) is caught too: the line is invalid, the run goes on.
+    const spy = vi.spyOn(EVENT_SCHEMAS.system, 'safeParse').mockImplementation(() => {
+      throw new Error('validator blew up');
+    });
+    try {
+      let parsed: ParsedLine | undefined;
+      expect(() => (parsed = parseEventLine('{"type":"system","subtype":"init"}'))).not.toThrow();
+      expect(expectInvalid(parsed!).reason).toBe('parser error: validator blew up');
+      expect(spy).toHaveBeenCalledOnce();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

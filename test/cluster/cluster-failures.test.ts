@@ -39,7 +39,7 @@ describe('failures', () => {
     const lost = await waitFor(async () => {
       const v = await status(a, onB);
       return v.state === 'lost' ? v : undefined;
-    }, 30_000, 500);
+    }, 90_000, 500);
     expect(lost.end?.message).toMatch(/stopped before the task finished/);
     expect(lost.events.join('\n')).toContain('Bash');
     expect((await status(c, onB)).state).toBe('lost');
@@ -73,7 +73,8 @@ describe('failures', () => {
     const listed = await e.call('list_tasks', {});
     expect(listed.isError).toBe(true);
     expect(listed.text).toMatch(/unreachable.*retry/);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // "At once": a refused connection, not ioredis's reconnect loop (quiet: well under 0.5 s; 10x+ for a busy machine).
+    expect(Date.now() - t0).toBeLessThan(10_000);
     // The running task finishes while Redis is away.
     await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 30_000);
     await new Promise((r) => setTimeout(r, 1500));
@@ -90,7 +91,7 @@ describe('failures', () => {
       const before = await waitFor(async () => {
         const r = await node.call('task_status', { task_id: first.task_id });
         return r.isError ? undefined : r;
-      }, 10_000, 250);
+      }, 20_000, 250);
       expect(before.state, before.text).toBe('succeeded');
     }
     // And the cluster takes work again.

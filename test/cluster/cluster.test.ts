@@ -75,11 +75,11 @@ describe('three servers, one Redis', () => {
     const t0 = Date.now();
     const killed = (await other.call('kill_task', { task_id: id })) as unknown as View;
     expect(killed.state).toBe('killed');
-    // "Within a second or two" (the bench measures it: ~0.2 s); the bound leaves room for a loaded CI machine.
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // The bench measures it (`npm run bench -- scale`: median 0.215 s); the bound is 10x+ that for a busy machine.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 5000);
     for (const node of nodes) expect(((await node.call('task_status', { task_id: id })) as unknown as View).state).toBe('killed');
-  }, 90_000);
+  }, 180_000);
 
   it('a front end that runs nothing follows a task another server runs live: MCP progress while it runs, then the result', async () => {
     const progress: string[] = [];
@@ -100,5 +100,5 @@ describe('three servers, one Redis', () => {
     // Operators see the shared queue on any server's /metrics.
     const metrics = await (await fetch(front.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     expect(metrics).toMatch(/^claude_tiers_cluster_tasks_waiting 0$/m);
-  }, 120_000);
+  }, 180_000);
 });

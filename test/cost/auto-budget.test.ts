@@ -63,7 +63,7 @@ describe('tier "auto" with a budget', () => {
     const w = await finished((strong.structuredContent as TaskView).task_id);
     expect(w.state).toBe('succeeded');
     expect(w.routed).toMatch(/^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/);
-    expect(await waitFor(() => modelsAsked(rich).length > 0)).toBe(true);
+    expect(await waitFor(() => modelsAsked(rich).length > 0, 30_000)).toBe(true);
     expect(modelsAsked(rich).every((m) => /opus/.test(m ?? ''))).toBe(true);
   });
 

@@ -33,14 +33,14 @@ describe('warm spares follow demand', () => {
         // 503 while the engine is still being built.
         return res.status === 200 ? value(parseProm(await res.text()), 'claude_tiers_spares_ready', { tier }) : -1;
       };
-      expect(await waitFor(async () => (await ready()) === 1, 15_000)).toBe(true);
+      expect(await waitFor(async () => (await ready()) === 1, 40_000)).toBe(true);
       // The pool is watched while the burst runs: it grows as the requests arrive.
       let peak = 0;
       const burst = Promise.all(Array.from({ length: 10 }, (_, i) => s.client.callTool({ name: 'quick_answer', arguments: { prompt: `burst ${i} [[text:b${i}]]`, cwd: a } })));
-      expect(await waitFor(async () => (peak = Math.max(peak, await ready())) === 3, 15_000, 100)).toBe(true);
+      expect(await waitFor(async () => (peak = Math.max(peak, await ready())) === 3, 40_000, 100)).toBe(true);
       expect((await burst).every((r) => !r.isError)).toBe(true);
       // Quiet for longer than spareIdleS: back to minSpares.
-      expect(await waitFor(async () => (await ready()) === 1, 20_000, 500)).toBe(true);
+      expect(await waitFor(async () => (await ready()) === 1, 40_000, 500)).toBe(true);
       // Another cwd: its first call is cold, it then has spares of its own, and its next call is warm.
       const first = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:b first]]', cwd: b } });
       expect((first.structuredContent as { warm: boolean }).warm).toBe(false);

@@ -82,7 +82,7 @@ describe('registry limits', () => {
     } finally {
       await s.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('results survive a restart', () => {
@@ -113,7 +113,7 @@ describe('results survive a restart', () => {
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     await sleep(2500); // let a process snapshot land on disk
     process.kill(s1.pid, 'SIGKILL');
-    expect(await waitFor(() => !isAlive(s1.pid), 5000)).toBe(true);
+    expect(await waitFor(() => !isAlive(s1.pid), 20_000)).toBe(true);
     await s1.close().catch(() => {});
     const s2 = await startServer(api, { stateDir });
     try {
@@ -121,9 +121,9 @@ describe('results survive a restart', () => {
       expect(v.state).toBe('lost');
       expect(v.end?.message).toMatch(/stopped before the task finished/);
       expect(v.events.some((e) => /tool Bash: echo started; sleep 300\./.test(e))).toBe(true);
-      expect(await waitFor(() => processesMatching(marker).length === 0, 5000)).toBe(true);
+      expect(await waitFor(() => processesMatching(marker).length === 0, 20_000)).toBe(true);
     } finally {
       await s2.close();
     }
-  }, 90_000);
+  }, 180_000);
 });

@@ -60,9 +60,11 @@ describe('quick_answer through a real MCP client and the real claude', () => {
       const elapsed = Date.now() - started;
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain(String(status));
-      expect(elapsed).toBeLessThan(20_000);
+      // Seconds, not claude's ~3-minute retry loop: at most one retry reached the API (CLAUDE_CODE_MAX_RETRIES=1).
+      expect(api.messageRequests((q) => q.firstUserText.includes(`fail please [[error:${status}]]`)).length).toBeLessThanOrEqual(2);
+      expect(elapsed).toBeLessThan(60_000);
     }
-  });
+  }, 180_000);
 
   it('refuses bad input with the field named, and keeps serving', async () => {
     const empty = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: '' } });
@@ -131,8 +133,8 @@ describe('quick_answer edge cases with their own server', () => {
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     const t0 = Date.now();
     await s.close();
-    expect(await waitFor(() => !isAlive(s.pid), 5000)).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(4000);
-    expect(await waitFor(() => processesMatching(marker).length === 0, 3000)).toBe(true);
+    expect(await waitFor(() => !isAlive(s.pid), 30_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await waitFor(() => processesMatching(marker).length === 0, 20_000)).toBe(true);
   });
 });
