@@ -21,6 +21,8 @@ import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
+import { mergeTask, type MergeReply } from './merge-task.js';
+import type { MergeStrategy } from '../isolation/merge-back.js';
 
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
@@ -174,6 +176,14 @@ export class Registry {
       await this.wait([id], () => isFinal(this.peek(id)?.state ?? 'lost'), REMOTE_KILL_WAIT_MS);
     }
     return this.reply(id, { tail: DEFAULT_TAIL, viewer: opts.viewer });
+  }
+
+  // merge_task: a finished task's branch into a branch of its repository, under the repository's lock.
+  async merge(id: string, opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string }): Promise<MergeReply> {
+    const rec = await this.get(id, opts.viewer);
+    const { reply, outcome } = await mergeTask(rec, opts, this.locks);
+    this.deps.audit.write('task_merge', { task_id: id, by: opts.by, strategy: opts.strategy, ...outcome });
+    return reply;
   }
 
   // Kill for any task: this server's at once, another's through the cluster or a kill request in the state dir.
