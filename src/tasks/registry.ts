@@ -21,6 +21,7 @@ import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
+import type { Notifier } from '../notify/notifier.js';
 import { mergeTask, type MergeReply } from './merge-task.js';
 import type { MergeStrategy } from '../isolation/merge-back.js';
 
@@ -38,7 +39,7 @@ export interface WaitOptions {
   progress?: ProgressSend;
 }
 
-type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
+type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster; notifier?: Notifier };
 
 // The tasks of one server, behind intent-level calls: start, status, list, kill. Queue, store, waiters and runs
 // are its parts; no caller reaches into them. In a cluster, tasks go through the shared queue and any server answers
@@ -240,6 +241,7 @@ export class Registry {
     this.scheduler.close();
     await Promise.race([Promise.allSettled(all), new Promise((r) => setTimeout(r, shutdownMs).unref())]);
     await this.writer.flush(Math.round(shutdownMs / 7));
+    await this.deps.notifier?.close(Math.round(shutdownMs / 7));
     await this.cluster?.close();
   }
 
