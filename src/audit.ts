@@ -1,31 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { makePrivate, prepareStateDir } from './state-dir.js';
+import { makePrivate, prepareStateDir, stateSecret } from './state-dir.js';
 
-const KEY_BYTES = 32;
-
-// The per-state-dir secret that keys prompt hashes: made once (0600, published atomically with link), then read.
-export function auditKey(stateDir: string): Buffer {
-  const path = join(stateDir, 'audit.key');
-  const read = () => {
-    const key = readFileSync(path);
-    if (key.length < KEY_BYTES) throw new Error(`${path} is shorter than ${KEY_BYTES} bytes; delete it to have a new key made (earlier prompt hashes will no longer match)`);
-    return key;
-  };
-  if (existsSync(path)) return read();
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
-  try {
-    linkSync(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return read();
-}
+// The per-state-dir secret that keys prompt hashes.
+export const auditKey = (stateDir: string): Buffer => stateSecret(stateDir, 'audit.key');
 
 // The audit trail: every task lifecycle event and every tool call claude made, as JSONL (0600), size-capped by rotation.
 export class AuditLog {

@@ -21,6 +21,9 @@ import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
 import { stopTimings } from './run-deps.js';
 import { SparePool } from './spares/spare-pool.js';
 import { Registry } from './tasks/registry.js';
+import { Notifier } from './notify/notifier.js';
+import { stateSecret } from './state-dir.js';
+import { tapHandler } from './notify/tap-page.js';
 import { TaskStore } from './tasks/store.js';
 import type { TaskRecord } from './tasks/types.js';
 import type { Cluster } from './cluster/cluster.js';
@@ -55,7 +58,10 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
   const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
-  const registry = await Registry.open({ ...runDeps, serverId, spares, cluster });
+  // One-tap approval links exist only with notify: their key is made then, and only then is their page served.
+  const linkKey = config.notify ? stateSecret(config.stateDir, 'links.key') : undefined;
+  const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
+  const registry = await Registry.open({ ...runDeps, serverId, spares, cluster, notifier });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
     registry
@@ -76,6 +82,12 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     startedAt,
     rateLimiter,
     compare,
+    notifier,
+    tap: linkKey && tapHandler({
+      key: linkKey,
+      record: (id) => registry.record(id),
+      answer: (id, requestId, answer) => registry.answer(id, requestId, answer),
+    }),
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: async (viewer) => {

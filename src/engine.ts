@@ -5,6 +5,7 @@ import type { QuickDeps } from './quick/spares.js';
 import type { Registry } from './tasks/registry.js';
 import type { Viewer } from './tasks/types.js';
 import type { CompareJobs } from './compare/compare-jobs.js';
+import type { Notifier } from './notify/notifier.js';
 
 // The facade tools see: everything a handler may use comes from this module. It stays light (types and small values):
 // the engine itself is built by create-engine.ts, loaded after the server already answers.
@@ -29,6 +30,10 @@ export interface Engine extends QuickDeps {
   readonly rateLimiter: Admission;
   /** A/B comparisons of two tiers started over MCP (compare_tiers), run in the background. */
   readonly compare: CompareJobs;
+  /** Webhook notifications of task events (notify in the config), if configured. */
+  readonly notifier?: Notifier;
+  /** The one-tap approval page (GET shows the request, POST decides): served without a login at /tap/; only with notify. */
+  readonly tap?: (request: Request) => Promise<Response>;
   /** The speed tier: one synchronous answer. */
   quick(req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer>;
   /** Keeps warm spares for the tiers that ask for them (after the server answers, so start-up never waits). */

@@ -37,7 +37,7 @@ describe.runIf(have)(`MCP Inspector CLI (${EXTERNAL.inspector}, Node 22)`, () =>
 
   it('lists the tools over stdio', async () => {
     const out = (await inspector(['--method', 'tools/list'])) as { tools: Array<{ name: string }> };
-    expect(out.tools.map((t) => t.name).sort()).toEqual(['answer_task', 'compare_status', 'compare_tiers', 'deep_task', 'kill_task', 'list_tasks', 'quick_answer', 'server_stats', 'task_status']);
+    expect(out.tools.map((t) => t.name).sort()).toEqual(['answer_task', 'compare_status', 'compare_tiers', 'deep_task', 'kill_task', 'list_tasks', 'merge_task', 'quick_answer', 'server_stats', 'task_status']);
   });
 
   it('calls quick_answer, which runs the real claude against the scripted API', async () => {

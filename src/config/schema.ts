@@ -128,6 +128,33 @@ export const PriceSchema = z.strictObject({
 });
 export type Price = z.infer<typeof PriceSchema>;
 
+// What the webhook is told about: a task that needs its caller's answer, or one that ended.
+export const NOTIFY_EVENTS = ['needs_input', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
+
+// The webhook of notify: where task events are POSTed, signed with a secret the receiver shares.
+export const NotifySchema = z.strictObject({
+  url: z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'notify.url is an http:// or https:// URL'),
+  events: z
+    .array(z.enum(NOTIFY_EVENTS, { error: `notify.events takes ${NOTIFY_EVENTS.join(', ')}` }))
+    .min(1, 'notify.events names at least one event')
+    .default(['needs_input', 'succeeded', 'failed', 'lost']),
+  /** HMAC-SHA256 key of the x-claude-tiers-signature header. */
+  secret: z.string().min(16, 'notify.secret must be at least 16 characters (the receiver checks signatures with it)'),
+  /** The address people open one-tap links at (a reverse proxy's https URL); default: the server's own HTTP address. */
+  linkBase: z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'notify.linkBase is an http:// or https:// URL')
+    .optional(),
+  /** Tries per notification, the first included; waits double from backoffMs. */
+  attempts: z.number().int().min(1).max(10).default(5),
+  backoffMs: z.number().int().min(10).max(60_000).default(1000),
+  /** Notifications waiting to be sent; past it the oldest is dropped (and logged). */
+  maxQueue: z.number().int().min(1).max(10_000).default(100),
+});
+export type NotifyConfig = z.infer<typeof NotifySchema>;
+
 // The whole effective configuration of a server.
 export const ConfigSchema = z.strictObject({
   /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
@@ -167,6 +194,8 @@ export const ConfigSchema = z.strictObject({
       eventCap: z.number().int().min(10).max(100_000).default(1000),
     })
     .optional(),
+  /** Webhook notifications of task events (needs_input, succeeded, failed, lost), HMAC-signed; see src/notify. */
+  notify: NotifySchema.optional(),
   limits: LimitsSchema,
   tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
 }).refine((c) => (c as { limits?: { maxRunning?: unknown } } | undefined)?.limits?.maxRunning !== 0 || !!(c as { redis?: unknown }).redis, {

@@ -24,6 +24,7 @@ const USER_ONLY: Record<string, string> = {
   metrics: 'it opens a listening port without a token',
   redis: 'it decides which shared queue runs this server\'s tasks and where their records go',
   budgets: 'it sets how many dollars each HTTP token may spend a day',
+  notify: 'it sends task events (prompts, requests) to an address, and makes approval links',
   prices: 'it decides what tier "auto" thinks a model costs (a price of 0 always picks the strongest model)',
 };
 

@@ -16,6 +16,8 @@ export interface RequestRules {
   tokens: ReadonlyArray<HttpIdentity>;
   /** Paths besides the MCP one that take GET (the metrics), behind the same token. */
   getPaths?: ReadonlyArray<string>;
+  /** Path prefixes served without a token, whose pages carry their own grant (the one-tap links). */
+  publicPrefixes?: ReadonlyArray<string>;
 }
 
 // A bearer token and whom it stands for: tasks belong to the principal; an admin sees every task.
@@ -55,6 +57,7 @@ export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
   const path = target.split('?')[0]!;
+  if (rules.publicPrefixes?.some((p) => path.startsWith(p))) return undefined;
   if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path))) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
   if (!identify(req.headers.authorization, rules.tokens)) return unauthorized(req.headers.authorization);
   return undefined;

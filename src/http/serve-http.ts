@@ -11,6 +11,7 @@ import { checkRequest, identify, refusalBody, type HttpIdentity, type RequestRul
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../metrics/http.js';
+import { TAP_PATH } from '../notify/one-tap.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
 
@@ -71,7 +72,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
   // The main token owns the "default" principal; httpTokens add one principal (or admin) each.
   const tokens: HttpIdentity[] = [{ token, principal: 'token:default', admin: false }, ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin }))];
-  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH] }, origins, mcp, log);
+  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH], publicPrefixes: [TAP_PATH] }, origins, mcp, log);
   // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
   try {
     await listen(server, address);
@@ -103,11 +104,15 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     return createServer(config, engineReady, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
   };
   const handler = createMcpHandler(factory, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
-  resolveMcp(withMetrics(engine.metrics, (request) => handler.fetch(request)));
+  const tap = engine.tap;
+  const served = withMetrics(engine.metrics, (request) => handler.fetch(request));
+  // The one-tap pages passed checkRequest without a token (their link is the grant); everything else had one.
+  resolveMcp((request) => (new URL(request.url).pathname.startsWith(TAP_PATH) ? (tap?.(request) ?? Promise.resolve(json(404, { error: 'not found: one-tap links need notify in the server config' }))) : served(request)));
   metricsPort.serve(engine.metrics);
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = `http://${address.urlHost}:${port}/mcp`;
+  engine.notifier?.setLinkBase(`http://${address.urlHost}:${port}`);
   process.stderr.write(`claude-tiers serving Streamable HTTP at ${url}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
   if (isExposed(address.host)) {
     process.stderr.write(

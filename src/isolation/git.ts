@@ -17,6 +17,7 @@ export class GitError extends ToolError {
     readonly args: string[],
     readonly exitCode: number | undefined,
     readonly stderr: string,
+    readonly stdout = '',
   ) {
     super(`git ${args.join(' ')} failed (exit ${exitCode ?? '?'}): ${stderr.trim().slice(0, 500)}`);
   }
@@ -83,6 +84,6 @@ export async function git(cwd: string, args: string[], opts: GitOptions = {}): P
       await delay((opts.lockRetryMs ?? 50) * (1 + Math.random()));
       continue;
     }
-    throw new GitError(args, r.exitCode, stderr);
+    throw new GitError(args, r.exitCode, stderr, String(r.stdout));
   }
 }

@@ -22,8 +22,8 @@ export interface HiddenRules {
 
 // Names the server creates in its state dir later (temp files, logs after rotation): denied even before they exist.
 const STATE_NAMES = [
-  ...['tasks', 'active', 'kill-requests', 'worktrees', 'spare-files', 'compare'],
-  ...['audit*', 'memory*', 'budgets*', '.doctor-*'],
+  ...['tasks', 'active', 'kill-requests', 'answer-requests', 'worktrees', 'spare-files', 'compare'],
+  ...['audit*', 'links*', 'memory*', 'budgets*', '.doctor-*'],
 ];
 
 const isInside = (parent: string, child: string): boolean => {

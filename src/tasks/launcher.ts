@@ -18,6 +18,7 @@ import type { RecordWriter } from './record-writer.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
 import type { TaskLookup } from './task-lookup.js';
+import type { Notifier } from '../notify/notifier.js';
 import { runTask } from './task-runner.js';
 import { ownCounts, type OwnCounts } from './own-counts.js';
 import { LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
@@ -27,7 +28,7 @@ const GIVE_UP_MS = 60_000;
 
 // What starting tasks takes: the registry's parts.
 export interface LauncherParts {
-  deps: RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
+  deps: RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster; notifier?: Notifier };
   store: TaskStore;
   live: Map<string, LiveTask>;
   scheduler: Scheduler;
@@ -168,6 +169,9 @@ export class Launcher {
     const cluster = deps.cluster;
     const task = new LiveTask(record, deps.config.limits.eventRingSize, content, cluster && ((seq, text) => cluster.event(record.id, seq, text)));
     this.p.live.set(record.id, task);
+    // The webhook hears of this task's states from the server that runs it (once each, whichever server was asked).
+    const notifier = deps.notifier;
+    if (notifier) task.onChange(() => notifier.observe(task.record));
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void writer.save(task, true);
     const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };

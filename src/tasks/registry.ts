@@ -21,6 +21,9 @@ import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
+import type { Notifier } from '../notify/notifier.js';
+import { mergeTask, type MergeReply } from './merge-task.js';
+import type { MergeStrategy } from '../isolation/merge-back.js';
 
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
@@ -36,7 +39,7 @@ export interface WaitOptions {
   progress?: ProgressSend;
 }
 
-type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster };
+type RegistryDeps = RunDeps & { serverId: string; spares: SparePool; cluster?: Cluster; notifier?: Notifier };
 
 // The tasks of one server, behind intent-level calls: start, status, list, kill. Queue, store, waiters and runs
 // are its parts; no caller reaches into them. In a cluster, tasks go through the shared queue and any server answers
@@ -179,6 +182,14 @@ export class Registry {
     return this.reply(id, { tail: DEFAULT_TAIL, viewer: opts.viewer });
   }
 
+  // merge_task: a finished task's branch into a branch of its repository, under the repository's lock.
+  async merge(id: string, opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string }): Promise<MergeReply> {
+    const rec = await this.get(id, opts.viewer);
+    const { reply, outcome } = await mergeTask(rec, opts, this.locks);
+    this.deps.audit.write('task_merge', { task_id: id, by: opts.by, strategy: opts.strategy, ...outcome });
+    return reply;
+  }
+
   // Kill for any task: this server's at once, another's through the cluster or a kill request in the state dir.
   async cancel(id: string, by: string): Promise<void> {
     const rec = await this.record(id);
@@ -231,6 +242,7 @@ export class Registry {
     this.scheduler.close();
     await Promise.race([Promise.allSettled(all), new Promise((r) => setTimeout(r, shutdownMs).unref())]);
     await this.writer.flush(Math.round(shutdownMs / 7));
+    await this.deps.notifier?.close(Math.round(shutdownMs / 7));
     await this.cluster?.close();
   }
 

@@ -1,0 +1,152 @@
+import { createHmac } from 'node:crypto';
+import type { NotifyConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { isFinal, type TaskRecord } from '../tasks/types.js';
+import { signTap, TAP_PATH } from './one-tap.js';
+
+// What the webhook receives, one JSON object per event.
+export interface Notification {
+  event: string;
+  task_id: string;
+  state: string;
+  at: string;
+  tier: string;
+  model: string;
+  principal: string;
+  cwd: string;
+  prompt: string;
+  result?: string;
+  error?: string;
+  cost_usd: number;
+  branch?: string | null;
+  input_request?: { request_id: string; tool: string; input: unknown; reason?: string; expires_at: string };
+  /** needs_input: one-tap links that allow or deny this one request (signed, single-use, expiring with it). */
+  links?: { allow: string; deny: string };
+}
+
+// How a notification is signed: HMAC-SHA256 of "<timestamp>.<body>" with notify.secret, hex, in this header.
+export const SIGNATURE_HEADER = 'x-claude-tiers-signature';
+export const TIMESTAMP_HEADER = 'x-claude-tiers-timestamp';
+
+// The signature a receiver recomputes to trust a notification.
+export const signBody = (secret: string, timestamp: string, body: string): string =>
+  `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+
+const REMEMBER = 2000;
+const POST_TIMEOUT_MS = 10_000;
+const head = (s: string | undefined, n: number): string | undefined =>
+  s === undefined ? undefined : s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s;
+
+// Tells a webhook when a task needs its caller's answer or ends. Each event is sent once, in order, from a bounded
+// queue (the oldest dropped, and logged, when it is full), retried with a doubling wait on network errors, 429 and
+// 5xx; a needs_input event carries one-tap links when the server has an address to serve them at.
+export class Notifier {
+  private readonly queue: Array<{ body: string; event: string; task: string }> = [];
+  private readonly sent = new Set<string>();
+  private sending: Promise<void> | undefined;
+  private closed = false;
+  private linkBase: string | undefined;
+
+  constructor(
+    private readonly cfg: NotifyConfig,
+    private readonly linkKey: Buffer,
+    private readonly log: Logger,
+  ) {
+    this.linkBase = cfg.linkBase?.replace(/\/+$/, '');
+  }
+
+  // The address one-tap links point at, once the server knows where it listens (notify.linkBase wins).
+  setLinkBase(url: string): void {
+    this.linkBase ??= url.replace(/\/+$/, '');
+  }
+
+  // Called on every change of a task this server runs: queues the events the config asks for, each once.
+  observe(rec: Readonly<TaskRecord>): void {
+    if (this.closed) return;
+    const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
+    const event = open ? 'needs_input' : isFinal(rec.state) ? rec.state : undefined;
+    if (!event || !(this.cfg.events as readonly string[]).includes(event)) return;
+    const key = open ? `${rec.id}/${open.request_id}` : `${rec.id}/end`;
+    if (this.sent.has(key)) return;
+    this.sent.add(key);
+    if (this.sent.size > REMEMBER) this.sent.delete(this.sent.values().next().value!);
+    this.enqueue(event, rec.id, JSON.stringify(this.payload(event, rec)));
+  }
+
+  private payload(event: string, rec: Readonly<TaskRecord>): Notification {
+    const n: Notification = {
+      event,
+      task_id: rec.id,
+      state: rec.state,
+      at: new Date().toISOString(),
+      tier: rec.request.tier,
+      model: rec.request.model,
+      principal: rec.principal ?? 'local',
+      cwd: rec.request.cwd,
+      prompt: head(rec.request.prompt, 500)!,
+      cost_usd: rec.stats.costUsd,
+    };
+    if (rec.result?.text) n.result = head(rec.result.text, 2000);
+    if (rec.end && rec.state !== 'succeeded') n.error = rec.end.message;
+    if (rec.worktreeSummary) n.branch = rec.worktreeSummary.branch;
+    const req = rec.inputRequest;
+    if (event === 'needs_input' && req) {
+      n.input_request = { request_id: req.request_id, tool: req.tool, input: req.input, reason: req.reason, expires_at: req.expires_at };
+      const expiresAt = Date.parse(req.expires_at);
+      if (this.linkBase && Number.isFinite(expiresAt)) {
+        const link = (decision: 'allow' | 'deny') =>
+          `${this.linkBase}${TAP_PATH}${signTap(this.linkKey, { taskId: rec.id, requestId: req.request_id, decision, expiresAt })}`;
+        n.links = { allow: link('allow'), deny: link('deny') };
+      }
+    }
+    return n;
+  }
+
+  private enqueue(event: string, task: string, body: string): void {
+    this.queue.push({ event, task, body });
+    while (this.queue.length > this.cfg.maxQueue) {
+      const dropped = this.queue.shift()!;
+      this.log.warn({ event: dropped.event, task: dropped.task, maxQueue: this.cfg.maxQueue }, 'notify: queue full; the oldest notification was dropped');
+    }
+    this.sending ??= this.drain().finally(() => (this.sending = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.deliver(next);
+  }
+
+  private async deliver(n: { body: string; event: string; task: string }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const ts = Math.floor(Date.now() / 1000).toString();
+      let outcome: string;
+      try {
+        const res = await fetch(this.cfg.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: signBody(this.cfg.secret, ts, n.body) },
+          body: n.body,
+          signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) return;
+        outcome = `HTTP ${res.status}`;
+        if (res.status < 500 && res.status !== 429) {
+          this.log.warn({ event: n.event, task: n.task, status: res.status }, 'notify: the webhook refused the notification; not retried');
+          return;
+        }
+      } catch (err) {
+        outcome = (err as Error).message;
+      }
+      if (attempt >= this.cfg.attempts || this.closed) {
+        this.log.warn({ event: n.event, task: n.task, attempts: attempt, last: outcome }, 'notify: giving up on a notification');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, this.cfg.backoffMs * 2 ** (attempt - 1)).unref());
+    }
+  }
+
+  // Stops taking events and gives what is queued up to `ms` to go out.
+  async close(ms: number): Promise<void> {
+    this.closed = true;
+    await Promise.race([this.sending, new Promise((r) => setTimeout(r, ms).unref())]);
+  }
+}
