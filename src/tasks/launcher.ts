@@ -35,6 +35,8 @@ export interface LauncherParts {
   closing(): boolean;
   /** A task ended (the registry trims what it keeps in memory). */
   ended(): void;
+  /** Any change of a task this server runs (the registry's feed of all changes). */
+  changed(id: string): void;
 }
 
 // The write side of the registry: a new task's record from a request, and its start on this server, or, in a
@@ -137,6 +139,8 @@ export class Launcher {
     const cluster = deps.cluster;
     const task = new LiveTask(record, deps.config.limits.eventRingSize, content, cluster && ((seq, text) => cluster.event(record.id, seq, text)));
     this.p.live.set(record.id, task);
+    task.onChange(() => this.p.changed(record.id));
+    this.p.changed(record.id);
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void writer.save(task, true);
     const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };

@@ -51,6 +51,7 @@ export class Registry {
   private readonly lookup: TaskLookup;
   private readonly cluster: Cluster | undefined;
   private stopKillPoll: () => void = () => {};
+  private readonly anyListeners = new Set<(id: string) => void>();
   private closing = false;
 
   private constructor(private readonly deps: RegistryDeps) {
@@ -68,7 +69,10 @@ export class Registry {
     );
     this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId });
     const parts = { deps, store: this.store, live: this.live, scheduler: this.scheduler, writer: this.writer, locks: this.locks, lookup: this.lookup };
-    this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished() });
+    const changed = (id: string) => {
+      for (const l of [...this.anyListeners]) l(id);
+    };
+    this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished(), changed });
   }
 
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
@@ -202,6 +206,17 @@ export class Registry {
 
   // Wakes `listener` on every change of a task this server runs or follows; returns the unsubscribe.
   onChange = (id: string, listener: () => void): (() => void) => this.live.get(id)?.onChange(listener) ?? this.cluster?.remote.watch(id, listener) ?? (() => {});
+
+  // Wakes `listener` with the id of every change of any task this server runs, or (in a cluster) any server announces;
+  // returns the unsubscribe. The board's live view follows all of a principal's tasks through it.
+  onAnyChange(listener: (id: string) => void): () => void {
+    this.anyListeners.add(listener);
+    const offRemote = this.cluster?.remote.watchAll(listener);
+    return () => {
+      this.anyListeners.delete(listener);
+      offRemote?.();
+    };
+  }
 
   // Where a task's raw event log is (the resource a client reads).
   eventsPath = (id: string): string => this.store.eventsPath(id);
