@@ -9,13 +9,15 @@ import { openMetricsPort } from './metrics/http.js';
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built meanwhile, and calls wait for it.
-export async function runStdioServer(config: Config): Promise<number> {
+export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
   const log = createLogger(config.logLevel);
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
   let engine: Engine | undefined;
   const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
+  const board = boardPort === undefined ? undefined : await (await import('./board/board-port.js')).openBoardPort(boardPort, ready, config, log);
+  if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {
       const { server, dispose } = createServer(config, ready);
@@ -29,6 +31,7 @@ export async function runStdioServer(config: Config): Promise<number> {
     killAllSync: () => engine?.procs.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
+      board?.close();
       await (await ready.catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
