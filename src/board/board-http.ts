@@ -19,7 +19,8 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on form posts, and the login is one.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -36,8 +37,10 @@ export interface BoardOptions {
   secureCookie?: boolean;
 }
 
-// True for the paths the board answers (the page at /, its files and API under /board/).
-export const isBoardPath = (path: string): boolean => path === '/' || path.startsWith('/board/');
+// True for the paths the board answers (the page at /, its files and API under /board/, the icon browsers ask for).
+export const isBoardPath = (path: string): boolean => path === '/' || path === '/favicon.ico' || path.startsWith('/board/');
+
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0969da"/></svg>';
 
 function send(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, ...extra }).end(body);
@@ -208,6 +211,7 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
     void (async () => {
       if (path === '/board/board.js') return send(res, 200, webAsset('board.js') ?? '', 'text/javascript; charset=utf-8');
       if (path === '/board/board.css') return send(res, 200, webAsset('board.css') ?? '', 'text/css; charset=utf-8');
+      if (path === '/favicon.ico' || path === '/board/favicon.svg') return send(res, 200, FAVICON, 'image/svg+xml');
       if (path === '/board/login' && req.method === 'POST') return login(req, res);
       const session = sessions.of(req);
       if (path === '/') return req.method === 'GET' ? page(res, session) : json(res, 405, { error: 'use GET' });
