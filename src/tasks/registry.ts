@@ -69,9 +69,7 @@ export class Registry {
     );
     this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId });
     const parts = { deps, store: this.store, live: this.live, scheduler: this.scheduler, writer: this.writer, locks: this.locks, lookup: this.lookup };
-    const changed = (id: string) => {
-      for (const l of [...this.anyListeners]) l(id);
-    };
+    const changed = (id: string) => [...this.anyListeners].forEach((l) => l(id));
     this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished(), changed });
   }
 
@@ -207,15 +205,11 @@ export class Registry {
   // Wakes `listener` on every change of a task this server runs or follows; returns the unsubscribe.
   onChange = (id: string, listener: () => void): (() => void) => this.live.get(id)?.onChange(listener) ?? this.cluster?.remote.watch(id, listener) ?? (() => {});
 
-  // Wakes `listener` with the id of every change of any task this server runs, or (in a cluster) any server announces;
-  // returns the unsubscribe. The board's live view follows all of a principal's tasks through it.
+  // Wakes `listener` with the id of any task that changes here or (cluster) that any server announces; the board follows all tasks with it.
   onAnyChange(listener: (id: string) => void): () => void {
     this.anyListeners.add(listener);
     const offRemote = this.cluster?.remote.watchAll(listener);
-    return () => {
-      this.anyListeners.delete(listener);
-      offRemote?.();
-    };
+    return () => void (this.anyListeners.delete(listener), offRemote?.());
   }
 
   // Where a task's raw event log is (the resource a client reads).
