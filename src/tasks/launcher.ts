@@ -10,6 +10,7 @@ import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
+import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
 import { newTaskRecord, type SubmitRequest } from './new-task.js';
 import type { RecordWriter } from './record-writer.js';
@@ -35,14 +36,14 @@ export interface LauncherParts {
   closing(): boolean;
   /** A task ended (the registry trims what it keeps in memory). */
   ended(): void;
-  /** Any change of a task this server runs (the registry's feed of all changes). */
-  changed(id: string): void;
 }
 
 // The write side of the registry: a new task's record from a request, and its start on this server, or, in a
 // cluster, its trip through the shared queue to the worker that claims it.
 export class Launcher {
   readonly owner: TaskRecord['owner'];
+  /** Every change of a task this server runs (the registry's feed of all changes). */
+  readonly changes = new ChangeHub();
 
   constructor(private readonly p: LauncherParts) {
     this.owner = { serverId: p.deps.serverId, pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
@@ -139,8 +140,8 @@ export class Launcher {
     const cluster = deps.cluster;
     const task = new LiveTask(record, deps.config.limits.eventRingSize, content, cluster && ((seq, text) => cluster.event(record.id, seq, text)));
     this.p.live.set(record.id, task);
-    task.onChange(() => this.p.changed(record.id));
-    this.p.changed(record.id);
+    task.onChange(() => this.changes.emit(record.id));
+    this.changes.emit(record.id);
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void writer.save(task, true);
     const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };

@@ -51,14 +51,12 @@ export class Registry {
   private readonly lookup: TaskLookup;
   private readonly cluster: Cluster | undefined;
   private stopKillPoll: () => void = () => {};
-  private readonly anyListeners = new Set<(id: string) => void>();
   private closing = false;
 
   private constructor(private readonly deps: RegistryDeps) {
     this.store = new TaskStore(deps.config.stateDir);
-    this.cluster = deps.cluster;
+    const cluster = (this.cluster = deps.cluster);
     this.scheduler = new Scheduler(deps.config.limits);
-    const cluster = this.cluster;
     this.writer = new RecordWriter(
       this.store,
       (task, err) => {
@@ -69,8 +67,7 @@ export class Registry {
     );
     this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId });
     const parts = { deps, store: this.store, live: this.live, scheduler: this.scheduler, writer: this.writer, locks: this.locks, lookup: this.lookup };
-    const changed = (id: string) => [...this.anyListeners].forEach((l) => l(id));
-    this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished(), changed });
+    this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished() });
   }
 
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
@@ -204,21 +201,15 @@ export class Registry {
 
   // Wakes `listener` on every change of a task this server runs or follows; returns the unsubscribe.
   onChange = (id: string, listener: () => void): (() => void) => this.live.get(id)?.onChange(listener) ?? this.cluster?.remote.watch(id, listener) ?? (() => {});
-
-  // Wakes `listener` with the id of any task that changes here or (cluster) that any server announces; the board follows all tasks with it.
-  onAnyChange(listener: (id: string) => void): () => void {
-    this.anyListeners.add(listener);
-    const offRemote = this.cluster?.remote.watchAll(listener);
-    return () => void (this.anyListeners.delete(listener), offRemote?.());
-  }
+  // Wakes `listener` with the id of any task that changes here, or that a server of the cluster announces (the board).
+  onAnyChange = (l: (id: string) => void): (() => void) => this.launcher.changes.watch(l, this.cluster?.remote.watchAll(l));
 
   // Where a task's raw event log is (the resource a client reads).
   eventsPath = (id: string): string => this.store.eventsPath(id);
 
   // Resolves when `ready()` holds or the time is up.
   wait(ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const cluster = this.cluster;
-    return waitUntil({ live: (id) => this.live.get(id), watch: cluster && ((id, l) => cluster.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
+    return waitUntil({ live: (id) => this.live.get(id), watch: this.cluster && ((id, l) => this.cluster!.remote.watch(id, l)), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
   }
 
   recentIdsHint = (viewer?: Viewer): Promise<string> => this.lookup.recentIdsHint(viewer);
