@@ -6,7 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { AppBridge } from '@modelcontextprotocol/ext-apps/app-bridge';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, serverEnv, startHttpServer, uniqueSleep, waitFor } from '../support/harness.js';
+import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 
 // Issue 22: the board, in a real browser (Debian's chromium driven by playwright-core), against the real server,
@@ -218,6 +218,30 @@ describe('the board in a browser', () => {
     expect((await until(id, (v) => v.final)).state).toBe('killed');
   });
 
+  it('the live feed resumes after a drop: with Last-Event-ID it sends what changed meanwhile, not the whole list again', async () => {
+    const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const firstEvent = async (headers: Record<string, string>) => {
+      const ctl = new AbortController();
+      const r = await fetch(`${base}/board/api/stream`, { headers: { cookie, accept: 'text/event-stream', ...headers }, signal: ctl.signal });
+      const reader = r.body!.getReader();
+      let text = '';
+      while (!/\n\n(id: [^\n]+\nevent: \w+\ndata: [^\n]*\n\n)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      ctl.abort();
+      const m = /id: ([^\n]+)\nevent: (\w+)\ndata: ([^\n]*)/.exec(text)!;
+      return { id: m[1]!, event: m[2]!, data: JSON.parse(m[3]!) as { rows: Array<{ task_id: string; state: string }> } };
+    };
+    const first = await firstEvent({});
+    expect(first.event).toBe('list');
+    const id = await deep({ prompt: '[[text:while away]]' });
+    expect((await until(id, (v) => v.final)).state).toBe('succeeded');
+    const resumed = await firstEvent({ 'last-event-id': first.id });
+    expect(resumed.event).toBe('rows');
+    expect(resumed.data.rows.map((r) => r.task_id)).toEqual([id]);
+    expect(resumed.data.rows[0]!.state).toBe('succeeded');
+    // An id this server never gave (another process, a restart) gets the whole list.
+    expect((await firstEvent({ 'last-event-id': '00000000:5' })).event).toBe('list');
+  });
+
   it('the operator panel shows load, budgets and charts; nothing was loaded from another host; no console errors', async () => {
     await page.reload();
     await page.locator('[data-testid="ops"]').waitFor({ timeout: 10_000 });
@@ -279,5 +303,27 @@ describe('the board as an MCP App', () => {
     await bridge.close();
     await host.close();
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('the board of a stdio server (--board-port)', () => {
+  it('listens on loopback only, takes its printed token, and shows the local tasks', async () => {
+    const stdio = await startServer(api, { args: ['serve', '--board-port', '0'], cwd: repo });
+    try {
+      const line = await waitFor(() => /board at (http:\/\/127\.0\.0\.1:\d+)\/ · login token: (\S+)/.exec(stdio.stderr()), 20_000);
+      const [, at, token] = line;
+      const id = (view(await stdio.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:from stdio]]', wait_s: 10 } }))).task_id;
+      const login = await fetch(`${at}/board/login`, { method: 'POST', redirect: 'manual', headers: { origin: at!, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token!)}` });
+      expect(login.status).toBe(303);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const list = (await (await fetch(`${at}/board/api/tasks`, { headers: { cookie } })).json()) as { rows: Array<{ task_id: string }> };
+      expect(list.rows.map((r) => r.task_id)).toContain(id);
+      const { request } = await import('node:http');
+      const u = new URL(at!);
+      const status = await new Promise<number>((resolve) => request({ host: u.hostname, port: u.port, path: '/', headers: { host: 'evil.example.com' } }, (res) => resolve(res.statusCode ?? 0)).end());
+      expect(status).toBe(403);
+    } finally {
+      await stdio.close();
+    }
   });
 });
