@@ -78,7 +78,8 @@ const str = (v: unknown, field: string, optional = false): string | undefined =>
 // needs the session cookie, the same Origin and the session's CSRF token; what the viewer sees is its own tasks.
 export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMessage, res: ServerResponse): void; close(): void } {
   const sessions = new BoardSessions();
-  const streams = new Set<AbortController>();
+  // Open SSE streams, by session: a logout ends its session's streams too.
+  const streams = new Map<AbortController, string>();
 
   const page = (res: ServerResponse, session: BoardSession | undefined, error?: string) => {
     if (session) {
@@ -104,8 +105,9 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   }
 
   // The list feed: the whole list first (or what was missed since Last-Event-ID), then the changed rows.
-  async function listStream(req: IncomingMessage, res: ServerResponse, viewer: Viewer): Promise<void> {
-    const ctl = sse(req, res);
+  async function listStream(req: IncomingMessage, res: ServerResponse, session: BoardSession): Promise<void> {
+    const viewer: Viewer = session.who;
+    const ctl = sse(req, res, session);
     const since = parsePosition((req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('since'), opts.tasks.feed.boot);
     try {
       for await (const change of opts.tasks.watch(viewer, since, ctl.signal)) {
@@ -119,9 +121,10 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   }
 
   // One task's feed: its view with the events after the cursor (Last-Event-ID is the cursor) at each change.
-  async function taskStream(req: IncomingMessage, res: ServerResponse, viewer: Viewer, taskId: string): Promise<void> {
+  async function taskStream(req: IncomingMessage, res: ServerResponse, session: BoardSession, taskId: string): Promise<void> {
+    const viewer: Viewer = session.who;
     await opts.tasks.follow(viewer, taskId, 0);
-    const ctl = sse(req, res);
+    const ctl = sse(req, res, session);
     const given = Number((req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('cursor') ?? NaN);
     let cursor = Number.isInteger(given) && given >= 0 ? given : undefined;
     let final = false;
@@ -143,9 +146,9 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
     }
   }
 
-  function sse(req: IncomingMessage, res: ServerResponse): AbortController {
+  function sse(req: IncomingMessage, res: ServerResponse, session: BoardSession): AbortController {
     const ctl = new AbortController();
-    streams.add(ctl);
+    streams.set(ctl, session.id);
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 1000\n\n');
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
@@ -155,6 +158,7 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
     ctl.signal.addEventListener('abort', () => {
       clearInterval(beat);
       streams.delete(ctl);
+      res.end();
     });
     return ctl;
   }
@@ -173,10 +177,10 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
         const state = (url.searchParams.get('state') ?? '').split(',').filter((s): s is TaskState => (TASK_STATES as readonly string[]).includes(s));
         return json(res, 200, await opts.tasks.list(viewer, { state, tier: url.searchParams.get('tier') ?? undefined, text: url.searchParams.get('q') ?? undefined }));
       }
-      if (path === '/board/api/stream') return listStream(req, res, viewer);
+      if (path === '/board/api/stream') return listStream(req, res, session);
       if (path === '/board/api/ops') return json(res, 200, await opts.ops.view(viewer));
       if (m && !m[2]) return json(res, 200, await opts.tasks.get(viewer, m[1]!));
-      if (m?.[2] === 'stream') return taskStream(req, res, viewer, m[1]!);
+      if (m?.[2] === 'stream') return taskStream(req, res, session, m[1]!);
       if (m?.[2] === 'log') return send(res, 200, await opts.tasks.rawLog(viewer, m[1]!), 'text/plain; charset=utf-8', { 'content-disposition': `inline; filename="${m[1]}.jsonl"` });
       return json(res, 404, { error: `not found: ${path}` });
     }
@@ -184,7 +188,10 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
     // Actions: same Origin and the session's CSRF token, or nothing happens.
     if (!sameOrigin(req)) return json(res, 403, { error: 'cross-origin request refused' });
     if (!sessions.csrfOk(session, req)) return json(res, 403, { error: 'missing or wrong CSRF token (X-CSRF-Token); reload the board' });
-    if (path === '/board/logout') return json(res, 200, { ok: true }, { 'set-cookie': sessions.close(session) });
+    if (path === '/board/logout') {
+      for (const [ctl, id] of streams) if (id === session.id) ctl.abort();
+      return json(res, 200, { ok: true }, { 'set-cookie': sessions.close(session) });
+    }
     const body = await jsonBody(req);
     const done = (r: { ok: boolean; text: string; structured?: Record<string, unknown> }) => json(res, r.ok ? 200 : 400, r.ok ? r : { ...r, error: r.text });
     if (path === '/board/api/tasks') {
@@ -228,7 +235,7 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   return {
     handle,
     close: () => {
-      for (const s of streams) s.abort();
+      for (const ctl of streams.keys()) ctl.abort();
       opts.ops.close();
     },
   };

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -325,5 +326,15 @@ describe('the board of a stdio server (--board-port)', () => {
     } finally {
       await stdio.close();
     }
+  });
+});
+
+describe('the built board', () => {
+  it('the web page script and the MCP App file are each under 100 KB gzipped', () => {
+    const gz = (f: string) => gzipSync(readFileSync(join(ROOT, 'dist', 'web', f))).length;
+    const sizes = { 'board.js': gz('board.js'), 'board-app.html': gz('board-app.html') };
+    console.log(`board bundles gzipped: ${JSON.stringify(sizes)}`);
+    expect(sizes['board.js']).toBeLessThan(100_000);
+    expect(sizes['board-app.html']).toBeLessThan(100_000);
   });
 });
