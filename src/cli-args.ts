@@ -27,7 +27,8 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out']);
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port',
+  'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out']);
 const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
@@ -81,9 +82,14 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
   if (typeof options.state === 'string') checkEnum('state', options.state, TASK_STATES, true);
   if (options['board-port'] !== undefined) {
-    if (typeof options.http === 'string') throw new UsageError('--board-port is for stdio servers; with --http the board is served on the same port, at /');
+    if (typeof options.http === 'string') {
+      throw new UsageError('--board-port is for stdio servers; with --http the board is served on the same port, at /');
+    }
     const p = Number(options['board-port']);
-    if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError(`--board-port needs a port number 0-65535 (0 picks a free one), got ${String(options['board-port'])}`);
+    if (!Number.isInteger(p) || p < 0 || p > 65535) {
+      const got = String(options['board-port']);
+      throw new UsageError(`--board-port needs a port number 0-65535 (0 picks a free one), got ${got}`);
+    }
   }
   if (typeof options['log-level'] === 'string') checkEnum('log-level', options['log-level'], LOG_LEVELS);
   const num = (name: string): number | undefined => {

@@ -21,7 +21,13 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     ],
   }));
   server.setRequestHandler('resources/list', async () => ({
-    resources: [boardAppListing, ...(await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` }))],
+    resources: [
+      boardAppListing,
+      ...(await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({
+        ...eventsLink(r.id),
+        name: `events of ${r.id} (${r.state})`,
+      })),
+    ],
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const { registry } = await ensure();

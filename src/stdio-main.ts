@@ -16,7 +16,9 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   let engine: Engine | undefined;
   const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
-  const board = boardPort === undefined ? undefined : await (await import('./board/board-port.js')).openBoardPort(boardPort, ready, config, log);
+  const openBoard = async (port: number) =>
+    (await import('./board/board-port.js')).openBoardPort(port, ready, config, log);
+  const board = boardPort === undefined ? undefined : await openBoard(boardPort);
   if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {

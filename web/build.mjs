@@ -16,18 +16,45 @@ mkdirSync(out, { recursive: true });
 const englishOnly = {
   name: 'zod-english-only',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: join(root, 'node_modules', 'zod', 'v4', 'locales', 'en.js').replace(/en\.js$/, 'en.js'), namespace: 'zod-en' } : undefined));
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? {
+            path: join(root, 'node_modules', 'zod', 'v4', 'locales', 'en.js').replace(/en\.js$/, 'en.js'),
+            namespace: 'zod-en',
+          }
+        : undefined,
+    );
     // ext-apps takes only Protocol from the MCP client package, whose modules declare no sideEffects: let the
     // bundler drop what is not used (the OAuth client, transports, validators).
     b.onResolve({ filter: /^@modelcontextprotocol\/(client|core)(\/|$)|^\.\/.*\.mjs$/ }, async (args) => {
-      if (args.pluginData === 'inner' || !/@modelcontextprotocol[\\/](client|core|ext-apps)/.test(args.importer + args.path)) return undefined;
-      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'inner' });
+      if (
+        args.pluginData === 'inner' ||
+        !/@modelcontextprotocol[\\/](client|core|ext-apps)/.test(args.importer + args.path)
+      )
+        return undefined;
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'inner',
+      });
       return /@modelcontextprotocol[\\/](client|core)[\\/]/.test(r.path) ? { ...r, sideEffects: false } : r;
     });
-    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: root }));
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: root,
+    }));
   },
 };
-const common = { bundle: true, minify: true, format: 'iife', target: 'es2020', legalComments: 'none', logLevel: 'warning', write: false };
+const common = {
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: 'es2020',
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+};
 const [board, app] = await Promise.all([
   build({ ...common, entryPoints: [join(src, 'http-main.ts')] }),
   build({ ...common, entryPoints: [join(src, 'app-main.ts')], plugins: [englishOnly] }),

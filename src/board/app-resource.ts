@@ -8,7 +8,13 @@ export const BOARD_APP_URI = 'ui://claude-tiers/board';
 export const boardToolMeta = { ui: { resourceUri: BOARD_APP_URI }, [RESOURCE_URI_META_KEY]: BOARD_APP_URI };
 
 // The resource as resources/list shows it.
-export const boardAppListing = { uri: BOARD_APP_URI, name: 'board', title: 'claude-tiers board', mimeType: RESOURCE_MIME_TYPE, description: 'tasks, permission requests, kill and merge, as an MCP App' };
+export const boardAppListing = {
+  uri: BOARD_APP_URI,
+  name: 'board',
+  title: 'claude-tiers board',
+  mimeType: RESOURCE_MIME_TYPE,
+  description: 'tasks, permission requests, kill and merge, as an MCP App',
+};
 
 // The resource's contents: one self-contained HTML file (script and style inline; it loads nothing).
 export function boardAppContents(): { uri: string; mimeType: string; text: string; _meta: Record<string, unknown> } {

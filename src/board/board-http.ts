@@ -38,14 +38,24 @@ export interface BoardOptions {
 }
 
 // True for the paths the board answers (the page at /, its files and API under /board/, the icon browsers ask for).
-export const isBoardPath = (path: string): boolean => path === '/' || path === '/favicon.ico' || path.startsWith('/board/');
+export const isBoardPath = (path: string): boolean =>
+  path === '/' || path === '/favicon.ico' || path.startsWith('/board/');
 
-const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0969da"/></svg>';
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">' +
+  '<rect width="16" height="16" rx="3" fill="#0969da"/></svg>';
 
-function send(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, ...extra }).end(body);
 }
-const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => send(res, status, JSON.stringify(body), 'application/json; charset=utf-8', extra);
+const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) =>
+  send(res, status, JSON.stringify(body), 'application/json; charset=utf-8', extra);
 
 async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
@@ -59,7 +69,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new ToolError('send the body as application/json');
+  if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+    throw new ToolError('send the body as application/json');
   const v = JSON.parse(await readBody(req)) as unknown;
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ToolError('the body must be a JSON object');
   return v as Record<string, unknown>;
@@ -76,7 +87,10 @@ const str = (v: unknown, field: string, optional = false): string | undefined =>
 
 // The board's HTTP handler: login and logout, the page and its files, the JSON API, the SSE streams. Every action
 // needs the session cookie, the same Origin and the session's CSRF token; what the viewer sees is its own tasks.
-export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMessage, res: ServerResponse): void; close(): void } {
+export function createBoardHandler(opts: BoardOptions): {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): void;
+} {
   const sessions = new BoardSessions();
   // Open SSE streams, by session: a logout ends its session's streams too.
   const streams = new Map<AbortController, string>();
@@ -84,11 +98,18 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   const page = (res: ServerResponse, session: BoardSession | undefined, error?: string) => {
     if (session) {
       const html = webAsset('board.html');
-      return html ? send(res, 200, html, 'text/html; charset=utf-8') : send(res, 500, 'the board was not built: run npm run build', 'text/plain');
+      return html
+        ? send(res, 200, html, 'text/html; charset=utf-8')
+        : send(res, 500, 'the board was not built: run npm run build', 'text/plain');
     }
     const login = webAsset('login.html');
     if (!login) return send(res, 500, 'the board was not built: run npm run build', 'text/plain');
-    send(res, error ? 401 : 200, login.replace('<!--error-->', error ? `<p class="error" role="alert">${error}</p>` : ''), 'text/html; charset=utf-8');
+    send(
+      res,
+      error ? 401 : 200,
+      login.replace('<!--error-->', error ? `<p class="error" role="alert">${error}</p>` : ''),
+      'text/html; charset=utf-8',
+    );
   };
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -108,7 +129,10 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   async function listStream(req: IncomingMessage, res: ServerResponse, session: BoardSession): Promise<void> {
     const viewer: Viewer = session.who;
     const ctl = sse(req, res, session);
-    const since = parsePosition((req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('since'), opts.tasks.feed.boot);
+    const since = parsePosition(
+      (req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('since'),
+      opts.tasks.feed.boot,
+    );
     try {
       for await (const change of opts.tasks.watch(viewer, since, ctl.signal)) {
         const id = `${opts.tasks.feed.boot}:${change.seq}`;
@@ -121,11 +145,20 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   }
 
   // One task's feed: its view with the events after the cursor (Last-Event-ID is the cursor) at each change.
-  async function taskStream(req: IncomingMessage, res: ServerResponse, session: BoardSession, taskId: string): Promise<void> {
+  async function taskStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    session: BoardSession,
+    taskId: string,
+  ): Promise<void> {
     const viewer: Viewer = session.who;
     await opts.tasks.follow(viewer, taskId, 0);
     const ctl = sse(req, res, session);
-    const given = Number((req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('cursor') ?? NaN);
+    const given = Number(
+      (req.headers['last-event-id'] as string | undefined) ??
+        new URL(req.url!, 'http://x').searchParams.get('cursor') ??
+        NaN,
+    );
     let cursor = Number.isInteger(given) && given >= 0 ? given : undefined;
     let final = false;
     const push = async () => {
@@ -149,7 +182,12 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   function sse(req: IncomingMessage, res: ServerResponse, session: BoardSession): AbortController {
     const ctl = new AbortController();
     streams.set(ctl, session.id);
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 1000\n\n');
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const end = () => ctl.abort();
@@ -172,38 +210,77 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
     const url = new URL(req.url!, 'http://x');
     const m = TASK_PATH.exec(path);
     if (req.method === 'GET') {
-      if (path === '/board/api/me') return json(res, 200, { principal: viewer.principal, admin: viewer.admin, csrf: session.csrf, roots: opts.roots, tiers: opts.tiers, version: VERSION, merge: !!opts.tasks.merge });
+      if (path === '/board/api/me')
+        return json(res, 200, {
+          principal: viewer.principal,
+          admin: viewer.admin,
+          csrf: session.csrf,
+          roots: opts.roots,
+          tiers: opts.tiers,
+          version: VERSION,
+          merge: !!opts.tasks.merge,
+        });
       if (path === '/board/api/tasks') {
-        const state = (url.searchParams.get('state') ?? '').split(',').filter((s): s is TaskState => (TASK_STATES as readonly string[]).includes(s));
-        return json(res, 200, await opts.tasks.list(viewer, { state, tier: url.searchParams.get('tier') ?? undefined, text: url.searchParams.get('q') ?? undefined }));
+        const state = (url.searchParams.get('state') ?? '')
+          .split(',')
+          .filter((s): s is TaskState => (TASK_STATES as readonly string[]).includes(s));
+        return json(
+          res,
+          200,
+          await opts.tasks.list(viewer, {
+            state,
+            tier: url.searchParams.get('tier') ?? undefined,
+            text: url.searchParams.get('q') ?? undefined,
+          }),
+        );
       }
       if (path === '/board/api/stream') return listStream(req, res, session);
       if (path === '/board/api/ops') return json(res, 200, await opts.ops.view(viewer));
       if (m && !m[2]) return json(res, 200, await opts.tasks.get(viewer, m[1]!));
       if (m?.[2] === 'stream') return taskStream(req, res, session, m[1]!);
-      if (m?.[2] === 'log') return send(res, 200, await opts.tasks.rawLog(viewer, m[1]!), 'text/plain; charset=utf-8', { 'content-disposition': `inline; filename="${m[1]}.jsonl"` });
+      if (m?.[2] === 'log')
+        return send(res, 200, await opts.tasks.rawLog(viewer, m[1]!), 'text/plain; charset=utf-8', {
+          'content-disposition': `inline; filename="${m[1]}.jsonl"`,
+        });
       return json(res, 404, { error: `not found: ${path}` });
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'use GET or POST' }, { allow: 'GET, POST' });
     // Actions: same Origin and the session's CSRF token, or nothing happens.
     if (!sameOrigin(req)) return json(res, 403, { error: 'cross-origin request refused' });
-    if (!sessions.csrfOk(session, req)) return json(res, 403, { error: 'missing or wrong CSRF token (X-CSRF-Token); reload the board' });
+    if (!sessions.csrfOk(session, req))
+      return json(res, 403, { error: 'missing or wrong CSRF token (X-CSRF-Token); reload the board' });
     if (path === '/board/logout') {
       for (const [ctl, id] of streams) if (id === session.id) ctl.abort();
       return json(res, 200, { ok: true }, { 'set-cookie': sessions.close(session) });
     }
     const body = await jsonBody(req);
-    const done = (r: { ok: boolean; text: string; structured?: Record<string, unknown> }) => json(res, r.ok ? 200 : 400, r.ok ? r : { ...r, error: r.text });
+    const done = (r: { ok: boolean; text: string; structured?: Record<string, unknown> }) =>
+      json(res, r.ok ? 200 : 400, r.ok ? r : { ...r, error: r.text });
     if (path === '/board/api/tasks') {
       const isolation = str(body.isolation, 'isolation', true);
-      if (isolation && isolation !== 'none' && isolation !== 'worktree') throw new ToolError('isolation must be "none" or "worktree"');
-      const input: BoardStart = { prompt: str(body.prompt, 'prompt')!, tier: str(body.tier, 'tier', true), cwd: str(body.cwd, 'cwd', true), isolation: isolation as BoardStart['isolation'], continue_task_id: str(body.continue_task_id, 'continue_task_id', true) };
+      if (isolation && isolation !== 'none' && isolation !== 'worktree')
+        throw new ToolError('isolation must be "none" or "worktree"');
+      const input: BoardStart = {
+        prompt: str(body.prompt, 'prompt')!,
+        tier: str(body.tier, 'tier', true),
+        cwd: str(body.cwd, 'cwd', true),
+        isolation: isolation as BoardStart['isolation'],
+        continue_task_id: str(body.continue_task_id, 'continue_task_id', true),
+      };
       return done(await opts.tasks.start(viewer, input));
     }
     if (m?.[2] === 'answer') {
       const decision = str(body.decision, 'decision');
       if (decision !== 'allow' && decision !== 'deny') throw new ToolError('decision must be "allow" or "deny"');
-      return done(await opts.tasks.answer(viewer, m[1]!, str(body.request_id, 'request_id')!, decision, str(body.message, 'message', true)));
+      return done(
+        await opts.tasks.answer(
+          viewer,
+          m[1]!,
+          str(body.request_id, 'request_id')!,
+          decision,
+          str(body.message, 'message', true),
+        ),
+      );
     }
     if (m?.[2] === 'kill') return done(await opts.tasks.kill(viewer, m[1]!));
     if (m?.[2] === 'merge') {
@@ -216,7 +293,8 @@ export function createBoardHandler(opts: BoardOptions): { handle(req: IncomingMe
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
     void (async () => {
-      if (path === '/board/board.js') return send(res, 200, webAsset('board.js') ?? '', 'text/javascript; charset=utf-8');
+      if (path === '/board/board.js')
+        return send(res, 200, webAsset('board.js') ?? '', 'text/javascript; charset=utf-8');
       if (path === '/board/board.css') return send(res, 200, webAsset('board.css') ?? '', 'text/css; charset=utf-8');
       if (path === '/favicon.ico' || path === '/board/favicon.svg') return send(res, 200, FAVICON, 'image/svg+xml');
       if (path === '/board/login' && req.method === 'POST') return login(req, res);

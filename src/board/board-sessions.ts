@@ -28,7 +28,12 @@ export class BoardSessions {
   open(who: HttpIdentity, secure: boolean): { session: BoardSession; cookie: string } {
     this.sweep();
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    const session: BoardSession = { id: randomBytes(32).toString('base64url'), who: { principal: who.principal, admin: who.admin }, csrf: randomBytes(24).toString('base64url'), seenAt: Date.now() };
+    const session: BoardSession = {
+      id: randomBytes(32).toString('base64url'),
+      who: { principal: who.principal, admin: who.admin },
+      csrf: randomBytes(24).toString('base64url'),
+      seenAt: Date.now(),
+    };
     this.sessions.set(session.id, session);
     return { session, cookie: `${COOKIE}=${session.id}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}` };
   }

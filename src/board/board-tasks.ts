@@ -90,7 +90,13 @@ export interface BoardTasks {
   rawLog(viewer: Viewer, id: string): Promise<string>;
   /** Changes of the viewer's tasks after `since` (a reset when it is too old), until the signal aborts. */
   watch(viewer: Viewer, since: number | undefined, signal: AbortSignal): AsyncIterable<BoardChange>;
-  answer(viewer: Viewer, id: string, requestId: string, decision: 'allow' | 'deny', message?: string): Promise<BoardActionResult>;
+  answer(
+    viewer: Viewer,
+    id: string,
+    requestId: string,
+    decision: 'allow' | 'deny',
+    message?: string,
+  ): Promise<BoardActionResult>;
   kill(viewer: Viewer, id: string): Promise<BoardActionResult>;
   start(viewer: Viewer, input: BoardStart): Promise<BoardActionResult>;
   /** merge_task, when the server has that tool (undefined otherwise: the board shows no Merge button). */

@@ -12,9 +12,20 @@ export type BoardHandler = ReturnType<typeof createBoardHandler>;
 
 // Builds the board over an engine: the tasks seam (today's registry), the operator panel, the login tokens. The
 // rate-limit key of a viewer is the one its MCP calls use, so the board is no way around the limits.
-export function mountBoard(engine: Engine, config: Config, opts: { tokens: HttpIdentity[]; log: Logger; rateKey: (v: Viewer) => string; conflicts?: ConflictFinder }): BoardHandler {
+export function mountBoard(
+  engine: Engine,
+  config: Config,
+  opts: { tokens: HttpIdentity[]; log: Logger; rateKey: (v: Viewer) => string; conflicts?: ConflictFinder },
+): BoardHandler {
   const tasks = new RegistryBoardTasks(engine, { rateKey: opts.rateKey, conflicts: opts.conflicts });
   const principals = () => [...new Set(opts.tokens.map((t) => t.principal))];
   const ops = new OpsPanel(engine, { principals, rateKey: opts.rateKey });
-  return createBoardHandler({ tasks, ops, tokens: opts.tokens, roots: config.allowedRoots, tiers: Object.keys(config.tiers), log: opts.log });
+  return createBoardHandler({
+    tasks,
+    ops,
+    tokens: opts.tokens,
+    roots: config.allowedRoots,
+    tiers: Object.keys(config.tiers),
+    log: opts.log,
+  });
 }

@@ -29,9 +29,13 @@ interface MetricJson {
   values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;
 }
 
-const sumOf = (m: MetricJson[], name: string, metric = name): number => (m.find((x) => x.name === name)?.values ?? []).filter((v) => (v.metricName ?? name) === metric).reduce((n, v) => n + v.value, 0);
+const sumOf = (m: MetricJson[], name: string, metric = name): number =>
+  (m.find((x) => x.name === name)?.values ?? [])
+    .filter((v) => (v.metricName ?? name) === metric)
+    .reduce((n, v) => n + v.value, 0);
 
-// Samples the metrics registry (every 30 s while the board is served, and when the panel is read) into an hour of points.
+// Samples the metrics registry (every 30 s while the board is served, and when the panel is read) into an hour of
+// points.
 export class OpsPanel {
   private readonly points: OpsPoint[] = [];
   private last?: { t: number; quickSum: number; quickCount: number; taskSum: number; taskCount: number; cost: number };
@@ -85,7 +89,13 @@ export class OpsPanel {
     const budgetRows: OpsView['budgets'] = [];
     for (const principal of who) {
       const b = budgetFor(budgets, principal);
-      if (b) budgetRows.push({ principal, spent_usd: this.engine.spending.budgets.spentToday(principal), limit_usd: b.usd, resets_at: tomorrow.toISOString() });
+      if (b)
+        budgetRows.push({
+          principal,
+          spent_usd: this.engine.spending.budgets.spentToday(principal),
+          limit_usd: b.usd,
+          resets_at: tomorrow.toISOString(),
+        });
     }
     const breakers = Object.entries(stats.circuits).map(([key, c]) => ({ key, state: c.state }));
     return {

@@ -6,7 +6,16 @@ import { ToolError, type Engine, type Viewer } from '../engine.js';
 import { admitToolCall, parseToolInput } from '../tool-admission.js';
 import { formatProgress } from '../tasks/progress.js';
 import type { TaskRecord } from '../tasks/types.js';
-import type { BoardActionResult, BoardChange, BoardFilter, BoardList, BoardRow, BoardTask, BoardTasks, ConflictFinder } from './board-tasks.js';
+import type {
+  BoardActionResult,
+  BoardChange,
+  BoardFilter,
+  BoardList,
+  BoardRow,
+  BoardTask,
+  BoardTasks,
+  ConflictFinder,
+} from './board-tasks.js';
 import { ChangeFeed } from './change-feed.js';
 import { taskDiffFiles } from './task-diff.js';
 
@@ -38,7 +47,9 @@ export function boardRow(r: Readonly<TaskRecord>, now = Date.now()): BoardRow {
     cost_usd: r.stats.costUsd,
     ...(last ? { last_tool: `${last.name}: ${last.summary}` } : {}),
     cwd: r.request.cwd,
-    ...((r.worktreeSummary?.branch ?? r.worktree?.branch) ? { branch: (r.worktreeSummary?.branch ?? r.worktree?.branch)! } : {}),
+    ...((r.worktreeSummary?.branch ?? r.worktree?.branch)
+      ? { branch: (r.worktreeSummary?.branch ?? r.worktree?.branch)! }
+      : {}),
     prompt_preview: r.request.prompt.replace(/\s+/g, ' ').slice(0, 160),
     progress: formatProgress(r, end),
     needs_input: r.state === 'needs_input',
@@ -49,7 +60,10 @@ const matches = (row: BoardRow, f: BoardFilter): boolean => {
   if (f.state?.length && !f.state.includes(row.state)) return false;
   if (f.tier && row.tier !== f.tier) return false;
   const q = f.text?.trim().toLowerCase();
-  return !q || [row.task_id, row.prompt_preview, row.cwd, row.branch ?? '', row.model].some((s) => s.toLowerCase().includes(q));
+  return (
+    !q ||
+    [row.task_id, row.prompt_preview, row.cwd, row.branch ?? '', row.model].some((s) => s.toLowerCase().includes(q))
+  );
 };
 
 // The board's tasks over today's registry: reads go through registry.list/status/get (their tenancy checks), actions
@@ -66,7 +80,8 @@ export class RegistryBoardTasks implements BoardTasks {
   ) {
     this.tools = new Map((toolsFor(engine.config.limits) as AnyTool[]).map((t) => [t.name, t]));
     this.feed = new ChangeFeed((l) => engine.registry.onAnyChange(l));
-    if (this.tools.has('merge_task')) this.merge = (viewer, id, strategy) => this.viaTool('merge_task', { task_id: id, strategy }, viewer);
+    if (this.tools.has('merge_task'))
+      this.merge = (viewer, id, strategy) => this.viaTool('merge_task', { task_id: id, strategy }, viewer);
   }
 
   async list(viewer: Viewer, filter: BoardFilter): Promise<BoardList> {
@@ -91,12 +106,22 @@ export class RegistryBoardTasks implements BoardTasks {
     const { registry } = this.engine;
     const rec = await registry.get(id, viewer);
     const reply = await registry.status(id, { viewer, tail: TAIL });
-    const task: BoardTask = { view: reply.structured as BoardTask['view'], prompt: rec.request.prompt, principal: rec.principal ?? 'local' };
+    const task: BoardTask = {
+      view: reply.structured as BoardTask['view'],
+      prompt: rec.request.prompt,
+      principal: rec.principal ?? 'local',
+    };
     const summary = rec.worktreeSummary;
     if (summary?.branch && summary.head_commit && rec.worktree) {
-      task.diff = await taskDiffFiles(rec.worktree.repoRoot, summary.base_commit, summary.head_commit).catch(() => undefined);
+      task.diff = await taskDiffFiles(rec.worktree.repoRoot, summary.base_commit, summary.head_commit).catch(
+        () => undefined,
+      );
       if (!task.diff) task.diff_note = `the diff of ${summary.branch} cannot be read on this server`;
-    } else if (rec.request.isolation === 'worktree') task.diff_note = rec.state === 'succeeded' || rec.state === 'failed' ? 'no changes' : 'the diff shows once the task ends (its work is committed then)';
+    } else if (rec.request.isolation === 'worktree')
+      task.diff_note =
+        rec.state === 'succeeded' || rec.state === 'failed'
+          ? 'no changes'
+          : 'the diff shows once the task ends (its work is committed then)';
     const conflicts = await this.options.conflicts?.(viewer, id).catch(() => undefined);
     if (conflicts) task.conflicts_with = conflicts;
     return task;
@@ -112,7 +137,9 @@ export class RegistryBoardTasks implements BoardTasks {
     const path = registry.eventsPath(id);
     if (!existsSync(path)) {
       if (rec.state === 'queued') return '';
-      throw new ToolError(`the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'})`);
+      throw new ToolError(
+        `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'})`,
+      );
     }
     const size = statSync(path).size;
     const from = Math.max(0, size - MAX_LOG);
@@ -146,8 +173,18 @@ export class RegistryBoardTasks implements BoardTasks {
     }
   }
 
-  answer(viewer: Viewer, id: string, requestId: string, decision: 'allow' | 'deny', message?: string): Promise<BoardActionResult> {
-    return this.viaTool('answer_task', { task_id: id, request_id: requestId, decision, ...(message ? { message } : {}) }, viewer);
+  answer(
+    viewer: Viewer,
+    id: string,
+    requestId: string,
+    decision: 'allow' | 'deny',
+    message?: string,
+  ): Promise<BoardActionResult> {
+    return this.viaTool(
+      'answer_task',
+      { task_id: id, request_id: requestId, decision, ...(message ? { message } : {}) },
+      viewer,
+    );
   }
 
   kill(viewer: Viewer, id: string): Promise<BoardActionResult> {
@@ -169,7 +206,12 @@ export class RegistryBoardTasks implements BoardTasks {
     try {
       await admitToolCall(this.engine, tool, viewer, this.options.rateKey(viewer));
       const ctl = new AbortController();
-      const r = await tool.handle(input.data as never, { engine: this.engine, signal: ctl.signal, clientId: `board:${viewer.principal}`, viewer });
+      const r = await tool.handle(input.data as never, {
+        engine: this.engine,
+        signal: ctl.signal,
+        clientId: `board:${viewer.principal}`,
+        viewer,
+      });
       return { ok: !r.isError, text: r.text, ...(r.structured ? { structured: r.structured } : {}) };
     } catch (err) {
       if (err instanceof ToolError) return { ok: false, text: err.message };

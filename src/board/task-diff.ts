@@ -21,7 +21,13 @@ export function parseDiff(numstat: string, patch: string): FileDiff[] {
     const m = /^(-|\d+)\t(-|\d+)\t([\s\S]+)$/.exec(entry);
     if (!m) continue;
     const binary = m[1] === '-';
-    files.push({ path: m[3]!, added: binary ? 0 : Number(m[1]), removed: binary ? 0 : Number(m[2]), patch: '', binary });
+    files.push({
+      path: m[3]!,
+      added: binary ? 0 : Number(m[1]),
+      removed: binary ? 0 : Number(m[2]),
+      patch: '',
+      binary,
+    });
     if (files.length >= MAX_FILES) break;
   }
   const parts = patch.split(/^(?=diff --git )/m);

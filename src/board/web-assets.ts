@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 // The board's built files, read once; undefined when the build did not make them (the board then says so).
-export function webAsset(name: 'board.js' | 'board.css' | 'board.html' | 'login.html' | 'board-app.html'): string | undefined {
+export function webAsset(
+  name: 'board.js' | 'board.css' | 'board.html' | 'login.html' | 'board-app.html',
+): string | undefined {
   cached[name] ??= read(name);
   return cached[name] || undefined;
 }

@@ -28,7 +28,14 @@ type McpFetch = (request: Request) => Promise<Response>;
 
 // Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the handler.
 // The board (at / and /board/) is checked for target and Host here, and for its own session in its handler.
-function handleRequests(server: HttpServer, rules: RequestRules, origins: string[], mcp: Promise<McpFetch>, log: Logger, board?: Promise<BoardHandler>): void {
+function handleRequests(
+  server: HttpServer,
+  rules: RequestRules,
+  origins: string[],
+  mcp: Promise<McpFetch>,
+  log: Logger,
+  board?: Promise<BoardHandler>,
+): void {
   server.on('request', (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const boardPath = board && isBoardPath(path) && !checkTarget(req, rules);
@@ -121,7 +128,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = `http://${address.urlHost}:${port}/mcp`;
-  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url} · board at http://${address.urlHost}:${port}/${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
+  const boardUrl = `http://${address.urlHost}:${port}/`;
+  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url} · board at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
   if (isExposed(address.host)) {
     process.stderr.write(
       `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain HTTP; remote clients need a reverse proxy with TLS in front, ` +

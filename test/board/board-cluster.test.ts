@@ -27,11 +27,19 @@ afterAll(async () => {
 describe('the board in a cluster', () => {
   it("a task queued on one server and run on another shows on the first server's board, and its changes arrive live", async () => {
     const base = front.url.replace(/\/mcp$/, '');
-    const login = await fetch(`${base}/board/login`, { method: 'POST', redirect: 'manual', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${TOKEN}` });
+    const login = await fetch(`${base}/board/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
     expect(login.status).toBe(303);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const ctl = new AbortController();
-    const stream = await fetch(`${base}/board/api/stream`, { headers: { cookie, accept: 'text/event-stream' }, signal: ctl.signal });
+    const stream = await fetch(`${base}/board/api/stream`, {
+      headers: { cookie, accept: 'text/event-stream' },
+      signal: ctl.signal,
+    });
     const reader = stream.body!.getReader();
     let text = '';
     const read = async (until: () => boolean) => {
@@ -46,7 +54,9 @@ describe('the board in a cluster', () => {
     ctl.abort();
     expect(text).toMatch(new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}"`));
     expect(succeeded()).toBe(true);
-    const list = (await (await fetch(`${base}/board/api/tasks`, { headers: { cookie } })).json()) as { rows: Array<{ task_id: string; state: string }> };
+    const list = (await (await fetch(`${base}/board/api/tasks`, { headers: { cookie } })).json()) as {
+      rows: Array<{ task_id: string; state: string }>;
+    };
     expect(list.rows.find((r) => r.task_id === id)?.state).toBe('succeeded');
   });
 });

@@ -34,16 +34,22 @@ const view = (r: unknown) => (r as { structuredContent: View }).structuredConten
 
 async function connect(token: string): Promise<Client> {
   const client = new Client({ name: 'board-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   return client;
 }
 async function until(id: string, done: (v: View) => boolean, client = mcp): Promise<View> {
   const end = Date.now() + 60_000;
   let v = view(await client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  while (!done(v) && Date.now() < end) v = view(await client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
+  while (!done(v) && Date.now() < end)
+    v = view(await client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
   return v;
 }
-const deep = async (args: Record<string, unknown>, client = mcp) => view(await client.callTool({ name: 'deep_task', arguments: { cwd: repo, wait_s: 0, ...args } })).task_id;
+const deep = async (args: Record<string, unknown>, client = mcp) =>
+  view(await client.callTool({ name: 'deep_task', arguments: { cwd: repo, wait_s: 0, ...args } })).task_id;
 const stateOf = (id: string) => page.locator(`tr[data-task="${id}"] [data-testid="row-state"]`);
 const taskState = () => page.locator('[data-testid="task-state"]');
 async function login(p: Page, token: string): Promise<void> {
@@ -62,7 +68,15 @@ beforeAll(async () => {
   git('add', '.');
   git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
   const config = join(mkdtempSync(join(tmpdir(), 'ct-board-cfg-')), 'config.json');
-  writeFileSync(config, JSON.stringify({ allowedRoots: [repo], tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } }, httpTokens: [{ name: 'bob', token: BOB }], budgets: { default: 5 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      allowedRoots: [repo],
+      tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
+      httpTokens: [{ name: 'bob', token: BOB }],
+      budgets: { default: 5 },
+    }),
+  );
   const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } });
   server = await startHttpServer(env);
   base = server.url.replace(/\/mcp$/, '');
@@ -118,7 +132,9 @@ describe('the board in a browser', () => {
     const killed = Date.now();
     await expect.poll(() => stateOf(killId).textContent(), { timeout: 10_000, intervals: [20] }).toBe('killed');
     const killShown = Date.now() - killed;
-    console.log(`board latency: new task row ${shown - called} ms after deep_task returned (${shown - t0} ms after it was sent); killed shown ${killShown} ms after kill_task returned`);
+    console.log(
+      `board latency: new task row ${shown - called} ms after deep_task returned (${shown - t0} ms after it was sent); killed shown ${killShown} ms after kill_task returned`,
+    );
     expect(shown - called).toBeLessThan(10_000);
   });
 
@@ -127,9 +143,17 @@ describe('the board in a browser', () => {
     const id = await deep({ prompt: `[[text:${evil}]] ${evil}` });
     expect((await until(id, (v) => v.final)).state).toBe('succeeded');
     await page.click(`tr[data-task="${id}"]`);
-    await expect.poll(() => page.locator('[data-testid="result"]').textContent(), { timeout: 10_000 }).toContain('<script>window.__xss=2</script>');
-    expect(await page.locator('[data-testid="prompt"]').textContent()).toContain('<img src=x onerror="window.__xss=1">');
-    expect(await page.locator('[data-testid="task-view"] img, [data-testid="task-list"] img, [data-testid="task-view"] script').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('[data-testid="result"]').textContent(), { timeout: 10_000 })
+      .toContain('<script>window.__xss=2</script>');
+    expect(await page.locator('[data-testid="prompt"]').textContent()).toContain(
+      '<img src=x onerror="window.__xss=1">',
+    );
+    expect(
+      await page
+        .locator('[data-testid="task-view"] img, [data-testid="task-list"] img, [data-testid="task-view"] script')
+        .count(),
+    ).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
@@ -140,7 +164,9 @@ describe('the board in a browser', () => {
     await page.click('[data-testid="new-start"]');
     await page.locator('[data-testid="permission"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-testid="permission-tool"]').textContent()).toBe('Bash');
-    expect(JSON.parse((await page.locator('[data-testid="permission-input"]').textContent())!)).toMatchObject({ command: `curl -s http://127.0.0.1:9/; echo ${tag}` });
+    expect(JSON.parse((await page.locator('[data-testid="permission-input"]').textContent())!)).toMatchObject({
+      command: `curl -s http://127.0.0.1:9/; echo ${tag}`,
+    });
     await page.screenshot({ path: join(DOCS, 'board-permission.png') });
     await page.click('[data-testid="allow"]');
     await expect.poll(() => taskState().textContent(), { timeout: 60_000 }).toBe('succeeded');
@@ -157,7 +183,11 @@ describe('the board in a browser', () => {
     await page.fill('[data-testid="deny-message"]', reason);
     await page.click('[data-testid="deny"]');
     await expect.poll(() => taskState().textContent(), { timeout: 60_000 }).toBe('succeeded');
-    expect(api.requests.some((r) => JSON.stringify(r.messages).includes('tool_result') && JSON.stringify(r.messages).includes(reason))).toBe(true);
+    expect(
+      api.requests.some(
+        (r) => JSON.stringify(r.messages).includes('tool_result') && JSON.stringify(r.messages).includes(reason),
+      ),
+    ).toBe(true);
   });
 
   it('Kill stops a running task', async () => {
@@ -170,12 +200,17 @@ describe('the board in a browser', () => {
   });
 
   it("a worktree task's diff shows per file, with added and removed lines", async () => {
-    const id = await deep({ prompt: "[[bash:printf 'one\\ntwo\\n' > new.txt; printf 'base line\\n' > README; echo wrote]]", isolation: 'worktree' });
+    const id = await deep({
+      prompt: "[[bash:printf 'one\\ntwo\\n' > new.txt; printf 'base line\\n' > README; echo wrote]]",
+      isolation: 'worktree',
+    });
     expect((await until(id, (v) => v.final)).state).toBe('succeeded');
     await page.click(`tr[data-task="${id}"]`);
     const files = page.locator('[data-testid="diff-file"] summary');
     await expect.poll(() => files.allTextContents(), { timeout: 10_000 }).toEqual(['README +0 -1', 'new.txt +2 -0']);
-    expect(await page.locator('[data-testid="diff"] .patch .add').allTextContents()).toEqual(expect.arrayContaining(['+one', '+two']));
+    expect(await page.locator('[data-testid="diff"] .patch .add').allTextContents()).toEqual(
+      expect.arrayContaining(['+one', '+two']),
+    );
     await page.screenshot({ path: join(DOCS, 'board-diff.png'), fullPage: true });
   });
 
@@ -203,15 +238,33 @@ describe('the board in a browser', () => {
   it('an action from another origin, or without the CSRF token, is refused', async () => {
     const id = await deep({ prompt: `[[bash:echo csrf; sleep ${uniqueSleep()}]]` });
     const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const csrf = await page.evaluate(async () => ((await (await fetch('/board/api/me')).json()) as { csrf: string }).csrf);
-    const post = (headers: Record<string, string>) => fetch(`${base}/board/api/tasks/${id}/kill`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{}' });
+    const csrf = await page.evaluate(
+      async () => ((await (await fetch('/board/api/me')).json()) as { csrf: string }).csrf,
+    );
+    const post = (headers: Record<string, string>) =>
+      fetch(`${base}/board/api/tasks/${id}/kill`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
     expect((await post({ origin: 'http://evil.example', 'x-csrf-token': csrf })).status).toBe(403);
     expect((await post({ 'x-csrf-token': csrf })).status).toBe(403);
     expect((await post({ origin: base })).status).toBe(403);
     // From a page of another origin in the browser: the SameSite=Strict cookie is not even sent.
     const evil = await ctx.newPage();
     await evil.goto(base.replace('127.0.0.1', 'localhost') + '/');
-    const status = await evil.evaluate(async (u) => (await fetch(u, { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{}' }).catch(() => undefined))?.status ?? 0, `${base}/board/api/tasks/${id}/kill`);
+    const status = await evil.evaluate(
+      async (u) =>
+        (
+          await fetch(u, {
+            method: 'POST',
+            credentials: 'include',
+            headers: { 'content-type': 'text/plain' },
+            body: '{}',
+          }).catch(() => undefined)
+        )?.status ?? 0,
+      `${base}/board/api/tasks/${id}/kill`,
+    );
     expect([0, 401, 403]).toContain(status);
     await evil.close();
     expect((await until(id, () => true)).state).not.toBe('killed');
@@ -223,13 +276,21 @@ describe('the board in a browser', () => {
     const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     const firstEvent = async (headers: Record<string, string>) => {
       const ctl = new AbortController();
-      const r = await fetch(`${base}/board/api/stream`, { headers: { cookie, accept: 'text/event-stream', ...headers }, signal: ctl.signal });
+      const r = await fetch(`${base}/board/api/stream`, {
+        headers: { cookie, accept: 'text/event-stream', ...headers },
+        signal: ctl.signal,
+      });
       const reader = r.body!.getReader();
       let text = '';
-      while (!/\n\n(id: [^\n]+\nevent: \w+\ndata: [^\n]*\n\n)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      while (!/\n\n(id: [^\n]+\nevent: \w+\ndata: [^\n]*\n\n)/.test(text))
+        text += new TextDecoder().decode((await reader.read()).value);
       ctl.abort();
       const m = /id: ([^\n]+)\nevent: (\w+)\ndata: ([^\n]*)/.exec(text)!;
-      return { id: m[1]!, event: m[2]!, data: JSON.parse(m[3]!) as { rows: Array<{ task_id: string; state: string }> } };
+      return {
+        id: m[1]!,
+        event: m[2]!,
+        data: JSON.parse(m[3]!) as { rows: Array<{ task_id: string; state: string }> },
+      };
     };
     const first = await firstEvent({});
     expect(first.event).toBe('list');
@@ -246,7 +307,9 @@ describe('the board in a browser', () => {
   it('the operator panel shows load, budgets and charts; nothing was loaded from another host; no console errors', async () => {
     await page.reload();
     await page.locator('[data-testid="ops"]').waitFor({ timeout: 10_000 });
-    expect(await page.locator('[data-testid="ops"]').textContent()).toMatch(/running \d+ · queued \d+ · spares ready \d+/);
+    expect(await page.locator('[data-testid="ops"]').textContent()).toMatch(
+      /running \d+ · queued \d+ · spares ready \d+/,
+    );
     expect(await page.locator('[data-testid="ops"] .budgets').textContent()).toContain('token:default');
     expect(await page.locator('[data-testid="chart"] svg').count()).toBe(3);
     await page.screenshot({ path: join(DOCS, 'board-list.png'), fullPage: true });
@@ -266,7 +329,10 @@ describe('the board in a browser', () => {
 describe('the board as an MCP App', () => {
   it('tools link to ui://claude-tiers/board; the resource renders in a host (AppBridge) and its Kill button reaches the server', async () => {
     const tools = (await mcp.listTools()).tools;
-    for (const name of ['list_tasks', 'task_status', 'deep_task']) expect(tools.find((t) => t.name === name)?._meta).toMatchObject({ ui: { resourceUri: 'ui://claude-tiers/board' } });
+    for (const name of ['list_tasks', 'task_status', 'deep_task'])
+      expect(tools.find((t) => t.name === name)?._meta).toMatchObject({
+        ui: { resourceUri: 'ui://claude-tiers/board' },
+      });
     const read = await mcp.readResource({ uri: 'ui://claude-tiers/board' });
     const res = read.contents[0] as { mimeType: string; text: string };
     expect(res.mimeType).toBe('text/html;profile=mcp-app');
@@ -275,21 +341,35 @@ describe('the board as an MCP App', () => {
 
     const host = await browser.newPage();
     host.on('console', (m) => m.type() === 'error' && consoleErrors.push(`app: ${m.text()}`));
-    await host.setContent('<!doctype html><body style="margin:0"><iframe id="app" sandbox="allow-scripts" style="width:1200px;height:800px;border:0"></iframe></body>');
+    await host.setContent(
+      '<!doctype html><body style="margin:0"><iframe id="app" sandbox="allow-scripts" style="width:1200px;height:800px;border:0"></iframe></body>',
+    );
     // The host side is ext-apps' own AppBridge over our MCP client; messages cross into the iframe by postMessage.
-    const bridge = new AppBridge(mcp, { name: 'board-test-host', version: '1' }, { serverTools: {}, serverResources: {}, openLinks: {}, logging: {} });
+    const bridge = new AppBridge(
+      mcp,
+      { name: 'board-test-host', version: '1' },
+      { serverTools: {}, serverResources: {}, openLinks: {}, logging: {} },
+    );
     const transport = {
       onmessage: undefined as ((m: unknown) => void) | undefined,
       onclose: undefined as (() => void) | undefined,
       onerror: undefined as ((e: Error) => void) | undefined,
       start: async () => {},
       close: async () => transport.onclose?.(),
-      send: async (m: unknown) => void (await host.evaluate((msg) => (document.getElementById('app') as HTMLIFrameElement).contentWindow!.postMessage(msg, '*'), m as object)),
+      send: async (m: unknown) =>
+        void (await host.evaluate(
+          (msg) => (document.getElementById('app') as HTMLIFrameElement).contentWindow!.postMessage(msg, '*'),
+          m as object,
+        )),
     };
     await host.exposeFunction('__toHost', (m: unknown) => transport.onmessage?.(m));
     await host.evaluate(() => {
       const frame = document.getElementById('app') as HTMLIFrameElement;
-      window.addEventListener('message', (e) => e.source === frame.contentWindow && (window as unknown as { __toHost(m: unknown): void }).__toHost(e.data));
+      window.addEventListener(
+        'message',
+        (e) =>
+          e.source === frame.contentWindow && (window as unknown as { __toHost(m: unknown): void }).__toHost(e.data),
+      );
     });
     await bridge.connect(transport as never);
     await host.evaluate((html) => ((document.getElementById('app') as HTMLIFrameElement).srcdoc = html), res.text);
@@ -300,7 +380,9 @@ describe('the board as an MCP App', () => {
     await host.screenshot({ path: join(DOCS, 'board-app.png') });
     await app.locator('[data-testid="kill"]').click();
     expect((await until(id, (v) => v.final)).state).toBe('killed');
-    await expect.poll(() => app.locator('[data-testid="task-state"]').textContent(), { timeout: 10_000 }).toBe('killed');
+    await expect
+      .poll(() => app.locator('[data-testid="task-state"]').textContent(), { timeout: 10_000 })
+      .toBe('killed');
     await bridge.close();
     await host.close();
     expect(consoleErrors).toEqual([]);
@@ -311,17 +393,33 @@ describe('the board of a stdio server (--board-port)', () => {
   it('listens on loopback only, takes its printed token, and shows the local tasks', async () => {
     const stdio = await startServer(api, { args: ['serve', '--board-port', '0'], cwd: repo });
     try {
-      const line = await waitFor(() => /board at (http:\/\/127\.0\.0\.1:\d+)\/ · login token: (\S+)/.exec(stdio.stderr()), 20_000);
+      const line = await waitFor(
+        () => /board at (http:\/\/127\.0\.0\.1:\d+)\/ · login token: (\S+)/.exec(stdio.stderr()),
+        20_000,
+      );
       const [, at, token] = line;
-      const id = (view(await stdio.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:from stdio]]', wait_s: 10 } }))).task_id;
-      const login = await fetch(`${at}/board/login`, { method: 'POST', redirect: 'manual', headers: { origin: at!, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token!)}` });
+      const id = view(
+        await stdio.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:from stdio]]', wait_s: 10 } }),
+      ).task_id;
+      const login = await fetch(`${at}/board/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: at!, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${encodeURIComponent(token!)}`,
+      });
       expect(login.status).toBe(303);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-      const list = (await (await fetch(`${at}/board/api/tasks`, { headers: { cookie } })).json()) as { rows: Array<{ task_id: string }> };
+      const list = (await (await fetch(`${at}/board/api/tasks`, { headers: { cookie } })).json()) as {
+        rows: Array<{ task_id: string }>;
+      };
       expect(list.rows.map((r) => r.task_id)).toContain(id);
       const { request } = await import('node:http');
       const u = new URL(at!);
-      const status = await new Promise<number>((resolve) => request({ host: u.hostname, port: u.port, path: '/', headers: { host: 'evil.example.com' } }, (res) => resolve(res.statusCode ?? 0)).end());
+      const status = await new Promise<number>((resolve) =>
+        request({ host: u.hostname, port: u.port, path: '/', headers: { host: 'evil.example.com' } }, (res) =>
+          resolve(res.statusCode ?? 0),
+        ).end(),
+      );
       expect(status).toBe(403);
     } finally {
       await stdio.close();

@@ -8,7 +8,11 @@ import { appendEvents, notice, renderCounts, renderList, renderTask, type Filter
 // host's tools/call. The selected task is followed with task_status long-polls (wait_s, cursor).
 const app = new App({ name: 'claude-tiers board', version: '1' }, {});
 
-type ToolReply = { isError?: boolean; structuredContent?: Record<string, unknown>; content?: Array<{ type: string; text?: string }> };
+type ToolReply = {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content?: Array<{ type: string; text?: string }>;
+};
 const textOf = (r: ToolReply) => (r.content ?? []).map((c) => c.text ?? '').join('\n');
 
 async function call(name: string, args: Record<string, unknown>): Promise<ToolReply> {
@@ -28,7 +32,8 @@ const src: Source = {
     if (r.isError || !r.structuredContent) throw new Error(textOf(r));
     return { view: r.structuredContent as unknown as View };
   },
-  answer: (id, request_id, decision, message) => action('answer_task', { task_id: id, request_id, decision, ...(message ? { message } : {}) }),
+  answer: (id, request_id, decision, message) =>
+    action('answer_task', { task_id: id, request_id, decision, ...(message ? { message } : {}) }),
   kill: (id) => action('kill_task', { task_id: id, reason: 'the board (MCP App)' }),
   merge: (id, strategy) => action('merge_task', { task_id: id, strategy }),
 };
@@ -44,8 +49,14 @@ const taskBox = h('div', { class: 'detail', 'data-testid': 'detail' }, h('p', { 
 
 function drawList(): void {
   const all = [...rows.values()].sort((a, b) => (a.task_id < b.task_id ? 1 : -1));
-  replace(countsBox, renderCounts(all, filter, (st) => ((filter.state = st), drawList())));
-  replace(listBox, renderList(all, filter, selected, (id) => void select(id)));
+  replace(
+    countsBox,
+    renderCounts(all, filter, (st) => ((filter.state = st), drawList())),
+  );
+  replace(
+    listBox,
+    renderList(all, filter, selected, (id) => void select(id)),
+  );
 }
 
 async function loadList(): Promise<void> {
@@ -77,12 +88,17 @@ async function select(id: string): Promise<void> {
   const draw = () =>
     replace(
       taskBox,
-      renderTask(detail, src, {
-        answer: (d, m) => void src.answer(id, detail.view.input_request?.request_id ?? '', d, m).then(after),
-        kill: () => void src.kill(id).then(after),
-        merge: (st) => void src.merge(id, st).then(after),
-        followUp: () => {},
-      }, events),
+      renderTask(
+        detail,
+        src,
+        {
+          answer: (d, m) => void src.answer(id, detail.view.input_request?.request_id ?? '', d, m).then(after),
+          kill: () => void src.kill(id).then(after),
+          merge: (st) => void src.merge(id, st).then(after),
+          followUp: () => {},
+        },
+        events,
+      ),
     );
   draw();
   // Follow it while it runs and stays selected: each long-poll returns at a change (or after wait_s).
@@ -105,7 +121,12 @@ app.ontoolresult = (params) => {
 
 async function main(): Promise<void> {
   const root = document.getElementById('app')!;
-  replace(root, h('header', { class: 'top' }, h('h1', {}, 'claude-tiers'), h('span', { class: 'who' }, 'in your MCP client')), status, h('main', {}, h('div', { class: 'left' }, countsBox, listBox), taskBox));
+  replace(
+    root,
+    h('header', { class: 'top' }, h('h1', {}, 'claude-tiers'), h('span', { class: 'who' }, 'in your MCP client')),
+    status,
+    h('main', {}, h('div', { class: 'left' }, countsBox, listBox), taskBox),
+  );
   await app.connect(new PostMessageTransport(window.parent, window.parent));
   await loadList();
 }

@@ -5,7 +5,11 @@ export type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | ((ev: Event) => void) | undefined>;
 
 // An element with attributes (on* values become listeners) and children (strings become text nodes).
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -35,7 +39,11 @@ export function replace(parent: Node, ...children: Child[]): void {
 const SVG = 'http://www.w3.org/2000/svg';
 
 // An SVG element (charts are drawn from numbers, as elements, never from markup).
-export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: Array<SVGElement | string>): SVGElement {
+export function s(
+  tag: string,
+  attrs: Record<string, string | number> = {},
+  ...children: Array<SVGElement | string>
+): SVGElement {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   for (const c of children) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);

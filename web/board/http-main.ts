@@ -1,6 +1,15 @@
 import { h, replace } from './dom.js';
 import type { ActionResult, Detail, Ops, Row, Source, View } from './model.js';
-import { appendEvents, notice, renderCounts, renderList, renderNewTask, renderOps, renderTask, type Filter } from './render.js';
+import {
+  appendEvents,
+  notice,
+  renderCounts,
+  renderList,
+  renderNewTask,
+  renderOps,
+  renderTask,
+  type Filter,
+} from './render.js';
 
 interface Me {
   principal: string;
@@ -24,10 +33,22 @@ async function getJson<T>(url: string): Promise<T> {
 }
 
 // The board's API as the page's source: reads with the session cookie, actions with the CSRF token as well.
-function httpSource(me: Me): Source & { post(url: string, body: unknown): Promise<ActionResult & { structured?: { task_id?: string } }> } {
+function httpSource(
+  me: Me,
+): Source & { post(url: string, body: unknown): Promise<ActionResult & { structured?: { task_id?: string } }> } {
   const post = async (url: string, body: unknown) => {
-    const r = await fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf }, body: JSON.stringify(body) });
-    const b = (await r.json().catch(() => ({}))) as { ok?: boolean; text?: string; error?: string; structured?: { task_id?: string } };
+    const r = await fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf },
+      body: JSON.stringify(body),
+    });
+    const b = (await r.json().catch(() => ({}))) as {
+      ok?: boolean;
+      text?: string;
+      error?: string;
+      structured?: { task_id?: string };
+    };
     return { ok: r.ok && b.ok !== false, text: b.text ?? b.error ?? `HTTP ${r.status}`, structured: b.structured };
   };
   const base = (id: string) => `/board/api/tasks/${encodeURIComponent(id)}`;
@@ -68,7 +89,10 @@ async function main(): Promise<void> {
 
   const sorted = () => [...rows.values()].sort((a, b) => (a.task_id < b.task_id ? 1 : -1));
   const drawList = () => {
-    replace(countsBox, renderCounts(sorted(), filter, (st) => ((filter.state = st), drawList())));
+    replace(
+      countsBox,
+      renderCounts(sorted(), filter, (st) => ((filter.state = st), drawList())),
+    );
     replace(listBox, renderList(sorted(), filter, selected, select));
   };
 
@@ -76,8 +100,21 @@ async function main(): Promise<void> {
     await src.post('/board/logout', {});
     location.assign('/');
   };
-  const tierSel = h('select', { 'data-testid': 'filter-tier', onchange: (e: Event) => ((filter.tier = (e.target as HTMLSelectElement).value), drawList()) }, h('option', { value: '' }, 'all tiers'), me.tiers.map((t) => h('option', { value: t }, t)));
-  const text = h('input', { type: 'search', placeholder: 'filter: id, prompt, cwd, branch', 'data-testid': 'filter-text', oninput: (e: Event) => ((filter.text = (e.target as HTMLInputElement).value), drawList()) });
+  const tierSel = h(
+    'select',
+    {
+      'data-testid': 'filter-tier',
+      onchange: (e: Event) => ((filter.tier = (e.target as HTMLSelectElement).value), drawList()),
+    },
+    h('option', { value: '' }, 'all tiers'),
+    me.tiers.map((t) => h('option', { value: t }, t)),
+  );
+  const text = h('input', {
+    type: 'search',
+    placeholder: 'filter: id, prompt, cwd, branch',
+    'data-testid': 'filter-text',
+    oninput: (e: Event) => ((filter.text = (e.target as HTMLInputElement).value), drawList()),
+  });
   const newTask = renderNewTask(me.tiers, me.roots, async (input) => {
     const r = await src.start!(input);
     say(r.ok ? `started ${r.task_id ?? ''}` : r.text, r.ok);
@@ -85,9 +122,21 @@ async function main(): Promise<void> {
   });
   replace(
     root,
-    h('header', { class: 'top' }, h('h1', {}, 'claude-tiers'), live, h('span', { class: 'who', 'data-testid': 'who' }, me.principal, me.admin ? ' (admin)' : ''), h('button', { 'data-testid': 'logout', onclick: () => void logout() }, 'Log out')),
+    h(
+      'header',
+      { class: 'top' },
+      h('h1', {}, 'claude-tiers'),
+      live,
+      h('span', { class: 'who', 'data-testid': 'who' }, me.principal, me.admin ? ' (admin)' : ''),
+      h('button', { 'data-testid': 'logout', onclick: () => void logout() }, 'Log out'),
+    ),
     status,
-    h('main', {}, h('div', { class: 'left' }, newTask, h('div', { class: 'filters' }, tierSel, text), countsBox, listBox), taskBox),
+    h(
+      'main',
+      {},
+      h('div', { class: 'left' }, newTask, h('div', { class: 'filters' }, tierSel, text), countsBox, listBox),
+      taskBox,
+    ),
     opsBox,
   );
 
@@ -131,7 +180,8 @@ async function main(): Promise<void> {
       if (selected === id) void select(id);
     };
     return {
-      answer: (d: 'allow' | 'deny', m: string) => void src.answer(id, current?.input_request?.request_id ?? '', d, m).then(after),
+      answer: (d: 'allow' | 'deny', m: string) =>
+        void src.answer(id, current?.input_request?.request_id ?? '', d, m).then(after),
       kill: () => void src.kill(id).then(after),
       merge: (st: 'merge' | 'squash') => void src.merge(id, st).then(after),
       followUp: (prompt: string) =>
@@ -146,7 +196,10 @@ async function main(): Promise<void> {
   const drawOps = () => {
     opsTimer ??= window.setTimeout(() => {
       opsTimer = undefined;
-      void getJson<Ops>('/board/api/ops').then((o) => replace(opsBox, renderOps(o)), () => {});
+      void getJson<Ops>('/board/api/ops').then(
+        (o) => replace(opsBox, renderOps(o)),
+        () => {},
+      );
     }, 300);
   };
 

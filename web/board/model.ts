@@ -96,6 +96,12 @@ export interface Source {
   answer(id: string, requestId: string, decision: 'allow' | 'deny', message: string): Promise<ActionResult>;
   kill(id: string): Promise<ActionResult>;
   merge(id: string, strategy: 'merge' | 'squash'): Promise<ActionResult>;
-  start?(input: { prompt: string; tier?: string; cwd?: string; isolation?: string; continue_task_id?: string }): Promise<ActionResult & { task_id?: string }>;
+  start?(input: {
+    prompt: string;
+    tier?: string;
+    cwd?: string;
+    isolation?: string;
+    continue_task_id?: string;
+  }): Promise<ActionResult & { task_id?: string }>;
   rawLogUrl?(id: string): string;
 }
