@@ -5,24 +5,14 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { BoardStart, BoardTasks } from './board-tasks.js';
 import { BoardSessions, sameOrigin, type BoardSession } from './board-sessions.js';
-import { parsePosition } from './change-feed.js';
 import type { OpsPanel } from './ops-panel.js';
 import type { RegistryBoardTasks } from './registry-board-tasks.js';
 import { webAsset } from './web-assets.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+import { BoardStreams } from './board-streams.js';
 
 const MAX_BODY = 256 * 1024;
-const HEARTBEAT_MS = 20_000;
 const TASK_PATH = /^\/board\/api\/tasks\/(t_[A-Za-z0-9_-]{4,64})(?:\/(stream|log|answer|kill|merge))?$/;
-
-// Every response of the board: its own origin only, never framed, never cached, never sniffed.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on form posts, and the login is one.
-  'referrer-policy': 'same-origin',
-  'cache-control': 'no-store',
-};
 
 // What the board serves from: the tasks seam, the operator panel, the tokens a login may paste, and the server facts
 // its forms need (roots for cwd, tier names).
@@ -92,8 +82,7 @@ export function createBoardHandler(opts: BoardOptions): {
   close(): void;
 } {
   const sessions = new BoardSessions();
-  // Open SSE streams, by session: a logout ends its session's streams too.
-  const streams = new Map<AbortController, string>();
+  const streams = new BoardStreams(opts.tasks);
 
   const page = (res: ServerResponse, session: BoardSession | undefined, error?: string) => {
     if (session) {
@@ -125,86 +114,6 @@ export function createBoardHandler(opts: BoardOptions): {
     res.writeHead(303, { ...SECURITY_HEADERS, 'set-cookie': cookie, location: '/' }).end();
   }
 
-  // The list feed: the whole list first (or what was missed since Last-Event-ID), then the changed rows.
-  async function listStream(req: IncomingMessage, res: ServerResponse, session: BoardSession): Promise<void> {
-    const viewer: Viewer = session.who;
-    const ctl = sse(req, res, session);
-    const since = parsePosition(
-      (req.headers['last-event-id'] as string | undefined) ?? new URL(req.url!, 'http://x').searchParams.get('since'),
-      opts.tasks.feed.boot,
-    );
-    try {
-      for await (const change of opts.tasks.watch(viewer, since, ctl.signal)) {
-        const id = `${opts.tasks.feed.boot}:${change.seq}`;
-        if ('reset' in change) write(res, id, 'list', await opts.tasks.list(viewer, {}));
-        else write(res, id, 'rows', { rows: opts.tasks.rows(viewer, change.ids) });
-      }
-    } finally {
-      ctl.abort();
-    }
-  }
-
-  // One task's feed: its view with the events after the cursor (Last-Event-ID is the cursor) at each change.
-  async function taskStream(
-    req: IncomingMessage,
-    res: ServerResponse,
-    session: BoardSession,
-    taskId: string,
-  ): Promise<void> {
-    const viewer: Viewer = session.who;
-    await opts.tasks.follow(viewer, taskId, 0);
-    const ctl = sse(req, res, session);
-    const given = Number(
-      (req.headers['last-event-id'] as string | undefined) ??
-        new URL(req.url!, 'http://x').searchParams.get('cursor') ??
-        NaN,
-    );
-    let cursor = Number.isInteger(given) && given >= 0 ? given : undefined;
-    let final = false;
-    const push = async () => {
-      const view = await opts.tasks.follow(viewer, taskId, cursor ?? 0);
-      write(res, String(view.cursor), 'task', view);
-      cursor = view.cursor;
-      final = view.final;
-    };
-    const from = opts.tasks.feed.seq;
-    try {
-      await push();
-      // A finished task's stream stays open and quiet (a closed one would make the browser reconnect every second).
-      for await (const change of opts.tasks.watch(viewer, from, ctl.signal)) {
-        if (!final && 'ids' in change && change.ids.includes(taskId)) await push();
-      }
-    } finally {
-      ctl.abort();
-    }
-  }
-
-  function sse(req: IncomingMessage, res: ServerResponse, session: BoardSession): AbortController {
-    const ctl = new AbortController();
-    streams.set(ctl, session.id);
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': 'text/event-stream; charset=utf-8',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 1000\n\n');
-    const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const end = () => ctl.abort();
-    req.once('close', end);
-    res.once('close', end);
-    ctl.signal.addEventListener('abort', () => {
-      clearInterval(beat);
-      streams.delete(ctl);
-      res.end();
-    });
-    return ctl;
-  }
-
-  function write(res: ServerResponse, id: string, event: string, data: unknown): void {
-    res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
-
   async function api(req: IncomingMessage, res: ServerResponse, path: string, session: BoardSession): Promise<void> {
     const viewer: Viewer = session.who;
     const url = new URL(req.url!, 'http://x');
@@ -234,10 +143,10 @@ export function createBoardHandler(opts: BoardOptions): {
           }),
         );
       }
-      if (path === '/board/api/stream') return listStream(req, res, session);
+      if (path === '/board/api/stream') return streams.list(req, res, session);
       if (path === '/board/api/ops') return json(res, 200, await opts.ops.view(viewer));
       if (m && !m[2]) return json(res, 200, await opts.tasks.get(viewer, m[1]!));
-      if (m?.[2] === 'stream') return taskStream(req, res, session, m[1]!);
+      if (m?.[2] === 'stream') return streams.task(req, res, session, m[1]!);
       if (m?.[2] === 'log')
         return send(res, 200, await opts.tasks.rawLog(viewer, m[1]!), 'text/plain; charset=utf-8', {
           'content-disposition': `inline; filename="${m[1]}.jsonl"`,
@@ -250,7 +159,7 @@ export function createBoardHandler(opts: BoardOptions): {
     if (!sessions.csrfOk(session, req))
       return json(res, 403, { error: 'missing or wrong CSRF token (X-CSRF-Token); reload the board' });
     if (path === '/board/logout') {
-      for (const [ctl, id] of streams) if (id === session.id) ctl.abort();
+      streams.endSession(session.id);
       return json(res, 200, { ok: true }, { 'set-cookie': sessions.close(session) });
     }
     const body = await jsonBody(req);
@@ -313,7 +222,7 @@ export function createBoardHandler(opts: BoardOptions): {
   return {
     handle,
     close: () => {
-      for (const ctl of streams.keys()) ctl.abort();
+      streams.closeAll();
       opts.ops.close();
     },
   };
