@@ -29,7 +29,14 @@ const consoleErrors: string[] = [];
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 // Bash is not pre-allowed: a command that reaches the network asks for permission.
 const asking = (tag: string) => `[[bash:curl -s http://127.0.0.1:9/; echo ${tag}]]`;
-type View = { task_id: string; state: string; final: boolean; cursor: number; result?: { text: string } };
+type View = {
+  task_id: string;
+  state: string;
+  final: boolean;
+  cursor: number;
+  result?: { text: string };
+  continue_of?: string;
+};
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 async function connect(token: string): Promise<Client> {
@@ -270,6 +277,28 @@ describe('the board in a browser', () => {
     expect((await until(id, () => true)).state).not.toBe('killed');
     expect((await post({ origin: base, 'x-csrf-token': csrf })).status).toBe(200);
     expect((await until(id, (v) => v.final)).state).toBe('killed');
+  });
+
+  it('filters by state and text; a follow-up continues a finished task as a new task', async () => {
+    await page.click('[data-testid="counts"] [data-state="killed"]');
+    const states = await page.locator('[data-testid="row-state"]').allTextContents();
+    expect(states.length).toBeGreaterThan(0);
+    expect(new Set(states)).toEqual(new Set(['killed']));
+    await page.click('[data-testid="counts"] button:first-child');
+    const first = await deep({ prompt: `[[text:first answer ${uniq()}]]` });
+    expect((await until(first, (v) => v.final)).state).toBe('succeeded');
+    await page.fill('[data-testid="filter-text"]', first);
+    await expect.poll(() => page.locator('tr[data-task]').count()).toBe(1);
+    await page.click(`tr[data-task="${first}"]`);
+    await page.fill('[data-testid="followup-prompt"]', '[[text:follow-up answer]]');
+    await page.click('[data-testid="followup-send"]');
+    await expect.poll(() => page.locator('[data-testid="task-view"]').getAttribute('data-task')).not.toBe(first);
+    const next = (await page.locator('[data-testid="task-view"]').getAttribute('data-task'))!;
+    const done = await until(next, (v) => v.final);
+    // (The scripted API answers from the conversation's first message; the follow-up's prompt reached it in the resumed one.)
+    expect(done).toMatchObject({ state: 'succeeded', continue_of: first });
+    expect(api.requests.some((r) => JSON.stringify(r.messages).includes('follow-up answer'))).toBe(true);
+    await page.fill('[data-testid="filter-text"]', '');
   });
 
   it('the live feed resumes after a drop: with Last-Event-ID it sends what changed meanwhile, not the whole list again', async () => {
