@@ -18,7 +18,7 @@ const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 
 const GLOBAL_OPTIONS = ['help', 'version', 'print-config', ...CONFIG_FLAGS];
 // Options each command understands besides the global ones; anything else is refused, never passed on as text.
 const COMMAND_OPTIONS: Record<string, string[]> = {
-  serve: ['http'],
+  serve: ['http', 'board-port'],
   ask: ['tier', 'model', 'json'],
   run: ['tier', 'json'],
   tasks: ['watch', 'state', 'json'],
@@ -30,7 +30,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message']);
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message']);
 export const SETUP_TARGETS = ['claude-code', 'claude-desktop', 'codex'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
@@ -91,6 +91,16 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${got}); add --write to change its config`);
   }
   if (typeof options.state === 'string') checkEnum('state', options.state, [...TASK_STATES], true);
+  if (options['board-port'] !== undefined) {
+    if (typeof options.http === 'string') {
+      throw new UsageError('--board-port is for stdio servers; with --http the board is served on the same port, at /');
+    }
+    const p = Number(options['board-port']);
+    if (!Number.isInteger(p) || p < 0 || p > 65535) {
+      const got = String(options['board-port']);
+      throw new UsageError(`--board-port needs a port number 0-65535 (0 picks a free one), got ${got}`);
+    }
+  }
   if (typeof options['log-level'] === 'string') checkEnum('log-level', options['log-level'], LOG_LEVELS);
   const num = (name: string): number | undefined => {
     const v = options[name];

@@ -7,7 +7,9 @@ Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
   claude-tiers serve --http HOST:PORT   the same tools over Streamable HTTP at http://HOST:PORT/mcp; every request needs
                                      Authorization: Bearer TOKEN (httpToken in your config or $CLAUDE_TIERS_HTTP_TOKEN,
-                                     at least 16 characters; else one is generated and printed at start-up)
+                                     at least 16 characters; else one is generated and printed at start-up); the board
+                                     (a web page of your tasks) is at http://HOST:PORT/
+  claude-tiers serve --board-port PORT   stdio server plus the board at http://127.0.0.1:PORT/ (loopback only)
   claude-tiers ask "question" [--tier T] [--model M] [--json]   one quick answer on stdout
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)

@@ -11,6 +11,9 @@ import { VERSION } from './version.js';
 // Each command loads only its own modules (start-up time of the stdio server is a benchmark target).
 const cli = () => import('./cli/commands.js');
 const say = (line: string) => process.stderr.write(`claude-tiers: ${line}\n`);
+// --board-port as a number (parseCliArgs already checked it).
+const boardPortOf = (v: string | boolean | undefined): number | undefined =>
+  typeof v === 'string' ? Number(v) : undefined;
 
 // Loads and checks the config; undefined after one line on stderr when it cannot be used.
 function configOrNothing(flags: ConfigFlags): LoadedConfig | undefined {
@@ -70,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./http/serve-http.js')).runHttpServer(config, args.options.http);
-  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(config);
+  const boardPort = boardPortOf(args.options['board-port']);
+  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(config, boardPort);
   if (args.command === 'ask') return (await cli()).askCommand(config, args.positionals, args.options);
   if (args.command === 'run') return (await cli()).runCommand(config, args.positionals, args.options);
   if (args.command === 'tasks') return (await cli()).tasksCommand(config, args.options);

@@ -3,6 +3,7 @@ import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprot
 import type { Engine, Viewer } from './engine.js';
 import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from './tasks/event-links.js';
 import { isFinal } from './tasks/types.js';
+import { BOARD_APP_URI, boardAppContents, boardAppListing } from './board/app-resource.js';
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
@@ -20,11 +21,18 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     ],
   }));
   server.setRequestHandler('resources/list', async () => ({
-    resources: (await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({ ...eventsLink(r.id), name: `events of ${r.id} (${r.state})` })),
+    resources: [
+      boardAppListing,
+      ...(await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({
+        ...eventsLink(r.id),
+        name: `events of ${r.id} (${r.state})`,
+      })),
+    ],
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const { registry } = await ensure();
     const uri = request.params.uri;
+    if (uri === BOARD_APP_URI) return { contents: [boardAppContents()] };
     const diffOf = taskIdOfDiffUri(uri);
     if (diffOf) return { contents: [{ uri, mimeType: DIFF_MIME, text: await taskDiff(engine, diffOf, viewer) }] };
     const id = idOf(uri);

@@ -12,6 +12,8 @@ import { errorResult, toCallResult } from './call-result.js';
 import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
 import { applyInputResponses, askClient, canElicit, resumedTask } from './mcp-input.js';
 import { registerPrompts } from './mcp-prompts.js';
+import { boardToolMeta } from './board/app-resource.js';
+import { admitToolCall, parseToolInput } from './tool-admission.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -22,6 +24,7 @@ const listed = (tool: AnyTool) => ({
   inputSchema: z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown },
   ...(tool.outputSchema ? { outputSchema: z.toJSONSchema(tool.outputSchema, { io: 'output', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown } } : {}),
   annotations: { title: tool.title, ...tool.annotations },
+  ...(tool.showsBoard ? { _meta: boardToolMeta } : {}),
 });
 
 // Builds the progress sender for one request, or undefined when the request carried no progressToken.
@@ -58,16 +61,14 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
     const name = request.params.name;
     const tool = byName.get(name);
     if (!tool) return errorResult(`Unknown tool "${name}". Available tools: ${[...byName.keys()].join(', ')}.`);
-    const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
-    if (!parsed.success) {
-      engine.log.info({ tool: name, issues: parsed.error.issues.length }, 'tool input rejected');
-      return errorResult(`Invalid input for ${name}:\n${z.prettifyError(parsed.error)}\nUsage: ${tool.usage}`);
+    const input = parseToolInput(tool, request.params.arguments);
+    if (!input.ok) {
+      engine.log.info({ tool: name }, 'tool input rejected');
+      return errorResult(input.message);
     }
+    const parsed = { data: input.data as never };
     try {
-      // An HTTP token whose daily budget is spent starts no claude until the next UTC midnight (checked first, so a
-      // refused call does not use up the rate allowance).
-      if (tool.rateLimited) engine.spending.admit(viewer.principal);
-      if (tool.rateLimited) await engine.metrics.admitting(name, () => engine.rateLimiter.admit(options.rateKey ?? clientId));
+      await admitToolCall(engine, tool, viewer, options.rateKey ?? clientId);
       const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.

@@ -15,7 +15,7 @@ export const terminalHint = (me = launchCommand()): string =>
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built meanwhile, and calls wait for it.
-export async function runStdioServer(config: Config): Promise<number> {
+export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
   const log = createLogger(config.logLevel);
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
@@ -23,6 +23,10 @@ export async function runStdioServer(config: Config): Promise<number> {
   const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
   let stopping = false;
+  const openBoard = async (port: number) =>
+    (await import('./board/board-port.js')).openBoardPort(port, ready, config, log);
+  const board = boardPort === undefined ? undefined : await openBoard(boardPort);
+  if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {
       const { server, dispose } = createServer(config, ready);
@@ -37,6 +41,7 @@ export async function runStdioServer(config: Config): Promise<number> {
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       stopping = true;
+      board?.close();
       await (await ready.catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },

@@ -36,6 +36,7 @@ export const deepTaskTool = (limits: Limits) =>
     }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
     rateLimited: true,
     asksCaller: true,
+    showsBoard: true,
     // As a native MCP task the client polls tasks/get, so the call returns at once.
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },

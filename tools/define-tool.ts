@@ -50,6 +50,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   rateLimited?: boolean;
   /** Results that show a task's open permission request are asked of the client as an elicitation when it can answer. */
   asksCaller?: boolean;
+  /** Its results are tasks the board (the MCP App ui://claude-tiers/board) can show: linked in the tool's _meta. */
+  showsBoard?: boolean;
   /** Tools that start a task: the input to use when the client runs it as a native MCP task (no waiting). */
   taskInput?: (input: z.output<I>) => z.output<I>;
   handle(input: z.output<I>, ctx: ToolContext): Promise<ToolResult>;

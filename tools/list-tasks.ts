@@ -14,6 +14,7 @@ export const listTasksTool = defineTool({
     limit: z.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be >= 1').max(200, 'limit must be at most 200').optional().describe('How many tasks (default 20).'),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  showsBoard: true,
   usage: 'list_tasks takes { state?: "running" | ["running","queued"] , limit?: 1-200 }',
   async handle(input, ctx) {
     const states: TaskState[] | undefined = input.state === undefined ? undefined : Array.isArray(input.state) ? input.state : [input.state];

@@ -23,6 +23,7 @@ export const taskStatusTool = (limits: Limits) => defineTool({
     .refine((v) => v.wait_for === undefined || v.task_ids !== undefined, { message: 'wait_for goes with task_ids', path: ['wait_for'] }),
   annotations: { readOnlyHint: true, idempotentHint: true },
   asksCaller: true,
+  showsBoard: true,
   usage: `task_status takes { task_id: "t_..." } or { task_ids: ["t_..."], wait_for?: "any"|"all" }, plus wait_s?: 0-${limits.maxWaitS}, cursor?: number, tail?: 0-200`,
   async handle(input, ctx) {
     const { registry } = ctx.engine;

@@ -16,6 +16,7 @@ export interface RemoteTask {
 export class RemoteCache {
   private readonly records = new Map<string, TaskRecord>();
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly anyListeners = new Set<(id: string) => void>();
 
   constructor(private readonly read: (id: string) => Promise<TaskRecord | undefined>) {}
 
@@ -55,7 +56,19 @@ export class RemoteCache {
   // A server announced a change of this task: read again when someone waits on it (every call reads a task again
   // anyway, so a record nobody follows may stay behind until then; every server hears every change).
   changed(id: string): void {
-    if (this.listeners.has(id)) void this.refresh(id).catch(() => {});
+    if (this.listeners.has(id) || this.anyListeners.size) {
+      void this.refresh(id)
+        .then(() => {
+          for (const l of [...this.anyListeners]) l(id);
+        })
+        .catch(() => {});
+    }
+  }
+
+  // Hears of every announced change of any task, after its record was read again (the board follows all tasks).
+  watchAll(listener: (id: string) => void): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
   }
 
   watch(id: string, listener: () => void): () => void {

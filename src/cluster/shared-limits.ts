@@ -26,6 +26,8 @@ const seconds = (ms: number): string => (Math.ceil(ms / 100) / 10).toFixed(1);
 // What admits a call that starts claude: this server's own buckets, or the cluster's.
 export interface Admission {
   admit(clientId: string): void | Promise<void>;
+  /** Calls that could start now, without taking any (this server's own buckets only; null: no limit). */
+  headroom?(clientId: string): { client: number | null; global: number | null };
 }
 
 // Rate limits every server of a cluster shares: the same buckets as RateLimiter, kept in Redis. While Redis is away,

@@ -42,6 +42,17 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
+  // How many calls this client (and the server in all) could start now, without taking any; null: no limit.
+  headroom(clientId: string, now = Date.now()): { client: number | null; global: number | null } {
+    const { perMinute, burst, globalPerMinute } = this.options;
+    const level = (b: Bucket | undefined, rate: number, cap: number) =>
+      b ? Math.min(cap, b.tokens + (Math.max(0, now - b.at) / 60_000) * rate) : cap;
+    return {
+      client: perMinute > 0 ? Math.floor(level(this.buckets.get(clientId), perMinute, burst)) : null,
+      global: globalPerMinute > 0 ? Math.floor(level(this.global, globalPerMinute, this.globalCapacity)) : null,
+    };
+  }
+
   // Takes one token for this client (and one globally) or throws with the wait.
   admit(clientId: string, now = Date.now()): void {
     const { perMinute, burst, globalPerMinute } = this.options;

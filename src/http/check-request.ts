@@ -48,14 +48,22 @@ export function identify(header: string | null | undefined, tokens: ReadonlyArra
   return found;
 }
 
-// Checks target, Host and token of a raw request, in that order; undefined means it may reach the MCP handler.
-export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal | undefined {
+// Checks target and Host of a raw request (what every path needs, the board's included); undefined means they pass.
+export function checkTarget(req: IncomingMessage, rules: Pick<RequestRules, 'allowedHosts'>): Refusal | undefined {
   const target = req.url ?? '';
   // Only origin-form targets (/mcp?...): an absolute URL or `*` would let the target name another host.
   if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, error: 'bad request target: send the path only, e.g. POST /mcp' };
   const host = hostName(req.headers.host);
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
+  return undefined;
+}
+
+// Checks target, Host and token of a raw request, in that order; undefined means it may reach the MCP handler.
+export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal | undefined {
+  const bad = checkTarget(req, rules);
+  if (bad) return bad;
+  const target = req.url ?? '';
   const path = target.split('?')[0]!;
   if (rules.publicPrefixes?.some((p) => path.startsWith(p))) return undefined;
   if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path))) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };

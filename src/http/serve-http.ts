@@ -7,7 +7,9 @@ import type { Engine } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../watchdog.js';
-import { checkRequest, identify, refusalBody, type HttpIdentity, type RequestRules } from './check-request.js';
+import { isBoardPath } from '../board/board-http.js';
+import { mountBoard, type BoardHandler } from '../board/mount-board.js';
+import { checkRequest, checkTarget, identify, refusalBody, type HttpIdentity, type RequestRules } from './check-request.js';
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../metrics/http.js';
@@ -26,8 +28,22 @@ function listen(server: HttpServer, address: ListenAddress): Promise<void> {
 type McpFetch = (request: Request) => Promise<Response>;
 
 // Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the handler.
-function handleRequests(server: HttpServer, rules: RequestRules, origins: string[], mcp: Promise<McpFetch>, log: Logger): void {
+// The board (at / and /board/) is checked for target and Host here, and for its own session in its handler.
+function handleRequests(
+  server: HttpServer,
+  rules: RequestRules,
+  origins: string[],
+  mcp: Promise<McpFetch>,
+  log: Logger,
+  board?: Promise<BoardHandler>,
+): void {
   server.on('request', (req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    const boardPath = board && isBoardPath(path) && !checkTarget(req, rules);
+    if (boardPath) {
+      void board.then((b) => b.handle(req, res)).catch(() => res.writeHead(503).end());
+      return;
+    }
     const refused = checkRequest(req, rules);
     if (refused) {
       log.info({ status: refused.status, method: req.method }, 'http request refused');
@@ -72,7 +88,9 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
   // The main token owns the "default" principal; httpTokens add one principal (or admin) each.
   const tokens: HttpIdentity[] = [{ token, principal: 'token:default', admin: false }, ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin }))];
-  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH], publicPrefixes: [TAP_PATH] }, origins, mcp, log);
+  let resolveBoard!: (b: BoardHandler) => void;
+  const board = new Promise<BoardHandler>((r) => (resolveBoard = r));
+  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH], publicPrefixes: [TAP_PATH] }, origins, mcp, log, board);
   // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
   try {
     await listen(server, address);
@@ -109,11 +127,14 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   // The one-tap pages passed checkRequest without a token (their link is the grant); everything else had one.
   resolveMcp((request) => (new URL(request.url).pathname.startsWith(TAP_PATH) ? (tap?.(request) ?? Promise.resolve(json(404, { error: 'not found: one-tap links need notify in the server config' }))) : served(request)));
   metricsPort.serve(engine.metrics);
+  const boardHandler = mountBoard(engine, config, { tokens, log, rateKey: (v) => `http:${v.principal}` });
+  resolveBoard(boardHandler);
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = `http://${address.urlHost}:${port}/mcp`;
   engine.notifier?.setLinkBase(`http://${address.urlHost}:${port}`);
-  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
+  const boardUrl = `http://${address.urlHost}:${port}/`;
+  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url} · board at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
   if (isExposed(address.host)) {
     process.stderr.write(
       `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain HTTP; remote clients need a reverse proxy with TLS in front, ` +
@@ -128,6 +149,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     shutdownMs: config.limits.shutdownMs,
     watchStdin: false,
     shutdown: async (reason) => {
+      boardHandler.close();
       server.close();
       server.closeAllConnections();
       await engine.dispose(reason);

@@ -12,6 +12,7 @@ import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
+import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
 import { newTaskRecord, type SubmitRequest } from './new-task.js';
 import type { RecordWriter } from './record-writer.js';
@@ -45,6 +46,8 @@ export interface LauncherParts {
 // cluster, its trip through the shared queue to the worker that claims it.
 export class Launcher {
   readonly owner: TaskRecord['owner'];
+  /** Every change of a task this server runs (the registry's feed of all changes). */
+  readonly changes = new ChangeHub();
 
   constructor(private readonly p: LauncherParts) {
     this.owner = { serverId: p.deps.serverId, pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
@@ -172,6 +175,8 @@ export class Launcher {
     // The webhook hears of this task's states from the server that runs it (once each, whichever server was asked).
     const notifier = deps.notifier;
     if (notifier) task.onChange(() => notifier.observe(task.record));
+    task.onChange(() => this.changes.emit(record.id));
+    this.changes.emit(record.id);
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void writer.save(task, true);
     const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => writer.save(t, now) };

@@ -58,9 +58,8 @@ export class Registry {
 
   private constructor(private readonly deps: RegistryDeps) {
     this.store = new TaskStore(deps.config.stateDir);
-    this.cluster = deps.cluster;
+    const cluster = (this.cluster = deps.cluster);
     this.scheduler = new Scheduler(deps.config.limits);
-    const cluster = this.cluster;
     this.writer = new RecordWriter(
       this.store,
       (task, err) => {
@@ -216,6 +215,8 @@ export class Registry {
 
   // Wakes `listener` on every change of a task this server runs or follows; returns the unsubscribe.
   onChange = (id: string, listener: () => void): (() => void) => this.live.get(id)?.onChange(listener) ?? this.cluster?.remote.watch(id, listener) ?? (() => {});
+  // Wakes `listener` with the id of any task that changes here, or that a server of the cluster announces (the board).
+  onAnyChange = (l: (id: string) => void): (() => void) => this.launcher.changes.watch(l, this.cluster?.remote.watchAll(l));
 
   // Where a task's raw event log is (the resource a client reads).
   eventsPath = (id: string): string => this.store.eventsPath(id);

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode, TOKEN, type Node } from '../cluster/cluster-support.js';
+import { configFile } from '../support/harness.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+
+// Issue 22 in a cluster: the board of any server shows the token's tasks wherever they run, live (the servers'
+// change notices reach its feed).
+let api: ScriptedApi;
+let redis: TestRedis;
+let worker: Node;
+let front: Node;
+
+beforeAll(async () => {
+  [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
+  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } } });
+  worker = await startNode('a', api, redis.url, { CLAUDE_TIERS_CONFIG: config });
+  // The front runs nothing itself: every task runs on the worker.
+  front = await startNode('b', api, redis.url, { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_MAX_RUNNING: '0' });
+}, 120_000);
+afterAll(async () => {
+  await Promise.allSettled([worker?.close(), front?.close()]);
+  await redis?.close();
+  await api?.close();
+});
+
+describe('the board in a cluster', () => {
+  it("a task queued on one server and run on another shows on the first server's board, and its changes arrive live", async () => {
+    const base = front.url.replace(/\/mcp$/, '');
+    const login = await fetch(`${base}/board/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const ctl = new AbortController();
+    const stream = await fetch(`${base}/board/api/stream`, {
+      headers: { cookie, accept: 'text/event-stream' },
+      signal: ctl.signal,
+    });
+    const reader = stream.body!.getReader();
+    let text = '';
+    const read = async (until: () => boolean) => {
+      const end = Date.now() + 60_000;
+      while (!until() && Date.now() < end) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await read(() => text.includes('event: list'));
+    const started = await worker.call('deep_task', { prompt: '[[bash:echo clustered; sleep 1]]', wait_s: 0 });
+    const id = started.task_id as string;
+    const succeeded = () => new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}","state":"succeeded"`).test(text);
+    await read(succeeded);
+    ctl.abort();
+    expect(text).toMatch(new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}"`));
+    expect(succeeded()).toBe(true);
+    const list = (await (await fetch(`${base}/board/api/tasks`, { headers: { cookie } })).json()) as {
+      rows: Array<{ task_id: string; state: string }>;
+    };
+    expect(list.rows.find((r) => r.task_id === id)?.state).toBe('succeeded');
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeFeed, parsePosition } from '../../src/board/change-feed.js';
+import { parseDiff } from '../../src/board/task-diff.js';
+import { parseCliArgs, UsageError } from '../../src/cli-args.js';
+
+// Issue 22: the board's small parts, without a server.
+describe('the board, unit by unit', () => {
+  it('--board-port takes a port for stdio servers; a bad value or --http beside it is one clear error', () => {
+    expect(parseCliArgs(['serve', '--board-port', '0']).options['board-port']).toBe('0');
+    expect(() => parseCliArgs(['serve', '--board-port', 'x'])).toThrow(/--board-port needs a port number 0-65535/);
+    expect(() => parseCliArgs(['serve', '--board-port', '70000'])).toThrow(UsageError);
+    expect(() => parseCliArgs(['serve', '--http', '127.0.0.1:0', '--board-port', '1'])).toThrow(/same port, at \//);
+    expect(() => parseCliArgs(['ask', '--board-port', '1', 'q'])).toThrow(/unknown option --board-port for ask/);
+  });
+
+  it('the change feed gives what changed after a position, once per task, and says when it cannot reach back', async () => {
+    const listeners = new Set<(id: string) => void>();
+    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+    feed.retain();
+    const emit = (id: string) => [...listeners].forEach((l) => l(id));
+    emit('t_a');
+    const at = feed.seq;
+    emit('t_b');
+    emit('t_c');
+    emit('t_b');
+    expect(feed.since(at)).toEqual(['t_b', 't_c']);
+    expect(feed.since(feed.seq)).toEqual([]);
+    expect(feed.since(feed.seq + 1)).toBeUndefined();
+    expect(parsePosition(`${feed.boot}:${at}`, feed.boot)).toBe(at);
+    expect(parsePosition('0000beef:3', feed.boot === '0000beef' ? 'x' : feed.boot)).toBeUndefined();
+    feed.release();
+    expect(listeners.size).toBe(0);
+  });
+
+  it('a diff is split per file with its added and removed lines (binary files counted apart)', () => {
+    const numstat = '2\t0\tnew.txt\0' + '0\t1\tREADME\0' + '-\t-\timg.png\0';
+    const patch = [
+      'diff --git a/README b/README',
+      'index 1..2 100644',
+      '--- a/README',
+      '+++ b/README',
+      '@@ -1,2 +1 @@',
+      ' base',
+      '-second',
+      'diff --git a/new.txt b/new.txt',
+      'new file mode 100644',
+      '--- /dev/null',
+      '+++ b/new.txt',
+      '@@ -0,0 +1,2 @@',
+      '+one',
+      '+two',
+      '',
+    ].join('\n');
+    const files = parseDiff(numstat, patch);
+    expect(files.map((f) => [f.path, f.added, f.removed, f.binary])).toEqual([
+      ['new.txt', 2, 0, false],
+      ['README', 0, 1, false],
+      ['img.png', 0, 0, true],
+    ]);
+    expect(files[0]!.patch).toBe('@@ -0,0 +1,2 @@\n+one\n+two\n');
+    expect(files[1]!.patch).toBe('@@ -1,2 +1 @@\n base\n-second\n');
+  });
+});
