@@ -26,11 +26,12 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
   answer: ['message'],
+  merge: ['squash', 'into'],
   setup: ['write'],
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message']);
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message', 'into']);
 export const SETUP_TARGETS = ['claude-code', 'claude-desktop', 'codex'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
@@ -82,6 +83,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   if (NO_ARGS.has(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`);
   if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
+  if (command === 'merge' && positionals.length !== 1) {
+    throw new UsageError(`merge takes one task id, e.g. claude-tiers merge t_... [--squash] [--into main] (got ${positionals.length} words)`);
+  }
   if (command === 'answer' && (positionals.length !== 2 || !['allow', 'deny'].includes(positionals[1]!))) {
     const got = JSON.stringify(positionals.join(' '));
     throw new UsageError(`answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${got})`);

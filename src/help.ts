@@ -14,6 +14,7 @@ Usage:
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
+  claude-tiers merge TASK_ID [--squash] [--into BRANCH]   merge a finished worktree task's branch (see merge_task)
   claude-tiers answer TASK_ID allow|deny [--message M]   answer a task's permission request (state needs_input),
                                      from any terminal (run in a terminal asks you itself)
   claude-tiers setup claude-code|claude-desktop|codex [--write]   print the client's entry for this copy, or add it
@@ -30,6 +31,7 @@ Tools served:
   list_tasks     recent tasks, newest first
   kill_task      stop a task and every process it started
   answer_task    allow or deny a task's permission request
+  merge_task     merge a finished worktree task's branch into a branch of its repository
   server_stats   counters: tasks, claude processes, warm spares, cache, circuit breakers, memory
   compare_tiers  A/B comparison of two tiers on a list of prompts, in the background
   compare_status progress and results of a comparison

@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'run') return (await cli()).runCommand(config, args.positionals, args.options);
   if (args.command === 'tasks') return (await cli()).tasksCommand(config, args.options);
   if (args.command === 'kill') return (await cli()).killCommand(config, args.positionals);
+  if (args.command === 'merge') return (await cli()).mergeCommand(config, args.positionals, args.options);
   if (args.command === 'answer') return (await cli()).answerCommand(config, args.positionals, args.options);
   if (args.command === 'compare') return (await import('./compare/compare-command.js')).compareCommand(config, args.options);
   say(`unknown command "${args.command}" (see claude-tiers --help)`);

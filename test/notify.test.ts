@@ -8,7 +8,7 @@ import type { Logger } from '../src/log.js';
 import { Notifier, signBody, type Notification } from '../src/notify/notifier.js';
 import type { TaskRecord } from '../src/tasks/types.js';
 import { signTap, verifyTap } from '../src/notify/one-tap.js';
-import { configFile, serverEnv, startHttpServer, waitFor } from './support/harness.js';
+import { configFile, processesMatching, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor } from './support/harness.js';
 import { apiPerFile } from './support/per-file.js';
 
 // notify: a webhook hears of tasks that need input or end, signed; a needs_input carries one-tap links that decide
@@ -19,6 +19,7 @@ const SECRET = 'notify-secret-0123456789';
 let hook: Server;
 let received: Array<{ body: string; ts: string; sig: string; n: Notification }> = [];
 let failNext = 0;
+let hookUrl = '';
 let server: Awaited<ReturnType<typeof startHttpServer>>;
 let client: Client;
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -41,7 +42,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  const url = hookUrl;
   const config = configFile({
     tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
     notify: { url, secret: SECRET, backoffMs: 50, events: ['needs_input', 'succeeded', 'failed', 'killed'] },
@@ -142,4 +144,42 @@ describe('notify', () => {
     await notified(id, 'succeeded');
     expect(shared.api.requests.some((r) => JSON.stringify(r.messages).includes(reason))).toBe(true);
   });
+
+  it('a task whose server was SIGKILLed is notified as lost by the server that finds it', async () => {
+    const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, notify: { url: hookUrl, secret: SECRET, backoffMs: 50, events: ['lost'] } });
+    const first = await startServer(shared.api, { env: { CLAUDE_TIERS_CONFIG: config } });
+    const marker = uniqueSleep(120);
+    const r = await first.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 } });
+    const id = (r.structuredContent as { task_id: string }).task_id;
+    await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 30_000);
+    process.kill(first.pid, 'SIGKILL');
+    await first.close().catch(() => {});
+    const second = await startServer(shared.api, { stateDir: first.stateDir, home: first.home, env: { CLAUDE_TIERS_CONFIG: config } });
+    try {
+      const got = await notified(id, 'lost');
+      expect(got.sig).toBe(signBody(SECRET, got.ts, got.body));
+      expect(got.n.error).toMatch(/stopped before the task finished/);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a path that URL parsing would change never passes as a one-tap page: /tap/../mcp is refused, not served as /mcp', async () => {
+    const { request } = await import('node:http');
+    const u = new URL(server.url);
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+    const raw = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+        const r = request({ host: u.hostname, port: u.port, path, method: 'POST', headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        r.on('error', reject);
+        r.end(body);
+      });
+    for (const path of ['/tap/../mcp', '/tap/%2e%2e/mcp', '/tap/%2E%2E/metrics', '/tap/..%2fmcp', '/tap/./../mcp']) expect(await raw(path), path).toBe(400);
+    expect(await raw('/mcp')).toBe(401);
+  });
 });
+

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { LOCAL_PRINCIPAL, type Engine } from '../engine.js';
 import { checkTarget } from '../http/check-request.js';
+import { sendWebResponse, toWebRequest } from '../http/node-adapter.js';
+import { TAP_PATH } from '../notify/one-tap.js';
 import type { Logger } from '../log.js';
 import { isBoardPath } from './board-http.js';
 import { mountBoard, type BoardHandler } from './mount-board.js';
@@ -19,13 +21,22 @@ export async function openBoardPort(
 ): Promise<{ close(): void } | undefined> {
   const token = config.httpToken ?? randomBytes(24).toString('base64url');
   let board: BoardHandler | undefined;
+  let tap: Engine['tap'];
   const server: Server = createServer((req, res) => {
     const refused = checkTarget(req, { allowedHosts: LOOPBACK });
     if (refused)
       return void res
         .writeHead(refused.status, { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: refused.error }));
-    if (!isBoardPath((req.url ?? '').split('?')[0]!))
+    const path = (req.url ?? '').split('?')[0]!;
+    // One-tap approval links of notify are served here too on a stdio server (the link is their only grant).
+    if (path.startsWith(TAP_PATH) && tap) {
+      const answer = tap;
+      return void (async () => sendWebResponse(await answer(toWebRequest(req, res)), res))().catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    }
+    if (!isBoardPath(path))
       return void res.writeHead(404).end('not found: the board is at /\n');
     if (!board) return void res.writeHead(503).end('starting\n');
     board.handle(req, res);
@@ -48,6 +59,8 @@ export async function openBoardPort(
   const shown = typeof bound === 'object' && bound ? bound.port : port;
   void ready.then(
     (engine) => {
+      tap = engine.tap;
+      engine.notifier?.setLinkBase(`http://127.0.0.1:${shown}`);
       board = mountBoard(engine, config, {
         tokens: [{ token, principal: LOCAL_PRINCIPAL, admin: false }],
         log,

@@ -17,7 +17,8 @@ export function mountBoard(
   config: Config,
   opts: { tokens: HttpIdentity[]; log: Logger; rateKey: (v: Viewer) => string; conflicts?: ConflictFinder },
 ): BoardHandler {
-  const tasks = new RegistryBoardTasks(engine, { rateKey: opts.rateKey, conflicts: opts.conflicts });
+  const conflicts = opts.conflicts ?? ((viewer: Viewer, id: string) => engine.registry.conflictsOf(id, viewer));
+  const tasks = new RegistryBoardTasks(engine, { rateKey: opts.rateKey, conflicts });
   const principals = () => [...new Set(opts.tokens.map((t) => t.principal))];
   const ops = new OpsPanel(engine, { principals, rateKey: opts.rateKey });
   return createBoardHandler({

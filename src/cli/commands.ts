@@ -193,3 +193,20 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
     return done ? 0 : 1;
   });
 }
+
+// `claude-tiers merge ID [--squash] [--into BRANCH]`: merge_task from a terminal; the outcome on stdout, a refusal
+// (conflict, uncommitted work in the way) as one line on stderr and exit 1.
+export async function mergeCommand(config: Config, words: string[], options: Record<string, string | boolean>): Promise<number> {
+  const into = typeof options.into === 'string' ? options.into : undefined;
+  return withEngine(config, async (engine) => {
+    try {
+      const strategy = options.squash === true ? 'squash' : 'merge';
+      const reply = await engine.registry.merge(words[0]!, { strategy, into, viewer: LOCAL, by: 'cli' });
+      if (reply.isError) return fail(new ToolError(reply.text.replace(/^merge_task: /, '')));
+      printOut(reply.text);
+      return 0;
+    } catch (err) {
+      return fail(err);
+    }
+  });
+}

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { summarizeToolInput } from '../claude/summarize.js';
+import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
 import type { InputAnswer, InputRequest } from '../tasks/input-requests.js';
 
 const ANSWERED_ELSEWHERE_POLL_MS = 500;
@@ -17,7 +17,7 @@ export async function askPermission(
   // Ctrl-C while asked stops the task, as it does at any other time.
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   try {
-    const input = JSON.stringify(summarizeToolInput(q.tool, q.input, 200));
+    const input = decisionText(q.tool, q.input, DECISION_MAX_CHARS);
     process.stderr.write(`\r\x1b[2K${id} asks for permission: ${q.tool} ${input}${q.reason ? ` (${q.reason})` : ''}\n`);
     process.stderr.write(`  (it will be denied at ${q.expires_at} if nobody answers; `);
     process.stderr.write(`or answer from elsewhere: claude-tiers answer ${id} allow|deny)\n`);

@@ -53,10 +53,25 @@ export function checkTarget(req: IncomingMessage, rules: Pick<RequestRules, 'all
   const target = req.url ?? '';
   // Only origin-form targets (/mcp?...): an absolute URL or `*` would let the target name another host.
   if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, error: 'bad request target: send the path only, e.g. POST /mcp' };
+  // The path checked here must be the path served: one that a URL parser would change (dot segments, encoded dots or
+  // slashes, backslashes) is refused, so "/tap/../mcp" can never pass as a public path and be served as /mcp.
+  if (!isCanonicalPath(target.split('?')[0]!)) return { status: 400, error: 'bad request target: the path has dot segments or encoded separators' };
   const host = hostName(req.headers.host);
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
   if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
   return undefined;
+}
+
+// A path that URL parsing leaves as it is: no "." or ".." segment, no percent-encoded dot, slash or backslash, no
+// backslash.
+function isCanonicalPath(path: string): boolean {
+  if (/%2e|%2f|%5c|\\/i.test(path)) return false;
+  if (path.split('/').some((seg) => seg === '.' || seg === '..')) return false;
+  try {
+    return new URL(path, 'http://h').pathname === path;
+  } catch {
+    return false;
+  }
 }
 
 // Checks target, Host and token of a raw request, in that order; undefined means it may reach the MCP handler.

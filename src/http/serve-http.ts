@@ -58,7 +58,10 @@ function handleRequests(
         await sendWebResponse(json(400, { error: 'malformed request' }), res);
         return;
       }
-      const response = originValidationResponse(request, origins) ?? (await (await mcp)(request));
+      // A one-tap page checks its own Origin (a browser posts its confirm form with Origin: null under no-referrer);
+      // the path is canonical here (checkTarget), so it is the path the router sees.
+      const tap = rules.publicPrefixes?.some((p) => path.startsWith(p));
+      const response = (tap ? undefined : originValidationResponse(request, origins)) ?? (await (await mcp)(request));
       await sendWebResponse(response, res);
     })().catch((err: unknown) => {
       log.error({ err }, 'http request failed');

@@ -91,15 +91,20 @@ async function checkedOutIn(repoRoot: string, branch: string, opts?: GitOptions)
 }
 
 // The user's uncommitted work in a worktree that the merge would touch: every tracked change (staged or not), and the
-// untracked files at paths the merge writes. Read with status in read-only mode (no index refresh is written).
+// untracked or ignored files (or folders) at paths the merge writes. Read with status in read-only mode (no index refresh is written).
 async function dirtyFiles(worktree: string, touched: Set<string>, opts?: GitOptions): Promise<string[]> {
-  const out = await git(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], opts);
+  // --ignored=matching: an ignored file (a .env) where the merge writes is the user's too, and stored nowhere else.
+  const args = ['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--ignored=matching', '--no-renames'];
+  const out = await git(worktree, args, opts);
   const dirty: string[] = [];
   for (const entry of out.split('\0')) {
     if (entry.length < 4) continue;
     const code = entry.slice(0, 2);
     const path = entry.slice(3);
-    if (code === '??' ? touched.has(path) : code !== '!!') dirty.push(path);
+    const untracked = code === '??' || code === '!!';
+    // A folder (untracked or ignored as a whole) stands in the way when the merge writes below it.
+    const inWay = touched.has(path) || (path.endsWith('/') && [...touched].some((t) => t.startsWith(path)));
+    if (!untracked || inWay) dirty.push(path);
   }
   return dirty;
 }
@@ -112,6 +117,8 @@ export async function mergeBack(req: MergeBackRequest, locks: RepoLocks, opts: G
   const into = req.into ?? (await defaultTarget(req.repoRoot, opts));
   await checkBranchName(req.repoRoot, into, opts);
   if (into === req.branch) throw new ToolError(`into: "${into}" is the task's own branch; name the branch to merge into`);
+  // A task branch (another task's, maybe another principal's, maybe checked out in a running task) is never a target.
+  if (into.startsWith('claude-tiers/')) throw new ToolError(`into: "${into}" is a task's branch; merge into one of your own branches`);
   return locks.with(req.gitDir, async () => {
     const target = await rev(req.repoRoot, `refs/heads/${into}`, opts).catch(() => {
       throw new ToolError(`into: there is no branch "${into}" in ${req.repoRoot}`);
@@ -126,6 +133,10 @@ export async function mergeBack(req: MergeBackRequest, locks: RepoLocks, opts: G
     if (contained) return { merged: false, reason: 'up_to_date', into, commit: target };
     const { tree, conflicts } = await mergeTree(req.repoRoot, target, theirs, opts);
     if (!tree) return { merged: false, reason: 'conflict', into, conflicts };
+    // Nothing of the task's is missing from the target (a squash merged before): no empty commit.
+    if (tree === (await git(req.repoRoot, ['rev-parse', `${target}^{tree}`], opts)).trim()) {
+      return { merged: false, reason: 'up_to_date', into, commit: target };
+    }
     const parents = req.strategy === 'merge' ? ['-p', target, '-p', theirs] : ['-p', target];
     const env = { ...(opts.env ?? process.env), ...IDENTITY };
     const commit = (
@@ -165,8 +176,13 @@ async function casRef(repo: string, branch: string, to: string, from: string, wh
   );
 }
 
-// Which pairs of branches (of tasks on one repository) would conflict if both were merged: each pair is worked out
-// with merge-tree in the object store, so nothing on disk changes. At most `max` branches are compared.
+// The files on which two branches of one repository would conflict if both were merged (empty: they merge cleanly),
+// worked out with merge-tree in the object store, so nothing on disk changes.
+export async function conflictsBetween(repoRoot: string, a: string, b: string, opts: GitOptions = {}): Promise<string[]> {
+  return (await mergeTree(repoRoot, `refs/heads/${a}`, `refs/heads/${b}`, opts)).conflicts;
+}
+
+// Which pairs of branches (of tasks on one repository) would conflict if both were merged; at most `max` compared.
 export async function conflictsAmong(
   repoRoot: string,
   branches: string[],
@@ -177,8 +193,8 @@ export async function conflictsAmong(
   const out: Array<{ a: string; b: string; files: string[] }> = [];
   for (let i = 0; i < list.length; i++) {
     for (let j = i + 1; j < list.length; j++) {
-      const { tree, conflicts } = await mergeTree(repoRoot, `refs/heads/${list[i]}`, `refs/heads/${list[j]}`, opts);
-      if (!tree) out.push({ a: list[i]!, b: list[j]!, files: conflicts });
+      const files = await conflictsBetween(repoRoot, list[i]!, list[j]!, opts);
+      if (files.length) out.push({ a: list[i]!, b: list[j]!, files });
     }
   }
   return out;

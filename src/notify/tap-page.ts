@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decisionText } from '../claude/summarize.js';
 import type { InputAnswer } from '../tasks/input-requests.js';
 import type { TaskRecord } from '../tasks/types.js';
 import { verifyTap, TAP_PATH, type TapGrant } from './one-tap.js';
@@ -41,7 +42,7 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
   const used = new Set<string>();
   return async (request) => {
     const url = new URL(request.url);
-    const token = decodeURIComponent(url.pathname.slice(TAP_PATH.length));
+    const token = url.pathname.slice(TAP_PATH.length);
     const checked = verifyTap(deps.key, token);
     if ('refused' in checked) return page(403, 'Link refused', `<p>${esc(checked.refused)}.</p>`);
     const g = checked.grant;
@@ -53,7 +54,8 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
     const verb = g.decision === 'allow' ? 'Allow' : 'Deny';
     if (request.method === 'GET' || request.method === 'HEAD') {
       const { rec, open } = found;
-      const input = JSON.stringify(open.input, null, 2) ?? '';
+      // The one rendering of an input for a decision (control and bidi characters shown escaped), whole.
+      const input = decisionText(open.tool, open.input);
       const message = g.decision === 'deny' ? '<p><label>Message to claude (optional)<br><textarea name="message" maxlength="2000"></textarea></label></p>' : '';
       return page(
         200,

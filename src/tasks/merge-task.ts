@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ToolError } from '../errors.js';
-import { mergeBack, type MergeBackOutcome, type MergeStrategy } from '../isolation/merge-back.js';
+import { conflictsBetween, mergeBack, type MergeBackOutcome, type MergeStrategy } from '../isolation/merge-back.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import { isFinal, type TaskRecord } from './types.js';
 
@@ -60,4 +60,22 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
     case 'moved':
       return fail(`merge_task: ${o.into} moved while the merge was worked out; nothing was changed. Call merge_task again`);
   }
+}
+
+const MAX_COMPARED = 20;
+
+// The tasks (among `others`, the caller's) whose branches would conflict with this task's if both were merged: ended
+// tasks with a branch, on the same repository and base commit. Shown on the board before either is merged.
+export async function conflictingTasks(rec: TaskRecord, others: TaskRecord[]): Promise<string[]> {
+  const branchOf = (r: TaskRecord) => (isFinal(r.state) && r.worktree && r.worktreeSummary?.branch) || undefined;
+  const mine = branchOf(rec);
+  if (!mine || !rec.worktree) return [];
+  const { repoRoot, baseCommit } = rec.worktree;
+  const peers = others.filter((o) => o.id !== rec.id && branchOf(o) && o.worktree?.repoRoot === repoRoot && o.worktree.baseCommit === baseCommit);
+  const out: string[] = [];
+  for (const peer of peers.slice(0, MAX_COMPARED)) {
+    const files = await conflictsBetween(repoRoot, mine, branchOf(peer)!).catch(() => []);
+    if (files.length) out.push(peer.id);
+  }
+  return out;
 }

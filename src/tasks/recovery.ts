@@ -53,7 +53,7 @@ export async function markLost(store: TaskStore, record: TaskRecord, log: Logger
 }
 
 // At start-up: every unfinished task whose owner is gone becomes `lost`; tasks of live servers are left alone.
-export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoLocks): Promise<number> {
+export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoLocks, onLost?: (r: TaskRecord) => void): Promise<number> {
   let n = 0;
   for (const id of store.listActive()) {
     const record = store.readRecord(id);
@@ -62,7 +62,7 @@ export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoL
       continue;
     }
     if (record.owner.pid !== process.pid && ownerAlive(record)) continue;
-    await markLost(store, record, log, locks);
+    onLost?.(await markLost(store, record, log, locks));
     n++;
   }
   if (n) log.warn({ lost: n }, 'tasks of a server that died were marked lost');

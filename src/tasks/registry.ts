@@ -22,7 +22,7 @@ import { taskReply, type TaskReply } from './view.js';
 import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
 import type { Notifier } from '../notify/notifier.js';
-import { mergeTask, type MergeReply } from './merge-task.js';
+import { conflictingTasks, mergeTask, type MergeReply } from './merge-task.js';
 import type { MergeStrategy } from '../isolation/merge-back.js';
 
 const KEEP_FINISHED_IN_MEMORY = 300;
@@ -68,7 +68,8 @@ export class Registry {
       },
       cluster && ((rec) => cluster.publish(rec)),
     );
-    this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId });
+    const onLost = (rec: TaskRecord) => deps.notifier?.observe(rec);
+    this.lookup = new TaskLookup({ store: this.store, live: this.live, cluster, log: deps.log, locks: this.locks, serverId: deps.serverId, onLost });
     const parts = { deps, store: this.store, live: this.live, scheduler: this.scheduler, writer: this.writer, locks: this.locks, lookup: this.lookup };
     this.launcher = new Launcher({ ...parts, closing: () => this.closing, ended: () => this.evictFinished() });
   }
@@ -76,7 +77,7 @@ export class Registry {
   // Opens the state dir, declares tasks of dead servers lost, prunes old tasks in the background, takes kill requests.
   static async open(deps: RegistryDeps): Promise<Registry> {
     const registry = new Registry(deps);
-    await recoverOrphans(registry.store, deps.log, registry.locks);
+    await recoverOrphans(registry.store, deps.log, registry.locks, (rec) => deps.notifier?.observe(rec));
     schedulePrune(registry.store, deps.config.limits, (id) => registry.live.has(id), deps.log);
     registry.stopKillPoll = watchOwnerRequests(deps.config.stateDir, registry.live, (id, by) => void registry.kill(id, by));
     deps.cluster?.attach(clusterDuties({ live: registry.live, kill: (id, by) => registry.kill(id, by), check: (id) => registry.lookup.record(id), killRequests: (ids) => deps.cluster!.killRequests(ids) }));
@@ -188,6 +189,10 @@ export class Registry {
     this.deps.audit.write('task_merge', { task_id: id, by: opts.by, strategy: opts.strategy, ...outcome });
     return reply;
   }
+
+  // The caller's tasks whose branches would conflict with this one's (the board shows them before a merge).
+  conflictsOf = async (id: string, viewer?: Viewer): Promise<string[]> =>
+    conflictingTasks(await this.get(id, viewer), await this.list({ viewer, limit: 100 }));
 
   // Kill for any task: this server's at once, another's through the cluster or a kill request in the state dir.
   async cancel(id: string, by: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface LookupSources {
   log: Logger;
   locks: RepoLocks;
   serverId: string;
+  /** Told once of each task this lookup declared lost (the webhook's "lost"). */
+  onLost?: (record: TaskRecord) => void;
 }
 
 // The read side of the registry: a task's record from memory, the shared store or the disk; listings; and the
@@ -60,7 +62,11 @@ export class TaskLookup {
   // machine and commits the task's worktree.
   private async loseOnce(record: TaskRecord): Promise<TaskRecord | undefined> {
     const { cluster, store, log, locks } = this.src;
-    if (!cluster) return markLost(store, record, log, locks);
+    if (!cluster) {
+      const lost = await markLost(store, record, log, locks);
+      this.src.onLost?.(lost);
+      return lost;
+    }
     // This server's own task, finished on its disk, whose last write never reached Redis: that write goes now.
     const disk = record.owner.serverId === this.src.serverId ? store.readRecord(record.id) : undefined;
     if (disk && isFinal(disk.state)) {
@@ -70,6 +76,8 @@ export class TaskLookup {
     const lost = asLost(structuredClone(record), true);
     if (!(await cluster.markLost(lost).catch(() => false))) return cluster.read(record.id);
     log.warn({ task: record.id, owner: record.owner }, 'task lost: its server is gone');
+    // Only the server that won the compare-and-set tells the webhook.
+    this.src.onLost?.(lost);
     if (record.owner.host === hostname()) {
       await cleanUpLost(lost, log, locks);
       await cluster.records.put(lost, ['lost']).catch(() => false);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,8 @@ let page: Page;
 let mcp: Client;
 let bob: Client;
 const requests: string[] = [];
+let hook: Server;
+const notes: Array<{ task_id: string; links?: { allow: string; deny: string } }> = [];
 const consoleErrors: string[] = [];
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 // Bash is not pre-allowed: a command that reaches the network asks for permission.
@@ -67,6 +71,15 @@ async function login(p: Page, token: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      notes.push(JSON.parse(body) as { task_id: string; links?: { allow: string; deny: string } });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   api = await startScriptedApi();
   repo = mkdtempSync(join(tmpdir(), 'ct-board-repo-'));
   const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
@@ -82,6 +95,7 @@ beforeAll(async () => {
       tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
       httpTokens: [{ name: 'bob', token: BOB }],
       budgets: { default: 5 },
+      notify: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, secret: 'board-notify-secret-0123', backoffMs: 50, events: ['needs_input'] },
     }),
   );
   const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } });
@@ -101,6 +115,7 @@ afterAll(async () => {
   await Promise.allSettled([mcp?.close(), bob?.close()]);
   await server?.close();
   await api?.close();
+  await new Promise((r) => hook?.close(r));
 });
 
 describe('the board in a browser', () => {
@@ -465,3 +480,61 @@ describe('the built board', () => {
     expect(sizes['board-app.html']).toBeLessThan(100_000);
   });
 });
+
+describe('merge back and one-tap links, in the browser', () => {
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  const notice = () => page.locator('[data-testid="notice"]').textContent();
+
+  it('shows which branches conflict, merges one cleanly, refuses the conflicting one and a dirty tree', async () => {
+    const file = `merge-${uniq()}.txt`;
+    const a = await deep({ prompt: `[[bash:echo A > ${file}]]`, isolation: 'worktree' });
+    const b = await deep({ prompt: `[[bash:echo B > ${file}]]`, isolation: 'worktree' });
+    const c = await deep({ prompt: `[[bash:echo C > other-${file}]]`, isolation: 'worktree' });
+    for (const id of [a, b, c]) expect((await until(id, (v) => v.final)).state).toBe('succeeded');
+    await page.goto(`${base}/`);
+    await page.click(`tr[data-task="${a}"]`);
+    await expect.poll(() => page.locator('[data-testid="conflicts"]').textContent(), { timeout: 20_000 }).toContain(b);
+    expect(await page.locator('[data-testid="conflicts"]').textContent()).not.toContain(c);
+    await page.click('[data-testid="merge"]');
+    await expect.poll(notice, { timeout: 20_000 }).toMatch(new RegExp(`merged task ${a} .* into main`));
+    expect(git('show', `main:${file}`)).toBe('A');
+    const head = git('rev-parse', 'main');
+    await page.click(`tr[data-task="${b}"]`);
+    await page.click('[data-testid="squash"]');
+    await expect.poll(notice, { timeout: 20_000 }).toMatch(new RegExp(`conflicts with main in ${file.replace('.', '\\.')}; nothing was changed`));
+    expect(git('rev-parse', 'main')).toBe(head);
+    writeFileSync(join(repo, 'README'), 'uncommitted work\n');
+    try {
+      await page.click(`tr[data-task="${c}"]`);
+      await page.click('[data-testid="merge"]');
+      await expect.poll(notice, { timeout: 20_000 }).toMatch(/uncommitted changes the merge would touch: README/);
+      expect(git('rev-parse', 'main')).toBe(head);
+      expect(readFileSync(join(repo, 'README'), 'utf8')).toBe('uncommitted work\n');
+    } finally {
+      git('checkout', '--', 'README');
+    }
+    await page.screenshot({ path: join(DOCS, 'board-merge.png') });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a one-tap link from a notification shows the whole request, allows it once, and is refused after', async () => {
+    const tag = `TAP_${uniq()}`;
+    const id = await deep({ prompt: asking(tag) });
+    const note = await waitFor(() => notes.find((n) => n.task_id === id && n.links), 60_000, 50);
+    const tap = await browser.newPage();
+    try {
+      await tap.goto(note.links!.allow);
+      expect(await tap.locator('pre').textContent()).toContain(tag);
+      expect((await until(id, (v) => v.state === 'needs_input' || v.final)).state).toBe('needs_input');
+      await tap.click('button[type="submit"]');
+      await expect.poll(() => tap.locator('body').textContent(), { timeout: 20_000 }).toMatch(/allowed; the task goes on/);
+      expect((await until(id, (v) => v.final)).result?.text).toContain(tag);
+      const again = await tap.goto(note.links!.allow);
+      expect(again?.status()).toBe(410);
+      expect(await tap.locator('form').count()).toBe(0);
+    } finally {
+      await tap.close();
+    }
+  });
+});
+

@@ -110,4 +110,24 @@ describe('merge back', () => {
     const pairs = await conflictsAmong(r.root, ['claude-tiers/t_a', 'claude-tiers/t_b', 'claude-tiers/t_c']);
     expect(pairs).toEqual([{ a: 'claude-tiers/t_a', b: 'claude-tiers/t_b', files: ['x.txt'] }]);
   });
+
+  it('an ignored file where the merge writes is uncommitted work too; a squash merged before is up to date; task branches are no target', async () => {
+    const r = repoWithTask('.env', 'FROM_TASK=1\n');
+    writeFileSync(join(r.root, '.gitignore'), '.env\n');
+    r.git('add', '.gitignore');
+    r.git('commit', '-q', '-m', 'ignore .env');
+    writeFileSync(join(r.root, '.env'), 'MY_SECRET=1\n');
+    const main = r.git('rev-parse', 'main').trim();
+    expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({ merged: false, reason: 'dirty', dirty: ['.env'] });
+    expect(readFileSync(join(r.root, '.env'), 'utf8')).toBe('MY_SECRET=1\n');
+    expect(r.git('rev-parse', 'main').trim()).toBe(main);
+    r.git('branch', 'release');
+    expect((await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).merged).toBe(true);
+    const once = r.git('rev-parse', 'release').trim();
+    expect(await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).toMatchObject({ reason: 'up_to_date' });
+    expect(r.git('rev-parse', 'release').trim()).toBe(once);
+    r.git('branch', 'claude-tiers/t_other');
+    await expect(mergeBack(r.req({ into: 'claude-tiers/t_other' }), new RepoLocks())).rejects.toThrow(/is a task's branch/);
+  });
 });
+

@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import { configFile, processesMatching, runCli, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
 import { apiPerFile } from '../support/per-file.js';
 
 // merge_task through a real MCP client: tasks of the real claude write on their branches, merge_task brings them back.
 const shared = apiPerFile();
 let repo: string;
 let s: StartedServer;
+let config: string;
 type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { branch: string | null } };
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
@@ -20,7 +21,7 @@ beforeAll(async () => {
   writeFileSync(join(repo, 'README'), 'base\n');
   git('add', '.');
   git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [repo], tiers: { comprehensive: { mcpConfig: null } } });
+  config = configFile({ allowedRoots: [repo], tiers: { comprehensive: { mcpConfig: null } } });
   s = await startServer(shared.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
 }, 60_000);
 afterAll(async () => {
@@ -79,4 +80,21 @@ describe('merge_task', () => {
     expect(textOf(await merge({ task_id: plain.task_id }))).toMatch(/did not run in a worktree/);
     expect(textOf(await merge({ task_id: plain.task_id, strategy: 'rebase' }))).toMatch(/strategy must be "merge" or "squash"/);
   });
+
+  it('claude-tiers merge: the same merge from a terminal; a refusal is one line on stderr and exit 1', async () => {
+    const env = { ...(process.env as Record<string, string>), HOME: s.home, CLAUDE_TIERS_STATE_DIR: s.stateDir, CLAUDE_TIERS_CONFIG: config };
+    const a = await finished('[[bash:echo cli > cli.txt]]');
+    const b = await finished('[[bash:echo other > cli.txt]]');
+    const ok = await runCli(['merge', a.task_id, '--squash'], { env, cwd: repo });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`merged task ${a.task_id} .* into main as one squashed commit`));
+    expect(git('show', 'main:cli.txt')).toBe('cli');
+    const clash = await runCli(['merge', b.task_id], { env, cwd: repo });
+    expect(clash.code).toBe(1);
+    expect(clash.stdout).toBe('');
+    expect(clash.stderr.trim().split('\n')).toHaveLength(1);
+    expect(clash.stderr).toMatch(/conflicts with main in cli\.txt; nothing was changed/);
+    expect((await runCli(['merge'], { env, cwd: repo })).code).toBe(2);
+  });
 });
+

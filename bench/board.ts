@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { chromium, type Page } from 'playwright-core';
+import type { ScriptedApi } from '../test/support/scripted-api.js';
+import { configFile, serverEnv, sleep, startHttpServer, uniqueSleep, waitFor } from '../test/support/harness.js';
+import { report } from './report.js';
+import { median, pct, round } from './stats.js';
+
+const TOKEN = 'bench-board-token-0123456789';
+const TICKS = 100;
+
+// CPU seconds (user + system) a process has used so far, from /proc.
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+async function cpuOver(pid: number, ms: number): Promise<number> {
+  const before = cpuSeconds(pid);
+  await sleep(ms);
+  return ((cpuSeconds(pid) - before) / (ms / 1000)) * 100;
+}
+
+// board: 200 tasks (190 ended, 10 running), the board open in Chromium. Time from a state change (a task started,
+// a task killed: the MCP call returned) to the browser showing it, and the server's CPU with and without the board.
+export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> {
+  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { maxRunning: 10, maxQueue: 400 } });
+  const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+  const server = await startHttpServer(env);
+  const base = server.url.replace(/\/mcp$/, '');
+  const client = new Client({ name: 'bench-board', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  const deep = async (prompt: string) =>
+    ((await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } })).structuredContent as { task_id: string }).task_id;
+  const count = async (state: string) =>
+    ((await client.callTool({ name: 'list_tasks', arguments: { state: [state], limit: 200 } })).structuredContent as { tasks: unknown[] }).tasks.length;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    for (let i = 0; i < 190; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => deep(`[[text:done ${i + j}]]`)));
+    await waitFor(async () => (await count('succeeded')) >= 190, 600_000, 1000);
+    const running: string[] = [];
+    for (let i = 0; i < 10; i++) running.push(await deep(`[[bash:echo held; sleep ${uniqueSleep(600)}]]`));
+    await waitFor(async () => (await count('running')) >= 10, 120_000, 500);
+    const idleWithout = await cpuOver(server.proc.pid!, 15_000);
+
+    const page: Page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    await page.goto(`${base}/`);
+    await page.fill('#token', TOKEN);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="who"]');
+    await sleep(2000);
+    const idleWith = await cpuOver(server.proc.pid!, 15_000);
+
+    const shows = (id: string, state: string) =>
+      page.waitForFunction(
+        `document.querySelector('tr[data-task="${id}"] [data-testid="row-state"]')?.textContent === ${JSON.stringify(state)}`,
+        undefined,
+        { polling: 'raf', timeout: 30_000 },
+      );
+    const latencies: number[] = [];
+    for (const id of running.slice(0, samples)) {
+      await client.callTool({ name: 'kill_task', arguments: { task_id: id } });
+      const t = performance.now();
+      await shows(id, 'killed');
+      latencies.push(performance.now() - t);
+    }
+    for (let i = 0; i < samples; i++) {
+      const id = await deep(`[[text:new ${i}]]`);
+      const t = performance.now();
+      await page.waitForSelector(`tr[data-task="${id}"]`, { timeout: 30_000 });
+      latencies.push(performance.now() - t);
+    }
+    const rows: Array<Record<string, string | number>> = [
+      { what: 'state change -> browser shows it (kill_task / deep_task returned)', n: latencies.length, p50_ms: round(median(latencies)), p95_ms: round(pct(latencies, 95)), max_ms: round(Math.max(...latencies)) },
+      { what: 'server CPU, 200 tasks, 10 running, no board', cpu_pct: round(idleWithout, 2) },
+      { what: 'server CPU, the same, board open (SSE)', cpu_pct: round(idleWith, 2) },
+    ];
+    report('board', rows, { target: 'p95 <= 1000 ms', raw_ms: latencies.map((t) => round(t)) });
+  } finally {
+    await browser.close();
+    await client.close().catch(() => {});
+    await server.close();
+  }
+}
