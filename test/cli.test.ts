@@ -226,7 +226,7 @@ describe('permission requests from the CLI (issue 21, item 4)', () => {
     const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
     try {
       expect(await waitFor(() => screen().includes('Allow? [y/n]'), 60_000)).toBe(true);
-      expect(screen()).toMatch(/t_\S+ asks for permission: Bash "curl -s http:\/\/127\.0\.0\.1:9\/; echo tty"/);
+      expect(screen()).toMatch(/t_\S+ asks for permission: Bash \{"command":"curl -s http:\/\/127\.0\.0\.1:9\/; echo tty"/);
       execFileSync('tmux', ['send-keys', '-t', session, 'n', 'Enter']);
       expect(await waitFor(() => screen().includes('Why?'), 20_000)).toBe(true);
       execFileSync('tmux', ['send-keys', '-t', session, reason, 'Enter']);
