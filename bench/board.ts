@@ -24,14 +24,18 @@ async function cpuOver(pid: number, ms: number): Promise<number> {
 // board: 200 tasks (190 ended, 10 running), the board open in Chromium. Time from a state change (a task started,
 // a task killed: the MCP call returned) to the browser showing it, and the server's CPU with and without the board.
 export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> {
-  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { maxRunning: 10, maxQueue: 400 } });
+  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { maxRunning: 10, maxQueue: 400, ratePerMinute: 100_000, rateBurst: 1000, globalRatePerMinute: 100_000 } });
   const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
   const server = await startHttpServer(env);
   const base = server.url.replace(/\/mcp$/, '');
   const client = new Client({ name: 'bench-board', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
-  const deep = async (prompt: string) =>
-    ((await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } })).structuredContent as { task_id: string }).task_id;
+  const deep = async (prompt: string) => {
+    const r = await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } });
+    const id = (r.structuredContent as { task_id?: string } | undefined)?.task_id;
+    if (!id) throw new Error(`deep_task refused: ${JSON.stringify(r.content)}`);
+    return id;
+  };
   const count = async (state: string) =>
     ((await client.callTool({ name: 'list_tasks', arguments: { state: [state], limit: 200 } })).structuredContent as { tasks: unknown[] }).tasks.length;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
@@ -52,11 +56,9 @@ export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> 
     const idleWith = await cpuOver(server.proc.pid!, 15_000);
 
     const shows = (id: string, state: string) =>
-      page.waitForFunction(
-        `document.querySelector('tr[data-task="${id}"] [data-testid="row-state"]')?.textContent === ${JSON.stringify(state)}`,
-        undefined,
-        { polling: 'raf', timeout: 30_000 },
-      );
+      page
+        .locator(`tr[data-task="${id}"] [data-testid="row-state"]`, { hasText: new RegExp(`^${state}$`) })
+        .waitFor({ timeout: 30_000 });
     const latencies: number[] = [];
     for (const id of running.slice(0, samples)) {
       await client.callTool({ name: 'kill_task', arguments: { task_id: id } });
