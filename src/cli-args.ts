@@ -25,13 +25,13 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   kill: [],
   compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
-  answer: ['message'],
+  answer: ['message', 'request'],
   merge: ['squash', 'into'],
   setup: ['write'],
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message', 'into']);
+const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message', 'into', 'request']);
 export const SETUP_TARGETS = ['claude-code', 'claude-desktop', 'codex'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);

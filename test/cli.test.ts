@@ -185,9 +185,14 @@ describe('permission requests from the CLI (issue 21, item 4)', () => {
       expect(await listed('needs_input')).toContain(id);
       expect(await listed('running')).toContain(id);
       expect(await listed('succeeded')).not.toContain(id);
+      // An answer pinned to another request answers nothing (a newer request is never answered unseen).
+      const stale = await runCli(['answer', id, 'allow', '--request', 'p_notthisone'], { env: permEnv, timeoutMs: 60_000 });
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/waits on request p_\S+ \(Bash\), not p_notthisone; nothing was answered/);
+      expect(await state()).toBe('needs_input');
       const answered = await runCli(['answer', id, 'deny', '--message', reason], { env: permEnv, timeoutMs: 60_000 });
       expect(answered.code, answered.stderr).toBe(0);
-      expect(answered.stdout).toMatch(new RegExp(`^${id} denied Bash; now (running|succeeded)\n$`));
+      expect(answered.stdout).toMatch(new RegExp(`^${id} denied Bash \\{"command":"curl[^\n]*; now (running|succeeded)\n$`));
       expect(await waitFor(async () => (await state()) === 'succeeded', 40_000)).toBe(true);
       expect(toolResultsWith(reason).length).toBeGreaterThan(0);
       // Nothing open any more: the same answer again is one line and exit 1.

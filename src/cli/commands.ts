@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { createEngine } from '../create-engine.js';
 import type { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
+import { decisionText } from '../claude/summarize.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { TaskStore } from '../tasks/store.js';
@@ -126,9 +127,15 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
       const rec = await engine.registry.get(id, LOCAL);
       const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
       if (!open) throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
+      // --request pins the answer to the request the person saw: a newer one is never answered unseen.
+      const asked = typeof opts.request === 'string' ? opts.request : undefined;
+      if (asked && asked !== open.request_id) {
+        throw new ToolError(`task ${id} waits on request ${open.request_id} (${open.tool}), not ${asked}; nothing was answered`);
+      }
       const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
       const now = (reply.structured as { state: string }).state;
-      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool}; now ${now}`);
+      const what = decisionText(open.tool, open.input, 240);
+      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool} ${what}; now ${now}`);
       return 0;
     } catch (err) {
       return fail(err);
