@@ -3,7 +3,7 @@ import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Config } from './config/schema.js';
 import { toolsFor } from '../tools/index.js';
-import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
+import type { ProgressUpdate, ToolDefinition } from '../tools/define-tool.js';
 import { LOCAL_PRINCIPAL, type Engine, type Viewer } from './engine.js';
 import { ToolError } from './errors.js';
 import { VERSION } from './version.js';
