@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ToolDefinition } from '../../tools/define-tool.js';
 import { toolsFor } from '../../tools/index.js';
 import { ToolError, type Engine, type Viewer } from '../engine.js';
-import { admitToolCall, parseToolInput } from '../tool-admission.js';
+import { admitToolCall, parseToolInput } from '../../tools/call-tool.js';
 import { formatProgress } from '../tasks/progress.js';
 import type { TaskRecord } from '../tasks/types.js';
 import type {

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { Config } from './config/schema.js';
-import { toolsFor } from '../tools/index.js';
-import type { ProgressUpdate, ToolDefinition, ToolResult } from '../tools/define-tool.js';
-import { LOCAL_PRINCIPAL, type Engine, type Viewer } from './engine.js';
-import { ToolError } from './errors.js';
-import { VERSION } from './version.js';
+import type { Config } from '../config/schema.js';
+import { toolsFor } from '../../tools/index.js';
+import type { ProgressUpdate, ToolDefinition, ToolResult } from '../../tools/define-tool.js';
+import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
+import { ToolError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { registerTaskResources } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
-import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
-import { applyInputResponses, askClient, canElicit, resumedTask } from './mcp-input.js';
-import { registerPrompts } from './mcp-prompts.js';
-import { boardToolMeta } from './board/app-resource.js';
-import { admitToolCall, parseToolInput } from './tool-admission.js';
+import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './tasks-extension.js';
+import { applyInputResponses, askClient, canElicit, resumedTask } from './input.js';
+import { registerPrompts } from './prompts.js';
+import { boardToolMeta } from '../board/app-resource.js';
+import { admitToolCall, parseToolInput } from '../../tools/call-tool.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 

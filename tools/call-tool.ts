@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDefinition } from '../tools/define-tool.js';
-import type { Engine, Viewer } from './engine.js';
+import type { ToolDefinition } from './define-tool.js';
+import type { Engine, Viewer } from '../src/engine.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
-import type { Engine, Viewer } from './engine.js';
-import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from './tasks/event-links.js';
-import { isFinal } from './tasks/types.js';
-import { BOARD_APP_URI, boardAppContents, boardAppListing } from './board/app-resource.js';
+import type { Engine, Viewer } from '../engine.js';
+import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from '../tasks/event-links.js';
+import { isFinal } from '../tasks/types.js';
+import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-resource.js';
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
@@ -93,6 +93,6 @@ async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<str
   const record = engine.registry.visible(id, viewer);
   const w = record?.worktreeSummary;
   if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
-  const { git } = await import('./isolation/git.js');
+  const { git } = await import('../isolation/git.js');
   return git(record.worktree.repoRoot, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${w.base_commit}..${w.head_commit}`]);
 }

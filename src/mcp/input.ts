@@ -1,8 +1,8 @@
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ClientCapabilities, type InputRequiredResult, type Server, type ServerContext } from '@modelcontextprotocol/server';
-import type { ToolResult } from '../tools/define-tool.js';
-import type { Engine, Viewer } from './engine.js';
-import { DECISION_MAX_CHARS, decisionText } from './claude/summarize.js';
-import type { InputRequest } from './tasks/input-requests.js';
+import type { ToolResult } from '../../tools/define-tool.js';
+import type { Engine, Viewer } from '../engine.js';
+import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
+import type { InputRequest } from '../tasks/input-requests.js';
 
 // A task's permission request asked through the protocol: an elicitation inside an input_required result. The 2026-07-28
 // client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy client that

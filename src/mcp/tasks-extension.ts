@@ -12,10 +12,10 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { toCallResult } from './call-result.js';
-import type { Engine } from './engine.js';
-import { formatProgress } from './tasks/progress.js';
-import { isFinal, type TaskRecord, type Viewer } from './tasks/types.js';
-import { applyInputResponses, elicitationFor } from './mcp-input.js';
+import type { Engine } from '../engine.js';
+import { formatProgress } from '../tasks/progress.js';
+import { isFinal, type TaskRecord, type Viewer } from '../tasks/types.js';
+import { applyInputResponses, elicitationFor } from './input.js';
 
 // Native MCP tasks (extension io.modelcontextprotocol/tasks, protocol 2026-07-28). The SDK has no tasks API yet:
 // this module is the whole layer (handle, tasks/get|update|cancel), to be swapped for the SDK's when it lands.

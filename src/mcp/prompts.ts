@@ -1,5 +1,5 @@
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
-import type { Engine, Viewer } from './engine.js';
+import type { Engine, Viewer } from '../engine.js';
 
 // MCP prompts: "quick" and "deep" show up as slash commands in clients such as Claude Code, and turn the user's text
 // into a request to call quick_answer or deep_task; continue_task_id completes from the caller's recent tasks.
