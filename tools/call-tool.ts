@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDefinition } from './define-tool.js';
-import type { Engine, Viewer } from '../src/engine.js';
+import type { ToolAdmission, ToolServices, Viewer } from '../src/engine.js';
+import type { ProgressUpdate, ToolDefinition, ToolResult } from './define-tool.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -17,11 +17,44 @@ export function parseToolInput(
   };
 }
 
-// Admission of a call that starts claude, the same for MCP calls and the board: an HTTP token whose daily budget is
-// spent starts no claude until the next UTC midnight (checked first, so a refused call does not use up the rate
-// allowance), then the rate limits. Throws a ToolError when refused.
-export async function admitToolCall(engine: Engine, tool: AnyTool, viewer: Viewer, rateKey: string): Promise<void> {
-  if (!tool.rateLimited) return;
-  engine.spending.admit(viewer.principal);
-  await engine.metrics.admitting(tool.name, () => engine.rateLimiter.admit(rateKey));
+// What the guard is given: the services handlers may call, and the admission policy it applies before them.
+export interface ToolHost extends ToolServices {
+  readonly admission: ToolAdmission;
+}
+
+// Who calls and how, besides the input: the same for an MCP session and a board action.
+export interface ToolCall {
+  signal: AbortSignal;
+  progress?: (update: ProgressUpdate) => Promise<void>;
+  clientId: string;
+  viewer: Viewer;
+  /** Whose rate allowance the call uses: the MCP session (or HTTP token), or the board's signed-in principal. */
+  rateKey: string;
+}
+
+// The one way into a tool's handler, for MCP calls and the board alike: a call that starts claude is admitted first
+// (the caller's daily budget, then the rate limits; a ToolError when refused), and the handler gets a narrow context,
+// the services and the call, never the engine. `afterAdmission` runs between the two (answers a retried call carries)
+// and may name the caller's task the call resumes.
+export async function callTool(
+  tool: AnyTool,
+  input: unknown,
+  host: ToolHost,
+  call: ToolCall,
+  afterAdmission?: () => Promise<string | undefined>,
+): Promise<ToolResult> {
+  if (tool.rateLimited) await host.admission.admit(tool.name, call.viewer.principal, call.rateKey);
+  const resumeTaskId = await afterAdmission?.();
+  const { signal, progress, clientId, viewer } = call;
+  return tool.handle(input as never, {
+    tasks: host.tasks,
+    compare: host.compare,
+    quick: (req, s) => host.quick(req, s),
+    stats: (v) => host.stats(v),
+    signal,
+    progress,
+    clientId,
+    viewer,
+    resumeTaskId,
+  });
 }

@@ -37,7 +37,7 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   );
   installWatchdog({
     log,
-    killAllSync: () => engine?.procs.killAllSync(),
+    killAllSync: () => engine?.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       stopping = true;

@@ -148,7 +148,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   setTimeout(() => engine.warmSpares(), 50).unref();
   installWatchdog({
     log,
-    killAllSync: () => engine.procs.killAllSync(),
+    killAllSync: () => engine.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     watchStdin: false,
     shutdown: async (reason) => {
