@@ -28,7 +28,7 @@ export function loadMcpConfig(path: string): McpConfigFile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`MCP config ${path}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`MCP config ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = McpConfigFile.safeParse(raw);
   if (!parsed.success) {

@@ -25,14 +25,14 @@ export function validateTiers(config: Config): void {
       try {
         loadMcpConfig(fromPackageRoot(tier.mcpConfig));
       } catch (err) {
-        throw new Error(`tiers.${name}.mcpConfig: ${(err as Error).message}`);
+        throw new Error(`tiers.${name}.mcpConfig: ${(err as Error).message}`, { cause: err });
       }
     }
     for (const file of tier.contextFiles) {
       try {
         if (!statSync(file).isFile()) throw new Error('not a file');
       } catch (err) {
-        throw new Error(`tiers.${name}.contextFiles: ${file} cannot be read (${(err as Error).message})`);
+        throw new Error(`tiers.${name}.contextFiles: ${file} cannot be read (${(err as Error).message})`, { cause: err });
       }
     }
     // Skipping permissions is safe only inside Claude Code's sandbox, or when the operator says so explicitly.

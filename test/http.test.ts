@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, processesMatching, serverEnv, startHttpServer, uniqueSleep, waitFor } from './support/harness.js';
+import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
+import { processesMatching, serverEnv, startHttpServer, uniqueSleep, waitFor } from './support/harness.js';
 
 let api: ScriptedApi;
 let closeServer: (() => Promise<void>) | undefined;

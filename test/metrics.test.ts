@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { metricsPortOf, parseProm, value } from './support/prom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { REAL_CLAUDE, ROOT, processesMatching, runCli, serverEnv, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
+import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
+import { processesMatching, runCli, serverEnv, startHttpServer, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
 
 // One sample of the Prometheus text format: name, labels, value.
 let api: ScriptedApi;

@@ -17,7 +17,7 @@ const shared = apiPerFile();
 const TOKEN = 'notify-token-0123456789abcdef';
 const SECRET = 'notify-secret-0123456789';
 let hook: Server;
-let received: Array<{ body: string; ts: string; sig: string; n: Notification }> = [];
+const received: Array<{ body: string; ts: string; sig: string; n: Notification }> = [];
 let failNext = 0;
 let hookUrl = '';
 let server: Awaited<ReturnType<typeof startHttpServer>>;

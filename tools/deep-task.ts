@@ -32,7 +32,7 @@ export const deepTaskTool = (limits: Limits) =>
       images: ImagesField.optional(),
       isolation: z.enum(['none', 'worktree'], { error: 'isolation must be "none" or "worktree"' }).optional().describe('"worktree": run in a new git worktree on branch claude-tiers/<task_id> (cwd must be in a git repository); default: the tier\'s.'),
       keep_worktree: z.boolean({ error: 'keep_worktree must be true or false' }).optional().describe('With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).'),
-      base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._\/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
+      base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
     }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
     rateLimited: true,
     asksCaller: true,

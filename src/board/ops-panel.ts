@@ -15,8 +15,12 @@ export interface OpsPoint {
 
 // The operator panel: load, spares, breakers, budgets, rate headroom, and the last hour of latency and cost.
 export interface OpsView {
+  /** Whose tasks running and queued count: the whole server's for an admin, the caller's own for any other token. */
+  scope: 'server' | 'yours';
   running: number;
   queued: number;
+  /** The caller's fair share now (running slots, queue places); null for an admin's server-wide view. */
+  share: { running: number; queue: number } | null;
   spares_ready: number;
   breakers: Array<{ key: string; state: string }>;
   budgets: Array<{ principal: string; spent_usd: number; limit_usd: number; resets_at: string }>;
@@ -81,7 +85,8 @@ export class OpsPanel {
   // The panel for this viewer: an admin sees every token's budget, others their own.
   async view(viewer: Viewer): Promise<OpsView> {
     if (!this.last || Date.now() - this.last.t > MIN_GAP_MS) await this.sample();
-    const stats = await this.engine.stats();
+    const stats = await this.engine.stats(viewer.admin ? undefined : viewer);
+    const mine = viewer.admin ? undefined : stats.mine;
     const { budgets } = this.engine.config;
     const tomorrow = new Date();
     tomorrow.setUTCHours(24, 0, 0, 0);
@@ -99,12 +104,14 @@ export class OpsPanel {
     }
     const breakers = Object.entries(stats.circuits).map(([key, c]) => ({ key, state: c.state }));
     return {
-      running: stats.tasks.running,
-      queued: stats.tasks.queued,
+      scope: mine ? 'yours' : 'server',
+      running: mine ? mine.running : stats.tasks.running,
+      queued: mine ? mine.queued : stats.tasks.queued,
+      share: mine ? mine.share : null,
       spares_ready: stats.spares.ready,
       breakers,
       budgets: budgetRows,
-      rate: this.engine.rateLimiter.headroom?.(this.options.rateKey(viewer)) ?? null,
+      rate: (await this.engine.rateLimiter.headroom?.(this.options.rateKey(viewer))) ?? null,
       series: [...this.points],
     };
   }

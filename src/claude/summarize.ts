@@ -52,6 +52,7 @@ export function summarizeToolInput(name: string, input: unknown, max = 80): stri
 
 // Characters that could hide part of an input from a reader (line breaks, terminal escapes, bidi overrides, zero
 // widths): shown escaped in a decision.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
 const HIDING = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 const shown = (text: string): string =>

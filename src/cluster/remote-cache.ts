@@ -84,6 +84,7 @@ export class RemoteCache {
   // A cached task as something to follow (its record must have been read already).
   follower(id: string): RemoteTask | undefined {
     if (!this.records.has(id)) return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below have their own `this`
     const cache = this;
     return {
       get record() {

@@ -21,13 +21,30 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate * 60000) + 60000)
 return wait
 `;
 
+// A bucket's level now, without taking a token: KEYS[1]: the bucket; ARGV: capacity, tokens per minute.
+const PEEK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cap = tonumber(ARGV[1])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or cap
+local at = tonumber(b[2]) or now
+return math.floor(math.min(cap, tokens + math.max(0, now - at) / 60000 * tonumber(ARGV[2])))
+`;
+
 const seconds = (ms: number): string => (Math.ceil(ms / 100) / 10).toFixed(1);
+
+// How many calls a client, and the server or cluster in all, could start now; null: no limit.
+export interface Headroom {
+  client: number | null;
+  global: number | null;
+}
 
 // What admits a call that starts claude: this server's own buckets, or the cluster's.
 export interface Admission {
   admit(clientId: string): void | Promise<void>;
-  /** Calls that could start now, without taking any (this server's own buckets only; null: no limit). */
-  headroom?(clientId: string): { client: number | null; global: number | null };
+  /** Calls that could start now, without taking any (null: no limit). */
+  headroom?(clientId: string): Headroom | Promise<Headroom>;
 }
 
 // Rate limits every server of a cluster shares: the same buckets as RateLimiter, kept in Redis. While Redis is away,
@@ -48,6 +65,18 @@ export class SharedRateLimiter implements Admission {
   private async take(key: string, capacity: number, perMinute: number): Promise<number | undefined> {
     if (this.redis.status !== 'ready') return undefined;
     return this.redis.eval(TAKE, 1, `${this.prefix}:rate:${key}`, capacity, perMinute).then(Number, () => undefined);
+  }
+
+  // The cluster's buckets, read without taking a token; this server's own while Redis is away.
+  async headroom(clientId: string): Promise<Headroom> {
+    const { perMinute, burst, globalPerMinute } = this.options;
+    if (this.redis.status !== 'ready') return this.local.headroom(clientId);
+    const peek = (key: string, capacity: number, rate: number) =>
+      this.redis.eval(PEEK, 1, `${this.prefix}:rate:${key}`, capacity, rate).then(Number, () => null);
+    return {
+      client: perMinute > 0 ? await peek(`client:${clientId}`, burst, perMinute) : null,
+      global: globalPerMinute > 0 ? await peek('global', this.globalCapacity, globalPerMinute) : null,
+    };
   }
 
   async admit(clientId: string): Promise<void> {

@@ -13,7 +13,8 @@ let front: Node;
 
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
-  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } } });
+  // Rate limits on: the cluster's buckets are shared, so the headroom any server shows counts calls made on others.
+  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0.5, rateBurst: 5 } });
   worker = await startNode('a', api, redis.url, { CLAUDE_TIERS_CONFIG: config });
   // The front runs nothing itself: every task runs on the worker.
   front = await startNode('b', api, redis.url, { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_MAX_RUNNING: '0' });
@@ -58,5 +59,10 @@ describe('the board in a cluster', () => {
       rows: Array<{ task_id: string; state: string }>;
     };
     expect(list.rows.find((r) => r.task_id === id)?.state).toBe('succeeded');
+    // The operator panel on the front reads the cluster's bucket: the call made on the worker took one of five.
+    const ops = (await (await fetch(`${base}/board/api/ops`, { headers: { cookie } })).json()) as {
+      rate: { client: number | null; global: number | null } | null;
+    };
+    expect(ops.rate?.client).toBe(4);
   });
 });

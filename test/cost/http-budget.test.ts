@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { REAL_CLAUDE, serverEnv, startHttpServer, textOf } from '../support/harness.js';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { serverEnv, startHttpServer, textOf } from '../support/harness.js';
 
 // Issue 14, part 3: in HTTP mode each token has a daily budget (USD) from the config; once spent, calls that start
 // claude are refused with one line saying how much was spent, the budget and when it resets; a restart keeps the spend.

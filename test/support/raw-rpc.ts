@@ -29,7 +29,7 @@ export async function startRawServer(api: ScriptedApi, options: StartOptions = {
   });
   // A server that dies fails every waiting request at once, with its last words.
   transport.onclose = () => {
-    for (const [id, resolve] of pending) resolve({ error: { code: -1, message: `server closed the connection; stderr: ${stderr.slice(-2000)}` } });
+    for (const [, resolve] of pending) resolve({ error: { code: -1, message: `server closed the connection; stderr: ${stderr.slice(-2000)}` } });
     pending.clear();
   };
   transport.onmessage = (message) => {

@@ -81,7 +81,7 @@ export function decideReply(body: { model?: string; messages?: Array<{ role?: st
     if (step.name === 'bash') return { kind: 'tool', name: 'Bash', input: { command: step.arg, description: 'scripted' }, usage };
     const colon = step.arg.indexOf(':');
     const name = colon < 0 ? step.arg : step.arg.slice(0, colon);
-    let input: unknown = {};
+    let input: unknown;
     try {
       input = colon < 0 ? {} : JSON.parse(step.arg.slice(colon + 1));
     } catch {

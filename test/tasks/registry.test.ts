@@ -3,19 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, uniqueSleep, waitFor } from '../support/harness.js';
 
 let api: ScriptedApi;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 type View = { task_id: string; state: string; final: boolean; cursor: number; last_text: string; events: string[]; end?: { reason: string; message: string }; result?: { text: string } };
 const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
-
-async function waitFinal(s: StartedServer, id: string, timeoutS = 90): Promise<View> {
-  const end = Date.now() + timeoutS * 1000;
-  let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  while (!v.final && Date.now() < end) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
-  return v;
-}
 
 beforeAll(async () => {
   api = await startScriptedApi();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { serverEnv, startHttpServer, startServer, textOf, type StartedServer } from '../support/harness.js';
 
 // Issue 11, finding 7: tasks belong to who started them. A stdio task (the local user) is invisible over HTTP; one

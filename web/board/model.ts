@@ -72,8 +72,10 @@ export interface OpsPoint {
 }
 
 export interface Ops {
+  scope: 'server' | 'yours';
   running: number;
   queued: number;
+  share: { running: number; queue: number } | null;
   spares_ready: number;
   breakers: Array<{ key: string; state: string }>;
   budgets: Array<{ principal: string; spent_usd: number; limit_usd: number; resets_at: string }>;

@@ -371,7 +371,14 @@ export function renderOps(o: Ops): HTMLElement {
     'section',
     { class: 'ops', 'data-testid': 'ops' },
     h('h3', {}, 'Server'),
-    h('p', {}, `running ${o.running} · queued ${o.queued} · spares ready ${o.spares_ready}`),
+    h(
+      'p',
+      {},
+      `${o.scope === 'yours' ? 'your tasks: ' : ''}running ${o.running} · queued ${o.queued} · spares ready ${o.spares_ready}`,
+    ),
+    o.share
+      ? h('p', { class: 'sub' }, `your fair share: ${o.share.running} running slots · ${o.share.queue} queue places`)
+      : null,
     o.rate
       ? h(
           'p',

@@ -1,0 +1,28 @@
+// Lint rules for every TypeScript file we write (npm run lint; .ci/run runs it before the tests).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'web/board/*.js', 'test/tmp-*/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    // Plain scripts (fixtures, the web build) run on Node.
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setInterval: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', clearInterval: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      // Unused names are errors, except a deliberately ignored `_name`.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      // `catch {}` that ignores a failure on purpose (a best-effort cleanup) is allowed; an empty block elsewhere is not.
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+);
