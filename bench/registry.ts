@@ -25,7 +25,8 @@ async function handlerLatency(stateDir: string, ids: string[]): Promise<number[]
     for (let i = 0; i < 2000; i++) {
       const id = ids[Math.floor(Math.random() * ids.length)]!;
       const t = performance.now();
-      await callTool(tool, { task_id: id }, engine, { signal: new AbortController().signal, clientId: 'bench', viewer, rateKey: 'bench' });
+      const call = { signal: new AbortController().signal, clientId: 'bench', viewer, rateKey: 'bench' };
+      await callTool(tool, { task_id: id }, engine, call);
       out.push(performance.now() - t);
     }
   } finally {

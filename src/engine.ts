@@ -73,7 +73,10 @@ export interface McpTasks extends ToolTasks {
 // The comparison calls the tools make (compare_tiers, compare_status, kill_task with compare_id).
 export interface ToolCompare {
   start(req: CompareRequest): CompareStatus;
-  status(id: string, opts?: { waitS?: number; signal?: AbortSignal; viewer?: Viewer; stopOnAbort?: string }): Promise<CompareStatus>;
+  status(
+    id: string,
+    opts?: { waitS?: number; signal?: AbortSignal; viewer?: Viewer; stopOnAbort?: string },
+  ): Promise<CompareStatus>;
   cancel(id: string, by: string, viewer?: Viewer): Promise<CompareStatus>;
 }
 

@@ -66,12 +66,15 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
       engine.log.info({ tool: name }, 'tool input rejected');
       return errorResult(input.message);
     }
-    const call = { signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer, rateKey: options.rateKey ?? clientId };
+    const rateKey = options.rateKey ?? clientId;
+    const call = { signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer, rateKey };
     try {
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
-        const started = await callTool(tool, tool.taskInput(input.data as never), engine, { ...call, progress: undefined });
-        const record = typeof started.structured?.task_id === 'string' ? engine.tasks.peek(started.structured.task_id) : undefined;
+        const taskInput = tool.taskInput(input.data as never);
+        const started = await callTool(tool, taskInput, engine, { ...call, progress: undefined });
+        const id = started.structured?.task_id;
+        const record = typeof id === 'string' ? engine.tasks.peek(id) : undefined;
         return started.isError || !record ? toCallResult(started) : taskHandle(record);
       }
       // Answers to permission requests this call asked about (a retried call), then the call; a result that shows an
