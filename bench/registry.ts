@@ -11,6 +11,7 @@ import { pct, round, rssMb } from './stats.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngine } from '../src/create-engine.js';
 import { createLogger } from '../src/log.js';
+import { callTool } from '../tools/call-tool.js';
 import { taskStatusTool } from '../tools/task-status.js';
 
 // The task_status handler alone, in this process, on the same store: what the registry costs without the transport.
@@ -18,11 +19,14 @@ async function handlerLatency(stateDir: string, ids: string[]): Promise<number[]
   const { config } = loadConfig({ env: { ...process.env, CLAUDE_TIERS_STATE_DIR: stateDir, CLAUDE_TIERS_CONFIG: '' } });
   const engine = await createEngine(config, createLogger('warn'));
   const out: number[] = [];
+  const tool = taskStatusTool(engine.config.limits);
+  const viewer = { principal: 'local', admin: false };
   try {
     for (let i = 0; i < 2000; i++) {
       const id = ids[Math.floor(Math.random() * ids.length)]!;
       const t = performance.now();
-      await taskStatusTool(engine.config.limits).handle({ task_id: id }, { engine, signal: new AbortController().signal, clientId: 'bench', viewer: { principal: 'local', admin: false } });
+      const call = { signal: new AbortController().signal, clientId: 'bench', viewer, rateKey: 'bench' };
+      await callTool(tool, { task_id: id }, engine, call);
       out.push(performance.now() - t);
     }
   } finally {

@@ -7,7 +7,7 @@ import { ProcessTable } from './claude/spawn.js';
 import { CompareJobs } from './compare/compare-jobs.js';
 import type { Config } from './config/schema.js';
 import { Spending } from './cost/spending.js';
-import type { Engine } from './engine.js';
+import type { Engine, ToolAdmission } from './engine.js';
 import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
 import { RateLimiter } from './guards/rate-limit.js';
@@ -75,14 +75,28 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot(), ...(cluster ? { sharedQueue: () => cluster.waiting() } : {}) });
   const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log, admit: (principal) => spending.admit(principal) });
   let disposed: Promise<void> | undefined;
+  // The guard's policy: an HTTP token whose daily budget is spent starts no claude until the next UTC midnight (checked
+  // first, so a refused call does not use up the rate allowance), then the rate limits.
+  const admission: ToolAdmission = {
+    admit: async (tool, principal, rateKey) => {
+      spending.admit(principal);
+      await metrics.admitting(tool, () => rateLimiter.admit(rateKey));
+    },
+  };
   return {
-    ...quickDeps,
     serverId,
-    registry,
-    startedAt,
+    config,
+    log,
+    metrics,
+    spending,
     rateLimiter,
+    tasks: registry,
+    registry,
+    admission,
     compare,
     notifier,
+    claudeBinary,
+    killAllSync: () => procs.killAllSync(),
     tap: linkKey && tapHandler({
       key: linkKey,
       record: (id) => registry.record(id),

@@ -72,9 +72,9 @@ async function main(argv: string[]): Promise<number> {
     say(`state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write`);
     return 2;
   }
-  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./http/serve-http.js')).runHttpServer(config, args.options.http);
+  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./mcp/http/serve-http.js')).runHttpServer(config, args.options.http);
   const boardPort = boardPortOf(args.options['board-port']);
-  if (args.command === 'serve') return (await import('./stdio-main.js')).runStdioServer(config, boardPort);
+  if (args.command === 'serve') return (await import('./mcp/stdio-main.js')).runStdioServer(config, boardPort);
   if (args.command === 'ask') return (await cli()).askCommand(config, args.positionals, args.options);
   if (args.command === 'run') return (await cli()).runCommand(config, args.positionals, args.options);
   if (args.command === 'tasks') return (await cli()).tasksCommand(config, args.options);

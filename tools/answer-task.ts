@@ -17,5 +17,5 @@ export const answerTaskTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   usage: 'answer_task takes { task_id: "t_...", request_id: "p_...", decision: "allow" | "deny", message?: string }',
-  handle: (input, ctx) => ctx.engine.registry.answer(input.task_id, input.request_id, { decision: input.decision, message: input.message, by: `answer_task (${ctx.clientId})` }, ctx.viewer),
+  handle: (input, ctx) => ctx.tasks.answer(input.task_id, input.request_id, { decision: input.decision, message: input.message, by: `answer_task (${ctx.clientId})` }, ctx.viewer),
 });

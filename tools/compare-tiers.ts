@@ -50,7 +50,7 @@ export const compareTiersTool = (limits: Limits) =>
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     usage: `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
-      const { compare } = ctx.engine;
+      const { compare } = ctx;
       const started = compare.start({ tiers: input.tiers, prompts: input.prompts, runs: input.runs, viewer: ctx.viewer, clientId: ctx.clientId });
       const waitS = input.wait_s ?? 0;
       // A call that waits is the caller's: cancelling it (the request's abort signal) stops the comparison.
@@ -72,7 +72,7 @@ export const compareStatusTool = (limits: Limits) =>
     annotations: { readOnlyHint: true, idempotentHint: true },
     usage: `compare_status takes { compare_id: "c_..." (required), wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
-      const status = await ctx.engine.compare.status(input.compare_id, { waitS: input.wait_s ?? 0, signal: ctx.signal, viewer: ctx.viewer });
+      const status = await ctx.compare.status(input.compare_id, { waitS: input.wait_s ?? 0, signal: ctx.signal, viewer: ctx.viewer });
       return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown>, isError: status.state === 'failed' ? true : undefined };
     },
   });

@@ -43,8 +43,8 @@ export const deepTaskTool = (limits: Limits) =>
     usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", keep_worktree?: boolean, base_ref? }`,
     handle: (input, ctx) => {
       const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
-      if (ctx.resumeTaskId) return ctx.engine.registry.follow(ctx.resumeTaskId, wait);
-      return ctx.engine.registry.start(
+      if (ctx.resumeTaskId) return ctx.tasks.follow(ctx.resumeTaskId, wait);
+      return ctx.tasks.start(
         {
           prompt: input.prompt,
           cwd: input.cwd,

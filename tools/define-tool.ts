@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Engine, Viewer } from '../src/engine.js';
+import type { ToolServices, Viewer } from '../src/engine.js';
 
 // A progress update; sent only when the request carried a progressToken.
 export interface ProgressUpdate {
@@ -8,9 +8,8 @@ export interface ProgressUpdate {
   message?: string;
 }
 
-// What a handler gets besides its parsed input.
-export interface ToolContext {
-  engine: Engine;
+// What a handler gets besides its parsed input: the services it may call (never the engine) and who calls, how.
+export interface ToolContext extends ToolServices {
   signal: AbortSignal;
   /** Undefined when the client sent no progressToken: then no progress is sent at all. */
   progress?: (update: ProgressUpdate) => Promise<void>;

@@ -26,8 +26,8 @@ export const killTaskTool = defineTool({
   usage: 'kill_task takes { task_id: "t_..." } or { compare_id: "c_..." }, plus reason?: string',
   async handle(input, ctx) {
     const by = `kill_task${input.reason ? ` (${input.reason})` : ''}`;
-    if (input.task_id !== undefined) return ctx.engine.registry.kill(input.task_id, by, { viewer: ctx.viewer });
-    const status = await ctx.engine.compare.cancel(input.compare_id!, by, ctx.viewer);
+    if (input.task_id !== undefined) return ctx.tasks.kill(input.task_id, by, { viewer: ctx.viewer });
+    const status = await ctx.compare.cancel(input.compare_id!, by, ctx.viewer);
     return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown> };
   },
 });

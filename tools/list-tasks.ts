@@ -18,6 +18,6 @@ export const listTasksTool = defineTool({
   usage: 'list_tasks takes { state?: "running" | ["running","queued"] , limit?: 1-200 }',
   async handle(input, ctx) {
     const states: TaskState[] | undefined = input.state === undefined ? undefined : Array.isArray(input.state) ? input.state : [input.state];
-    return ctx.engine.registry.listReply({ state: states, limit: input.limit ?? 20, viewer: ctx.viewer });
+    return ctx.tasks.listReply({ state: states, limit: input.limit ?? 20, viewer: ctx.viewer });
   },
 });

@@ -27,7 +27,7 @@ export const mergeTaskTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   usage: 'merge_task takes { task_id: "t_..." (required), strategy?: "merge" | "squash", into?: "main" }',
   handle: (input, ctx) =>
-    ctx.engine.registry.merge(input.task_id, {
+    ctx.tasks.merge(input.task_id, {
       strategy: input.strategy,
       into: input.into,
       viewer: ctx.viewer,

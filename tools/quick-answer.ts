@@ -54,7 +54,7 @@ export const quickAnswerTool = (limits: Limits) => defineTool({
   annotations: { readOnlyHint: true, openWorldHint: true },
   usage: 'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), max_budget_usd?: number (USD), output_schema?: JSON Schema object, cache?: boolean }',
   async handle(input, ctx) {
-    const answer = await ctx.engine.quick(
+    const answer = await ctx.quick(
       { prompt: input.prompt, model: input.model, cwd: input.cwd, timeoutS: input.timeout_s, systemPrompt: input.system_prompt, tier: input.tier, cache: input.cache, outputSchema: input.output_schema, images: input.images, maxBudgetUsd: input.max_budget_usd, principal: ctx.viewer.principal },
       ctx.signal,
     );

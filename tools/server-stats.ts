@@ -10,7 +10,7 @@ export const serverStatsTool = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true },
   usage: 'server_stats takes no arguments: {}',
   async handle(_input, ctx) {
-    const stats = await ctx.engine.stats(ctx.viewer);
+    const stats = await ctx.stats(ctx.viewer);
     const mine = stats.mine;
     const finished = mine && (Object.entries(mine.finished).map(([s, n]) => `${n} ${s}`).join(', ') || 'none finished');
     const text = [

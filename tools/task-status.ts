@@ -26,9 +26,9 @@ export const taskStatusTool = (limits: Limits) => defineTool({
   showsBoard: true,
   usage: `task_status takes { task_id: "t_..." } or { task_ids: ["t_..."], wait_for?: "any"|"all" }, plus wait_s?: 0-${limits.maxWaitS}, cursor?: number, tail?: 0-200`,
   async handle(input, ctx) {
-    const { registry } = ctx.engine;
+    const { tasks } = ctx;
     const wait = { waitS: input.wait_s ?? 0, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
-    if (input.task_ids) return registry.statusMany(input.task_ids, { ...wait, waitFor: input.wait_for ?? 'any', tail: input.tail ?? 10 });
-    return registry.status(input.task_id!, { ...wait, cursor: input.cursor, tail: input.tail ?? 10 });
+    if (input.task_ids) return tasks.statusMany(input.task_ids, { ...wait, waitFor: input.wait_for ?? 'any', tail: input.tail ?? 10 });
+    return tasks.status(input.task_id!, { ...wait, cursor: input.cursor, tail: input.tail ?? 10 });
   },
 });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TASK_STATES, ToolError, type TaskState, type Viewer } from '../engine.js';
-import { identify, type HttpIdentity } from '../http/check-request.js';
+import { identify, type HttpIdentity } from '../mcp/http/check-request.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { BoardStart, BoardTasks } from './board-tasks.js';

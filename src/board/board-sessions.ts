@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { HttpIdentity } from '../http/check-request.js';
+import type { HttpIdentity } from '../mcp/http/check-request.js';
 
 const COOKIE = 'ct_board';
 const IDLE_MS = 12 * 3_600_000;

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Engine, Viewer } from '../engine.js';
-import type { HttpIdentity } from '../http/check-request.js';
+import type { HttpIdentity } from '../mcp/http/check-request.js';
 import type { Logger } from '../log.js';
 import { createBoardHandler } from './board-http.js';
 import { OpsPanel } from './ops-panel.js';

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ToolDefinition } from '../../tools/define-tool.js';
 import { toolsFor } from '../../tools/index.js';
 import { ToolError, type Engine, type Viewer } from '../engine.js';
-import { admitToolCall, parseToolInput } from '../tool-admission.js';
+import { callTool, parseToolInput } from '../../tools/call-tool.js';
 import { formatProgress } from '../tasks/progress.js';
 import type { TaskRecord } from '../tasks/types.js';
 import type {
@@ -204,13 +204,12 @@ export class RegistryBoardTasks implements BoardTasks {
     const input = parseToolInput(tool, args);
     if (!input.ok) return { ok: false, text: input.message };
     try {
-      await admitToolCall(this.engine, tool, viewer, this.options.rateKey(viewer));
       const ctl = new AbortController();
-      const r = await tool.handle(input.data as never, {
-        engine: this.engine,
+      const r = await callTool(tool, input.data, this.engine, {
         signal: ctl.signal,
         clientId: `board:${viewer.principal}`,
         viewer,
+        rateKey: this.options.rateKey(viewer),
       });
       return { ok: !r.isError, text: r.text, ...(r.structured ? { structured: r.structured } : {}) };
     } catch (err) {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { hostName } from '../http/check-request.js';
+import { hostName } from '../mcp/http/check-request.js';
 import type { Metrics } from './metrics.js';
 
 // The path Prometheus scrapes.

@@ -80,6 +80,12 @@ describe('code layout', () => {
     expect(outside).toEqual([]);
   });
 
+  it('calls a tool handler only through the guard, so every call that starts claude is admitted first', () => {
+    const handlerCall = /\b\w*[tT]ool\w*(\([^)]*\))?\s*\.handle\s*\(/;
+    const direct = FILES.filter((f) => f !== 'tools/call-tool.ts' && handlerCall.test(text.get(f)!));
+    expect(direct).toEqual([]);
+  });
+
   it('spawns claude in exactly one module and parses its stream in exactly one', () => {
     const startsProcesses = FILES.filter((f) => packagesOf(f).some((p) => p === 'execa' || p === 'child_process'));
     // mcp-probe starts MCP servers for `doctor`, contain probes util-linux, isolation/git runs git: none runs claude.

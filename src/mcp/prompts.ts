@@ -1,5 +1,5 @@
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
-import type { Engine, Viewer } from './engine.js';
+import type { Engine, Viewer } from '../engine.js';
 
 // MCP prompts: "quick" and "deep" show up as slash commands in clients such as Claude Code, and turn the user's text
 // into a request to call quick_answer or deep_task; continue_task_id completes from the caller's recent tasks.
@@ -41,7 +41,7 @@ export function registerPrompts(server: Server, ready: Promise<Engine>, viewer: 
   server.setRequestHandler('completion/complete', async (request) => {
     const { ref, argument } = request.params;
     if (ref.type !== 'ref/prompt' || ref.name !== 'deep' || argument.name !== 'continue_task_id') return { completion: { values: [] } };
-    const ids = (await (await ready).registry.list({ limit: 100, viewer })).map((r) => r.id).filter((id) => id.startsWith(argument.value));
+    const ids = (await (await ready).tasks.list({ limit: 100, viewer })).map((r) => r.id).filter((id) => id.startsWith(argument.value));
     return { completion: { values: ids.slice(0, 100), total: ids.length, hasMore: false } };
   });
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
-import type { Engine, Viewer } from './engine.js';
-import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from './tasks/event-links.js';
-import { isFinal } from './tasks/types.js';
-import { BOARD_APP_URI, boardAppContents, boardAppListing } from './board/app-resource.js';
+import type { Engine, Viewer } from '../engine.js';
+import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from '../tasks/event-links.js';
+import { isFinal } from '../tasks/types.js';
+import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-resource.js';
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
@@ -23,23 +23,23 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
   server.setRequestHandler('resources/list', async () => ({
     resources: [
       boardAppListing,
-      ...(await (await ensure()).registry.list({ limit: 50, viewer })).map((r) => ({
+      ...(await (await ensure()).tasks.list({ limit: 50, viewer })).map((r) => ({
         ...eventsLink(r.id),
         name: `events of ${r.id} (${r.state})`,
       })),
     ],
   }));
   server.setRequestHandler('resources/read', async (request) => {
-    const { registry } = await ensure();
+    const { tasks } = await ensure();
     const uri = request.params.uri;
     if (uri === BOARD_APP_URI) return { contents: [boardAppContents()] };
     const diffOf = taskIdOfDiffUri(uri);
     if (diffOf) return { contents: [{ uri, mimeType: DIFF_MIME, text: await taskDiff(engine, diffOf, viewer) }] };
     const id = idOf(uri);
     // Read again first: in a cluster the task may be another server's, not yet seen here.
-    const rec = id ? await registry.record(id).catch(() => undefined) : undefined;
-    if (!id || !rec || !registry.visible(id, viewer, rec)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
-    const path = registry.eventsPath(id);
+    const rec = id ? await tasks.record(id).catch(() => undefined) : undefined;
+    if (!id || !rec || !tasks.visible(id, viewer, rec)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
+    const path = tasks.eventsPath(id);
     if (!existsSync(path) && rec.state !== 'queued' && rec.owner.serverId !== (await ensure()).serverId) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`);
     }
@@ -53,19 +53,19 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     return { contents: [{ uri, mimeType: MIME, text }] };
   });
   server.setRequestHandler('resources/subscribe', async (request) => {
-    const { registry } = await ensure();
+    const { tasks } = await ensure();
     const uri = request.params.uri;
     const id = idOf(uri);
-    const record = id ? registry.visible(id, viewer, await registry.record(id).catch(() => undefined)) : undefined;
+    const record = id ? tasks.visible(id, viewer, await tasks.record(id).catch(() => undefined)) : undefined;
     if (id && record && !isFinal(record.state) && !subscriptions.has(uri)) {
       let timer: NodeJS.Timeout | undefined;
       const send = () => {
         timer = undefined;
         void server.notification({ method: 'notifications/resources/updated', params: { uri } }).catch(() => {});
       };
-      const off = registry.onChange(id, () => {
+      const off = tasks.onChange(id, () => {
         timer ??= setTimeout(send, UPDATE_EVERY_MS);
-        if (isFinal(registry.peek(id)?.state ?? 'lost')) {
+        if (isFinal(tasks.peek(id)?.state ?? 'lost')) {
           off();
           subscriptions.delete(uri);
         }
@@ -90,9 +90,9 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
 
 // The diff of an isolated task's branch (base..head), read from the repository it ran on.
 async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<string> {
-  const record = engine.registry.visible(id, viewer);
+  const record = engine.tasks.visible(id, viewer);
   const w = record?.worktreeSummary;
   if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
-  const { git } = await import('./isolation/git.js');
+  const { git } = await import('../isolation/git.js');
   return git(record.worktree.repoRoot, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${w.base_commit}..${w.head_commit}`]);
 }

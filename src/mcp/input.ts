@@ -1,8 +1,8 @@
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ClientCapabilities, type InputRequiredResult, type Server, type ServerContext } from '@modelcontextprotocol/server';
-import type { ToolResult } from '../tools/define-tool.js';
-import type { Engine, Viewer } from './engine.js';
-import { DECISION_MAX_CHARS, decisionText } from './claude/summarize.js';
-import type { InputRequest } from './tasks/input-requests.js';
+import type { ToolResult } from '../../tools/define-tool.js';
+import type { McpTasks, Viewer } from '../engine.js';
+import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
+import type { InputRequest } from '../tasks/input-requests.js';
 
 // A task's permission request asked through the protocol: an elicitation inside an input_required result. The 2026-07-28
 // client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy client that
@@ -37,7 +37,7 @@ export function canElicit(server: Server, ctx: ServerContext): boolean {
 }
 
 // Answers of elicitations (from a retried call or tasks/update) applied to their tasks; decline and cancel deny.
-export async function applyInputResponses(engine: Engine, responses: Record<string, unknown> | undefined, viewer: Viewer, by: string, onlyTask?: string): Promise<void> {
+export async function applyInputResponses(tasks: Pick<McpTasks, 'answer'>, responses: Record<string, unknown> | undefined, viewer: Viewer, by: string, onlyTask?: string): Promise<void> {
   for (const key of Object.keys(responses ?? {})) {
     const m = KEY.exec(key);
     if (!m || (onlyTask && m[1] !== onlyTask)) continue;
@@ -47,7 +47,7 @@ export async function applyInputResponses(engine: Engine, responses: Record<stri
     const allow = view.action === 'accept' && content.decision === 'allow';
     const message = typeof content.message === 'string' && content.message ? content.message : `denied by ${by} (${view.action === 'accept' ? 'deny' : view.action})`;
     // Unknown or already-answered keys are ignored: the answer may arrive after the deadline.
-    await engine.registry.answer(m[1]!, m[2]!, { decision: allow ? 'allow' : 'deny', ...(allow ? {} : { message }), by }, viewer).catch(() => undefined);
+    await tasks.answer(m[1]!, m[2]!, { decision: allow ? 'allow' : 'deny', ...(allow ? {} : { message }), by }, viewer).catch(() => undefined);
   }
 }
 
@@ -71,9 +71,9 @@ export function askClient(result: ToolResult, alreadyAnswered: Record<string, un
 }
 
 // The caller's own task a retried call resumes, from its request state (attacker-controlled: checked against the client).
-export async function resumedTask(engine: Engine, ctx: ServerContext, clientId: string): Promise<string | undefined> {
+export async function resumedTask(tasks: Pick<McpTasks, 'record'>, ctx: ServerContext, clientId: string): Promise<string | undefined> {
   const state = ctx.mcpReq.requestState<unknown>();
   const id = typeof state === 'string' ? /^task:(t_[A-Za-z0-9_-]{4,64})$/.exec(state)?.[1] : undefined;
   // Read again: behind a load balancer the retry may reach another server of the cluster than the first call.
-  return id && (await engine.registry.record(id).catch(() => undefined))?.clientId === clientId ? id : undefined;
+  return id && (await tasks.record(id).catch(() => undefined))?.clientId === clientId ? id : undefined;
 }

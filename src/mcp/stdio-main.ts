@@ -1,12 +1,12 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import type { Config } from './config/schema.js';
-import type { Engine } from './engine.js';
-import { createLogger } from './log.js';
+import type { Config } from '../config/schema.js';
+import type { Engine } from '../engine.js';
+import { createLogger } from '../log.js';
 import { createServer } from './server.js';
-import { launchCommand } from './launch-command.js';
-import { startupLine } from './startup-line.js';
-import { installWatchdog } from './watchdog.js';
-import { openMetricsPort } from './metrics/http.js';
+import { launchCommand } from '../launch-command.js';
+import { startupLine } from '../startup-line.js';
+import { installWatchdog } from '../watchdog.js';
+import { openMetricsPort } from '../metrics/http.js';
 
 // Someone ran the server by hand in a terminal: it is not hung, it waits for a client.
 export const terminalHint = (me = launchCommand()): string =>
@@ -20,11 +20,11 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
   let engine: Engine | undefined;
-  const ready = import('./create-engine.js').then((m) => m.createEngine(config, log));
+  const ready = import('../create-engine.js').then((m) => m.createEngine(config, log));
   const servers: Array<() => Promise<void>> = [];
   let stopping = false;
   const openBoard = async (port: number) =>
-    (await import('./board/board-port.js')).openBoardPort(port, ready, config, log);
+    (await import('../board/board-port.js')).openBoardPort(port, ready, config, log);
   const board = boardPort === undefined ? undefined : await openBoard(boardPort);
   if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
@@ -37,7 +37,7 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   );
   installWatchdog({
     log,
-    killAllSync: () => engine?.procs.killAllSync(),
+    killAllSync: () => engine?.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       stopping = true;

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { Config } from './config/schema.js';
-import { toolsFor } from '../tools/index.js';
-import type { ProgressUpdate, ToolDefinition } from '../tools/define-tool.js';
-import { LOCAL_PRINCIPAL, type Engine, type Viewer } from './engine.js';
-import { ToolError } from './errors.js';
-import { VERSION } from './version.js';
+import type { Config } from '../config/schema.js';
+import { toolsFor } from '../../tools/index.js';
+import type { ProgressUpdate, ToolDefinition } from '../../tools/define-tool.js';
+import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
+import { ToolError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { registerTaskResources } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
-import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './mcp-tasks.js';
-import { applyInputResponses, askClient, canElicit, resumedTask } from './mcp-input.js';
-import { registerPrompts } from './mcp-prompts.js';
-import { boardToolMeta } from './board/app-resource.js';
-import { admitToolCall, parseToolInput } from './tool-admission.js';
+import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './tasks-extension.js';
+import { applyInputResponses, askClient, canElicit, resumedTask } from './input.js';
+import { registerPrompts } from './prompts.js';
+import { boardToolMeta } from '../board/app-resource.js';
+import { callTool, parseToolInput } from '../../tools/call-tool.js';
 
 type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 
@@ -66,21 +66,24 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
       engine.log.info({ tool: name }, 'tool input rejected');
       return errorResult(input.message);
     }
-    const parsed = { data: input.data as never };
+    const rateKey = options.rateKey ?? clientId;
+    const call = { signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer, rateKey };
     try {
-      await admitToolCall(engine, tool, viewer, options.rateKey ?? clientId);
-      const toolCtx = { engine, signal: ctx.mcpReq.signal, progress: progressFor(ctx), clientId, viewer };
       if (tool.taskInput && declaresTasks(ctx)) {
         // Native MCP task: start it, answer with a handle; a refused start stays an ordinary tool error.
-        const started = await tool.handle(tool.taskInput(parsed.data), { ...toolCtx, progress: undefined });
-        const record = typeof started.structured?.task_id === 'string' ? engine.registry.peek(started.structured.task_id) : undefined;
+        const taskInput = tool.taskInput(input.data as never);
+        const started = await callTool(tool, taskInput, engine, { ...call, progress: undefined });
+        const id = started.structured?.task_id;
+        const record = typeof id === 'string' ? engine.tasks.peek(id) : undefined;
         return started.isError || !record ? toCallResult(started) : taskHandle(record);
       }
       // Answers to permission requests this call asked about (a retried call), then the call; a result that shows an
       // open request becomes input_required when the client can answer elicitations.
       const answered = ctx.mcpReq.inputResponses;
-      if (answered) await applyInputResponses(engine, answered, viewer, `client ${clientId}`);
-      const result = await tool.handle(parsed.data, { ...toolCtx, resumeTaskId: tool.asksCaller ? await resumedTask(engine, ctx, clientId) : undefined });
+      const result = await callTool(tool, input.data, engine, call, async () => {
+        if (answered) await applyInputResponses(engine.tasks, answered, viewer, `client ${clientId}`);
+        return tool.asksCaller ? resumedTask(engine.tasks, ctx, clientId) : undefined;
+      });
       const ask = tool.asksCaller && canElicit(server, ctx) ? askClient(result, answered) : undefined;
       return ask ?? toCallResult(result);
     } catch (err) {

@@ -12,10 +12,10 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { toCallResult } from './call-result.js';
-import type { Engine } from './engine.js';
-import { formatProgress } from './tasks/progress.js';
-import { isFinal, type TaskRecord, type Viewer } from './tasks/types.js';
-import { applyInputResponses, elicitationFor } from './mcp-input.js';
+import type { Engine } from '../engine.js';
+import { formatProgress } from '../tasks/progress.js';
+import { isFinal, type TaskRecord, type Viewer } from '../tasks/types.js';
+import { applyInputResponses, elicitationFor } from './input.js';
 
 // Native MCP tasks (extension io.modelcontextprotocol/tasks, protocol 2026-07-28). The SDK has no tasks API yet:
 // this module is the whole layer (handle, tasks/get|update|cancel), to be swapped for the SDK's when it lands.
@@ -102,7 +102,7 @@ export function registerTaskMethods(server: Server, ready: Promise<Engine>, clie
   };
   const owned = async (taskId: string): Promise<TaskRecord> => {
     await ensure();
-    const record = await engine.registry.record(taskId);
+    const record = await engine.tasks.record(taskId);
     // Another client's task is as unknown as a missing one.
     if (!record || record.clientId !== clientId) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
     return record;
@@ -110,15 +110,15 @@ export function registerTaskMethods(server: Server, ready: Promise<Engine>, clie
 
   server.setRequestHandler('tasks/get', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    const task = taskObject(record, engine.registry.writingOf(record.id));
+    const task = taskObject(record, engine.tasks.writingOf(record.id));
     if (task.status !== 'completed') return task;
-    return { ...task, result: toCallResult(await engine.registry.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
+    return { ...task, result: toCallResult(await engine.tasks.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
   });
 
   // The answers to a task's input requests (the SDK lifts inputResponses out of params into the context).
   server.setRequestHandler('tasks/update', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    await applyInputResponses(engine, ctx.mcpReq.inputResponses, viewer, `tasks/update (${clientId})`, record.id);
+    await applyInputResponses(engine.tasks, ctx.mcpReq.inputResponses, viewer, `tasks/update (${clientId})`, record.id);
     return {};
   });
 
@@ -126,7 +126,7 @@ export function registerTaskMethods(server: Server, ready: Promise<Engine>, clie
   // server on the same state dir gets a kill request, which that server acts on within a second.
   server.setRequestHandler('tasks/cancel', { params: AnyParams }, async (params, ctx) => {
     const record = await owned(taskIdOf(ctx, params));
-    await engine.registry.cancel(record.id, 'tasks/cancel');
+    await engine.tasks.cancel(record.id, 'tasks/cancel');
     return {};
   });
 }

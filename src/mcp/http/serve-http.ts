@@ -1,19 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createMcpHandler, localhostAllowedOrigins, originValidationResponse } from '@modelcontextprotocol/server';
-import type { Config } from '../config/schema.js';
-import { createEngine } from '../create-engine.js';
-import type { Engine } from '../engine.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Config } from '../../config/schema.js';
+import { createEngine } from '../../create-engine.js';
+import type { Engine } from '../../engine.js';
+import { createLogger, type Logger } from '../../log.js';
 import { createServer } from '../server.js';
-import { installWatchdog } from '../watchdog.js';
-import { isBoardPath } from '../board/board-http.js';
-import { mountBoard, type BoardHandler } from '../board/mount-board.js';
+import { installWatchdog } from '../../watchdog.js';
+import { isBoardPath } from '../../board/board-http.js';
+import { mountBoard, type BoardHandler } from '../../board/mount-board.js';
 import { checkRequest, checkTarget, identify, refusalBody, type HttpIdentity, type RequestRules } from './check-request.js';
 import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
-import { METRICS_PATH, openMetricsPort, withMetrics } from '../metrics/http.js';
-import { TAP_PATH } from '../notify/one-tap.js';
+import { METRICS_PATH, openMetricsPort, withMetrics } from '../../metrics/http.js';
+import { TAP_PATH } from '../../notify/one-tap.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
 
@@ -148,7 +148,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   setTimeout(() => engine.warmSpares(), 50).unref();
   installWatchdog({
     log,
-    killAllSync: () => engine.procs.killAllSync(),
+    killAllSync: () => engine.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     watchStdin: false,
     shutdown: async (reason) => {

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { ToolResult } from '../tools/define-tool.js';
+import type { ToolResult } from '../../tools/define-tool.js';
 
 // A tool's result as MCP content: the text, its resource links, and structured content on success.
 export function toCallResult(result: ToolResult): CallToolResult {
