@@ -212,6 +212,10 @@ export function claudeEnv(api: ScriptedApi, home: string, extra: Record<string, 
     ANTHROPIC_BASE_URL: api.url,
     ANTHROPIC_API_KEY: 'sk-test',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    // Claude's temp dir (default /tmp/claude-<uid>) is shared by every claude of the user: a sandboxed one binds a
+    // settings file named by its content there, which another run with the same settings may remove meanwhile
+    // ("bwrap: Can't get type of source"). One per HOME keeps concurrent test files apart.
+    CLAUDE_CODE_TMPDIR: join(home, 'tmp'),
     ...extra,
   };
 }
