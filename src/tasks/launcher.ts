@@ -103,9 +103,7 @@ export class Launcher {
     const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
     const record = this.newRecord(req, hint);
     if (deps.depth > 0) record.request.depth = deps.depth;
-    const { maxQueue } = deps.config.limits;
-    const waiting = await cluster.waiting();
-    if (waiting >= maxQueue) throw new ToolError(`queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`);
+    // The shared queue's fair share per principal is checked as the task is queued (cluster/queue-shares.ts).
     await cluster.enqueue(record, content);
     this.audited(record, req);
     return record.id;
