@@ -125,7 +125,7 @@ export class Launcher {
     let hold: BudgetHold | undefined;
     try {
       resolveCwd(queued.request.cwd, deps.config.allowedRoots);
-      // Budgets: what this server's own tasks in flight hold back counts here (reservations are not shared).
+      // Budgets: what tasks in flight hold back, here and (refreshed each second) on the other servers, counts here.
       hold = this.reserve(queued);
       ticket = deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {
