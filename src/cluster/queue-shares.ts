@@ -51,7 +51,11 @@ export interface QueueShareLimits {
 }
 
 const whoIs = (principal: string): string =>
-  principal.startsWith('token:') ? `token "${principal.slice('token:'.length)}"` : principal === 'local' ? 'the local user' : principal;
+  principal.startsWith('token:')
+    ? `token "${principal.slice('token:'.length)}"`
+    : principal === 'local'
+      ? 'the local user'
+      : principal;
 
 // The shared queue's fair share per principal, as the local scheduler gives it (limits.perPrincipalQueue, else
 // maxQueue shared by the principals with queued tasks; one under its share gets a place even in a full queue, never
@@ -72,7 +76,8 @@ export class QueueShares {
     const [verdict, mine, share, total, active] = reply.map(Number) as [number, number, number, number, number];
     if (verdict === 1) return mine + 1;
     const who = whoIs(principal);
-    const retry = 'Wait for one of its tasks to finish (task_status with task_ids and wait_for "any") or kill one, then retry.';
+    const retry =
+      'Wait for one of its tasks to finish (task_status with task_ids and wait_for "any") or kill one, then retry.';
     const limitsText = `limits: maxQueue ${limits.maxQueue}${per ? `, perPrincipalQueue ${per}` : ''}`;
     if (verdict === 0) {
       const why = per ? 'limits.perPrincipalQueue' : `maxQueue shared by ${active} active principals`;

@@ -63,7 +63,9 @@ function globRoot(pattern: string): string {
 function touchedPaths(tool: string, input: Record<string, unknown>, cwd: string, home: string | undefined): string[] {
   const expand = (p: string) => (home && (p === '~' || p.startsWith('~/')) ? join(home, p.slice(1)) : p);
   const abs = (p: string) => resolve(cwd, expand(p));
-  const named = (FILE_TOOLS[tool] ?? []).map((k) => input[k]).filter((v): v is string => typeof v === 'string' && v !== '');
+  const named = (FILE_TOOLS[tool] ?? [])
+    .map((k) => input[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
   const paths = named.map(abs);
   if (SEARCHES.has(tool) && named.length === 0) paths.push(resolve(cwd));
   if (tool === 'Glob' && typeof input.pattern === 'string') {
@@ -87,9 +89,11 @@ export function guardDecision(
   for (const path of touchedPaths(tool, input as Record<string, unknown>, cwd, home)) {
     for (const p of spellings(path)) {
       const inOwn = owns.some((o) => isInside(o, p));
-      if (!inOwn && hidden.some((h) => isInside(h, p))) return `${path} is outside this task's own folder, in what the sandbox hides`;
+      if (!inOwn && hidden.some((h) => isInside(h, p)))
+        return `${path} is outside this task's own folder, in what the sandbox hides`;
       if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => isInside(p, h))) {
-        return `${tool} over ${path} would walk into what the sandbox hides; search inside this task's folder (${scope.ownDir}) instead`;
+        const instead = `search inside this task's folder (${scope.ownDir}) instead`;
+        return `${tool} over ${path} would walk into what the sandbox hides; ${instead}`;
       }
     }
   }

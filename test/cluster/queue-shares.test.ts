@@ -18,7 +18,10 @@ beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
   const config = configFile({
     tiers: { comprehensive: { mcpConfig: null } },
-    httpTokens: [{ name: 'a', token: A }, { name: 'c', token: C }],
+    httpTokens: [
+      { name: 'a', token: A },
+      { name: 'c', token: C },
+    ],
     limits: { ratePerMinute: 0 },
   });
   const env = { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_MAX_QUEUE: '2' };
@@ -38,9 +41,11 @@ describe('the shared queue, per principal', () => {
     const a = await front.as(A);
     const c = await worker.as(C);
     // Each token sees only its own tasks.
-    const stateOf = async (id: unknown) => (await (id === c1Id ? c : a)('task_status', { task_id: id })).state as string;
+    const stateOf = async (id: unknown) =>
+      (await (id === c1Id ? c : a)('task_status', { task_id: id })).state as string;
     let c1Id: unknown;
-    const hang = async (marker: string): Promise<Result> => a('deep_task', { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 });
+    const hang = async (marker: string): Promise<Result> =>
+      a('deep_task', { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 });
     const first = uniqueSleep(120);
     const a1 = await hang(first);
     expect(a1.isError, a1.text).toBeFalsy();
@@ -51,14 +56,18 @@ describe('the shared queue, per principal', () => {
     // a alone holds the whole queue (2 places): its next task is refused, with its own numbers.
     const a4 = await hang(uniqueSleep(120));
     expect(a4.isError).toBe(true);
-    expect(a4.text).toMatch(/^queue full: 2 queued for token "a" in the shared queue, its whole share \(2 places: maxQueue shared by 1 active principals\); the cluster has 2 queued \(limits: maxQueue 2\)/);
+    expect(a4.text).toMatch(
+      /^queue full: 2 queued for token "a" in the shared queue, its whole share \(2 places: maxQueue shared by 1 active principals\); the cluster has 2 queued \(limits: maxQueue 2\)/,
+    );
     // c, through the other server, is under its share (1 of 2 shared by a and c): it gets a place in the full queue.
     const c1 = await c('deep_task', { prompt: '[[text:c was served]]', wait_s: 0 });
     expect(c1.isError, c1.text).toBeFalsy();
     expect(c1.state).toBe('queued');
     c1Id = c1.task_id;
     const c2 = await c('deep_task', { prompt: '[[text:too many]]', wait_s: 0 });
-    expect(c2.text).toMatch(/^queue full: 1 queued for token "c" in the shared queue, its whole share \(1 places: maxQueue shared by 2 active principals\); the cluster has 3 queued/);
+    expect(c2.text).toMatch(
+      /^queue full: 1 queued for token "c" in the shared queue, its whole share \(1 places: maxQueue shared by 2 active principals\); the cluster has 3 queued/,
+    );
     // The slot frees twice: a's first queued task (queued before c's) and then c's run, before a's second.
     expect((await a('kill_task', { task_id: a1.task_id })).state).toBe('killed');
     expect(await waitFor(async () => (await stateOf(a2.task_id)) === 'running', 60_000)).toBe(true);

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('budget holds shared through Redis', () => {
-  it("a server refuses a token whose calls in flight on another server hold its budget, and admits it once they end", async () => {
+  it('a server refuses a token whose calls in flight on another server hold its budget, and admits it once they end', async () => {
     const prefix = `ct-holds-${process.pid}`;
     const make = () => {
       const budgets = new DailyBudgets({ budgets: { tiny: 0.005 } });
@@ -44,19 +44,23 @@ describe('budget holds shared through Redis', () => {
       expect(() => y.budgets.reserve('token:other', 0.001)()).not.toThrow();
       // The calls end: y admits tiny again once it has read that.
       for (const release of releases) release();
-      expect(await waitFor(() => {
-        try {
-          y.budgets.reserve('token:tiny', 0.001)();
-          return true;
-        } catch {
-          return false;
-        }
-      }, 10_000)).toBe(true);
+      expect(
+        await waitFor(() => {
+          try {
+            y.budgets.reserve('token:tiny', 0.001)();
+            return true;
+          } catch {
+            return false;
+          }
+        }, 10_000),
+      ).toBe(true);
       // A server that stops takes its holds out of Redis.
       x.budgets.reserve('token:tiny', 0.003);
       await waitFor(async () => Object.keys(await y.conn.hgetall(`${prefix}:held`)).length === 1, 10_000);
       x.stop();
-      expect(await waitFor(async () => Object.keys(await y.conn.hgetall(`${prefix}:held`)).length === 0, 10_000)).toBe(true);
+      expect(await waitFor(async () => Object.keys(await y.conn.hgetall(`${prefix}:held`)).length === 0, 10_000)).toBe(
+        true,
+      );
     } finally {
       x.stop();
       y.stop();

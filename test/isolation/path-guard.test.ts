@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { guardDecision, guardEntry, guardHooks } from '../../src/isolation/path-guard.js';
 
 // The PreToolUse guard of a sandboxed run's file tools, decided at each call (the e2e proof through the real claude
-// is in sandbox-read.test.ts): a path in the state dir outside the task's folder, or a search from above it, is refused.
+// is in sandbox-read.test.ts): a path in the state dir outside the task's folder, or a search from above it, is
+// refused.
 function layout() {
   const stateDir = mkdtempSync(join(tmpdir(), 'ct-guard-'));
   const own = join(stateDir, 'worktrees', 't_own');
@@ -23,7 +24,8 @@ describe('guardDecision', () => {
     symlinkSync(later, join(own, 'link'));
     const cwd = join(own, 'src');
     const no = (tool: string, input: object) => expect(guardDecision(scope, tool, input, cwd, '/root')).toBeDefined();
-    const yes = (tool: string, input: object) => expect(guardDecision(scope, tool, input, cwd, '/root')).toBeUndefined();
+    const yes = (tool: string, input: object) =>
+      expect(guardDecision(scope, tool, input, cwd, '/root')).toBeUndefined();
     no('Read', { file_path: join(later, 'x') });
     no('Read', { file_path: '../../t_later/x' });
     no('Read', { file_path: join(own, 'link', 'x') });
@@ -44,14 +46,21 @@ describe('guardDecision', () => {
 });
 
 describe('the hook entry point', () => {
-  const run = (arg: string, stdin: string) => spawnSync(process.execPath, [guardEntry(), arg], { input: stdin, encoding: 'utf8' });
+  const run = (arg: string, stdin: string) =>
+    spawnSync(process.execPath, [guardEntry(), arg], { input: stdin, encoding: 'utf8' });
   it('prints a deny decision for a hidden path and nothing for an allowed one', () => {
     const { stateDir, own, scope } = layout();
     const arg = Buffer.from(JSON.stringify(scope)).toString('base64url');
-    const denied = run(arg, JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(stateDir, 'audit.key') }, cwd: own }));
+    const denied = run(
+      arg,
+      JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(stateDir, 'audit.key') }, cwd: own }),
+    );
     expect(denied.status).toBe(0);
     expect(JSON.parse(denied.stdout).hookSpecificOutput).toMatchObject({ permissionDecision: 'deny' });
-    const allowed = run(arg, JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(own, 'a') }, cwd: own }));
+    const allowed = run(
+      arg,
+      JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(own, 'a') }, cwd: own }),
+    );
     expect([allowed.status, allowed.stdout]).toEqual([0, '']);
     expect(guardHooks(scope)).toMatchObject({ PreToolUse: [{ matcher: expect.stringContaining('Read|') }] });
   });
