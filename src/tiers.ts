@@ -6,7 +6,6 @@ import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
-import { sandboxSettings } from './isolation/sandbox-settings.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
 export function getTier(config: Config, name: string): TierConfig {
@@ -115,6 +114,8 @@ export async function planSandbox(
   scope: SandboxScope,
   outDir: string,
 ): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
+  // Loaded here, not at the top: this module is on the server's start-up path (validateTiers), the sandbox's is not.
+  const { sandboxSettings } = await import('./isolation/sandbox-settings.js');
   const settings = sandboxSettings(tier, scope);
   if (!settings) return {};
   await mkdir(outDir, { recursive: true, mode: 0o700 });

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { InputAnswer } from '../tasks/input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
 import type { ClusterHandlers, ControlMessage } from './handlers.js';
+import { QueueShares, type QueueShareLimits } from './queue-shares.js';
 import { JobQueue, type JobInfo } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
@@ -31,7 +32,7 @@ export interface ClusterOptions {
   log: Logger;
   /** The records on this server's disk (its tasks, finished or running), newest first: written again to a Redis that came back empty. */
   ownRecords: () => Iterable<TaskRecord>;
-  limits: { pruneMaxAgeDays: number; pruneMaxTasks: number };
+  limits: { pruneMaxAgeDays: number; pruneMaxTasks: number } & QueueShareLimits;
 }
 
 // Several servers, one queue and one task store: records, events and kills travel through Redis; the queue is
@@ -42,6 +43,7 @@ export class Cluster {
   private readonly redis: Redis & { lastError?: string };
   private readonly sub: Redis;
   private readonly queue: JobQueue;
+  private readonly shares: QueueShares;
   private readonly liveness: Liveness;
   private readonly writes: OwnerWrites;
   private readonly upkeep: Upkeep;
@@ -53,6 +55,7 @@ export class Cluster {
     const { url, prefix, log } = opts;
     this.redis = openRedis(url, (m) => this.down(m), () => void this.up());
     this.records = new SharedRecords(this.redis, prefix, opts.eventCap, log);
+    this.shares = new QueueShares(this.redis, prefix);
     // An owner writes only while the task is still its own: never over a final state another server wrote.
     this.writes = new OwnerWrites((rec) => this.records.put(rec, ['none', 'queued', 'running', 'needs_input'], opts.serverId), (rec) => this.handlers.refused(rec));
     this.remote = new RemoteCache((id) => this.records.read(id));
@@ -102,7 +105,8 @@ export class Cluster {
   enqueue(record: TaskRecord, content?: UserContent): Promise<void> {
     return this.shared(async () => {
       // The job goes first: a record in Redis always has a job, so a task whose enqueue failed never runs later.
-      await this.queue.add(record.id);
+      // A place of the principal's fair share first (refused with its own numbers), then the job in that order.
+      await this.queue.add(record.id, await this.shares.admit(record.principal ?? 'local', record.id, this.opts.limits));
       if (content !== undefined && typeof content !== 'string') await this.records.putContent(record.id, content);
       await this.records.put(record, ['none']);
       this.remote.store(record);

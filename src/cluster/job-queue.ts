@@ -38,8 +38,9 @@ export class JobQueue {
     return this.queue.waitUntilReady().catch(() => undefined);
   }
 
-  async add(id: string): Promise<void> {
-    const opts = { jobId: id, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: RETRY_MS }, removeOnComplete: true, removeOnFail: 1000 };
+  // priority: the fair-share order (QueueShares); 1 goes first, equal priorities in arrival order.
+  async add(id: string, priority = 1): Promise<void> {
+    const opts = { jobId: id, priority, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: RETRY_MS }, removeOnComplete: true, removeOnFail: 1000 };
     await this.queue.add('task', { id }, opts);
   }
 

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DailyBudgets } from '../cost/daily-budgets.js';
 import { ToolError } from '../errors.js';
 import { RateLimiter } from '../guards/rate-limit.js';
+import { shareHolds } from './shared-holds.js';
 
 // One token bucket in Redis, on Redis's clock: takes a token or returns the wait in ms. KEYS[1]: the bucket;
 // ARGV: capacity, tokens per minute.
@@ -144,5 +145,10 @@ export function shareBudgets(budgets: DailyBudgets, redis: Redis, prefix: string
   const timer = setInterval(() => void pull(), REFRESH_MS);
   timer.unref();
   void pull();
-  return () => clearInterval(timer);
+  // What calls in flight hold back is shared too (shared-holds.ts).
+  const stopHolds = shareHolds(budgets, redis, prefix, configured);
+  return () => {
+    clearInterval(timer);
+    stopHolds();
+  };
 }

@@ -31,6 +31,9 @@ export class DailyBudgets {
   private spent: Record<string, number> = {};
   /** What calls in flight on this server are expected to cost, by principal (never persisted, never shared). */
   private readonly reserved = new Map<string, number>();
+  /** What calls in flight on the cluster's other servers hold, by principal (absorbHeld; empty without a cluster). */
+  private heldElsewhere: Record<string, number> = {};
+  private heldListener: (principal: string, usd: number) => void = () => {};
   private readonly now: () => number;
   private spendListener: (day: string, principal: string, usd: number) => void = () => {};
 
@@ -87,6 +90,16 @@ export class DailyBudgets {
     return this.reserved.get(principal) ?? 0;
   }
 
+  // Each change of what a principal's calls in flight here hold (a cluster shares it with the other servers).
+  onHeld(listener: (principal: string, usd: number) => void): void {
+    this.heldListener = listener;
+  }
+
+  // What the calls in flight on the cluster's other servers hold now, by principal: counted by admit.
+  absorbHeld(held: Record<string, number>): void {
+    this.heldElsewhere = { ...held };
+  }
+
   // Admits a call and holds back its estimated cost until it ends: a call is refused once what was spent plus what
   // the calls in flight hold reaches the budget, so parallel calls overshoot it by at most one estimate. Returns the
   // release (call it once, in a finally, after the call's real cost was spent).
@@ -95,6 +108,7 @@ export class DailyBudgets {
     const usd = Number.isFinite(estimateUsd) && estimateUsd > 0 ? estimateUsd : 0;
     if (!usd || !budgetFor(this.options.budgets, principal)) return () => {};
     this.reserved.set(principal, this.reservedNow(principal) + usd);
+    this.heldListener(principal, this.reservedNow(principal));
     let released = false;
     return () => {
       if (released) return;
@@ -102,6 +116,7 @@ export class DailyBudgets {
       const left = this.reservedNow(principal) - usd;
       if (left > 1e-12) this.reserved.set(principal, left);
       else this.reserved.delete(principal);
+      this.heldListener(principal, this.reservedNow(principal));
     };
   }
 
@@ -111,7 +126,7 @@ export class DailyBudgets {
     const budget = budgetFor(this.options.budgets, principal);
     if (!budget) return;
     const spent = this.spentToday(principal);
-    const held = this.reservedNow(principal);
+    const held = this.reservedNow(principal) + (this.heldElsewhere[principal] ?? 0);
     if (spent + held < budget.usd) return;
     const now = this.now();
     const reset = (Math.floor(now / DAY_MS) + 1) * DAY_MS;

@@ -1,4 +1,5 @@
 import type { TierConfig } from '../config/schema.js';
+import { guardHooks } from './path-guard.js';
 import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
 
 // The `--settings` object that turns on Claude Code's own sandbox for a tier (keys measured against claude 2.1.330).
@@ -33,5 +34,7 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
       // the file tools (which run in claude's process too) out of what the sandbox hides from Bash.
       deny: ['WebFetch', 'WebSearch', ...hidden.readDeny],
     },
+    // The Read rules are fixed at start; the guard also refuses folders made later (another task's worktree).
+    ...(scope ? { hooks: guardHooks(scope) } : {}),
   };
 }

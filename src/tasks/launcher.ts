@@ -103,9 +103,7 @@ export class Launcher {
     const hint = req.continueTaskId ? await this.p.lookup.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
     const record = this.newRecord(req, hint);
     if (deps.depth > 0) record.request.depth = deps.depth;
-    const { maxQueue } = deps.config.limits;
-    const waiting = await cluster.waiting();
-    if (waiting >= maxQueue) throw new ToolError(`queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`);
+    // The shared queue's fair share per principal is checked as the task is queued (cluster/queue-shares.ts).
     await cluster.enqueue(record, content);
     this.audited(record, req);
     return record.id;
@@ -127,7 +125,7 @@ export class Launcher {
     let hold: BudgetHold | undefined;
     try {
       resolveCwd(queued.request.cwd, deps.config.allowedRoots);
-      // Budgets: what this server's own tasks in flight hold back counts here (reservations are not shared).
+      // Budgets: what tasks in flight hold back, here and (refreshed each second) on the other servers, counts here.
       hold = this.reserve(queued);
       ticket = deps.breakers.admit(`${queued.request.tier}:${queued.request.model}`);
     } catch (err) {

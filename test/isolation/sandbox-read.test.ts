@@ -111,6 +111,48 @@ describe('a sandboxed run reads nothing of the state dir but its own worktree', 
   });
 });
 
+describe('a folder made in the state dir after the run started', () => {
+  it('stays unreadable to Read, Grep and Glob (the deny rules were fixed at start; the path guard checks each call)', async () => {
+    const { stateDir, own, config, secrets } = fakeState();
+    const scope: SandboxScope = { stateDir, ownDir: own, hidden: [config] };
+    const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
+    const cwd = join(own, 'src');
+    // An unguessable name, as a clone's would be: no rule written at start can name it.
+    const later = join(stateDir, 'worktrees', `t_${rand()}`);
+    const marker = `RUN-${rand()}`;
+    const tools = [
+      ['Read', { file_path: `${later}/l.txt` }],
+      ['Grep', { pattern: 'LATER_', path: later, output_mode: 'content' }],
+      ['Glob', { pattern: '**/*.txt', path: later }],
+      ['Glob', { pattern: `${stateDir}/worktrees/*/l.txt` }],
+      ['Grep', { pattern: 'LATER_', path: join(stateDir, 'worktrees'), output_mode: 'content' }],
+      ['Grep', { pattern: 'LATER_', path: stateDir, output_mode: 'content' }],
+      // A link the task made in its own folder, to the new folder: followed, it is the same hidden path.
+      ['Read', { file_path: `${cwd}/link/l.txt` }],
+      ['Grep', { pattern: 'LATER_', path: cwd, output_mode: 'content' }],
+      ['Read', { file_path: `${cwd}/mine.txt` }],
+    ] as const;
+    const steps = tools.map(([name, input]) => `[[tool:${name}:${JSON.stringify(input)}]]`).join('');
+    // The first Bash step waits while the test makes the new folder, then links to it from the task's own folder.
+    const wait = `[[bash:echo waiting; sleep 4; ln -s ${later} link; echo linked]]`;
+    const run = runOnce(tier, args, cwd, `${marker} ${wait}${steps}`);
+    await waitFor(() => f.api.messageRequests((r) => r.firstUserText.includes(marker)).length > 0, 60_000);
+    mkdirSync(later);
+    writeFileSync(join(later, 'l.txt'), secrets.LATER!);
+    const outcome = await run;
+    expect(outcome.kind).toBe('result');
+    const [bash, ...results] = toolResults(marker);
+    expect(bash!.text).toMatch(/linked/);
+    expect(results).toHaveLength(tools.length);
+    const refused = { isError: true, text: expect.stringMatching(/hides|denied/) };
+    for (const r of results.slice(0, 7)) expect(r).toMatchObject(refused);
+    // Searching its own folder works, and the link inside it leads nowhere.
+    expect(results[7]!.text).not.toContain('LATER_');
+    expect(results[8]!.text).toMatch(/MINE_READABLE/);
+    expect(JSON.stringify(sentIn(marker))).not.toContain(secrets.LATER);
+  });
+});
+
 describe('through the server: a sandboxed deep_task', () => {
   it("cannot read the server's audit key and log, another running task's worktree, or the user's config file", async () => {
     const repo = mkdtempSync(join(tmpdir(), 'ct-sbx-repo-'));

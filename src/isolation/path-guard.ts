@@ -1,0 +1,121 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// What the guard hides: the state dir less the task's own folder, and more paths with everything below them. The same
+// scope as SandboxScope (sandbox-hidden.ts), kept apart so the hook's entry point loads nothing but node's fs and path.
+export interface GuardScope {
+  stateDir: string;
+  ownDir: string;
+  hidden: readonly string[];
+}
+
+// The file tools claude runs in its own process (outside the sandbox), and the input fields that name a path.
+const FILE_TOOLS: Record<string, readonly string[]> = {
+  Read: ['file_path'],
+  Edit: ['file_path'],
+  MultiEdit: ['file_path'],
+  Write: ['file_path'],
+  NotebookEdit: ['notebook_path'],
+  NotebookRead: ['notebook_path'],
+  Grep: ['path'],
+  Glob: ['path'],
+  LS: ['path'],
+};
+// Tools that walk a folder: a search from a folder that holds a hidden one would list what was made after start.
+const SEARCHES = new Set(['Grep', 'Glob', 'LS']);
+
+// The PreToolUse matcher of the hook (a regular expression over tool names).
+export const GUARDED_TOOLS = Object.keys(FILE_TOOLS).join('|');
+
+const isInside = (parent: string, child: string): boolean => {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+// The real path of `path`, through its longest existing prefix (a file that Write would create does not exist yet).
+function realish(path: string): string {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...tail.reverse());
+    } catch {
+      const up = dirname(head);
+      if (up === head) return path;
+      tail.push(basename(head));
+      head = up;
+    }
+  }
+}
+
+// Both spellings of a path: as written (absolute) and where its links lead.
+const spellings = (path: string): string[] => [...new Set([resolve(path), realish(resolve(path))])];
+
+// The folder a glob pattern starts from: its segments before the first one with a wildcard.
+function globRoot(pattern: string): string {
+  const segments = pattern.split('/');
+  const cut = segments.findIndex((s) => /[*?[{]/.test(s));
+  return (cut === -1 ? segments : segments.slice(0, cut)).join('/') || (pattern.startsWith('/') ? '/' : '.');
+}
+
+// The paths a tool call touches, absolute: its path fields (a search's default is the cwd) and a Glob pattern's root.
+function touchedPaths(tool: string, input: Record<string, unknown>, cwd: string, home: string | undefined): string[] {
+  const expand = (p: string) => (home && (p === '~' || p.startsWith('~/')) ? join(home, p.slice(1)) : p);
+  const abs = (p: string) => resolve(cwd, expand(p));
+  const named = (FILE_TOOLS[tool] ?? [])
+    .map((k) => input[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+  const paths = named.map(abs);
+  if (SEARCHES.has(tool) && named.length === 0) paths.push(resolve(cwd));
+  if (tool === 'Glob' && typeof input.pattern === 'string') {
+    const base = typeof input.path === 'string' && input.path ? abs(input.path) : resolve(cwd);
+    paths.push(resolve(base, expand(globRoot(input.pattern))));
+  }
+  return paths;
+}
+
+// Why this tool call must not run (it names a hidden path, or searches a folder holding one); undefined when it may.
+export function guardDecision(
+  scope: GuardScope,
+  tool: string,
+  input: unknown,
+  cwd: string,
+  home: string | undefined,
+): string | undefined {
+  if (!(tool in FILE_TOOLS) || typeof input !== 'object' || input === null) return undefined;
+  const owns = spellings(scope.ownDir);
+  const hidden = [scope.stateDir, ...scope.hidden].flatMap(spellings).filter((h) => !owns.includes(h));
+  for (const path of touchedPaths(tool, input as Record<string, unknown>, cwd, home)) {
+    for (const p of spellings(path)) {
+      const inOwn = owns.some((o) => isInside(o, p));
+      if (!inOwn && hidden.some((h) => isInside(h, p)))
+        return `${path} is outside this task's own folder, in what the sandbox hides`;
+      if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => isInside(p, h))) {
+        const instead = `search inside this task's folder (${scope.ownDir}) instead`;
+        return `${tool} over ${path} would walk into what the sandbox hides; ${instead}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+// The hook's entry point, built next to this module (dist/src/isolation/path-guard-main.js).
+export function guardEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const built = here.split(sep).includes('dist') ? here : join(here, '..', '..', 'dist', 'src', 'isolation');
+  return join(built, 'path-guard-main.js');
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+// The `hooks` settings that run the guard before every file tool: claude applies its deny rules once, at start, so
+// a folder made later (another task's worktree or clone) is only refused by a check made at the call. A hook that
+// cannot run must not let the call through: the entry point must exist (checked here) and it exits 2 on any error.
+export function guardHooks(scope: GuardScope): Record<string, unknown> {
+  const entry = guardEntry();
+  if (!existsSync(entry)) throw new Error(`the sandbox's path guard ${entry} is missing; run npm run build`);
+  const arg = Buffer.from(JSON.stringify(scope)).toString('base64url');
+  const command = [process.execPath, entry, arg].map(shellQuote).join(' ');
+  return { PreToolUse: [{ matcher: GUARDED_TOOLS, hooks: [{ type: 'command', command, timeout: 30 }] }] };
+}

@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { guardDecision, guardEntry, guardHooks } from '../../src/isolation/path-guard.js';
+
+// The PreToolUse guard of a sandboxed run's file tools, decided at each call (the e2e proof through the real claude
+// is in sandbox-read.test.ts): a path in the state dir outside the task's folder, or a search from above it, is
+// refused.
+function layout() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ct-guard-'));
+  const own = join(stateDir, 'worktrees', 't_own');
+  mkdirSync(join(own, 'src'), { recursive: true });
+  mkdirSync(join(stateDir, 'worktrees', 't_later'));
+  const config = join(mkdtempSync(join(tmpdir(), 'ct-guard-cfg-')), 'config.json');
+  return { stateDir, own, config, scope: { stateDir, ownDir: own, hidden: [config] } };
+}
+
+describe('guardDecision', () => {
+  it('refuses hidden paths, searches from above them and links into them; lets the own folder and the rest through', () => {
+    const { stateDir, own, config, scope } = layout();
+    const later = join(stateDir, 'worktrees', 't_later');
+    symlinkSync(later, join(own, 'link'));
+    const cwd = join(own, 'src');
+    const no = (tool: string, input: object) => expect(guardDecision(scope, tool, input, cwd, '/root')).toBeDefined();
+    const yes = (tool: string, input: object) =>
+      expect(guardDecision(scope, tool, input, cwd, '/root')).toBeUndefined();
+    no('Read', { file_path: join(later, 'x') });
+    no('Read', { file_path: '../../t_later/x' });
+    no('Read', { file_path: join(own, 'link', 'x') });
+    no('Write', { file_path: join(stateDir, 'audit.key') });
+    no('NotebookEdit', { notebook_path: config });
+    no('Grep', { pattern: 'x', path: stateDir });
+    no('Grep', { pattern: 'x', path: tmpdir() });
+    no('Glob', { pattern: `${stateDir}/**/x` });
+    no('Glob', { pattern: '../../**', path: cwd });
+    no('Glob', { pattern: '*', path: join(stateDir, 'worktrees') });
+    yes('Read', { file_path: join(cwd, 'a.txt') });
+    yes('Read', { file_path: '/etc/hostname' });
+    yes('Grep', { pattern: 'x' });
+    yes('Glob', { pattern: '**/*.ts' });
+    yes('Grep', { pattern: 'x', path: '/usr/share' });
+    yes('Bash', { command: `cat ${later}/x` });
+  });
+});
+
+describe('the hook entry point', () => {
+  const run = (arg: string, stdin: string) =>
+    spawnSync(process.execPath, [guardEntry(), arg], { input: stdin, encoding: 'utf8' });
+  it('prints a deny decision for a hidden path and nothing for an allowed one', () => {
+    const { stateDir, own, scope } = layout();
+    const arg = Buffer.from(JSON.stringify(scope)).toString('base64url');
+    const denied = run(
+      arg,
+      JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(stateDir, 'audit.key') }, cwd: own }),
+    );
+    expect(denied.status).toBe(0);
+    expect(JSON.parse(denied.stdout).hookSpecificOutput).toMatchObject({ permissionDecision: 'deny' });
+    const allowed = run(
+      arg,
+      JSON.stringify({ tool_name: 'Read', tool_input: { file_path: join(own, 'a') }, cwd: own }),
+    );
+    expect([allowed.status, allowed.stdout]).toEqual([0, '']);
+    expect(guardHooks(scope)).toMatchObject({ PreToolUse: [{ matcher: expect.stringContaining('Read|') }] });
+  });
+  it('blocks the call (exit 2) when it cannot decide', () => {
+    expect(run('not-json', '{}').status).toBe(2);
+    expect(run(Buffer.from('{}').toString('base64url'), 'not json').status).toBe(2);
+  });
+});
