@@ -2,7 +2,7 @@ import type { Admission } from './cluster/shared-limits.js';
 import type { ServerStats } from './metrics/server-stats.js';
 import type { QuickAnswer, QuickRequest } from './quick/answer.js';
 import type { QuickDeps } from './quick/spares.js';
-import type { Registry } from './tasks/registry.js';
+import type { TaskService } from './tasks/service.js';
 import type { Viewer } from './tasks/types.js';
 import type { CompareJobs } from './compare/compare-jobs.js';
 import type { Notifier } from './notify/notifier.js';
@@ -24,7 +24,7 @@ export type { ServerStats };
 // Everything a tool handler needs, shared by every MCP session of one server process.
 export interface Engine extends QuickDeps {
   readonly serverId: string;
-  readonly registry: Registry;
+  readonly registry: TaskService;
   readonly startedAt: number;
   /** Rate limits of the calls that start claude: this server's own, or the cluster's. */
   readonly rateLimiter: Admission;

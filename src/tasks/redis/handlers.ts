@@ -1,5 +1,5 @@
-import type { InputAnswer } from '../tasks/input-requests.js';
-import type { TaskRecord } from '../tasks/types.js';
+import type { InputAnswer } from '../input-requests.js';
+import type { TaskRecord } from '../types.js';
 
 // What one server asks of the server that runs a task: stop it, or take an answer to its open question.
 export type ControlMessage = { kind: 'kill'; id: string; by: string } | { kind: 'answer'; id: string; requestId: string; answer: InputAnswer };

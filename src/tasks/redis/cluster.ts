@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
-import type { UserContent } from '../claude/control.js';
-import type { Logger } from '../log.js';
-import type { InputAnswer } from '../tasks/input-requests.js';
-import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
+import type { UserContent } from '../../claude/control.js';
+import type { Logger } from '../../log.js';
+import type { InputAnswer } from '../input-requests.js';
+import type { EndInfo, EventLine, TaskRecord } from '../types.js';
 import type { ClusterHandlers, ControlMessage } from './handlers.js';
 import { JobQueue, type JobInfo } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
-import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
+import { openRedis, redisOptions, shownUrl, unreachable } from '../../cluster/redis-conn.js';
 import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
 import { Upkeep } from './upkeep.js';
