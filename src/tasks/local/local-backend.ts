@@ -45,7 +45,12 @@ export class LocalBackend implements TaskBackend {
       const message = (err as Error)?.message ?? String(err);
       if (task.noteStoreError(message)) opts.log.warn({ task: task.id, err: message }, 'cannot write task state to disk; the task goes on in memory');
     };
-    this.writer = new RecordWriter(this.disk, failed, opts.mirror);
+    // A task declared lost (its owner looked dead: another process on this state dir judged so) stays lost.
+    const guard = {
+      allowed: (rec: TaskRecord) => this.disk.readRecord(rec.id)?.state !== 'lost',
+      refused: (task: LiveTask) => void task.stop({ reason: 'lost', message: 'stopped: another process declared this task lost (its server looked dead); partial output kept' }),
+    };
+    this.writer = new RecordWriter(this.disk, failed, opts.mirror, guard);
   }
 
   // Declares tasks of dead servers lost, prunes old tasks in the background, takes kill and answer requests.
