@@ -63,7 +63,7 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
         timer = undefined;
         void server.notification({ method: 'notifications/resources/updated', params: { uri } }).catch(() => {});
       };
-      const off = registry.onChange(id, () => {
+      const off = registry.watch(id, () => {
         timer ??= setTimeout(send, UPDATE_EVERY_MS);
         if (isFinal(registry.peek(id)?.state ?? 'lost')) {
           off();

@@ -107,7 +107,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
       show();
       ask();
     };
-    const off = tasks.onChange(id, tick);
+    const off = tasks.watch(id, tick);
     const timer = setInterval(tick, 1000);
     tick();
     while (!(await tasks.wait([id], () => isFinal(record()?.state ?? 'lost'), 60_000)));

@@ -106,7 +106,7 @@ async function runOne(
     const event = formatProgress(rec, Date.now(), registry.writingOf(id)).replace(/ · \d+ s\b/, '');
     report({ task_id: id, since: rec.createdAt, event });
   };
-  const off = registry.onChange(id, onEvent);
+  const off = registry.watch(id, onEvent);
   onEvent();
   try {
     const state = () => registry.peek(id)?.state ?? 'lost';

@@ -7,7 +7,7 @@ import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
-import type { Admission, TaskBackend } from './backend.js';
+import type { Admission, TaskBackend, TaskHost } from './backend.js';
 import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
 import { newTaskRecord, type SubmitRequest } from './new-task.js';
@@ -26,32 +26,38 @@ export interface LauncherParts {
   visible(id: string, viewer: Viewer): TaskRecord | undefined;
   /** The server is shutting down: nothing new starts. */
   closing(): boolean;
+  /** Stops a task this server runs (a kill asked for through the backend). */
+  kill(id: string, by: string): Promise<unknown>;
+  /** Told once of each task the backend declared lost. */
+  lost(record: TaskRecord): void;
   /** A task ended (the service trims what it keeps in memory). */
   ended(): void;
 }
 
 // The tasks this server runs: a new task's record from a request, this server's admission of a task (slots, budget,
-// breaker), and its run. It alone holds the tasks in memory; the service reads them through `get`.
-export class Launcher {
+// breaker), and its run. It alone holds the tasks in memory; the service reads them through `get`. It is the host
+// its backend sees: a task start goes service -> backend -> launcher, never back through the service.
+export class Launcher implements TaskHost {
   readonly owner: TaskRecord['owner'];
   /** Every change of a task this server runs (the service's feed of all changes). */
   readonly changes = new ChangeHub();
-  private readonly live = new Map<string, LiveTask>();
+  private readonly held = new Map<string, LiveTask>();
 
   constructor(private readonly p: LauncherParts) {
     this.owner = { serverId: p.deps.serverId, pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
   }
 
-  // A task this server runs or ran (kept in memory).
-  get = (id: string): LiveTask | undefined => this.live.get(id);
-
-  ids = (): string[] => [...this.live.keys()];
-
-  tasks = (): LiveTask[] => [...this.live.values()];
+  // A task this server runs or ran (kept in memory), their ids, and the tasks themselves.
+  live = (id: string): LiveTask | undefined => this.held.get(id);
+  liveIds = (): string[] => [...this.held.keys()];
+  tasks = (): LiveTask[] => [...this.held.values()];
+  closing = (): boolean => this.p.closing();
+  kill = (id: string, by: string): Promise<unknown> => this.p.kill(id, by);
+  lost = (record: TaskRecord): void => this.p.lost(record);
 
   // The record of a new task, checked; `hint` names the caller's recent tasks for an unknown continued task.
   newRecord(req: SubmitRequest, hint: string): TaskRecord {
-    if (this.p.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
+    if (this.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
     return newTaskRecord(req, { config: this.p.deps.config, owner: this.owner, findRecord: (id, viewer) => this.p.visible(id, viewer), recentIdsHint: () => hint, costs: this.p.deps.spending.costs });
   }
 
@@ -100,7 +106,7 @@ export class Launcher {
     const { deps, backend } = this.p;
     const store = backend.disk;
     const task = new LiveTask(record, deps.config.limits.eventRingSize, content, backend.eventSink(record.id));
-    this.live.set(record.id, task);
+    this.held.set(record.id, task);
     // The webhook hears of this task's states from the server that runs it (once each, whichever server was asked).
     const notifier = deps.notifier;
     if (notifier) task.onChange(() => notifier.observe(task.record));
@@ -115,9 +121,9 @@ export class Launcher {
 
   // Keeps at most `keep` tasks in memory, dropping finished ones first.
   trim(keep: number, finished: (t: LiveTask) => boolean): void {
-    for (const [id, t] of this.live) {
-      if (this.live.size <= keep) break;
-      if (finished(t)) this.live.delete(id);
+    for (const [id, t] of this.held) {
+      if (this.held.size <= keep) break;
+      if (finished(t)) this.held.delete(id);
     }
   }
 }

@@ -7,7 +7,7 @@ import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { Scheduler } from './scheduler.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
-import type { TaskBackend, TaskHost } from './backend.js';
+import type { TaskBackend } from './backend.js';
 import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskRecord, type TaskState, type Viewer } from './types.js';
 import { statusMany, type ManyReply } from './status-many.js';
 import { taskReply, type TaskReply } from './view.js';
@@ -49,30 +49,14 @@ export class TaskService {
     this.locks = deps.locks;
     this.scheduler = new Scheduler(deps.config.limits);
     const visible = (id: string, viewer: Viewer) => this.visible(id, viewer);
-    this.launcher = new Launcher({ deps, backend: this.backend, scheduler: this.scheduler, locks: this.locks, visible, closing: () => this.closing, ended: () => this.launcher.trim(KEEP_FINISHED_IN_MEMORY, (t) => isFinal(t.record.state)) });
+    this.launcher = new Launcher({ deps, backend: this.backend, scheduler: this.scheduler, locks: this.locks, visible, closing: () => this.closing, kill: (id, by) => this.kill(id, by), lost: (rec) => deps.notifier?.observe(rec), ended: () => this.launcher.trim(KEEP_FINISHED_IN_MEMORY, (t) => isFinal(t.record.state)) });
   }
 
-  // Opens the backend for this server: recovery of tasks whose server died, requests from other processes.
+  // Opens the backend for this server (the launcher is the host it sees): recovery, requests from other processes.
   static async open(deps: ServiceDeps): Promise<TaskService> {
     const service = new TaskService(deps);
-    await deps.backend.open(service.host());
+    await deps.backend.open(service.launcher);
     return service;
-  }
-
-  // This server as its backend sees it.
-  private host(): TaskHost {
-    const l = this.launcher;
-    return {
-      owner: l.owner,
-      live: l.get,
-      liveIds: l.ids,
-      kill: (id, by) => this.kill(id, by),
-      lost: (rec) => this.deps.notifier?.observe(rec),
-      closing: () => this.closing,
-      runHere: (record, content, accepted) => l.runHere(record, content, accepted),
-      admit: (record) => l.admit(record),
-      launch: (record, admission, content) => l.launch(record, admission, content),
-    };
   }
 
   get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
@@ -108,7 +92,7 @@ export class TaskService {
   }
 
   // A task as something to follow: this server's own, or another server's through the backend.
-  private followed = (id: string) => this.launcher.get(id) ?? this.backend.follower(id);
+  private followed = (id: string) => this.launcher.live(id) ?? this.backend.follower(id);
 
   // A task's status, after waiting up to waitS for a change (a new event or state) when asked to.
   async status(id: string, opts: WaitOptions & { cursor?: number; tail?: number } = {}): Promise<TaskReply> {
@@ -117,7 +101,7 @@ export class TaskService {
       const followed = this.followed(id);
       const baseSeq = opts.cursor ?? followed?.seq ?? first.stats.events;
       const pump = startProgressPump(followed, opts.progress);
-      const changed = (rec = this.peek(id)) => !rec || isFinal(rec.state) || rec.state !== first.state || (this.launcher.get(id)?.seq ?? rec.stats.events) > baseSeq;
+      const changed = (rec = this.peek(id)) => !rec || isFinal(rec.state) || rec.state !== first.state || (this.launcher.live(id)?.seq ?? rec.stats.events) > baseSeq;
       await this.wait([id], () => changed(), opts.waitS! * 1000, opts.signal);
       await pump.stop();
     }
@@ -131,7 +115,7 @@ export class TaskService {
   // Answers a task's open question (answer_task, the CLI's answer): only the task's owner, only an open request, once.
   async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
     const rec = await this.get(id, viewer);
-    const task = this.launcher.get(id);
+    const task = this.launcher.live(id);
     if (!task) return this.answerRemote(rec, requestId, answer, viewer);
     if (task.stopped) throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
     task.inputs.give(id, requestId, answer);
@@ -171,7 +155,7 @@ export class TaskService {
   // `strict` (kill_task): a task this server cannot reach at once is refused rather than asked for.
   async kill(id: string, by: string, opts: { message?: string; viewer?: Viewer; strict?: boolean } = {}): Promise<TaskReply> {
     const rec = await this.get(id, opts.viewer);
-    const task = this.launcher.get(id);
+    const task = this.launcher.live(id);
     const end = { reason: 'killed' as const, by, message: opts.message ?? `killed by ${by}; partial output kept` };
     if (task && !isFinal(task.record.state)) {
       this.deps.audit.write('task_kill', { task_id: id, by });
@@ -206,37 +190,37 @@ export class TaskService {
 
   // A task's record read again; an unfinished task of another server that died is declared lost on the way.
   record = async (id: string, known?: TaskRecord): Promise<TaskRecord | undefined> => {
-    const live = this.launcher.get(id);
+    const live = this.launcher.live(id);
     return live ? (live.record as TaskRecord) : this.backend.read(id, known ?? this.backend.peek(id));
   };
 
   // A task's record as it stands, from memory, the backend's cache or disk, without side effects.
-  peek = (id: string): TaskRecord | undefined => (this.launcher.get(id)?.record as TaskRecord | undefined) ?? this.backend.peek(id);
+  peek = (id: string): TaskRecord | undefined => (this.launcher.live(id)?.record as TaskRecord | undefined) ?? this.backend.peek(id);
 
   // The reply for one task as it stands.
   async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}, known?: TaskRecord): Promise<TaskReply> {
     const rec = known ?? (await this.get(id, opts.viewer));
-    const reply = await taskReply(this.backend.events(rec), rec, this.launcher.get(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
+    const reply = await taskReply(this.backend.events(rec), rec, this.launcher.live(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
     return opts.isError === undefined ? reply : { ...reply, isError: opts.isError };
   }
 
   // Resolves when the run of a task this server runs is over, its last writes made (at once for any other task).
-  done = (id: string): Promise<void> => this.launcher.get(id)?.done ?? Promise.resolve();
+  done = (id: string): Promise<void> => this.launcher.live(id)?.done ?? Promise.resolve();
 
   // The text block claude is writing now, for a live task.
-  writingOf = (id: string): { chars: number } | undefined => this.launcher.get(id)?.writing;
+  writingOf = (id: string): { chars: number } | undefined => this.launcher.live(id)?.writing;
 
-  // Wakes `listener` on every change of a task this server runs or follows; returns the unsubscribe.
-  onChange = (id: string, listener: () => void): (() => void) => this.launcher.get(id)?.onChange(listener) ?? this.backend.watch(id, listener) ?? (() => {});
+  // Wakes `listener` on every change of a task this server runs or follows (through the backend); returns the unsubscribe.
+  watch = (id: string, listener: () => void): (() => void) => this.launcher.live(id)?.onChange(listener) ?? this.backend.watch(id, listener) ?? (() => {});
   // Wakes `listener` with the id of any task that changes here, or that another server announces (the board).
-  onAnyChange = (l: (id: string) => void): (() => void) => this.launcher.changes.watch(l, this.backend.watchAll(l));
+  watchAll = (l: (id: string) => void): (() => void) => this.launcher.changes.watch(l, this.backend.watchAll(l));
 
   // Where a task's raw event log is (the resource a client reads).
   eventsPath = (id: string): string => this.backend.disk.eventsPath(id);
 
   // Resolves when `ready()` holds or the time is up.
   wait = (ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> =>
-    waitUntil({ live: this.launcher.get, watch: (id, l) => this.backend.watch(id, l), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
+    waitUntil({ live: this.launcher.live, watch: (id, l) => this.backend.watch(id, l), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
 
   async recentIdsHint(viewer?: Viewer): Promise<string> {
     const ids = (await this.list({ limit: 5, viewer }).catch(() => [])).map((r) => `${r.id} (${r.state})`);
