@@ -12,7 +12,7 @@ import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
 import { Upkeep } from './upkeep.js';
 
-// The registry's side of the cluster is typed here too, so it needs one import.
+// The redis backend's side of the cluster is typed here too, so it needs one import.
 export type { ClusterHandlers, ControlMessage } from './handlers.js';
 
 // A server is called dead after 10 s without a heartbeat: long enough for a pause of its event loop or a short
@@ -166,7 +166,7 @@ export class Cluster {
   // Event lines of a task another server runs, from its capped stream.
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
 
-  // What the registry does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
+  // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
   // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
   attach(h: ClusterHandlers): void {
     this.handlers = h;
@@ -231,7 +231,7 @@ export class Cluster {
     this.writes.retry();
   }
 
-  // Stops taking jobs (tasks running here are stopped by the registry first), then leaves.
+  // Stops taking jobs (tasks running here are stopped by the task service first), then leaves.
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.queue.close();

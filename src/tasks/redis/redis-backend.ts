@@ -37,7 +37,7 @@ export class RedisBackend extends LocalBackend {
   override async open(host: TaskHost): Promise<void> {
     await super.open(host);
     const cluster = this.cluster;
-    cluster.attach(clusterDuties({ live: (id) => host.live(id), liveIds: () => host.liveIds(), kill: (id, by) => host.kill(id, by), check: (id) => this.read(id), killRequests: (ids) => cluster.killRequests(ids) }));
+    cluster.attach(clusterDuties({ live: (id) => host.live(id), liveIds: () => host.liveIds(), kill: (id, by) => host.kill(id, by), check: async (id) => host.live(id) ?? this.read(id), killRequests: (ids) => cluster.killRequests(ids) }));
   }
 
   // Checks the request here, then puts the task in the shared queue for whichever worker is free.
