@@ -29,7 +29,8 @@ describe('the CLI with --redis', () => {
   it('run puts the task in the shared queue, a server of the cluster runs it, and the CLI prints its result; tasks and kill see the cluster', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-cli-redis-'));
     const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
-    const cli = (args: string[]) => run(process.execPath, [SERVER_ENTRY, ...args, '--redis', redis.url], { env, cwd: ROOT, timeout: 90_000 });
+    const cli = (args: string[]) =>
+      run(process.execPath, [SERVER_ENTRY, ...args, '--redis', redis.url], { env, cwd: ROOT, timeout: 90_000 });
     const r = await cli(['run', 'through the queue [[bash:echo from-queue]]']);
     expect(r.stdout).toBe('done: from-queue\n');
     const id = /(t_\S+) · /.exec(r.stderr)?.[1];

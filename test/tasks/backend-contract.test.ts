@@ -27,7 +27,8 @@ const limits = { pruneMaxAgeDays: 30, pruneMaxTasks: 1000 };
 const cwd = mkdtempSync(join(tmpdir(), 'ct-contract-cwd-'));
 
 // The end state a stop reason gives a task (as the runner's verdict does).
-const endState = (reason: EndInfo['reason']): TaskState => (reason === 'lost' ? 'lost' : reason === 'killed' ? 'killed' : 'failed');
+const endState = (reason: EndInfo['reason']): TaskState =>
+  reason === 'lost' ? 'lost' : reason === 'killed' ? 'killed' : 'failed';
 
 class FakeHost implements TaskHost {
   readonly owner: TaskRecord['owner'];
@@ -85,7 +86,20 @@ class FakeHost implements TaskHost {
 }
 
 const newRecord = (owner: TaskRecord['owner'], state: TaskState = 'queued'): TaskRecord =>
-  ({ version: 1, id: newTaskId(), state, createdAt: Date.now(), updatedAt: Date.now(), request: { prompt: 'p', cwd, model: 'm', tier: 'comprehensive', timeoutS: 60, idleTimeoutS: 60 }, owner, stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 }, tools: [], lastText: '', textTail: '', permissionDenials: [] }) as TaskRecord;
+  ({
+    version: 1,
+    id: newTaskId(),
+    state,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+    request: { prompt: 'p', cwd, model: 'm', tier: 'comprehensive', timeoutS: 60, idleTimeoutS: 60 },
+    owner,
+    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
+  }) as TaskRecord;
 
 // A pid no process has now.
 const deadPid = (): Promise<number> =>
@@ -146,8 +160,26 @@ const shared: Kind = {
   async server(prefix) {
     const host = new FakeHost();
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-contract-'));
-    const cluster = await Cluster.open({ url: redis!.url, prefix, serverId: host.owner.serverId, eventCap: 100, log, ownRecords: () => [], limits });
-    const backend = new RedisBackend({ stateDir, limits, log, locks: new RepoLocks(), cluster, jobs: { maxDepth: 2, allowedRoots: [cwd] }, maxQueue: 100, depth: 0, guardDepth: () => {} });
+    const cluster = await Cluster.open({
+      url: redis!.url,
+      prefix,
+      serverId: host.owner.serverId,
+      eventCap: 100,
+      log,
+      ownRecords: () => [],
+      limits,
+    });
+    const backend = new RedisBackend({
+      stateDir,
+      limits,
+      log,
+      locks: new RepoLocks(),
+      cluster,
+      jobs: { maxDepth: 2, allowedRoots: [cwd] },
+      maxQueue: 100,
+      depth: 0,
+      guardDepth: () => {},
+    });
     host.backend = backend;
     await backend.open(host);
     return { backend, host };
@@ -173,7 +205,8 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
   const killEnd = (by: string): EndInfo & { by: string } => ({ reason: 'killed', by, message: `killed by ${by}` });
   // The server whose host runs the task, once one does.
   const runner = (all: Server[], id: string) => waitFor(() => all.find((s) => s.host.tasks.has(id)), 15_000);
-  const runs = (all: Server[], id: string) => all.reduce((n, s) => n + s.host.launched.filter((x) => x === id).length, 0);
+  const runs = (all: Server[], id: string) =>
+    all.reduce((n, s) => n + s.host.launched.filter((x) => x === id).length, 0);
 
   beforeAll(() => kind.setup());
   afterEach(async () => {
@@ -185,7 +218,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
   });
   afterAll(() => kind.teardown());
 
-  it('a created task runs on exactly one server; every server reads its owner\'s writes and lists it', async () => {
+  it("a created task runs on exactly one server; every server reads its owner's writes and lists it", async () => {
     const all = await open(kind.storage(), 2);
     const [a, b] = all as [Server, Server];
     const rec = newRecord(a.host.owner);
@@ -198,15 +231,23 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(runs(all, rec.id)).toBe(1);
     const task = on.host.tasks.get(rec.id)!;
-    expect((await waitFor(async () => (await b.backend.read(rec.id))?.state === 'running' && (await b.backend.read(rec.id))))?.owner.serverId).toBe(on.host.owner.serverId);
+    expect(
+      (await waitFor(async () => (await b.backend.read(rec.id))?.state === 'running' && (await b.backend.read(rec.id))))
+        ?.owner.serverId,
+    ).toBe(on.host.owner.serverId);
     task.update((r) => (r.stats.turns = 3));
     await on.host.end(task, 'succeeded');
     for (const s of all) {
-      const seen = await waitFor(async () => ((await s.backend.read(rec.id))?.state === 'succeeded' ? s.backend.read(rec.id) : undefined), 5000);
+      const seen = await waitFor(
+        async () => ((await s.backend.read(rec.id))?.state === 'succeeded' ? s.backend.read(rec.id) : undefined),
+        5000,
+      );
       expect(seen?.stats.turns).toBe(3);
       const listed = await s.backend.list((r) => r.state === 'succeeded', 10);
       expect(listed.map((r) => r.id)).toContain(rec.id);
-      expect(await s.backend.list((r) => r.state === 'running', 10)).not.toContainEqual(expect.objectContaining({ id: rec.id }));
+      expect(await s.backend.list((r) => r.state === 'running', 10)).not.toContainEqual(
+        expect.objectContaining({ id: rec.id }),
+      );
     }
   });
 
@@ -223,7 +264,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     expect(await waitFor(async () => (await other.backend.read(rec.id))?.state === 'killed', 10_000)).toBe(true);
   });
 
-  it('claim vs kill: a kill racing a task\'s start ends it killed, and a run that began is stopped', async () => {
+  it("claim vs kill: a kill racing a task's start ends it killed, and a run that began is stopped", async () => {
     const storage = kind.storage();
     const all = await open(storage, 2);
     const [a, b] = all as [Server, Server];
@@ -232,7 +273,10 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
       const rec = newRecord(a.host.owner);
       ids.push(rec.id);
       // The kill goes out while the create (and, with a queue, the claim) is under way.
-      await Promise.all([a.backend.create(rec, undefined, () => {}), b.backend.requestKill({ ...rec }, killEnd('racer'), false)]);
+      await Promise.all([
+        a.backend.create(rec, undefined, () => {}),
+        b.backend.requestKill({ ...rec }, killEnd('racer'), false),
+      ]);
     }
     for (const id of ids) {
       expect(await waitFor(async () => isFinal((await a.backend.read(id))?.state ?? 'queued'), 15_000)).toBe(true);
@@ -243,7 +287,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     }
   });
 
-  it('owner write vs lost: a task declared lost once (however many read it) is never revived by its owner\'s write', async () => {
+  it("owner write vs lost: a task declared lost once (however many read it) is never revived by its owner's write", async () => {
     const all = await open(kind.storage(), 2);
     const [a] = all as [Server, Server];
     const rec = newRecord(a.host.owner);
@@ -270,7 +314,14 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const all = await open(kind.storage(), 2);
     const [a] = all as [Server, Server];
     const ask = async (task: LiveTask, requestId: string): Promise<InputAnswer> => {
-      const request: InputRequest = { request_id: requestId, kind: 'permission', tool: 'Bash', input: { command: 'echo x' }, asked_at: new Date().toISOString(), expires_at: new Date(Date.now() + 30_000).toISOString() };
+      const request: InputRequest = {
+        request_id: requestId,
+        kind: 'permission',
+        tool: 'Bash',
+        input: { command: 'echo x' },
+        asked_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() + 30_000).toISOString(),
+      };
       const answer = task.inputs.ask(request, 30_000, task.stopSignal);
       task.update((r) => {
         r.state = 'needs_input';
@@ -286,7 +337,11 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
     const asked = ask(task, 'r1');
     const other = all.find((s) => s !== on(task))!;
-    const seen = (await waitFor(async () => ((await other.backend.read(rec.id))?.state === 'needs_input' ? other.backend.read(rec.id) : undefined), 5000))!;
+    const seen = (await waitFor(
+      async () =>
+        (await other.backend.read(rec.id))?.state === 'needs_input' ? other.backend.read(rec.id) : undefined,
+      5000,
+    ))!;
     await other.backend.sendAnswer(seen, 'r1', { decision: 'allow', by: 'other server' });
     expect(await asked).toEqual({ decision: 'allow', by: 'other server' });
     await on(task).host.end(task, 'succeeded');
@@ -296,15 +351,30 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;
     const asked2 = ask(task2, 'r2');
     const other2 = all.find((s) => s !== on(task2))!;
-    const seen2 = (await waitFor(async () => ((await other2.backend.read(rec2.id))?.state === 'needs_input' ? other2.backend.read(rec2.id) : undefined), 5000))!;
+    const seen2 = (await waitFor(
+      async () =>
+        (await other2.backend.read(rec2.id))?.state === 'needs_input' ? other2.backend.read(rec2.id) : undefined,
+      5000,
+    ))!;
     const owner2 = on(task2);
-    await Promise.all([other2.backend.sendAnswer(seen2, 'r2', { decision: 'allow', by: 'late' }), task2.stop({ reason: 'killed', by: 'test', message: 'ended' })]);
+    await Promise.all([
+      other2.backend.sendAnswer(seen2, 'r2', { decision: 'allow', by: 'late' }),
+      task2.stop({ reason: 'killed', by: 'test', message: 'ended' }),
+    ]);
     const got = await asked2;
     expect(got.decision === 'allow' || got.by === 'task end').toBe(true);
     await owner2.host.end(task2, 'killed');
     // After the end, an answer reaches nothing and is no error.
     await expect(other2.backend.sendAnswer(seen2, 'r2', { decision: 'deny', by: 'after' })).resolves.toBeUndefined();
     expect(task2.inputs.size).toBe(0);
-    expect((await waitFor(async () => ((await other2.backend.read(rec2.id))?.state === 'killed' ? other2.backend.read(rec2.id) : undefined), 5000))?.state).toBe('killed');
+    expect(
+      (
+        await waitFor(
+          async () =>
+            (await other2.backend.read(rec2.id))?.state === 'killed' ? other2.backend.read(rec2.id) : undefined,
+          5000,
+        )
+      )?.state,
+    ).toBe('killed');
   });
 });

@@ -43,12 +43,17 @@ export class LocalBackend implements TaskBackend {
     this.reader = diskEvents(this.disk);
     const failed = (task: LiveTask, err: unknown) => {
       const message = (err as Error)?.message ?? String(err);
-      if (task.noteStoreError(message)) opts.log.warn({ task: task.id, err: message }, 'cannot write task state to disk; the task goes on in memory');
+      if (task.noteStoreError(message))
+        opts.log.warn({ task: task.id, err: message }, 'cannot write task state to disk; the task goes on in memory');
     };
     // A task declared lost (its owner looked dead: another process on this state dir judged so) stays lost.
     const guard = {
       allowed: (rec: TaskRecord) => this.disk.readRecord(rec.id)?.state !== 'lost',
-      refused: (task: LiveTask) => void task.stop({ reason: 'lost', message: 'stopped: another process declared this task lost (its server looked dead); partial output kept' }),
+      refused: (task: LiveTask) =>
+        void task.stop({
+          reason: 'lost',
+          message: 'stopped: another process declared this task lost (its server looked dead); partial output kept',
+        }),
     };
     this.writer = new RecordWriter(this.disk, failed, opts.mirror, guard);
   }
@@ -59,7 +64,11 @@ export class LocalBackend implements TaskBackend {
     const { log, locks, limits, stateDir } = this.opts;
     await recoverOrphans(this.disk, log, locks, (rec) => host.lost(rec));
     schedulePrune(this.disk, limits, (id) => !!host.live(id), log);
-    this.stopRequests = watchOwnerRequests(stateDir, (id) => host.live(id), (id, by) => void host.kill(id, by));
+    this.stopRequests = watchOwnerRequests(
+      stateDir,
+      (id) => host.live(id),
+      (id, by) => void host.kill(id, by),
+    );
   }
 
   // Locally a task runs on the server that was asked, at once.
@@ -131,7 +140,10 @@ export class LocalBackend implements TaskBackend {
   // The owner is another process on this state dir: a kill request file it takes within a second. A strict kill
   // (kill_task) refuses instead, as this server cannot stop the task itself.
   async requestKill(record: TaskRecord, end: EndInfo & { by: string }, strict: boolean): Promise<void> {
-    if (strict) throw new ToolError(`task ${record.id} belongs to another claude-tiers server (pid ${record.owner.pid}) that is still running; kill it from that server's client`);
+    if (strict)
+      throw new ToolError(
+        `task ${record.id} belongs to another claude-tiers server (pid ${record.owner.pid}) that is still running; kill it from that server's client`,
+      );
     await requestKill(this.opts.stateDir, record.id, end.by);
   }
 

@@ -37,7 +37,15 @@ export class RedisBackend extends LocalBackend {
   override async open(host: TaskHost): Promise<void> {
     await super.open(host);
     const cluster = this.cluster;
-    cluster.attach(clusterDuties({ live: (id) => host.live(id), liveIds: () => host.liveIds(), kill: (id, by) => host.kill(id, by), check: async (id) => host.live(id) ?? this.read(id), killRequests: (ids) => cluster.killRequests(ids) }));
+    cluster.attach(
+      clusterDuties({
+        live: (id) => host.live(id),
+        liveIds: () => host.liveIds(),
+        kill: (id, by) => host.kill(id, by),
+        check: async (id) => host.live(id) ?? this.read(id),
+        killRequests: (ids) => cluster.killRequests(ids),
+      }),
+    );
   }
 
   // Checks the request here, then puts the task in the shared queue for whichever worker is free.
@@ -46,7 +54,10 @@ export class RedisBackend extends LocalBackend {
     if (this.r.depth > 0) record.request.depth = this.r.depth;
     const { maxQueue } = this.r;
     const waiting = await this.cluster.waiting();
-    if (waiting >= maxQueue) throw new ToolError(`queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`);
+    if (waiting >= maxQueue)
+      throw new ToolError(
+        `queue full: ${waiting} tasks wait in the shared queue (limit: maxQueue ${maxQueue}). Wait for a task to finish (task_status with task_ids and wait_for "any") or kill one, then retry.`,
+      );
     await this.cluster.enqueue(record, content);
     accepted();
   }
@@ -70,7 +81,8 @@ export class RedisBackend extends LocalBackend {
   // this server, which does not run the task (a claim whose run never started).
   private async gone(record: TaskRecord): Promise<boolean> {
     const { serverId } = this.host.owner;
-    if (record.owner.serverId === serverId) return !this.host.live(record.id) && !this.cluster.pending(record.id) && Date.now() - record.updatedAt > 5000;
+    if (record.owner.serverId === serverId)
+      return !this.host.live(record.id) && !this.cluster.pending(record.id) && Date.now() - record.updatedAt > 5000;
     // On this machine a live owner process is not dead (another pid than ours: a restarted server may reuse its pid).
     if (record.owner.host === hostname() && record.owner.pid !== process.pid && ownerAlive(record)) return false;
     return this.cluster.ownerDead(record);
@@ -135,7 +147,8 @@ export class RedisBackend extends LocalBackend {
 
   // A task still in the queue ends there; one a server runs is killed by it (pub/sub, and a request kept a minute).
   override async requestKill(record: TaskRecord, end: EndInfo & { by: string }): Promise<void> {
-    if (!(record.state === 'queued' && (await this.cluster.endQueued(record, end)))) await this.cluster.requestKill(record.id, end.by);
+    if (!(record.state === 'queued' && (await this.cluster.endQueued(record, end))))
+      await this.cluster.requestKill(record.id, end.by);
   }
 
   override async sendAnswer(record: TaskRecord, requestId: string, answer: InputAnswer): Promise<void> {

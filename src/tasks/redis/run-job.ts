@@ -20,13 +20,28 @@ export interface JobLimits {
 // claimed by another server, is left alone. A server that cannot take the task now (it shuts down, the model's
 // circuit is open here, the cwd is outside its roots) hands the job back for another; a task that nobody took for a
 // minute ends with the reason.
-export async function runJob(cluster: Cluster, host: TaskHost, limits: JobLimits, id: string, info: JobInfo): Promise<void> {
+export async function runJob(
+  cluster: Cluster,
+  host: TaskHost,
+  limits: JobLimits,
+  id: string,
+  info: JobInfo,
+): Promise<void> {
   if (host.closing()) throw new HandBack('this server is shutting down');
   const queued = await cluster.records.read(id);
   // The job is added before its record: one still missing after a minute was never written (its enqueue failed).
-  if (!queued) return Date.now() - info.queuedAt < GIVE_UP_MS ? Promise.reject(new HandBack('its record is not there yet')) : undefined;
+  if (!queued)
+    return Date.now() - info.queuedAt < GIVE_UP_MS
+      ? Promise.reject(new HandBack('its record is not there yet'))
+      : undefined;
   if (queued.state !== 'queued') return;
-  if ((queued.request.depth ?? 0) >= limits.maxDepth) return refuse(cluster, host, queued, `it comes from depth ${queued.request.depth} and maxDepth is ${limits.maxDepth}; recursion is not allowed`);
+  if ((queued.request.depth ?? 0) >= limits.maxDepth)
+    return refuse(
+      cluster,
+      host,
+      queued,
+      `it comes from depth ${queued.request.depth} and maxDepth is ${limits.maxDepth}; recursion is not allowed`,
+    );
   let admission: Admission;
   try {
     resolveCwd(queued.request.cwd, limits.allowedRoots);
@@ -40,7 +55,8 @@ export async function runJob(cluster: Cluster, host: TaskHost, limits: JobLimits
   try {
     const record: TaskRecord = { ...queued, owner: host.owner, state: 'running', updatedAt: Date.now() };
     if (!(await cluster.claim(record))) {
-      if ((await cluster.records.read(id).catch(() => undefined))?.state === 'queued') throw new HandBack('its claim was not confirmed');
+      if ((await cluster.records.read(id).catch(() => undefined))?.state === 'queued')
+        throw new HandBack('its claim was not confirmed');
       return;
     }
     if (host.closing()) {
@@ -48,7 +64,11 @@ export async function runJob(cluster: Cluster, host: TaskHost, limits: JobLimits
       await cluster.records.put(queued, ['running'], host.owner.serverId);
       throw new HandBack('this server is shutting down');
     }
-    task = host.launch(record, admission, (await cluster.records.takeContent(id).catch(() => undefined)) as UserContent | undefined);
+    task = host.launch(
+      record,
+      admission,
+      (await cluster.records.takeContent(id).catch(() => undefined)) as UserContent | undefined,
+    );
   } finally {
     // A ticket and a budget hold not handed to a run (the claim went to another server, or failed) are released here.
     if (!task) {
@@ -56,7 +76,8 @@ export async function runJob(cluster: Cluster, host: TaskHost, limits: JobLimits
       admission.hold.settle();
     }
   }
-  if ((await cluster.killRequests([id])).length) void task.stop({ reason: 'killed', by: 'another server', message: 'killed as it started; partial output kept' });
+  if ((await cluster.killRequests([id])).length)
+    void task.stop({ reason: 'killed', by: 'another server', message: 'killed as it started; partial output kept' });
   await task.done;
 }
 
@@ -64,5 +85,7 @@ export async function runJob(cluster: Cluster, host: TaskHost, limits: JobLimits
 async function refuse(cluster: Cluster, host: TaskHost, queued: TaskRecord, why: string): Promise<void> {
   const now = Date.now();
   const end = { reason: 'error' as const, message: `no server could run it: ${why}` };
-  await cluster.records.put({ ...queued, owner: host.owner, state: 'failed', end, endedAt: now, updatedAt: now }, ['queued']);
+  await cluster.records.put({ ...queued, owner: host.owner, state: 'failed', end, endedAt: now, updatedAt: now }, [
+    'queued',
+  ]);
 }
