@@ -20,13 +20,16 @@ import { quickAnswer } from './quick/quick-answer.js';
 import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
 import { stopTimings } from './run-deps.js';
 import { SparePool } from './spares/spare-pool.js';
-import { Registry } from './tasks/registry.js';
+import { TaskService } from './tasks/service.js';
+import type { TaskBackend } from './tasks/backend.js';
+import { LocalBackend } from './tasks/local/local-backend.js';
+import { RepoLocks } from './isolation/repo-locks.js';
 import { Notifier } from './notify/notifier.js';
 import { stateSecret } from './state-dir.js';
 import { tapHandler } from './notify/tap-page.js';
 import { TaskStore } from './tasks/store.js';
 import type { TaskRecord } from './tasks/types.js';
-import type { Cluster } from './cluster/cluster.js';
+import type { Cluster } from './tasks/redis/cluster.js';
 import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/shared-limits.js';
 
 // Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
@@ -61,7 +64,10 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   // One-tap approval links exist only with notify: their key is made then, and only then is their page served.
   const linkKey = config.notify ? stateSecret(config.stateDir, 'links.key') : undefined;
   const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
-  const registry = await Registry.open({ ...runDeps, serverId, spares, cluster, notifier });
+  // The one place the task storage is chosen: a state dir of this machine, or the cluster's Redis.
+  const locks = new RepoLocks();
+  const backend = await openBackend(config, { log, locks, cluster, depth, guardDepth: () => depth >= config.maxDepth && claudeBinary() });
+  const registry = await TaskService.open({ ...runDeps, serverId, spares, backend, locks, notifier });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
     registry
@@ -129,8 +135,17 @@ async function openCluster(config: Config, serverId: string, log: Logger): Promi
     }
   };
   // Loaded only for a cluster: a server without Redis never loads BullMQ or ioredis.
-  const { Cluster } = await import('./cluster/cluster.js');
+  const { Cluster } = await import('./tasks/redis/cluster.js');
   const cluster = await Cluster.open({ url: redis.url, prefix: redis.prefix, eventCap: redis.eventCap, serverId, log, ownRecords, limits: config.limits });
   log.info({ redis: cluster.url, prefix: redis.prefix }, 'cluster: tasks go through the shared queue');
   return cluster;
+}
+
+// The task backend of this server: the cluster's (Redis), or this machine's state dir.
+async function openBackend(config: Config, p: { log: Logger; locks: RepoLocks; cluster?: Cluster; depth: number; guardDepth(): void }): Promise<TaskBackend> {
+  const local = { stateDir: config.stateDir, limits: config.limits, log: p.log, locks: p.locks };
+  if (!p.cluster) return new LocalBackend(local);
+  const { RedisBackend } = await import('./tasks/redis/redis-backend.js');
+  const jobs = { maxDepth: config.maxDepth, allowedRoots: config.allowedRoots };
+  return new RedisBackend({ ...local, cluster: p.cluster, jobs, maxQueue: config.limits.maxQueue, depth: p.depth, guardDepth: p.guardDepth });
 }

@@ -13,7 +13,7 @@ import type { InputAnswer } from './tasks/input-requests.js';
 import type { MergeReply } from './tasks/merge-task.js';
 import type { SubmitRequest } from './tasks/new-task.js';
 import type { ProgressSend } from './tasks/progress-pump.js';
-import type { Registry } from './tasks/registry.js';
+import type { TaskService } from './tasks/service.js';
 import type { ManyReply } from './tasks/status-many.js';
 import type { TaskRecord, TaskState, Viewer } from './tasks/types.js';
 import type { TaskReply } from './tasks/view.js';
@@ -67,7 +67,7 @@ export interface McpTasks extends ToolTasks {
   cancel(id: string, by: string): Promise<void>;
   writingOf(id: string): { chars: number } | undefined;
   eventsPath(id: string): string;
-  onChange(id: string, listener: () => void): () => void;
+  watch(id: string, listener: () => void): () => void;
 }
 
 // The comparison calls the tools make (compare_tiers, compare_status, kill_task with compare_id).
@@ -108,7 +108,7 @@ export interface Engine extends ToolServices {
   readonly rateLimiter: Admission;
   readonly tasks: McpTasks;
   /** The task registry itself, for the hosts that drive it beyond the tools' calls (the CLI, the board, the queue). */
-  readonly registry: Registry;
+  readonly registry: TaskService;
   /** Budgets, then rate limits, of a call that starts claude. */
   readonly admission: ToolAdmission;
   /** Webhook notifications of task events (notify in the config), if configured. */

@@ -79,7 +79,7 @@ export class RegistryBoardTasks implements BoardTasks {
     private readonly options: RegistryBoardOptions,
   ) {
     this.tools = new Map((toolsFor(engine.config.limits) as AnyTool[]).map((t) => [t.name, t]));
-    this.feed = new ChangeFeed((l) => engine.registry.onAnyChange(l));
+    this.feed = new ChangeFeed((l) => engine.registry.watchAll(l));
     if (this.tools.has('merge_task'))
       this.merge = (viewer, id, strategy) => this.viaTool('merge_task', { task_id: id, strategy }, viewer);
   }

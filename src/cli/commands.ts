@@ -5,8 +5,7 @@ import { createLogger } from '../log.js';
 import { decisionText } from '../claude/summarize.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
-import { TaskStore } from '../tasks/store.js';
-import { isFinal, LOCAL_PRINCIPAL, visibleTo, type TaskRecord, type TaskState } from '../tasks/types.js';
+import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type TaskState } from '../tasks/types.js';
 import { askPermission } from './permission-prompt.js';
 import { printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
@@ -55,19 +54,23 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
   const prompt = words.join(' ');
   if (!prompt.trim()) return fail(new ToolError('run needs a prompt: claude-tiers run "your task"'));
   return withEngine(config, async (engine) => {
-    let task;
+    const tasks = engine.registry;
+    let id: string;
     try {
-      task = await engine.registry.submit({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' });
+      // The same start as deep_task's: with --redis the task goes through the shared queue to whichever server takes it.
+      const started = await tasks.start({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' }, { viewer: LOCAL });
+      id = (started.structured as { task_id: string }).task_id;
     } catch (err) {
       return fail(err);
     }
-    const t = task;
-    process.once('SIGINT', () => void engine.registry.kill(t.id, 'cli (Ctrl-C)'));
+    const record = () => tasks.peek(id);
+    process.once('SIGINT', () => void tasks.kill(id, 'cli (Ctrl-C)').catch(() => undefined));
     let last = '';
     let asking = false;
     const show = () => {
-      if (asking) return;
-      const line = `${t.id} · ${formatProgress(t.record, Date.now(), t.writing)}`;
+      const rec = record();
+      if (asking || !rec) return;
+      const line = `${id} · ${formatProgress(rec, Date.now(), tasks.writingOf(id))}`;
       if (line === last) return;
       last = line;
       if (opts.json) return;
@@ -78,20 +81,21 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     // `claude-tiers answer`, whichever comes first).
     let hinted = '';
     const ask = () => {
-      const open = t.record.state === 'needs_input' ? t.record.inputRequest : undefined;
+      const rec = record();
+      const open = rec?.state === 'needs_input' ? rec.inputRequest : undefined;
       if (!open || asking || opts.json) return;
       if (!process.stdin.isTTY || !isTty()) {
         // No one to ask here: say once per request how to answer from elsewhere.
-        const how = `answer with: claude-tiers answer ${t.id} allow|deny [--message M]`;
-        if (hinted !== open.request_id) process.stderr.write(`${t.id} waits for permission to run ${open.tool}; ${how}\n`);
+        const how = `answer with: claude-tiers answer ${id} allow|deny [--message M]`;
+        if (hinted !== open.request_id) process.stderr.write(`${id} waits for permission to run ${open.tool}; ${how}\n`);
         hinted = open.request_id;
         return;
       }
       asking = true;
-      void askPermission(t.id, open, () => t.record.inputRequest?.request_id !== open.request_id)
+      void askPermission(id, open, () => record()?.inputRequest?.request_id !== open.request_id)
         .then(async (answer) => {
           if (!answer) return;
-          await engine.registry.answer(t.id, open.request_id, { ...answer, by: 'cli (terminal)' }, LOCAL).catch(fail);
+          await tasks.answer(id, open.request_id, { ...answer, by: 'cli (terminal)' }, LOCAL).catch(fail);
         })
         .finally(() => {
           asking = false;
@@ -99,21 +103,25 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
           show();
         });
     };
-    const off = t.onChange(() => {
+    const tick = () => {
       show();
       ask();
-    });
-    const timer = setInterval(show, 1000);
-    await t.done;
+    };
+    const off = tasks.watch(id, tick);
+    const timer = setInterval(tick, 1000);
+    tick();
+    while (!(await tasks.wait([id], () => isFinal(record()?.state ?? 'lost'), 60_000)));
+    // A task run here has ended; its run still makes its last writes.
+    await tasks.done(id);
     off();
     clearInterval(timer);
     if (isTty() && !opts.json) process.stderr.write('\n');
-    const reply = await engine.registry.reply(t.id, { tail: 0 });
+    const reply = await tasks.reply(id, { tail: 0 });
     const view = reply.structured as { state: string; result?: { text?: string }; end?: { message?: string } };
     if (opts.json) printOut(JSON.stringify(view));
-    else if (t.record.state === 'succeeded') printOut(view.result?.text || reply.text);
-    else fail(new ToolError(`task ${t.id} ${view.state}: ${view.end?.message ?? 'no reason recorded'}`));
-    return t.record.state === 'succeeded' ? 0 : 1;
+    else if (view.state === 'succeeded') printOut(view.result?.text || reply.text);
+    else fail(new ToolError(`task ${id} ${view.state}: ${view.end?.message ?? 'no reason recorded'}`));
+    return view.state === 'succeeded' ? 0 : 1;
   });
 }
 
@@ -143,23 +151,14 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
   });
 }
 
-// `claude-tiers tasks [--watch] [--state S] [--json]`: the tasks in the state dir, newest first.
+// `claude-tiers tasks [--watch] [--state S] [--json]`: the tasks, newest first.
 export async function tasksCommand(config: Config, opts: Opts): Promise<number> {
-  const store = new TaskStore(config.stateDir);
   // A task waiting for permission is still running: --state running shows it too.
   const asked = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
   const states = asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as TaskState] : asked;
   const limit = 30;
-  const fromDisk = async () =>
-    store
-      .listIds()
-      .slice(0, 500)
-      .map((id) => store.readRecord(id))
-      .filter((r): r is NonNullable<typeof r> => !!r && visibleTo(r, LOCAL) && (!states || states.includes(r.state)))
-      .slice(0, limit);
-  // In a cluster the tasks of every server are in Redis: read them through the registry.
-  if (config.redis) return withEngine(config, (engine) => showTasks(() => engine.registry.list({ state: states, limit, viewer: LOCAL }), config, opts));
-  return showTasks(fromDisk, config, opts);
+  // The same listing as list_tasks: the state dir's tasks, or in a cluster those of every server.
+  return withEngine(config, (engine) => showTasks(() => engine.registry.list({ state: states, limit, viewer: LOCAL }), config, opts));
 }
 
 async function showTasks(load: () => Promise<TaskRecord[]>, config: Config, opts: Opts): Promise<number> {
@@ -187,7 +186,7 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
   const id = words[0];
   if (!id) return fail(new ToolError('kill needs a task id: claude-tiers kill t_...'));
   return withEngine(config, async (engine) => {
-    const rec = engine.registry.visible(id, LOCAL) && (await engine.registry.record(id));
+    const rec = engine.registry.visible(id, LOCAL, await engine.registry.record(id));
     if (!rec) return fail(new ToolError(`no task ${id}; ${await engine.registry.recentIdsHint(LOCAL)}`));
     if (isFinal(rec.state)) {
       printOut(`${id} already ${rec.state}`);

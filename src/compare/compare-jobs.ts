@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Registry } from '../tasks/registry.js';
+import type { TaskService } from '../tasks/service.js';
 import { LOCAL_PRINCIPAL, visibleTo, type Viewer } from '../tasks/types.js';
 import { checkTiers } from './prompts-file.js';
 import { runCompare, StopReason, type CompareProgress } from './run-compare.js';
@@ -70,7 +70,7 @@ export interface CompareRequest {
 export class CompareJobs {
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly deps: { registry: Registry; tierNames: string[]; stateDir: string; log: Logger; admit?: (principal: string) => void }) {}
+  constructor(private readonly deps: { registry: TaskService; tierNames: string[]; stateDir: string; log: Logger; admit?: (principal: string) => void }) {}
 
   // Checks the request and starts the comparison in the background; returns its status at once.
   start(req: CompareRequest): CompareStatus {

@@ -1,5 +1,5 @@
 import { formatProgress } from '../tasks/progress.js';
-import type { Registry } from '../tasks/registry.js';
+import type { TaskService } from '../tasks/service.js';
 import { isFinal, type TaskRecord } from '../tasks/types.js';
 import { summarize } from './summary.js';
 import type { ComparePlan, CompareResult, CompareRun } from './types.js';
@@ -77,7 +77,7 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
 
 // Runs one prompt on one tier as a deep task and waits for its end; an open permission request is denied (nobody watches).
 async function runOne(
-  registry: Registry,
+  registry: TaskService,
   step: CompareStep,
   prompt: string,
   opts: RunCompareOptions,
@@ -106,7 +106,7 @@ async function runOne(
     const event = formatProgress(rec, Date.now(), registry.writingOf(id)).replace(/ · \d+ s\b/, '');
     report({ task_id: id, since: rec.createdAt, event });
   };
-  const off = registry.onChange(id, onEvent);
+  const off = registry.watch(id, onEvent);
   onEvent();
   try {
     const state = () => registry.peek(id)?.state ?? 'lost';
@@ -128,7 +128,7 @@ async function runOne(
 
 // Runs every prompt through both tiers, one task at a time in schedule order; stops early when the signal aborts
 // (the run it interrupts is not counted).
-export async function runCompare(registry: Registry, plan: ComparePlan, opts: RunCompareOptions = {}): Promise<CompareResult> {
+export async function runCompare(registry: TaskService, plan: ComparePlan, opts: RunCompareOptions = {}): Promise<CompareResult> {
   const started = new Date();
   const steps = schedule(plan);
   const results: CompareRun[] = [];

@@ -63,7 +63,7 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
         timer = undefined;
         void server.notification({ method: 'notifications/resources/updated', params: { uri } }).catch(() => {});
       };
-      const off = tasks.onChange(id, () => {
+      const off = tasks.watch(id, () => {
         timer ??= setTimeout(send, UPDATE_EVERY_MS);
         if (isFinal(tasks.peek(id)?.state ?? 'lost')) {
           off();

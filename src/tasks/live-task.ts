@@ -25,7 +25,7 @@ export class LiveTask {
   /** Aborted by the first stop: a task still waiting in the queue leaves it through this. */
   private readonly stopController = new AbortController();
   private finished!: () => void;
-  /** Questions the task waits on (permission requests), answered through the registry. */
+  /** Questions the task waits on (permission requests), answered through the task service. */
   readonly inputs = new PendingInputs();
   readonly done: Promise<void> = new Promise((resolve) => (this.finished = resolve));
 

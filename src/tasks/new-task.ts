@@ -10,7 +10,7 @@ import { newTaskId } from './ids.js';
 import { worktreeOf } from './task-worktree.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
-// What deep_task asks the registry for.
+// What deep_task asks the task service for.
 export interface SubmitRequest {
   prompt: string;
   tier?: string;

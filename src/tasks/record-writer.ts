@@ -14,6 +14,8 @@ export class RecordWriter {
     private readonly failed: (task: LiveTask, err: unknown) => void,
     /** Where each saved snapshot also goes (the shared store, in a cluster); must not throw. */
     private readonly mirror?: (record: TaskRecord) => void,
+    /** Whether the owner may still write its task (false: another process declared it lost); refused writes stop it. */
+    private readonly guard?: { allowed(record: TaskRecord): boolean; refused(task: LiveTask): void },
   ) {}
 
   save(task: LiveTask, now = false): Promise<void> {
@@ -27,7 +29,11 @@ export class RecordWriter {
     this.timers.delete(id);
     const snapshot = structuredClone(task.record) as TaskRecord;
     this.mirror?.(snapshot);
-    const chain = (this.chains.get(id) ?? Promise.resolve()).then(() => this.store.writeRecord(snapshot)).catch((err: unknown) => this.failed(task, err));
+    const write = () => {
+      if (!this.guard || this.guard.allowed(snapshot)) return this.store.writeRecord(snapshot);
+      this.guard.refused(task);
+    };
+    const chain = (this.chains.get(id) ?? Promise.resolve()).then(write).catch((err: unknown) => this.failed(task, err));
     this.chains.set(id, chain);
     // Settled chains go, so the map holds only saves in flight.
     void chain.then(() => {

@@ -9,7 +9,7 @@ export interface ManyReply {
   links: TaskReply['links'];
 }
 
-// What statusMany needs of the registry.
+// What statusMany needs of the task service.
 export interface TaskSource {
   get(id: string, viewer?: Viewer): Promise<TaskRecord>;
   peek(id: string): TaskRecord | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { SharedRecords } from '../../src/cluster/shared-records.js';
+import { SharedRecords } from '../../src/tasks/redis/shared-records.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 

@@ -1,10 +1,11 @@
-import type { ClusterHandlers } from '../cluster/cluster.js';
-import type { LiveTask } from './live-task.js';
-import { isFinal } from './types.js';
+import type { ClusterHandlers } from './handlers.js';
+import type { LiveTask } from '../live-task.js';
+import { isFinal } from '../types.js';
 
-// What the registry offers the cluster's handlers.
+// What the task service offers the cluster's handlers.
 export interface DutyParts {
-  live: ReadonlyMap<string, LiveTask>;
+  live(id: string): LiveTask | undefined;
+  liveIds(): string[];
   kill(id: string, by: string): Promise<unknown>;
   /** Reads a task again, declaring it lost when its server is gone (or no longer runs it). */
   check(id: string): Promise<unknown>;
@@ -16,7 +17,7 @@ export interface DutyParts {
 // owner, and stops a task of its own that the cluster declared lost (its writes are refused).
 export function clusterDuties(p: DutyParts): ClusterHandlers {
   const running = (id: string): LiveTask | undefined => {
-    const t = p.live.get(id);
+    const t = p.live(id);
     return t && !isFinal(t.record.state) ? t : undefined;
   };
   return {
@@ -28,7 +29,7 @@ export function clusterDuties(p: DutyParts): ClusterHandlers {
     },
     suspect: (id) => void p.check(id).catch(() => undefined),
     tick() {
-      const ids = [...p.live.keys()].filter((id) => running(id));
+      const ids = p.liveIds().filter((id) => running(id));
       void p.killRequests(ids).then((asked) => {
         for (const id of asked) if (running(id) && !running(id)!.stopped) void p.kill(id, 'a kill request (through the cluster)');
       });

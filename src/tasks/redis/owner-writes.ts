@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../tasks/types.js';
+import type { TaskRecord } from '../types.js';
 
 // The writes of the tasks this server runs: never throwing, never overlapping per task (the newest goes last), and
 // what Redis does not take now kept until it is back (a task that ends while Redis is away still reports its end).

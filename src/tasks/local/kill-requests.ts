@@ -1,8 +1,8 @@
 import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InputAnswer } from './input-requests.js';
-import type { LiveTask } from './live-task.js';
-import { isFinal } from './types.js';
+import type { InputAnswer } from '../input-requests.js';
+import type { LiveTask } from '../live-task.js';
+import { isFinal } from '../types.js';
 
 const POLL_MS = 1000;
 const KILLS = 'kill-requests';
@@ -57,11 +57,11 @@ function parseAnswer(text: string): InputAnswer | undefined {
 // through `kill`, an answer straight to the task's open question; returns the stop of the poll.
 export function watchOwnerRequests(
   stateDir: string,
-  live: ReadonlyMap<string, LiveTask>,
+  live: (id: string) => LiveTask | undefined,
   kill: (id: string, by: string) => void,
 ): () => void {
   const owns = (id: string) => {
-    const t = live.get(id);
+    const t = live(id);
     return !!t && !isFinal(t.record.state);
   };
   const poll = async () => {
@@ -71,7 +71,7 @@ export function watchOwnerRequests(
     await take(join(stateDir, ANSWERS), owns, (name, text) => {
       const [id, requestId] = name.split('.');
       const answer = parseAnswer(text);
-      if (id && requestId && ID.test(requestId) && answer) live.get(id)?.inputs.answer(requestId, answer);
+      if (id && requestId && ID.test(requestId) && answer) live(id)?.inputs.answer(requestId, answer);
     });
   };
   const timer = setInterval(() => void poll(), POLL_MS);

@@ -1,10 +1,10 @@
-import { killGroupIfLeaderMatches, killRecorded, processStartTime } from '../claude/terminate/index.js';
-import type { Limits } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import type { RepoLocks } from '../isolation/repo-locks.js';
-import { recoverWorktree } from '../isolation/worktree.js';
-import type { TaskStore } from './store.js';
-import { isFinal, type TaskRecord } from './types.js';
+import { killGroupIfLeaderMatches, killRecorded, processStartTime } from '../../claude/terminate/index.js';
+import type { Limits } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { RepoLocks } from '../../isolation/repo-locks.js';
+import { recoverWorktree } from '../../isolation/worktree.js';
+import type { TaskStore } from '../store.js';
+import { isFinal, type TaskRecord } from '../types.js';
 
 // True when the server process that owns a record is still the same live process (pid and start time).
 export function ownerAlive(record: TaskRecord): boolean {

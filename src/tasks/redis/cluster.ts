@@ -1,19 +1,19 @@
 import { Redis } from 'ioredis';
-import type { UserContent } from '../claude/control.js';
-import type { Logger } from '../log.js';
-import type { InputAnswer } from '../tasks/input-requests.js';
-import type { EndInfo, EventLine, TaskRecord } from '../tasks/types.js';
+import type { UserContent } from '../../claude/control.js';
+import type { Logger } from '../../log.js';
+import type { InputAnswer } from '../input-requests.js';
+import type { EndInfo, EventLine, TaskRecord } from '../types.js';
 import type { ClusterHandlers, ControlMessage } from './handlers.js';
 import { QueueShares, type QueueShareLimits } from './queue-shares.js';
 import { JobQueue, type JobInfo } from './job-queue.js';
 import { Liveness } from './liveness.js';
 import { OwnerWrites } from './owner-writes.js';
-import { openRedis, redisOptions, shownUrl, unreachable } from './redis-conn.js';
+import { openRedis, redisOptions, shownUrl, unreachable } from '../../cluster/redis-conn.js';
 import { RemoteCache } from './remote-cache.js';
 import { SharedRecords } from './shared-records.js';
 import { Upkeep } from './upkeep.js';
 
-// The registry's side of the cluster is typed here too, so it needs one import.
+// The redis backend's side of the cluster is typed here too, so it needs one import.
 export type { ClusterHandlers, ControlMessage } from './handlers.js';
 
 // A server is called dead after 10 s without a heartbeat: long enough for a pause of its event loop or a short
@@ -170,7 +170,7 @@ export class Cluster {
   // Event lines of a task another server runs, from its capped stream.
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
 
-  // What the registry does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
+  // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
   // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
   attach(h: ClusterHandlers): void {
     this.handlers = h;
@@ -235,7 +235,7 @@ export class Cluster {
     this.writes.retry();
   }
 
-  // Stops taking jobs (tasks running here are stopped by the registry first), then leaves.
+  // Stops taking jobs (tasks running here are stopped by the task service first), then leaves.
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.queue.close();

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../tasks/types.js';
+import type { TaskRecord } from '../types.js';
 
 const MAX_CACHED = 1000;
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../log.js';
-import type { TaskRecord } from '../tasks/types.js';
+import type { Logger } from '../../log.js';
+import type { TaskRecord } from '../types.js';
 import type { JobQueue } from './job-queue.js';
 import type { Liveness } from './liveness.js';
 import type { SharedRecords } from './shared-records.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../log.js';
-import { isFinal, readTaskRecord, type EventLine, type TaskRecord, type TaskState } from '../tasks/types.js';
+import type { Logger } from '../../log.js';
+import { isFinal, readTaskRecord, type EventLine, type TaskRecord, type TaskState } from '../types.js';
 
 // Writes a record when its stored state is one of ARGV[9..] ("*": any; "none": there is no record yet) and, when
 // ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces the change. Atomic,

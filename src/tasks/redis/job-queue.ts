@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { redisOptions } from './redis-conn.js';
+import { redisOptions } from '../../cluster/redis-conn.js';
 import { HandBack } from './hand-back.js';
 
 const QUEUE = 'tasks';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ToolError } from '../errors.js';
+import { ToolError } from '../../errors.js';
 
 // The shared queue's places, counted per principal in Redis: <prefix>:qshare:<principal> is a sorted set of the
 // principal's queued task ids (score: when the place was taken), <prefix>:qshare-principals the principals that
