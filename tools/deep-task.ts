@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Limits } from '../src/engine.js';
+import { camelKeys, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { BudgetField, CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
@@ -41,32 +41,9 @@ export const deepTaskTool = (limits: Limits) =>
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", keep_worktree?: boolean, base_ref? }`,
-    handle: (input, ctx) => {
-      const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
+    handle: ({ wait_s: waitS = DEFAULT_WAIT_S, ...ask }, ctx) => {
+      const wait = { waitS, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
       if (ctx.resumeTaskId) return ctx.engine.registry.follow(ctx.resumeTaskId, wait);
-      return ctx.engine.registry.start(
-        {
-          prompt: input.prompt,
-          cwd: input.cwd,
-          model: input.model,
-          tier: input.tier,
-          timeoutS: input.timeout_s,
-          idleTimeoutS: input.idle_timeout_s,
-          maxTurns: input.max_turns,
-          maxBudgetUsd: input.max_budget_usd,
-          maxOutputTokens: input.max_output_tokens,
-          systemPrompt: input.system_prompt,
-          continueTaskId: input.continue_task_id,
-          clientId: ctx.clientId,
-          principal: ctx.viewer.principal,
-          fork: input.fork,
-          outputSchema: input.output_schema,
-          isolation: input.isolation,
-          keepWorktree: input.keep_worktree,
-          baseRef: input.base_ref,
-          images: input.images,
-        },
-        wait,
-      );
+      return ctx.engine.registry.start({ ...camelKeys(ask), clientId: ctx.clientId, principal: ctx.viewer.principal }, wait);
     },
   });
