@@ -23,13 +23,13 @@ export const resultText = (r: ResultEvent): string => (typeof r.result === 'stri
 
 // A successful result as the caller's answer.
 export function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, durationMs: number, fallbackModel: string | undefined): QuickAnswer {
-  const usage = (r.usage ?? {}) as Record<string, unknown>;
-  const models = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
+  const usage = r.usage ?? {};
+  const models = Object.keys(r.modelUsage ?? {});
   const answer: QuickAnswer = {
-    answer: typeof r.result === 'string' ? r.result : '',
+    answer: r.result ?? '',
     tier: tierName,
     model: models[0] ?? requestedModel,
-    session_id: typeof r.session_id === 'string' ? r.session_id : '',
+    session_id: r.session_id ?? '',
     duration_ms: num(r.duration_ms) || durationMs,
     cost_usd: num(r.total_cost_usd),
     usage: {
