@@ -9,7 +9,6 @@ let api: ScriptedApi;
 let s: StartedServer;
 const FAKE = join(ROOT, 'test', 'support', 'fake-claude.mjs');
 
-
 async function finalView(server: StartedServer, id: string): Promise<View> {
   let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
   const end = Date.now() + 60_000;

@@ -11,7 +11,6 @@ afterAll(async () => {
   await api?.close();
 });
 
-
 describe('server lifecycle', () => {
   it('MCP cancellation of quick_answer kills its claude process', async () => {
     const s = await startServer(api);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { camelKeys, type Limits } from '../src/engine.js';
+import { camelKeys, TaskViewSchema, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { BudgetField, CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
@@ -34,6 +34,7 @@ export const deepTaskTool = (limits: Limits) =>
       keep_worktree: z.boolean({ error: 'keep_worktree must be true or false' }).optional().describe('With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).'),
       base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
     }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
+    outputSchema: TaskViewSchema,
     rateLimited: true,
     asksCaller: true,
     showsBoard: true,

@@ -7,7 +7,6 @@ let api: ScriptedApi;
 let server: StartedServer;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-
 beforeAll(async () => {
   api = await startScriptedApi();
   server = await startServer(api);
@@ -31,6 +30,16 @@ async function waitFinal(id: string, timeoutS = 60): Promise<View> {
 }
 
 describe('deep_task', () => {
+  it('declares the task view as its output schema, and its results match it', async () => {
+    const deep = (await server.client.listTools()).tools.find((t) => t.name === 'deep_task')!;
+    expect(Object.keys(deep.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['task_id', 'state', 'final', 'cursor', 'events', 'result']));
+    expect(deep.outputSchema?.required).toEqual(expect.arrayContaining(['task_id', 'state', 'final']));
+    // The client checks structuredContent against the declared schema; viewOf checks it against the view schema.
+    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:shaped]]', wait_s: 30 } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(viewOf(r).result?.text).toBe('shaped');
+  });
+
   it('returns a task id at once while claude runs a Bash step, and shows the tool call and the final result', async () => {
     const step = `step_${uniq()}`;
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 } });
