@@ -82,6 +82,7 @@ export type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : K]: 
 // checks the result against the request it is passed as).
 export function camelKeys<T extends object>(input: T): CamelKeys<T> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const [k, v] of Object.entries(input)) if (v !== undefined) out[camel(k)] = v;
   return out as CamelKeys<T>;
 }

@@ -9,9 +9,10 @@ const str = z.string();
 
 // Lifecycle of a task (needs_input: waiting for the caller's answer to a permission request); the last five are
 // final. The one list of states and the one list of final ones.
-export const TASK_STATES = ['queued', 'running', 'needs_input', 'succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
+const FINAL = ['succeeded', 'failed', 'killed', 'timed_out', 'lost'] as const;
+export const TASK_STATES = ['queued', 'running', 'needs_input', ...FINAL] as const;
 export type TaskState = (typeof TASK_STATES)[number];
-export const FINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['succeeded', 'failed', 'killed', 'timed_out', 'lost']);
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>(FINAL);
 export const isFinal = (s: TaskState): boolean => FINAL_STATES.has(s);
 
 // A task id as deep_task returns it.
@@ -132,6 +133,6 @@ const StoredRecordSchema = TaskRecordSchema.loose();
 export function readTaskRecord(value: unknown): { record: TaskRecord } | { unreadable: string } {
   const parsed = StoredRecordSchema.safeParse(value);
   if (parsed.success) return { record: parsed.data };
-  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  return { unreadable: issues.join('; ') };
+  const issue = (i: z.core.$ZodIssue) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`;
+  return { unreadable: parsed.error.issues.slice(0, 3).map(issue).join('; ') };
 }

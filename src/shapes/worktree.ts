@@ -33,7 +33,8 @@ export const WorktreeSummarySchema = z.object({
   diffstat: str,
   /** Only when the worktree was kept (keep_worktree). */
   path: str.optional(),
-  /** The task pointed its HEAD away from its branch (what HEAD named instead); the server still wrote only its branch. */
+  /** The task pointed its HEAD away from its branch (what HEAD named instead); the server still wrote only its
+   * branch. */
   head_moved: str.optional(),
   /** Paths the server did not commit: nested git repositories (never entered), and the like. */
   not_committed: z.array(str).optional(),

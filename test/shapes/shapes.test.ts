@@ -10,16 +10,25 @@ const record: TaskRecord = {
   state: 'succeeded',
   createdAt: 1,
   updatedAt: 2,
-  request: { prompt: 'p', cwd: '/w', model: 'sonnet', tier: 'comprehensive', timeoutS: 60, idleTimeoutS: 30, isolation: 'worktree' },
+  request: { prompt: 'p', cwd: '/w', model: 'sonnet', tier: 'comprehensive', timeoutS: 60, idleTimeoutS: 30 },
   owner: { serverId: 's', pid: 1 },
   stats: { events: 3, turns: 1, toolCalls: 0, costUsd: 0.1, inputTokens: 5, outputTokens: 6, apiRetries: 0 },
   tools: [],
   lastText: 'x',
   textTail: 'x',
   permissionDenials: [],
-  result: { subtype: 'success', isError: false, text: 'x', numTurns: 1, durationMs: 5, costUsd: 0.1, apiErrorStatus: null },
+  result: { subtype: 'success', isError: false, text: 'x', numTurns: 1, durationMs: 5, costUsd: 0.1 },
   end: { reason: 'completed', message: 'done' },
-  worktree: { taskId: 't_abcd1234', path: '/p', branch: 'b', baseCommit: 'c', repoRoot: '/r', gitDir: '/r/.git', cwdInWorktree: '/p', createdBranch: true },
+  worktree: {
+    taskId: 't_abcd1234',
+    path: '/p',
+    branch: 'b',
+    baseCommit: 'c',
+    repoRoot: '/r',
+    gitDir: '/r/.git',
+    cwdInWorktree: '/p',
+    createdBranch: true,
+  },
   costSeries: [[10, 0.1]],
 };
 
@@ -35,7 +44,8 @@ describe('shapes', () => {
   });
 
   it('turns deep_task input into the submitted request by name, dropping what was not given', () => {
-    const ask = camelKeys({ prompt: 'p', max_budget_usd: 2, idle_timeout_s: 9, keep_worktree: true, base_ref: 'main', tier: undefined });
+    const input = { prompt: 'p', max_budget_usd: 2, idle_timeout_s: 9, keep_worktree: true, base_ref: 'main', tier: undefined };
+    const ask = camelKeys(input);
     expect(ask).toEqual({ prompt: 'p', maxBudgetUsd: 2, idleTimeoutS: 9, keepWorktree: true, baseRef: 'main' });
     expect(SubmitRequestSchema.strict().parse(ask)).toEqual(ask);
   });

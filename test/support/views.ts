@@ -7,6 +7,7 @@ export type { TaskView };
 // schema does not name fails the test too).
 export function viewOf(result: unknown): TaskView {
   const r = result as { structuredContent?: unknown; isError?: boolean; content?: Array<{ text?: string }> };
-  if (r.structuredContent === undefined) throw new Error(`no task view in the result: ${r.content?.[0]?.text ?? JSON.stringify(result)}`);
+  const why = () => r.content?.[0]?.text ?? JSON.stringify(result);
+  if (r.structuredContent === undefined) throw new Error(`no task view in the result: ${why()}`);
   return TaskViewSchema.strict().parse(r.structuredContent);
 }
