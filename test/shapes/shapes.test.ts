@@ -46,7 +46,7 @@ describe('shapes', () => {
   it('turns deep_task input into the submitted request by name, dropping what was not given', () => {
     const input = { prompt: 'p', max_budget_usd: 2, idle_timeout_s: 9, keep_worktree: true, base_ref: 'v1' };
     const ask = camelKeys({ ...input, tier: undefined });
-    expect(ask).toEqual({ prompt: 'p', maxBudgetUsd: 2, idleTimeoutS: 9, keepWorktree: true, baseRef: 'v1' });
+    expect(ask).toStrictEqual({ prompt: 'p', maxBudgetUsd: 2, idleTimeoutS: 9, keepWorktree: true, baseRef: 'v1' });
     expect(SubmitRequestSchema.strict().parse(ask)).toEqual(ask);
   });
 });
