@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { claudeChildren, isAlive, processesMatching, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
-import { viewOf, type TaskView as View } from './support/views.js';
+import { viewOf } from './support/views.js';
 
 let api: ScriptedApi;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { configFile, REAL_CLAUDE, runCli, serverEnv, sleep, startHttpServer, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
-import { viewOf, type TaskView as View } from './support/views.js';
+import { viewOf } from './support/views.js';
 
 let api: ScriptedApi;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));

@@ -12,7 +12,7 @@ import type { TierConfig } from '../../src/config/schema.js';
 import type { SandboxScope } from '../../src/isolation/sandbox-hidden.js';
 import { REAL_CLAUDE, startServer, waitFor } from '../support/harness.js';
 import { claudePerFile, runLimits } from '../support/per-file.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { viewOf } from '../support/views.js';
 
 // Issue 19 item 6, replayed on the real claude (2.1.330) against the scripted API: a sandboxed task reads nothing of
 // the server's state dir (audit key and log, other tasks' records and worktrees) but its own worktree, and not the
