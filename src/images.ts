@@ -2,9 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { pathInsideRoots } from './cwd.js';
 import { ToolError } from './errors.js';
+import type { ImageInput } from './shapes/requests.js';
 
-// An image a caller passes with a prompt: a file inside the allowed roots, or base64 data with its type.
-export type ImageInput = { path: string } | { data: string; mimeType: string };
+// An image a caller passes with a prompt (its shape lives in src/shapes).
+export type { ImageInput };
 
 // Image types the Messages API takes, and the cap per image (the API's own limit is about 5 MB).
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;

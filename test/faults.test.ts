@@ -5,20 +5,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { claudeChildren, configFile, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { viewOf, type TaskView as View } from './support/views.js';
 
 let api: ScriptedApi;
 let s: StartedServer;
-type View = { task_id: string; state: string; final: boolean; cursor: number; end?: { reason: string; message: string }; store_error?: string; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 // Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s idle timeout.
 const FAST = { tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } }, limits: { breakerThreshold: 0 } };
 
 async function runToEnd(server: StartedServer, prompt: string): Promise<View> {
   const idle = /\[\[(hang|stall)\]\]/.test(prompt) ? { idle_timeout_s: 4 } : {};
-  let v = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30, ...idle } }));
+  let v = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30, ...idle } }));
   const end = Date.now() + 60_000;
-  while (!v.final && Date.now() < end) v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
+  while (!v.final && Date.now() < end) v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
   return v;
 }
 

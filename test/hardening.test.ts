@@ -3,18 +3,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { claudeChildren, configFile, isAlive, processesMatching, ROOT, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { viewOf, type TaskView as View } from './support/views.js';
 
 let api: ScriptedApi;
 let s: StartedServer;
-type View = { task_id: string; state: string; final: boolean; cursor: number; refusal?: boolean; last_text: string; end?: { reason: string; message: string }; result?: { text: string }; tokens_per_second?: number; events: string[] };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const FAKE = join(ROOT, 'test', 'support', 'fake-claude.mjs');
 
-
 async function finalView(server: StartedServer, id: string): Promise<View> {
-  let v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
   const end = Date.now() + 60_000;
-  while (!v.final && Date.now() < end) v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+  while (!v.final && Date.now() < end) v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
   return v;
 }
 
@@ -30,7 +28,7 @@ afterAll(async () => {
 describe('monitors', () => {
   it('stops a loop with the reason in task_status', async () => {
     const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[repeat-bash:echo same]]', wait_s: 0 } });
-    const v = await finalView(s, view(r).task_id);
+    const v = await finalView(s, viewOf(r).task_id);
     expect(v.state).toBe('failed');
     expect(v.end?.reason).toBe('loop');
     expect(v.end?.message).toBe('stopped: loop - Bash "echo same" called 5 times in a row with the same input');
@@ -38,7 +36,7 @@ describe('monitors', () => {
 
   it('stops a task over its output-token cap and reports the spend', async () => {
     const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[usage:10,500]][[bash:echo a]][[bash:echo b]]', max_output_tokens: 100, wait_s: 0 } });
-    const v = await finalView(s, view(r).task_id);
+    const v = await finalView(s, viewOf(r).task_id);
     expect(v.state).toBe('failed');
     expect(v.end?.reason).toBe('budget');
     expect(v.end?.message).toMatch(/500 output tokens, over the cap of 100; \$\d+\.\d{4} spent/);
@@ -46,7 +44,7 @@ describe('monitors', () => {
 
   it('flags a refusal on the result and records tokens per second', async () => {
     const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: "[[text:I'm sorry, but I can't help with that request.]]", wait_s: 30 } });
-    const v = view(r);
+    const v = viewOf(r);
     expect(v.state).toBe('succeeded');
     expect(v.refusal).toBe(true);
     expect(textOf(r)).toMatch(/reads as a refusal/);
@@ -59,7 +57,7 @@ describe('resource caps', () => {
     const t = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null, maxMemoryMb: 64 } } }) } });
     try {
       const r = await t.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo started; sleep 20]]', wait_s: 0 } });
-      const v = await finalView(t, view(r).task_id);
+      const v = await finalView(t, viewOf(r).task_id);
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('memory');
       expect(v.end?.message).toMatch(/stopped: memory - the task's processes use \d+ MB, over the cap of 64 MB/);
@@ -108,9 +106,9 @@ describe('rate limits, audit log', () => {
 
   it('writes task lifecycle and tool calls to the audit log with prompts hashed', async () => {
     const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'SECRET-PROMPT-TEXT [[bash:echo audited]]', wait_s: 30 } });
-    expect(view(r).state).toBe('succeeded');
+    expect(viewOf(r).state).toBe('succeeded');
     const lines = readFileSync(join(s.stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const mine = lines.filter((l) => l.task_id === view(r).task_id);
+    const mine = lines.filter((l) => l.task_id === viewOf(r).task_id);
     expect(mine.map((l) => l.event)).toEqual(expect.arrayContaining(['task_submitted', 'task_started', 'tool_call', 'task_ended']));
     expect(mine.find((l) => l.event === 'tool_call')).toMatchObject({ tool: 'Bash', input: 'echo audited' });
     expect(String(mine.find((l) => l.event === 'task_submitted')?.prompt)).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
@@ -125,7 +123,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   it('garbage lines and unknown events are skipped; the task still succeeds and the server keeps serving', async () => {
     const f = await withFake('garbage');
     try {
-      const v = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 20 } }));
+      const v = viewOf(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 20 } }));
       expect(v.state).toBe('succeeded');
       expect(v.result?.text).toBe('survived the garbage');
       expect(v.events.some((e) => /unreadable output: this is not json/.test(e))).toBe(true);
@@ -138,7 +136,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   it('a 50 MB line is skipped without holding it in memory', async () => {
     const f = await withFake('huge-line');
     try {
-      const v = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 30 } }));
+      const v = viewOf(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 30 } }));
       expect(v.state).toBe('succeeded');
       expect(v.events.some((e) => /oversized output line \(5\d{7} bytes\)/.test(e))).toBe(true);
       const stats = (await f.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as { memory_mb: { rss: number } };
@@ -151,8 +149,8 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   it('claude killed from outside mid-task: failed, partial output kept', async () => {
     const f = await withFake('crash');
     try {
-      const started = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 0 } }));
-      await waitFor(async () => view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id } })).last_text !== '', 10_000);
+      const started = viewOf(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 0 } }));
+      await waitFor(async () => viewOf(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id } })).last_text !== '', 10_000);
       const crashing = (pid: number) => {
         try {
           return readFileSync(`/proc/${pid}/environ`, 'utf8').includes('FAKE_CLAUDE_MODE=crash');
@@ -161,8 +159,8 @@ describe('faults from a misbehaving claude (fake binary)', () => {
         }
       };
       for (const p of processesMatching('fake-claude.mjs')) if (crashing(p.pid)) process.kill(p.pid, 'SIGKILL');
-      let v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10 } }));
-      while (!v.final) v = view(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10, cursor: v.cursor } }));
+      let v = viewOf(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10 } }));
+      while (!v.final) v = viewOf(await f.client.callTool({ name: 'task_status', arguments: { task_id: started.task_id, wait_s: 10, cursor: v.cursor } }));
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('crashed');
       expect(v.end?.message).toMatch(/killed by SIGKILL without a result/);
@@ -181,7 +179,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
         const found = claudeChildren(f.pid);
         return found.length ? found : undefined;
       }, 20_000);
-      const k = view(await f.client.callTool({ name: 'kill_task', arguments: { task_id: view(r).task_id } }));
+      const k = viewOf(await f.client.callTool({ name: 'kill_task', arguments: { task_id: viewOf(r).task_id } }));
       expect(k.state).toBe('killed');
       for (const pid of pids ?? []) expect(isAlive(pid)).toBe(false);
     } finally {
@@ -192,7 +190,7 @@ describe('faults from a misbehaving claude (fake binary)', () => {
   it('an endless flood of output is stopped at the output cap', async () => {
     const f = await withFake('flood', { CLAUDE_TIERS_CONFIG: configFile({ limits: { maxOutputBytes: 20 * 1024 * 1024 } }) });
     try {
-      const v = view(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 40 } }));
+      const v = viewOf(await f.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', wait_s: 40 } }));
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('output_cap');
       expect(v.end?.message).toMatch(/over the cap of 20 MB/);

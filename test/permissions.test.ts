@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, ROOT, SERVER_ENTRY, serverEnv, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
 import { startRawServer } from './support/raw-rpc.js';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
+import { viewOf, type TaskView as View } from './support/views.js';
 
 // Issue 12: a permission claude's tier does not grant becomes a question to the caller: the tool path (task_status
 // shows needs_input, answer_task answers), and the protocol paths (MRTR elicitation, legacy elicitation/create, tasks/update).
 let api: ScriptedApi;
 let config: string;
 let server: StartedServer;
-type View = { task_id: string; state: string; final: boolean; cursor: number; progress: string; input_request?: { request_id: string; tool: string; input: { command?: string } }; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 // acceptEdits runs plain commands; one that reaches the network needs a decision (Bash is not pre-allowed here).
 const asking = (tag: string) => `[[bash:curl -s http://127.0.0.1:9/; echo ${tag}]]`;
@@ -32,8 +31,8 @@ afterAll(async () => {
 
 async function until(s: StartedServer, id: string, done: (v: View) => boolean): Promise<View> {
   const end = Date.now() + 40_000;
-  let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  while (!done(v) && Date.now() < end) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
+  let v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  while (!done(v) && Date.now() < end) v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
   return v;
 }
 const toolResultsWith = (text: string) => api.requests.filter((r) => JSON.stringify(r.messages).includes('tool_result') && JSON.stringify(r.messages).includes(text));
@@ -42,11 +41,11 @@ describe('permission requests: the tool path', () => {
   it('needs_input shows the command; answer_task allow runs it and the task succeeds with its output', async () => {
     const tag = `ALLOWED_${uniq()}`;
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: asking(tag), wait_s: 0 } });
-    const id = view(r).task_id;
+    const id = viewOf(r).task_id;
     const waiting = await until(server, id, (v) => v.state === 'needs_input' || v.final);
     expect(waiting.state).toBe('needs_input');
     expect(waiting.input_request?.tool).toBe('Bash');
-    expect(waiting.input_request?.input.command).toContain(tag);
+    expect((waiting.input_request?.input as { command?: string } | undefined)?.command).toContain(tag);
     expect(waiting.progress).toMatch(/waiting for permission: Bash \{"command":"curl/);
     const listed = (await server.client.callTool({ name: 'list_tasks', arguments: { state: 'needs_input' } })).structuredContent as { tasks: Array<{ task_id: string }> };
     expect(listed.tasks.map((t) => t.task_id)).toContain(id);
@@ -62,7 +61,7 @@ describe('permission requests: the tool path', () => {
 
   it('deny with a message puts the message into the tool_result claude sends to the API', async () => {
     const reason = `NOT_TODAY_${uniq()}`;
-    const id = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: asking('x'), wait_s: 0 } })).task_id;
+    const id = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: asking('x'), wait_s: 0 } })).task_id;
     const waiting = await until(server, id, (v) => v.state === 'needs_input' || v.final);
     await server.client.callTool({ name: 'answer_task', arguments: { task_id: id, request_id: waiting.input_request!.request_id, decision: 'deny', message: reason } });
     expect((await until(server, id, (v) => v.final)).state).toBe('succeeded');
@@ -70,7 +69,7 @@ describe('permission requests: the tool path', () => {
   });
 
   it('no answer within permissionTimeoutS is a denial, and the task ends normally', async () => {
-    const id = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: `${asking('late')} ${uniq()}`, wait_s: 0 } })).task_id;
+    const id = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: `${asking('late')} ${uniq()}`, wait_s: 0 } })).task_id;
     const fin = await until(server, id, (v) => v.final);
     expect(fin.state).toBe('succeeded');
     expect(toolResultsWith('no answer within 3 s').length).toBeGreaterThan(0);
@@ -79,7 +78,7 @@ describe('permission requests: the tool path', () => {
   it('answer_task for an unknown task or request is a clear error', async () => {
     const unknownTask = await server.client.callTool({ name: 'answer_task', arguments: { task_id: 't_nosuchtask', request_id: 'p_nosuch', decision: 'allow' } });
     expect(textOf(unknownTask)).toMatch(/no task t_nosuchtask/);
-    const id = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:quiet]]', wait_s: 10 } })).task_id;
+    const id = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:quiet]]', wait_s: 10 } })).task_id;
     const unknownRequest = await server.client.callTool({ name: 'answer_task', arguments: { task_id: id, request_id: 'p_nosuch', decision: 'allow' } });
     expect(textOf(unknownRequest)).toMatch(/no open request p_nosuch/);
   });
@@ -106,8 +105,8 @@ describe('permission requests: the protocol paths', () => {
       try {
         const tag = `VIA_${era}_${uniq()}`;
         const r = await c.client.callTool({ name: 'deep_task', arguments: { prompt: asking(tag), wait_s: 30 } }, { timeout: 120_000 });
-        const v = view(r);
-        const fin = v.final ? v : view(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
+        const v = viewOf(r);
+        const fin = v.final ? v : viewOf(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
         expect(asked.length).toBe(1);
         expect(asked[0]).toMatch(/asks for permission: Bash \{"command":"curl/);
         expect(fin.state).toBe('succeeded');
@@ -151,8 +150,8 @@ describe('permission requests: the protocol paths', () => {
     const c = await elicitingClient('modern', asked);
     try {
       const r = await c.client.callTool({ name: 'deep_task', arguments: { prompt: long, wait_s: 30 } }, { timeout: 120_000 });
-      const v = view(r);
-      const fin = v.final ? v : view(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
+      const v = viewOf(r);
+      const fin = v.final ? v : viewOf(await c.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, { timeout: 120_000 }));
       expect(fin.state).toBe('succeeded');
       expect(asked).toHaveLength(1);
       expect(asked[0]).toContain(tail);

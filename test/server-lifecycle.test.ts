@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { claudeChildren, isAlive, processesMatching, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
+import { viewOf } from './support/views.js';
 
 let api: ScriptedApi;
 beforeAll(async () => {
@@ -9,9 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
 });
-
-type View = { task_id: string; state: string; end?: { reason: string; message: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 describe('server lifecycle', () => {
   it('MCP cancellation of quick_answer kills its claude process', async () => {
@@ -39,7 +37,7 @@ describe('server lifecycle', () => {
     const marker = uniqueSleep(200);
     const s = await startServer(api);
     const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-    const id = view(r).task_id;
+    const id = viewOf(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     const t0 = Date.now();
     process.kill(s.pid, 'SIGTERM');
@@ -50,7 +48,7 @@ describe('server lifecycle', () => {
     await s.close().catch(() => {});
     const s2 = await startServer(api, { stateDir: s.stateDir });
     try {
-      const v = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      const v = viewOf(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(v.state).toBe('killed');
       expect(v.end?.reason).toBe('shutdown');
       expect(v.end?.message).toMatch(/SIGTERM/);
@@ -65,15 +63,15 @@ describe('server lifecycle', () => {
     const b = await startServer(api, { stateDir: a.stateDir });
     try {
       const r = await a.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-      const id = view(r).task_id;
+      const id = viewOf(r).task_id;
       expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
-      const seen = view(await b.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      const seen = viewOf(await b.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(seen.state).toBe('running');
       const refused = await b.client.callTool({ name: 'kill_task', arguments: { task_id: id } });
       expect(refused.isError).toBe(true);
       expect(textOf(refused)).toMatch(/belongs to another claude-tiers server/);
       await a.client.callTool({ name: 'kill_task', arguments: { task_id: id } });
-      const after = view(await b.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      const after = viewOf(await b.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(after.state).toBe('killed');
     } finally {
       await a.close();

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { textOf } from './support/harness.js';
 import { serverPerFile } from './support/per-file.js';
+import { viewOf, type TaskView as View } from './support/views.js';
 
 // Issue 12: structured output (checked before claude starts), sessions that continue or fork, on the right model.
-type View = { task_id: string; state: string; final: boolean; cursor: number; session_id?: string; output?: unknown; end?: { message: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const SCHEMA = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
 
 const file = serverPerFile();
 
 async function finished(r: unknown): Promise<View> {
-  let v = view(r);
-  while (!v.final) v = view(await file.server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
+  let v = viewOf(r);
+  while (!v.final) v = viewOf(await file.server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
   return v;
 }
 

@@ -6,11 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { argvRecordingClaude, configFile, REAL_CLAUDE, SERVER_ENTRY, startServer, textOf } from './support/harness.js';
+import { viewOf, type TaskView as View } from './support/views.js';
 
 let api: ScriptedApi;
 const run = promisify(execFile);
-type View = { task_id: string; state: string; final: boolean; cursor: number; routed?: string; fallback_model?: string; result?: { text: string }; session_id?: string };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
 beforeAll(async () => {
@@ -29,7 +28,7 @@ describe('tiers reach claude as configured', () => {
     try {
       api.reset();
       const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'tier check one [[text:checked]]', wait_s: 40 } });
-      expect(view(r).state, textOf(r)).toBe('succeeded');
+      expect(viewOf(r).state, textOf(r)).toBe('succeeded');
       const req = api.messageRequests((q) => q.firstUserText.includes('tier check one'))[0]!;
       expect(req.model).toMatch(/opus/);
       const mcp = req.tools.filter((t) => t.startsWith('mcp__'));
@@ -72,8 +71,8 @@ describe('tiers reach claude as configured', () => {
       expect(bad.isError).toBe(true);
       expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, sandboxed, cheap/);
       const auto = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 } });
-      expect(view(auto).routed).toBe('routed: speed (a simple question)');
-      expect(view(auto).result?.text).toBe('Paris');
+      expect(viewOf(auto).routed).toBe('routed: speed (a simple question)');
+      expect(viewOf(auto).result?.text).toBe('Paris');
       const auto2 = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'Run the tests in this project [[text:ran]]', tier: 'auto' } });
       expect((auto2.structuredContent as { routed?: string }).routed).toBe('routed: comprehensive (mentions running tests or commands)');
     } finally {
@@ -99,7 +98,7 @@ describe('fallback', () => {
     const s = await startServer(api);
     try {
       const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'storm [[error-model:opus:529]][[text:from sonnet]]', wait_s: 50 } });
-      const v = view(r);
+      const v = viewOf(r);
       expect(v.state).toBe('succeeded');
       expect(v.result?.text).toBe('from sonnet');
       expect(v.fallback_model).toMatch(/sonnet/);
@@ -174,11 +173,11 @@ describe('follow-ups', () => {
   it('continue_task_id resumes the earlier conversation as a new linked task', async () => {
     const s = await startServer(api);
     try {
-      const first = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'FIRST-TURN-4711 remember this [[text:noted]]', wait_s: 40 } }));
+      const first = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'FIRST-TURN-4711 remember this [[text:noted]]', wait_s: 40 } }));
       expect(first.state).toBe('succeeded');
       api.reset();
       const second = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'SECOND-TURN what did I say?', continue_task_id: first.task_id, wait_s: 40 } });
-      const v = view(second) as View & { continue_of?: string };
+      const v = viewOf(second) as View & { continue_of?: string };
       expect(v.state, textOf(second)).toBe('succeeded');
       expect(v.continue_of).toBe(first.task_id);
       expect(v.task_id).not.toBe(first.task_id);

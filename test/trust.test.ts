@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { configFile, REAL_CLAUDE, runCli, serverEnv, sleep, startHttpServer, startServer, textOf, waitFor, type StartedServer } from './support/harness.js';
+import { viewOf } from './support/views.js';
 
 let api: ScriptedApi;
-type View = { task_id: string; state: string; final: boolean; cursor: number; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -94,7 +93,7 @@ describe('the server\'s secrets never reach claude (finding 6)', () => {
     try {
       await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
       const r = await client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:env | grep -E '${grep}'; echo done]]`, wait_s: 40 } });
-      const v = view(r);
+      const v = viewOf(r);
       expect(v.state, textOf(r)).toBe('succeeded');
       const events = readFileSync(join(stateDir, 'tasks', v.task_id, 'events.jsonl'), 'utf8');
       expect(events).toContain('echo done');
@@ -132,8 +131,8 @@ describe('file modes and the audit hash (finding 9)', () => {
       let id: string;
       try {
         const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 40 } });
-        expect(view(r).state, textOf(r)).toBe('succeeded');
-        id = view(r).task_id;
+        expect(viewOf(r).state, textOf(r)).toBe('succeeded');
+        id = viewOf(r).task_id;
       } finally {
         await s.close();
       }

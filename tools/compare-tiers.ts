@@ -55,7 +55,7 @@ export const compareTiersTool = (limits: Limits) =>
       const waitS = input.wait_s ?? 0;
       // A call that waits is the caller's: cancelling it (the request's abort signal) stops the comparison.
       const status = waitS > 0 ? await compare.status(started.compare_id, { waitS, signal: ctx.signal, viewer: ctx.viewer, stopOnAbort: 'compare_tiers (request cancelled)' }) : started;
-      return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown> };
+      return { text: compareStatusText(status), structured: status };
     },
   });
 
@@ -73,6 +73,6 @@ export const compareStatusTool = (limits: Limits) =>
     usage: `compare_status takes { compare_id: "c_..." (required), wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
       const status = await ctx.compare.status(input.compare_id, { waitS: input.wait_s ?? 0, signal: ctx.signal, viewer: ctx.viewer });
-      return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown>, isError: status.state === 'failed' ? true : undefined };
+      return { text: compareStatusText(status), structured: status, isError: status.state === 'failed' ? true : undefined };
     },
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Limits } from '../src/engine.js';
+import { camelKeys, TaskViewSchema, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { BudgetField, CwdField, ImagesField, ModelField, OutputSchemaField, promptField, SystemPromptField, TaskIdField, TierField, waitField } from './fields.js';
 
@@ -34,6 +34,7 @@ export const deepTaskTool = (limits: Limits) =>
       keep_worktree: z.boolean({ error: 'keep_worktree must be true or false' }).optional().describe('With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).'),
       base_ref: z.string({ error: 'base_ref must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._/@^~-]{0,199}$/, 'base_ref must be a branch, tag or commit such as "main" or "v1.2" (no leading "-")').optional().describe('With isolation "worktree": start from this commit instead of HEAD.'),
     }).refine((v) => !v.fork || v.continue_task_id !== undefined, { message: 'fork goes with continue_task_id', path: ['fork'] }),
+    outputSchema: TaskViewSchema,
     rateLimited: true,
     asksCaller: true,
     showsBoard: true,
@@ -41,32 +42,9 @@ export const deepTaskTool = (limits: Limits) =>
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
     usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", keep_worktree?: boolean, base_ref? }`,
-    handle: (input, ctx) => {
-      const wait = { waitS: input.wait_s ?? DEFAULT_WAIT_S, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
+    handle: ({ wait_s: waitS = DEFAULT_WAIT_S, ...ask }, ctx) => {
+      const wait = { waitS, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
       if (ctx.resumeTaskId) return ctx.tasks.follow(ctx.resumeTaskId, wait);
-      return ctx.tasks.start(
-        {
-          prompt: input.prompt,
-          cwd: input.cwd,
-          model: input.model,
-          tier: input.tier,
-          timeoutS: input.timeout_s,
-          idleTimeoutS: input.idle_timeout_s,
-          maxTurns: input.max_turns,
-          maxBudgetUsd: input.max_budget_usd,
-          maxOutputTokens: input.max_output_tokens,
-          systemPrompt: input.system_prompt,
-          continueTaskId: input.continue_task_id,
-          clientId: ctx.clientId,
-          principal: ctx.viewer.principal,
-          fork: input.fork,
-          outputSchema: input.output_schema,
-          isolation: input.isolation,
-          keepWorktree: input.keep_worktree,
-          baseRef: input.base_ref,
-          images: input.images,
-        },
-        wait,
-      );
+      return ctx.tasks.start({ ...camelKeys(ask), clientId: ctx.clientId, principal: ctx.viewer.principal }, wait);
     },
   });

@@ -28,6 +28,6 @@ export const killTaskTool = defineTool({
     const by = `kill_task${input.reason ? ` (${input.reason})` : ''}`;
     if (input.task_id !== undefined) return ctx.tasks.kill(input.task_id, by, { viewer: ctx.viewer });
     const status = await ctx.compare.cancel(input.compare_id!, by, ctx.viewer);
-    return { text: compareStatusText(status), structured: status as unknown as Record<string, unknown> };
+    return { text: compareStatusText(status), structured: status };
   },
 });

@@ -25,6 +25,6 @@ export const serverStatsTool = defineTool({
           ]
         : []),
     ].join('\n');
-    return { text, structured: stats as unknown as Record<string, unknown> };
+    return { text, structured: stats };
   },
 });

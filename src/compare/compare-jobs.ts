@@ -15,8 +15,8 @@ const KEEP_JOBS = 50;
 // caller that fills its own share never refuses another (their tasks meet again in the task queue and its limits).
 export const COMPARE_SHARE = 2;
 
-// What compare_status shows of one comparison.
-export interface CompareStatus {
+// What compare_status shows of one comparison (a type, so it passes as a tool's structured content).
+export type CompareStatus = {
   compare_id: string;
   state: 'running' | 'done' | 'failed' | 'stopped';
   tiers: [string, string];
@@ -36,7 +36,7 @@ export interface CompareStatus {
   json_path?: string;
   html_path?: string;
   error?: string;
-}
+};
 
 interface Job {
   status: CompareStatus;

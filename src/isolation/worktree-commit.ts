@@ -1,25 +1,11 @@
 import { lstat, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorktreeSummary } from '../shapes/worktree.js';
 import { git, GitError, type GitOptions } from './git.js';
 
-// What a task's worktree left behind, as the task's result and task_status carry it.
-export interface WorktreeSummary {
-  /** The branch holding the task's work; null when the task changed nothing and its branch was deleted. */
-  branch: string | null;
-  base_commit: string;
-  head_commit: string;
-  changed_files: string[];
-  diffstat: string;
-  /** Only when the worktree was kept (keep_worktree). */
-  path?: string;
-  /** The task pointed its HEAD away from its branch (what HEAD named instead); the server still wrote only its branch. */
-  head_moved?: string;
-  /** Paths the server did not commit: nested git repositories (never entered), and the like. */
-  not_committed?: string[];
-  /** The task's own commits that were not taken (e.g. a clone's branch that does not descend from the base). */
-  warnings?: string[];
-}
+// What a task's worktree left behind (its shape lives in src/shapes).
+export type { WorktreeSummary };
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'claude-tiers', GIT_AUTHOR_EMAIL: 'claude-tiers@localhost', GIT_COMMITTER_NAME: 'claude-tiers', GIT_COMMITTER_EMAIL: 'claude-tiers@localhost' };
 const ZERO = '0'.repeat(40);

@@ -3,6 +3,7 @@ import { lstat, mkdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/
 import { join, relative, resolve } from 'node:path';
 import { pathInsideRoots } from '../cwd.js';
 import { ToolError } from '../errors.js';
+import type { Worktree } from '../shapes/worktree.js';
 import { git, GitError, type GitOptions } from './git.js';
 import type { RepoLocks } from './repo-locks.js';
 import { casRef, isAncestor, readRef, sealCommit, summarize, type WorktreeSummary } from './worktree-commit.js';
@@ -16,24 +17,7 @@ export interface WorktreeDeps {
 }
 
 // One task's worktree; plain data, so the engine can store it in the task record and recover it after a crash.
-export interface Worktree {
-  taskId: string;
-  path: string;
-  branch: string;
-  baseCommit: string;
-  repoRoot: string;
-  /** The repository's common git dir: the key of its lock, and where the server writes the task's branch. */
-  gitDir: string;
-  /** The task's cwd inside the worktree: the same subdirectory of the repository as the cwd asked for. */
-  cwdInWorktree: string;
-  /** False when a follow-up task re-opened an earlier task's branch: then the branch is never deleted. */
-  createdBranch: boolean;
-  /** A linked worktree's own git dir (<common>/worktrees/<name>), as the server found it before the task ran. */
-  adminDir?: string;
-  /** "clone": a repository of its own (objects shared read-only from the user's), whose .git lies in the task's
-   * folder, so a sandboxed task writes nothing of the user's repository; absent: a linked `git worktree`. */
-  kind?: 'worktree' | 'clone';
-}
+export type { Worktree };
 
 export interface PrepareOptions {
   cwd: string;

@@ -6,7 +6,7 @@ import type { OwnCounts } from '../tasks/own-counts.js';
 
 // What server_stats reports. Every number /metrics also has (tasks, processes, spare hits/misses/ready, quick answers,
 // rate-limit refusals) is read from the metrics registry, so the two never disagree.
-export interface ServerStats {
+export type ServerStats = {
   uptime_s: number;
   tasks: { running: number; queued: number; peak_running: number; finished: Record<string, number> };
   quick_answers: Record<string, number>;
@@ -19,7 +19,7 @@ export interface ServerStats {
   memory_mb: { rss: number; heap_used: number };
   /** The caller's own tasks and fair share (a token sees its own numbers besides the server's). */
   mine?: OwnCounts;
-}
+};
 
 // Builds server_stats from one read of the metrics registry plus what only the server tool shows.
 export async function serverStats(from: { metrics: Metrics; startedAt: number; peakRunning: number; spares: SparePool; cache: ServerStats['cache']; circuits: ServerStats['circuits'] }): Promise<ServerStats> {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { NotifyConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { InputRequest } from '../tasks/input-requests.js';
 import { isFinal, type TaskRecord } from '../tasks/types.js';
 import { signTap, TAP_PATH } from './one-tap.js';
 
@@ -19,7 +20,7 @@ export interface Notification {
   error?: string;
   cost_usd: number;
   branch?: string | null;
-  input_request?: { request_id: string; tool: string; input: unknown; reason?: string; expires_at: string };
+  input_request?: Omit<InputRequest, 'kind' | 'asked_at'>;
   /** needs_input: one-tap links that allow or deny this one request (signed, single-use, expiring with it). */
   links?: { allow: string; deny: string };
 }

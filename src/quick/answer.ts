@@ -1,48 +1,10 @@
 import type { ResultEvent } from '../claude/events.js';
 import { describeApiError, ToolError, upstreamStatus } from '../errors.js';
-import type { ImageInput } from '../images.js';
+import type { QuickAnswer } from '../shapes/quick-answer.js';
+import type { QuickRequest } from '../shapes/requests.js';
 
-export interface QuickRequest {
-  prompt: string;
-  model?: string;
-  cwd?: string;
-  timeoutS?: number;
-  systemPrompt?: string;
-  tier?: string;
-  cache?: boolean;
-  /** JSON Schema of the answer (sent in claude's initialize request, never argv). */
-  outputSchema?: Record<string, unknown>;
-  /** Images sent with the prompt as image blocks. */
-  images?: ImageInput[];
-  /** A ceiling in USD for this call (claude's --max-budget-usd); with tier "auto" it also picks the model. */
-  maxBudgetUsd?: number;
-  /** Who asks (an HTTP token's principal, else the local user): spend counts against its daily budget. */
-  principal?: string;
-}
-
-// What a quick answer returns to the caller (the tool's structuredContent).
-export interface QuickAnswer {
-  answer: string;
-  tier: string;
-  model: string;
-  session_id: string;
-  duration_ms: number;
-  cost_usd: number;
-  usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number };
-  num_turns: number;
-  /** `routed: comprehensive (mentions running tests)` when tier was "auto". */
-  routed?: string;
-  /** Set when the tier's fallback answered instead: what failed and which tier answered. */
-  fallback?: { from_tier: string; reason: string };
-  /** Set when claude switched to the tier's fallback model during the run. */
-  fallback_model?: string;
-  /** Set on a cache hit: how old the cached answer is. */
-  cached?: { age_s: number };
-  /** True when a warm spare (pre-spawned claude) answered. */
-  warm: boolean;
-  /** With output_schema: the object claude returned through its StructuredOutput tool. */
-  output?: unknown;
-}
+// The quick request and answer shapes live in src/shapes.
+export type { QuickAnswer, QuickRequest };
 
 // An API failure after claude's own retries; the status decides whether a fallback tier may help.
 export class ApiFailure extends ToolError {
@@ -61,13 +23,13 @@ export const resultText = (r: ResultEvent): string => (typeof r.result === 'stri
 
 // A successful result as the caller's answer.
 export function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, durationMs: number, fallbackModel: string | undefined): QuickAnswer {
-  const usage = (r.usage ?? {}) as Record<string, unknown>;
-  const models = Object.keys((r.modelUsage ?? {}) as Record<string, unknown>);
+  const usage = r.usage ?? {};
+  const models = Object.keys(r.modelUsage ?? {});
   const answer: QuickAnswer = {
-    answer: typeof r.result === 'string' ? r.result : '',
+    answer: r.result ?? '',
     tier: tierName,
     model: models[0] ?? requestedModel,
-    session_id: typeof r.session_id === 'string' ? r.session_id : '',
+    session_id: r.session_id ?? '',
     duration_ms: num(r.duration_ms) || durationMs,
     cost_usd: num(r.total_cost_usd),
     usage: {

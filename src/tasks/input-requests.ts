@@ -1,22 +1,8 @@
 import { ToolError } from '../errors.js';
+import type { InputAnswer, InputRequest } from '../shapes/input-request.js';
 
-// A question a task asks its caller (a permission request), as task_status shows it.
-export interface InputRequest {
-  request_id: string;
-  kind: 'permission';
-  tool: string;
-  input: unknown;
-  reason?: string;
-  asked_at: string;
-  expires_at: string;
-}
-
-// The caller's answer, and who gave it (a client, answer_task, the deadline).
-export interface InputAnswer {
-  decision: 'allow' | 'deny';
-  message?: string;
-  by: string;
-}
+// The question and answer shapes live in src/shapes.
+export type { InputAnswer, InputRequest };
 
 const REMEMBER_ANSWERED = 100;
 

@@ -1,4 +1,5 @@
 import type { UserContent } from '../claude/control.js';
+import type { StreamEvent } from '../claude/events.js';
 import type { ClaudeRun, StopTimings } from '../claude/run.js';
 import { PendingInputs } from './input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
@@ -103,8 +104,8 @@ export class LiveTask {
   }
 
   // Folds one content_block_delta in; true when the written length crossed another WRITING_STEP characters.
-  noteDelta(event: Record<string, unknown>): boolean {
-    const delta = (event.event as { delta?: { type?: unknown; text?: unknown } } | undefined)?.delta;
+  noteDelta(event: StreamEvent): boolean {
+    const delta = event.event.delta as { type?: unknown; text?: unknown } | undefined;
     if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || event.parent_tool_use_id) return false;
     const before = this.writingNow?.chars ?? 0;
     const tail = (this.writingNow?.tail ?? '') + delta.text;

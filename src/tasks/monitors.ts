@@ -1,3 +1,4 @@
+import { isBlock, type ClaudeEvent } from '../claude/events.js';
 import type { EndInfo, TaskRecord } from './types.js';
 
 // Caps a monitor enforces for one task (from the tier, narrowed by the task's own options).
@@ -30,17 +31,16 @@ export function isRefusal(text: string): boolean {
 }
 
 // Looks at one event (already folded into the record); returns why the task must stop, or undefined.
-export function checkEvent(record: TaskRecord, state: MonitorState, event: Record<string, unknown>, limits: MonitorLimits): EndInfo | undefined {
+export function checkEvent(record: TaskRecord, state: MonitorState, event: ClaudeEvent, limits: MonitorLimits): EndInfo | undefined {
   if (event.type === 'assistant') {
-    const content = ((event.message as { content?: unknown[] } | undefined)?.content ?? []) as Array<Record<string, unknown>>;
-    for (const block of content) {
-      if (block.type !== 'tool_use') continue;
-      const call = `${String(block.name)}\u0000${JSON.stringify(block.input ?? null)}`;
+    for (const block of event.message.content) {
+      if (!isBlock(block, 'tool_use')) continue;
+      const call = `${block.name}\u0000${JSON.stringify(block.input ?? null)}`;
       state.repeats = call === state.lastCall ? state.repeats + 1 : 1;
       state.lastCall = call;
       if (limits.loopRepeats > 0 && state.repeats >= limits.loopRepeats) {
         const last = record.tools[record.tools.length - 1];
-        return { reason: 'loop', message: `stopped: loop - ${last?.name ?? String(block.name)} "${last?.summary ?? ''}" called ${state.repeats} times in a row with the same input` };
+        return { reason: 'loop', message: `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} times in a row with the same input` };
       }
     }
   }

@@ -5,35 +5,14 @@ import type { CostModel } from '../cost/cost-model.js';
 import { resolveRoute } from '../cost/pick-model.js';
 import { getTier } from '../tiers.js';
 import type { UserContent } from '../claude/control.js';
-import { imageBlocks, type ImageInput } from '../images.js';
+import { imageBlocks } from '../images.js';
+import type { SubmitRequest } from '../shapes/requests.js';
 import { newTaskId } from './ids.js';
 import { worktreeOf } from './task-worktree.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
 
-// What deep_task asks the task service for.
-export interface SubmitRequest {
-  prompt: string;
-  tier?: string;
-  cwd?: string;
-  model?: string;
-  timeoutS?: number;
-  idleTimeoutS?: number;
-  maxTurns?: number;
-  maxBudgetUsd?: number;
-  maxOutputTokens?: number;
-  systemPrompt?: string;
-  continueTaskId?: string;
-  clientId?: string;
-  /** Who owns the task (default: the local user). */
-  principal?: string;
-  /** With continueTaskId: branch the earlier session instead of continuing it. */
-  fork?: boolean;
-  outputSchema?: Record<string, unknown>;
-  isolation?: 'none' | 'worktree';
-  keepWorktree?: boolean;
-  baseRef?: string;
-  images?: ImageInput[];
-}
+// What deep_task asks the task service for (its shape lives in src/shapes).
+export type { SubmitRequest };
 
 // Where a new task's facts come from besides the request.
 export interface NewTaskContext {

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit.js';
+import type { ClaudeEvent, StreamEvent } from '../claude/events.js';
 import type { RunLine } from '../claude/run.js';
 import { describeLogLine, INVALID_LINE, OVERSIZED_LINE } from '../claude/summarize.js';
 import type { Logger } from '../log.js';
@@ -23,8 +24,8 @@ export interface LineContext {
 }
 
 // A partial-message text/JSON delta (with --include-partial-messages): frequent and repeated by the assistant event.
-function isContentDelta(ev: Record<string, unknown>): boolean {
-  return ev.type === 'stream_event' && (ev.event as { type?: unknown } | undefined)?.type === 'content_block_delta';
+function isContentDelta(ev: ClaudeEvent): ev is StreamEvent {
+  return ev.type === 'stream_event' && ev.event.type === 'content_block_delta';
 }
 
 // Output we could not keep as is goes to the log as a line of our own, described like any other.
@@ -47,10 +48,10 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   }
   const { parsed, at } = line;
   stopIf(ctx, checkOutput(ctx.monitor, Buffer.byteLength(line.raw) + 1, ctx.limits));
-  if (parsed.kind === 'event' && isContentDelta(parsed.event as unknown as Record<string, unknown>)) {
+  if (parsed.kind === 'event' && isContentDelta(parsed.event)) {
     // Partial text of the block being written: shown live, kept if the task ends mid-block; the whole block follows
     // as an assistant event, so deltas are neither logged nor numbered.
-    if (task.noteDelta(parsed.event as unknown as Record<string, unknown>)) task.notify();
+    if (task.noteDelta(parsed.event)) task.notify();
     return;
   }
   if (parsed.kind === 'invalid') {
@@ -62,7 +63,7 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   const record = task.record;
   const toolsBefore = record.stats.toolCalls;
   task.update((r) => {
-    if (parsed.kind === 'event') applyEvent(r, parsed.event as unknown as Record<string, unknown>, at);
+    if (parsed.kind === 'event') applyEvent(r, parsed.event, at);
     r.stats.events = task.seq;
     r.stats.lastEventAt = at;
     r.stats.firstEventAt ??= at;
@@ -76,7 +77,7 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   const newTools = record.stats.toolCalls - toolsBefore;
   for (const t of record.tools.slice(record.tools.length - newTools)) ctx.audit.write('tool_call', { task_id: task.id, tool: t.name, input: t.summary });
   if (parsed.kind === 'event') {
-    const ev = parsed.event as unknown as Record<string, unknown>;
+    const ev = parsed.event;
     if (ev.type === 'assistant') task.endWriting();
     // A result ends the turn anyway; claude's own reason (max turns, budget) stays the one reported.
     if (ev.type !== 'result') stopIf(ctx, checkEvent(record, ctx.monitor, ev, ctx.limits));

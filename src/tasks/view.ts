@@ -1,54 +1,14 @@
 import { parseEventLine } from '../claude/parse-line.js';
 import { DECISION_MAX_CHARS, decisionText, describeLogLine } from '../claude/summarize.js';
 import { diffLink, eventsLink, type ResourceLink } from './event-links.js';
-import type { InputRequest } from './input-requests.js';
 import type { LiveTask } from './live-task.js';
 import { formatProgress } from './progress.js';
+import type { TaskView } from '../shapes/task-view.js';
 import type { TaskStore } from './store.js';
 import { isFinal, type EventLine, type TaskRecord } from './types.js';
 
-// The caller-facing status of a task (task_status, deep_task, kill_task structuredContent).
-export interface TaskView {
-  task_id: string;
-  state: string;
-  final: boolean;
-  tier: string;
-  model: string;
-  cwd: string;
-  prompt_preview: string;
-  created_at: string;
-  elapsed_s: number;
-  progress: string;
-  turns: number;
-  tool_calls: number;
-  last_tool?: string;
-  last_text: string;
-  cost_usd: number;
-  tokens: { input: number; output: number };
-  session_id?: string;
-  events: string[];
-  cursor: number;
-  permission_denials: Array<{ tool: string; input: string }>;
-  end?: { reason: string; message: string; by?: string };
-  result?: { text: string; subtype: string; is_error: boolean; num_turns: number; cost_usd: number; duration_ms: number };
-  continue_of?: string;
-  store_error?: string;
-  routed?: string;
-  fallback_model?: string;
-  refusal?: boolean;
-  tokens_per_second?: number;
-  peak_rss_mb?: number;
-  cost_series?: Array<[number, number]>;
-  /** isolation "worktree": where the task's work is (its branch, commits, changed files, diffstat; path when kept;
-   * what HEAD named when the task moved it, what was not committed, warnings). */
-  worktree?: { branch: string | null; base_commit: string; head_commit?: string; changed_files?: string[]; diffstat?: string; path?: string; head_moved?: string; not_committed?: string[]; warnings?: string[] };
-  /** With output_schema: the object claude returned. */
-  output?: unknown;
-  /** The question the task waits on (state needs_input): answer it with answer_task. */
-  input_request?: InputRequest;
-  /** The text block claude is writing right now: its length so far and its last characters. */
-  writing?: { chars: number; text_tail: string };
-}
+// The caller-facing status of a task (its shape lives in src/shapes).
+export type { TaskView };
 
 const fmtEvent = (e: EventLine): string => `#${e.seq} ${e.text}`;
 
@@ -141,7 +101,7 @@ export interface TaskReply {
 export async function taskReply(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
   const view = await taskView(read, record, live, opts);
   const branch = record.worktreeSummary?.branch;
-  return { text: viewText(view), structured: view as unknown as Record<string, unknown>, links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])] };
+  return { text: viewText(view), structured: view, links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])] };
 }
 
 // The text block of a tool result: a few readable lines, the answer last.

@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
 
 // Issue 22: the board, in a real browser (Debian's chromium driven by playwright-core), against the real server,
 // real claude and the scripted API. One server, one browser for the whole file.
@@ -33,15 +34,6 @@ const consoleErrors: string[] = [];
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 // Bash is not pre-allowed: a command that reaches the network asks for permission.
 const asking = (tag: string) => `[[bash:curl -s http://127.0.0.1:9/; echo ${tag}]]`;
-type View = {
-  task_id: string;
-  state: string;
-  final: boolean;
-  cursor: number;
-  result?: { text: string };
-  continue_of?: string;
-};
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 async function connect(token: string): Promise<Client> {
   const client = new Client({ name: 'board-test', version: '1' });
@@ -54,13 +46,13 @@ async function connect(token: string): Promise<Client> {
 }
 async function until(id: string, done: (v: View) => boolean, client = mcp): Promise<View> {
   const end = Date.now() + 60_000;
-  let v = view(await client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  let v = viewOf(await client.callTool({ name: 'task_status', arguments: { task_id: id } }));
   while (!done(v) && Date.now() < end)
-    v = view(await client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
+    v = viewOf(await client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 5, cursor: v.cursor } }));
   return v;
 }
 const deep = async (args: Record<string, unknown>, client = mcp) =>
-  view(await client.callTool({ name: 'deep_task', arguments: { cwd: repo, wait_s: 0, ...args } })).task_id;
+  viewOf(await client.callTool({ name: 'deep_task', arguments: { cwd: repo, wait_s: 0, ...args } })).task_id;
 const stateOf = (id: string) => page.locator(`tr[data-task="${id}"] [data-testid="row-state"]`);
 const taskState = () => page.locator('[data-testid="task-state"]');
 async function login(p: Page, token: string): Promise<void> {
@@ -443,7 +435,7 @@ describe('the board of a stdio server (--board-port)', () => {
         20_000,
       );
       const [, at, token] = line;
-      const id = view(
+      const id = viewOf(
         await stdio.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:from stdio]]', wait_s: 10 } }),
       ).task_id;
       const login = await fetch(`${at}/board/login`, {

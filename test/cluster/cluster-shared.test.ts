@@ -56,7 +56,7 @@ describe('limits shared through Redis', () => {
     const opsB = await b.as(OPS_TOKEN);
     const id = (await opsA('deep_task', { prompt: `[[bash:curl -s http://127.0.0.1:9/; echo ${tag}]]`, wait_s: 0 })).task_id as string;
     let v = (await opsB('task_status', { task_id: id })) as unknown as View & { input_request?: { request_id: string } };
-    for (let i = 0; i < 20 && v.state !== 'needs_input' && !v.final; i++) v = (await opsB('task_status', { task_id: id, wait_s: 5, cursor: v.cursor })) as typeof v;
+    for (let i = 0; i < 20 && v.state !== 'needs_input' && !v.final; i++) v = (await opsB('task_status', { task_id: id, wait_s: 5, cursor: v.cursor })) as unknown as typeof v;
     expect(v.state).toBe('needs_input');
     const runner = nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id))!;
     const other = runner === a ? opsB : opsA;

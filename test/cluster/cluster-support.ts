@@ -64,17 +64,8 @@ export async function startNode(name: string, api: ScriptedApi, redisUrl: string
   };
 }
 
-// A task's view as task_status gives it.
-export interface View {
-  task_id: string;
-  state: string;
-  final: boolean;
-  cursor: number;
-  events: string[];
-  last_text: string;
-  result?: { text: string };
-  end?: { reason: string; message: string };
-}
+// A task's view as task_status gives it: the one view shape.
+export type { TaskView as View } from '../support/views.js';
 
 // The server whose state dir holds a task's log: the one that ran it.
 export const ranOn = (nodes: Node[], id: string): Node | undefined => nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id));

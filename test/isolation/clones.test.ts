@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
 
 // Issue 19 items 3 and 5 through the server and a real MCP client: sandboxed tasks side by side on one repository,
 // each in a clone of its own; a gitfile cannot lead a worktree out of the allowed roots.
@@ -12,8 +13,6 @@ let api: ScriptedApi;
 let roots: string;
 let repo: string;
 let server: StartedServer;
-type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { branch: string | null; changed_files?: string[] }; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const gitIn = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 // The text of every tool_result claude sent back, in order.
 const toolResults = (messages: unknown[]): string[] =>
@@ -42,8 +41,8 @@ afterAll(async () => {
 });
 
 async function final(id: string): Promise<View> {
-  let v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end; ) v = view(await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  for (const end = Date.now() + 120_000; !v.final && Date.now() < end; ) v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
   return v;
 }
 
@@ -53,7 +52,7 @@ describe('sandboxed tasks side by side on one repository (issue 19 item 3)', () 
     for (let round = 0; round < ROUNDS; round++) {
       const names = ['one', 'two', 'three'].map((w) => `${w}-${round}`);
       // Two Bash steps each, the second only reached after the first printed: a broken sandbox fails the step.
-      const ids = await Promise.all(names.map(async (w) => view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status --short >/dev/null && echo STEP2_${w}]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id));
+      const ids = await Promise.all(names.map(async (w) => viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status --short >/dev/null && echo STEP2_${w}]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id));
       const views = await Promise.all(ids.map((id) => final(id)));
       for (const [i, w] of names.entries()) {
         const v = views[i]!;
@@ -79,7 +78,7 @@ describe('allowedRoots and gitfiles (issue 19 item 5)', () => {
     writeFileSync(join(decoy, '.git'), `gitdir: ${join(outside, '.git')}\n`);
     const before = gitIn(outside, 'for-each-ref');
     const reply = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo x > x.txt]]', cwd: decoy, isolation: 'worktree', wait_s: 10 } });
-    const v = reply.isError ? undefined : view(reply);
+    const v = reply.isError ? undefined : viewOf(reply);
     const text = v ? textOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: (v.final ? v : await final(v.task_id)).task_id } })) : textOf(reply);
     expect(text).toMatch(/git directory of .* is .*outside the allowed roots/);
     expect(gitIn(outside, 'for-each-ref')).toBe(before);

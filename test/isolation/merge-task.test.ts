@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, processesMatching, runCli, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
 import { apiPerFile } from '../support/per-file.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
 
 // merge_task through a real MCP client: tasks of the real claude write on their branches, merge_task brings them back.
 const shared = apiPerFile();
 let repo: string;
 let s: StartedServer;
 let config: string;
-type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { branch: string | null } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
@@ -30,8 +29,8 @@ afterAll(async () => {
 
 async function finished(prompt: string): Promise<View> {
   const args = { prompt, cwd: repo, isolation: 'worktree', wait_s: 30 };
-  let v = view(await s.client.callTool({ name: 'deep_task', arguments: args }));
-  while (!v.final) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10 } }));
+  let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: args }));
+  while (!v.final) v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10 } }));
   return v;
 }
 const merge = (args: Record<string, unknown>) => s.client.callTool({ name: 'merge_task', arguments: args });
@@ -72,11 +71,11 @@ describe('merge_task', () => {
 
   it('refuses a running task, a task without a worktree, and bad input, naming the field', async () => {
     const marker = uniqueSleep(120);
-    const running = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } }));
+    const running = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } }));
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 30_000);
     expect(textOf(await merge({ task_id: running.task_id }))).toMatch(/is running; merge it once it has ended/);
     await s.client.callTool({ name: 'kill_task', arguments: { task_id: running.task_id } });
-    const plain = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:hi]]', cwd: repo, wait_s: 30 } }));
+    const plain = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:hi]]', cwd: repo, wait_s: 30 } }));
     expect(textOf(await merge({ task_id: plain.task_id }))).toMatch(/did not run in a worktree/);
     expect(textOf(await merge({ task_id: plain.task_id, strategy: 'rebase' }))).toMatch(/strategy must be "merge" or "squash"/);
   });

@@ -12,6 +12,7 @@ import type { TierConfig } from '../../src/config/schema.js';
 import type { SandboxScope } from '../../src/isolation/sandbox-hidden.js';
 import { REAL_CLAUDE, startServer, waitFor } from '../support/harness.js';
 import { claudePerFile, runLimits } from '../support/per-file.js';
+import { viewOf } from '../support/views.js';
 
 // Issue 19 item 6, replayed on the real claude (2.1.330) against the scripted API: a sandboxed task reads nothing of
 // the server's state dir (audit key and log, other tasks' records and worktrees) but its own worktree, and not the
@@ -166,9 +167,7 @@ describe('through the server: a sandboxed deep_task', () => {
     const settings = { allowedRoots: [repo], secretEnv: [configSecret], tiers: { comprehensive: { mcpConfig: null } } };
     writeFileSync(config, JSON.stringify(settings));
     const s = await startServer(f.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
-    type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { path?: string } };
-    const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
-    const call = async (name: string, args: Record<string, unknown>) => view(await s.client.callTool({ name, arguments: args }));
+    const call = async (name: string, args: Record<string, unknown>) => viewOf(await s.client.callTool({ name, arguments: args }));
     const sandboxed = (prompt: string) => call('deep_task', { prompt, cwd: repo, tier: 'sandboxed', wait_s: 0 });
     try {
       // Another task, still running, with a file in its worktree.

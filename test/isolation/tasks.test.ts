@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
 
 // Issue 13 through the server: deep_task with isolation "worktree", and the sandboxed tier, on a scratch repository.
 let api: ScriptedApi;
 let repo: string;
 let config: string;
-type View = { task_id: string; state: string; final: boolean; cursor: number; worktree?: { branch: string | null; changed_files?: string[]; path?: string }; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
@@ -30,8 +29,8 @@ afterAll(async () => {
 
 const start = (extra: Record<string, string> = {}) => startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config, ...extra } });
 async function final(s: StartedServer, id: string): Promise<View> {
-  let v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 60_000; !v.final && Date.now() < end; ) v = view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+  let v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  for (const end = Date.now() + 60_000; !v.final && Date.now() < end; ) v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
   return v;
 }
 
@@ -40,7 +39,7 @@ describe('isolation: a git worktree per task', () => {
     const s = await start();
     try {
       const head = git('rev-parse', 'HEAD');
-      const ids = await Promise.all(['one', 'two', 'three'].map(async (w) => view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${w} > same.txt]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id));
+      const ids = await Promise.all(['one', 'two', 'three'].map(async (w) => viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${w} > same.txt]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id));
       const views = await Promise.all(ids.map((id) => final(s, id)));
       expect(views.map((v) => v.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
       for (const [i, w] of ['one', 'two', 'three'].entries()) {
@@ -65,14 +64,14 @@ describe('isolation: a git worktree per task', () => {
   it('a task with no changes leaves no branch; a task killed mid-Bash keeps its partial work on its branch', async () => {
     const s = await start();
     try {
-      const quiet = await final(s, view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:nothing to do]]', cwd: repo, isolation: 'worktree', wait_s: 10 } })).task_id);
+      const quiet = await final(s, viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:nothing to do]]', cwd: repo, isolation: 'worktree', wait_s: 10 } })).task_id);
       expect(quiet.state).toBe('succeeded');
       expect(quiet.worktree?.branch).toBeNull();
       expect(git('branch', '--list', `claude-tiers/${quiet.task_id}`)).toBe('');
       const marker = uniqueSleep(120);
-      const id = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo partial > half.txt; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id;
+      const id = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo partial > half.txt; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id;
       await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 20_000);
-      const killed = view(await s.client.callTool({ name: 'kill_task', arguments: { task_id: id } }));
+      const killed = viewOf(await s.client.callTool({ name: 'kill_task', arguments: { task_id: id } }));
       expect(killed.state).toBe('killed');
       expect(git('show', `claude-tiers/${id}:half.txt`)).toBe('partial');
       expect(existsSync(join(s.stateDir, 'worktrees', id))).toBe(false);
@@ -84,13 +83,13 @@ describe('isolation: a git worktree per task', () => {
   it('a server SIGKILLed during an isolated task: after a restart the task is lost, its work on its branch, no stale worktree', async () => {
     const first = await start();
     const marker = uniqueSleep(120);
-    const id = view(await first.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo lost-work > lost.txt; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id;
+    const id = viewOf(await first.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo lost-work > lost.txt; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } })).task_id;
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 20_000);
     process.kill(first.pid, 'SIGKILL');
     await first.close().catch(() => {});
     const second = await startServer(api, { cwd: repo, stateDir: first.stateDir, home: first.home, env: { CLAUDE_TIERS_CONFIG: config } });
     try {
-      const v = view(await second.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      const v = viewOf(await second.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(v.state).toBe('lost');
       expect(git('show', `claude-tiers/${id}:lost.txt`)).toBe('lost-work');
       expect(git('worktree', 'list').split('\n')).toHaveLength(1);
@@ -105,7 +104,7 @@ describe('the sandboxed tier', () => {
     const s = await start();
     try {
       const outside = join(mkdtempSync(join(tmpdir(), 'ct-outside-')), 'escape.txt');
-      const id = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo inside > in.txt; echo escape > ${outside} || echo refused]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id;
+      const id = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo inside > in.txt; echo escape > ${outside} || echo refused]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id;
       const v = await final(s, id);
       expect(v.state).toBe('succeeded');
       expect(git('show', `claude-tiers/${id}:in.txt`)).toBe('inside');
@@ -120,7 +119,7 @@ describe('the sandboxed tier', () => {
     const s = await start({ PATH: '/nonexistent-bin' });
     try {
       const before = api.requests.length;
-      const r = view(await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'never runs', cwd: repo, tier: 'sandboxed', wait_s: 10 } }));
+      const r = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'never runs', cwd: repo, tier: 'sandboxed', wait_s: 10 } }));
       const v = r.final ? r : await final(s, r.task_id);
       expect(v.state).toBe('failed');
       expect(textOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id } }))).toMatch(/bubblewrap/);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ClaudeEvent } from '../../src/claude/events.js';
+import { parseEventLine } from '../../src/claude/parse-line.js';
 import { applyEvent } from '../../src/tasks/apply-event.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
 
@@ -15,13 +17,15 @@ function blankRecord(): TaskRecord {
   };
 }
 
-function replay(file: string, until?: (ev: Record<string, unknown>) => boolean): TaskRecord {
+// Folds a captured stream into a record the way a run does: each line parsed and checked, then applied.
+function replay(file: string, until?: (ev: ClaudeEvent) => boolean): TaskRecord {
   const record = blankRecord();
   for (const line of readFileSync(join(FIXTURES, file), 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const ev = JSON.parse(line) as Record<string, unknown>;
-    if (until?.(ev)) break;
-    applyEvent(record, ev, 1);
+    const parsed = parseEventLine(line);
+    if (parsed.kind !== 'event') continue;
+    if (until?.(parsed.event)) break;
+    applyEvent(record, parsed.event, 1);
   }
   return record;
 }

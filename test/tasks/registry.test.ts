@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, uniqueSleep, waitFor } from '../support/harness.js';
+import { viewOf } from '../support/views.js';
 
 let api: ScriptedApi;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-type View = { task_id: string; state: string; final: boolean; cursor: number; last_text: string; events: string[]; end?: { reason: string; message: string }; result?: { text: string } };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -33,7 +32,7 @@ describe('registry limits', () => {
       for (let i = 0; i < 20; i++) {
         const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `task ${i} [[bash:sleep 0.5 && echo n${i}]]`, wait_s: 0 } });
         expect(r.isError, textOf(r)).toBeFalsy();
-        ids.push(view(r).task_id);
+        ids.push(viewOf(r).task_id);
       }
       const listed = await s.client.callTool({ name: 'list_tasks', arguments: { state: ['queued', 'running'] } });
       expect((listed.structuredContent as { summary: { running: number; queued: number } }).summary.running).toBeLessThanOrEqual(4);
@@ -46,7 +45,7 @@ describe('registry limits', () => {
       sampling = false;
       await sampler;
       expect(finished.length).toBe(20);
-      const states = (await Promise.all(ids.map(async (id) => view(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).state)));
+      const states = (await Promise.all(ids.map(async (id) => viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).state)));
       expect(states.every((st) => st === 'succeeded'), states.join(',')).toBe(true);
       expect(peak).toBeGreaterThan(1);
       expect(peak).toBeLessThanOrEqual(4);
@@ -63,14 +62,14 @@ describe('registry limits', () => {
       const marker = uniqueSleep(60);
       const a = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
       const b = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-      expect(view(a).state).toBe('running');
-      expect(view(b).state).toBe('queued');
+      expect(viewOf(a).state).toBe('running');
+      expect(viewOf(b).state).toBe('queued');
       const c = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'one too many', wait_s: 0 } });
       expect(c.isError).toBe(true);
       expect(textOf(c)).toMatch(/queue full: 1 tasks running and 1 queued/);
-      const kb = await s.client.callTool({ name: 'kill_task', arguments: { task_id: view(b).task_id } });
-      expect(view(kb).state).toBe('killed');
-      await s.client.callTool({ name: 'kill_task', arguments: { task_id: view(a).task_id } });
+      const kb = await s.client.callTool({ name: 'kill_task', arguments: { task_id: viewOf(b).task_id } });
+      expect(viewOf(kb).state).toBe('killed');
+      await s.client.callTool({ name: 'kill_task', arguments: { task_id: viewOf(a).task_id } });
       expect(processesMatching(marker)).toEqual([]);
     } finally {
       await s.close();
@@ -83,12 +82,12 @@ describe('results survive a restart', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-restart-'));
     const s1 = await startServer(api, { stateDir });
     const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[text:persisted ${uniq()}]]`, wait_s: 30 } });
-    const done = view(r);
+    const done = viewOf(r);
     expect(done.state).toBe('succeeded');
     await s1.close();
     const s2 = await startServer(api, { stateDir });
     try {
-      const again = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: done.task_id } }));
+      const again = viewOf(await s2.client.callTool({ name: 'task_status', arguments: { task_id: done.task_id } }));
       expect(again.state).toBe('succeeded');
       expect(again.result?.text).toBe(done.result?.text);
       expect(again.events.length).toBeGreaterThan(0);
@@ -102,7 +101,7 @@ describe('results survive a restart', () => {
     const marker = uniqueSleep(300);
     const s1 = await startServer(api, { stateDir });
     const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-    const id = view(r).task_id;
+    const id = viewOf(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     await sleep(2500); // let a process snapshot land on disk
     process.kill(s1.pid, 'SIGKILL');
@@ -110,7 +109,7 @@ describe('results survive a restart', () => {
     await s1.close().catch(() => {});
     const s2 = await startServer(api, { stateDir });
     try {
-      const v = view(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+      const v = viewOf(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
       expect(v.state).toBe('lost');
       expect(v.end?.message).toMatch(/stopped before the task finished/);
       expect(v.events.some((e) => /tool Bash: echo started; sleep 300\./.test(e))).toBe(true);

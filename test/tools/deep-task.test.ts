@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
 
 let api: ScriptedApi;
 let server: StartedServer;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-type View = { task_id: string; state: string; final: boolean; progress: string; writing?: { chars: number; text_tail: string }; events: string[]; cursor: number; turns: number; cost_usd: number; tool_calls: number; last_tool?: string; end?: { reason: string; message: string; by?: string }; result?: { text: string; num_turns: number; cost_usd: number }; last_text: string };
-const view = (r: unknown) => (r as { structuredContent: View }).structuredContent;
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -21,7 +19,7 @@ afterAll(async () => {
 async function status(id: string, args: Record<string, unknown> = {}): Promise<View> {
   const r = await server.client.callTool({ name: 'task_status', arguments: { task_id: id, ...args } });
   expect(r.isError, textOf(r)).toBeFalsy();
-  return view(r);
+  return viewOf(r);
 }
 
 async function waitFinal(id: string, timeoutS = 60): Promise<View> {
@@ -32,13 +30,23 @@ async function waitFinal(id: string, timeoutS = 60): Promise<View> {
 }
 
 describe('deep_task', () => {
+  it('declares the task view as its output schema, and its results match it', async () => {
+    const deep = (await server.client.listTools()).tools.find((t) => t.name === 'deep_task')!;
+    expect(Object.keys(deep.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['task_id', 'state', 'final', 'cursor', 'events', 'result']));
+    expect(deep.outputSchema?.required).toEqual(expect.arrayContaining(['task_id', 'state', 'final']));
+    // The client checks structuredContent against the declared schema; viewOf checks it against the view schema.
+    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:shaped]]', wait_s: 30 } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(viewOf(r).result?.text).toBe('shaped');
+  });
+
   it('returns a task id at once while claude runs a Bash step, and shows the tool call and the final result', async () => {
     const step = `step_${uniq()}`;
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 } });
     // "At once" is behaviour, not a clock: the id came back before the task's 2 s Bash step had returned to claude.
     const stepDone = api.messageRequests((q) => q.firstUserText.includes(step) && JSON.stringify(q.messages).includes('"tool_result"'));
     expect(r.isError, textOf(r)).toBeFalsy();
-    const started = view(r);
+    const started = viewOf(r);
     expect(started.task_id).toMatch(/^t_/);
     expect(['queued', 'running']).toContain(started.state);
     expect(started.final).toBe(false);
@@ -66,7 +74,7 @@ describe('deep_task', () => {
       { onprogress: (p) => progress.push(p), timeout: 60_000 },
     );
     expect(r.isError, textOf(r)).toBeFalsy();
-    expect(view(r).state).toBe('succeeded');
+    expect(viewOf(r).state).toBe('succeeded');
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
     expect(progress.some((p) => /Bash: sleep 1/.test(p.message ?? ''))).toBe(true);
@@ -78,23 +86,23 @@ describe('deep_task', () => {
     for (let i = 0; i < 10; i++) {
       const marker = uniqueSleep(300);
       const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `say hi first [[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-      const id = view(r).task_id;
+      const id = viewOf(r).task_id;
       expect(await waitFor(() => processesMatching(marker).length > 0, 20_000), `iteration ${i}: the command should start`).toBe(true);
       const k = await server.client.callTool({ name: 'kill_task', arguments: { task_id: id, reason: 'test' } });
       expect(k.isError, textOf(k)).toBeFalsy();
-      const killed = view(k);
+      const killed = viewOf(k);
       expect(killed.state).toBe('killed');
       expect(killed.end?.by).toMatch(/kill_task/);
       expect(killed.last_tool).toContain(marker);
       expect(processesMatching(marker), `iteration ${i}: survivors`).toEqual([]);
       const again = await server.client.callTool({ name: 'kill_task', arguments: { task_id: id } });
-      expect(view(again).state).toBe('killed');
+      expect(viewOf(again).state).toBe('killed');
     }
   }, 180_000);
 
   it('ends on max_turns with a clear message', async () => {
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[repeat-bash:echo loop_${uniq()}]]`, max_turns: 2, wait_s: 0 } });
-    const fin = await waitFinal(view(r).task_id);
+    const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('failed');
     expect(fin.end?.reason).toBe('max_turns');
     expect(fin.end?.message).toMatch(/max_turns/);
@@ -102,7 +110,7 @@ describe('deep_task', () => {
 
   it('ends on max_budget_usd with the spend reported', async () => {
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[usage:500000,200000]][[bash:echo b_${uniq()}]][[bash:echo again]]`, max_budget_usd: 0.01, wait_s: 0 } });
-    const fin = await waitFinal(view(r).task_id);
+    const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('failed');
     expect(fin.end?.reason).toBe('max_budget');
     expect(fin.end?.message).toMatch(/\$\d+\.\d+ spent/);
@@ -111,7 +119,7 @@ describe('deep_task', () => {
 
   it('times out on an idle (hanging) API with a distinct reason', async () => {
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: 'hang [[hang]]', idle_timeout_s: 3, wait_s: 0 } });
-    const fin = await waitFinal(view(r).task_id);
+    const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('timed_out');
     expect(fin.end?.reason).toBe('idle_timeout');
     expect(fin.end?.message).toMatch(/no event from claude for 3 s/);
@@ -120,7 +128,7 @@ describe('deep_task', () => {
   it('enforces the wall timeout', async () => {
     const marker = uniqueSleep(120);
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, timeout_s: 4, wait_s: 0 } });
-    const fin = await waitFinal(view(r).task_id);
+    const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('timed_out');
     expect(fin.end?.reason).toBe('wall_timeout');
     expect(processesMatching(marker)).toEqual([]);
@@ -136,7 +144,7 @@ describe('deep_task', () => {
     const ids: string[] = [];
     for (const s of [1, 3]) {
       const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep ${s}]]`, wait_s: 0 } });
-      ids.push(view(r).task_id);
+      ids.push(viewOf(r).task_id);
     }
     const any = await server.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'any', wait_s: 30 } });
     const anySc = any.structuredContent as { finished: string[] };
@@ -148,7 +156,7 @@ describe('deep_task', () => {
   it('shows the text claude is writing while it streams, and a kill mid-block keeps what was written', async () => {
     // 4,000 characters in 40 deltas, 150 ms apart: about 6 s of writing.
     const slow = '[[len:4000]][[chunk:100]][[delay:150]]';
-    const started = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: slow, wait_s: 0 } }));
+    const started = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: slow, wait_s: 0 } }));
     let v = await status(started.task_id);
     const until = Date.now() + 30_000;
     while (!v.final && (v.writing?.chars ?? 0) < 500 && Date.now() < until) {
@@ -160,13 +168,13 @@ describe('deep_task', () => {
     expect(v.writing!.chars).toBeLessThan(4000);
     expect(v.writing!.text_tail).toMatch(/^(?:[a-j])+$/);
     expect(v.progress).toMatch(/writing [\d,]+ chars/);
-    const killed = view(await server.client.callTool({ name: 'kill_task', arguments: { task_id: started.task_id } }));
+    const killed = viewOf(await server.client.callTool({ name: 'kill_task', arguments: { task_id: started.task_id } }));
     expect(killed.state).toBe('killed');
     expect(killed.writing).toBeUndefined();
     expect(killed.last_text.length).toBeGreaterThanOrEqual(500);
     expect(killed.last_text).toMatch(/abcdefghij/);
     // A task that finishes its block ends with the whole text, and nothing is "being written" any more.
-    const whole = view(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[len:1200]][[chunk:100]][[delay:20]]', wait_s: 30 } }));
+    const whole = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[len:1200]][[chunk:100]][[delay:20]]', wait_s: 30 } }));
     expect(whole.result?.text).toHaveLength(1200);
     expect(whole.writing).toBeUndefined();
   });

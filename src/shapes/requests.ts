@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { PrincipalSchema } from './principal.js';
+
+const num = z.number();
+const str = z.string();
+
+// An image a caller passes with a prompt: a file inside the allowed roots, or base64 data with its type.
+export const ImageInputSchema = z.union([z.object({ path: str }), z.object({ data: str, mimeType: str })]);
+export type ImageInput = z.infer<typeof ImageInputSchema>;
+
+// Everything a caller may ask of a task (deep_task's fields, in the server's spelling): the one list of them, which
+// the submitted request, the stored request and the quick request all take from.
+export const TaskAskSchema = z.object({
+  prompt: str,
+  tier: str.optional(),
+  cwd: str.optional(),
+  model: str.optional(),
+  timeoutS: num.optional(),
+  idleTimeoutS: num.optional(),
+  maxTurns: num.optional(),
+  maxBudgetUsd: num.optional(),
+  maxOutputTokens: num.optional(),
+  systemPrompt: str.optional(),
+  continueTaskId: str.optional(),
+  /** With continueTaskId: branch the session (a new session id) instead of continuing it. */
+  fork: z.boolean().optional(),
+  /** JSON Schema of the final answer. */
+  outputSchema: z.record(str, z.unknown()).optional(),
+  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<id>. */
+  isolation: z.enum(['none', 'worktree']).optional(),
+  keepWorktree: z.boolean().optional(),
+  baseRef: str.optional(),
+});
+export type TaskAsk = z.infer<typeof TaskAskSchema>;
+
+// What deep_task asks the task service for: the ask, its images, and who asks (default owner: the local user).
+export const SubmitRequestSchema = TaskAskSchema.extend({
+  images: z.array(ImageInputSchema).optional(),
+  clientId: str.optional(),
+  principal: PrincipalSchema.optional(),
+});
+export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
+
+// What a task's request resolved to, kept in its record so a status can show it and a follow-up can resume it.
+export const TaskRequestSchema = TaskAskSchema.extend({
+  cwd: str,
+  model: str,
+  tier: str,
+  timeoutS: num,
+  idleTimeoutS: num,
+  resumeSessionId: str.optional(),
+  /** A follow-up of an isolated task: the branch it continues and the worktree folder it reuses. */
+  worktreeOf: z.object({ branchOwner: str, dir: str }).optional(),
+  /** Cluster: the recursion depth of the server that queued it (a worker runs it at least that deep). */
+  depth: num.optional(),
+});
+export type TaskRequest = z.infer<typeof TaskRequestSchema>;
+
+// What quick_answer asks the speed tier for: the ask's fields that apply to one synchronous answer, plus its own.
+export const QuickRequestSchema = TaskAskSchema.pick({
+  prompt: true,
+  model: true,
+  cwd: true,
+  timeoutS: true,
+  systemPrompt: true,
+  tier: true,
+  outputSchema: true,
+  maxBudgetUsd: true,
+}).extend({
+  cache: z.boolean().optional(),
+  images: z.array(ImageInputSchema).optional(),
+  /** Who asks (an HTTP token's principal, else the local user): spend counts against its daily budget. */
+  principal: PrincipalSchema.optional(),
+});
+export type QuickRequest = z.infer<typeof QuickRequestSchema>;
+
+// snake_case to camelCase, as a type: "max_budget_usd" is "maxBudgetUsd".
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+export type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : K]: T[K] };
+
+// A tool's snake_case input in the server's spelling, so a request is never copied field by field (the compiler
+// checks the result against the request it is passed as).
+export function camelKeys<T extends object>(input: T): CamelKeys<T> {
+  const out: Record<string, unknown> = {};
+  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const [k, v] of Object.entries(input)) if (v !== undefined) out[camel(k)] = v;
+  return out as CamelKeys<T>;
+}
