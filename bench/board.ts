@@ -24,12 +24,21 @@ async function cpuOver(pid: number, ms: number): Promise<number> {
 // board: 200 tasks (190 ended, 10 running), the board open in Chromium. Time from a state change (a task started,
 // a task killed: the MCP call returned) to the browser showing it, and the server's CPU with and without the board.
 export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> {
-  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { maxRunning: 10, maxQueue: 400, ratePerMinute: 100_000, rateBurst: 1000, globalRatePerMinute: 100_000 } });
-  const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+  const config = configFile({
+    tiers: { comprehensive: { mcpConfig: null } },
+    limits: { maxRunning: 10, maxQueue: 400, ratePerMinute: 100_000, rateBurst: 1000, globalRatePerMinute: 100_000 },
+  });
+  const { env } = await serverEnv(api, {
+    env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_LOG_LEVEL: 'warn' },
+  });
   const server = await startHttpServer(env);
   const base = server.url.replace(/\/mcp$/, '');
   const client = new Client({ name: 'bench-board', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
   const deep = async (prompt: string) => {
     const r = await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } });
     const id = (r.structuredContent as { task_id?: string } | undefined)?.task_id;
@@ -37,10 +46,15 @@ export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> 
     return id;
   };
   const count = async (state: string) =>
-    ((await client.callTool({ name: 'list_tasks', arguments: { state: [state], limit: 200 } })).structuredContent as { tasks: unknown[] }).tasks.length;
+    (
+      (await client.callTool({ name: 'list_tasks', arguments: { state: [state], limit: 200 } })).structuredContent as {
+        tasks: unknown[];
+      }
+    ).tasks.length;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
-    for (let i = 0; i < 190; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => deep(`[[text:done ${i + j}]]`)));
+    for (let i = 0; i < 190; i += 10)
+      await Promise.all(Array.from({ length: 10 }, (_, j) => deep(`[[text:done ${i + j}]]`)));
     await waitFor(async () => (await count('succeeded')) >= 190, 600_000, 1000);
     const running: string[] = [];
     for (let i = 0; i < 10; i++) running.push(await deep(`[[bash:echo held; sleep ${uniqueSleep(600)}]]`));
@@ -73,7 +87,13 @@ export async function benchBoard(api: ScriptedApi, samples = 10): Promise<void> 
       latencies.push(performance.now() - t);
     }
     const rows: Array<Record<string, string | number>> = [
-      { what: 'state change -> browser shows it (kill_task / deep_task returned)', n: latencies.length, p50_ms: round(median(latencies)), p95_ms: round(pct(latencies, 95)), max_ms: round(Math.max(...latencies)) },
+      {
+        what: 'state change -> browser shows it (kill_task / deep_task returned)',
+        n: latencies.length,
+        p50_ms: round(median(latencies)),
+        p95_ms: round(pct(latencies, 95)),
+        max_ms: round(Math.max(...latencies)),
+      },
       { what: 'server CPU, 200 tasks, 10 running, no board', cpu_pct: round(idleWithout, 2) },
       { what: 'server CPU, the same, board open (SSE)', cpu_pct: round(idleWith, 2) },
     ];

@@ -14,11 +14,17 @@ export async function benchFirstEvent(api: ScriptedApi, rounds = 6): Promise<voi
   const start = async (name: string, spares: { minSpares: number; maxSpares: number }) => {
     const config = join(dir, `${name}.json`);
     writeFileSync(config, JSON.stringify({ tiers: { comprehensive: spares, speed: { warmSpares: 0, maxSpares: 0 } } }));
-    const s = await startServer(api, { mcp: true, args: ['--metrics-port', '0'], env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '', CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+    const s = await startServer(api, {
+      mcp: true,
+      args: ['--metrics-port', '0'],
+      env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_WARM_SPARES: '', CLAUDE_TIERS_LOG_LEVEL: 'warn' },
+    });
     const port = await metricsPortOf(s.stderr, 15_000);
     const sum = async () => {
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-      return res.status === 200 ? value(parseProm(await res.text()), 'claude_tiers_task_first_event_seconds_sum', { tier: 'comprehensive' }) : 0;
+      return res.status === 200
+        ? value(parseProm(await res.text()), 'claude_tiers_task_first_event_seconds_sum', { tier: 'comprehensive' })
+        : 0;
     };
     return { s, sum };
   };
@@ -27,8 +33,12 @@ export async function benchFirstEvent(api: ScriptedApi, rounds = 6): Promise<voi
   const times = { warm: [] as number[], cold: [] as number[] };
   const one = async (srv: { s: StartedServer; sum: () => Promise<number> }, i: number) => {
     const before = await srv.sum();
-    const r = await srv.s.client.callTool({ name: 'deep_task', arguments: { prompt: `first event ${i} [[text:ok ${i}]]`, wait_s: 30 } });
-    if ((r.structuredContent as { state?: string }).state !== 'succeeded') throw new Error(`round ${i}: ${JSON.stringify(r.structuredContent).slice(0, 200)}`);
+    const r = await srv.s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `first event ${i} [[text:ok ${i}]]`, wait_s: 30 },
+    });
+    if ((r.structuredContent as { state?: string }).state !== 'succeeded')
+      throw new Error(`round ${i}: ${JSON.stringify(r.structuredContent).slice(0, 200)}`);
     return ((await srv.sum()) - before) * 1000;
   };
   try {
@@ -43,6 +53,18 @@ export async function benchFirstEvent(api: ScriptedApi, rounds = 6): Promise<voi
     await Promise.allSettled([cold.s.close(), warm.s.close()]);
   }
   const cm = median(times.cold);
-  const row = (name: string, v: number[]) => ({ path: name, median_ms: round(median(v)), p90_ms: round(pct(v, 90)), ratio_vs_cold: round(median(v) / cm, 3) });
-  report('first-event', [row('deep_task on a warm spare (MCP servers connected)', times.warm), row('deep_task cold (spawn, MCP servers connect)', times.cold)], { rounds, target: 'warm <= 400 ms and <= 0.5x cold (ratio_vs_cold)', raw_ms: times });
+  const row = (name: string, v: number[]) => ({
+    path: name,
+    median_ms: round(median(v)),
+    p90_ms: round(pct(v, 90)),
+    ratio_vs_cold: round(median(v) / cm, 3),
+  });
+  report(
+    'first-event',
+    [
+      row('deep_task on a warm spare (MCP servers connected)', times.warm),
+      row('deep_task cold (spawn, MCP servers connect)', times.cold),
+    ],
+    { rounds, target: 'warm <= 400 ms and <= 0.5x cold (ratio_vs_cold)', raw_ms: times },
+  );
 }

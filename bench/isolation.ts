@@ -47,20 +47,42 @@ export async function benchIsolation(api: ScriptedApi, reps = 6, files = 1000): 
       for (const kind of ['worktree', 'clone'] as Kind[]) {
         const deps = { locks: new RepoLocks() };
         let t = performance.now();
-        const idle = await prepareWorktree({ cwd: repo, taskId: `b_idle_${n++}`, stateDir, clone: kind === 'clone' }, deps);
+        const idle = await prepareWorktree(
+          { cwd: repo, taskId: `b_idle_${n++}`, stateDir, clone: kind === 'clone' },
+          deps,
+        );
         add(`prepare ${kind}`, performance.now() - t);
         t = performance.now();
         await finishWorktree(idle, { keep: false }, deps);
         add(`finish ${kind} (no change)`, performance.now() - t);
         t = performance.now();
-        const wt = await prepareWorktree({ cwd: repo, taskId: `b_task_${n++}`, stateDir, clone: kind === 'clone' }, deps);
-        const run = new ClaudeRun({ bin: REAL_CLAUDE, args: buildClaudeArgs(tier, { mcpConfigPath: null }), cwd: wt.cwdInWorktree, env: buildClaudeEnv(tier, claudeEnv(api, home), 0), maxLineBytes: 1 << 20 }, table, { interruptWaitMs: 1000, killGraceMs: 1000 });
-        run.send('bench isolation [[bash:echo x > bench.txt; echo ok]]', { wallMs: 60_000, idleMs: 60_000, wallStop: { reason: 'wall_timeout', message: 'wall' }, idleStop: { reason: 'idle_timeout', message: 'idle' } });
+        const wt = await prepareWorktree(
+          { cwd: repo, taskId: `b_task_${n++}`, stateDir, clone: kind === 'clone' },
+          deps,
+        );
+        const run = new ClaudeRun(
+          {
+            bin: REAL_CLAUDE,
+            args: buildClaudeArgs(tier, { mcpConfigPath: null }),
+            cwd: wt.cwdInWorktree,
+            env: buildClaudeEnv(tier, claudeEnv(api, home), 0),
+            maxLineBytes: 1 << 20,
+          },
+          table,
+          { interruptWaitMs: 1000, killGraceMs: 1000 },
+        );
+        run.send('bench isolation [[bash:echo x > bench.txt; echo ok]]', {
+          wallMs: 60_000,
+          idleMs: 60_000,
+          wallStop: { reason: 'wall_timeout', message: 'wall' },
+          idleStop: { reason: 'idle_timeout', message: 'idle' },
+        });
         const outcome = await run.outcome;
         await run.ended;
         const s = await finishWorktree(wt, { keep: false }, deps);
         add(`task ${kind}`, performance.now() - t);
-        if (outcome.kind !== 'result' || s.changed_files.join() !== 'bench.txt') throw new Error(`bench isolation: the ${kind} task did not write bench.txt: ${JSON.stringify(s)}`);
+        if (outcome.kind !== 'result' || s.changed_files.join() !== 'bench.txt')
+          throw new Error(`bench isolation: the ${kind} task did not write bench.txt: ${JSON.stringify(s)}`);
       }
     }
   } finally {
@@ -69,11 +91,23 @@ export async function benchIsolation(api: ScriptedApi, reps = 6, files = 1000): 
   const row = (what: string, key: string) => {
     const c = times[`${key.replace('%', 'clone')}`]!;
     const w = times[`${key.replace('%', 'worktree')}`]!;
-    return { what, clone_median_ms: round(median(c)), worktree_median_ms: round(median(w)), ratio: round(median(c) / median(w), 3), added_ms: round(median(c) - median(w)), clone_p90_ms: round(pct(c, 90)), worktree_p90_ms: round(pct(w, 90)) };
+    return {
+      what,
+      clone_median_ms: round(median(c)),
+      worktree_median_ms: round(median(w)),
+      ratio: round(median(c) / median(w), 3),
+      added_ms: round(median(c) - median(w)),
+      clone_p90_ms: round(pct(c, 90)),
+      worktree_p90_ms: round(pct(w, 90)),
+    };
   };
   report(
     'isolation',
-    [row('prepare (sandboxed: clone; other tiers: worktree)', 'prepare %'), row('finish, no change (sealed commit check, removal)', 'finish % (no change)'), row('whole sandboxed task: prepare, claude + 1 Bash write, sealed commit, removal', 'task %')],
+    [
+      row('prepare (sandboxed: clone; other tiers: worktree)', 'prepare %'),
+      row('finish, no change (sealed commit check, removal)', 'finish % (no change)'),
+      row('whole sandboxed task: prepare, claude + 1 Bash write, sealed commit, removal', 'task %'),
+    ],
     { reps, repo_files: files, note: 'interleaved; the machine is shared, read the ratio' },
   );
 }

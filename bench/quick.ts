@@ -30,25 +30,57 @@ export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
     await cold.client.callTool({ name: 'quick_answer', arguments: { prompt } });
     times.cold.push(performance.now() - t);
     t = performance.now();
-    const d = await execa(REAL_CLAUDE, directArgs, { env: directEnv, extendEnv: false, input: prompt, cwd: ROOT, reject: false });
+    const d = await execa(REAL_CLAUDE, directArgs, {
+      env: directEnv,
+      extendEnv: false,
+      input: prompt,
+      cwd: ROOT,
+      reject: false,
+    });
     times.direct.push(performance.now() - t);
     if (!d.stdout.includes('"result":"4"')) process.stderr.write(`round ${i}: direct run gave no result\n`);
     t = performance.now();
     const w = await warm.client.callTool({ name: 'quick_answer', arguments: { prompt } });
     times.warm.push(performance.now() - t);
-    if ((w.structuredContent as { warm?: boolean }).warm !== true) process.stderr.write(`round ${i}: the warm server answered cold\n`);
+    if ((w.structuredContent as { warm?: boolean }).warm !== true)
+      process.stderr.write(`round ${i}: the warm server answered cold\n`);
     await sleep(2500);
   }
   await warm.close();
   await cold.close();
   const dm = median(times.direct);
-  const row = (name: string, v: number[]) => ({ path: name, median_ms: round(median(v)), p90_ms: round(pct(v, 90)), ratio_vs_direct: round(median(v) / dm, 3) });
-  report('quick', [row('quick_answer warm spare (MCP)', times.warm), row('quick_answer cold (MCP)', times.cold), row('claude -p direct', times.direct)], {
-    rounds,
-    target: 'warm median <= 0.35 x direct',
-    raw_ms: times,
+  const row = (name: string, v: number[]) => ({
+    path: name,
+    median_ms: round(median(v)),
+    p90_ms: round(pct(v, 90)),
+    ratio_vs_direct: round(median(v) / dm, 3),
   });
-  report('overhead', [{ path: 'quick_answer cold vs direct', cold_median_ms: round(median(times.cold)), direct_median_ms: round(dm), ratio: round(median(times.cold) / dm, 3), added_ms: round(median(times.cold) - dm) }], {
-    target: '<= 1.05 x direct',
-  });
+  report(
+    'quick',
+    [
+      row('quick_answer warm spare (MCP)', times.warm),
+      row('quick_answer cold (MCP)', times.cold),
+      row('claude -p direct', times.direct),
+    ],
+    {
+      rounds,
+      target: 'warm median <= 0.35 x direct',
+      raw_ms: times,
+    },
+  );
+  report(
+    'overhead',
+    [
+      {
+        path: 'quick_answer cold vs direct',
+        cold_median_ms: round(median(times.cold)),
+        direct_median_ms: round(dm),
+        ratio: round(median(times.cold) / dm, 3),
+        added_ms: round(median(times.cold) - dm),
+      },
+    ],
+    {
+      target: '<= 1.05 x direct',
+    },
+  );
 }

@@ -44,7 +44,14 @@ function fakeRecord(id: string, at: number, i: number): TaskRecord {
     startedAt: at,
     endedAt: at + 5000,
     updatedAt: at + 5000,
-    request: { prompt: `benchmark task ${i}`, cwd: '/tmp', model: 'opus', tier: 'comprehensive', timeoutS: 3600, idleTimeoutS: 240 },
+    request: {
+      prompt: `benchmark task ${i}`,
+      cwd: '/tmp',
+      model: 'opus',
+      tier: 'comprehensive',
+      timeoutS: 3600,
+      idleTimeoutS: 240,
+    },
     owner: { serverId: 'bench', pid: 1, startTime: '1' },
     stats: { events: 12, turns: 3, toolCalls: 2, costUsd: 0.01, inputTokens: 1000, outputTokens: 200, apiRetries: 0 },
     tools: [{ name: 'Bash', summary: 'npm test', at }],
@@ -101,10 +108,26 @@ export async function benchRegistry(api: ScriptedApi, count = 10_000): Promise<v
   }
   const rss = rssMb(s.pid);
   await s.close();
-  const row = (name: string, v: number[]) => ({ call: name, p50_ms: round(pct(v, 50), 2), p99_ms: round(pct(v, 99), 2), max_ms: round(Math.max(...v), 2) });
+  const row = (name: string, v: number[]) => ({
+    call: name,
+    p50_ms: round(pct(v, 50), 2),
+    p99_ms: round(pct(v, 99), 2),
+    max_ms: round(Math.max(...v), 2),
+  });
   report(
     'registry',
-    [row('task_status (random of 10,000)', status), row('list_tasks limit 20', list), row('ping (stdio + SDK floor, no tool code)', ping), row('task_status handler in-process (no transport)', handler)],
-    { tasks_in_store: count, samples: 'task_status 2000, list_tasks 500, ping 2000, handler 2000; after 300 uncounted warm-up rounds', idle_rss_mb: idleRss, server_rss_mb: rss, target: 'task_status p99 <= 2 ms; idle RSS <= 120 MB' },
+    [
+      row('task_status (random of 10,000)', status),
+      row('list_tasks limit 20', list),
+      row('ping (stdio + SDK floor, no tool code)', ping),
+      row('task_status handler in-process (no transport)', handler),
+    ],
+    {
+      tasks_in_store: count,
+      samples: 'task_status 2000, list_tasks 500, ping 2000, handler 2000; after 300 uncounted warm-up rounds',
+      idle_rss_mb: idleRss,
+      server_rss_mb: rss,
+      target: 'task_status p99 <= 2 ms; idle RSS <= 120 MB',
+    },
   );
 }

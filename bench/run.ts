@@ -11,7 +11,19 @@ import { benchScale } from './scale.js';
 import { benchShutdown } from './shutdown.js';
 import { benchStartup } from './startup.js';
 
-const ALL = { startup: benchStartup, quick: benchQuick, progress: benchProgress, registry: benchRegistry, concurrency: benchConcurrency, containment: benchContainment, 'first-event': benchFirstEvent, scale: benchScale, isolation: benchIsolation, shutdown: benchShutdown, board: benchBoard } as const;
+const ALL = {
+  startup: benchStartup,
+  quick: benchQuick,
+  progress: benchProgress,
+  registry: benchRegistry,
+  concurrency: benchConcurrency,
+  containment: benchContainment,
+  'first-event': benchFirstEvent,
+  scale: benchScale,
+  isolation: benchIsolation,
+  shutdown: benchShutdown,
+  board: benchBoard,
+} as const;
 
 // `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in bench/results/.
 async function main(): Promise<void> {

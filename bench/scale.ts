@@ -7,18 +7,35 @@ import { report } from './report.js';
 import { round } from './stats.js';
 
 const TOKEN = 'bench-scale-token-0123456789';
-const CONFIG = (): string => configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } });
+const CONFIG = (): string =>
+  configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } });
 
 // One setup: `servers` HTTP servers (on Redis when redisUrl is set), `perServer` tasks running at once on each;
 // `total` deep_tasks submitted round-robin, followed from the first server until all are done.
-async function run(api: ScriptedApi, setup: { servers: number; perServer: number; redisUrl?: string }, total: number): Promise<Record<string, string | number>> {
+async function run(
+  api: ScriptedApi,
+  setup: { servers: number; perServer: number; redisUrl?: string },
+  total: number,
+): Promise<Record<string, string | number>> {
   const config = CONFIG();
   const started = await Promise.all(
     Array.from({ length: setup.servers }, async () => {
-      const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_MAX_RUNNING: String(setup.perServer), CLAUDE_TIERS_LOG_LEVEL: 'warn', ...(setup.redisUrl ? { CLAUDE_TIERS_REDIS_URL: setup.redisUrl } : {}) } });
+      const { env } = await serverEnv(api, {
+        env: {
+          CLAUDE_TIERS_CONFIG: config,
+          CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
+          CLAUDE_TIERS_MAX_RUNNING: String(setup.perServer),
+          CLAUDE_TIERS_LOG_LEVEL: 'warn',
+          ...(setup.redisUrl ? { CLAUDE_TIERS_REDIS_URL: setup.redisUrl } : {}),
+        },
+      });
       const http = await startHttpServer(env);
       const client = new Client({ name: 'bench-scale', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(http.url), {
+          requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+        }),
+      );
       return { http, client };
     }),
   );
@@ -26,13 +43,19 @@ async function run(api: ScriptedApi, setup: { servers: number; perServer: number
     const t = performance.now();
     const ids: string[] = [];
     for (let i = 0; i < total; i++) {
-      const r = await started[i % started.length]!.client.callTool({ name: 'deep_task', arguments: { prompt: `s${i} [[bash:echo started; sleep 1]]`, wait_s: 0 } });
+      const r = await started[i % started.length]!.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `s${i} [[bash:echo started; sleep 1]]`, wait_s: 0 },
+      });
       if (r.isError) throw new Error(`deep_task refused: ${JSON.stringify(r.content)}`);
       ids.push((r.structuredContent as { task_id: string }).task_id);
     }
     let finished: string[] = [];
     while (finished.length < total) {
-      const r = await started[0]!.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+      const r = await started[0]!.client.callTool(
+        { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
+        { timeout: 120_000 },
+      );
       finished = (r.structuredContent as { finished: string[] }).finished;
     }
     const wall = (performance.now() - t) / 1000;
@@ -42,8 +65,17 @@ async function run(api: ScriptedApi, setup: { servers: number; perServer: number
       if (r.isError) throw new Error(`task_status ${id}: ${JSON.stringify(r.content)}`);
       states.push((r.structuredContent as { state: string }).state);
     }
-    const backend = setup.redisUrl ? `redis, ${setup.servers} worker process${setup.servers > 1 ? 'es' : ''}` : 'embedded (no Redis)';
-    return { backend, running_at_once: setup.servers * setup.perServer, tasks: total, succeeded: states.filter((s) => s === 'succeeded').length, wall_s: round(wall), tasks_per_s: round(total / wall, 2) };
+    const backend = setup.redisUrl
+      ? `redis, ${setup.servers} worker process${setup.servers > 1 ? 'es' : ''}`
+      : 'embedded (no Redis)';
+    return {
+      backend,
+      running_at_once: setup.servers * setup.perServer,
+      tasks: total,
+      succeeded: states.filter((s) => s === 'succeeded').length,
+      wall_s: round(wall),
+      tasks_per_s: round(total / wall, 2),
+    };
   } finally {
     for (const s of started) {
       await s.client.close().catch(() => {});

@@ -13,8 +13,12 @@ export async function benchShutdown(api: ScriptedApi, reps = 6): Promise<void> {
     const marker = uniqueSleep(200);
     const s = await startServer(api, { env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
     try {
-      await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-      if (!(await waitFor(() => processesMatching(marker).length > 0, 30_000))) throw new Error(`round ${i}: the Bash step never started`);
+      await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
+      if (!(await waitFor(() => processesMatching(marker).length > 0, 30_000)))
+        throw new Error(`round ${i}: the Bash step never started`);
       const t = performance.now();
       process.kill(s.pid, 'SIGTERM');
       if (!(await waitFor(() => !isAlive(s.pid), 60_000, 5))) throw new Error(`round ${i}: the server did not exit`);
@@ -26,6 +30,17 @@ export async function benchShutdown(api: ScriptedApi, reps = 6): Promise<void> {
     await sleep(500);
   }
   const m = median(times);
-  const row = { what: 'SIGTERM -> server exited (a task running)', median_ms: round(m), p90_ms: round(pct(times, 90)), max_ms: round(Math.max(...times)), limit_ms: limitMs, ratio_vs_limit: round(m / limitMs, 3) };
-  report('shutdown', [row], { reps, target: 'median <= 1.43x limits.shutdownMs (2 s)', raw_ms: times.map((t) => round(t)) });
+  const row = {
+    what: 'SIGTERM -> server exited (a task running)',
+    median_ms: round(m),
+    p90_ms: round(pct(times, 90)),
+    max_ms: round(Math.max(...times)),
+    limit_ms: limitMs,
+    ratio_vs_limit: round(m / limitMs, 3),
+  };
+  report('shutdown', [row], {
+    reps,
+    target: 'median <= 1.43x limits.shutdownMs (2 s)',
+    raw_ms: times.map((t) => round(t)),
+  });
 }

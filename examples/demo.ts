@@ -31,27 +31,43 @@ async function main(): Promise<void> {
       CLAUDE_TIERS_ROOTS: repo,
       CLAUDE_TIERS_LOG_LEVEL: 'warn',
     };
-    process.stderr.write('claude-tiers demo: three sub-agents, each a real claude process, scripted by a local fake Anthropic API\n');
+    process.stderr.write(
+      'claude-tiers demo: three sub-agents, each a real claude process, scripted by a local fake Anthropic API\n',
+    );
     process.stderr.write(`scratch repository: ${repo}\n`);
-    if (!sandboxed) process.stderr.write('bwrap or socat missing (Debian: bubblewrap, socat): using the comprehensive tier with isolation "worktree", no sandbox\n');
-    process.stderr.write(`all three write shared.txt at once, each in its own worktree${sandboxed ? ', inside the sandbox (tier "sandboxed")' : ''}\n\n`);
+    if (!sandboxed)
+      process.stderr.write(
+        'bwrap or socat missing (Debian: bubblewrap, socat): using the comprehensive tier with isolation "worktree", no sandbox\n',
+      );
+    process.stderr.write(
+      `all three write shared.txt at once, each in its own worktree${sandboxed ? ', inside the sandbox (tier "sandboxed")' : ''}\n\n`,
+    );
     const names = ['agent one', 'agent two', 'agent three'];
     const results = await fanOut({
       env,
       cwd: repo,
       isolate: true,
       tier: sandboxed ? 'sandboxed' : 'comprehensive',
-      prompts: names.map((name) => `Write "${name}" into shared.txt [[bash:echo "${name}" > shared.txt; sleep 1]][[bash:cat shared.txt]]`),
+      prompts: names.map(
+        (name) =>
+          `Write "${name}" into shared.txt [[bash:echo "${name}" > shared.txt; sleep 1]][[bash:cat shared.txt]]`,
+      ),
     });
     for (const r of results) process.stdout.write(formatResult(r));
     const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
     process.stdout.write('\n== the three branches\n');
     for (const r of results) {
       const branch = r.worktree?.branch;
-      process.stdout.write(branch ? `${branch}: shared.txt = ${JSON.stringify(git('show', `${branch}:shared.txt`))}\n` : `${r.task_id}: no branch\n`);
+      process.stdout.write(
+        branch
+          ? `${branch}: shared.txt = ${JSON.stringify(git('show', `${branch}:shared.txt`))}\n`
+          : `${r.task_id}: no branch\n`,
+      );
     }
     const status = git('status', '--porcelain');
-    process.stdout.write(`\n== your tree (${repo})\ngit status --porcelain: ${status === '' ? '(empty: unchanged)' : `\n${status}`}\n`);
+    process.stdout.write(
+      `\n== your tree (${repo})\ngit status --porcelain: ${status === '' ? '(empty: unchanged)' : `\n${status}`}\n`,
+    );
     process.stdout.write(`HEAD: ${git('log', '--oneline', '-1')}\n`);
   } finally {
     await api.close();

@@ -80,7 +80,8 @@ export async function fanOut(options: FanOutOptions): Promise<FanOutResult[]> {
     };
     const results = await Promise.all(
       ids.map(async (id, n) => {
-        let view = (await client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as View;
+        let view = (await client.callTool({ name: 'task_status', arguments: { task_id: id } }))
+          .structuredContent as View;
         while (!view.final) {
           const r = await client.callTool(
             { name: 'task_status', arguments: { task_id: id, wait_s: 20, cursor: view.cursor } },
@@ -103,7 +104,10 @@ export async function fanOut(options: FanOutOptions): Promise<FanOutResult[]> {
 // A scratch git repository in a temp dir with one commit (a README), for --isolate without --cwd and the demo.
 export function makeScratchRepo(): string {
   const root = mkdtempSync(join(tmpdir(), 'ct-scratch-'));
-  const git = (...args: string[]) => execFileSync('git', ['-C', root, '-c', 'user.name=fan-out', '-c', 'user.email=fan-out@localhost', ...args], { stdio: 'ignore' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', root, '-c', 'user.name=fan-out', '-c', 'user.email=fan-out@localhost', ...args], {
+      stdio: 'ignore',
+    });
   git('init', '-q', '-b', 'main');
   writeFileSync(join(root, 'README.md'), 'A scratch repository for claude-tiers fan-out.\n');
   git('add', '-A');
@@ -113,8 +117,15 @@ export function makeScratchRepo(): string {
 
 // One result as the CLI and the demo print it: id, state, branch and diffstat when isolated, the answer.
 export function formatResult(r: FanOutResult): string {
-  const stat = (r.worktree?.diffstat ?? '').split('\n').map((l) => `  ${l.trim()}\n`).join('');
-  const wt = r.worktree ? (r.worktree.branch ? `branch ${r.worktree.branch}\n${stat}` : 'no changes (no branch kept)\n') : '';
+  const stat = (r.worktree?.diffstat ?? '')
+    .split('\n')
+    .map((l) => `  ${l.trim()}\n`)
+    .join('');
+  const wt = r.worktree
+    ? r.worktree.branch
+      ? `branch ${r.worktree.branch}\n${stat}`
+      : 'no changes (no branch kept)\n'
+    : '';
   return `\n== ${r.task_id} (${r.state})\n${wt}${r.result}\n`;
 }
 
@@ -126,7 +137,9 @@ async function main(argv: string[]): Promise<void> {
   let cwd = cwdAt >= 0 && argv[cwdAt + 1] ? resolve(argv[cwdAt + 1]!) : undefined;
   const prompts = argv.filter((a, i) => a !== '--isolate' && i !== cwdAt && (cwdAt < 0 || i !== cwdAt + 1));
   if (prompts.length === 0 || (cwdAt >= 0 && !cwd)) {
-    process.stderr.write('usage: node dist/examples/fan-out.js [--isolate [--cwd DIR]] "task one" "task two" "task three"\n');
+    process.stderr.write(
+      'usage: node dist/examples/fan-out.js [--isolate [--cwd DIR]] "task one" "task two" "task three"\n',
+    );
     process.exit(2);
   }
   const env: Record<string, string> = {};

@@ -19,7 +19,11 @@ interface Entry<T> {
 
 // Identical key parts (the asking principal included) give the same key; any difference (even white space) gives another.
 export function cacheKey(parts: CacheKeyParts): string {
-  return createHash('sha256').update(JSON.stringify([parts.principal, parts.tier, parts.model, parts.cwd, parts.systemPrompt ?? null, parts.prompt])).digest('hex');
+  return createHash('sha256')
+    .update(
+      JSON.stringify([parts.principal, parts.tier, parts.model, parts.cwd, parts.systemPrompt ?? null, parts.prompt]),
+    )
+    .digest('hex');
 }
 
 // A bounded LRU of answers (by entries and bytes) with a TTL per entry.

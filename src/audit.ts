@@ -15,14 +15,25 @@ export class AuditLog {
   private readonly key: Buffer;
   private bytes: number;
 
-  constructor(stateDir: string, private readonly options: { maxBytes: number; keepPrompts: boolean }) {
+  constructor(
+    stateDir: string,
+    private readonly options: { maxBytes: number; keepPrompts: boolean },
+  ) {
     prepareStateDir(stateDir);
     this.key = auditKey(stateDir);
     this.path = join(stateDir, 'audit.jsonl');
     makePrivate(this.path);
     this.bytes = existsSync(this.path) ? statSync(this.path).size : 0;
     this.dest = pino.destination({ dest: this.path, sync: true, mode: 0o600 });
-    this.logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'event', formatters: { level: (label) => ({ level: label }) } }, this.dest);
+    this.logger = pino(
+      {
+        base: null,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        messageKey: 'event',
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      this.dest,
+    );
   }
 
   // A prompt as the audit log keeps it: an HMAC keyed with this state dir's secret (equal prompts match, guesses cannot be checked elsewhere), unless the operator asked for the text.

@@ -14,7 +14,17 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const CONFIG_FLAGS = ['config', 'state-dir', 'claude-bin', 'log-level', 'root', 'max-running', 'max-queue', 'metrics-port', 'redis'];
+const CONFIG_FLAGS = [
+  'config',
+  'state-dir',
+  'claude-bin',
+  'log-level',
+  'root',
+  'max-running',
+  'max-queue',
+  'metrics-port',
+  'redis',
+];
 const GLOBAL_OPTIONS = ['help', 'version', 'print-config', ...CONFIG_FLAGS];
 // Options each command understands besides the global ones; anything else is refused, never passed on as text.
 const COMMAND_OPTIONS: Record<string, string[]> = {
@@ -31,7 +41,21 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   help: [],
   version: [],
 };
-const VALUE_OPTIONS = new Set([...CONFIG_FLAGS, 'http', 'board-port', 'tier', 'model', 'state', 'tiers', 'prompts', 'runs', 'out', 'message', 'into', 'request']);
+const VALUE_OPTIONS = new Set([
+  ...CONFIG_FLAGS,
+  'http',
+  'board-port',
+  'tier',
+  'model',
+  'state',
+  'tiers',
+  'prompts',
+  'runs',
+  'out',
+  'message',
+  'into',
+  'request',
+]);
 export const SETUP_TARGETS = ['claude-code', 'claude-desktop', 'codex'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NO_ARGS = new Set(['serve', 'tasks', 'doctor', 'help', 'version', 'compare']);
@@ -40,7 +64,10 @@ const list = (names: string[]) => names.map((n) => `--${n}`).join(', ');
 
 function checkEnum(name: string, value: string, valid: string[], several = false): void {
   const bad = (several ? value.split(',') : [value]).filter((v) => !valid.includes(v));
-  if (bad.length) throw new UsageError(`--${name}: unknown value ${bad.map((b) => JSON.stringify(b)).join(', ')}; valid: ${valid.join(', ')}${several ? ' (comma-separated)' : ''}`);
+  if (bad.length)
+    throw new UsageError(
+      `--${name}: unknown value ${bad.map((b) => JSON.stringify(b)).join(', ')}; valid: ${valid.join(', ')}${several ? ' (comma-separated)' : ''}`,
+    );
 }
 
 // A small parser: `--name value`, `--name=value`, boolean `--flag`, and `--` ending options; unknown options and bad values are refused.
@@ -59,11 +86,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
       const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
       let value: string | boolean = true;
       if (eq > 0) {
-        if (!VALUE_OPTIONS.has(name) && [...GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS).flat()].includes(name)) throw new UsageError(`--${name} takes no value (got ${arg})`);
+        if (!VALUE_OPTIONS.has(name) && [...GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS).flat()].includes(name))
+          throw new UsageError(`--${name} takes no value (got ${arg})`);
         value = arg.slice(eq + 1);
       } else if (VALUE_OPTIONS.has(name)) {
         const next = argv[i + 1];
-        if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value, e.g. --${name}=VALUE`);
+        if (next === undefined || next.startsWith('--'))
+          throw new UsageError(`--${name} needs a value, e.g. --${name}=VALUE`);
         value = next;
         i++;
       }
@@ -71,7 +100,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
       else options[name] = value;
     } else if (arg === '-h') options.help = true;
     else if (arg === '-v') options.version = true;
-    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}; a prompt that starts with "-" goes after --, e.g. claude-tiers ask -- "${arg} ..."`);
+    else if (arg.startsWith('-') && arg !== '-')
+      throw new UsageError(
+        `unknown option ${arg}; a prompt that starts with "-" goes after --, e.g. claude-tiers ask -- "${arg} ..."`,
+      );
     else positionals.push(arg);
   }
   const command = positionals.shift() ?? 'serve';
@@ -79,20 +111,31 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (!own) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
   const valid = [...own, ...GLOBAL_OPTIONS];
   for (const name of Object.keys(options)) {
-    if (!valid.includes(name)) throw new UsageError(`unknown option --${name} for ${command}; valid options: ${list(valid)}`);
+    if (!valid.includes(name))
+      throw new UsageError(`unknown option --${name} for ${command}; valid options: ${list(valid)}`);
   }
-  if (NO_ARGS.has(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`);
-  if (command === 'kill' && positionals.length > 1) throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
+  if (NO_ARGS.has(command) && positionals.length)
+    throw new UsageError(
+      `${command} takes no arguments (got ${JSON.stringify(positionals.join(' '))}); options start with --`,
+    );
+  if (command === 'kill' && positionals.length > 1)
+    throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
   if (command === 'merge' && positionals.length !== 1) {
-    throw new UsageError(`merge takes one task id, e.g. claude-tiers merge t_... [--squash] [--into main] (got ${positionals.length} words)`);
+    throw new UsageError(
+      `merge takes one task id, e.g. claude-tiers merge t_... [--squash] [--into main] (got ${positionals.length} words)`,
+    );
   }
   if (command === 'answer' && (positionals.length !== 2 || !['allow', 'deny'].includes(positionals[1]!))) {
     const got = JSON.stringify(positionals.join(' '));
-    throw new UsageError(`answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${got})`);
+    throw new UsageError(
+      `answer takes a task id and allow or deny, e.g. claude-tiers answer t_... deny --message "why" (got ${got})`,
+    );
   }
   if (command === 'setup' && (positionals.length !== 1 || !SETUP_TARGETS.includes(positionals[0]!))) {
     const got = JSON.stringify(positionals.join(' '));
-    throw new UsageError(`setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${got}); add --write to change its config`);
+    throw new UsageError(
+      `setup takes one client: ${SETUP_TARGETS.join(', ')} (got ${got}); add --write to change its config`,
+    );
   }
   if (typeof options.state === 'string') checkEnum('state', options.state, [...TASK_STATES], true);
   if (options['board-port'] !== undefined) {
@@ -113,7 +156,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     if (!Number.isInteger(n)) throw new UsageError(`--${name} needs a whole number, got ${String(v)}`);
     return n;
   };
-  const str = (name: string): string | undefined => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
+  const str = (name: string): string | undefined =>
+    typeof options[name] === 'string' ? (options[name] as string) : undefined;
   const flags: ConfigFlags = {
     config: str('config'),
     stateDir: str('state-dir'),

@@ -38,7 +38,9 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const serverId = randomUUID();
   const claudeBinary = (): ClaudeBinary => {
     if (depth >= config.maxDepth) {
-      throw new ToolError(`refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`);
+      throw new ToolError(
+        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`,
+      );
     }
     try {
       return findClaude({ env, configured: config.claudeBin });
@@ -49,37 +51,89 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   };
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
-  const audit = new AuditLog(config.stateDir, { maxBytes: config.limits.auditMaxBytes, keepPrompts: config.limits.auditPrompts });
+  const audit = new AuditLog(config.stateDir, {
+    maxBytes: config.limits.auditMaxBytes,
+    keepPrompts: config.limits.auditPrompts,
+  });
   const metrics = new Metrics({ modelLabel: modelLabeler(config) });
-  const breakers = new CircuitBreakers({ threshold: config.limits.breakerThreshold, cooldownMs: config.limits.breakerCooldownS * 1000, onTransition: (key, to) => metrics.breakerTransition(key, to) });
-  const rates = { perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst, globalPerMinute: config.limits.globalRatePerMinute };
+  const breakers = new CircuitBreakers({
+    threshold: config.limits.breakerThreshold,
+    cooldownMs: config.limits.breakerCooldownS * 1000,
+    onTransition: (key, to) => metrics.breakerTransition(key, to),
+  });
+  const rates = {
+    perMinute: config.limits.ratePerMinute,
+    burst: config.limits.rateBurst,
+    globalPerMinute: config.limits.globalRatePerMinute,
+  };
   const spending = Spending.open(config, (message) => log.warn(message));
   const cluster = config.redis ? await openCluster(config, serverId, log) : undefined;
   // In a cluster, rate limits and daily budgets are the cluster's, kept in Redis.
-  const rateLimiter: Admission = cluster ? new SharedRateLimiter(cluster.connection, config.redis!.prefix, rates) : new RateLimiter(rates);
-  const stopSharing = cluster ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0) : () => {};
+  const rateLimiter: Admission = cluster
+    ? new SharedRateLimiter(cluster.connection, config.redis!.prefix, rates)
+    : new RateLimiter(rates);
+  const stopSharing = cluster
+    ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0)
+    : () => {};
   const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
-  const spares = new SparePool({ log, ttlMs: config.limits.spareTtlS * 1000, table: procs, timings: stopTimings(config.limits), shutdownTimings: stopTimings(config.limits, true), memoryMb: config.limits.spareMemoryMb, warmupS: config.limits.spareWarmupS, idleS: config.limits.spareIdleS, maxKeys: config.limits.spareKeys, tickMs: 1000 });
+  const spares = new SparePool({
+    log,
+    ttlMs: config.limits.spareTtlS * 1000,
+    table: procs,
+    timings: stopTimings(config.limits),
+    shutdownTimings: stopTimings(config.limits, true),
+    memoryMb: config.limits.spareMemoryMb,
+    warmupS: config.limits.spareWarmupS,
+    idleS: config.limits.spareIdleS,
+    maxKeys: config.limits.spareKeys,
+    tickMs: 1000,
+  });
   // One-tap approval links exist only with notify: their key is made then, and only then is their page served.
   const linkKey = config.notify ? stateSecret(config.stateDir, 'links.key') : undefined;
   const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
   // The one place the task storage is chosen: a state dir of this machine, or the cluster's Redis.
   const locks = new RepoLocks();
-  const backend = await openBackend(config, { log, locks, cluster, depth, guardDepth: () => depth >= config.maxDepth && claudeBinary() });
+  const backend = await openBackend(config, {
+    log,
+    locks,
+    cluster,
+    depth,
+    guardDepth: () => depth >= config.maxDepth && claudeBinary(),
+  });
   const registry = await TaskService.open({ ...runDeps, serverId, spares, backend, locks, notifier });
   // The cost model starts from the state dir's recent succeeded tasks, read after start-up so it never waits.
   setImmediate(() => {
     registry
       .list({ state: ['succeeded'], limit: 100 })
       .then((records) => spending.learn(records.reverse()))
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cost model: cannot read recent tasks; estimates start from defaults'));
+      .catch((err: unknown) =>
+        log.warn(
+          { err: (err as Error).message },
+          'cost model: cannot read recent tasks; estimates start from defaults',
+        ),
+      );
   });
-  const cache = new AnswerCache<QuickAnswer>({ maxEntries: config.limits.cacheMaxEntries, maxBytes: config.limits.cacheMaxBytes });
+  const cache = new AnswerCache<QuickAnswer>({
+    maxEntries: config.limits.cacheMaxEntries,
+    maxBytes: config.limits.cacheMaxBytes,
+  });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
   const startedAt = Date.now();
-  metrics.watch({ tasks: () => registry.counts, processPids: () => procs.pids(), sparesReady: () => spares.readyByTier(), circuits: () => breakers.snapshot(), ...(cluster ? { sharedQueue: () => cluster.waiting() } : {}) });
-  const compare = new CompareJobs({ registry, tierNames: Object.keys(config.tiers), stateDir: config.stateDir, log, admit: (principal) => spending.admit(principal) });
+  metrics.watch({
+    tasks: () => registry.counts,
+    processPids: () => procs.pids(),
+    sparesReady: () => spares.readyByTier(),
+    circuits: () => breakers.snapshot(),
+    ...(cluster ? { sharedQueue: () => cluster.waiting() } : {}),
+  });
+  const compare = new CompareJobs({
+    registry,
+    tierNames: Object.keys(config.tiers),
+    stateDir: config.stateDir,
+    log,
+    admit: (principal) => spending.admit(principal),
+  });
   let disposed: Promise<void> | undefined;
   // The guard's policy: an HTTP token whose daily budget is spent starts no claude until the next UTC midnight (checked
   // first, so a refused call does not use up the rate allowance), then the rate limits.
@@ -103,22 +157,33 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     notifier,
     claudeBinary,
     killAllSync: () => procs.killAllSync(),
-    tap: linkKey && tapHandler({
-      key: linkKey,
-      record: (id) => registry.record(id),
-      answer: (id, requestId, answer) => registry.answer(id, requestId, answer),
-    }),
+    tap:
+      linkKey &&
+      tapHandler({
+        key: linkKey,
+        record: (id) => registry.record(id),
+        answer: (id, requestId, answer) => registry.answer(id, requestId, answer),
+      }),
     quick: (req, signal) => quickAnswer(quickDeps, req, signal),
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: async (viewer) => {
       const peakRunning = registry.counts.peak_running;
-      const stats = await serverStats({ metrics, startedAt, peakRunning, spares, cache: cache.stats, circuits: breakers.snapshot() });
+      const stats = await serverStats({
+        metrics,
+        startedAt,
+        peakRunning,
+        spares,
+        cache: cache.stats,
+        circuits: breakers.snapshot(),
+      });
       // The caller's own tasks besides the server's totals.
       return viewer ? { ...stats, mine: await registry.countsOf(viewer) } : stats;
     },
     dispose(reason = 'server shutdown') {
       stopSharing();
-      disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(() => undefined);
+      disposed ??= Promise.allSettled([compare.dispose(), registry.shutdown(reason), spares.dispose()]).then(
+        () => undefined,
+      );
       return disposed;
     },
   };
@@ -136,16 +201,34 @@ async function openCluster(config: Config, serverId: string, log: Logger): Promi
   };
   // Loaded only for a cluster: a server without Redis never loads BullMQ or ioredis.
   const { Cluster } = await import('./tasks/redis/cluster.js');
-  const cluster = await Cluster.open({ url: redis.url, prefix: redis.prefix, eventCap: redis.eventCap, serverId, log, ownRecords, limits: config.limits });
+  const cluster = await Cluster.open({
+    url: redis.url,
+    prefix: redis.prefix,
+    eventCap: redis.eventCap,
+    serverId,
+    log,
+    ownRecords,
+    limits: config.limits,
+  });
   log.info({ redis: cluster.url, prefix: redis.prefix }, 'cluster: tasks go through the shared queue');
   return cluster;
 }
 
 // The task backend of this server: the cluster's (Redis), or this machine's state dir.
-async function openBackend(config: Config, p: { log: Logger; locks: RepoLocks; cluster?: Cluster; depth: number; guardDepth(): void }): Promise<TaskBackend> {
+async function openBackend(
+  config: Config,
+  p: { log: Logger; locks: RepoLocks; cluster?: Cluster; depth: number; guardDepth(): void },
+): Promise<TaskBackend> {
   const local = { stateDir: config.stateDir, limits: config.limits, log: p.log, locks: p.locks };
   if (!p.cluster) return new LocalBackend(local);
   const { RedisBackend } = await import('./tasks/redis/redis-backend.js');
   const jobs = { maxDepth: config.maxDepth, allowedRoots: config.allowedRoots };
-  return new RedisBackend({ ...local, cluster: p.cluster, jobs, maxQueue: config.limits.maxQueue, depth: p.depth, guardDepth: p.guardDepth });
+  return new RedisBackend({
+    ...local,
+    cluster: p.cluster,
+    jobs,
+    maxQueue: config.limits.maxQueue,
+    depth: p.depth,
+    guardDepth: p.guardDepth,
+  });
 }

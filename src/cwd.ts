@@ -19,14 +19,21 @@ const inside = (child: string, root: string): boolean => {
 // Resolves a requested working directory (symlinks followed) and refuses anything outside the allowed roots.
 export function resolveCwd(requested: string | undefined, roots: string[]): string {
   const realRoots = roots.map((r) => real(r)).filter((r): r is string => !!r);
-  if (realRoots.length === 0) throw new ToolError(`no allowed root exists (configured: ${roots.join(', ')}); fix allowedRoots in the config`);
+  if (realRoots.length === 0)
+    throw new ToolError(`no allowed root exists (configured: ${roots.join(', ')}); fix allowedRoots in the config`);
   if (requested === undefined) return realRoots[0]!;
   const absolute = isAbsolute(requested) ? requested : resolve(realRoots[0]!, requested);
   const resolved = real(absolute);
-  if (!resolved) throw new ToolError(`cwd: ${requested} does not exist; pass an existing directory inside ${realRoots.join(' or ')}`);
-  if (!statSync(resolved).isDirectory()) throw new ToolError(`cwd: ${requested} is not a directory; pass a directory inside ${realRoots.join(' or ')}`);
+  if (!resolved)
+    throw new ToolError(
+      `cwd: ${requested} does not exist; pass an existing directory inside ${realRoots.join(' or ')}`,
+    );
+  if (!statSync(resolved).isDirectory())
+    throw new ToolError(`cwd: ${requested} is not a directory; pass a directory inside ${realRoots.join(' or ')}`);
   if (!realRoots.some((root) => inside(resolved, root))) {
-    throw new ToolError(`cwd: ${requested} resolves to ${resolved}, outside the allowed roots (${realRoots.join(', ')}); pass a directory inside them or ask the operator to add a root`);
+    throw new ToolError(
+      `cwd: ${requested} resolves to ${resolved}, outside the allowed roots (${realRoots.join(', ')}); pass a directory inside them or ask the operator to add a root`,
+    );
   }
   return resolved;
 }

@@ -5,7 +5,7 @@ export class ToolError extends Error {
 
 const HINTS: Record<number, string> = {
   400: 'the request was rejected as invalid; check the model name and prompt size',
-  403: 'access denied; check the API key\'s permissions',
+  403: "access denied; check the API key's permissions",
   404: 'not found; check the model name',
   413: 'the request is too large; shorten the prompt',
   429: 'rate limited; retry after a short wait',
@@ -17,12 +17,17 @@ const HINTS: Record<number, string> = {
 
 // The one rule for "the API could not be reached" in claude's error text.
 export function isUnreachable(text: string | undefined): boolean {
-  return /unable to connect|connection (refused|error)|ECONNREFUSED|ENOTFOUND|ECONNRESET|network error|fetch failed/i.test(text ?? '');
+  return /unable to connect|connection (refused|error)|ECONNREFUSED|ENOTFOUND|ECONNRESET|network error|fetch failed/i.test(
+    text ?? '',
+  );
 }
 
 // The upstream status of a failed result: the API's HTTP status, null when the API was unreachable, undefined when
 // the failure was not the API's (max turns, a tool, a local error).
-export function upstreamStatus(apiErrorStatus: number | null | undefined, text: string | undefined): number | null | undefined {
+export function upstreamStatus(
+  apiErrorStatus: number | null | undefined,
+  text: string | undefined,
+): number | null | undefined {
   if (typeof apiErrorStatus === 'number') return apiErrorStatus;
   return isUnreachable(text) ? null : undefined;
 }
@@ -51,7 +56,9 @@ export function describeApiError(status: number | null | undefined, text: string
   const detail = (text ?? '').trim().slice(0, 300);
   if (isAuthFailure(status, detail)) {
     const what =
-      typeof status === 'number' ? `Claude API error ${status}: ${detail || 'no details'} (authentication failed` : `${detail} (claude is not logged in`;
+      typeof status === 'number'
+        ? `Claude API error ${status}: ${detail || 'no details'} (authentication failed`
+        : `${detail} (claude is not logged in`;
     return `${what}; ${authFix()})`;
   }
   if (status === null || status === undefined) {

@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     const { reportDoctor, runDoctor } = await import('./cli/doctor.js');
     return reportDoctor(await runDoctor(args.flags), args.options.json === true);
   }
-  if (args.command === 'setup') return (await import('./cli/setup.js')).setupCommand(args.positionals[0]!, args.options.write === true);
+  if (args.command === 'setup')
+    return (await import('./cli/setup.js')).setupCommand(args.positionals[0]!, args.options.write === true);
   const loaded = configOrNothing(args.flags);
   if (!loaded) return 2;
   const { projectRejected, projectFile } = loaded;
@@ -69,10 +70,13 @@ async function main(argv: string[]): Promise<number> {
     const modeProblem = prepareStateDir(config.stateDir);
     if (modeProblem) say(`warning: ${modeProblem}`);
   } catch (err) {
-    say(`state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write`);
+    say(
+      `state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write`,
+    );
     return 2;
   }
-  if (args.command === 'serve' && typeof args.options.http === 'string') return (await import('./mcp/http/serve-http.js')).runHttpServer(config, args.options.http);
+  if (args.command === 'serve' && typeof args.options.http === 'string')
+    return (await import('./mcp/http/serve-http.js')).runHttpServer(config, args.options.http);
   const boardPort = boardPortOf(args.options['board-port']);
   if (args.command === 'serve') return (await import('./mcp/stdio-main.js')).runStdioServer(config, boardPort);
   if (args.command === 'ask') return (await cli()).askCommand(config, args.positionals, args.options);
@@ -81,7 +85,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'kill') return (await cli()).killCommand(config, args.positionals);
   if (args.command === 'merge') return (await cli()).mergeCommand(config, args.positionals, args.options);
   if (args.command === 'answer') return (await cli()).answerCommand(config, args.positionals, args.options);
-  if (args.command === 'compare') return (await import('./compare/compare-command.js')).compareCommand(config, args.options);
+  if (args.command === 'compare')
+    return (await import('./compare/compare-command.js')).compareCommand(config, args.options);
   say(`unknown command "${args.command}" (see claude-tiers --help)`);
   return 2;
 }
@@ -94,7 +99,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const debug = /^(debug|trace)$/.test(process.env.CLAUDE_TIERS_LOG_LEVEL ?? '');
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    say(debug && err instanceof Error ? (err.stack ?? message) : `${message} (set CLAUDE_TIERS_LOG_LEVEL=debug for details)`);
+    say(
+      debug && err instanceof Error
+        ? (err.stack ?? message)
+        : `${message} (set CLAUDE_TIERS_LOG_LEVEL=debug for details)`,
+    );
     process.exitCode = 1;
   },
 );

@@ -32,11 +32,15 @@ export function loadMcpConfig(path: string): McpConfigFile {
   }
   const parsed = McpConfigFile.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`MCP config ${path} is invalid:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `MCP config ${path} is invalid:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
   for (const [name, server] of Object.entries(parsed.data.mcpServers)) {
     if (/claude-tiers/.test(`${server.command ?? ''} ${server.args.join(' ')}`)) {
-      throw new Error(`MCP config ${path}: server "${name}" runs claude-tiers itself; a child claude must never load claude-tiers (recursion)`);
+      throw new Error(
+        `MCP config ${path}: server "${name}" runs claude-tiers itself; a child claude must never load claude-tiers (recursion)`,
+      );
     }
   }
   return parsed.data;
@@ -75,7 +79,8 @@ function shortcutNpx(command: string | undefined, args: string[]): { command?: s
   }
 }
 
-const expand = (s: string, values: McpPlaceholders): string => s.replace(/\$\{(CWD|CLAUDE_TIERS_STATE_DIR)\}/g, (_, k: keyof McpPlaceholders) => values[k]);
+const expand = (s: string, values: McpPlaceholders): string =>
+  s.replace(/\$\{(CWD|CLAUDE_TIERS_STATE_DIR)\}/g, (_, k: keyof McpPlaceholders) => values[k]);
 
 // The config a task's claude gets: placeholders filled in (${CWD} = the task's cwd), local packages run directly.
 export function materializeMcpConfig(config: McpConfigFile, values: McpPlaceholders): McpConfigFile {

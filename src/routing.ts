@@ -8,12 +8,42 @@ const re = (pattern: RegExp) => (p: string) => pattern.test(p);
 
 // Rules that send a prompt to the comprehensive tier, in order; the first match explains the choice.
 const COMPREHENSIVE_RULES: Rule[] = [
-  { test: re(/\b(run|rerun|execute)\b[^.?!]{0,40}\b(tests?|suite|specs?|script|commands?|build|lint(er)?|benchmarks?)\b|\b(npm|pnpm|yarn|npx|pytest|cargo|make|go test|mvn|gradle)\b/i), why: 'mentions running tests or commands' },
-  { test: re(/\b(edit|modify|refactor|rename|rewrite|implement|patch|fix|add|remove|delete|create|write|update|change|migrate|port)\b[^.?!]{0,60}\b(files?|code|function|class|module|tests?|bug|feature|repo(sitory)?|project|component|endpoint|config(uration)?|script|docs?|readme)\b/i), why: 'asks to change files or code' },
-  { test: re(/\b(read|open|look at|inspect|analy[sz]e|review|audit|scan|grep|search|explore|summari[sz]e)\b[^.?!]{0,40}\b(files?|repo(sitory)?|codebase|code base|project|directory|folder|source|logs?|diff)\b/i), why: 'asks to read files in the project' },
-  { test: re(/\b(search the web|web search|browse|look (it )?up online|on the internet|latest news|fetch (the )?(page|url))\b|https?:\/\//i), why: 'needs the web' },
-  { test: re(/(^|\s)(\.{0,2}\/)?[\w.-]+\/[\w./-]+\.\w{1,5}\b|\b[\w-]+\.(ts|tsx|js|mjs|py|go|rs|java|rb|json|ya?ml|toml|md|sh|c|cpp|h)\b/i), why: 'names a file path' },
-  { test: re(/\b(debug|investigate|figure out why|root cause|step[- ]by[- ]step plan|end[- ]to[- ]end|deploy|set up|install)\b/i), why: 'asks for multi-step work' },
+  {
+    test: re(
+      /\b(run|rerun|execute)\b[^.?!]{0,40}\b(tests?|suite|specs?|script|commands?|build|lint(er)?|benchmarks?)\b|\b(npm|pnpm|yarn|npx|pytest|cargo|make|go test|mvn|gradle)\b/i,
+    ),
+    why: 'mentions running tests or commands',
+  },
+  {
+    test: re(
+      /\b(edit|modify|refactor|rename|rewrite|implement|patch|fix|add|remove|delete|create|write|update|change|migrate|port)\b[^.?!]{0,60}\b(files?|code|function|class|module|tests?|bug|feature|repo(sitory)?|project|component|endpoint|config(uration)?|script|docs?|readme)\b/i,
+    ),
+    why: 'asks to change files or code',
+  },
+  {
+    test: re(
+      /\b(read|open|look at|inspect|analy[sz]e|review|audit|scan|grep|search|explore|summari[sz]e)\b[^.?!]{0,40}\b(files?|repo(sitory)?|codebase|code base|project|directory|folder|source|logs?|diff)\b/i,
+    ),
+    why: 'asks to read files in the project',
+  },
+  {
+    test: re(
+      /\b(search the web|web search|browse|look (it )?up online|on the internet|latest news|fetch (the )?(page|url))\b|https?:\/\//i,
+    ),
+    why: 'needs the web',
+  },
+  {
+    test: re(
+      /(^|\s)(\.{0,2}\/)?[\w.-]+\/[\w./-]+\.\w{1,5}\b|\b[\w-]+\.(ts|tsx|js|mjs|py|go|rs|java|rb|json|ya?ml|toml|md|sh|c|cpp|h)\b/i,
+    ),
+    why: 'names a file path',
+  },
+  {
+    test: re(
+      /\b(debug|investigate|figure out why|root cause|step[- ]by[- ]step plan|end[- ]to[- ]end|deploy|set up|install)\b/i,
+    ),
+    why: 'asks for multi-step work',
+  },
 ];
 
 const LONG_PROMPT = 2000;
@@ -32,7 +62,11 @@ export function routePrompt(prompt: string): Route {
 }
 
 // The tier a request names, with "auto" resolved by routePrompt and the reason kept for the result.
-export function resolveTier(requested: string | undefined, fallback: string, prompt: string): { tierName: string; routed?: string } {
+export function resolveTier(
+  requested: string | undefined,
+  fallback: string,
+  prompt: string,
+): { tierName: string; routed?: string } {
   if (requested !== 'auto') return { tierName: requested ?? fallback };
   const route = routePrompt(prompt);
   return { tierName: route.tier, routed: `routed: ${route.tier} (${route.why})` };

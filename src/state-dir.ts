@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 // What claude-tiers itself keeps in a state dir; a folder holding only these (or nothing) is ours to chmod.
-const OURS = /^(tasks|active|kill-requests|answer-requests|worktrees|spare-files|compare|audit\.jsonl(\.1)?|audit\.key|links\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|\.doctor-\d+|(audit|links)\.key\..*\.tmp)$/;
+const OURS =
+  /^(tasks|active|kill-requests|answer-requests|worktrees|spare-files|compare|audit\.jsonl(\.1)?|audit\.key|links\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|\.doctor-\d+|(audit|links)\.key\..*\.tmp)$/;
 
 // The state dir holds prompts, tool output and the audit key: it is created 0700, and an existing one of ours with a
 // wider mode is tightened. A folder that is not ours (e.g. a shared one) is left alone; the returned line says why.
@@ -38,7 +49,8 @@ export function stateSecret(stateDir: string, name: string): Buffer {
   const path = join(stateDir, name);
   const read = () => {
     const key = readFileSync(path);
-    if (key.length < KEY_BYTES) throw new Error(`${path} is shorter than ${KEY_BYTES} bytes; delete it to have a new key made`);
+    if (key.length < KEY_BYTES)
+      throw new Error(`${path} is shorter than ${KEY_BYTES} bytes; delete it to have a new key made`);
     return key;
   };
   if (existsSync(path)) return read();

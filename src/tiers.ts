@@ -11,7 +11,10 @@ import type { SandboxScope } from './isolation/sandbox-hidden.js';
 export function getTier(config: Config, name: string): TierConfig {
   // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
   const tier = Object.hasOwn(config.tiers, name) ? config.tiers[name] : undefined;
-  if (!tier) throw new ToolError(`tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`);
+  if (!tier)
+    throw new ToolError(
+      `tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`,
+    );
   return tier;
 }
 
@@ -31,12 +34,16 @@ export function validateTiers(config: Config): void {
       try {
         if (!statSync(file).isFile()) throw new Error('not a file');
       } catch (err) {
-        throw new Error(`tiers.${name}.contextFiles: ${file} cannot be read (${(err as Error).message})`, { cause: err });
+        throw new Error(`tiers.${name}.contextFiles: ${file} cannot be read (${(err as Error).message})`, {
+          cause: err,
+        });
       }
     }
     // Skipping permissions is safe only inside Claude Code's sandbox, or when the operator says so explicitly.
     if (tier.permissionMode === 'bypassPermissions' && !tier.sandbox?.enabled && !tier.dangerouslySkipPermissions) {
-      throw new Error(`tiers.${name}.permissionMode: "bypassPermissions" needs the tier's sandbox enabled (sandbox: { enabled: true }), or dangerouslySkipPermissions: true`);
+      throw new Error(
+        `tiers.${name}.permissionMode: "bypassPermissions" needs the tier's sandbox enabled (sandbox: { enabled: true }), or dangerouslySkipPermissions: true`,
+      );
     }
   }
 }
@@ -73,11 +80,20 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
           }
         })
       : [];
-  return [tier.appendSystemPrompt, ...context, requestText].filter((s): s is string => !!s && s.length > 0).join('\n\n');
+  return [tier.appendSystemPrompt, ...context, requestText]
+    .filter((s): s is string => !!s && s.length > 0)
+    .join('\n\n');
 }
 
 // Prepares one run of a tier in a cwd; its files go in `outDir` (0700, files 0600), which the caller removes when the run ends.
-export async function planRun(tierName: string, tier: TierConfig, cwd: string, stateDir: string, outDir: string | undefined, requestAppend?: string): Promise<RunPlan> {
+export async function planRun(
+  tierName: string,
+  tier: TierConfig,
+  cwd: string,
+  stateDir: string,
+  outDir: string | undefined,
+  requestAppend?: string,
+): Promise<RunPlan> {
   const plan: RunPlan = { mcpConfigPath: null, extraAllowedTools: [] };
   const append = appendedText(tierName, tier, requestAppend);
   const system = ownSystemPrompt(tier);
@@ -91,7 +107,10 @@ export async function planRun(tierName: string, tier: TierConfig, cwd: string, s
     } catch (err) {
       throw new ToolError(`tier ${tierName}: ${(err as Error).message}; fix tiers.${tierName}.mcpConfig`);
     }
-    plan.mcpConfigPath = await writeMcpConfig(join(outDir, 'mcp.json'), materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }));
+    plan.mcpConfigPath = await writeMcpConfig(
+      join(outDir, 'mcp.json'),
+      materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }),
+    );
     plan.extraAllowedTools = mcpAllowedTools(source);
   }
   if (append) {

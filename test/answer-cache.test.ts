@@ -7,7 +7,15 @@ describe('AnswerCache', () => {
   it('keys differ for any differing part', () => {
     const base = cacheKey(parts);
     expect(cacheKey({ ...parts })).toBe(base);
-    for (const change of [{ principal: 'token:b' }, { tier: 'x' }, { model: 'sonnet' }, { cwd: '/v' }, { prompt: 'p ' }, { systemPrompt: '' }]) expect(cacheKey({ ...parts, ...change })).not.toBe(base);
+    for (const change of [
+      { principal: 'token:b' },
+      { tier: 'x' },
+      { model: 'sonnet' },
+      { cwd: '/v' },
+      { prompt: 'p ' },
+      { systemPrompt: '' },
+    ])
+      expect(cacheKey({ ...parts, ...change })).not.toBe(base);
   });
 
   it('expires entries after their TTL', () => {

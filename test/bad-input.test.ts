@@ -44,7 +44,11 @@ const CASES: Case[] = [
   { tool: 'quick_answer', args: { prompt: 'hi', cwd: 'no/such/dir' }, says: /cwd/ },
   { tool: 'quick_answer', args: { prompt: 'hi', cwd: 'in\u0000side' }, says: /cwd must not contain NUL/ },
   { tool: 'quick_answer', args: { prompt: 'hi', tier: 'nope' }, says: /tier.*nope.*(speed|comprehensive)/is },
-  { tool: 'quick_answer', args: { prompt: 'hi', tier: '--model=opus' }, says: /tier must be a tier name such as "speed"/ },
+  {
+    tool: 'quick_answer',
+    args: { prompt: 'hi', tier: '--model=opus' },
+    says: /tier must be a tier name such as "speed"/,
+  },
   { tool: 'quick_answer', args: { prompt: 'hi', tier: 3 }, says: /tier must be a string/ },
   { tool: 'quick_answer', args: { prompt: 'hi', cache: 'yes' }, says: /cache must be true or false/ },
   { tool: 'quick_answer', args: { prompt: 'hi', system_prompt: 1 }, says: /system_prompt must be a string/ },
@@ -53,7 +57,11 @@ const CASES: Case[] = [
   // deep_task
   { tool: 'deep_task', args: {}, says: /prompt is required/ },
   { tool: 'deep_task', args: { prompt: 'go', wait_s: -1 }, says: /wait_s must be >= 0/ },
-  { tool: 'deep_task', args: { prompt: 'go', wait_s: 61 }, says: /wait_s must be at most 60; poll again with task_status/ },
+  {
+    tool: 'deep_task',
+    args: { prompt: 'go', wait_s: 61 },
+    says: /wait_s must be at most 60; poll again with task_status/,
+  },
   { tool: 'deep_task', args: { prompt: 'go', wait_s: 1e12 }, says: /wait_s must be at most 60/ },
   { tool: 'deep_task', args: { prompt: 'go', wait_s: '5' }, says: /wait_s must be a number of seconds/ },
   { tool: 'deep_task', args: { prompt: 'go', wait_s: null }, says: /wait_s must be a number of seconds/ },
@@ -65,17 +73,33 @@ const CASES: Case[] = [
   { tool: 'deep_task', args: { prompt: 'go', max_turns: 0 }, says: /max_turns must be >= 1/ },
   { tool: 'deep_task', args: { prompt: 'go', max_turns: '3' }, says: /max_turns must be a whole number/ },
   { tool: 'deep_task', args: { prompt: 'go', max_budget_usd: -1 }, says: /max_budget_usd must be > 0/ },
-  { tool: 'deep_task', args: { prompt: 'go', max_budget_usd: null }, says: /max_budget_usd must be a number of US dollars/ },
+  {
+    tool: 'deep_task',
+    args: { prompt: 'go', max_budget_usd: null },
+    says: /max_budget_usd must be a number of US dollars/,
+  },
   { tool: 'deep_task', args: { prompt: 'go', max_output_tokens: -10 }, says: /max_output_tokens must be > 0/ },
   { tool: 'deep_task', args: { prompt: 'go', model: 'claude; rm -rf /' }, says: /model/ },
   { tool: 'deep_task', args: { prompt: 'go', cwd: '/tmp/../etc' }, says: /cwd.*(root|outside)/i },
   { tool: 'deep_task', args: { prompt: 'go', tier: 'turbo' }, says: /tier.*turbo/s },
-  { tool: 'deep_task', args: { prompt: 'go', continue_task_id: 'abc' }, says: /task_id must look like "t_[\s\S]*→ at continue_task_id/ },
+  {
+    tool: 'deep_task',
+    args: { prompt: 'go', continue_task_id: 'abc' },
+    says: /task_id must look like "t_[\s\S]*→ at continue_task_id/,
+  },
   { tool: 'deep_task', args: { prompt: 'go', continue_task_id: 't_doesnotexist1' }, says: /t_doesnotexist1/ },
-  { tool: 'deep_task', args: { prompt: 'go', dangerously_skip_permissions: true }, says: /dangerously_skip_permissions/ },
+  {
+    tool: 'deep_task',
+    args: { prompt: 'go', dangerously_skip_permissions: true },
+    says: /dangerously_skip_permissions/,
+  },
   // task_status
   { tool: 'task_status', args: {}, says: /pass exactly one of task_id or task_ids/ },
-  { tool: 'task_status', args: { task_id: 'nope' }, says: /task_id must look like "t_\.\.\." as returned by deep_task/ },
+  {
+    tool: 'task_status',
+    args: { task_id: 'nope' },
+    says: /task_id must look like "t_\.\.\." as returned by deep_task/,
+  },
   { tool: 'task_status', args: { task_id: 't_doesnotexist2' }, says: /t_doesnotexist2/ },
   { tool: 'task_status', args: { task_id: 5 }, says: /task_id must be a string/ },
   { tool: 'task_status', args: { task_ids: [] }, says: /task_ids must not be empty/ },
@@ -107,7 +131,12 @@ beforeAll(async () => {
   api = await startScriptedApi();
   s = await startServer(api, { env: { CLAUDE_TIERS_ROOTS: root }, cwd: root });
   const { tools } = await s.client.listTools();
-  schemas = new Map(tools.map((t) => [t.name, { required: t.inputSchema.required ?? [], fields: Object.keys(t.inputSchema.properties ?? {}) }]));
+  schemas = new Map(
+    tools.map((t) => [
+      t.name,
+      { required: t.inputSchema.required ?? [], fields: Object.keys(t.inputSchema.properties ?? {}) },
+    ]),
+  );
 });
 
 // The field a malformed call is about: the last argument it passes (each case puts the bad one last), else the first
@@ -123,27 +152,32 @@ afterAll(async () => {
 });
 
 describe('bad input', () => {
-  it.each(CASES.map((c, i) => [i + 1, c.tool, JSON.stringify(c.args).slice(0, 60), c] as const))('#%i %s %s', async (_n, _tool, _args, c) => {
-    const before = api.messageRequests().length;
-    const r = await s.client.callTool({ name: c.tool, arguments: c.args as Record<string, unknown> });
-    expect(r.isError).toBe(true);
-    const text = textOf(r);
-    // The message itself must say it: the Usage line that follows names every field and proves nothing.
-    const [message] = text.split('\nUsage: ');
-    expect(message).toMatch(c.says);
-    // Each refusal names what it is about, whatever the case's own pattern checks.
-    expect(message).toContain(fieldOf(c));
-    // A schema error also shows how to call the tool.
-    if (text.startsWith('Invalid input')) expect(text).toMatch(/\nUsage: /);
-    // Nothing reached claude, and the server answers the next call.
-    expect(api.messageRequests().length).toBe(before);
-    const stats = await s.client.callTool({ name: 'server_stats', arguments: {} });
-    expect(stats.isError).toBeFalsy();
-  });
+  it.each(CASES.map((c, i) => [i + 1, c.tool, JSON.stringify(c.args).slice(0, 60), c] as const))(
+    '#%i %s %s',
+    async (_n, _tool, _args, c) => {
+      const before = api.messageRequests().length;
+      const r = await s.client.callTool({ name: c.tool, arguments: c.args as Record<string, unknown> });
+      expect(r.isError).toBe(true);
+      const text = textOf(r);
+      // The message itself must say it: the Usage line that follows names every field and proves nothing.
+      const [message] = text.split('\nUsage: ');
+      expect(message).toMatch(c.says);
+      // Each refusal names what it is about, whatever the case's own pattern checks.
+      expect(message).toContain(fieldOf(c));
+      // A schema error also shows how to call the tool.
+      if (text.startsWith('Invalid input')) expect(text).toMatch(/\nUsage: /);
+      // Nothing reached claude, and the server answers the next call.
+      expect(api.messageRequests().length).toBe(before);
+      const stats = await s.client.callTool({ name: 'server_stats', arguments: {} });
+      expect(stats.isError).toBeFalsy();
+    },
+  );
 
   it('arguments that are not an object are refused at the protocol level, naming arguments', async () => {
     // The SDK checks params before any tool code runs: a JSON-RPC invalid-params error, not a tool result.
-    await expect(s.client.callTool({ name: 'quick_answer', arguments: 'just a string' as unknown as Record<string, unknown> })).rejects.toThrow(/arguments/);
+    await expect(
+      s.client.callTool({ name: 'quick_answer', arguments: 'just a string' as unknown as Record<string, unknown> }),
+    ).rejects.toThrow(/arguments/);
     const stats = await s.client.callTool({ name: 'server_stats', arguments: {} });
     expect(stats.isError).toBeFalsy();
   });

@@ -55,12 +55,21 @@ describe('examples/fan-out.ts --isolate', () => {
   });
 
   it('the CLI with --isolate and no --cwd makes a scratch repository, says where, and prints each branch with its diffstat', async () => {
-    const cli = await execa(process.execPath, [join(ROOT, 'dist', 'examples', 'fan-out.js'), '--isolate', '[[bash:echo cli-one > out.txt]]', '[[text:nothing changed]]'], {
-      env: await serverEnv(),
-      extendEnv: false,
-      reject: false,
-      timeout: 30_000,
-    });
+    const cli = await execa(
+      process.execPath,
+      [
+        join(ROOT, 'dist', 'examples', 'fan-out.js'),
+        '--isolate',
+        '[[bash:echo cli-one > out.txt]]',
+        '[[text:nothing changed]]',
+      ],
+      {
+        env: await serverEnv(),
+        extendEnv: false,
+        reject: false,
+        timeout: 30_000,
+      },
+    );
     expect(cli.exitCode, cli.stderr).toBe(0);
     const repo = /^scratch repository: (.+)$/m.exec(cli.stderr)?.[1];
     expect(repo).toBeDefined();

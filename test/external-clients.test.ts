@@ -31,17 +31,39 @@ describe.runIf(have)(`MCP Inspector CLI (${EXTERNAL.inspector}, Node 22)`, () =>
     const envFlags = Object.entries(env)
       .filter(([k, v]) => /^(ANTHROPIC_|CLAUDE_|HOME$|PATH$)/.test(k) && v)
       .flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const { stdout } = await run(t.node22, [t.inspector, '--cli', '-q', ...envFlags, process.execPath, SERVER_ENTRY, ...args], { cwd: ROOT, timeout: 60_000 });
+    const { stdout } = await run(
+      t.node22,
+      [t.inspector, '--cli', '-q', ...envFlags, process.execPath, SERVER_ENTRY, ...args],
+      { cwd: ROOT, timeout: 60_000 },
+    );
     return JSON.parse(stdout) as Record<string, unknown>;
   };
 
   it('lists the tools over stdio', async () => {
     const out = (await inspector(['--method', 'tools/list'])) as { tools: Array<{ name: string }> };
-    expect(out.tools.map((t) => t.name).sort()).toEqual(['answer_task', 'compare_status', 'compare_tiers', 'deep_task', 'kill_task', 'list_tasks', 'merge_task', 'quick_answer', 'server_stats', 'task_status']);
+    expect(out.tools.map((t) => t.name).sort()).toEqual([
+      'answer_task',
+      'compare_status',
+      'compare_tiers',
+      'deep_task',
+      'kill_task',
+      'list_tasks',
+      'merge_task',
+      'quick_answer',
+      'server_stats',
+      'task_status',
+    ]);
   });
 
   it('calls quick_answer, which runs the real claude against the scripted API', async () => {
-    const out = (await inspector(['--method', 'tools/call', '--tool-name', 'quick_answer', '--tool-arg', 'prompt=from the inspector [[text:inspector ok]]'])) as { content: Array<{ text: string }>; structuredContent: { answer: string } };
+    const out = (await inspector([
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'quick_answer',
+      '--tool-arg',
+      'prompt=from the inspector [[text:inspector ok]]',
+    ])) as { content: Array<{ text: string }>; structuredContent: { answer: string } };
     expect(out.structuredContent.answer).toBe('inspector ok');
     expect(out.content[0]!.text).toBe('inspector ok');
   });
@@ -54,18 +76,29 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
   let proxyUrl: string;
 
   beforeAll(async () => {
-    const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-conf-')) } });
+    const { env } = await serverEnv(api, {
+      env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_STATE_DIR: mkdtempSync(join(tmpdir(), 'ct-conf-')) },
+    });
     const started = await startHttpServer(env);
     closeServer = started.close;
     const target = new URL(started.url);
     // The suite cannot send a bearer token: a loopback proxy adds it and forwards Host/Origin untouched,
     // so the server's host and origin checks still see what the suite sent.
     proxy = createServer((req, res) => {
-      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, authorization: `Bearer ${TOKEN}` } }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', (e) => res.headersSent ? res.destroy() : res.writeHead(502).end(String(e)));
+      const up = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, authorization: `Bearer ${TOKEN}` },
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', (e) => (res.headersSent ? res.destroy() : res.writeHead(502).end(String(e))));
       req.pipe(up);
       res.on('close', () => up.destroy());
     });
@@ -80,13 +113,27 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
   it('passes every scenario except the documented expected failures', async () => {
     const t = tools as Exclude<typeof tools, { unavailable: string }>;
     const expected = join(ROOT, 'test', 'conformance', 'expected-failures.yml');
-    const result = await run(t.node22, [t.conformance, 'server', '--url', proxyUrl, '--expected-failures', expected], { cwd: mkdtempSync(join(tmpdir(), 'ct-conf-out-')), timeout: 120_000 }).then(
+    const result = await run(t.node22, [t.conformance, 'server', '--url', proxyUrl, '--expected-failures', expected], {
+      cwd: mkdtempSync(join(tmpdir(), 'ct-conf-out-')),
+      timeout: 120_000,
+    }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: e.code ?? -1,
+        out: `${e.stdout ?? ''}${e.stderr ?? ''}`,
+      }),
     );
     console.log(result.out.slice(result.out.indexOf('=== SUMMARY ===')));
     expect(result.code, result.out).toBe(0);
-    for (const scenario of ['server-initialize', 'ping', 'tools-list', 'resources-list', 'resources-subscribe', 'resources-unsubscribe', 'dns-rebinding-protection']) {
+    for (const scenario of [
+      'server-initialize',
+      'ping',
+      'tools-list',
+      'resources-list',
+      'resources-subscribe',
+      'resources-unsubscribe',
+      'dns-rebinding-protection',
+    ]) {
       expect(result.out).toMatch(new RegExp(`✓ ${scenario}\\b`));
     }
   });

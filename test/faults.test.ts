@@ -11,13 +11,22 @@ let api: ScriptedApi;
 let s: StartedServer;
 
 // Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s idle timeout.
-const FAST = { tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } }, limits: { breakerThreshold: 0 } };
+const FAST = {
+  tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } },
+  limits: { breakerThreshold: 0 },
+};
 
 async function runToEnd(server: StartedServer, prompt: string): Promise<View> {
   const idle = /\[\[(hang|stall)\]\]/.test(prompt) ? { idle_timeout_s: 4 } : {};
   let v = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30, ...idle } }));
   const end = Date.now() + 60_000;
-  while (!v.final && Date.now() < end) v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor } }));
+  while (!v.final && Date.now() < end)
+    v = viewOf(
+      await server.client.callTool({
+        name: 'task_status',
+        arguments: { task_id: v.task_id, wait_s: 10, cursor: v.cursor },
+      }),
+    );
   return v;
 }
 
@@ -50,7 +59,9 @@ describe('API faults end each task in the right state with a clear message, and 
   });
 
   it('connection refused: failed, says the API is unreachable', async () => {
-    const down = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: configFile(FAST), ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' } });
+    const down = await startServer(api, {
+      env: { CLAUDE_TIERS_CONFIG: configFile(FAST), ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' },
+    });
     try {
       const v = await runToEnd(down, 'unreachable');
       expect(v.state).toBe('failed');
@@ -77,18 +88,21 @@ describe('a state dir that fills up mid-task', () => {
     if (mounted) execSync(`umount -l ${mnt}`, { stdio: 'ignore' });
   });
 
-  it.runIf(mounted)('the task still ends right, the status names the disk problem, the server keeps serving', async () => {
-    const stateDir = join(mnt, 'state');
-    mkdirSync(stateDir);
-    const full = await startServer(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: configFile(FAST) } });
-    try {
-      const v = await runToEnd(full, '[[len:400000]]');
-      expect(v.state).toBe('succeeded');
-      expect(v.store_error).toMatch(/ENOSPC|no space/i);
-      const next = await runToEnd(full, '[[text:still serving]]');
-      expect(next.result?.text).toBe('still serving');
-    } finally {
-      await full.close();
-    }
-  });
+  it.runIf(mounted)(
+    'the task still ends right, the status names the disk problem, the server keeps serving',
+    async () => {
+      const stateDir = join(mnt, 'state');
+      mkdirSync(stateDir);
+      const full = await startServer(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: configFile(FAST) } });
+      try {
+        const v = await runToEnd(full, '[[len:400000]]');
+        expect(v.state).toBe('succeeded');
+        expect(v.store_error).toMatch(/ENOSPC|no space/i);
+        const next = await runToEnd(full, '[[text:still serving]]');
+        expect(next.result?.text).toBe('still serving');
+      } finally {
+        await full.close();
+      }
+    },
+  );
 });

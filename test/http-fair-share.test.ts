@@ -5,7 +5,15 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES } from '../src/config/defaults.js';
 import { CostModel } from '../src/cost/cost-model.js';
-import { configFile, processesMatching, serverEnv, startHttpServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
+import {
+  configFile,
+  processesMatching,
+  serverEnv,
+  startHttpServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+} from './support/harness.js';
 import { apiPerFile } from './support/per-file.js';
 import { parseProm } from './support/prom.js';
 
@@ -27,7 +35,11 @@ const clients: Client[] = [];
 
 async function as(token: string, on = server): Promise<Client> {
   const client = new Client({ name: 'fair-share-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(on.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(on.url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   clients.push(client);
   return client;
 }
@@ -36,8 +48,24 @@ const structured = <T>(r: unknown) => (r as { structuredContent: T }).structured
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'ct-fair-'));
-  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, httpTokens: [{ name: 'a', token: A }, { name: 'c', token: C }, { name: 'tiny', token: TINY }], budgets: { tiny: TINY_BUDGET } });
-  const { env } = await serverEnv(file.api, { stateDir, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN, CLAUDE_TIERS_MAX_RUNNING: '1', CLAUDE_TIERS_MAX_QUEUE: '2' } });
+  const config = configFile({
+    tiers: { comprehensive: { mcpConfig: null } },
+    httpTokens: [
+      { name: 'a', token: A },
+      { name: 'c', token: C },
+      { name: 'tiny', token: TINY },
+    ],
+    budgets: { tiny: TINY_BUDGET },
+  });
+  const { env } = await serverEnv(file.api, {
+    stateDir,
+    env: {
+      CLAUDE_TIERS_CONFIG: config,
+      CLAUDE_TIERS_HTTP_TOKEN: MAIN,
+      CLAUDE_TIERS_MAX_RUNNING: '1',
+      CLAUDE_TIERS_MAX_QUEUE: '2',
+    },
+  });
   server = await startHttpServer(env);
   file.keep(server);
 });
@@ -50,7 +78,8 @@ describe('fair share between HTTP tokens (item 8)', () => {
     const a = await as(A);
     const c = await as(C);
     const marker = uniqueSleep(60);
-    const hang = () => a.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 } });
+    const hang = () =>
+      a.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 } });
     const aIds: string[] = [];
     try {
       for (let i = 0; i < 3; i++) {
@@ -62,28 +91,64 @@ describe('fair share between HTTP tokens (item 8)', () => {
       // a is at its share (alone, the whole queue): its fourth task is refused with its own numbers.
       const fourth = await hang();
       expect(fourth.isError).toBe(true);
-      expect(textOf(fourth)).toMatch(/^queue full: 1 tasks running and 2 queued for token "a", its whole share of the queue \(2 places: maxQueue shared by 1 active principals\)/);
+      expect(textOf(fourth)).toMatch(
+        /^queue full: 1 tasks running and 2 queued for token "a", its whole share of the queue \(2 places: maxQueue shared by 1 active principals\)/,
+      );
       // c gets a place although the queue holds maxQueue tasks: it is under its share (1 of 2 shared by a and c).
       const cTask = await c.callTool({ name: 'deep_task', arguments: { prompt: '[[text:c was served]]', wait_s: 0 } });
       expect(cTask.isError, textOf(cTask)).toBeFalsy();
       const cId = structured<{ task_id: string; state: string }>(cTask).task_id;
       expect(structured<{ state: string }>(cTask).state).toBe('queued');
       const cSecond = await c.callTool({ name: 'deep_task', arguments: { prompt: '[[text:too many]]', wait_s: 0 } });
-      expect(textOf(cSecond)).toMatch(/^queue full: 0 tasks running and 1 queued for token "c", its whole share of the queue \(1 places: maxQueue shared by 2 active principals\)/);
+      expect(textOf(cSecond)).toMatch(
+        /^queue full: 0 tasks running and 1 queued for token "c", its whole share of the queue \(1 places: maxQueue shared by 2 active principals\)/,
+      );
       // Each token's server_stats shows its own tasks besides the server's.
-      type Stats = { tasks: { running: number; queued: number }; mine: { principal: string; running: number; queued: number; finished: Record<string, number>; share: { running: number; queue: number } } };
+      type Stats = {
+        tasks: { running: number; queued: number };
+        mine: {
+          principal: string;
+          running: number;
+          queued: number;
+          finished: Record<string, number>;
+          share: { running: number; queue: number };
+        };
+      };
       const aStats = structured<Stats>(await a.callTool({ name: 'server_stats', arguments: {} }));
       const cStats = structured<Stats>(await c.callTool({ name: 'server_stats', arguments: {} }));
       expect(aStats.tasks).toMatchObject({ running: 1, queued: 3 });
-      expect(aStats.mine).toMatchObject({ principal: 'token:a', running: 1, queued: 2, share: { running: 1, queue: 1 } });
-      expect(cStats.mine).toEqual({ principal: 'token:c', running: 0, queued: 1, finished: {}, share: { running: 1, queue: 1 } });
-      expect(textOf(await c.callTool({ name: 'server_stats', arguments: {} }))).toContain('yours (token:c): 0 running, 1 queued, none finished');
+      expect(aStats.mine).toMatchObject({
+        principal: 'token:a',
+        running: 1,
+        queued: 2,
+        share: { running: 1, queue: 1 },
+      });
+      expect(cStats.mine).toEqual({
+        principal: 'token:c',
+        running: 0,
+        queued: 1,
+        finished: {},
+        share: { running: 1, queue: 1 },
+      });
+      expect(textOf(await c.callTool({ name: 'server_stats', arguments: {} }))).toContain(
+        'yours (token:c): 0 running, 1 queued, none finished',
+      );
       // The slot a frees goes to c (fewer running, not served yet), ahead of a's tasks queued earlier.
       await a.callTool({ name: 'kill_task', arguments: { task_id: aIds[0]! } });
-      const cState = async () => structured<{ state: string }>(await c.callTool({ name: 'task_status', arguments: { task_id: cId, wait_s: 5 } })).state;
+      const cState = async () =>
+        structured<{ state: string }>(await c.callTool({ name: 'task_status', arguments: { task_id: cId, wait_s: 5 } }))
+          .state;
       expect(await waitFor(async () => ['succeeded', 'failed', 'killed'].includes(await cState()), 90_000)).toBe(true);
       expect(await cState()).toBe('succeeded');
-      const aStates = await Promise.all(aIds.slice(1).map(async (id) => structured<{ state: string }>(await a.callTool({ name: 'task_status', arguments: { task_id: id } })).state));
+      const aStates = await Promise.all(
+        aIds
+          .slice(1)
+          .map(
+            async (id) =>
+              structured<{ state: string }>(await a.callTool({ name: 'task_status', arguments: { task_id: id } }))
+                .state,
+          ),
+      );
       expect(aStates.filter((s) => s === 'queued').length).toBeGreaterThanOrEqual(1);
       const cAfter = structured<Stats>(await c.callTool({ name: 'server_stats', arguments: {} }));
       expect(cAfter.mine).toMatchObject({ running: 0, queued: 0, finished: { succeeded: 1 } });
@@ -115,10 +180,21 @@ describe('the answer cache per principal (item 9)', () => {
 describe('model labels on /metrics (item 10)', () => {
   it('15 made-up model names add no series: their label is "other"', async () => {
     const c = await as(C);
-    const scrape = async () => parseProm(await (await fetch(new URL('/metrics', server.url), { headers: { authorization: `Bearer ${MAIN}` } })).text());
+    const scrape = async () =>
+      parseProm(
+        await (await fetch(new URL('/metrics', server.url), { headers: { authorization: `Bearer ${MAIN}` } })).text(),
+      );
     const models = Array.from({ length: 15 }, (_, i) => `made-up-model-${i}-${Date.now() % 10_000}`);
     for (let i = 0; i < models.length; i += 5) {
-      const batch = models.slice(i, i + 5).map((model) => c.callTool({ name: 'quick_answer', arguments: { prompt: `[[text:hi]][[usage:1000,100]] ${model}`, model } }, undefined, { timeout: 90_000 }));
+      const batch = models
+        .slice(i, i + 5)
+        .map((model) =>
+          c.callTool(
+            { name: 'quick_answer', arguments: { prompt: `[[text:hi]][[usage:1000,100]] ${model}`, model } },
+            undefined,
+            { timeout: 90_000 },
+          ),
+        );
       for (const r of await Promise.all(batch)) expect(r.isError, textOf(r)).toBeFalsy();
     }
     const samples = await scrape();
@@ -137,37 +213,87 @@ describe('model labels on /metrics (item 10)', () => {
 describe('budgets hold back calls in flight (item 11)', () => {
   it('six parallel quick answers (and six deep tasks) of a token with a tiny budget spend at most the budget plus one estimate', async () => {
     const stateDir2 = mkdtempSync(join(tmpdir(), 'ct-fair-budget-'));
-    const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, httpTokens: [{ name: 'tiny', token: TINY }, { name: 'tiny2', token: TINY2 }], budgets: { tiny: TINY_BUDGET, tiny2: TINY_BUDGET } });
-    const { env } = await serverEnv(file.api, { stateDir: stateDir2, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } });
+    const config = configFile({
+      tiers: { comprehensive: { mcpConfig: null } },
+      httpTokens: [
+        { name: 'tiny', token: TINY },
+        { name: 'tiny2', token: TINY2 },
+      ],
+      budgets: { tiny: TINY_BUDGET, tiny2: TINY_BUDGET },
+    });
+    const { env } = await serverEnv(file.api, {
+      stateDir: stateDir2,
+      env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN },
+    });
     const own = await startHttpServer(env);
     file.keep(own);
     const tiny = await as(TINY, own);
     // Each call costs about what the cost model expects of a speed answer (no history: its defaults).
     const prompt = (i: number) => `parallel ${i} [[text:spent]][[usage:20000,4000]]`;
     const estimate = new CostModel({ prices: DEFAULT_PRICES }).estimate('speed', 'haiku', prompt(0).length)!.usd;
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => tiny.callTool({ name: 'quick_answer', arguments: { prompt: prompt(i) } }, undefined, { timeout: 90_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        tiny.callTool({ name: 'quick_answer', arguments: { prompt: prompt(i) } }, undefined, { timeout: 90_000 }),
+      ),
+    );
     const answered = results.filter((r) => !r.isError);
     const refused = results.filter((r) => r.isError).map(textOf);
     const costs = answered.map((r) => structured<{ cost_usd: number }>(r).cost_usd);
-    const spent = (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent['token:tiny'] ?? 0;
+    const spent =
+      (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent[
+        'token:tiny'
+      ] ?? 0;
     const report = `estimate $${estimate.toFixed(5)}, costs ${costs.map((c) => c.toFixed(5)).join(', ')}, spent $${spent.toFixed(5)}, refused: ${refused.join(' | ')}`;
-    expect(costs.every((c) => c > 0 && c <= estimate * 1.5), report).toBe(true);
-    expect(spent, report).toBeCloseTo(costs.reduce((x, y) => x + y, 0), 6);
+    expect(
+      costs.every((c) => c > 0 && c <= estimate * 1.5),
+      report,
+    ).toBe(true);
+    expect(spent, report).toBeCloseTo(
+      costs.reduce((x, y) => x + y, 0),
+      6,
+    );
     expect(spent, report).toBeLessThanOrEqual(TINY_BUDGET + estimate);
     expect(refused.length, report).toBeGreaterThanOrEqual(1);
-    for (const text of refused) expect(text, report).toMatch(/^budget: token "tiny" has spent \$\d+\.\d{4} of its daily budget of \$0\.005 .*(calls still running are estimated at \$\d+\.\d{4}|refused until it resets)/);
+    for (const text of refused)
+      expect(text, report).toMatch(
+        /^budget: token "tiny" has spent \$\d+\.\d{4} of its daily budget of \$0\.005 .*(calls still running are estimated at \$\d+\.\d{4}|refused until it resets)/,
+      );
     // Six parallel deep tasks of another tiny token (on haiku, each about half the comprehensive estimate of haiku): one runs.
     const tiny2 = await as(TINY2, own);
     const deepPrompt = (i: number) => `deep ${i} [[text:spent]][[usage:100000,20000]]`;
-    const deepEstimate = new CostModel({ prices: DEFAULT_PRICES }).estimate('comprehensive', 'haiku', deepPrompt(0).length)!.usd;
-    const deep = await Promise.all(Array.from({ length: 6 }, (_, i) => tiny2.callTool({ name: 'deep_task', arguments: { prompt: deepPrompt(i), model: 'haiku', wait_s: 60 } }, undefined, { timeout: 90_000 })));
+    const deepEstimate = new CostModel({ prices: DEFAULT_PRICES }).estimate(
+      'comprehensive',
+      'haiku',
+      deepPrompt(0).length,
+    )!.usd;
+    const deep = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        tiny2.callTool(
+          { name: 'deep_task', arguments: { prompt: deepPrompt(i), model: 'haiku', wait_s: 60 } },
+          undefined,
+          { timeout: 90_000 },
+        ),
+      ),
+    );
     const ran = deep.filter((r) => !r.isError).map((r) => structured<{ state: string; cost_usd?: number }>(r));
-    const deepSpent = (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent['token:tiny2'] ?? 0;
+    const deepSpent =
+      (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent[
+        'token:tiny2'
+      ] ?? 0;
     const deepReport = `estimate $${deepEstimate.toFixed(5)}, ran ${JSON.stringify(ran)}, spent $${deepSpent.toFixed(5)}`;
     if (process.env.FAIR_SHARE_REPORT) console.log(`${report}\n${deepReport}`);
-    expect(ran.map((r) => r.state), deepReport).toEqual(['succeeded']);
+    expect(
+      ran.map((r) => r.state),
+      deepReport,
+    ).toEqual(['succeeded']);
     expect(deepSpent, deepReport).toBeGreaterThan(0);
     expect(deepSpent, deepReport).toBeLessThanOrEqual(TINY_BUDGET + deepEstimate);
-    expect(deep.filter((r) => r.isError).map(textOf).every((t) => t.startsWith('budget: token "tiny2"')), deepReport).toBe(true);
+    expect(
+      deep
+        .filter((r) => r.isError)
+        .map(textOf)
+        .every((t) => t.startsWith('budget: token "tiny2"')),
+      deepReport,
+    ).toBe(true);
   }, 180_000);
 });

@@ -36,7 +36,10 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
   });
 
   it('deep_task answers a declaring client with a task handle; tasks/get polls it to the final result', async () => {
-    const { result, error } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '[[bash:echo from-a-native-task]]' } });
+    const { result, error } = await raw.rpc('tools/call', {
+      name: 'deep_task',
+      arguments: { prompt: '[[bash:echo from-a-native-task]]' },
+    });
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ resultType: 'task', status: 'working', ttlMs: null, pollIntervalMs: 2000 });
     expect(result).not.toHaveProperty('content');
@@ -44,7 +47,11 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
     expect(Date.parse(String(result!.createdAt))).not.toBeNaN();
     const done = await pollToEnd(String(result!.taskId));
     expect(done.status).toBe('completed');
-    const final = done.result as { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent: { state: string; result: { text: string } } };
+    const final = done.result as {
+      isError?: boolean;
+      content: Array<{ type: string; text?: string }>;
+      structuredContent: { state: string; result: { text: string } };
+    };
     expect(final.isError).toBeFalsy();
     expect(final.structuredContent.state).toBe('succeeded');
     expect(final.structuredContent.result.text).toContain('from-a-native-task');
@@ -53,7 +60,10 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
 
   it('tasks/cancel kills the task and its process tree; tasks/get then says cancelled', async () => {
     const marker = uniqueSleep(31);
-    const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]` } });
+    const { result } = await raw.rpc('tools/call', {
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]` },
+    });
     const taskId = String(result!.taskId);
     expect(await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 20_000)).toBe(true);
     const cancel = await raw.rpc('tasks/cancel', { taskId });
@@ -61,11 +71,19 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
     const after = await pollToEnd(taskId);
     expect(after.status).toBe('cancelled');
     expect(String(after.statusMessage)).toMatch(/killed by tasks\/cancel/);
-    expect(await waitFor(() => processesMatching(`sleep ${marker}`).length === 0 && claudeChildren(raw.pid).length === 0, 20_000)).toBe(true);
+    expect(
+      await waitFor(
+        () => processesMatching(`sleep ${marker}`).length === 0 && claudeChildren(raw.pid).length === 0,
+        20_000,
+      ),
+    ).toBe(true);
   });
 
   it('a failed task is a completed call with isError; tasks/update is acknowledged', async () => {
-    const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '[[repeat-bash:echo again]]', max_turns: 2 } });
+    const { result } = await raw.rpc('tools/call', {
+      name: 'deep_task',
+      arguments: { prompt: '[[repeat-bash:echo again]]', max_turns: 2 },
+    });
     const taskId = String(result!.taskId);
     const done = await pollToEnd(taskId);
     expect(done.status).toBe('completed');
@@ -110,12 +128,19 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
   });
 
   it('a 2026 client that does not declare the extension, and a legacy client, get the tool path', async () => {
-    const plain = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '[[text:tool path]]', wait_s: 30 } }, { tasks: false });
+    const plain = await raw.rpc(
+      'tools/call',
+      { name: 'deep_task', arguments: { prompt: '[[text:tool path]]', wait_s: 30 } },
+      { tasks: false },
+    );
     expect(plain.result).not.toHaveProperty('resultType', 'task');
     expect((plain.result!.structuredContent as { state: string }).state).toBe('succeeded');
     const legacy = await startServer(api);
     try {
-      const r = await legacy.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:legacy path]]', wait_s: 30 } });
+      const r = await legacy.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: '[[text:legacy path]]', wait_s: 30 },
+      });
       expect((r.structuredContent as { result: { text: string } }).result.text).toBe('legacy path');
     } finally {
       await legacy.close();

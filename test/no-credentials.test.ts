@@ -7,7 +7,8 @@ import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 let api: ScriptedApi;
 let server: StartedServer;
 let env: Record<string, string>;
-const withoutKey = (e: Record<string, string>) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'ANTHROPIC_API_KEY'));
+const withoutKey = (e: Record<string, string>) =>
+  Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'ANTHROPIC_API_KEY'));
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -21,7 +22,9 @@ afterAll(async () => {
 
 // The fix, naming the HOME claude looked in.
 const fix = (home: string) =>
-  new RegExp(`Not logged in · Please run /login \\(claude is not logged in; check ANTHROPIC_API_KEY in the server's environment \\(it is not set\\) or the claude login under HOME=${home}: .*MCP clients such as the Inspector pass no shell variables.*claude-tiers doctor`);
+  new RegExp(
+    `Not logged in · Please run /login \\(claude is not logged in; check ANTHROPIC_API_KEY in the server's environment \\(it is not set\\) or the claude login under HOME=${home}: .*MCP clients such as the Inspector pass no shell variables.*claude-tiers doctor`,
+  );
 
 describe('no credentials', () => {
   it('ask: one line on stderr with the fix and the HOME, exit 1', async () => {

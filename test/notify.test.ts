@@ -8,7 +8,15 @@ import type { Logger } from '../src/log.js';
 import { Notifier, signBody, type Notification } from '../src/notify/notifier.js';
 import type { TaskRecord } from '../src/tasks/types.js';
 import { signTap, verifyTap } from '../src/notify/one-tap.js';
-import { configFile, processesMatching, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor } from './support/harness.js';
+import {
+  configFile,
+  processesMatching,
+  serverEnv,
+  startHttpServer,
+  startServer,
+  uniqueSleep,
+  waitFor,
+} from './support/harness.js';
 import { apiPerFile } from './support/per-file.js';
 
 // notify: a webhook hears of tasks that need input or end, signed; a needs_input carries one-tap links that decide
@@ -37,7 +45,12 @@ beforeAll(async () => {
         return;
       }
       const ts = String(req.headers['x-claude-tiers-timestamp']);
-      received.push({ body, ts, sig: String(req.headers['x-claude-tiers-signature']), n: JSON.parse(body) as Notification });
+      received.push({
+        body,
+        ts,
+        sig: String(req.headers['x-claude-tiers-signature']),
+        n: JSON.parse(body) as Notification,
+      });
       res.writeHead(204).end();
     });
   });
@@ -51,7 +64,11 @@ beforeAll(async () => {
   const { env } = await serverEnv(shared.api, { env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_CONFIG: config } });
   server = await startHttpServer(env);
   client = new Client({ name: 'notify-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
 }, 60_000);
 afterAll(async () => {
   await client?.close();
@@ -60,18 +77,36 @@ afterAll(async () => {
 });
 
 const start = async (prompt: string) =>
-  ((await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } })).structuredContent as { task_id: string }).task_id;
-const notified = (id: string, event: string) => waitFor(() => received.find((r) => r.n.task_id === id && r.n.event === event), 60_000, 50);
-const state = async (id: string) => ((await client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string }).state;
+  (
+    (await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 0 } })).structuredContent as {
+      task_id: string;
+    }
+  ).task_id;
+const notified = (id: string, event: string) =>
+  waitFor(() => received.find((r) => r.n.task_id === id && r.n.event === event), 60_000, 50);
+const state = async (id: string) =>
+  ((await client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string })
+    .state;
 
 describe('one-tap tokens', () => {
   it('hold for their one grant until it expires', () => {
     const key = randomBytes(32);
-    const grant = { taskId: 't_abcd1234', requestId: 'p_abcd1234', decision: 'allow' as const, expiresAt: Date.now() + 60_000 };
+    const grant = {
+      taskId: 't_abcd1234',
+      requestId: 'p_abcd1234',
+      decision: 'allow' as const,
+      expiresAt: Date.now() + 60_000,
+    };
     expect(verifyTap(key, signTap(key, grant))).toEqual({ grant });
-    expect(verifyTap(randomBytes(32), signTap(key, grant))).toEqual({ refused: 'this link was not signed by this server' });
-    expect(verifyTap(key, signTap(key, grant), grant.expiresAt + 1)).toMatchObject({ refused: expect.stringMatching(/expired/) });
-    expect(verifyTap(key, 'a.b.c')).toMatchObject({ refused: expect.stringMatching(/not a claude-tiers approval link/) });
+    expect(verifyTap(randomBytes(32), signTap(key, grant))).toEqual({
+      refused: 'this link was not signed by this server',
+    });
+    expect(verifyTap(key, signTap(key, grant), grant.expiresAt + 1)).toMatchObject({
+      refused: expect.stringMatching(/expired/),
+    });
+    expect(verifyTap(key, 'a.b.c')).toMatchObject({
+      refused: expect.stringMatching(/not a claude-tiers approval link/),
+    });
   });
 });
 
@@ -81,7 +116,14 @@ describe('the notify queue', () => {
     const log = { warn: (_o: unknown, msg: string) => warned.push(msg) } as unknown as Logger;
     const cfg = NotifySchema.parse({ url: 'http://127.0.0.1:9/none', secret: SECRET, attempts: 1, maxQueue: 2 });
     const notifier = new Notifier(cfg, randomBytes(32), log);
-    const rec = (i: number) => ({ id: `t_queue${i}`, state: 'failed', request: { tier: 'speed', model: 'haiku', cwd: '/', prompt: 'p' }, stats: { costUsd: 0 }, end: { reason: 'error', message: 'x' } }) as unknown as TaskRecord;
+    const rec = (i: number) =>
+      ({
+        id: `t_queue${i}`,
+        state: 'failed',
+        request: { tier: 'speed', model: 'haiku', cwd: '/', prompt: 'p' },
+        stats: { costUsd: 0 },
+        end: { reason: 'error', message: 'x' },
+      }) as unknown as TaskRecord;
     for (let i = 0; i < 5; i++) notifier.observe(rec(i));
     notifier.observe(rec(4));
     expect(warned.filter((m) => /queue full/.test(m))).toHaveLength(2);
@@ -139,22 +181,36 @@ describe('notify', () => {
     expect(await stretched.text()).toMatch(/not signed by this server/);
     const reason = `NO_${uniq()}`;
     const body = new URLSearchParams({ message: reason });
-    const denied = await fetch(n.links!.deny, { method: 'POST', body, headers: { origin: new URL(n.links!.deny).origin } });
+    const denied = await fetch(n.links!.deny, {
+      method: 'POST',
+      body,
+      headers: { origin: new URL(n.links!.deny).origin },
+    });
     expect(denied.status).toBe(200);
     await notified(id, 'succeeded');
     expect(shared.api.requests.some((r) => JSON.stringify(r.messages).includes(reason))).toBe(true);
   });
 
   it('a task whose server was SIGKILLed is notified as lost by the server that finds it', async () => {
-    const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, notify: { url: hookUrl, secret: SECRET, backoffMs: 50, events: ['lost'] } });
+    const config = configFile({
+      tiers: { comprehensive: { mcpConfig: null } },
+      notify: { url: hookUrl, secret: SECRET, backoffMs: 50, events: ['lost'] },
+    });
     const first = await startServer(shared.api, { env: { CLAUDE_TIERS_CONFIG: config } });
     const marker = uniqueSleep(120);
-    const r = await first.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 } });
+    const r = await first.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 },
+    });
     const id = (r.structuredContent as { task_id: string }).task_id;
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 30_000);
     process.kill(first.pid, 'SIGKILL');
     await first.close().catch(() => {});
-    const second = await startServer(shared.api, { stateDir: first.stateDir, home: first.home, env: { CLAUDE_TIERS_CONFIG: config } });
+    const second = await startServer(shared.api, {
+      stateDir: first.stateDir,
+      home: first.home,
+      env: { CLAUDE_TIERS_CONFIG: config },
+    });
     try {
       const got = await notified(id, 'lost');
       expect(got.sig).toBe(signBody(SECRET, got.ts, got.body));
@@ -178,8 +234,8 @@ describe('notify', () => {
         r.on('error', reject);
         r.end(body);
       });
-    for (const path of ['/tap/../mcp', '/tap/%2e%2e/mcp', '/tap/%2E%2E/metrics', '/tap/..%2fmcp', '/tap/./../mcp']) expect(await raw(path), path).toBe(400);
+    for (const path of ['/tap/../mcp', '/tap/%2e%2e/mcp', '/tap/%2E%2E/metrics', '/tap/..%2fmcp', '/tap/./../mcp'])
+      expect(await raw(path), path).toBe(400);
     expect(await raw('/mcp')).toBe(401);
   });
 });
-

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
-import { claudeChildren, isAlive, processesMatching, startServer, textOf, uniqueSleep, waitFor } from './support/harness.js';
+import {
+  claudeChildren,
+  isAlive,
+  processesMatching,
+  startServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+} from './support/harness.js';
 import { viewOf } from './support/views.js';
 
 let api: ScriptedApi;
@@ -16,7 +24,10 @@ describe('server lifecycle', () => {
     const s = await startServer(api);
     try {
       const controller = new AbortController();
-      const call = s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'slow [[len:300]][[chunk:10]][[delay:1000]]' } }, { signal: controller.signal });
+      const call = s.client.callTool(
+        { name: 'quick_answer', arguments: { prompt: 'slow [[len:300]][[chunk:10]][[delay:1000]]' } },
+        { signal: controller.signal },
+      );
       const settled = call.then(
         () => 'resolved',
         () => 'rejected',
@@ -36,7 +47,10 @@ describe('server lifecycle', () => {
   it('SIGTERM: exits promptly, kills running tasks and their tools, marks them killed (server shutdown) on disk', async () => {
     const marker = uniqueSleep(200);
     const s = await startServer(api);
-    const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+    const r = await s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+    });
     const id = viewOf(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     const t0 = Date.now();
@@ -57,12 +71,15 @@ describe('server lifecycle', () => {
     }
   });
 
-  it('two servers share one state dir: a live server\'s running task is not declared lost by the other', async () => {
+  it("two servers share one state dir: a live server's running task is not declared lost by the other", async () => {
     const marker = uniqueSleep(100);
     const a = await startServer(api);
     const b = await startServer(api, { stateDir: a.stateDir });
     try {
-      const r = await a.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+      const r = await a.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
       const id = viewOf(r).task_id;
       expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
       const seen = viewOf(await b.client.callTool({ name: 'task_status', arguments: { task_id: id } }));

@@ -31,36 +31,61 @@ const forThisCheckout = (text: string): string => text.replaceAll('/path/to/clau
 // `claude mcp list` of the real claude under this HOME: it starts each stdio server and says whether it connected.
 async function mcpList(home: string): Promise<string> {
   const env = { ...claudeEnv(api, home), CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_WARM_SPARES: '0' };
-  const r = await execa(REAL_CLAUDE, ['mcp', 'list'], { env, extendEnv: false, cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')), reject: false, timeout: 90_000 });
+  const r = await execa(REAL_CLAUDE, ['mcp', 'list'], {
+    env,
+    extendEnv: false,
+    cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')),
+    reject: false,
+    timeout: 90_000,
+  });
   return `${r.stdout}\n${r.stderr}`;
 }
 
 describe('setup snippets in the README (issue 21, item 1)', () => {
-  it('Claude Code: the `claude mcp add` line, with this checkout\'s path, gives a server `claude mcp list` shows Connected', async () => {
+  it("Claude Code: the `claude mcp add` line, with this checkout's path, gives a server `claude mcp list` shows Connected", async () => {
     const cmd = snippet('claude-code-cli').trim();
     expect(cmd).toBe('claude mcp add --scope user claude-tiers -- node /path/to/claude-tiers/dist/src/index.js');
     expect(readme).toMatch(/npx -y claude-tiers[^\n]*|once published/);
     const home = await makeTempHome();
-    const add = await execa(REAL_CLAUDE, forThisCheckout(cmd).split(' ').slice(1), { env: claudeEnv(api, home), extendEnv: false, cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')), reject: false, timeout: 30_000 });
+    const add = await execa(REAL_CLAUDE, forThisCheckout(cmd).split(' ').slice(1), {
+      env: claudeEnv(api, home),
+      extendEnv: false,
+      cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')),
+      reject: false,
+      timeout: 30_000,
+    });
     expect(add.exitCode, add.stderr).toBe(0);
     expect(await mcpList(home)).toMatch(/claude-tiers: node \S+dist\/src\/index\.js - ✔ Connected/);
   }, 120_000);
 
   it('no snippet leads with npx: the npx forms are given as "once published"', () => {
-    const section = readme.slice(readme.indexOf('## Add it to your agent'), readme.indexOf('**Claude Code in `-p` (print) mode**'));
-    for (const name of ['claude-code-cli', 'claude-code-mcp-json', 'claude-desktop', 'codex-toml']) expect(snippet(name), name).not.toMatch(/npx/);
-    for (const m of section.matchAll(/npx -y claude-tiers/g)) expect(section.slice(Math.max(0, m.index - 200), m.index)).toMatch(/once (the package is )?published/);
+    const section = readme.slice(
+      readme.indexOf('## Add it to your agent'),
+      readme.indexOf('**Claude Code in `-p` (print) mode**'),
+    );
+    for (const name of ['claude-code-cli', 'claude-code-mcp-json', 'claude-desktop', 'codex-toml'])
+      expect(snippet(name), name).not.toMatch(/npx/);
+    for (const m of section.matchAll(/npx -y claude-tiers/g))
+      expect(section.slice(Math.max(0, m.index - 200), m.index)).toMatch(/once (the package is )?published/);
   });
 
   it.each(['claude-code-mcp-json', 'claude-desktop'])('%s is a valid MCP server config naming claude-tiers', (name) => {
     const parsed = McpConfigFile.safeParse(JSON.parse(snippet(name)));
     expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true);
-    expect(parsed.data?.mcpServers['claude-tiers']).toMatchObject({ command: 'node', args: ['/path/to/claude-tiers/dist/src/index.js'] });
+    expect(parsed.data?.mcpServers['claude-tiers']).toMatchObject({
+      command: 'node',
+      args: ['/path/to/claude-tiers/dist/src/index.js'],
+    });
   });
 
   it('Codex: the TOML parses to an mcp_servers entry', () => {
-    const toml = parseToml(snippet('codex-toml')) as { mcp_servers: Record<string, { command: string; args: string[] }> };
-    expect(toml.mcp_servers['claude-tiers']).toMatchObject({ command: 'node', args: ['/path/to/claude-tiers/dist/src/index.js'] });
+    const toml = parseToml(snippet('codex-toml')) as {
+      mcp_servers: Record<string, { command: string; args: string[] }>;
+    };
+    expect(toml.mcp_servers['claude-tiers']).toMatchObject({
+      command: 'node',
+      args: ['/path/to/claude-tiers/dist/src/index.js'],
+    });
   });
 });
 
@@ -77,7 +102,9 @@ describe('claude-tiers setup (issue 21, item 1)', () => {
       expect(written.code, written.stderr).toBe(0);
       expect(written.stdout).toMatch(/^added to Claude Code \(user scope/);
     }
-    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
+    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as {
+      mcpServers: Record<string, { command: string; args: string[] }>;
+    };
     expect(config.mcpServers['claude-tiers']).toMatchObject({ command: process.execPath, args: [SERVER_ENTRY] });
     expect(await mcpList(home)).toMatch(new RegExp(`claude-tiers: ${process.execPath} ${SERVER_ENTRY} - ✔ Connected`));
   }, 180_000);
@@ -86,16 +113,33 @@ describe('claude-tiers setup (issue 21, item 1)', () => {
     const home = await makeTempHome();
     const file = join(home, '.config', 'Claude', 'claude_desktop_config.json');
     mkdirSync(join(home, '.config', 'Claude'), { recursive: true });
-    writeFileSync(file, JSON.stringify({ theme: 'dark', mcpServers: { other: { command: 'other-server', args: ['x'] }, 'claude-tiers': { command: 'npx', args: ['-y', 'claude-tiers'] } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        theme: 'dark',
+        mcpServers: {
+          other: { command: 'other-server', args: ['x'] },
+          'claude-tiers': { command: 'npx', args: ['-y', 'claude-tiers'] },
+        },
+      }),
+    );
     const env = { ...claudeEnv(api, home), XDG_CONFIG_HOME: '' };
     const shown = await runCli(['setup', 'claude-desktop'], { env });
-    expect(JSON.parse(shown.stdout)).toEqual({ mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] } } });
+    expect(JSON.parse(shown.stdout)).toEqual({
+      mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] } },
+    });
     expect(shown.stderr).toContain(file);
     const r = await runCli(['setup', 'claude-desktop', '--write'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`updated ${file}`);
     const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(config).toEqual({ theme: 'dark', mcpServers: { other: { command: 'other-server', args: ['x'] }, 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] } } });
+    expect(config).toEqual({
+      theme: 'dark',
+      mcpServers: {
+        other: { command: 'other-server', args: ['x'] },
+        'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY] },
+      },
+    });
     expect(McpConfigFile.safeParse({ mcpServers: config.mcpServers }).success).toBe(true);
     // A file that is not JSON is left alone, with one line that says so.
     writeFileSync(file, '{ not json');
@@ -109,17 +153,46 @@ describe('claude-tiers setup (issue 21, item 1)', () => {
     const home = await makeTempHome();
     const file = join(home, '.codex', 'config.toml');
     mkdirSync(join(home, '.codex'));
-    writeFileSync(file, ['model = "o4"', '', '[mcp_servers.other]', 'command = "other"', '', '[mcp_servers.claude-tiers]', 'command = "npx"', 'args = ["-y", "claude-tiers"]', '', '[mcp_servers.claude-tiers.env]', 'A = "1"', '', '[profiles.fast]', 'model = "mini"', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'model = "o4"',
+        '',
+        '[mcp_servers.other]',
+        'command = "other"',
+        '',
+        '[mcp_servers.claude-tiers]',
+        'command = "npx"',
+        'args = ["-y", "claude-tiers"]',
+        '',
+        '[mcp_servers.claude-tiers.env]',
+        'A = "1"',
+        '',
+        '[profiles.fast]',
+        'model = "mini"',
+        '',
+      ].join('\n'),
+    );
     const env = { ...claudeEnv(api, home) };
     for (let i = 0; i < 2; i++) expect((await runCli(['setup', 'codex', '--write'], { env })).code).toBe(0);
     const toml = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
     expect(toml).toEqual({
       model: 'o4',
-      mcp_servers: { other: { command: 'other' }, 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], startup_timeout_sec: 20, tool_timeout_sec: 300 } },
+      mcp_servers: {
+        other: { command: 'other' },
+        'claude-tiers': {
+          command: process.execPath,
+          args: [SERVER_ENTRY],
+          startup_timeout_sec: 20,
+          tool_timeout_sec: 300,
+        },
+      },
       profiles: { fast: { model: 'mini' } },
     });
     // Printed, the same table.
-    const shown = parseToml((await runCli(['setup', 'codex'], { env })).stdout) as { mcp_servers: Record<string, unknown> };
+    const shown = parseToml((await runCli(['setup', 'codex'], { env })).stdout) as {
+      mcp_servers: Record<string, unknown>;
+    };
     expect(shown.mcp_servers['claude-tiers']).toEqual((toml.mcp_servers as Record<string, unknown>)['claude-tiers']);
   });
 
@@ -158,16 +231,31 @@ describe('examples/fan-out.ts', () => {
 
 describe('packaging and the README (finding 14)', () => {
   it('@anthropic-ai/claude-code is a real dependency with an exact pin, in package.json and the lockfile', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.dependencies['@anthropic-ai/claude-code']).toBe('2.1.330');
     expect(pkg.devDependencies['@anthropic-ai/claude-code']).toBeUndefined();
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; dev?: boolean }> };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dependencies?: Record<string, string>; dev?: boolean }>;
+    };
     expect(lock.packages['']!.dependencies!['@anthropic-ai/claude-code']).toBe('2.1.330');
     expect(lock.packages['node_modules/@anthropic-ai/claude-code']!.dev).toBeUndefined();
   });
 
   it('the README documents HTTP mode, the token, server_stats, running from a checkout and the security model', () => {
-    for (const text of ['serve --http', 'CLAUDE_TIERS_HTTP_TOKEN', 'at least 16', 'allowedHosts', 'server_stats', 'npm link', 'node /path/to/claude-tiers/dist/src/index.js', '## Security model', 'PID namespace']) {
+    for (const text of [
+      'serve --http',
+      'CLAUDE_TIERS_HTTP_TOKEN',
+      'at least 16',
+      'allowedHosts',
+      'server_stats',
+      'npm link',
+      'node /path/to/claude-tiers/dist/src/index.js',
+      '## Security model',
+      'PID namespace',
+    ]) {
       expect(readme, text).toContain(text);
     }
   });
@@ -191,16 +279,25 @@ describe('packaging and the README (finding 14)', () => {
     const allowed = /--allowedTools=(\S+)/.exec(snippet('claude-code-print-mode'))![1]!;
     const { env: serverVars } = await serverEnv(api);
     const mcpConfig = join(mkdtempSync(join(tmpdir(), 'ct-parent-')), 'mcp.json');
-    writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], env: serverVars } } }));
+    writeFileSync(
+      mcpConfig,
+      JSON.stringify({
+        mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], env: serverVars } },
+      }),
+    );
     const parent = async (extra: string[], home?: string) => {
-      const r = await execa(REAL_CLAUDE, ['-p', '--output-format=json', `--mcp-config=${mcpConfig}`, '--strict-mcp-config', ...extra], {
-        env: { ...claudeEnv(api, home ?? (await makeTempHome())), ENABLE_TOOL_SEARCH: 'false' },
-        extendEnv: false,
-        cwd: mkdtempSync(join(tmpdir(), 'ct-parent-cwd-')),
-        input: '[[tool:mcp__claude-tiers__quick_answer:{"prompt":"what does HTTP 418 mean"}]]',
-        reject: false,
-        timeout: 60_000,
-      });
+      const r = await execa(
+        REAL_CLAUDE,
+        ['-p', '--output-format=json', `--mcp-config=${mcpConfig}`, '--strict-mcp-config', ...extra],
+        {
+          env: { ...claudeEnv(api, home ?? (await makeTempHome())), ENABLE_TOOL_SEARCH: 'false' },
+          extendEnv: false,
+          cwd: mkdtempSync(join(tmpdir(), 'ct-parent-cwd-')),
+          input: '[[tool:mcp__claude-tiers__quick_answer:{"prompt":"what does HTTP 418 mean"}]]',
+          reject: false,
+          timeout: 60_000,
+        },
+      );
       return JSON.parse(r.stdout) as { result: string; permission_denials: Array<{ tool_name: string }> };
     };
     const denied = await parent([]);

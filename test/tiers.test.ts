@@ -27,7 +27,10 @@ describe('tiers reach claude as configured', () => {
     const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
     try {
       api.reset();
-      const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'tier check one [[text:checked]]', wait_s: 40 } });
+      const r = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: 'tier check one [[text:checked]]', wait_s: 40 },
+      });
       expect(viewOf(r).state, textOf(r)).toBe('succeeded');
       const req = api.messageRequests((q) => q.firstUserText.includes('tier check one'))[0]!;
       expect(req.model).toMatch(/opus/);
@@ -40,7 +43,7 @@ describe('tiers reach claude as configured', () => {
     }
   });
 
-  it('quick_answer: minimal context (short system prompt, only the tier\'s read-only tools)', async () => {
+  it("quick_answer: minimal context (short system prompt, only the tier's read-only tools)", async () => {
     const s = await startServer(api);
     try {
       api.reset();
@@ -58,23 +61,42 @@ describe('tiers reach claude as configured', () => {
   it('uses an operator-defined tier when named, refuses an unknown one with the known names, and routes "auto"', async () => {
     const config = configFile({
       tiers: {
-        cheap: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, allowedTools: ['Read'], contextMode: 'minimal' },
+        cheap: {
+          model: 'sonnet',
+          outputFormat: 'json',
+          timeoutS: 60,
+          idleTimeoutS: 60,
+          maxRetries: 0,
+          allowedTools: ['Read'],
+          contextMode: 'minimal',
+        },
       },
     });
     const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
     try {
       api.reset();
-      const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'custom tier [[text:cheap answer]]', tier: 'cheap' } });
+      const r = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'custom tier [[text:cheap answer]]', tier: 'cheap' },
+      });
       expect(textOf(r)).toBe('cheap answer');
       expect(api.messageRequests((q) => q.firstUserText.includes('custom tier'))[0]!.model).toMatch(/sonnet/);
       const bad = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'x', tier: 'premium' } });
       expect(bad.isError).toBe(true);
       expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, sandboxed, cheap/);
-      const auto = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 } });
+      const auto = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 },
+      });
       expect(viewOf(auto).routed).toBe('routed: speed (a simple question)');
       expect(viewOf(auto).result?.text).toBe('Paris');
-      const auto2 = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'Run the tests in this project [[text:ran]]', tier: 'auto' } });
-      expect((auto2.structuredContent as { routed?: string }).routed).toBe('routed: comprehensive (mentions running tests or commands)');
+      const auto2 = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'Run the tests in this project [[text:ran]]', tier: 'auto' },
+      });
+      expect((auto2.structuredContent as { routed?: string }).routed).toBe(
+        'routed: comprehensive (mentions running tests or commands)',
+      );
     } finally {
       await s.close();
     }
@@ -82,7 +104,9 @@ describe('tiers reach claude as configured', () => {
 
   it('a malformed config stops start-up with the file and field named', async () => {
     const file = configFile({ tiers: { speed: { timeoutS: 'fast' } }, limits: { maxRunning: 0 } });
-    const err = await run(process.execPath, [SERVER_ENTRY], { env: { ...process.env, CLAUDE_TIERS_CONFIG: file } }).then(
+    const err = await run(process.execPath, [SERVER_ENTRY], {
+      env: { ...process.env, CLAUDE_TIERS_CONFIG: file },
+    }).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
     );
@@ -97,7 +121,10 @@ describe('fallback', () => {
   it('a 529 storm on the primary model: deep_task answers from the fallback model and says so', async () => {
     const s = await startServer(api);
     try {
-      const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'storm [[error-model:opus:529]][[text:from sonnet]]', wait_s: 50 } });
+      const r = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: 'storm [[error-model:opus:529]][[text:from sonnet]]', wait_s: 50 },
+      });
       const v = viewOf(r);
       expect(v.state).toBe('succeeded');
       expect(v.result?.text).toBe('from sonnet');
@@ -109,12 +136,24 @@ describe('fallback', () => {
   });
 
   it('quick_answer: a failing tier runs its fallback tier, and the result says so', async () => {
-    const config = configFile({ tiers: { speed: { fallbackTier: 'backup' }, backup: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0 } } });
+    const config = configFile({
+      tiers: {
+        speed: { fallbackTier: 'backup' },
+        backup: { model: 'sonnet', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0 },
+      },
+    });
     const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
     try {
-      const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'storm [[error-model:haiku:529]][[text:backup answer]]' } });
+      const r = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'storm [[error-model:haiku:529]][[text:backup answer]]' },
+      });
       expect(r.isError, textOf(r)).toBeFalsy();
-      const sc = r.structuredContent as { answer: string; tier: string; fallback?: { from_tier: string; reason: string } };
+      const sc = r.structuredContent as {
+        answer: string;
+        tier: string;
+        fallback?: { from_tier: string; reason: string };
+      };
       expect(sc.answer).toBe('backup answer');
       expect(sc.tier).toBe('backup');
       expect(sc.fallback?.from_tier).toBe('speed');
@@ -137,7 +176,10 @@ describe('permissions and roots', () => {
         expect(r.isError, cwd).toBe(true);
         expect(textOf(r)).toMatch(/cwd: .*outside the allowed roots/);
       }
-      const ok = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:inside ok]]', cwd: join(root, 'inside') } });
+      const ok = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: '[[text:inside ok]]', cwd: join(root, 'inside') },
+      });
       expect(textOf(ok)).toBe('inside ok');
     } finally {
       await s.close();
@@ -149,17 +191,34 @@ describe('permissions and roots', () => {
     const s = await startServer(api, { env: { CLAUDE_TIERS_CLAUDE_BIN: rec.bin } });
     try {
       await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '--dangerously-skip-permissions' } });
-      await s.client.callTool({ name: 'deep_task', arguments: { prompt: '--dangerously-skip-permissions [[text:x]]', wait_s: 30 } });
+      await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: '--dangerously-skip-permissions [[text:x]]', wait_s: 30 },
+      });
       const runs = rec.runs();
       expect(runs.length).toBe(2);
-      for (const argv of runs) expect(argv.some((a) => a.includes('dangerously') || a.includes('bypassPermissions'))).toBe(false);
+      for (const argv of runs)
+        expect(argv.some((a) => a.includes('dangerously') || a.includes('bypassPermissions'))).toBe(false);
     } finally {
       await s.close();
     }
     const rec2 = argvRecordingClaude(tmp('ct-argv-'));
     // An operator's own tier (not the built-in sandboxed one, which runs only as a deep_task in its sandbox).
-    const config = configFile({ tiers: { unguarded: { model: 'haiku', outputFormat: 'json', timeoutS: 60, idleTimeoutS: 60, maxRetries: 0, dangerouslySkipPermissions: true } } });
-    const s2 = await startServer(api, { env: { CLAUDE_TIERS_CLAUDE_BIN: rec2.bin, CLAUDE_TIERS_CONFIG: config, IS_SANDBOX: '1' } });
+    const config = configFile({
+      tiers: {
+        unguarded: {
+          model: 'haiku',
+          outputFormat: 'json',
+          timeoutS: 60,
+          idleTimeoutS: 60,
+          maxRetries: 0,
+          dangerouslySkipPermissions: true,
+        },
+      },
+    });
+    const s2 = await startServer(api, {
+      env: { CLAUDE_TIERS_CLAUDE_BIN: rec2.bin, CLAUDE_TIERS_CONFIG: config, IS_SANDBOX: '1' },
+    });
     try {
       await s2.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', tier: 'unguarded' } });
       expect(rec2.runs()[0]).toContain('--dangerously-skip-permissions');
@@ -173,10 +232,18 @@ describe('follow-ups', () => {
   it('continue_task_id resumes the earlier conversation as a new linked task', async () => {
     const s = await startServer(api);
     try {
-      const first = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'FIRST-TURN-4711 remember this [[text:noted]]', wait_s: 40 } }));
+      const first = viewOf(
+        await s.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: 'FIRST-TURN-4711 remember this [[text:noted]]', wait_s: 40 },
+        }),
+      );
       expect(first.state).toBe('succeeded');
       api.reset();
-      const second = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'SECOND-TURN what did I say?', continue_task_id: first.task_id, wait_s: 40 } });
+      const second = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: 'SECOND-TURN what did I say?', continue_task_id: first.task_id, wait_s: 40 },
+      });
       const v = viewOf(second) as View & { continue_of?: string };
       expect(v.state, textOf(second)).toBe('succeeded');
       expect(v.continue_of).toBe(first.task_id);
@@ -198,7 +265,11 @@ describe('doctor', () => {
     );
 
   it('passes on a good setup', async () => {
-    const r = await doctor({ ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
+    const r = await doctor({
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+      CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+    });
     expect(r.out).toMatch(/PASS\s+claude\s+.*2\.1\.\d+/);
     expect(r.out).toMatch(/PASS\s+mcp memory/);
     expect(r.out).toMatch(/PASS\s+containment\s+pid namespace \(setpriv \+ unshare\)\n/);
@@ -207,20 +278,45 @@ describe('doctor', () => {
   });
 
   it('warns that the comprehensive tier runs Bash unconfined without asking, and names the sandboxed tier', async () => {
-    const base = { ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') };
-    const r = await doctor({ ...base, CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }) });
-    expect(r.out).toMatch(/PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/);
-    const noBash = await doctor({ ...base, CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read', 'Edit'] } } }) });
+    const base = {
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+      CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+    };
+    const r = await doctor({
+      ...base,
+      CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
+    });
+    expect(r.out).toMatch(
+      /PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/,
+    );
+    const noBash = await doctor({
+      ...base,
+      CLAUDE_TIERS_CONFIG: configFile({
+        tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read', 'Edit'] } },
+      }),
+    });
     expect(noBash.out).toMatch(/PASS\s+bash\s+no tier runs Bash unconfined without asking/);
   });
 
   it('says when containment is unavailable, and why, without failing', async () => {
-    const r = await doctor({ PATH: '/nonexistent', ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE, CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
-    expect(r.out).toMatch(/PASS\s+containment\s+unavailable \(setpriv not found on PATH \(util-linux\)\); process-group kill only\n/);
+    const r = await doctor({
+      PATH: '/nonexistent',
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+      CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+    });
+    expect(r.out).toMatch(
+      /PASS\s+containment\s+unavailable \(setpriv not found on PATH \(util-linux\)\); process-group kill only\n/,
+    );
   });
 
   it('fails with a named reason when the binary is missing or the config is bad', async () => {
-    const missing = await doctor({ ANTHROPIC_API_KEY: 'sk-test', CLAUDE_TIERS_CLAUDE_BIN: '/nonexistent/claude', CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-') });
+    const missing = await doctor({
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_TIERS_CLAUDE_BIN: '/nonexistent/claude',
+      CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+    });
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/FAIL\s+claude\s+claude not found/);
     const bad = await doctor({ CLAUDE_TIERS_CONFIG: configFile({ tiers: { speed: { model: '--evil' } } }) });

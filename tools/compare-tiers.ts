@@ -41,20 +41,42 @@ export const compareTiersTool = (limits: Limits) =>
         .min(1, 'prompts must hold at least one prompt')
         .max(50, 'prompts takes at most 50 prompts')
         .describe('The prompts each tier gets (1-50).'),
-      runs: z.number({ error: 'runs must be a whole number' }).int('runs must be a whole number').min(1, 'runs must be >= 1').max(5, 'runs must be at most 5').optional().describe('Runs of each prompt on each tier (1-5, default 1).'),
+      runs: z
+        .number({ error: 'runs must be a whole number' })
+        .int('runs must be a whole number')
+        .min(1, 'runs must be >= 1')
+        .max(5, 'runs must be at most 5')
+        .optional()
+        .describe('Runs of each prompt on each tier (1-5, default 1).'),
       wait_s: waitField(limits.maxWaitS)
         .optional()
-        .describe(`Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this call while it waits stops the comparison.`),
+        .describe(
+          `Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this call while it waits stops the comparison.`,
+        ),
     }),
     rateLimited: true,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     usage: `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
       const { compare } = ctx;
-      const started = compare.start({ tiers: input.tiers, prompts: input.prompts, runs: input.runs, viewer: ctx.viewer, clientId: ctx.clientId });
+      const started = compare.start({
+        tiers: input.tiers,
+        prompts: input.prompts,
+        runs: input.runs,
+        viewer: ctx.viewer,
+        clientId: ctx.clientId,
+      });
       const waitS = input.wait_s ?? 0;
       // A call that waits is the caller's: cancelling it (the request's abort signal) stops the comparison.
-      const status = waitS > 0 ? await compare.status(started.compare_id, { waitS, signal: ctx.signal, viewer: ctx.viewer, stopOnAbort: 'compare_tiers (request cancelled)' }) : started;
+      const status =
+        waitS > 0
+          ? await compare.status(started.compare_id, {
+              waitS,
+              signal: ctx.signal,
+              viewer: ctx.viewer,
+              stopOnAbort: 'compare_tiers (request cancelled)',
+            })
+          : started;
       return { text: compareStatusText(status), structured: status };
     },
   });
@@ -64,15 +86,26 @@ export const compareStatusTool = (limits: Limits) =>
   defineTool({
     name: 'compare_status',
     title: 'Comparison status',
-    description: 'Progress of a compare_tiers comparison (runs done of total); once done, the summary per tier with ratios b/a, the table, and the paths of compare.json and report.html. With wait_s it waits for the comparison to finish.',
+    description:
+      'Progress of a compare_tiers comparison (runs done of total); once done, the summary per tier with ratios b/a, the table, and the paths of compare.json and report.html. With wait_s it waits for the comparison to finish.',
     inputSchema: z.strictObject({
       compare_id: CompareIdField,
-      wait_s: waitField(limits.maxWaitS).optional().describe(`Wait up to this many seconds for the comparison to finish (0-${limits.maxWaitS}, default 0).`),
+      wait_s: waitField(limits.maxWaitS)
+        .optional()
+        .describe(`Wait up to this many seconds for the comparison to finish (0-${limits.maxWaitS}, default 0).`),
     }),
     annotations: { readOnlyHint: true, idempotentHint: true },
     usage: `compare_status takes { compare_id: "c_..." (required), wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
-      const status = await ctx.compare.status(input.compare_id, { waitS: input.wait_s ?? 0, signal: ctx.signal, viewer: ctx.viewer });
-      return { text: compareStatusText(status), structured: status, isError: status.state === 'failed' ? true : undefined };
+      const status = await ctx.compare.status(input.compare_id, {
+        waitS: input.wait_s ?? 0,
+        signal: ctx.signal,
+        viewer: ctx.viewer,
+      });
+      return {
+        text: compareStatusText(status),
+        structured: status,
+        isError: status.state === 'failed' ? true : undefined,
+      };
     },
   });

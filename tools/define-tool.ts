@@ -36,7 +36,10 @@ export interface ToolAnnotations {
 }
 
 // One MCP tool: schema and thin handler; input is parsed once by the dispatcher, never in the handler.
-export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> {
+export interface ToolDefinition<
+  I extends z.ZodType = z.ZodType,
+  O extends z.ZodType | undefined = z.ZodType | undefined,
+> {
   name: string;
   title: string;
   description: string;
@@ -57,6 +60,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
 }
 
 // Identity helper that keeps the input type of each tool checked against its schema.
-export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined = undefined>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined = undefined>(
+  def: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return def;
 }

@@ -10,4 +10,15 @@ import { serverStatsTool } from './server-stats.js';
 import { taskStatusTool } from './task-status.js';
 
 // Every MCP tool of claude-tiers, in the order tools/list shows them; input caps come from the config's limits.
-export const toolsFor = (limits: Limits) => [quickAnswerTool(limits), deepTaskTool(limits), taskStatusTool(limits), listTasksTool, killTaskTool, answerTaskTool, mergeTaskTool, serverStatsTool, compareTiersTool(limits), compareStatusTool(limits)];
+export const toolsFor = (limits: Limits) => [
+  quickAnswerTool(limits),
+  deepTaskTool(limits),
+  taskStatusTool(limits),
+  listTasksTool,
+  killTaskTool,
+  answerTaskTool,
+  mergeTaskTool,
+  serverStatsTool,
+  compareTiersTool(limits),
+  compareStatusTool(limits),
+];

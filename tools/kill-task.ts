@@ -14,14 +14,23 @@ export const killTaskTool = defineTool({
   inputSchema: z
     .strictObject({
       task_id: TaskIdField.optional(),
-      compare_id: CompareIdField.optional().describe('A comparison to stop, as compare_tiers returned it (instead of task_id).'),
-      reason: z.string({ error: 'reason must be a string' }).max(500, 'reason must be at most 500 characters').optional().describe('Recorded with the kill.'),
+      compare_id: CompareIdField.optional().describe(
+        'A comparison to stop, as compare_tiers returned it (instead of task_id).',
+      ),
+      reason: z
+        .string({ error: 'reason must be a string' })
+        .max(500, 'reason must be at most 500 characters')
+        .optional()
+        .describe('Recorded with the kill.'),
     })
     .refine((v) => v.task_id !== undefined || v.compare_id !== undefined, {
       message: 'task_id is required: pass an id returned by deep_task (or compare_id, to stop a comparison)',
       path: ['task_id'],
     })
-    .refine((v) => v.task_id === undefined || v.compare_id === undefined, { message: 'pass task_id or compare_id, not both', path: ['compare_id'] }),
+    .refine((v) => v.task_id === undefined || v.compare_id === undefined, {
+      message: 'pass task_id or compare_id, not both',
+      path: ['compare_id'],
+    }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   usage: 'kill_task takes { task_id: "t_..." } or { compare_id: "c_..." }, plus reason?: string',
   async handle(input, ctx) {

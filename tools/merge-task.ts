@@ -8,7 +8,7 @@ export const mergeTaskTool = defineTool({
   title: 'Merge task',
   description:
     'Merge the branch of a finished deep_task that ran with isolation "worktree" into a branch of its repository. ' +
-    'The merge is worked out in git\'s object store: a conflict changes nothing and names the files; a target branch ' +
+    "The merge is worked out in git's object store: a conflict changes nothing and names the files; a target branch " +
     'checked out with uncommitted changes is refused (naming them); a clean checkout is advanced; a branch not checked ' +
     'out moves by compare-and-swap. strategy "merge" makes a merge commit, "squash" one commit.',
   inputSchema: z.strictObject({

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const minutes = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 5);
   const tag = `9${String(process.pid).slice(-3)}`;
   const api = await startScriptedApi();
-  const s = await startServer(api, { env: { CLAUDE_TIERS_LOG_LEVEL: 'warn', CLAUDE_TIERS_MAX_RUNNING: '3' }, spares: 1 });
+  const s = await startServer(api, {
+    env: { CLAUDE_TIERS_LOG_LEVEL: 'warn', CLAUDE_TIERS_MAX_RUNNING: '3' },
+    spares: 1,
+  });
   const calls: Record<string, number> = {};
   const failures: Record<string, number> = {};
   let throttled = 0;
@@ -33,7 +36,8 @@ async function main(): Promise<void> {
   // saw-tooths by ~30 MB: growth compares the RSS peak of minute 2 (warmed up) with the peak of the last minute.
   const rssSamples: Array<{ at: number; mb: number }> = [];
   const sampler = setInterval(() => rssSamples.push({ at: Date.now() - loadStart, mb: rssMb(s.pid) }), 15_000);
-  const peak = (from: number, to: number) => Math.max(...rssSamples.filter((x) => x.at >= from && x.at < to).map((x) => x.mb));
+  const peak = (from: number, to: number) =>
+    Math.max(...rssSamples.filter((x) => x.at >= from && x.at < to).map((x) => x.mb));
   let i = 0;
   const worker = async () => {
     while (Date.now() < end) {
@@ -42,11 +46,20 @@ async function main(): Promise<void> {
       try {
         if (roll < 0.35) {
           count(calls, 'quick_answer');
-          const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: `soak ${n} [[text:ok ${n}]]`, cache: n % 5 === 0 } });
+          const r = await s.client.callTool({
+            name: 'quick_answer',
+            arguments: { prompt: `soak ${n} [[text:ok ${n}]]`, cache: n % 5 === 0 },
+          });
           await refused('quick_answer', r);
         } else if (roll < 0.65) {
           count(calls, 'deep_task');
-          const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `soak ${n} [[bash:echo started; sleep 1.0${tag}${n % 7}]][[bash:echo second]]`, wait_s: 0 } });
+          const r = await s.client.callTool({
+            name: 'deep_task',
+            arguments: {
+              prompt: `soak ${n} [[bash:echo started; sleep 1.0${tag}${n % 7}]][[bash:echo second]]`,
+              wait_s: 0,
+            },
+          });
           await refused('deep_task', r);
           if (!r.isError) tasks.push((r.structuredContent as { task_id: string }).task_id);
         } else if (roll < 0.75 && tasks.length) {
@@ -74,8 +87,19 @@ async function main(): Promise<void> {
   let unfinished = tasks.length;
   const drainEnd = Date.now() + 180_000;
   while (unfinished && Date.now() < drainEnd) {
-    await s.client.callTool({ name: 'task_status', arguments: { task_ids: tasks.slice(-50), wait_for: 'all', wait_s: 20 } }, { timeout: 60_000 });
-    const states = await Promise.all(tasks.map(async (id) => ((await s.client.callTool({ name: 'task_status', arguments: { task_id: id, tail: 0 } })).structuredContent as { final: boolean }).final));
+    await s.client.callTool(
+      { name: 'task_status', arguments: { task_ids: tasks.slice(-50), wait_for: 'all', wait_s: 20 } },
+      { timeout: 60_000 },
+    );
+    const states = await Promise.all(
+      tasks.map(
+        async (id) =>
+          (
+            (await s.client.callTool({ name: 'task_status', arguments: { task_id: id, tail: 0 } }))
+              .structuredContent as { final: boolean }
+          ).final,
+      ),
+    );
     unfinished = states.filter((f) => !f).length;
   }
   const rssAfterDrain = rssMb(s.pid);
@@ -87,7 +111,33 @@ async function main(): Promise<void> {
   const notFinalOnDisk = tasks.filter((id) => !isFinal(store.readRecord(id)?.state ?? 'queued')).length;
   await api.close();
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
-  report('soak', [{ minutes, calls: total, failures: Object.values(failures).reduce((a, b) => a + b, 0), throttled, tasks: tasks.length, tasks_without_final_state: unfinished, not_final_on_disk_after_exit: notFinalOnDisk, orphan_processes: orphans, rss_idle_mb: rssIdle, rss_start_mb: rssStart, rss_end_mb: rssEnd, rss_after_drain_mb: rssAfterDrain, rss_growth_pct: round(((rssEnd - rssStart) / rssStart) * 100) }], { calls, failures, targets: '0 orphans, 0 tasks without a final state, RSS growth < 20 %', rss: 'growth = peak of the last minute of load vs peak of minute 2; idle = 3 s after start; samples every 15 s', rss_samples: rssSamples });
+  report(
+    'soak',
+    [
+      {
+        minutes,
+        calls: total,
+        failures: Object.values(failures).reduce((a, b) => a + b, 0),
+        throttled,
+        tasks: tasks.length,
+        tasks_without_final_state: unfinished,
+        not_final_on_disk_after_exit: notFinalOnDisk,
+        orphan_processes: orphans,
+        rss_idle_mb: rssIdle,
+        rss_start_mb: rssStart,
+        rss_end_mb: rssEnd,
+        rss_after_drain_mb: rssAfterDrain,
+        rss_growth_pct: round(((rssEnd - rssStart) / rssStart) * 100),
+      },
+    ],
+    {
+      calls,
+      failures,
+      targets: '0 orphans, 0 tasks without a final state, RSS growth < 20 %',
+      rss: 'growth = peak of the last minute of load vs peak of minute 2; idle = 3 s after start; samples every 15 s',
+      rss_samples: rssSamples,
+    },
+  );
 }
 
 main().catch((err: unknown) => {

@@ -36,8 +36,7 @@ export async function openBoardPort(
         if (!res.headersSent) res.writeHead(500).end();
       });
     }
-    if (!isBoardPath(path))
-      return void res.writeHead(404).end('not found: the board is at /\n');
+    if (!isBoardPath(path)) return void res.writeHead(404).end('not found: the board is at /\n');
     if (!board) return void res.writeHead(503).end('starting\n');
     board.handle(req, res);
   });

@@ -72,7 +72,12 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
 }
 
 // The environment claude runs with: the server's own minus its secrets (the HTTP token, the config's secretEnv), plus what the tier adds.
-export function buildClaudeEnv(tier: TierConfig, base: NodeJS.ProcessEnv, depth: number, secretEnv: readonly string[] = []): Record<string, string> {
+export function buildClaudeEnv(
+  tier: TierConfig,
+  base: NodeJS.ProcessEnv,
+  depth: number,
+  secretEnv: readonly string[] = [],
+): Record<string, string> {
   const withheld = new Set([...ALWAYS_SECRET_ENV, ...secretEnv]);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !withheld.has(k)) env[k] = v;

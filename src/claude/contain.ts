@@ -48,7 +48,13 @@ const PID_NS = ['--pid', '--fork', '--kill-child', '--mount-proc'];
 // Runs `sh -c 'echo $$'` under the prefix: undefined when it printed 1 (pid 1 of a new namespace), else why not.
 function refusal(prefix: string[], env: NodeJS.ProcessEnv, timeoutMs: number): string | undefined {
   try {
-    const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', 'echo $$'], { env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', 'echo $$'], {
+      env,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (r.error) return `${prefix[0]} could not run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
     if (r.status === 0 && r.stdout.trim() === '1') return undefined;
     const said = (r.stderr || r.stdout).trim().split('\n').pop()?.slice(0, 200);
@@ -76,7 +82,10 @@ export function probeContainment(options: ProbeOptions = {}): Containment {
   const user = [...base, '--user', '--map-current-user', ...PID_NS, '--'];
   const userRefusal = refusal(user, env, timeoutMs);
   if (userRefusal === undefined) return { kind: 'pidns', prefix: user, userNamespace: true };
-  return { kind: 'none', why: `unshare refused a PID namespace (${plainRefusal}; in a user namespace: ${userRefusal})` };
+  return {
+    kind: 'none',
+    why: `unshare refused a PID namespace (${plainRefusal}; in a user namespace: ${userRefusal})`,
+  };
 }
 
 // The command to spawn for `bin args`: wrapped in the containment prefix, or unchanged when there is none.
@@ -95,7 +104,10 @@ export function describeContainment(c: Containment): string {
 export function innerPid(c: Containment, spawnedPid: number): number | undefined {
   if (c.kind === 'none') return spawnedPid;
   try {
-    const kids = readFileSync(`/proc/${spawnedPid}/task/${spawnedPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const kids = readFileSync(`/proc/${spawnedPid}/task/${spawnedPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     return kids.length === 1 ? Number(kids[0]) : undefined;
   } catch {
     return undefined;

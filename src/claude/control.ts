@@ -19,7 +19,11 @@ export interface RunSetup {
 
 // The initialize control request: set-up that would otherwise travel in argv.
 export function initializeRequest(requestId: string, setup: RunSetup): Record<string, unknown> {
-  return { type: 'control_request', request_id: requestId, request: { subtype: 'initialize', ...(setup.jsonSchema ? { jsonSchema: setup.jsonSchema } : {}) } };
+  return {
+    type: 'control_request',
+    request_id: requestId,
+    request: { subtype: 'initialize', ...(setup.jsonSchema ? { jsonSchema: setup.jsonSchema } : {}) },
+  };
 }
 
 // Asks claude to stop the turn at once; it answers with a control_response, then a result (aborted_tools / aborted_streaming).
@@ -48,12 +52,24 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 export function permissionRequestOf(event: ControlRequestEvent): PermissionRequest | undefined {
   const r = event.request as Record<string, unknown>;
   if (r.subtype !== 'can_use_tool') return undefined;
-  const reason = str(r.decision_reason) ?? str((r.decision_reason as { reason?: unknown } | undefined)?.reason) ?? str(r.blocked_path);
-  return { requestId: event.request_id, toolName: str(r.tool_name) ?? '?', input: r.input, toolUseId: str(r.tool_use_id), ...(reason ? { reason } : {}) };
+  const reason =
+    str(r.decision_reason) ??
+    str((r.decision_reason as { reason?: unknown } | undefined)?.reason) ??
+    str(r.blocked_path);
+  return {
+    requestId: event.request_id,
+    toolName: str(r.tool_name) ?? '?',
+    input: r.input,
+    toolUseId: str(r.tool_use_id),
+    ...(reason ? { reason } : {}),
+  };
 }
 
 // The control_response line that answers claude's control request `requestId`.
-export function controlResponse(requestId: string, answer: { response: Record<string, unknown> } | { error: string }): Record<string, unknown> {
+export function controlResponse(
+  requestId: string,
+  answer: { response: Record<string, unknown> } | { error: string },
+): Record<string, unknown> {
   return 'error' in answer
     ? { type: 'control_response', response: { subtype: 'error', request_id: requestId, error: answer.error } }
     : { type: 'control_response', response: { subtype: 'success', request_id: requestId, response: answer.response } };
@@ -61,5 +77,7 @@ export function controlResponse(requestId: string, answer: { response: Record<st
 
 // A decision as claude expects it on the wire (allow always carries the input to run with).
 export function decisionPayload(decision: PermissionDecision, input: unknown): Record<string, unknown> {
-  return decision.behavior === 'allow' ? { behavior: 'allow', updatedInput: decision.updatedInput ?? input } : { behavior: 'deny', message: decision.message };
+  return decision.behavior === 'allow'
+    ? { behavior: 'allow', updatedInput: decision.updatedInput ?? input }
+    : { behavior: 'deny', message: decision.message };
 }

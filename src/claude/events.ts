@@ -15,7 +15,9 @@ function byKey<const S extends Record<string, z.ZodType>, F extends z.ZodType>(k
       const k = (value as Record<string, unknown>)[key];
       const schema: z.ZodType = typeof k === 'string' && Object.hasOwn(known, k) ? known[k]! : fallback;
       const parsed = schema.safeParse(value);
-      if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      if (!parsed.success)
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     });
 }
 
@@ -32,7 +34,12 @@ export const Usage = z.looseObject({
 
 // Content blocks of an assistant message: one finished block per assistant event.
 export const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
-export const ToolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() });
+export const ToolUseBlock = z.looseObject({
+  type: z.literal('tool_use'),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
 export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: str });
 const OtherBlock = z.looseObject({ type: z.string() });
 const AssistantBlock = byKey('type', { text: TextBlock, tool_use: ToolUseBlock, thinking: ThinkingBlock }, OtherBlock);
@@ -70,24 +77,55 @@ export const SystemApiRetry = z.looseObject({
   error: str,
 });
 // system/model_fallback: --fallback-model took over (trigger is e.g. "overloaded").
-export const SystemModelFallback = z.looseObject({ ...sys('model_fallback'), trigger: str, original_model: str, fallback_model: str, content: str });
+export const SystemModelFallback = z.looseObject({
+  ...sys('model_fallback'),
+  trigger: str,
+  original_model: str,
+  fallback_model: str,
+  content: str,
+});
 // system/task_started and task_notification: a background-capable task (e.g. a slow Bash command) began or ended.
-export const SystemTaskStarted = z.looseObject({ ...sys('task_started'), task_id: z.string(), tool_use_id: str, description: str, task_type: str });
-export const SystemTaskNotification = z.looseObject({ ...sys('task_notification'), task_id: z.string(), tool_use_id: str, status: z.string(), summary: str });
+export const SystemTaskStarted = z.looseObject({
+  ...sys('task_started'),
+  task_id: z.string(),
+  tool_use_id: str,
+  description: str,
+  task_type: str,
+});
+export const SystemTaskNotification = z.looseObject({
+  ...sys('task_notification'),
+  task_id: z.string(),
+  tool_use_id: str,
+  status: z.string(),
+  summary: str,
+});
 // system/status: e.g. "requesting" while an API call is in flight.
 export const SystemStatus = z.looseObject({ ...sys('status'), status: z.string().nullish() });
 const SystemOther = z.looseObject({ type: z.literal('system'), subtype: z.string(), ...base });
 
 export const SystemEvent = byKey(
   'subtype',
-  { init: SystemInit, api_retry: SystemApiRetry, model_fallback: SystemModelFallback, task_started: SystemTaskStarted, task_notification: SystemTaskNotification, status: SystemStatus },
+  {
+    init: SystemInit,
+    api_retry: SystemApiRetry,
+    model_fallback: SystemModelFallback,
+    task_started: SystemTaskStarted,
+    task_notification: SystemTaskNotification,
+    status: SystemStatus,
+  },
   SystemOther,
 );
 
 // One finished content block of the model's answer; synthetic API-error messages have model "<synthetic>" and a top-level error.
 export const AssistantEvent = z.looseObject({
   type: z.literal('assistant'),
-  message: z.looseObject({ id: str, model: str, content: z.array(AssistantBlock), usage: Usage.nullish(), stop_reason: str }),
+  message: z.looseObject({
+    id: str,
+    model: str,
+    content: z.array(AssistantBlock),
+    usage: Usage.nullish(),
+    stop_reason: str,
+  }),
   parent_tool_use_id: str,
   error: str,
   ...base,
@@ -102,7 +140,16 @@ export const UserEvent = z.looseObject({
   ...base,
 });
 
-const ModelUsage = z.record(z.string(), z.looseObject({ inputTokens: num, outputTokens: num, cacheReadInputTokens: num, cacheCreationInputTokens: num, costUSD: num }));
+const ModelUsage = z.record(
+  z.string(),
+  z.looseObject({
+    inputTokens: num,
+    outputTokens: num,
+    cacheReadInputTokens: num,
+    cacheCreationInputTokens: num,
+    costUSD: num,
+  }),
+);
 
 // The end of a turn. Cost and modelUsage are running totals in a long-lived process; model_usage_since_last_result is per turn.
 export const ResultEvent = z.looseObject({
@@ -119,7 +166,9 @@ export const ResultEvent = z.looseObject({
   usage: Usage.nullish(),
   modelUsage: ModelUsage.nullish(),
   model_usage_since_last_result: ModelUsage.nullish(),
-  permission_denials: z.array(z.looseObject({ tool_name: z.string(), tool_use_id: str, tool_input: z.unknown() })).nullish(),
+  permission_denials: z
+    .array(z.looseObject({ tool_name: z.string(), tool_use_id: str, tool_input: z.unknown() }))
+    .nullish(),
   terminal_reason: str,
   stop_reason: str,
   structured_output: z.unknown().optional(),
@@ -127,11 +176,23 @@ export const ResultEvent = z.looseObject({
 });
 
 // Raw SSE events (with --include-partial-messages).
-export const StreamEvent = z.looseObject({ type: z.literal('stream_event'), event: z.looseObject({ type: z.string() }), parent_tool_use_id: str, ...base });
+export const StreamEvent = z.looseObject({
+  type: z.literal('stream_event'),
+  event: z.looseObject({ type: z.string() }),
+  parent_tool_use_id: str,
+  ...base,
+});
 // A request from claude to the host, e.g. can_use_tool with --permission-prompt-tool stdio.
-export const ControlRequestEvent = z.looseObject({ type: z.literal('control_request'), request_id: z.string(), request: z.looseObject({ subtype: z.string() }) });
+export const ControlRequestEvent = z.looseObject({
+  type: z.literal('control_request'),
+  request_id: z.string(),
+  request: z.looseObject({ subtype: z.string() }),
+});
 // The answer to a control_request the host sent (e.g. interrupt).
-export const ControlResponseEvent = z.looseObject({ type: z.literal('control_response'), response: z.looseObject({ subtype: z.string(), request_id: str }) });
+export const ControlResponseEvent = z.looseObject({
+  type: z.literal('control_response'),
+  response: z.looseObject({ subtype: z.string(), request_id: str }),
+});
 
 export type Usage = z.infer<typeof Usage>;
 export type TextBlock = z.infer<typeof TextBlock>;
@@ -155,7 +216,8 @@ export type AssistantBlock = AssistantEvent['message']['content'][number];
 export type UserBlock = Exclude<UserEvent['message']['content'], string>[number];
 
 // Every event we model, discriminated by `type`.
-export type ClaudeEvent = SystemEvent | AssistantEvent | UserEvent | ResultEvent | StreamEvent | ControlRequestEvent | ControlResponseEvent;
+export type ClaudeEvent =
+  SystemEvent | AssistantEvent | UserEvent | ResultEvent | StreamEvent | ControlRequestEvent | ControlResponseEvent;
 
 // The schema for each event type we model; any other type is recorded and skipped on purpose.
 export const EVENT_SCHEMAS = {

@@ -45,7 +45,7 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   if (explicit) {
     if (isExecutableFile(explicit)) return { path: explicit, source };
     throw new ClaudeNotFoundError(
-      `claude not found: ${source === 'config' ? 'the config\'s claudeBin' : 'CLAUDE_TIERS_CLAUDE_BIN'} is set to ${explicit}, which is not an executable file. ` +
+      `claude not found: ${source === 'config' ? "the config's claudeBin" : 'CLAUDE_TIERS_CLAUDE_BIN'} is set to ${explicit}, which is not an executable file. ` +
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }

@@ -33,7 +33,8 @@ export function parseEventLine(line: string): ParsedLine {
     if (typeof type !== 'string') return invalid('no string "type" field');
     if (!Object.hasOwn(EVENT_SCHEMAS, type)) return { kind: 'unknown', type, raw: value };
     const parsed = EVENT_SCHEMAS[type as keyof typeof EVENT_SCHEMAS].safeParse(value);
-    if (!parsed.success) return invalid(`${type} event does not match its schema: ${summarizeIssues(parsed.error.issues)}`);
+    if (!parsed.success)
+      return invalid(`${type} event does not match its schema: ${summarizeIssues(parsed.error.issues)}`);
     return { kind: 'event', event: parsed.data };
   } catch (err) {
     return invalid(`parser error: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,5 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { controlResponse, decisionPayload, initializeRequest, interruptRequest, permissionRequestOf, userMessage, type PermissionHook, type RunSetup, type UserContent } from './control.js';
+import {
+  controlResponse,
+  decisionPayload,
+  initializeRequest,
+  interruptRequest,
+  permissionRequestOf,
+  userMessage,
+  type PermissionHook,
+  type RunSetup,
+  type UserContent,
+} from './control.js';
 import type { ResultEvent } from './events.js';
 import { parseEventLine, type ParsedLine } from './parse-line.js';
 import { spawnClaude, type ClaudeProcess, type ExitInfo, type ProcessTable } from './spawn.js';
@@ -42,7 +52,9 @@ export type RunOutcome =
   | { kind: 'exited'; exit: ExitInfo; stderr: string; preview: string };
 
 // One stdout line as the run saw it (parsed once, here), or an oversized line that was skipped.
-export type RunLine = { kind: 'line'; raw: string; parsed: ParsedLine; at: number } | { kind: 'oversized'; bytes: number; preview: string; at: number };
+export type RunLine =
+  | { kind: 'line'; raw: string; parsed: ParsedLine; at: number }
+  | { kind: 'oversized'; bytes: number; preview: string; at: number };
 
 const EARLY_LINES = 200;
 const PREVIEW_CHARS = 2000;
@@ -75,7 +87,14 @@ export class ClaudeRun {
     table: ProcessTable,
     private readonly timings: StopTimings,
   ) {
-    this.proc = spawnClaude({ ...spec, onLine: (raw) => this.onRaw(raw), onOversized: (o) => this.emit({ kind: 'oversized', ...o, at: Date.now() }) }, table);
+    this.proc = spawnClaude(
+      {
+        ...spec,
+        onLine: (raw) => this.onRaw(raw),
+        onOversized: (o) => this.emit({ kind: 'oversized', ...o, at: Date.now() }),
+      },
+      table,
+    );
     this.ended = this.proc.exited.then(async (exit) => {
       this.clearTimers();
       this.finish({ kind: 'exited', exit, stderr: this.proc.stderrTail(), preview: this.preview });
@@ -214,9 +233,16 @@ export class ClaudeRun {
         this.finish({ kind: 'result', result: event });
         this.proc.closeStdin();
       } else if (event.type === 'control_request') void this.answerControl(event);
-      else if (event.type === 'control_response' && event.response.subtype === 'error' && event.response.request_id?.startsWith('init_')) {
+      else if (
+        event.type === 'control_response' &&
+        event.response.subtype === 'error' &&
+        event.response.request_id?.startsWith('init_')
+      ) {
         // claude refused the run's set-up (e.g. an output schema it cannot use): say so, rather than a later vaguer error.
-        void this.stop({ reason: 'error', message: `claude refused the run's set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}` });
+        void this.stop({
+          reason: 'error',
+          message: `claude refused the run's set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}`,
+        });
       }
     } else if (this.preview.length < PREVIEW_CHARS) this.preview += `${raw.slice(0, 500)}\n`;
     this.emit({ kind: 'line', raw, parsed, at });
@@ -227,16 +253,22 @@ export class ClaudeRun {
     else if (this.early.length < EARLY_LINES) this.early.push(line);
   }
 
-  private async answerControl(event: Extract<ParsedLine, { kind: 'event' }>['event'] & { type: 'control_request' }): Promise<void> {
+  private async answerControl(
+    event: Extract<ParsedLine, { kind: 'event' }>['event'] & { type: 'control_request' },
+  ): Promise<void> {
     const request = permissionRequestOf(event);
     if (!request) {
-      this.proc.writeLine(controlResponse(event.request_id, { error: `unsupported control request: ${event.request.subtype}` }));
+      this.proc.writeLine(
+        controlResponse(event.request_id, { error: `unsupported control request: ${event.request.subtype}` }),
+      );
       return;
     }
     const hook = this.permissionHook;
     let decision: Awaited<ReturnType<PermissionHook>>;
     try {
-      decision = hook ? await hook(request, AbortSignal.any([this.timers.signal, this.stopping.signal])) : { behavior: 'deny', message: 'no one is there to answer permission requests for this run' };
+      decision = hook
+        ? await hook(request, AbortSignal.any([this.timers.signal, this.stopping.signal]))
+        : { behavior: 'deny', message: 'no one is there to answer permission requests for this run' };
       if (this.stopping.signal.aborted) decision = { behavior: 'deny', message: 'the task is being stopped' };
     } catch (err) {
       decision = { behavior: 'deny', message: `permission request failed: ${(err as Error)?.message ?? String(err)}` };

@@ -69,8 +69,14 @@ const STDERR_TAIL = 8 * 1024;
 
 // The exit of claude itself when it ran contained: unshare re-raises a signal that killed claude on itself, except
 // SIGKILL (its disposition cannot be reset), which util-linux 2.38 reports as exit 1 with this line instead.
-function unwrapExit(containment: Containment, code: number | null, signal: NodeJS.Signals | null, stderr: string): ExitInfo {
-  if (containment.kind === 'pidns' && code === 1 && /unshare: sigprocmask unblock failed/.test(stderr)) return { exitCode: undefined, signal: 'SIGKILL' };
+function unwrapExit(
+  containment: Containment,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): ExitInfo {
+  if (containment.kind === 'pidns' && code === 1 && /unshare: sigprocmask unblock failed/.test(stderr))
+    return { exitCode: undefined, signal: 'SIGKILL' };
   return { exitCode: code ?? undefined, signal: signal ?? undefined };
 }
 const DRAIN_AFTER_EXIT_MS = 500;
@@ -100,7 +106,15 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
       why = String(r.message ?? '').slice(0, 500);
       return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined };
     }) as Promise<ExitInfo>;
-    return { pid: -1, startTime: undefined, exited, hasExited: () => true, writeLine: () => false, closeStdin: () => {}, stderrTail: () => why };
+    return {
+      pid: -1,
+      startTime: undefined,
+      exited,
+      hasExited: () => true,
+      writeLine: () => false,
+      closeStdin: () => {},
+      stderrTail: () => why,
+    };
   }
   table.add(pid);
   const startTime = processStartTime(pid);
@@ -162,5 +176,7 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
 
 // `claude --version`, for doctor: the only other way claude is ever started.
 export function claudeVersionSync(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): string {
-  return execFileSync(bin, ['--version'], { env: { ...env }, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  return execFileSync(bin, ['--version'], { env: { ...env }, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
 }

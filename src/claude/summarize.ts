@@ -2,7 +2,8 @@ import { isBlock, isSystem, type ClaudeEvent, type UserBlock } from './events.js
 import type { ParsedLine } from './parse-line.js';
 
 type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const asObj = (v: unknown): Obj | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 // One line (whitespace runs collapsed), at most `max` characters, ending in '…' when cut; never splits a surrogate pair.
@@ -103,10 +104,12 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
   switch (event.type) {
     case 'system': {
       if (isSystem(event, 'init')) return `started · model ${event.model ?? '?'} · session ${event.session_id}`;
-      if (isSystem(event, 'api_retry')) return `api retry ${event.attempt}/${event.max_retries} (${event.error_status ?? 'connection'})`;
+      if (isSystem(event, 'api_retry'))
+        return `api retry ${event.attempt}/${event.max_retries} (${event.error_status ?? 'connection'})`;
       if (isSystem(event, 'model_fallback')) return `model fallback → ${event.fallback_model ?? '?'}`;
       if (isSystem(event, 'task_started')) return `task started: ${oneLine(event.description ?? event.task_id, 80)}`;
-      if (isSystem(event, 'task_notification')) return `task ${event.status}: ${oneLine(event.summary ?? event.task_id, 80)}`;
+      if (isSystem(event, 'task_notification'))
+        return `task ${event.status}: ${oneLine(event.summary ?? event.task_id, 80)}`;
       if (event.subtype === 'permission_denied') return `permission denied: ${str(event.tool_name) ?? '?'}`;
       return undefined;
     }
@@ -152,6 +155,7 @@ export function describeLogLine(parsed: ParsedLine): string | undefined {
   if (parsed.kind === 'invalid') return `unreadable output: ${oneLine(parsed.preview, 80)}`;
   const raw = asObj(parsed.raw) ?? {};
   if (parsed.type === INVALID_LINE) return `unreadable output: ${oneLine(str(raw.preview) ?? '', 80)}`;
-  if (parsed.type === OVERSIZED_LINE) return `oversized output line (${String(raw.bytes)} bytes) skipped: ${oneLine(str(raw.preview) ?? '', 80)}`;
+  if (parsed.type === OVERSIZED_LINE)
+    return `oversized output line (${String(raw.bytes)} bytes) skipped: ${oneLine(str(raw.preview) ?? '', 80)}`;
   return undefined;
 }

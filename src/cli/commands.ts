@@ -16,7 +16,10 @@ const LOCAL = { principal: LOCAL_PRINCIPAL, admin: false };
 const isTty = () => process.stderr.isTTY === true;
 
 async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await createEngine({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel }, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const engine = await createEngine(
+    { ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel },
+    createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+  );
   try {
     return await fn(engine);
   } finally {
@@ -28,7 +31,9 @@ async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>)
 const fail = (err: unknown): number => {
   const debug = /^(debug|trace)$/.test(process.env.CLAUDE_TIERS_LOG_LEVEL ?? '') && !(err instanceof ToolError);
   const message = (err as Error)?.message ?? String(err);
-  process.stderr.write(`claude-tiers: ${debug ? ((err as Error).stack ?? message) : message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.stderr.write(
+    `claude-tiers: ${debug ? ((err as Error).stack ?? message) : message.replace(/\s*\n\s*/g, ' ')}\n`,
+  );
   return 1;
 };
 
@@ -40,7 +45,14 @@ export async function askCommand(config: Config, words: string[], opts: Opts): P
   process.once('SIGINT', () => controller.abort());
   return withEngine(config, async (engine) => {
     try {
-      const answer = await engine.quick({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, model: typeof opts.model === 'string' ? opts.model : undefined }, controller.signal);
+      const answer = await engine.quick(
+        {
+          prompt,
+          tier: typeof opts.tier === 'string' ? opts.tier : undefined,
+          model: typeof opts.model === 'string' ? opts.model : undefined,
+        },
+        controller.signal,
+      );
       printOut(opts.json ? JSON.stringify(answer) : answer.answer);
       return 0;
     } catch (err) {
@@ -58,7 +70,10 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     let id: string;
     try {
       // The same start as deep_task's: with --redis the task goes through the shared queue to whichever server takes it.
-      const started = await tasks.start({ prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' }, { viewer: LOCAL });
+      const started = await tasks.start(
+        { prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' },
+        { viewer: LOCAL },
+      );
       id = (started.structured as { task_id: string }).task_id;
     } catch (err) {
       return fail(err);
@@ -87,7 +102,8 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
       if (!process.stdin.isTTY || !isTty()) {
         // No one to ask here: say once per request how to answer from elsewhere.
         const how = `answer with: claude-tiers answer ${id} allow|deny [--message M]`;
-        if (hinted !== open.request_id) process.stderr.write(`${id} waits for permission to run ${open.tool}; ${how}\n`);
+        if (hinted !== open.request_id)
+          process.stderr.write(`${id} waits for permission to run ${open.tool}; ${how}\n`);
         hinted = open.request_id;
         return;
       }
@@ -134,11 +150,14 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
     try {
       const rec = await engine.registry.get(id, LOCAL);
       const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
-      if (!open) throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
+      if (!open)
+        throw new ToolError(`task ${id} waits on no permission request (state ${rec.state}); see claude-tiers tasks`);
       // --request pins the answer to the request the person saw: a newer one is never answered unseen.
       const asked = typeof opts.request === 'string' ? opts.request : undefined;
       if (asked && asked !== open.request_id) {
-        throw new ToolError(`task ${id} waits on request ${open.request_id} (${open.tool}), not ${asked}; nothing was answered`);
+        throw new ToolError(
+          `task ${id} waits on request ${open.request_id} (${open.tool}), not ${asked}; nothing was answered`,
+        );
       }
       const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
       const now = (reply.structured as { state: string }).state;
@@ -155,10 +174,13 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
 export async function tasksCommand(config: Config, opts: Opts): Promise<number> {
   // A task waiting for permission is still running: --state running shows it too.
   const asked = typeof opts.state === 'string' ? (opts.state.split(',') as TaskState[]) : undefined;
-  const states = asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as TaskState] : asked;
+  const states =
+    asked?.includes('running') && !asked.includes('needs_input') ? [...asked, 'needs_input' as TaskState] : asked;
   const limit = 30;
   // The same listing as list_tasks: the state dir's tasks, or in a cluster those of every server.
-  return withEngine(config, (engine) => showTasks(() => engine.registry.list({ state: states, limit, viewer: LOCAL }), config, opts));
+  return withEngine(config, (engine) =>
+    showTasks(() => engine.registry.list({ state: states, limit, viewer: LOCAL }), config, opts),
+  );
 }
 
 async function showTasks(load: () => Promise<TaskRecord[]>, config: Config, opts: Opts): Promise<number> {
@@ -172,7 +194,9 @@ async function showTasks(load: () => Promise<TaskRecord[]>, config: Config, opts
   }
   const draw = async () => {
     const table = tasksTable(await load().catch(() => []), Date.now(), process.stdout.columns ?? 160);
-    process.stdout.write(`\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to quit\n\n${table}\n`);
+    process.stdout.write(
+      `\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to quit\n\n${table}\n`,
+    );
   };
   await draw();
   const timer = setInterval(() => void draw(), 1000);
@@ -202,7 +226,11 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
 
 // `claude-tiers merge ID [--squash] [--into BRANCH]`: merge_task from a terminal; the outcome on stdout, a refusal
 // (conflict, uncommitted work in the way) as one line on stderr and exit 1.
-export async function mergeCommand(config: Config, words: string[], options: Record<string, string | boolean>): Promise<number> {
+export async function mergeCommand(
+  config: Config,
+  words: string[],
+  options: Record<string, string | boolean>,
+): Promise<number> {
   const into = typeof options.into === 'string' ? options.into : undefined;
   return withEngine(config, async (engine) => {
     try {

@@ -22,11 +22,18 @@ export interface Check {
 
 function authCheck(env: NodeJS.ProcessEnv): Check {
   if (env.ANTHROPIC_API_KEY) return { name: 'auth', ok: true, detail: 'ANTHROPIC_API_KEY is set' };
-  if (env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN) return { name: 'auth', ok: true, detail: 'an auth token is set in the environment' };
-  if (env.CLAUDE_CODE_USE_BEDROCK || env.CLAUDE_CODE_USE_VERTEX) return { name: 'auth', ok: true, detail: 'a cloud provider (Bedrock/Vertex) is configured' };
+  if (env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN)
+    return { name: 'auth', ok: true, detail: 'an auth token is set in the environment' };
+  if (env.CLAUDE_CODE_USE_BEDROCK || env.CLAUDE_CODE_USE_VERTEX)
+    return { name: 'auth', ok: true, detail: 'a cloud provider (Bedrock/Vertex) is configured' };
   const home = env.HOME ?? '';
-  if (home && existsSync(join(home, '.claude', '.credentials.json'))) return { name: 'auth', ok: true, detail: `logged in (${join(home, '.claude', '.credentials.json')})` };
-  return { name: 'auth', ok: false, detail: 'no ANTHROPIC_API_KEY and no claude login in HOME: set ANTHROPIC_API_KEY or run `claude` once and log in' };
+  if (home && existsSync(join(home, '.claude', '.credentials.json')))
+    return { name: 'auth', ok: true, detail: `logged in (${join(home, '.claude', '.credentials.json')})` };
+  return {
+    name: 'auth',
+    ok: false,
+    detail: 'no ANTHROPIC_API_KEY and no claude login in HOME: set ANTHROPIC_API_KEY or run `claude` once and log in',
+  };
 }
 
 // One line per program of Claude Code's sandbox (bwrap, socat): a failure only when a configured tier needs it.
@@ -36,8 +43,14 @@ function sandboxChecks(sandboxedTiers: string[], env: NodeJS.ProcessEnv): Check[
     const name = `sandbox ${bin}`;
     if (path) return { name, ok: true, detail: `${path} (Debian package ${pkg})` };
     const needed = sandboxedTiers.length > 0;
-    const who = needed ? `tier${sandboxedTiers.length > 1 ? 's' : ''} ${sandboxedTiers.join(', ')} cannot start tasks` : 'no configured tier uses the sandbox';
-    return { name, ok: !needed, detail: `${bin} not found on PATH: ${who}; install the Debian package ${pkg} (apt-get install -y ${pkg})` };
+    const who = needed
+      ? `tier${sandboxedTiers.length > 1 ? 's' : ''} ${sandboxedTiers.join(', ')} cannot start tasks`
+      : 'no configured tier uses the sandbox';
+    return {
+      name,
+      ok: !needed,
+      detail: `${bin} not found on PATH: ${who}; install the Debian package ${pkg} (apt-get install -y ${pkg})`,
+    };
   });
 }
 
@@ -48,10 +61,18 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   try {
     loaded = loadConfig({ env, flags });
     validateTiers(loaded.config);
-    const files = [loaded.file && `file ${loaded.file}`, loaded.projectFile && `project file ${loaded.projectFile}${loaded.ignored.length ? ` (ignored: ${loaded.ignored.map((i) => i.key).join(', ')})` : ''}`].filter(Boolean);
+    const files = [
+      loaded.file && `file ${loaded.file}`,
+      loaded.projectFile &&
+        `project file ${loaded.projectFile}${loaded.ignored.length ? ` (ignored: ${loaded.ignored.map((i) => i.key).join(', ')})` : ''}`,
+    ].filter(Boolean);
     checks.push({ name: 'config', ok: true, detail: files.join('; ') || 'built-in defaults' });
   } catch (err) {
-    checks.push({ name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : (err as Error).message });
+    checks.push({
+      name: 'config',
+      ok: false,
+      detail: err instanceof ConfigError ? err.message : (err as Error).message,
+    });
     return checks;
   }
   const { config } = loaded;
@@ -62,10 +83,24 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
     const version = claudeVersionSync(bin.path, env, 20_000);
     checks.push({ name: 'claude', ok: true, detail: `${bin.path} (from ${bin.source}): ${version}` });
   } catch (err) {
-    checks.push({ name: 'claude', ok: false, detail: err instanceof ClaudeNotFoundError ? err.message : `claude --version failed: ${(err as Error).message.slice(0, 300)}` });
+    checks.push({
+      name: 'claude',
+      ok: false,
+      detail:
+        err instanceof ClaudeNotFoundError
+          ? err.message
+          : `claude --version failed: ${(err as Error).message.slice(0, 300)}`,
+    });
   }
   checks.push(authCheck(env));
-  checks.push(...sandboxChecks(Object.entries(config.tiers).filter(([, t]) => t.sandbox?.enabled).map(([n]) => n), env));
+  checks.push(
+    ...sandboxChecks(
+      Object.entries(config.tiers)
+        .filter(([, t]) => t.sandbox?.enabled)
+        .map(([n]) => n),
+      env,
+    ),
+  );
   checks.push(unconfinedBashCheck(config));
   // Informational: without a PID namespace runs fall back to today's process-group kill, so this never fails.
   checks.push({ name: 'containment', ok: true, detail: describeContainment(probeContainment({ env })) });
@@ -78,7 +113,13 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
     checks.push({ name: 'state dir', ok: true, detail: `${config.stateDir} is writable` });
   } catch (err) {
     const message = (err as Error).message;
-    checks.push({ name: 'state dir', ok: false, detail: message.startsWith('state dir') ? message : `${config.stateDir} is not writable (${message}); set CLAUDE_TIERS_STATE_DIR` });
+    checks.push({
+      name: 'state dir',
+      ok: false,
+      detail: message.startsWith('state dir')
+        ? message
+        : `${config.stateDir} is not writable (${message}); set CLAUDE_TIERS_STATE_DIR`,
+    });
   }
   const probed = new Set<string>();
   for (const [tierName, tier] of Object.entries(config.tiers)) {
@@ -88,7 +129,9 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
     probed.add(path);
     const cwd = config.allowedRoots[0] ?? process.cwd();
     const mcp = materializeMcpConfig(loadMcpConfig(path), { CWD: cwd, CLAUDE_TIERS_STATE_DIR: config.stateDir });
-    const results = await Promise.all(Object.entries(mcp.mcpServers).map(async ([name, server]) => ({ name, ...(await probeMcpServer(server, cwd)) })));
+    const results = await Promise.all(
+      Object.entries(mcp.mcpServers).map(async ([name, server]) => ({ name, ...(await probeMcpServer(server, cwd)) })),
+    );
     for (const r of results) checks.push({ name: `mcp ${r.name} (tier ${tierName})`, ok: r.ok, detail: r.detail });
   }
   return checks;

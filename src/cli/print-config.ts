@@ -8,8 +8,18 @@ export function printConfig(loaded: LoadedConfig): number {
   const { httpToken, httpTokens, redis, notify, ...rest } = loaded.config;
   // The Redis URL may hold a password: shown with it replaced.
   const tokens = httpTokens.map((t) => ({ ...t, token: `(set, ${t.token.length} characters, not shown)` }));
-  const config = { ...rest, httpTokens: tokens, ...(httpToken ? { httpToken: `(set, ${httpToken.length} characters, not shown)` } : {}), ...(redis ? { redis: { ...redis, url: shownUrl(redis.url) } } : {}), ...(notify ? { notify: { ...notify, secret: '(set, not shown)' } } : {}) };
-  const ignored = loaded.ignored.map((i) => ({ key: i.key, file: i.file, why: `${i.why}; a project config cannot set it, only your own config (--config, $CLAUDE_TIERS_CONFIG, $XDG_CONFIG_HOME/claude-tiers/config.json)` }));
+  const config = {
+    ...rest,
+    httpTokens: tokens,
+    ...(httpToken ? { httpToken: `(set, ${httpToken.length} characters, not shown)` } : {}),
+    ...(redis ? { redis: { ...redis, url: shownUrl(redis.url) } } : {}),
+    ...(notify ? { notify: { ...notify, secret: '(set, not shown)' } } : {}),
+  };
+  const ignored = loaded.ignored.map((i) => ({
+    key: i.key,
+    file: i.file,
+    why: `${i.why}; a project config cannot set it, only your own config (--config, $CLAUDE_TIERS_CONFIG, $XDG_CONFIG_HOME/claude-tiers/config.json)`,
+  }));
   const rejected = loaded.projectRejected ? { projectRejected: loaded.projectRejected } : {};
   const files = { file: loaded.file ?? null, projectFile: loaded.projectFile ?? null, ...rejected };
   printOut(JSON.stringify({ ...files, ignored, config, source: loaded.provenance }, null, 2));

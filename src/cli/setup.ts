@@ -95,7 +95,9 @@ function claudeCode(e: Entry, write: boolean): number {
   }
   const file = claudeCodeConfigPath();
   writeAtomically(file, mergeServersJson(readIfThere(file), { type: 'stdio', ...e, env: {} }, file));
-  printOut(`added to Claude Code (user scope, ${file}): ${e.command} ${e.args.join(' ')}; check it with: claude mcp list`);
+  printOut(
+    `added to Claude Code (user scope, ${file}): ${e.command} ${e.args.join(' ')}; check it with: claude mcp list`,
+  );
   return 0;
 }
 

@@ -5,7 +5,10 @@ const bar = (fraction: number, width = 12): string => {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 };
 
-const fmtS = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+const fmtS = (ms: number) =>
+  ms < 60_000
+    ? `${Math.round(ms / 1000)}s`
+    : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
 // The `claude-tiers tasks` table: state, elapsed, turns, last tool, cost; running tasks get a bar of elapsed time against their timeout.
 export function tasksTable(records: TaskRecord[], now = Date.now(), width = 120): string {
@@ -13,11 +16,15 @@ export function tasksTable(records: TaskRecord[], now = Date.now(), width = 120)
   const rows = records.map((r) => {
     const elapsed = (r.endedAt ?? now) - (r.startedAt ?? r.createdAt);
     const last = r.tools[r.tools.length - 1];
-    const tool = last ? `${last.name}: ${last.summary}` : r.end?.message ?? '';
+    const tool = last ? `${last.name}: ${last.summary}` : (r.end?.message ?? '');
     const progress = r.state === 'running' ? `${bar(elapsed / (r.request.timeoutS * 1000))} ${tool}` : tool;
     return [r.id, r.state, fmtS(elapsed), String(r.stats.turns), `$${r.stats.costUsd.toFixed(3)}`, progress];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').slice(0, width);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .slice(0, width);
   return [line(header), ...rows.map(line)].join('\n');
 }

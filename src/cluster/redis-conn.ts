@@ -16,7 +16,8 @@ export function redisOptions(url: string, blocking = false): RedisOptions {
   } catch {
     throw new Error(`redis.url: ${shownUrl(url)} is not a valid URL; expected redis://[user:password@]host:port[/db]`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`redis url: ${shownUrl(url)} is not a redis:// or rediss:// URL`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new Error(`redis url: ${shownUrl(url)} is not a redis:// or rediss:// URL`);
   const db = Number.parseInt(u.pathname.slice(1) || '0', 10);
   return {
     host: u.hostname || '127.0.0.1',
@@ -28,13 +29,19 @@ export function redisOptions(url: string, blocking = false): RedisOptions {
     connectTimeout: 2000,
     retryStrategy: (attempt: number) => Math.min(200 * attempt, 2000),
     // BullMQ's blocking connection must retry forever; ours fail fast, a hung Redis included (a command times out).
-    ...(blocking ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS }),
+    ...(blocking
+      ? { maxRetriesPerRequest: null }
+      : { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS }),
   };
 }
 
 // One connection, with its errors logged once per outage (ioredis emits one per retry) and the last one kept, so a
 // caller hears why (a wrong password is not an outage to wait out).
-export function openRedis(url: string, onOutage: (message: string) => void, onReady: () => void): Redis & { lastError?: string } {
+export function openRedis(
+  url: string,
+  onOutage: (message: string) => void,
+  onReady: () => void,
+): Redis & { lastError?: string } {
   const redis: Redis & { lastError?: string } = new Redis(redisOptions(url));
   let down = false;
   redis.on('error', (err: Error) => {
@@ -51,14 +58,18 @@ export function openRedis(url: string, onOutage: (message: string) => void, onRe
 }
 
 // Errors that say Redis is not there (as opposed to a bug of ours, which keeps its own message).
-const UNREACHABLE = /Stream isn't writeable|Connection is closed|connection (?:wait|connecting|connect|reconnecting|close|end)|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|LOADING|WRONGPASS|NOAUTH|MaxRetriesPerRequest|max retries/i;
+const UNREACHABLE =
+  /Stream isn't writeable|Connection is closed|connection (?:wait|connecting|connect|reconnecting|close|end)|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|LOADING|WRONGPASS|NOAUTH|MaxRetriesPerRequest|max retries/i;
 
 // What a caller is told when the shared store cannot be reached: what failed, what keeps going, what to do.
 export function unreachable(url: string, err: unknown): Error {
   if (err instanceof ToolError) return err;
   if (!UNREACHABLE.test(`${(err as Error)?.name} ${(err as Error)?.message}`)) return err as Error;
   const why = (err as Error)?.message ?? String(err);
-  if (/WRONGPASS|NOAUTH/.test(why)) return new ToolError(`the shared task store (Redis at ${shownUrl(url)}) refuses this server: ${why}; fix the password in the Redis URL (--redis, CLAUDE_TIERS_REDIS_URL) and restart the server`);
+  if (/WRONGPASS|NOAUTH/.test(why))
+    return new ToolError(
+      `the shared task store (Redis at ${shownUrl(url)}) refuses this server: ${why}; fix the password in the Redis URL (--redis, CLAUDE_TIERS_REDIS_URL) and restart the server`,
+    );
   return new ToolError(
     `the shared task store (Redis at ${shownUrl(url)}) is unreachable: ${why}. Tasks already running keep running and write their results when it is back; retry then`,
   );

@@ -86,12 +86,18 @@ export class SharedRateLimiter implements Admission {
     if (perMinute > 0) {
       const wait = await this.take(`client:${clientId}`, burst, perMinute);
       if (wait === undefined) return this.local.admit(clientId);
-      if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}) across the cluster; retry in ${seconds(wait)} s`);
+      if (wait > 0)
+        throw new ToolError(
+          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}) across the cluster; retry in ${seconds(wait)} s`,
+        );
     }
     if (globalPerMinute > 0) {
       const wait = await this.take('global', this.globalCapacity, globalPerMinute);
       if (wait === undefined) return this.local.admit(clientId);
-      if (wait > 0) throw new ToolError(`rate limited: the cluster takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
+      if (wait > 0)
+        throw new ToolError(
+          `rate limited: the cluster takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`,
+        );
     }
   }
 }
@@ -118,7 +124,15 @@ export function shareBudgets(budgets: DailyBudgets, redis: Redis, prefix: string
     for (const [day, byDay] of unsynced) {
       for (const [principal, usd] of byDay) {
         if (redis.status !== 'ready') return;
-        const done = await redis.multi().hincrbyfloat(key(day), principal, usd).expire(key(day), 3 * 86_400).exec().then(() => true, () => false);
+        const done = await redis
+          .multi()
+          .hincrbyfloat(key(day), principal, usd)
+          .expire(key(day), 3 * 86_400)
+          .exec()
+          .then(
+            () => true,
+            () => false,
+          );
         if (!done) return;
         const left = (byDay.get(principal) ?? 0) - usd;
         if (left > 1e-12) byDay.set(principal, left);

@@ -13,13 +13,20 @@ import { defaultOutDir, writeReport } from './write-report.js';
 
 type Opts = Record<string, string | boolean>;
 
-const str = (opts: Opts, name: string): string | undefined => (typeof opts[name] === 'string' ? (opts[name] as string) : undefined);
+const str = (opts: Opts, name: string): string | undefined =>
+  typeof opts[name] === 'string' ? (opts[name] as string) : undefined;
 
 // The checked plan of a `compare` command line; a bad option is one ToolError naming it.
 function planFrom(config: Config, opts: Opts) {
   const tiersText = str(opts, 'tiers');
-  if (!tiersText) throw new ToolError('--tiers is required: claude-tiers compare --tiers speed,comprehensive --prompts prompts.jsonl');
-  const tiers = checkTiers(tiersText.split(',').map((t) => t.trim()), Object.keys(config.tiers));
+  if (!tiersText)
+    throw new ToolError(
+      '--tiers is required: claude-tiers compare --tiers speed,comprehensive --prompts prompts.jsonl',
+    );
+  const tiers = checkTiers(
+    tiersText.split(',').map((t) => t.trim()),
+    Object.keys(config.tiers),
+  );
   const file = str(opts, 'prompts');
   if (!file) throw new ToolError('--prompts is required: a JSONL file with one {"prompt": "..."} per line');
   const runs = checkRuns(str(opts, 'runs'), CLI_LIMITS.maxRuns);
@@ -28,7 +35,9 @@ function planFrom(config: Config, opts: Opts) {
   try {
     mkdirSync(out, { recursive: true });
   } catch (err) {
-    throw new ToolError(`--out: cannot create ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ToolError(
+      `--out: cannot create ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return { plan: { tiers, prompts, runs }, out };
 }
@@ -51,7 +60,11 @@ export async function compareCommand(config: Config, opts: Opts): Promise<number
   process.once('SIGINT', onSigint);
   const bar = progressBar(process.stderr);
   try {
-    const result = await runCompare(engine.registry, checked.plan, { signal: controller.signal, clientId: 'cli compare', onProgress: (p) => bar.update(p) });
+    const result = await runCompare(engine.registry, checked.plan, {
+      signal: controller.signal,
+      clientId: 'cli compare',
+      onProgress: (p) => bar.update(p),
+    });
     bar.end();
     const paths = writeReport(checked.out, result);
     printOut(compareTable(result.summary));

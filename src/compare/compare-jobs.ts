@@ -51,7 +51,9 @@ interface Job {
 function view(job: Job): CompareStatus {
   const p = job.now;
   if (!p || job.status.state !== 'running') return { ...job.status };
-  const progress = p.running ? `${p.running.event} · ${Math.round((Date.now() - p.running.since) / 1000)} s` : 'starting';
+  const progress = p.running
+    ? `${p.running.event} · ${Math.round((Date.now() - p.running.since) / 1000)} s`
+    : 'starting';
   const { prompt_index, run, tier } = p.step;
   return { ...job.status, current: { prompt_index, run, tier, task_id: p.running?.task_id, progress } };
 }
@@ -70,7 +72,15 @@ export interface CompareRequest {
 export class CompareJobs {
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly deps: { registry: TaskService; tierNames: string[]; stateDir: string; log: Logger; admit?: (principal: string) => void }) {}
+  constructor(
+    private readonly deps: {
+      registry: TaskService;
+      tierNames: string[];
+      stateDir: string;
+      log: Logger;
+      admit?: (principal: string) => void;
+    },
+  ) {}
 
   // Checks the request and starts the comparison in the background; returns its status at once.
   start(req: CompareRequest): CompareStatus {
@@ -87,7 +97,14 @@ export class CompareJobs {
     }
     const id = `c_${randomBytes(6).toString('hex')}`;
     const runs = req.runs ?? 1;
-    const status: CompareStatus = { compare_id: id, state: 'running', tiers, done: 0, total: req.prompts.length * runs * 2, started_at: new Date().toISOString() };
+    const status: CompareStatus = {
+      compare_id: id,
+      state: 'running',
+      tiers,
+      done: 0,
+      total: req.prompts.length * runs * 2,
+      started_at: new Date().toISOString(),
+    };
     const controller = new AbortController();
     const plan = { tiers, prompts: req.prompts, runs };
     const job: Job = { status, principal, controller, finished: Promise.resolve() };
@@ -115,7 +132,8 @@ export class CompareJobs {
         status.state = result.aborted ? 'stopped' : allFailed ? 'failed' : 'done';
         const why: unknown = controller.signal.reason;
         if (result.aborted && why instanceof StopReason) status.stopped_by = why.by;
-        if (status.state === 'failed') status.error = `every run failed (${failed.length}); the first: ${status.first_failure}`;
+        if (status.state === 'failed')
+          status.error = `every run failed (${failed.length}); the first: ${status.first_failure}`;
       })
       .catch((err: unknown) => {
         status.state = 'failed';
@@ -175,7 +193,9 @@ export class CompareJobs {
   private find(id: string, viewer: Viewer | undefined): Job {
     const job = this.jobs.get(id);
     if (job && visibleTo({ principal: job.principal }, viewer)) return job;
-    const known = [...this.jobs.entries()].filter(([, j]) => visibleTo({ principal: j.principal }, viewer)).map(([k]) => k);
+    const known = [...this.jobs.entries()]
+      .filter(([, j]) => visibleTo({ principal: j.principal }, viewer))
+      .map(([k]) => k);
     const kept = ' (comparisons are kept in memory until the server stops)';
     const hint = known.length ? `; recent: ${known.slice(-5).join(', ')}` : kept;
     throw new ToolError(`compare_id: no comparison ${id} on this server${hint}`);

@@ -65,7 +65,11 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
   const group = plotW / Math.max(1, prompts.length);
   const bar = Math.min(36, (group * 0.8) / 2);
   let out = svgOpen(W, H, COST_CHART_TITLE, 'cost-chart');
-  out += legend(LEFT, 52, tiers.map((t, i) => ({ color: TIER_COLORS[i]!, label: t })));
+  out += legend(
+    LEFT,
+    52,
+    tiers.map((t, i) => ({ color: TIER_COLORS[i]!, label: t })),
+  );
   for (const t of axis.ticks) {
     out += `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${r1(y(t))}" y2="${r1(y(t))}" stroke="#e3e3e3"/>`;
     out += `<text x="${LEFT - 8}" y="${r1(y(t) + 4)}" text-anchor="end" font-size="12">${axis.label(t)}</text>`;
@@ -88,7 +92,8 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
         out += `<text class="value" ${at} text-anchor="middle" font-size="11">${costLabel(v)}</text>`;
       }
     });
-    if (i % labelEvery === 0) out += `<text x="${r1(center)}" y="${baseY + 18}" text-anchor="middle" font-size="12">${i + 1}</text>`;
+    if (i % labelEvery === 0)
+      out += `<text x="${r1(center)}" y="${baseY + 18}" text-anchor="middle" font-size="12">${i + 1}</text>`;
   });
   out += `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${baseY}" y2="${baseY}" stroke="#333"/>`;
   out += `<line x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${baseY}" stroke="#333"/>`;

@@ -60,7 +60,13 @@ export function latencyChart(tiers: [string, string], runs: CompareRun[]): strin
   out += `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${axisY}" y2="${axisY}" stroke="#333"/>`;
   out += `<text x="${(LEFT + W - RIGHT) / 2}" y="${axisY + 42}" text-anchor="middle" font-size="13">latency, ms (submission to final state)</text>`;
   tiers.forEach((tier, i) => {
-    out += row(tier, runs.filter((r) => r.tier === tier), TOP + ROW * i + ROW / 2 - 5, x, TIER_COLORS[i]!);
+    out += row(
+      tier,
+      runs.filter((r) => r.tier === tier),
+      TOP + ROW * i + ROW / 2 - 5,
+      x,
+      TIER_COLORS[i]!,
+    );
   });
   return `${out}</svg>`;
 }

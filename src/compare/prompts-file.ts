@@ -17,14 +17,21 @@ export function parsePrompts(text: string, file = 'prompts'): string[] {
         const value: unknown = JSON.parse(line);
         prompt = typeof value === 'string' ? value : (value as { prompt?: unknown }).prompt;
       } catch (err) {
-        throw new ToolError(`--prompts: ${file} line ${i + 1} is not valid JSON (${(err as Error).message}); write {"prompt": "..."} or plain text`);
+        throw new ToolError(
+          `--prompts: ${file} line ${i + 1} is not valid JSON (${(err as Error).message}); write {"prompt": "..."} or plain text`,
+        );
       }
     }
-    if (typeof prompt !== 'string' || !prompt.trim()) throw new ToolError(`--prompts: ${file} line ${i + 1} has no prompt; write {"prompt": "..."} (a non-empty string)`);
+    if (typeof prompt !== 'string' || !prompt.trim())
+      throw new ToolError(
+        `--prompts: ${file} line ${i + 1} has no prompt; write {"prompt": "..."} (a non-empty string)`,
+      );
     prompts.push(prompt);
   });
-  if (prompts.length === 0) throw new ToolError(`--prompts: ${file} holds no prompts; write one {"prompt": "..."} per line`);
-  if (prompts.length > CLI_LIMITS.maxPrompts) throw new ToolError(`--prompts: ${file} holds ${prompts.length} prompts; at most ${CLI_LIMITS.maxPrompts}`);
+  if (prompts.length === 0)
+    throw new ToolError(`--prompts: ${file} holds no prompts; write one {"prompt": "..."} per line`);
+  if (prompts.length > CLI_LIMITS.maxPrompts)
+    throw new ToolError(`--prompts: ${file} holds ${prompts.length} prompts; at most ${CLI_LIMITS.maxPrompts}`);
   return prompts;
 }
 
@@ -34,16 +41,24 @@ export function readPrompts(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ToolError(`--prompts: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ToolError(
+      `--prompts: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return parsePrompts(text, file);
 }
 
 // Checks the two tiers: two different configured tiers.
 export function checkTiers(tiers: string[], configured: string[], field = '--tiers'): [string, string] {
-  if (tiers.length !== 2 || tiers.some((t) => !t)) throw new ToolError(`${field}: give exactly two tiers, e.g. speed,comprehensive (got ${JSON.stringify(tiers.join(','))})`);
+  if (tiers.length !== 2 || tiers.some((t) => !t))
+    throw new ToolError(
+      `${field}: give exactly two tiers, e.g. speed,comprehensive (got ${JSON.stringify(tiers.join(','))})`,
+    );
   const unknown = tiers.filter((t) => !configured.includes(t));
-  if (unknown.length) throw new ToolError(`${field}: unknown tier ${unknown.map((t) => JSON.stringify(t)).join(', ')}; configured tiers: ${configured.join(', ')}`);
+  if (unknown.length)
+    throw new ToolError(
+      `${field}: unknown tier ${unknown.map((t) => JSON.stringify(t)).join(', ')}; configured tiers: ${configured.join(', ')}`,
+    );
   if (tiers[0] === tiers[1]) throw new ToolError(`${field}: the two tiers must differ (got ${tiers[0]} twice)`);
   return [tiers[0]!, tiers[1]!];
 }
@@ -52,6 +67,7 @@ export function checkTiers(tiers: string[], configured: string[], field = '--tie
 export function checkRuns(value: string | number | undefined, max: number, field = '--runs'): number {
   if (value === undefined) return 1;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ToolError(`${field}: must be a whole number from 1 to ${max} (got ${String(value)})`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new ToolError(`${field}: must be a whole number from 1 to ${max} (got ${String(value)})`);
   return n;
 }

@@ -29,7 +29,10 @@ function summaryTable(result: CompareResult): string {
   const { a, b, ratio_b_over_a: ratios } = result.summary;
   const head = `<tr><th>metric</th>${[a, b].map((t, i) => `<th><span class="swatch" style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`).join('')}<th>b/a</th></tr>`;
   const runs = `<tr><td>runs</td><td>${a.runs}</td><td>${b.runs}</td><td></td></tr>`;
-  const rows = METRICS.map((m) => `<tr><td>${METRIC_LABELS[m]}</td><td>${formatMetric(m, a[m])}</td><td>${formatMetric(m, b[m])}</td><td>${formatRatio(ratios[m])}</td></tr>`).join('');
+  const rows = METRICS.map(
+    (m) =>
+      `<tr><td>${METRIC_LABELS[m]}</td><td>${formatMetric(m, a[m])}</td><td>${formatMetric(m, b[m])}</td><td>${formatRatio(ratios[m])}</td></tr>`,
+  ).join('');
   return `<div class="scroll"><table class="summary">${head}${runs}${rows}</table></div>`;
 }
 

@@ -52,7 +52,8 @@ export class StopReason extends Error {
 export function schedule(plan: ComparePlan): CompareStep[] {
   const steps: CompareStep[] = [];
   for (let run = 1; run <= plan.runs; run++) {
-    for (let i = 0; i < plan.prompts.length; i++) for (const tier of plan.tiers) steps.push({ prompt_index: i, run, tier });
+    for (let i = 0; i < plan.prompts.length; i++)
+      for (const tier of plan.tiers) steps.push({ prompt_index: i, run, tier });
   }
   return steps;
 }
@@ -66,7 +67,10 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
     state: rec.state,
     success,
     latency_ms: rec.endedAt !== undefined ? rec.endedAt - rec.createdAt : null,
-    first_event_ms: rec.stats.firstEventAt !== undefined && rec.startedAt !== undefined ? rec.stats.firstEventAt - rec.startedAt : null,
+    first_event_ms:
+      rec.stats.firstEventAt !== undefined && rec.startedAt !== undefined
+        ? rec.stats.firstEventAt - rec.startedAt
+        : null,
     cost_usd: rec.stats.costUsd,
     turns: rec.result?.numTurns ?? rec.stats.turns,
     output_tokens: rec.stats.outputTokens,
@@ -87,10 +91,23 @@ async function runOne(
   try {
     // Each run is a call that starts claude: the caller's daily budget is checked for each one.
     opts.admit?.();
-    const reply = await registry.start({ prompt, tier: step.tier, clientId: opts.clientId ?? 'compare', principal: opts.principal }, { waitS: 0 });
+    const reply = await registry.start(
+      { prompt, tier: step.tier, clientId: opts.clientId ?? 'compare', principal: opts.principal },
+      { waitS: 0 },
+    );
     id = String(reply.structured.task_id);
   } catch (err) {
-    return { ...step, state: 'refused', success: false, latency_ms: null, first_event_ms: null, cost_usd: 0, turns: 0, output_tokens: 0, error: (err as Error).message };
+    return {
+      ...step,
+      state: 'refused',
+      success: false,
+      latency_ms: null,
+      first_event_ms: null,
+      cost_usd: 0,
+      turns: 0,
+      output_tokens: 0,
+      error: (err as Error).message,
+    };
   }
   // The task's killer is whoever stopped the comparison (its signal's reason), read when it stops.
   const stop = () => {
@@ -111,12 +128,32 @@ async function runOne(
   try {
     const state = () => registry.peek(id)?.state ?? 'lost';
     while (!isFinal(state())) {
-      await registry.wait([id], () => isFinal(state()) || state() === 'needs_input', WAIT_SLICE_MS, opts.signal?.aborted ? undefined : opts.signal);
+      await registry.wait(
+        [id],
+        () => isFinal(state()) || state() === 'needs_input',
+        WAIT_SLICE_MS,
+        opts.signal?.aborted ? undefined : opts.signal,
+      );
       const open = registry.peek(id)?.inputRequest;
       if (state() === 'needs_input' && open) {
-        const answered = await registry.answer(id, open.request_id, { decision: 'deny', message: 'a tier comparison runs unattended', by: 'compare' }).then(() => true, () => false);
+        const answered = await registry
+          .answer(id, open.request_id, {
+            decision: 'deny',
+            message: 'a tier comparison runs unattended',
+            by: 'compare',
+          })
+          .then(
+            () => true,
+            () => false,
+          );
         // Not answerable (already answered, or the task is stopping): wait for its state to move instead of spinning.
-        if (!answered) await registry.wait([id], () => state() !== 'needs_input', WAIT_SLICE_MS, opts.signal?.aborted ? undefined : opts.signal);
+        if (!answered)
+          await registry.wait(
+            [id],
+            () => state() !== 'needs_input',
+            WAIT_SLICE_MS,
+            opts.signal?.aborted ? undefined : opts.signal,
+          );
       }
     }
   } finally {
@@ -128,7 +165,11 @@ async function runOne(
 
 // Runs every prompt through both tiers, one task at a time in schedule order; stops early when the signal aborts
 // (the run it interrupts is not counted).
-export async function runCompare(registry: TaskService, plan: ComparePlan, opts: RunCompareOptions = {}): Promise<CompareResult> {
+export async function runCompare(
+  registry: TaskService,
+  plan: ComparePlan,
+  opts: RunCompareOptions = {},
+): Promise<CompareResult> {
   const started = new Date();
   const steps = schedule(plan);
   const results: CompareRun[] = [];

@@ -8,7 +8,8 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
-const mean = (values: number[]): number | null => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
+const mean = (values: number[]): number | null =>
+  values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
 const present = (values: Array<number | null>): number[] => values.filter((v): v is number => v !== null);
 
 // One tier's numbers over its runs: rates and means over every run, percentiles over the runs that have the value;

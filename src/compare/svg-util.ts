@@ -13,7 +13,8 @@ export function niceTicks(max: number, count = 5): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let i = 0; ticks.length === 0 || ticks[ticks.length - 1]! < max - 1e-12; i++) ticks.push(Number((i * step).toPrecision(12)));
+  for (let i = 0; ticks.length === 0 || ticks[ticks.length - 1]! < max - 1e-12; i++)
+    ticks.push(Number((i * step).toPrecision(12)));
   return ticks;
 }
 
@@ -37,7 +38,11 @@ export function svgOpen(width: number, height: number, title: string, id: string
 }
 
 // A legend: one coloured swatch and label per entry, in a row starting at (x, y).
-export function legend(x: number, y: number, entries: Array<{ color: string; label: string; hollow?: boolean }>): string {
+export function legend(
+  x: number,
+  y: number,
+  entries: Array<{ color: string; label: string; hollow?: boolean }>,
+): string {
   let at = x;
   return entries
     .map((e) => {

@@ -36,7 +36,15 @@ const cell = (t: TierSummary, m: Metric) => formatMetric(m, t[m]);
 export function compareTable(summary: CompareSummary): string {
   const rows: string[][] = [['metric', summary.a.tier, summary.b.tier, 'b/a']];
   rows.push(['runs', String(summary.a.runs), String(summary.b.runs), '']);
-  for (const m of METRICS) rows.push([METRIC_LABELS[m], cell(summary.a, m), cell(summary.b, m), formatRatio(summary.ratio_b_over_a[m])]);
+  for (const m of METRICS)
+    rows.push([METRIC_LABELS[m], cell(summary.a, m), cell(summary.b, m), formatRatio(summary.ratio_b_over_a[m])]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -36,7 +36,16 @@ export interface TierSummary {
 }
 
 // The metrics that are compared, in table order.
-export const METRICS = ['success_rate', 'latency_p50_ms', 'latency_p95_ms', 'first_event_p50_ms', 'cost_mean_usd', 'cost_total_usd', 'turns_mean', 'output_tokens_mean'] as const;
+export const METRICS = [
+  'success_rate',
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'first_event_p50_ms',
+  'cost_mean_usd',
+  'cost_total_usd',
+  'turns_mean',
+  'output_tokens_mean',
+] as const;
 // One of the compared metrics.
 export type Metric = (typeof METRICS)[number];
 

@@ -13,7 +13,11 @@ export interface ReportPaths {
 
 // The default output folder: ./compare-YYYYMMDD-HHMMSS (UTC) under `base`.
 export function defaultOutDir(base: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
   return resolve(base, `compare-${stamp}`);
 }
 
@@ -24,13 +28,19 @@ function writeAtomic(file: string, text: string): void {
 
 // Writes compare.json (every run and the summary) and report.html into `dir`, creating it.
 export function writeReport(dir: string, result: CompareResult): ReportPaths {
-  const paths = { dir: resolve(dir), json: join(resolve(dir), 'compare.json'), html: join(resolve(dir), 'report.html') };
+  const paths = {
+    dir: resolve(dir),
+    json: join(resolve(dir), 'compare.json'),
+    html: join(resolve(dir), 'report.html'),
+  };
   try {
     mkdirSync(paths.dir, { recursive: true });
     writeAtomic(paths.json, `${JSON.stringify(result, null, 2)}\n`);
     writeAtomic(paths.html, reportHtml(result));
   } catch (err) {
-    throw new ToolError(`--out: cannot write the report to ${paths.dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ToolError(
+      `--out: cannot write the report to ${paths.dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return paths;
 }

@@ -21,11 +21,23 @@ export const DEFAULT_PRICES: Record<string, Price> = {
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // The comprehensive tier, and the sandboxed tier built on it.
   const comprehensive: TierConfig = {
-    description: 'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
+    description:
+      'Strong model, full tool set and the MCP servers of .mcp.comprehensive.json; long tasks with progress.',
     model: 'opus',
     fallbackModel: 'sonnet',
     mcpConfig: '.mcp.comprehensive.json',
-    allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite', 'WebFetch', 'WebSearch'],
+    allowedTools: [
+      'Bash',
+      'Read',
+      'Edit',
+      'Write',
+      'Glob',
+      'Grep',
+      'NotebookEdit',
+      'TodoWrite',
+      'WebFetch',
+      'WebSearch',
+    ],
     disallowedTools: [],
     permissionMode: 'acceptEdits',
     dangerouslySkipPermissions: false,
@@ -97,7 +109,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         dangerouslySkipPermissions: false,
         contextMode: 'minimal',
         contextFiles: [],
-        systemPrompt: 'You are Claude Code, answering a quick question from another agent. Answer directly and briefly. Use the read-only tools only when the question is about local files.',
+        systemPrompt:
+          'You are Claude Code, answering a quick question from another agent. Answer directly and briefly. Use the read-only tools only when the question is about local files.',
         timeoutS: 120,
         idleTimeoutS: 120,
         maxRetries: 1,

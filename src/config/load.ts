@@ -77,13 +77,20 @@ function readConfigFile(file: string): Json {
   }
   if (!isObject(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object at the top level`);
   const bad = prototypeKey(parsed);
-  if (bad) throw new ConfigError(`config file ${file}: the key ${bad} is not allowed (${[...FORBIDDEN_KEYS].join(', ')} are never config keys); remove it`);
+  if (bad)
+    throw new ConfigError(
+      `config file ${file}: the key ${bad} is not allowed (${[...FORBIDDEN_KEYS].join(', ')} are never config keys); remove it`,
+    );
   const tiers = parsed.tiers;
   if (isObject(tiers)) {
     // Relative paths in a tier are relative to the config file that names them.
     for (const tier of Object.values(tiers)) {
-      if (isObject(tier) && typeof tier.mcpConfig === 'string' && !isAbsolute(tier.mcpConfig)) tier.mcpConfig = resolve(dirname(file), tier.mcpConfig);
-      if (isObject(tier) && Array.isArray(tier.contextFiles)) tier.contextFiles = tier.contextFiles.map((f) => (typeof f === 'string' && !isAbsolute(f) ? resolve(dirname(file), f) : f));
+      if (isObject(tier) && typeof tier.mcpConfig === 'string' && !isAbsolute(tier.mcpConfig))
+        tier.mcpConfig = resolve(dirname(file), tier.mcpConfig);
+      if (isObject(tier) && Array.isArray(tier.contextFiles))
+        tier.contextFiles = tier.contextFiles.map((f) =>
+          typeof f === 'string' && !isAbsolute(f) ? resolve(dirname(file), f) : f,
+        );
     }
   }
   return parsed;
@@ -99,7 +106,12 @@ const intFrom = (name: string, v: string): number => {
 function checkEnvToken(token: string): string {
   const parsed = HttpToken.safeParse(token);
   if (parsed.success) return token;
-  const what = token.length === 0 ? 'is empty' : token.length < HTTP_TOKEN_MIN ? `is ${token.length} characters long` : 'contains spaces or non-ASCII characters';
+  const what =
+    token.length === 0
+      ? 'is empty'
+      : token.length < HTTP_TOKEN_MIN
+        ? `is ${token.length} characters long`
+        : 'contains spaces or non-ASCII characters';
   throw new ConfigError(
     `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable characters without spaces; ` +
       'set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one generated at start-up',
@@ -111,9 +123,13 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Json {
   if (env.CLAUDE_TIERS_CLAUDE_BIN) layer.claudeBin = env.CLAUDE_TIERS_CLAUDE_BIN;
   if (env.CLAUDE_TIERS_STATE_DIR) layer.stateDir = resolve(cwd, env.CLAUDE_TIERS_STATE_DIR);
   if (env.CLAUDE_TIERS_LOG_LEVEL) layer.logLevel = env.CLAUDE_TIERS_LOG_LEVEL;
-  if (env.CLAUDE_TIERS_ROOTS) layer.allowedRoots = env.CLAUDE_TIERS_ROOTS.split(':').filter(Boolean).map((p) => resolve(cwd, p));
+  if (env.CLAUDE_TIERS_ROOTS)
+    layer.allowedRoots = env.CLAUDE_TIERS_ROOTS.split(':')
+      .filter(Boolean)
+      .map((p) => resolve(cwd, p));
   const limits: Json = {};
-  if (env.CLAUDE_TIERS_MAX_RUNNING) limits.maxRunning = intFrom('CLAUDE_TIERS_MAX_RUNNING', env.CLAUDE_TIERS_MAX_RUNNING);
+  if (env.CLAUDE_TIERS_MAX_RUNNING)
+    limits.maxRunning = intFrom('CLAUDE_TIERS_MAX_RUNNING', env.CLAUDE_TIERS_MAX_RUNNING);
   if (env.CLAUDE_TIERS_MAX_QUEUE) limits.maxQueue = intFrom('CLAUDE_TIERS_MAX_QUEUE', env.CLAUDE_TIERS_MAX_QUEUE);
   if (Object.keys(limits).length) layer.limits = limits;
   if (env.CLAUDE_TIERS_HTTP_TOKEN !== undefined) layer.httpToken = checkEnvToken(env.CLAUDE_TIERS_HTTP_TOKEN);
@@ -206,11 +222,14 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
   }
   const config = parsed.data;
   for (const name of ['speed', 'comprehensive']) {
-    if (!Object.hasOwn(config.tiers, name)) throw new ConfigError(`tiers.${name}: the built-in tier "${name}" cannot be removed`);
+    if (!Object.hasOwn(config.tiers, name))
+      throw new ConfigError(`tiers.${name}: the built-in tier "${name}" cannot be removed`);
   }
   for (const [name, tier] of Object.entries(config.tiers)) {
     if (tier.fallbackTier && !Object.hasOwn(config.tiers, tier.fallbackTier)) {
-      throw new ConfigError(`tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`);
+      throw new ConfigError(
+        `tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`,
+      );
     }
   }
   const rejected = projectRejected ? { projectRejected } : {};
@@ -236,4 +255,3 @@ function sourceOf(provenance: Provenance, path: PropertyKey[]): string {
   }
   return '';
 }
-

@@ -5,24 +5,43 @@ export const ModelName = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:[\]/@-]*$/, 'a model alias (haiku, sonnet, opus) or a full model id: letters, digits, . _ : - only, not starting with "-"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:[\]/@-]*$/,
+    'a model alias (haiku, sonnet, opus) or a full model id: letters, digits, . _ : - only, not starting with "-"',
+  );
 
-const ToolName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_*()/:.,\s-]+$/, 'a claude tool name such as Bash, Read or mcp__server__tool').refine((s) => !s.startsWith('-'), 'must not start with "-"');
+const ToolName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_*()/:.,\s-]+$/, 'a claude tool name such as Bash, Read or mcp__server__tool')
+  .refine((s) => !s.startsWith('-'), 'must not start with "-"');
 
 // The shortest HTTP bearer token accepted, from the config or CLAUDE_TIERS_HTTP_TOKEN alike.
 export const HTTP_TOKEN_MIN = 16;
 // The HTTP bearer token: long enough not to be guessed, printable, no spaces (it travels in a header).
 export const HttpToken = z
   .string()
-  .min(HTTP_TOKEN_MIN, `httpToken must be at least ${HTTP_TOKEN_MIN} characters; remove it to have one generated at start-up`)
+  .min(
+    HTTP_TOKEN_MIN,
+    `httpToken must be at least ${HTTP_TOKEN_MIN} characters; remove it to have one generated at start-up`,
+  )
   .regex(/^[\x21-\x7e]+$/, 'httpToken must be printable ASCII without spaces');
 
-const HostName = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'a host name such as tiers.example.com (no scheme, no port)');
+const HostName = z
+  .string()
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/,
+    'a host name such as tiers.example.com (no scheme, no port)',
+  );
 // A host as Claude Code's sandbox.network.allowedDomains takes it: "api.example.com", "*.example.com", "10.0.0.1",
 // "[::1]" or "localhost", each with an optional ":port" (a bare local address opens every port of it).
 export const SandboxHost = z
   .string()
-  .regex(/^(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)');
+  .regex(
+    /^(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/,
+    'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)',
+  );
 
 // Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash writes only in the cwd, network allow-listed.
 export const SandboxSchema = z.strictObject({
@@ -135,7 +154,10 @@ export const NOTIFY_EVENTS = ['needs_input', 'succeeded', 'failed', 'killed', 't
 export const NotifySchema = z.strictObject({
   url: z
     .string()
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'notify.url is an http:// or https:// URL'),
+    .refine(
+      (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+      'notify.url is an http:// or https:// URL',
+    ),
   events: z
     .array(z.enum(NOTIFY_EVENTS, { error: `notify.events takes ${NOTIFY_EVENTS.join(', ')}` }))
     .min(1, 'notify.events names at least one event')
@@ -145,7 +167,10 @@ export const NotifySchema = z.strictObject({
   /** The address people open one-tap links at (a reverse proxy's https URL); default: the server's own HTTP address. */
   linkBase: z
     .string()
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'notify.linkBase is an http:// or https:// URL')
+    .refine(
+      (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+      'notify.linkBase is an http:// or https:// URL',
+    )
     .optional(),
   /** Tries per notification, the first included; waits double from backoffMs. */
   attempts: z.number().int().min(1).max(10).default(5),
@@ -156,52 +181,90 @@ export const NotifySchema = z.strictObject({
 export type NotifyConfig = z.infer<typeof NotifySchema>;
 
 // The whole effective configuration of a server.
-export const ConfigSchema = z.strictObject({
-  /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
-  configFile: z.string().optional(),
-  claudeBin: z.string().optional(),
-  stateDir: z.string(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  allowedRoots: z.array(z.string()).min(1),
-  maxDepth: z.number().int().min(0).max(10),
-  /** Bearer token for `serve --http` (config or CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
-  httpToken: HttpToken.optional(),
-  /** More bearer tokens for `serve --http`, one per person or team: each owns its tasks; an admin token sees and acts on every task. */
-  httpTokens: z
-    .array(z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a token name such as "ci" or "alice"'), token: HttpToken, admin: z.boolean().default(false) }))
-    .default([])
-    .refine((list) => new Set(list.map((t) => t.name)).size === list.length, 'httpTokens: every token needs its own name')
-    .refine((list) => !list.some((t) => t.name === 'default'), 'httpTokens: "default" is the main token\'s name; choose another'),
-  /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
-  allowedHosts: z.array(HostName).default([]),
-  /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */
-  secretEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as MY_API_KEY')).default([]),
-  /** Prometheus metrics on a separate loopback port, without a token (besides GET /metrics of `serve --http`). */
-  metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional(), host: z.literal('127.0.0.1').default('127.0.0.1') }).optional(),
-  /** Price table per model or alias (USD per million tokens), for tier "auto" with a budget: see src/cost. */
-  prices: z.record(ModelName, PriceSchema).default({}),
-  /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token without its own entry). */
-  budgets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'budgets takes token names such as "default", "ci" or "alice"'), z.number().positive('budgets.<token> is USD per UTC day, > 0')).default({}),
-  /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on this server only. */
-  redis: z
-    .strictObject({
-      url: z
-        .string()
-        .regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
-        .refine((u) => URL.canParse(u), 'redis.url does not parse as a URL: write redis://[user:password@]host:port[/db], with special characters of the password %-encoded'),
-      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'redis.prefix is a short name such as "claude-tiers"').default('claude-tiers'),
-      /** Events kept per task in its Redis stream (the full log stays with the worker that ran it). */
-      eventCap: z.number().int().min(10).max(100_000).default(1000),
-    })
-    .optional(),
-  /** Webhook notifications of task events (needs_input, succeeded, failed, lost), HMAC-signed; see src/notify. */
-  notify: NotifySchema.optional(),
-  limits: LimitsSchema,
-  tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
-}).refine((c) => (c as { limits?: { maxRunning?: unknown } } | undefined)?.limits?.maxRunning !== 0 || !!(c as { redis?: unknown }).redis, {
-  path: ['limits', 'maxRunning'],
-  message: '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or CLAUDE_TIERS_REDIS_URL), or raise it',
-  // Checked along with the other fields' errors, so one start-up names every mistake.
-  when: () => true,
-});
+export const ConfigSchema = z
+  .strictObject({
+    /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
+    configFile: z.string().optional(),
+    claudeBin: z.string().optional(),
+    stateDir: z.string(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    allowedRoots: z.array(z.string()).min(1),
+    maxDepth: z.number().int().min(0).max(10),
+    /** Bearer token for `serve --http` (config or CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
+    httpToken: HttpToken.optional(),
+    /** More bearer tokens for `serve --http`, one per person or team: each owns its tasks; an admin token sees and acts on every task. */
+    httpTokens: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a token name such as "ci" or "alice"'),
+          token: HttpToken,
+          admin: z.boolean().default(false),
+        }),
+      )
+      .default([])
+      .refine(
+        (list) => new Set(list.map((t) => t.name)).size === list.length,
+        'httpTokens: every token needs its own name',
+      )
+      .refine(
+        (list) => !list.some((t) => t.name === 'default'),
+        'httpTokens: "default" is the main token\'s name; choose another',
+      ),
+    /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
+    allowedHosts: z.array(HostName).default([]),
+    /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */
+    secretEnv: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as MY_API_KEY'))
+      .default([]),
+    /** Prometheus metrics on a separate loopback port, without a token (besides GET /metrics of `serve --http`). */
+    metrics: z
+      .strictObject({
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.literal('127.0.0.1').default('127.0.0.1'),
+      })
+      .optional(),
+    /** Price table per model or alias (USD per million tokens), for tier "auto" with a budget: see src/cost. */
+    prices: z.record(ModelName, PriceSchema).default({}),
+    /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token without its own entry). */
+    budgets: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'budgets takes token names such as "default", "ci" or "alice"'),
+        z.number().positive('budgets.<token> is USD per UTC day, > 0'),
+      )
+      .default({}),
+    /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on this server only. */
+    redis: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+          .refine(
+            (u) => URL.canParse(u),
+            'redis.url does not parse as a URL: write redis://[user:password@]host:port[/db], with special characters of the password %-encoded',
+          ),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,40}$/, 'redis.prefix is a short name such as "claude-tiers"')
+          .default('claude-tiers'),
+        /** Events kept per task in its Redis stream (the full log stays with the worker that ran it). */
+        eventCap: z.number().int().min(10).max(100_000).default(1000),
+      })
+      .optional(),
+    /** Webhook notifications of task events (needs_input, succeeded, failed, lost), HMAC-signed; see src/notify. */
+    notify: NotifySchema.optional(),
+    limits: LimitsSchema,
+    tiers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'tier names are lower-case words'), TierSchema),
+  })
+  .refine(
+    (c) =>
+      (c as { limits?: { maxRunning?: unknown } } | undefined)?.limits?.maxRunning !== 0 ||
+      !!(c as { redis?: unknown }).redis,
+    {
+      path: ['limits', 'maxRunning'],
+      message:
+        '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or CLAUDE_TIERS_REDIS_URL), or raise it',
+      // Checked along with the other fields' errors, so one start-up names every mistake.
+      when: () => true,
+    },
+  );
 export type Config = z.infer<typeof ConfigSchema>;

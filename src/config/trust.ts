@@ -20,9 +20,9 @@ const USER_ONLY: Record<string, string> = {
   httpToken: 'it would set the HTTP bearer token',
   httpTokens: 'it would add HTTP bearer tokens (and admins)',
   allowedHosts: 'it would widen the Host names the HTTP server accepts',
-  secretEnv: 'the list of withheld variables is the user\'s',
+  secretEnv: "the list of withheld variables is the user's",
   metrics: 'it opens a listening port without a token',
-  redis: 'it decides which shared queue runs this server\'s tasks and where their records go',
+  redis: "it decides which shared queue runs this server's tasks and where their records go",
   budgets: 'it sets how many dollars each HTTP token may spend a day',
   notify: 'it sends task events (prompts, requests) to an address, and makes approval links',
   prices: 'it decides what tier "auto" thinks a model costs (a price of 0 always picks the strongest model)',
@@ -30,7 +30,7 @@ const USER_ONLY: Record<string, string> = {
 
 const USER_ONLY_TIER: Record<string, string> = {
   env: 'it adds environment to claude (e.g. NODE_OPTIONS runs code)',
-  dangerouslySkipPermissions: 'it turns claude\'s permission checks off',
+  dangerouslySkipPermissions: "it turns claude's permission checks off",
   permissionMode: 'it changes what claude may do without asking (bypassPermissions skips every check)',
   allowedTools: 'it widens the tools claude may use',
   disallowedTools: 'it changes the tools claude must not use',
@@ -39,7 +39,7 @@ const USER_ONLY_TIER: Record<string, string> = {
   permissionPrompts: 'it changes who answers permission requests',
   sandbox: 'it changes what the sandbox lets through (network, writes)',
   fallbackTier: 'it lets a tier fall back to one with more tools',
-  isolation: 'it decides whether a task works in the user\'s tree',
+  isolation: "it decides whether a task works in the user's tree",
 };
 
 // Keys that would reach an object's prototype when merged: never valid in a config.

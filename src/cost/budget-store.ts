@@ -18,7 +18,8 @@ export function fileBudgetStore(stateDir: string, warn: (message: string) => voi
       }
       try {
         const v = JSON.parse(text) as BudgetSnapshot;
-        if (typeof v.day !== 'string' || typeof v.spent !== 'object' || v.spent === null) throw new Error('not a budgets file');
+        if (typeof v.day !== 'string' || typeof v.spent !== 'object' || v.spent === null)
+          throw new Error('not a budgets file');
         const spent: Record<string, number> = {};
         for (const [k, usd] of Object.entries(v.spent)) if (typeof usd === 'number' && usd > 0) spent[k] = usd;
         return { day: v.day, spent };

@@ -48,7 +48,14 @@ export class CostModel {
   private readonly samples: CostSample[] = [];
   private readonly window: number;
 
-  constructor(private readonly options: { prices: Record<string, Price>; history?: CostSample[]; window?: number; defaults?: Record<string, UsageProfile> }) {
+  constructor(
+    private readonly options: {
+      prices: Record<string, Price>;
+      history?: CostSample[];
+      window?: number;
+      defaults?: Record<string, UsageProfile>;
+    },
+  ) {
     this.window = options.window ?? DEFAULT_WINDOW;
     for (const s of options.history ?? []) this.record(s);
   }
@@ -69,7 +76,10 @@ export class CostModel {
     const learned = exact.length ? exact : ofTier.slice(-this.window);
     if (!learned.length) {
       const defaults = this.options.defaults ?? DEFAULT_PROFILES;
-      return { profile: defaults[tier] ?? defaults.comprehensive ?? DEFAULT_PROFILES.comprehensive!, basis: 'defaults' };
+      return {
+        profile: defaults[tier] ?? defaults.comprehensive ?? DEFAULT_PROFILES.comprehensive!,
+        basis: 'defaults',
+      };
     }
     const profile = {
       turns: mean(learned.map((s) => s.turns)),
@@ -90,7 +100,12 @@ export class CostModel {
     if (!price) return undefined;
     const { profile, basis } = this.profile(tier, model);
     const perTurn = profile.contextTokens + promptTokens(promptChars);
-    const usd = usdOf(price, { input: 0, cacheWrite: perTurn, cacheRead: Math.max(0, profile.turns - 1) * perTurn, output: profile.outputTokens });
+    const usd = usdOf(price, {
+      input: 0,
+      cacheWrite: perTurn,
+      cacheRead: Math.max(0, profile.turns - 1) * perTurn,
+      output: profile.outputTokens,
+    });
     return { usd, profile, basis };
   }
 }

@@ -17,7 +17,10 @@ const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 // The daily budget of an HTTP principal ("token:<name>") from the config's budgets: its own name, else "default";
 // principals that are not HTTP tokens (the local user) have none.
-export function budgetFor(budgets: Record<string, number>, principal: string): { name: string; usd: number } | undefined {
+export function budgetFor(
+  budgets: Record<string, number>,
+  principal: string,
+): { name: string; usd: number } | undefined {
   if (!principal.startsWith('token:')) return undefined;
   const name = principal.slice('token:'.length);
   if (Object.hasOwn(budgets, name)) return { name, usd: budgets[name]! };

@@ -11,7 +11,13 @@ export interface Pick {
 }
 
 // The strongest model of the ladder whose estimate fits the budget, else the cheapest (the budget still caps the run).
-export function pickModel(costs: CostModel, tier: string, ladder: string[], promptChars: number, budgetUsd: number): Pick {
+export function pickModel(
+  costs: CostModel,
+  tier: string,
+  ladder: string[],
+  promptChars: number,
+  budgetUsd: number,
+): Pick {
   const over: string[] = [];
   for (const model of ladder) {
     const estimate = costs.estimate(tier, model, promptChars);
@@ -23,7 +29,10 @@ export function pickModel(costs: CostModel, tier: string, ladder: string[], prom
     over.push(`${model} estimate ${formatUsd(estimate.usd)} > budget ${formatUsd(budgetUsd)}`);
   }
   const cheapest = ladder[ladder.length - 1]!;
-  return { model: cheapest, why: `${over.join(', ') || 'no priced model'}; the cheapest, ${cheapest}, runs capped at the budget` };
+  return {
+    model: cheapest,
+    why: `${over.join(', ') || 'no priced model'}; the cheapest, ${cheapest}, runs capped at the budget`,
+  };
 }
 
 // What a request asks for, as far as routing goes.
@@ -36,11 +45,26 @@ export interface RouteRequest {
 
 // resolveTier, plus for tier "auto" with max_budget_usd and no model: the strongest model whose estimated cost fits
 // (`routed: comprehensive on sonnet (opus estimate $0.42 > budget $0.25, ...): mentions running tests or commands`).
-export function resolveRoute(req: RouteRequest, fallback: string, config: Config, costs: CostModel): { tierName: string; model?: string; routed?: string } {
+export function resolveRoute(
+  req: RouteRequest,
+  fallback: string,
+  config: Config,
+  costs: CostModel,
+): { tierName: string; model?: string; routed?: string } {
   const resolved = resolveTier(req.tier, fallback, req.prompt);
   if (req.tier !== 'auto' || req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
   const tier = getTier(config, resolved.tierName);
-  const pick = pickModel(costs, resolved.tierName, modelLadder(config.prices, tier.model), req.prompt.length, req.maxBudgetUsd);
+  const pick = pickModel(
+    costs,
+    resolved.tierName,
+    modelLadder(config.prices, tier.model),
+    req.prompt.length,
+    req.maxBudgetUsd,
+  );
   const reason = resolved.routed?.replace(/^routed: \S+ \((.*)\)$/, '$1') ?? '';
-  return { tierName: resolved.tierName, model: pick.model, routed: `routed: ${resolved.tierName} on ${pick.model} (${pick.why}): ${reason}` };
+  return {
+    tierName: resolved.tierName,
+    model: pick.model,
+    routed: `routed: ${resolved.tierName} on ${pick.model} (${pick.why}): ${reason}`,
+  };
 }

@@ -18,7 +18,13 @@ export function priceOf(prices: Record<string, Price>, model: string): Price | u
 
 // What tokens cost at a price (USD per million tokens).
 export function usdOf(price: Price, t: TokenCounts): number {
-  return (t.input * price.input + t.output * price.output + t.cacheRead * price.cacheRead + t.cacheWrite * price.cacheWrite) / 1_000_000;
+  return (
+    (t.input * price.input +
+      t.output * price.output +
+      t.cacheRead * price.cacheRead +
+      t.cacheWrite * price.cacheWrite) /
+    1_000_000
+  );
 }
 
 // Dollars as the router writes them: $0.42, $1.50, or two significant digits under ten cents ($0.0045).

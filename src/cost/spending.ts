@@ -43,7 +43,10 @@ export class Spending {
 
   // From the config: prices and budgets, the budgets' spend persisted in the state dir.
   static open(config: Config, warn: (message: string) => void): Spending {
-    return new Spending(new CostModel({ prices: config.prices }), new DailyBudgets({ budgets: config.budgets, store: fileBudgetStore(config.stateDir, warn) }));
+    return new Spending(
+      new CostModel({ prices: config.prices }),
+      new DailyBudgets({ budgets: config.budgets, store: fileBudgetStore(config.stateDir, warn) }),
+    );
   }
 
   // Teaches the cost model the succeeded tasks among these records (oldest first), e.g. the state dir's recent tasks at start-up.
@@ -101,5 +104,15 @@ export class Spending {
 function entryOf(r: FinishedRecord): SpendEntry {
   const { tier, model, prompt } = r.request;
   const { costUsd, turns, inputTokens, outputTokens } = r.stats;
-  return { tier, model, promptChars: prompt.length, turns, inputTokens, outputTokens, costUsd, principal: r.principal ?? 'local', typical: r.state === 'succeeded' };
+  return {
+    tier,
+    model,
+    promptChars: prompt.length,
+    turns,
+    inputTokens,
+    outputTokens,
+    costUsd,
+    principal: r.principal ?? 'local',
+    typical: r.state === 'succeeded',
+  };
 }

@@ -14,11 +14,15 @@ interface Circuit {
 export const UPSTREAM_FAILURES = new Set<number | null>([401, 403, 429, 500, 502, 503, 529, null]);
 
 // What claude's result says about the upstream: success, an upstream failure (by the one rule), or nothing.
-export function verdictOf(result: { isError: boolean; apiErrorStatus?: number | null; text: string } | undefined): Verdict {
+export function verdictOf(
+  result: { isError: boolean; apiErrorStatus?: number | null; text: string } | undefined,
+): Verdict {
   if (!result) return { kind: 'neutral' };
   if (!result.isError) return { kind: 'success' };
   const status = upstreamStatus(result.apiErrorStatus, result.text);
-  return status !== undefined && UPSTREAM_FAILURES.has(status) ? { kind: 'failure', error: describeApiError(status, result.text) } : { kind: 'neutral' };
+  return status !== undefined && UPSTREAM_FAILURES.has(status)
+    ? { kind: 'failure', error: describeApiError(status, result.text) }
+    : { kind: 'neutral' };
 }
 
 // What a finished call says about the upstream: it answered, it failed (auth, overload, unreachable), or nothing.
@@ -33,7 +37,10 @@ export interface BreakerTicket {
 // The last error as the breaker message quotes it: without the error's own advice in parentheses (the breaker gives its
 // own), whitespace collapsed, cut at a word with an ellipsis, so the message never ends mid-phrase as in "(the API is );".
 export function lastErrorText(error: string, max = 160): string {
-  const text = error.replace(/\s+/g, ' ').trim().replace(/\s*\([^()]*\)$/, '');
+  const text = error
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\s*\([^()]*\)$/, '');
   if (text.length <= max) return text;
   const cut = text.slice(0, max);
   return `${cut.slice(0, cut.lastIndexOf(' ') > max / 2 ? cut.lastIndexOf(' ') : max)}…`;
@@ -43,7 +50,13 @@ export function lastErrorText(error: string, max = 160): string {
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();
 
-  constructor(private readonly options: { threshold: number; cooldownMs: number; onTransition?: (key: string, to: State) => void }) {}
+  constructor(
+    private readonly options: {
+      threshold: number;
+      cooldownMs: number;
+      onTransition?: (key: string, to: State) => void;
+    },
+  ) {}
 
   private moveTo(key: string, c: Circuit, to: State): void {
     if (c.state !== to) this.options.onTransition?.(key, to);
@@ -82,8 +95,11 @@ export class CircuitBreakers {
       c.probing = true;
       return true;
     }
-    const next = c.state === 'half_open' ? 'a probe call is running now' : `next probe in ${Math.ceil(waitMs / 1000)} s`;
-    throw new ToolError(`circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`);
+    const next =
+      c.state === 'half_open' ? 'a probe call is running now' : `next probe in ${Math.ceil(waitMs / 1000)} s`;
+    throw new ToolError(
+      `circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`,
+    );
   }
 
   private success(key: string): void {
@@ -110,11 +126,17 @@ export class CircuitBreakers {
     this.get(key).probing = false;
   }
 
-  snapshot(now = Date.now()): Record<string, { state: State; failures: number; next_probe_in_s?: number; last_error?: string }> {
+  snapshot(
+    now = Date.now(),
+  ): Record<string, { state: State; failures: number; next_probe_in_s?: number; last_error?: string }> {
     const out: Record<string, { state: State; failures: number; next_probe_in_s?: number; last_error?: string }> = {};
     for (const [key, c] of this.circuits) {
       out[key] = { state: c.state, failures: c.failures, ...(c.lastError ? { last_error: c.lastError } : {}) };
-      if (c.state === 'open') out[key]!.next_probe_in_s = Math.max(0, Math.ceil(((c.openedAt ?? now) + this.options.cooldownMs - now) / 1000));
+      if (c.state === 'open')
+        out[key]!.next_probe_in_s = Math.max(
+          0,
+          Math.ceil(((c.openedAt ?? now) + this.options.cooldownMs - now) / 1000),
+        );
     }
     return out;
   }

@@ -35,7 +35,8 @@ export class RateLimiter {
   // A bucket that has refilled to its burst says nothing a new bucket would not: drop those (long-lived HTTP servers).
   private forgetRefilled(now: number): void {
     const { perMinute, burst } = this.options;
-    for (const [id, b] of this.buckets) if (b.tokens + (Math.max(0, now - b.at) / 60_000) * perMinute >= burst) this.buckets.delete(id);
+    for (const [id, b] of this.buckets)
+      if (b.tokens + (Math.max(0, now - b.at) / 60_000) * perMinute >= burst) this.buckets.delete(id);
   }
 
   get clients(): number {
@@ -63,11 +64,17 @@ export class RateLimiter {
         this.buckets.set(clientId, (b = { tokens: burst, at: now }));
       }
       const wait = this.take(b, perMinute, burst, now);
-      if (wait > 0) throw new ToolError(`rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${seconds(wait)} s`);
+      if (wait > 0)
+        throw new ToolError(
+          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${seconds(wait)} s`,
+        );
     }
     if (globalPerMinute > 0) {
       const wait = this.take(this.global, globalPerMinute, this.globalCapacity, now);
-      if (wait > 0) throw new ToolError(`rate limited: the server takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`);
+      if (wait > 0)
+        throw new ToolError(
+          `rate limited: the server takes ${globalPerMinute} calls a minute in all; retry in ${seconds(wait)} s`,
+        );
     }
   }
 }

@@ -6,7 +6,9 @@ import { ToolError } from '../errors.js';
 export class GitMissingError extends ToolError {
   override name = 'GitMissingError';
   constructor(path: string | undefined) {
-    super(`isolation: the git command was not found on PATH (${path ?? 'unset'}); install git (Debian: apt-get install git) or run the task without isolation`);
+    super(
+      `isolation: the git command was not found on PATH (${path ?? 'unset'}); install git (Debian: apt-get install git) or run the task without isolation`,
+    );
   }
 }
 
@@ -34,7 +36,8 @@ export interface GitOptions {
 
 // Another git's work in progress: a lock file, or (git worktree add racing another one on the same repository) a
 // worktree entry it is still writing ("failed to read .git/worktrees/<name>/commondir").
-const LOCKED = /index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref|failed to read .*worktrees\/[^/\s]+\/(?:commondir|gitdir)/i;
+const LOCKED =
+  /index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref|failed to read .*worktrees\/[^/\s]+\/(?:commondir|gitdir)/i;
 
 // Settings given on the command line (protected configuration: they win over anything a repository's own config, a
 // task could have written, says) so that no git the server runs executes a program or enters another repository:
@@ -60,7 +63,16 @@ export const HARDENING: readonly string[] = [
 function gitEnv(base: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) if (!k.startsWith('GIT_')) env[k] = v;
-  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', GIT_NO_REPLACE_OBJECTS: '1', GIT_NO_LAZY_FETCH: '1', GIT_ASKPASS: '/bin/false', LC_ALL: 'C', ...extra };
+  return {
+    ...env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_NO_REPLACE_OBJECTS: '1',
+    GIT_NO_LAZY_FETCH: '1',
+    GIT_ASKPASS: '/bin/false',
+    LC_ALL: 'C',
+    ...extra,
+  };
 }
 
 // Runs `git -C cwd <hardening> ...args` and returns its stdout; retries while another git holds a lock file
@@ -73,7 +85,12 @@ export async function git(cwd: string, args: string[], opts: GitOptions = {}): P
   for (let attempt = 0; ; attempt++) {
     let r;
     try {
-      r = await execa('git', ['-C', cwd, ...HARDENING, ...args], { env, extendEnv: false, reject: false, ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }) });
+      r = await execa('git', ['-C', cwd, ...HARDENING, ...args], {
+        env,
+        extendEnv: false,
+        reject: false,
+        ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
+      });
     } catch (err) {
       throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new GitMissingError(env.PATH) : err;
     }

@@ -66,10 +66,14 @@ async function checkBranchName(repoRoot: string, name: string, opts?: GitOptions
 // The merge worked out in git's object store alone (merge-tree --write-tree): the tree, or the conflicting files.
 async function mergeTree(repoRoot: string, ours: string, theirs: string, opts?: GitOptions) {
   try {
-    const out = await git(repoRoot, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', ours, theirs], {
-      ...opts,
-      lockRetries: 0,
-    });
+    const out = await git(
+      repoRoot,
+      ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', ours, theirs],
+      {
+        ...opts,
+        lockRetries: 0,
+      },
+    );
     return { tree: out.split('\0')[0]!, conflicts: [] as string[] };
   } catch (err) {
     // Exit 1: conflicts. The output is the (conflicted) tree, then one name per conflicting file.
@@ -113,12 +117,18 @@ async function dirtyFiles(worktree: string, touched: Set<string>, opts?: GitOpti
 // checked out: the result is computed in the object store, a conflict changes nothing, a checked-out target with
 // uncommitted changes is refused, and the target ref moves only by compare-and-swap from the value the merge was
 // computed on.
-export async function mergeBack(req: MergeBackRequest, locks: RepoLocks, opts: GitOptions = {}): Promise<MergeBackOutcome> {
+export async function mergeBack(
+  req: MergeBackRequest,
+  locks: RepoLocks,
+  opts: GitOptions = {},
+): Promise<MergeBackOutcome> {
   const into = req.into ?? (await defaultTarget(req.repoRoot, opts));
   await checkBranchName(req.repoRoot, into, opts);
-  if (into === req.branch) throw new ToolError(`into: "${into}" is the task's own branch; name the branch to merge into`);
+  if (into === req.branch)
+    throw new ToolError(`into: "${into}" is the task's own branch; name the branch to merge into`);
   // A task branch (another task's, maybe another principal's, maybe checked out in a running task) is never a target.
-  if (into.startsWith('claude-tiers/')) throw new ToolError(`into: "${into}" is a task's branch; merge into one of your own branches`);
+  if (into.startsWith('claude-tiers/'))
+    throw new ToolError(`into: "${into}" is a task's branch; merge into one of your own branches`);
   return locks.with(req.gitDir, async () => {
     const target = await rev(req.repoRoot, `refs/heads/${into}`, opts).catch(() => {
       throw new ToolError(`into: there is no branch "${into}" in ${req.repoRoot}`);
@@ -178,7 +188,12 @@ async function casRef(repo: string, branch: string, to: string, from: string, wh
 
 // The files on which two branches of one repository would conflict if both were merged (empty: they merge cleanly),
 // worked out with merge-tree in the object store, so nothing on disk changes.
-export async function conflictsBetween(repoRoot: string, a: string, b: string, opts: GitOptions = {}): Promise<string[]> {
+export async function conflictsBetween(
+  repoRoot: string,
+  a: string,
+  b: string,
+  opts: GitOptions = {},
+): Promise<string[]> {
   return (await mergeTree(repoRoot, `refs/heads/${a}`, `refs/heads/${b}`, opts)).conflicts;
 }
 

@@ -10,7 +10,8 @@ export const SANDBOX_TOOLS = [
 export { findOnPath } from '../path-lookup.js';
 import { findOnPath } from '../path-lookup.js';
 
-export type SandboxToolsCheck = { ok: true; found: Record<string, string> } | { ok: false; missing: string[]; packages: string[]; message: string };
+export type SandboxToolsCheck =
+  { ok: true; found: Record<string, string> } | { ok: false; missing: string[]; packages: string[]; message: string };
 
 // Whether a sandboxed tier's task can start: its sandbox needs bwrap and socat on claude's PATH. Checked before
 // claude is spawned, so a sandboxed task is refused rather than run unconfined (claude's failIfUnavailable is the

@@ -54,7 +54,7 @@ const globToRegExp = (glob: string): RegExp =>
 // names the server may create there later.
 function siblingsOnTheWay(root: string, own: string): string[] {
   const out: string[] = [];
-  for (let dir = root; dir !== own; ) {
+  for (let dir = root; dir !== own;) {
     const step = relative(dir, own).split(sep)[0]!;
     let names: string[] = [];
     try {

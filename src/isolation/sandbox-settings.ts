@@ -23,9 +23,7 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
         allowedDomains: [...tier.sandbox.network.allowedDomains],
       },
       // bwrap lays an empty tmpfs over each denyRead path and binds each allowRead path below one back in.
-      ...(hidden.denyRead.length
-        ? { filesystem: { denyRead: hidden.denyRead, allowRead: hidden.allowRead } }
-        : {}),
+      ...(hidden.denyRead.length ? { filesystem: { denyRead: hidden.denyRead, allowRead: hidden.allowRead } } : {}),
     },
     permissions: {
       // Write, Edit and NotebookEdit refused outside the working directories, in every permission mode.

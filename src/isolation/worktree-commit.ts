@@ -7,7 +7,12 @@ import { git, GitError, type GitOptions } from './git.js';
 // What a task's worktree left behind (its shape lives in src/shapes).
 export type { WorktreeSummary };
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'claude-tiers', GIT_AUTHOR_EMAIL: 'claude-tiers@localhost', GIT_COMMITTER_NAME: 'claude-tiers', GIT_COMMITTER_EMAIL: 'claude-tiers@localhost' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'claude-tiers',
+  GIT_AUTHOR_EMAIL: 'claude-tiers@localhost',
+  GIT_COMMITTER_NAME: 'claude-tiers',
+  GIT_COMMITTER_EMAIL: 'claude-tiers@localhost',
+};
 const ZERO = '0'.repeat(40);
 
 // Where a task's files are committed from and to: the user's (common) git dir holds the objects and the ref; the
@@ -21,7 +26,19 @@ export interface SealTarget {
 
 // The files and folders claude 2.1.330's sandbox masks in its working directory (bind mounts of /dev/null or an empty
 // folder); measured: during a run they show as character devices, and an interrupted run can leave them empty.
-const PLACEHOLDERS = new Set(['.bash_profile', '.bashrc', '.gitconfig', '.gitmodules', '.idea', '.mcp.json', '.profile', '.ripgreprc', '.vscode', '.zprofile', '.zshrc']);
+const PLACEHOLDERS = new Set([
+  '.bash_profile',
+  '.bashrc',
+  '.gitconfig',
+  '.gitmodules',
+  '.idea',
+  '.mcp.json',
+  '.profile',
+  '.ripgreprc',
+  '.vscode',
+  '.zprofile',
+  '.zshrc',
+]);
 const isPlaceholder = (path: string): boolean => {
   const parts = path.split('/');
   const name = parts.at(-1)!;
@@ -63,11 +80,18 @@ const nul = (s: string) => s.split('\0').filter(Boolean);
 // hashed with --no-filters (no .gitattributes filter, eol or textconv runs), ignored files skipped (.gitignore rules),
 // a nested repository (a folder with its own .git) refused and listed, never entered; a gitlink of the parent stays
 // as it was. Returns the tree and what was not committed.
-export async function sealTree(t: SealTarget, parent: string, opts: GitOptions = {}): Promise<{ tree: string; notCommitted: string[] }> {
+export async function sealTree(
+  t: SealTarget,
+  parent: string,
+  opts: GitOptions = {},
+): Promise<{ tree: string; notCommitted: string[] }> {
   const tmp = await mkdtemp(join(tmpdir(), 'ct-seal-'));
   try {
     const base = { GIT_DIR: t.gitDir, GIT_WORK_TREE: t.workTree };
-    const listing = { ...opts, env: { ...(opts.env ?? process.env), ...base, GIT_INDEX_FILE: join(tmp, 'parent-index') } };
+    const listing = {
+      ...opts,
+      env: { ...(opts.env ?? process.env), ...base, GIT_INDEX_FILE: join(tmp, 'parent-index') },
+    };
     await git(t.workTree, ['read-tree', parent], listing);
     const tracked = nul(await git(t.workTree, ['ls-files', '-z', '--stage'], listing)).map((l) => {
       const tab = l.indexOf('\t');
@@ -93,7 +117,10 @@ export async function sealTree(t: SealTarget, parent: string, opts: GitOptions =
       }
       // A tracked file the task replaced by a folder: the folder's files are listed as untracked files of their own.
       if (s.isDirectory()) return;
-      if (!s.isFile()) return void (s.isCharacterDevice() && t.dropPlaceholders && isPlaceholder(path) ? undefined : notCommitted.push(path));
+      if (!s.isFile())
+        return void (s.isCharacterDevice() && t.dropPlaceholders && isPlaceholder(path)
+          ? undefined
+          : notCommitted.push(path));
       if (!keep && t.dropPlaceholders && s.size === 0 && isPlaceholder(path)) return;
       // hash-object --stdin-paths reads one path a line: a name with a newline cannot be passed, so it is not taken.
       if (full.includes('\n')) return void notCommitted.push(path);
@@ -102,10 +129,19 @@ export async function sealTree(t: SealTarget, parent: string, opts: GitOptions =
     await Promise.all([...tracked.map((e) => examine(e.path, e)), ...untracked.map((p) => examine(p))]);
     const toHash = entries.filter((e) => e.hashPath);
     if (toHash.length) {
-      const shas = (await git(t.workTree, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { ...opts, env: { ...(opts.env ?? process.env), ...base }, input: toHash.map((e) => e.hashPath).join('\n') + '\n' })).split('\n');
+      const shas = (
+        await git(t.workTree, ['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+          ...opts,
+          env: { ...(opts.env ?? process.env), ...base },
+          input: toHash.map((e) => e.hashPath).join('\n') + '\n',
+        })
+      ).split('\n');
       toHash.forEach((e, i) => (e.sha = shas[i]));
     }
-    const building = { ...opts, env: { ...(opts.env ?? process.env), GIT_DIR: t.gitDir, GIT_INDEX_FILE: join(tmp, 'index') } };
+    const building = {
+      ...opts,
+      env: { ...(opts.env ?? process.env), GIT_DIR: t.gitDir, GIT_INDEX_FILE: join(tmp, 'index') },
+    };
     const info = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join('');
     await git(tmp, ['update-index', '-z', '--add', '--index-info'], { ...building, input: info });
     const tree = (await git(tmp, ['write-tree'], building)).trim();
@@ -116,8 +152,16 @@ export async function sealTree(t: SealTarget, parent: string, opts: GitOptions =
 }
 
 // A ref's value as stored (a symbolic ref is reported, never followed): undefined when it does not exist.
-export async function readRef(gitDir: string, ref: string, opts: GitOptions = {}): Promise<{ oid: string; symref: string } | undefined> {
-  const out = await git(gitDir, ['--git-dir', gitDir, 'for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', ref], opts);
+export async function readRef(
+  gitDir: string,
+  ref: string,
+  opts: GitOptions = {},
+): Promise<{ oid: string; symref: string } | undefined> {
+  const out = await git(
+    gitDir,
+    ['--git-dir', gitDir, 'for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', ref],
+    opts,
+  );
   for (const line of out.split('\n')) {
     const [name, oid, symref] = line.split('\0');
     if (name === ref) return { oid: oid!, symref: symref ?? '' };
@@ -127,7 +171,13 @@ export async function readRef(gitDir: string, ref: string, opts: GitOptions = {}
 
 // Moves a ref from the value the server expects to a new one, compare-and-swap, never through a symbolic ref: git
 // refuses if the ref holds anything else (old '' = must not exist yet; next '' = delete it).
-export async function casRef(gitDir: string, ref: string, next: string, old: string, opts: GitOptions = {}): Promise<void> {
+export async function casRef(
+  gitDir: string,
+  ref: string,
+  next: string,
+  old: string,
+  opts: GitOptions = {},
+): Promise<void> {
   const update = next ? [ref, next, old || ZERO] : ['-d', ref, old];
   await git(gitDir, ['--git-dir', gitDir, 'update-ref', '--no-deref', '-m', 'claude-tiers', ...update], opts);
 }
@@ -145,7 +195,12 @@ export async function isAncestor(gitDir: string, a: string, b: string, opts: Git
 
 // Commits the task's files (sealTree) on `parent` and returns the commit, or undefined when its tree is the parent's;
 // the author is the repository's user.email identity when it has one, else claude-tiers.
-export async function sealCommit(t: SealTarget, parent: string, message: string, opts: GitOptions = {}): Promise<{ commit?: string; notCommitted: string[] }> {
+export async function sealCommit(
+  t: SealTarget,
+  parent: string,
+  message: string,
+  opts: GitOptions = {},
+): Promise<{ commit?: string; notCommitted: string[] }> {
   const { tree, notCommitted } = await sealTree(t, parent, opts);
   const parentTree = (await git(t.gitDir, ['--git-dir', t.gitDir, 'rev-parse', `${parent}^{tree}`], opts)).trim();
   if (tree === parentTree) return { notCommitted };
@@ -154,16 +209,31 @@ export async function sealCommit(t: SealTarget, parent: string, message: string,
     () => false,
   );
   const env = { ...(opts.env ?? process.env), ...(hasIdentity ? {} : IDENTITY) };
-  const commit = (await git(t.gitDir, ['--git-dir', t.gitDir, 'commit-tree', tree, '-p', parent], { ...opts, env, input: `${message}\n` })).trim();
+  const commit = (
+    await git(t.gitDir, ['--git-dir', t.gitDir, 'commit-tree', tree, '-p', parent], {
+      ...opts,
+      env,
+      input: `${message}\n`,
+    })
+  ).trim();
   return { commit, notCommitted };
 }
 
 // The branch's state against its base: head, the files that differ, and git's diffstat (no external diff, no
 // textconv: the user's diff programs never see the task's content).
-export async function summarize(wt: { gitDir: string; branch: string; baseCommit: string }, opts: GitOptions = {}): Promise<WorktreeSummary> {
+export async function summarize(
+  wt: { gitDir: string; branch: string; baseCommit: string },
+  opts: GitOptions = {},
+): Promise<WorktreeSummary> {
   const g = (args: string[]) => git(wt.gitDir, ['--git-dir', wt.gitDir, ...args], opts);
   const head = (await g(['rev-parse', '--verify', `refs/heads/${wt.branch}^{commit}`])).trim();
   const names = await g(['diff', '--no-ext-diff', '--no-textconv', '--name-only', '-z', wt.baseCommit, head]);
   const stat = await g(['diff', '--no-ext-diff', '--no-textconv', '--stat', wt.baseCommit, head]);
-  return { branch: wt.branch, base_commit: wt.baseCommit, head_commit: head, changed_files: names.split('\0').filter(Boolean), diffstat: stat.trim() };
+  return {
+    branch: wt.branch,
+    base_commit: wt.baseCommit,
+    head_commit: head,
+    changed_files: names.split('\0').filter(Boolean),
+    diffstat: stat.trim(),
+  };
 }

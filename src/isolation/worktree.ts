@@ -39,12 +39,18 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/;
 // The branch a task's work lives on.
 export const branchFor = (taskId: string): string => `claude-tiers/${taskId}`;
 
-async function repoOf(cwd: string, opts: GitOptions | undefined): Promise<{ root: string; gitDir: string; rel: string }> {
+async function repoOf(
+  cwd: string,
+  opts: GitOptions | undefined,
+): Promise<{ root: string; gitDir: string; rel: string }> {
   let out: string;
   try {
     out = await git(cwd, ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'], opts);
   } catch (err) {
-    if (err instanceof GitError) throw new ToolError(`isolation: ${cwd} is not inside a git repository (isolation "worktree" needs one; run git init, or use isolation "none")`);
+    if (err instanceof GitError)
+      throw new ToolError(
+        `isolation: ${cwd} is not inside a git repository (isolation "worktree" needs one; run git init, or use isolation "none")`,
+      );
     throw err;
   }
   const [root, gitDir] = out.trim().split('\n');
@@ -59,7 +65,13 @@ async function branchExists(gitDir: string, branch: string, opts: GitOptions | u
 
 // A repository of the task's own at path: git init (no template: no sample hooks), the user's objects as a read-only
 // alternate, only the task's branch, checked out. Nothing of the user's .git is writable from it.
-async function makeClone(path: string, gitDir: string, branch: string, commit: string, opts: GitOptions | undefined): Promise<void> {
+async function makeClone(
+  path: string,
+  gitDir: string,
+  branch: string,
+  commit: string,
+  opts: GitOptions | undefined,
+): Promise<void> {
   await git(resolve(path, '..'), ['init', '--quiet', '--template=', path], opts);
   await mkdir(join(path, '.git', 'objects', 'info'), { recursive: true });
   await writeFile(join(path, '.git', 'objects', 'info', 'alternates'), `${join(gitDir, 'objects')}\n`);
@@ -73,27 +85,48 @@ async function makeClone(path: string, gitDir: string, branch: string, commit: s
 // sandboxed tasks had clones of their own): empty files it mounted over and empty folders it made. Removed only while
 // still empty, so nothing of the user's is ever lost.
 const LEFTOVER_FILES = ['config.worktree', 'objects/info/alternates'];
-const LEFTOVER_DIRS = ['glab-cli', '.claude-sandbox-noreplace', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace', 'objects/info/commit-graphs/.claude-sandbox-noreplace'];
+const LEFTOVER_DIRS = [
+  'glab-cli',
+  '.claude-sandbox-noreplace',
+  'info/.claude-sandbox-noreplace',
+  'objects/info/.claude-sandbox-noreplace',
+  'objects/info/commit-graphs/.claude-sandbox-noreplace',
+];
 
 // Removes those leftovers from the user's common git dir (under its lock).
 export async function removeSandboxLeftovers(gitDir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const f of LEFTOVER_FILES) {
     const s = await lstat(join(gitDir, f)).catch(() => undefined);
-    if (s?.isFile() && s.size === 0) await rm(join(gitDir, f)).then(() => removed.push(f), () => undefined);
+    if (s?.isFile() && s.size === 0)
+      await rm(join(gitDir, f)).then(
+        () => removed.push(f),
+        () => undefined,
+      );
   }
-  for (const d of LEFTOVER_DIRS) await rmdir(join(gitDir, d)).then(() => removed.push(`${d}/`), () => undefined);
+  for (const d of LEFTOVER_DIRS)
+    await rmdir(join(gitDir, d)).then(
+      () => removed.push(`${d}/`),
+      () => undefined,
+    );
   return removed;
 }
 
 // Makes a new worktree for a task under <stateDir>/worktrees/<taskId> on branch claude-tiers/<taskId> (or, for a
 // follow-up, on the earlier task's branch); the user's working tree, index and HEAD are never touched.
 export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Promise<Worktree> {
-  for (const id of [o.taskId, o.continueTaskId, o.dirName]) if (id !== undefined && !SAFE_ID.test(id)) throw new ToolError(`isolation: task id "${id}" cannot name a branch`);
+  for (const id of [o.taskId, o.continueTaskId, o.dirName])
+    if (id !== undefined && !SAFE_ID.test(id)) throw new ToolError(`isolation: task id "${id}" cannot name a branch`);
   const { root, gitDir, rel } = await repoOf(o.cwd, deps.git);
-  if (o.roots && !pathInsideRoots(root, o.roots, root)) throw new ToolError(`isolation: the repository of ${o.cwd} is ${root}, outside the allowed roots; a worktree would copy all of it. Use isolation "none", or ask the operator to add ${root} as a root`);
+  if (o.roots && !pathInsideRoots(root, o.roots, root))
+    throw new ToolError(
+      `isolation: the repository of ${o.cwd} is ${root}, outside the allowed roots; a worktree would copy all of it. Use isolation "none", or ask the operator to add ${root} as a root`,
+    );
   // A .git file (gitdir: /elsewhere) would make the worktree one of a repository outside the roots.
-  if (o.roots && !pathInsideRoots(gitDir, o.roots, gitDir)) throw new ToolError(`isolation: the git directory of ${o.cwd} is ${gitDir}, outside the allowed roots; a worktree would be one of that repository. Use isolation "none", or ask the operator to add it as a root`);
+  if (o.roots && !pathInsideRoots(gitDir, o.roots, gitDir))
+    throw new ToolError(
+      `isolation: the git directory of ${o.cwd} is ${gitDir}, outside the allowed roots; a worktree would be one of that repository. Use isolation "none", or ask the operator to add it as a root`,
+    );
   const path = join(resolve(o.stateDir), 'worktrees', o.dirName ?? o.taskId);
   const branch = branchFor(o.continueTaskId ?? o.taskId);
   const kind = o.clone ? 'clone' : 'worktree';
@@ -109,17 +142,24 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
         if (!existsSync(path)) await makeClone(path, gitDir, branch, baseCommit, deps.git);
       } else {
         // The earlier task kept its worktree (keep_worktree): the follow-up works in it, on the same branch.
-        const kept = (await git(root, ['worktree', 'list', '--porcelain'], deps.git)).split('\n').some((l) => l === `worktree ${path}`);
+        const kept = (await git(root, ['worktree', 'list', '--porcelain'], deps.git))
+          .split('\n')
+          .some((l) => l === `worktree ${path}`);
         if (!kept) await git(root, ['worktree', 'add', path, branch], deps.git);
       }
     } else {
       const ref = o.baseRef ?? 'HEAD';
       try {
-        baseCommit = (await git(root, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], deps.git)).trim();
+        baseCommit = (
+          await git(root, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], deps.git)
+        ).trim();
       } catch {
-        throw new ToolError(`isolation: base_ref "${ref}" is not a commit in ${root}${ref === 'HEAD' ? ' (a repository needs one commit first)' : ''}`);
+        throw new ToolError(
+          `isolation: base_ref "${ref}" is not a commit in ${root}${ref === 'HEAD' ? ' (a repository needs one commit first)' : ''}`,
+        );
       }
-      if (await branchExists(gitDir, branch, deps.git)) throw new ToolError(`isolation: branch ${branch} already exists in ${root}`);
+      if (await branchExists(gitDir, branch, deps.git))
+        throw new ToolError(`isolation: branch ${branch} already exists in ${root}`);
       // The branch first (created by compare-and-swap: it must not exist), then the worktree: a `worktree add` that
       // raced another one on this repository (another server's, without our lock) is retried by git() as is.
       await casRef(gitDir, `refs/heads/${branch}`, baseCommit, '', deps.git);
@@ -134,8 +174,20 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
     }
     const cwdInWorktree = rel ? join(path, rel) : path;
     await mkdir(cwdInWorktree, { recursive: true });
-    const adminDir = kind === 'worktree' ? (await git(path, ['rev-parse', '--absolute-git-dir'], deps.git)).trim() : undefined;
-    return { taskId: o.taskId, path, branch, baseCommit, repoRoot: root, gitDir, cwdInWorktree, createdBranch: !reuse, kind, ...(adminDir ? { adminDir } : {}) };
+    const adminDir =
+      kind === 'worktree' ? (await git(path, ['rev-parse', '--absolute-git-dir'], deps.git)).trim() : undefined;
+    return {
+      taskId: o.taskId,
+      path,
+      branch,
+      baseCommit,
+      repoRoot: root,
+      gitDir,
+      cwdInWorktree,
+      createdBranch: !reuse,
+      kind,
+      ...(adminDir ? { adminDir } : {}),
+    };
   });
 }
 
@@ -162,7 +214,11 @@ async function movedHead(wt: Worktree, deps: WorktreeDeps): Promise<string | und
   if (wt.kind === 'clone') {
     const head = (await readPlain(join(wt.path, '.git', 'HEAD')))?.trim() ?? '';
     if (head === `ref: ${expected}`) return undefined;
-    names = head.startsWith('ref: ') ? head.slice(5) : head ? `a detached commit ${head.slice(0, 40)}` : 'nothing readable';
+    names = head.startsWith('ref: ')
+      ? head.slice(5)
+      : head
+        ? `a detached commit ${head.slice(0, 40)}`
+        : 'nothing readable';
   } else {
     const list = (await git(wt.repoRoot, ['worktree', 'list', '--porcelain'], deps.git)).split('\n\n');
     const entry = list.find((b) => b.split('\n').includes(`worktree ${wt.path}`));
@@ -181,16 +237,43 @@ async function takeCloneCommits(wt: Worktree, deps: WorktreeDeps): Promise<{ par
   const tmp = `refs/claude-tiers-import/${wt.taskId}`;
   const opts = deps.git;
   try {
-    const fetched = await git(wt.repoRoot, ['-c', 'protocol.file.allow=always', '-c', 'transfer.fsckObjects=true', '-c', 'fetch.writeCommitGraph=false', '--git-dir', wt.gitDir, 'fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head', '--no-auto-gc', '--', join(wt.path, '.git'), `+${ref}:${tmp}`], { ...opts, lockRetries: 0 }).then(
+    const fetched = await git(
+      wt.repoRoot,
+      [
+        '-c',
+        'protocol.file.allow=always',
+        '-c',
+        'transfer.fsckObjects=true',
+        '-c',
+        'fetch.writeCommitGraph=false',
+        '--git-dir',
+        wt.gitDir,
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-recurse-submodules',
+        '--no-write-fetch-head',
+        '--no-auto-gc',
+        '--',
+        join(wt.path, '.git'),
+        `+${ref}:${tmp}`,
+      ],
+      { ...opts, lockRetries: 0 },
+    ).then(
       () => true,
       () => false,
     );
     if (!fetched) return { warning: `the task's clone had no readable ${ref}; its files were committed on the base` };
     const oid = (await readRef(wt.gitDir, tmp, opts))?.oid;
     if (!oid || oid === wt.baseCommit) return {};
-    const isCommit = await git(wt.gitDir, ['--git-dir', wt.gitDir, 'cat-file', '-t', oid], opts).then((t) => t.trim() === 'commit', () => false);
+    const isCommit = await git(wt.gitDir, ['--git-dir', wt.gitDir, 'cat-file', '-t', oid], opts).then(
+      (t) => t.trim() === 'commit',
+      () => false,
+    );
     if (isCommit && (await isAncestor(wt.gitDir, wt.baseCommit, oid, opts))) return { parent: oid };
-    return { warning: `the task's clone held ${ref} at ${oid}, which does not descend from the base commit; its files were committed on the base` };
+    return {
+      warning: `the task's clone held ${ref} at ${oid}, which does not descend from the base commit; its files were committed on the base`,
+    };
   } finally {
     const left = await readRef(wt.gitDir, tmp, opts).catch(() => undefined);
     if (left) await casRef(wt.gitDir, tmp, '', left.oid, opts).catch(() => undefined);
@@ -200,7 +283,11 @@ async function takeCloneCommits(wt: Worktree, deps: WorktreeDeps): Promise<{ par
 // Commits the task's files to its branch, sealed (sealCommit: git never runs in the task's tree) and by compare-and-
 // swap from the value the server expects: in a worktree the branch as the task left it, in a clone the branch as the
 // server left it; the task's own commits (if they descend from the base) are the parent of the server's commit.
-async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Promise<Pick<WorktreeSummary, 'head_moved' | 'not_committed' | 'warnings'>> {
+async function commitTask(
+  wt: Worktree,
+  message: string,
+  deps: WorktreeDeps,
+): Promise<Pick<WorktreeSummary, 'head_moved' | 'not_committed' | 'warnings'>> {
   const ref = `refs/heads/${wt.branch}`;
   const warnings: string[] = [];
   const headMoved = existsSync(wt.path) ? await movedHead(wt, deps) : undefined;
@@ -217,9 +304,15 @@ async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Pr
       old = '';
     } else {
       old = cur.oid;
-      const commit = await git(wt.gitDir, ['--git-dir', wt.gitDir, 'cat-file', '-t', cur.oid], deps.git).then((t) => t.trim() === 'commit', () => false);
+      const commit = await git(wt.gitDir, ['--git-dir', wt.gitDir, 'cat-file', '-t', cur.oid], deps.git).then(
+        (t) => t.trim() === 'commit',
+        () => false,
+      );
       if (commit && (await isAncestor(wt.gitDir, wt.baseCommit, cur.oid, deps.git))) parent = cur.oid;
-      else if (cur.oid !== wt.baseCommit) warnings.push(`the task moved ${ref} to ${cur.oid}, which does not descend from the base commit; its files were committed on the base`);
+      else if (cur.oid !== wt.baseCommit)
+        warnings.push(
+          `the task moved ${ref} to ${cur.oid}, which does not descend from the base commit; its files were committed on the base`,
+        );
     }
   } else if (existsSync(wt.path)) {
     const taken = await takeCloneCommits(wt, deps);
@@ -229,12 +322,21 @@ async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Pr
   let notCommitted: string[] = [];
   let head = parent;
   if (existsSync(wt.path)) {
-    const sealed = await sealCommit({ gitDir: wt.gitDir, workTree: wt.path, dropPlaceholders: wt.kind === 'clone' }, parent, message, deps.git);
+    const sealed = await sealCommit(
+      { gitDir: wt.gitDir, workTree: wt.path, dropPlaceholders: wt.kind === 'clone' },
+      parent,
+      message,
+      deps.git,
+    );
     notCommitted = sealed.notCommitted;
     head = sealed.commit ?? parent;
   }
   if (head !== old) await casRef(wt.gitDir, ref, head, old, deps.git);
-  return { ...(headMoved ? { head_moved: headMoved } : {}), ...(notCommitted.length ? { not_committed: notCommitted } : {}), ...(warnings.length ? { warnings } : {}) };
+  return {
+    ...(headMoved ? { head_moved: headMoved } : {}),
+    ...(notCommitted.length ? { not_committed: notCommitted } : {}),
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 // A kept worktree's index (and a kept clone's branch) brought to the commit the server made, so `git status` there
@@ -242,13 +344,21 @@ async function commitTask(wt: Worktree, message: string, deps: WorktreeDeps): Pr
 async function syncKept(wt: Worktree, head: string, deps: WorktreeDeps): Promise<void> {
   const admin = wt.kind === 'clone' ? join(wt.path, '.git') : wt.adminDir;
   if (!admin) return;
-  if (wt.kind === 'clone') await git(wt.path, ['--git-dir', admin, 'update-ref', '--no-deref', `refs/heads/${wt.branch}`, head], deps.git);
-  await git(wt.path, ['--git-dir', wt.gitDir, 'read-tree', head], { ...deps.git, env: { ...(deps.git?.env ?? process.env), GIT_INDEX_FILE: join(admin, 'index') } });
+  if (wt.kind === 'clone')
+    await git(wt.path, ['--git-dir', admin, 'update-ref', '--no-deref', `refs/heads/${wt.branch}`, head], deps.git);
+  await git(wt.path, ['--git-dir', wt.gitDir, 'read-tree', head], {
+    ...deps.git,
+    env: { ...(deps.git?.env ?? process.env), GIT_INDEX_FILE: join(admin, 'index') },
+  });
 }
 
 // Ends a task's worktree, however the task ended: commits everything left in it to its branch, summarizes the
 // branch against its base, removes the worktree unless keep, and deletes a branch that holds no change of this task.
-export async function finishWorktree(wt: Worktree, opts: { keep: boolean; reason?: string }, deps: WorktreeDeps): Promise<WorktreeSummary> {
+export async function finishWorktree(
+  wt: Worktree,
+  opts: { keep: boolean; reason?: string },
+  deps: WorktreeDeps,
+): Promise<WorktreeSummary> {
   const notes = await commitTask(wt, `claude-tiers: task ${wt.taskId}${opts.reason ? ` (${opts.reason})` : ''}`, deps);
   const summary = { ...(await summarize(wt, deps.git)), ...notes };
   if (opts.keep && existsSync(wt.path)) {

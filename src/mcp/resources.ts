@@ -1,7 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from '../engine.js';
-import { DIFF_MIME, DIFF_TEMPLATE, EVENTS_MIME as MIME, EVENTS_TEMPLATE, eventsLink, taskIdOfDiffUri, taskIdOfUri as idOf } from '../tasks/event-links.js';
+import {
+  DIFF_MIME,
+  DIFF_TEMPLATE,
+  EVENTS_MIME as MIME,
+  EVENTS_TEMPLATE,
+  eventsLink,
+  taskIdOfDiffUri,
+  taskIdOfUri as idOf,
+} from '../tasks/event-links.js';
 import { isFinal } from '../tasks/types.js';
 import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-resource.js';
 
@@ -16,8 +24,20 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
   const subscriptions = new Map<string, () => void>();
   server.setRequestHandler('resources/templates/list', async () => ({
     resourceTemplates: [
-      { uriTemplate: EVENTS_TEMPLATE, name: 'task-events', title: 'Task event log', mimeType: MIME, description: 'claude\'s raw stream-json events of a task (JSONL), as written to disk' },
-      { uriTemplate: DIFF_TEMPLATE, name: 'task-diff', title: 'Task diff', mimeType: DIFF_MIME, description: 'an isolated task\'s changes on its branch, against its base commit' },
+      {
+        uriTemplate: EVENTS_TEMPLATE,
+        name: 'task-events',
+        title: 'Task event log',
+        mimeType: MIME,
+        description: "claude's raw stream-json events of a task (JSONL), as written to disk",
+      },
+      {
+        uriTemplate: DIFF_TEMPLATE,
+        name: 'task-diff',
+        title: 'Task diff',
+        mimeType: DIFF_MIME,
+        description: "an isolated task's changes on its branch, against its base commit",
+      },
     ],
   }));
   server.setRequestHandler('resources/list', async () => ({
@@ -38,10 +58,17 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     const id = idOf(uri);
     // Read again first: in a cluster the task may be another server's, not yet seen here.
     const rec = id ? await tasks.record(id).catch(() => undefined) : undefined;
-    if (!id || !rec || !tasks.visible(id, viewer, rec)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`);
+    if (!id || !rec || !tasks.visible(id, viewer, rec))
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `unknown resource ${uri}: expected ${EVENTS_TEMPLATE.replace('{task_id}', '<task_id>')} of an existing task`,
+      );
     const path = tasks.eventsPath(id);
     if (!existsSync(path) && rec.state !== 'queued' && rec.owner.serverId !== (await ensure()).serverId) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`,
+      );
     }
     let text = '';
     if (existsSync(path)) {
@@ -92,7 +119,17 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
 async function taskDiff(engine: Engine, id: string, viewer: Viewer): Promise<string> {
   const record = engine.tasks.visible(id, viewer);
   const w = record?.worktreeSummary;
-  if (!record?.worktree || !w?.branch) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no diff for ${id}: only a finished isolated task that changed files has one`);
+  if (!record?.worktree || !w?.branch)
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `no diff for ${id}: only a finished isolated task that changed files has one`,
+    );
   const { git } = await import('../isolation/git.js');
-  return git(record.worktree.repoRoot, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${w.base_commit}..${w.head_commit}`]);
+  return git(record.worktree.repoRoot, [
+    'diff',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    `${w.base_commit}..${w.head_commit}`,
+  ]);
 }

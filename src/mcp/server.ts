@@ -9,7 +9,13 @@ import { ToolError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerTaskResources } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
-import { declaresTasks, registerTaskMethods, TaskAwareServer, taskHandle, TASKS_CAPABILITY } from './tasks-extension.js';
+import {
+  declaresTasks,
+  registerTaskMethods,
+  TaskAwareServer,
+  taskHandle,
+  TASKS_CAPABILITY,
+} from './tasks-extension.js';
 import { applyInputResponses, askClient, canElicit, resumedTask } from './input.js';
 import { registerPrompts } from './prompts.js';
 import { boardToolMeta } from '../board/app-resource.js';
@@ -21,8 +27,18 @@ const listed = (tool: AnyTool) => ({
   name: tool.name,
   title: tool.title,
   description: tool.description,
-  inputSchema: z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown },
-  ...(tool.outputSchema ? { outputSchema: z.toJSONSchema(tool.outputSchema, { io: 'output', unrepresentable: 'any' }) as { type: 'object'; [k: string]: unknown } } : {}),
+  inputSchema: z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as {
+    type: 'object';
+    [k: string]: unknown;
+  },
+  ...(tool.outputSchema
+    ? {
+        outputSchema: z.toJSONSchema(tool.outputSchema, { io: 'output', unrepresentable: 'any' }) as {
+          type: 'object';
+          [k: string]: unknown;
+        },
+      }
+    : {}),
   annotations: { title: tool.title, ...tool.annotations },
   ...(tool.showsBoard ? { _meta: boardToolMeta } : {}),
 });
@@ -42,11 +58,21 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 
 // One MCP server instance (per connection or HTTP session) over the shared engine; dispose closes only this instance.
 // The engine may still be on its way (stdio start-up): tools/list needs only the config, calls wait for the engine.
-export function createServer(config: Config, ready: Promise<Engine>, options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {}): { server: Server; dispose: () => Promise<void> } {
+export function createServer(
+  config: Config,
+  ready: Promise<Engine>,
+  options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {},
+): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
     {
-      capabilities: { tools: {}, extensions: TASKS_CAPABILITY, resources: { subscribe: true }, prompts: {}, completions: {} },
+      capabilities: {
+        tools: {},
+        extensions: TASKS_CAPABILITY,
+        resources: { subscribe: true },
+        prompts: {},
+        completions: {},
+      },
       instructions:
         'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks (comprehensive tier) that return a task id; ' +
         'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
@@ -89,7 +115,9 @@ export function createServer(config: Config, ready: Promise<Engine>, options: { 
     } catch (err) {
       if (err instanceof ToolError) return errorResult(err.message);
       engine.log.error({ err, tool: name }, 'tool failed unexpectedly');
-      return errorResult(`${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`);
+      return errorResult(
+        `${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`,
+      );
     }
   });
   registerTaskMethods(server, ready, clientId, viewer);

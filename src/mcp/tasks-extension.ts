@@ -36,7 +36,10 @@ export function declaresTasks(ctx: ServerContext): boolean {
 // A Server whose tools/call may answer with a task handle: the SDK adds `content: []` to every tools/call
 // result, which a handle must not carry.
 export class TaskAwareServer extends Server {
-  protected override _wrapHandler(method: string, handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>) {
+  protected override _wrapHandler(
+    method: string,
+    handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>,
+  ) {
     const wrapped = super._wrapHandler(method, handler);
     if (method !== 'tools/call') return wrapped;
     return async (request: JSONRPCRequest, ctx: ServerContext): Promise<Result> => {
@@ -56,7 +59,9 @@ function statusOf(record: TaskRecord): TaskStatus {
   return record.state === 'killed' ? 'cancelled' : 'completed';
 }
 
-function inputRequestsOf(record: TaskRecord): Record<string, { method: 'elicitation/create'; params: ReturnType<typeof elicitationFor>['params'] }> {
+function inputRequestsOf(
+  record: TaskRecord,
+): Record<string, { method: 'elicitation/create'; params: ReturnType<typeof elicitationFor>['params'] }> {
   const e = elicitationFor(record.id, record.inputRequest!);
   return { [e.key]: { method: 'elicitation/create', params: e.params } };
 }
@@ -67,7 +72,9 @@ export function taskObject(record: TaskRecord, writing?: { chars: number }): Rec
   return {
     taskId: record.id,
     status,
-    statusMessage: isFinal(record.state) ? (record.end?.message ?? record.state) : formatProgress(record, Date.now(), writing),
+    statusMessage: isFinal(record.state)
+      ? (record.end?.message ?? record.state)
+      : formatProgress(record, Date.now(), writing),
     createdAt: new Date(record.createdAt).toISOString(),
     lastUpdatedAt: new Date(record.updatedAt).toISOString(),
     // Records are kept until pruned by count (limits.pruneMaxTasks), not by age.
@@ -95,16 +102,22 @@ export function registerTaskMethods(server: Server, ready: Promise<Engine>, clie
   let engine!: Engine;
   const ensure = async () => (engine ??= await ready);
   const taskIdOf = (ctx: ServerContext, params: unknown): string => {
-    if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_CAPABILITY } }, `tasks/* needs the client capability ${TASKS_EXTENSION}`);
+    if (!declaresTasks(ctx))
+      throw new MissingRequiredClientCapabilityError(
+        { requiredCapabilities: { extensions: TASKS_CAPABILITY } },
+        `tasks/* needs the client capability ${TASKS_EXTENSION}`,
+      );
     const parsed = TaskIdParams.safeParse(params);
-    if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'taskId is required: pass the taskId of a task handle');
+    if (!parsed.success)
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'taskId is required: pass the taskId of a task handle');
     return parsed.data.taskId;
   };
   const owned = async (taskId: string): Promise<TaskRecord> => {
     await ensure();
     const record = await engine.tasks.record(taskId);
     // Another client's task is as unknown as a missing one.
-    if (!record || record.clientId !== clientId) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
+    if (!record || record.clientId !== clientId)
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: Task not found (${taskId})`);
     return record;
   };
 
@@ -112,7 +125,10 @@ export function registerTaskMethods(server: Server, ready: Promise<Engine>, clie
     const record = await owned(taskIdOf(ctx, params));
     const task = taskObject(record, engine.tasks.writingOf(record.id));
     if (task.status !== 'completed') return task;
-    return { ...task, result: toCallResult(await engine.tasks.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })) };
+    return {
+      ...task,
+      result: toCallResult(await engine.tasks.reply(record.id, { tail: 10, isError: record.state !== 'succeeded' })),
+    };
   });
 
   // The answers to a task's input requests (the SDK lifts inputResponses out of params into the context).

@@ -43,8 +43,14 @@ export function addGauges(
       },
     });
   }
-  simple('claude_processes', 'Live claude processes started by this server (warm spares included)', () => sources.processPids().length);
-  simple('claude_rss_bytes', 'Resident memory of the live claude processes and their descendants', () => rssBytes(sources.processPids()));
+  simple(
+    'claude_processes',
+    'Live claude processes started by this server (warm spares included)',
+    () => sources.processPids().length,
+  );
+  simple('claude_rss_bytes', 'Resident memory of the live claude processes and their descendants', () =>
+    rssBytes(sources.processPids()),
+  );
   const spares: Gauge<'tier'> = new Gauge({
     name: `${prefix}spares_ready`,
     help: 'Warm spares ready now, by tier',

@@ -33,18 +33,81 @@ export class Metrics {
   readonly registry = new Registry();
   /** The model label of a requested model: bounded (see model-label.ts); by default every model is "other". */
   private readonly modelLabel: (model: string) => string;
-  private readonly tasks = new Counter({ name: `${P}tasks_finished_total`, help: 'Tasks that reached a final state, by tier and state', labelNames: ['tier', 'state'] as const, registers: [this.registry] });
-  private readonly quicks = new Counter({ name: `${P}quick_answers_total`, help: 'Quick answers by tier and outcome', labelNames: ['tier', 'outcome'] as const, registers: [this.registry] });
-  private readonly spareHits = new Counter({ name: `${P}spare_hits_total`, help: 'Quick answers served by a warm spare', labelNames: ['tier'] as const, registers: [this.registry] });
-  private readonly spareMisses = new Counter({ name: `${P}spare_misses_total`, help: 'Quick answers that wanted a warm spare and went cold', labelNames: ['tier'] as const, registers: [this.registry] });
-  private readonly rateLimited = new Counter({ name: `${P}rate_limited_total`, help: 'Tool calls refused by the rate limiter', labelNames: ['tool'] as const, registers: [this.registry] });
-  private readonly transitions = new Counter({ name: `${P}breaker_transitions_total`, help: 'Circuit breaker state changes, by circuit (tier:model) and new state', labelNames: ['key', 'to'] as const, registers: [this.registry] });
-  private readonly cost = new Counter({ name: `${P}cost_usd_total`, help: 'Cost reported by claude in USD, by tier and requested model', labelNames: ['tier', 'model'] as const, registers: [this.registry] });
-  private readonly tokensIn = new Counter({ name: `${P}input_tokens_total`, help: 'Input tokens (cache reads and writes included), by tier', labelNames: ['tier'] as const, registers: [this.registry] });
-  private readonly tokensOut = new Counter({ name: `${P}output_tokens_total`, help: 'Output tokens, by tier', labelNames: ['tier'] as const, registers: [this.registry] });
-  private readonly quickLatency = new Histogram({ name: `${P}quick_answer_seconds`, help: 'quick_answer latency end to end (one run of a tier)', labelNames: ['tier'] as const, buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60], registers: [this.registry] });
-  private readonly firstEvent = new Histogram({ name: `${P}task_first_event_seconds`, help: "deep_task time from its start to claude's first stdout line", labelNames: ['tier'] as const, buckets: [0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10], registers: [this.registry] });
-  private readonly duration = new Histogram({ name: `${P}task_duration_seconds`, help: 'Task duration from its start (or creation, if it never ran) to its end', labelNames: ['tier', 'state'] as const, buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], registers: [this.registry] });
+  private readonly tasks = new Counter({
+    name: `${P}tasks_finished_total`,
+    help: 'Tasks that reached a final state, by tier and state',
+    labelNames: ['tier', 'state'] as const,
+    registers: [this.registry],
+  });
+  private readonly quicks = new Counter({
+    name: `${P}quick_answers_total`,
+    help: 'Quick answers by tier and outcome',
+    labelNames: ['tier', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly spareHits = new Counter({
+    name: `${P}spare_hits_total`,
+    help: 'Quick answers served by a warm spare',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+  private readonly spareMisses = new Counter({
+    name: `${P}spare_misses_total`,
+    help: 'Quick answers that wanted a warm spare and went cold',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+  private readonly rateLimited = new Counter({
+    name: `${P}rate_limited_total`,
+    help: 'Tool calls refused by the rate limiter',
+    labelNames: ['tool'] as const,
+    registers: [this.registry],
+  });
+  private readonly transitions = new Counter({
+    name: `${P}breaker_transitions_total`,
+    help: 'Circuit breaker state changes, by circuit (tier:model) and new state',
+    labelNames: ['key', 'to'] as const,
+    registers: [this.registry],
+  });
+  private readonly cost = new Counter({
+    name: `${P}cost_usd_total`,
+    help: 'Cost reported by claude in USD, by tier and requested model',
+    labelNames: ['tier', 'model'] as const,
+    registers: [this.registry],
+  });
+  private readonly tokensIn = new Counter({
+    name: `${P}input_tokens_total`,
+    help: 'Input tokens (cache reads and writes included), by tier',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+  private readonly tokensOut = new Counter({
+    name: `${P}output_tokens_total`,
+    help: 'Output tokens, by tier',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+  private readonly quickLatency = new Histogram({
+    name: `${P}quick_answer_seconds`,
+    help: 'quick_answer latency end to end (one run of a tier)',
+    labelNames: ['tier'] as const,
+    buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly firstEvent = new Histogram({
+    name: `${P}task_first_event_seconds`,
+    help: "deep_task time from its start to claude's first stdout line",
+    labelNames: ['tier'] as const,
+    buckets: [0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: `${P}task_duration_seconds`,
+    help: 'Task duration from its start (or creation, if it never ran) to its end',
+    labelNames: ['tier', 'state'] as const,
+    buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
 
   constructor(options: { modelLabel?: (model: string) => string } = {}) {
     this.modelLabel = options.modelLabel ?? (() => 'other');

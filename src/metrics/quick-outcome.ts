@@ -5,8 +5,22 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 // What one quick run tells the metrics: answered, error (claude's result was an error), exited, refused (it never
 // ran: breaker, bad input, no claude) or the reason it was stopped; cost and tokens from claude's result, if any.
-export function quickFinished(tier: string, model: string, outcome: RunOutcome | undefined, answered: boolean, ms: number): FinishedQuick {
-  const outcomeLabel = answered ? 'answered' : !outcome ? 'refused' : outcome.kind === 'stopped' ? outcome.stop.reason : outcome.kind === 'exited' ? 'exited' : 'error';
+export function quickFinished(
+  tier: string,
+  model: string,
+  outcome: RunOutcome | undefined,
+  answered: boolean,
+  ms: number,
+): FinishedQuick {
+  const outcomeLabel = answered
+    ? 'answered'
+    : !outcome
+      ? 'refused'
+      : outcome.kind === 'stopped'
+        ? outcome.stop.reason
+        : outcome.kind === 'exited'
+          ? 'exited'
+          : 'error';
   const result = outcome?.kind === 'result' ? outcome.result : undefined;
   const usage = (result?.usage ?? {}) as Record<string, unknown>;
   return {

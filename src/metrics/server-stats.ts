@@ -22,17 +22,35 @@ export type ServerStats = {
 };
 
 // Builds server_stats from one read of the metrics registry plus what only the server tool shows.
-export async function serverStats(from: { metrics: Metrics; startedAt: number; peakRunning: number; spares: SparePool; cache: ServerStats['cache']; circuits: ServerStats['circuits'] }): Promise<ServerStats> {
+export async function serverStats(from: {
+  metrics: Metrics;
+  startedAt: number;
+  peakRunning: number;
+  spares: SparePool;
+  cache: ServerStats['cache'];
+  circuits: ServerStats['circuits'];
+}): Promise<ServerStats> {
   const m = await from.metrics.snapshot();
   const mem = process.memoryUsage();
   const ready = Object.values(m.spares.ready).reduce((a, b) => a + b, 0);
   return {
     uptime_s: Math.round((Date.now() - from.startedAt) / 1000),
-    tasks: { running: m.tasks.running, queued: m.tasks.queued, peak_running: from.peakRunning, finished: m.tasks.finished },
+    tasks: {
+      running: m.tasks.running,
+      queued: m.tasks.queued,
+      peak_running: from.peakRunning,
+      finished: m.tasks.finished,
+    },
     quick_answers: m.quickAnswers,
     claude_processes: m.claudeProcesses,
     claude_rss_mb: m.claudeRssMb,
-    spares: { ...from.spares.stats, hits: m.spares.hits, misses: m.spares.misses, ready, ready_pids: from.spares.readyPids() },
+    spares: {
+      ...from.spares.stats,
+      hits: m.spares.hits,
+      misses: m.spares.misses,
+      ready,
+      ready_pids: from.spares.readyPids(),
+    },
     cache: from.cache,
     circuits: from.circuits,
     rate_limited: m.rateLimited,

@@ -31,11 +31,19 @@ function byLabel(metrics: MetricJson[], name: string, label: string): Record<str
 export function readSnapshot(metrics: MetricJson[], prefix: string): MetricsSnapshot {
   const n = (name: string) => sum(metrics, `${prefix}${name}`);
   return {
-    tasks: { running: n('tasks_running'), queued: n('tasks_queued'), finished: byLabel(metrics, `${prefix}tasks_finished_total`, 'state') },
+    tasks: {
+      running: n('tasks_running'),
+      queued: n('tasks_queued'),
+      finished: byLabel(metrics, `${prefix}tasks_finished_total`, 'state'),
+    },
     quickAnswers: byLabel(metrics, `${prefix}quick_answers_total`, 'outcome'),
     claudeProcesses: n('claude_processes'),
     claudeRssMb: Math.round(n('claude_rss_bytes') / 1048576),
-    spares: { hits: n('spare_hits_total'), misses: n('spare_misses_total'), ready: byLabel(metrics, `${prefix}spares_ready`, 'tier') },
+    spares: {
+      hits: n('spare_hits_total'),
+      misses: n('spare_misses_total'),
+      ready: byLabel(metrics, `${prefix}spares_ready`, 'tier'),
+    },
     rateLimited: n('rate_limited_total'),
   };
 }

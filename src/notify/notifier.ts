@@ -92,7 +92,13 @@ export class Notifier {
     if (rec.worktreeSummary) n.branch = rec.worktreeSummary.branch;
     const req = rec.inputRequest;
     if (event === 'needs_input' && req) {
-      n.input_request = { request_id: req.request_id, tool: req.tool, input: req.input, reason: req.reason, expires_at: req.expires_at };
+      n.input_request = {
+        request_id: req.request_id,
+        tool: req.tool,
+        input: req.input,
+        reason: req.reason,
+        expires_at: req.expires_at,
+      };
       const expiresAt = Date.parse(req.expires_at);
       if (this.linkBase && Number.isFinite(expiresAt)) {
         const link = (decision: 'allow' | 'deny') =>
@@ -107,7 +113,10 @@ export class Notifier {
     this.queue.push({ event, task, body });
     while (this.queue.length > this.cfg.maxQueue) {
       const dropped = this.queue.shift()!;
-      this.log.warn({ event: dropped.event, task: dropped.task, maxQueue: this.cfg.maxQueue }, 'notify: queue full; the oldest notification was dropped');
+      this.log.warn(
+        { event: dropped.event, task: dropped.task, maxQueue: this.cfg.maxQueue },
+        'notify: queue full; the oldest notification was dropped',
+      );
     }
     this.sending ??= this.drain().finally(() => (this.sending = undefined));
   }
@@ -123,7 +132,11 @@ export class Notifier {
       try {
         const res = await fetch(this.cfg.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: signBody(this.cfg.secret, ts, n.body) },
+          headers: {
+            'content-type': 'application/json',
+            [TIMESTAMP_HEADER]: ts,
+            [SIGNATURE_HEADER]: signBody(this.cfg.secret, ts, n.body),
+          },
           body: n.body,
           signal: AbortSignal.timeout(POST_TIMEOUT_MS),
         });
@@ -131,14 +144,20 @@ export class Notifier {
         if (res.ok) return;
         outcome = `HTTP ${res.status}`;
         if (res.status < 500 && res.status !== 429) {
-          this.log.warn({ event: n.event, task: n.task, status: res.status }, 'notify: the webhook refused the notification; not retried');
+          this.log.warn(
+            { event: n.event, task: n.task, status: res.status },
+            'notify: the webhook refused the notification; not retried',
+          );
           return;
         }
       } catch (err) {
         outcome = (err as Error).message;
       }
       if (attempt >= this.cfg.attempts || this.closed) {
-        this.log.warn({ event: n.event, task: n.task, attempts: attempt, last: outcome }, 'notify: giving up on a notification');
+        this.log.warn(
+          { event: n.event, task: n.task, attempts: attempt, last: outcome },
+          'notify: giving up on a notification',
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, this.cfg.backoffMs * 2 ** (attempt - 1)).unref());

@@ -24,7 +24,13 @@ function page(status: number, title: string, body: string): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
   return new Response(html, {
     status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': CSP,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    },
   });
 }
 
@@ -47,7 +53,11 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
     if ('refused' in checked) return page(403, 'Link refused', `<p>${esc(checked.refused)}.</p>`);
     const g = checked.grant;
     const gone = () =>
-      page(410, 'Link no longer valid', `<p>Task ${esc(g.taskId)} no longer waits on request ${esc(g.requestId)}: it was answered (links work once), timed out, or the task ended.</p>`);
+      page(
+        410,
+        'Link no longer valid',
+        `<p>Task ${esc(g.taskId)} no longer waits on request ${esc(g.requestId)}: it was answered (links work once), timed out, or the task ended.</p>`,
+      );
     if (used.has(token)) return gone();
     const found = await openRequest(deps, g);
     if (!found) return gone();
@@ -56,7 +66,10 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
       const { rec, open } = found;
       // The one rendering of an input for a decision (control and bidi characters shown escaped), whole.
       const input = decisionText(open.tool, open.input);
-      const message = g.decision === 'deny' ? '<p><label>Message to claude (optional)<br><textarea name="message" maxlength="2000"></textarea></label></p>' : '';
+      const message =
+        g.decision === 'deny'
+          ? '<p><label>Message to claude (optional)<br><textarea name="message" maxlength="2000"></textarea></label></p>'
+          : '';
       return page(
         200,
         `${verb} ${open.tool}?`,
@@ -69,15 +82,29 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
     }
     if (request.method !== 'POST') return page(405, 'Method not allowed', '<p>Open the link, then confirm.</p>');
     const origin = request.headers.get('origin');
-    if (origin && origin !== 'null' && origin !== url.origin) return page(403, 'Refused', '<p>The confirmation came from another site.</p>');
+    if (origin && origin !== 'null' && origin !== url.origin)
+      return page(403, 'Refused', '<p>The confirmation came from another site.</p>');
     const form = await request.formData().catch(() => undefined);
-    const text = g.decision === 'deny' ? String(form?.get('message') ?? '').slice(0, 2000).trim() : '';
+    const text =
+      g.decision === 'deny'
+        ? String(form?.get('message') ?? '')
+            .slice(0, 2000)
+            .trim()
+        : '';
     used.add(token);
     try {
-      await deps.answer(g.taskId, g.requestId, { decision: g.decision, message: text || undefined, by: 'a one-tap link' });
+      await deps.answer(g.taskId, g.requestId, {
+        decision: g.decision,
+        message: text || undefined,
+        by: 'a one-tap link',
+      });
     } catch {
       return gone();
     }
-    return page(200, g.decision === 'allow' ? 'Allowed' : 'Denied', `<p>Task ${esc(g.taskId)}: ${esc(found.open.tool)} was ${g.decision === 'allow' ? 'allowed; the task goes on' : 'denied; claude is told'}.</p>`);
+    return page(
+      200,
+      g.decision === 'allow' ? 'Allowed' : 'Denied',
+      `<p>Task ${esc(g.taskId)}: ${esc(found.open.tool)} was ${g.decision === 'allow' ? 'allowed; the task goes on' : 'denied; claude is told'}.</p>`,
+    );
   };
 }

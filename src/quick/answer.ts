@@ -19,10 +19,17 @@ export class ApiFailure extends ToolError {
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 // The text of a result: its answer, else its errors, else its subtype.
-export const resultText = (r: ResultEvent): string => (typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype));
+export const resultText = (r: ResultEvent): string =>
+  typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype);
 
 // A successful result as the caller's answer.
-export function toAnswer(tierName: string, requestedModel: string, r: ResultEvent, durationMs: number, fallbackModel: string | undefined): QuickAnswer {
+export function toAnswer(
+  tierName: string,
+  requestedModel: string,
+  r: ResultEvent,
+  durationMs: number,
+  fallbackModel: string | undefined,
+): QuickAnswer {
   const usage = r.usage ?? {};
   const models = Object.keys(r.modelUsage ?? {});
   const answer: QuickAnswer = {
@@ -42,7 +49,8 @@ export function toAnswer(tierName: string, requestedModel: string, r: ResultEven
     warm: false,
   };
   if (r.structured_output !== undefined) answer.output = r.structured_output;
-  if (fallbackModel && models.some((m) => m.includes(fallbackModel)) && !models.some((m) => m.includes(requestedModel))) answer.fallback_model = fallbackModel;
+  if (fallbackModel && models.some((m) => m.includes(fallbackModel)) && !models.some((m) => m.includes(requestedModel)))
+    answer.fallback_model = fallbackModel;
   return answer;
 }
 
@@ -51,7 +59,11 @@ export function resultError(r: ResultEvent): ToolError {
   const text = resultText(r);
   const status = upstreamStatus(r.api_error_status, text);
   if (typeof status === 'number') return new ApiFailure(describeApiError(status, text), status);
-  if (r.subtype === 'error_max_turns') return new ToolError(`stopped at the turn limit (${r.num_turns} turns); ask a narrower question or use deep_task.`);
-  if (r.subtype === 'error_max_budget_usd') return new ToolError(`stopped at the budget limit ($${num(r.total_cost_usd).toFixed(4)} spent).`);
-  return status === null ? new ApiFailure(describeApiError(null, text), null) : new ToolError(describeApiError(null, text));
+  if (r.subtype === 'error_max_turns')
+    return new ToolError(`stopped at the turn limit (${r.num_turns} turns); ask a narrower question or use deep_task.`);
+  if (r.subtype === 'error_max_budget_usd')
+    return new ToolError(`stopped at the budget limit ($${num(r.total_cost_usd).toFixed(4)} spent).`);
+  return status === null
+    ? new ApiFailure(describeApiError(null, text), null)
+    : new ToolError(describeApiError(null, text));
 }

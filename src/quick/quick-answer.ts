@@ -23,19 +23,38 @@ export async function quickAnswer(deps: QuickDeps, asked: QuickRequest, signal: 
     const status = err instanceof ApiFailure ? err.status : undefined;
     const retryable = status === null || (status !== undefined && FALLBACK_STATUSES.has(status));
     if (!tier.fallbackTier || !retryable || signal.aborted) throw err;
-    deps.log.warn({ tier: tierName, fallback: tier.fallbackTier, status }, 'quick_answer: tier failed, running its fallback tier');
+    deps.log.warn(
+      { tier: tierName, fallback: tier.fallbackTier, status },
+      'quick_answer: tier failed, running its fallback tier',
+    );
     const answer = await cachedRun(deps, tier.fallbackTier, { ...req, model: undefined }, signal);
-    return { ...answer, ...(routed ? { routed } : {}), fallback: { from_tier: tierName, reason: (err as Error).message } };
+    return {
+      ...answer,
+      ...(routed ? { routed } : {}),
+      fallback: { from_tier: tierName, reason: (err as Error).message },
+    };
   }
 }
 
 // An identical earlier answer when the tier (or the call) caches, else one run whose answer is then cached.
-async function cachedRun(deps: QuickDeps, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
+async function cachedRun(
+  deps: QuickDeps,
+  tierName: string,
+  req: QuickRequest,
+  signal: AbortSignal,
+): Promise<QuickAnswer> {
   const tier = getTier(deps.config, tierName);
   const cacheTtlS = req.cache ? tier.cacheTtlS || DEFAULT_CACHE_TTL_S : tier.cacheTtlS;
   if (cacheTtlS <= 0 || req.outputSchema || req.images) return runOnce(deps, tierName, req, signal);
   const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
-  const key = cacheKey({ principal: req.principal ?? LOCAL_PRINCIPAL, tier: tierName, model: req.model ?? tier.model, cwd, systemPrompt: req.systemPrompt, prompt: req.prompt });
+  const key = cacheKey({
+    principal: req.principal ?? LOCAL_PRINCIPAL,
+    tier: tierName,
+    model: req.model ?? tier.model,
+    cwd,
+    systemPrompt: req.systemPrompt,
+    prompt: req.prompt,
+  });
   const hit = deps.cache.get(key);
   if (hit) {
     deps.log.info({ tier: tierName, ageMs: hit.ageMs }, 'quick_answer: cache hit');

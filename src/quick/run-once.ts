@@ -20,14 +20,24 @@ const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
 const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
 
 // One synchronous run of a tier: a warm spare when one fits, else a cold claude; every lease released in one finally.
-export async function runOnce(deps: QuickDeps, tierName: string, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
+export async function runOnce(
+  deps: QuickDeps,
+  tierName: string,
+  req: QuickRequest,
+  signal: AbortSignal,
+): Promise<QuickAnswer> {
   const tier = getTier(deps.config, tierName);
-  if (tier.sandbox?.enabled || tier.isolation === 'worktree') throw new ToolError(`tier: ${tierName} runs sandboxed or in a worktree; use deep_task for it`);
+  if (tier.sandbox?.enabled || tier.isolation === 'worktree')
+    throw new ToolError(`tier: ${tierName} runs sandboxed or in a worktree; use deep_task for it`);
   const cwd = resolveCwd(req.cwd, deps.config.allowedRoots);
   const model = req.model ?? tier.model;
-  const content = req.images ? [...(await imageBlocks(req.images, deps.config.allowedRoots, cwd)), { type: 'text', text: req.prompt }] : req.prompt;
+  const content = req.images
+    ? [...(await imageBlocks(req.images, deps.config.allowedRoots, cwd)), { type: 'text', text: req.prompt }]
+    : req.prompt;
   const started = Date.now();
-  const leases = new Leases((name, err) => deps.log.warn({ lease: name, err: (err as Error)?.message }, 'release failed'));
+  const leases = new Leases((name, err) =>
+    deps.log.warn({ lease: name, err: (err as Error)?.message }, 'release failed'),
+  );
   let verdict: Verdict = { kind: 'neutral' };
   let outcome: RunOutcome | undefined;
   let warm = false;
@@ -49,7 +59,18 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
       : await planShared(tierName, tier, cwd, stateDir);
     const spec = runSpec(deps, tier, cwd, { model, maxBudgetUsd: req.maxBudgetUsd, ...plan });
     const bounds = spareBounds(tier);
-    const spare = bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema ? deps.metrics.spareTaken(tierName, deps.spares.take(spareKey(spec), req.maxBudgetUsd || req.model ? undefined : { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds })) : undefined;
+    const spare =
+      bounds.max > 0 && deps.spares.enabled && !outDir && !req.outputSchema
+        ? deps.metrics.spareTaken(
+            tierName,
+            deps.spares.take(
+              spareKey(spec),
+              req.maxBudgetUsd || req.model
+                ? undefined
+                : { spec: { ...spec, key: spareKey(spec), tier: tierName }, bounds },
+            ),
+          )
+        : undefined;
     warm = !!spare;
     const run = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     // The answer never waits for claude to exit: the run closes on its own time.
@@ -57,22 +78,40 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     run.stopOn(signal, CANCELLED);
     const timeoutS = req.timeoutS ?? tier.timeoutS;
     const idleS = Math.min(tier.idleTimeoutS, timeoutS);
-    run.send(content, {
-      wallMs: timeoutS * 1000,
-      idleMs: idleS * 1000,
-      wallStop: { reason: 'wall_timeout', message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.` },
-      idleStop: { reason: 'idle_timeout', message: `no event from claude for ${idleS} s (idle timeout; the API may be stalled); claude was stopped.` },
-    }, { jsonSchema: req.outputSchema });
+    run.send(
+      content,
+      {
+        wallMs: timeoutS * 1000,
+        idleMs: idleS * 1000,
+        wallStop: {
+          reason: 'wall_timeout',
+          message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`,
+        },
+        idleStop: {
+          reason: 'idle_timeout',
+          message: `no event from claude for ${idleS} s (idle timeout; the API may be stalled); claude was stopped.`,
+        },
+      },
+      { jsonSchema: req.outputSchema },
+    );
     outcome = await run.outcome;
     if (outcome.kind === 'stopped') throw new ToolError(outcome.stop.message);
     if (outcome.kind === 'exited') {
-      const why = outcome.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) || outcome.preview.slice(0, 300) || 'no output';
-      throw new ToolError(`claude exited (code ${outcome.exit.exitCode ?? outcome.exit.signal}) without an answer: ${why}`);
+      const why =
+        outcome.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) ||
+        outcome.preview.slice(0, 300) ||
+        'no output';
+      throw new ToolError(
+        `claude exited (code ${outcome.exit.exitCode ?? outcome.exit.signal}) without an answer: ${why}`,
+      );
     }
     const r = outcome.result;
     verdict = verdictOf({ isError: r.is_error, apiErrorStatus: r.api_error_status, text: resultText(r) });
     if (r.is_error) throw resultError(r);
-    if (req.outputSchema && r.structured_output === undefined) throw new ToolError(`claude ended without structured output (${r.num_turns} turns; it never called its StructuredOutput tool); ask again or loosen output_schema. Its text: ${resultText(r).slice(0, 300)}`);
+    if (req.outputSchema && r.structured_output === undefined)
+      throw new ToolError(
+        `claude ended without structured output (${r.num_turns} turns; it never called its StructuredOutput tool); ask again or loosen output_schema. Its text: ${resultText(r).slice(0, 300)}`,
+      );
     const answer = toAnswer(tierName, model, r, Date.now() - started, tier.fallbackModel);
     answer.warm = warm;
     answered = true;
@@ -83,8 +122,26 @@ export async function runOnce(deps: QuickDeps, tierName: string, req: QuickReque
     const finished = quickFinished(tierName, model, outcome, answered, ms);
     deps.metrics.quickFinished(finished);
     const turns = outcome?.kind === 'result' ? Number(outcome.result.num_turns) || 0 : 0;
-    hold?.settle({ tier: tierName, model, promptChars: req.prompt.length, turns, inputTokens: finished.inputTokens, outputTokens: finished.outputTokens, costUsd: finished.costUsd, principal: req.principal ?? LOCAL_PRINCIPAL, typical: answered });
+    hold?.settle({
+      tier: tierName,
+      model,
+      promptChars: req.prompt.length,
+      turns,
+      inputTokens: finished.inputTokens,
+      outputTokens: finished.outputTokens,
+      costUsd: finished.costUsd,
+      principal: req.principal ?? LOCAL_PRINCIPAL,
+      typical: answered,
+    });
     deps.log.info({ tier: tierName, model, outcome: outcome?.kind ?? 'refused', ms, warm }, 'quick_answer finished');
-    deps.audit.write('quick_answer', { tier: tierName, model, cwd, prompt: deps.audit.prompt(req.prompt), outcome: outcome?.kind ?? 'refused', ms, warm });
+    deps.audit.write('quick_answer', {
+      tier: tierName,
+      model,
+      cwd,
+      prompt: deps.audit.prompt(req.prompt),
+      outcome: outcome?.kind ?? 'refused',
+      ms,
+      warm,
+    });
   }
 }

@@ -21,7 +21,10 @@ export interface QuickDeps extends RunDeps {
 export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);
 
 // How many spares a tier keeps per spec: between minSpares (default warmSpares) and maxSpares (default warmSpares).
-export const spareBounds = (tier: TierConfig): { min: number; max: number } => ({ min: tier.minSpares ?? tier.warmSpares, max: Math.max(tier.maxSpares ?? tier.warmSpares, tier.minSpares ?? tier.warmSpares) });
+export const spareBounds = (tier: TierConfig): { min: number; max: number } => ({
+  min: tier.minSpares ?? tier.warmSpares,
+  max: Math.max(tier.maxSpares ?? tier.warmSpares, tier.minSpares ?? tier.warmSpares),
+});
 
 // Keeps the default request of every tier with minSpares > 0 served by warm spares: a quick answer's, or for a tier
 // whose runs need files (MCP servers, appended prompt) or ask their caller, a deep task's, with its files shared.
@@ -33,7 +36,11 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
       const cwd = resolveCwd(undefined, deps.config.allowedRoots);
       const forwardPermissions = tier.permissionPrompts === 'forward';
       const plan = await planShared(name, tier, cwd, deps.config.stateDir);
-      const spec = runSpec(deps, tier, cwd, { model: tier.model, ...(forwardPermissions ? { forwardPermissions } : {}), ...plan });
+      const spec = runSpec(deps, tier, cwd, {
+        model: tier.model,
+        ...(forwardPermissions ? { forwardPermissions } : {}),
+        ...plan,
+      });
       deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, bounds);
     } catch (err) {
       deps.log.warn({ tier: name, err: (err as Error).message }, 'cannot keep warm spares for this tier');
@@ -52,7 +59,12 @@ export async function planShared(name: string, tier: TierConfig, cwd: string, st
   const named = [plan.mcpConfigPath, plan.appendSystemPromptFile, plan.systemPromptFile];
   const files = named.filter((f): f is string => !!f);
   const hash = createHash('sha256');
-  for (const f of files) hash.update(basename(f)).update('\0').update(await readFile(f)).update('\0');
+  for (const f of files)
+    hash
+      .update(basename(f))
+      .update('\0')
+      .update(await readFile(f))
+      .update('\0');
   const dir = join(base, hash.digest('hex').slice(0, 16));
   if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
   else await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));

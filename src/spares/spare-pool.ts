@@ -93,7 +93,8 @@ export class SparePool {
   // Spares ready now, by tier (for metrics).
   readyByTier(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [key, { spec }] of this.entries) out[spec.tier ?? key] = (out[spec.tier ?? key] ?? 0) + (this.ready.get(key)?.length ?? 0);
+    for (const [key, { spec }] of this.entries)
+      out[spec.tier ?? key] = (out[spec.tier ?? key] ?? 0) + (this.ready.get(key)?.length ?? 0);
     return out;
   }
 
@@ -112,7 +113,8 @@ export class SparePool {
   take(key: string, wanted?: { spec: SpareSpec; bounds: SpareBounds }): ClaudeRun | undefined {
     const now = Date.now();
     let entry = this.entries.get(key);
-    if (!entry && wanted && wanted.bounds.max > 0 && !this.disposed) entry = this.register(wanted.spec, { ...wanted.bounds, min: 0 });
+    if (!entry && wanted && wanted.bounds.max > 0 && !this.disposed)
+      entry = this.register(wanted.spec, { ...wanted.bounds, min: 0 });
     entry?.sizer.arrival(now);
     if (entry) entry.usedAt = now;
     const list = this.ready.get(key) ?? [];
@@ -138,11 +140,20 @@ export class SparePool {
 
   private register(spec: SpareSpec, bounds: SpareBounds, pinned = false): Entry {
     const own = { ...bounds };
-    const entry: Entry = { spec, bounds: own, pinned, usedAt: Date.now(), backoffMs: MIN_BACKOFF_MS, sizer: new SpareSizer(own, { warmupS: this.options.warmupS, idleS: this.options.idleS, tauS: TAU_S }) };
+    const entry: Entry = {
+      spec,
+      bounds: own,
+      pinned,
+      usedAt: Date.now(),
+      backoffMs: MIN_BACKOFF_MS,
+      sizer: new SpareSizer(own, { warmupS: this.options.warmupS, idleS: this.options.idleS, tauS: TAU_S }),
+    };
     this.entries.set(spec.key, entry);
     // Too many specs: the least recently used one that keepWarm did not pin goes, with its spares.
     while (this.entries.size > this.options.maxKeys) {
-      const [oldest] = [...this.entries.entries()].filter(([, e]) => !e.pinned).sort((a, b) => a[1].usedAt - b[1].usedAt);
+      const [oldest] = [...this.entries.entries()]
+        .filter(([, e]) => !e.pinned)
+        .sort((a, b) => a[1].usedAt - b[1].usedAt);
       if (!oldest) break;
       this.drop(oldest[0]);
     }
@@ -174,7 +185,13 @@ export class SparePool {
         list.push(this.spawn(entry.spec, key));
         room--;
       }
-      if (target === 0 && entry.bounds.min === 0 && !list.length && Date.now() - entry.usedAt > this.options.idleS * 1000) this.entries.delete(key);
+      if (
+        target === 0 &&
+        entry.bounds.min === 0 &&
+        !list.length &&
+        Date.now() - entry.usedAt > this.options.idleS * 1000
+      )
+        this.entries.delete(key);
     }
     this.refreshReady();
   }
@@ -201,7 +218,10 @@ export class SparePool {
       this.stats.died++;
       const entry = this.entries.get(key);
       if (!entry || this.disposed) return;
-      this.options.log.warn({ exit, stderr: run.stderrTail().slice(-300), retryInMs: entry.backoffMs }, 'warm spare died; replacing it');
+      this.options.log.warn(
+        { exit, stderr: run.stderrTail().slice(-300), retryInMs: entry.backoffMs },
+        'warm spare died; replacing it',
+      );
       entry.timer = setTimeout(() => {
         entry.timer = undefined;
         this.adjust();

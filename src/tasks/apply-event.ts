@@ -3,7 +3,8 @@ import { summarizeToolInput } from '../claude/summarize.js';
 import type { TaskRecord } from './types.js';
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const obj = (v: unknown): Obj | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -29,14 +30,16 @@ export function applyEvent(record: TaskRecord, event: ClaudeEvent, now: number):
   if (event.type === 'system') {
     if (isSystem(event, 'init')) record.sessionId = event.session_id;
     if (isSystem(event, 'api_retry')) record.stats.apiRetries++;
-    if (isSystem(event, 'model_fallback')) record.fallbackModel = event.fallback_model ?? str(event.to_model) ?? str(event.model) ?? 'fallback';
+    if (isSystem(event, 'model_fallback'))
+      record.fallbackModel = event.fallback_model ?? str(event.to_model) ?? str(event.model) ?? 'fallback';
     return;
   }
   if (event.type === 'assistant') return applyAssistant(record, event, now);
   if (event.type === 'stream_event') {
     // Partial messages: only message_delta matters here (its usage is the message's output so far).
     const usage = obj(event.event.usage);
-    if (event.event.type === 'message_delta' && usage && !event.parent_tool_use_id) countOutput(record, str(event.api_message_id), num(usage.output_tokens));
+    if (event.event.type === 'message_delta' && usage && !event.parent_tool_use_id)
+      countOutput(record, str(event.api_message_id), num(usage.output_tokens));
     return;
   }
   if (event.type === 'result') applyResult(record, event);
@@ -53,7 +56,8 @@ function applyAssistant(record: TaskRecord, event: AssistantEvent, now: number):
     record.stats.lastMessageId = messageId;
   }
   if (usage && newTurn) {
-    record.stats.inputTokens += num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens);
+    record.stats.inputTokens +=
+      num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens);
     record.stats.outputTokens += num(usage.output_tokens);
     record.stats.lastMessageOutput = num(usage.output_tokens);
   } else if (usage && !event.parent_tool_use_id) {
@@ -92,7 +96,10 @@ function applyResult(record: TaskRecord, event: ResultEvent): void {
   record.sessionId = event.session_id ?? record.sessionId;
   const usage = event.usage;
   if (usage) {
-    record.stats.inputTokens = Math.max(record.stats.inputTokens, num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens));
+    record.stats.inputTokens = Math.max(
+      record.stats.inputTokens,
+      num(usage.input_tokens) + num(usage.cache_read_input_tokens) + num(usage.cache_creation_input_tokens),
+    );
     record.stats.outputTokens = Math.max(record.stats.outputTokens, num(usage.output_tokens));
   }
   for (const d of (event.permission_denials ?? []).slice(0, MAX_DENIALS)) {

@@ -15,7 +15,12 @@ export interface ResourceLink {
 export const eventsUri = (id: string): string => `${PREFIX}${id}/events`;
 
 // A resource_link to a task's event log, for tool results.
-export const eventsLink = (id: string): ResourceLink => ({ uri: eventsUri(id), name: `events of ${id}`, mimeType: EVENTS_MIME, description: "claude's raw stream-json events of this task (JSONL)" });
+export const eventsLink = (id: string): ResourceLink => ({
+  uri: eventsUri(id),
+  name: `events of ${id}`,
+  mimeType: EVENTS_MIME,
+  description: "claude's raw stream-json events of this task (JSONL)",
+});
 
 // The task id a URI names, if it is a task's event log.
 export function taskIdOfUri(uri: string): string | undefined {
@@ -27,7 +32,12 @@ export function taskIdOfUri(uri: string): string | undefined {
 export const DIFF_MIME = 'text/x-diff';
 export const DIFF_TEMPLATE = `${PREFIX}{task_id}/diff`;
 export const diffUri = (id: string): string => `${PREFIX}${id}/diff`;
-export const diffLink = (id: string, branch: string): ResourceLink => ({ uri: diffUri(id), name: `diff of ${id}`, mimeType: DIFF_MIME, description: `the task's changes on ${branch}, against its base commit` });
+export const diffLink = (id: string, branch: string): ResourceLink => ({
+  uri: diffUri(id),
+  name: `diff of ${id}`,
+  mimeType: DIFF_MIME,
+  description: `the task's changes on ${branch}, against its base commit`,
+});
 
 // The task id a URI names, if it is a task's diff.
 export function taskIdOfDiffUri(uri: string): string | undefined {

@@ -32,7 +32,15 @@ export class PendingInputs {
         if (this.answered.length > REMEMBER_ANSWERED) this.answered.shift();
         resolve(answer);
       };
-      const timer = setTimeout(() => done({ decision: 'deny', message: `no answer within ${Math.round(timeoutMs / 1000)} s (permissionTimeoutS); denied`, by: 'timeout' }), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          done({
+            decision: 'deny',
+            message: `no answer within ${Math.round(timeoutMs / 1000)} s (permissionTimeoutS); denied`,
+            by: 'timeout',
+          }),
+        timeoutMs,
+      );
       const onAbort = () => done({ decision: 'deny', message: 'the task ended before an answer came', by: 'task end' });
       this.waiting.set(request.request_id, { request, settle: done });
       if (signal.aborted) onAbort();
@@ -43,9 +51,15 @@ export class PendingInputs {
   // Gives the answer to an open question of task `taskId`, or a ToolError that says what is open instead.
   give(taskId: string, requestId: string, answer: InputAnswer): void {
     const result = this.answer(requestId, answer);
-    if (result === 'answered') throw new ToolError(`request_id: ${requestId} was already answered (or timed out); see task_status for the task's open request`);
+    if (result === 'answered')
+      throw new ToolError(
+        `request_id: ${requestId} was already answered (or timed out); see task_status for the task's open request`,
+      );
     const open = this.current();
-    if (result === 'unknown') throw new ToolError(`request_id: task ${taskId} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
+    if (result === 'unknown')
+      throw new ToolError(
+        `request_id: task ${taskId} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
+      );
   }
 
   // Gives the answer to an open question; says so when the id is unknown or was already answered.

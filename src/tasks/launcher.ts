@@ -44,7 +44,12 @@ export class Launcher implements TaskHost {
   private readonly held = new Map<string, LiveTask>();
 
   constructor(private readonly p: LauncherParts) {
-    this.owner = { serverId: p.deps.serverId, pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
+    this.owner = {
+      serverId: p.deps.serverId,
+      pid: process.pid,
+      startTime: processStartTime(process.pid),
+      host: hostname(),
+    };
   }
 
   // A task this server runs or ran (kept in memory), their ids, and the tasks themselves.
@@ -58,16 +63,34 @@ export class Launcher implements TaskHost {
   // The record of a new task, checked; `hint` names the caller's recent tasks for an unknown continued task.
   newRecord(req: SubmitRequest, hint: string): TaskRecord {
     if (this.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    return newTaskRecord(req, { config: this.p.deps.config, owner: this.owner, findRecord: (id, viewer) => this.p.visible(id, viewer), recentIdsHint: () => hint, costs: this.p.deps.spending.costs });
+    return newTaskRecord(req, {
+      config: this.p.deps.config,
+      owner: this.owner,
+      findRecord: (id, viewer) => this.p.visible(id, viewer),
+      recentIdsHint: () => hint,
+      costs: this.p.deps.spending.costs,
+    });
   }
 
   audited(record: TaskRecord, req: SubmitRequest): void {
-    this.p.deps.audit.write('task_submitted', { task_id: record.id, tier: record.request.tier, model: record.request.model, cwd: record.request.cwd, prompt: this.p.deps.audit.prompt(req.prompt), client: req.clientId, routed: record.routed, continue_of: req.continueTaskId });
+    this.p.deps.audit.write('task_submitted', {
+      task_id: record.id,
+      tier: record.request.tier,
+      model: record.request.model,
+      cwd: record.request.cwd,
+      prompt: this.p.deps.audit.prompt(req.prompt),
+      client: req.clientId,
+      routed: record.routed,
+      continue_of: req.continueTaskId,
+    });
   }
 
   // Runs a task on this server at once, after its admission here (the task of a server without a shared queue).
   runHere(record: TaskRecord, content: UserContent | undefined, accepted: () => void): LiveTask {
-    if (this.p.deps.config.limits.maxRunning === 0) throw new ToolError('this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers');
+    if (this.p.deps.config.limits.maxRunning === 0)
+      throw new ToolError(
+        'this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers',
+      );
     this.p.deps.claudeBinary();
     this.p.scheduler.checkRoom(record.principal ?? LOCAL_PRINCIPAL);
     // The principal's budget holds back the task's estimate until the task ends (its runner settles it).
@@ -75,7 +98,11 @@ export class Launcher implements TaskHost {
     let task: LiveTask | undefined;
     try {
       accepted();
-      task = this.launch(record, { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) }, content);
+      task = this.launch(
+        record,
+        { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) },
+        content,
+      );
       return task;
     } finally {
       // A hold not handed to a run is released here.
@@ -98,7 +125,12 @@ export class Launcher implements TaskHost {
   private reserve(record: TaskRecord): BudgetHold {
     const { tier, model, prompt, maxBudgetUsd } = record.request;
     const cap = maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd;
-    return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, { tier, model, promptChars: prompt.length, maxBudgetUsd: cap });
+    return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, {
+      tier,
+      model,
+      promptChars: prompt.length,
+      maxBudgetUsd: cap,
+    });
   }
 
   // Runs a task here; the breaker ticket and budget hold it was admitted with are released by the runner, whatever happens.
@@ -114,7 +146,13 @@ export class Launcher implements TaskHost {
     this.changes.emit(record.id);
     void store.markActive(record.id, process.pid).catch((err: unknown) => task.noteStoreError((err as Error).message));
     void backend.save(task, true);
-    const runner = { ...deps, store, scheduler: this.p.scheduler, locks: this.p.locks, save: (t: LiveTask, now?: boolean) => backend.save(t, now) };
+    const runner = {
+      ...deps,
+      store,
+      scheduler: this.p.scheduler,
+      locks: this.p.locks,
+      save: (t: LiveTask, now?: boolean) => backend.save(t, now),
+    };
     void runTask(task, admission, runner).finally(() => this.p.ended());
     return task;
   }

@@ -14,7 +14,11 @@ export interface TaskRow {
 }
 
 // list_tasks as text and structured content: the counts, then one line per task, newest first.
-export function listReply(records: ReadonlyArray<Readonly<TaskRecord>>, summary: { running: number; queued: number; peak_running: number }, now = Date.now()): { text: string; structured: Record<string, unknown> } {
+export function listReply(
+  records: ReadonlyArray<Readonly<TaskRecord>>,
+  summary: { running: number; queued: number; peak_running: number },
+  now = Date.now(),
+): { text: string; structured: Record<string, unknown> } {
   const tasks: TaskRow[] = records.map((r) => ({
     task_id: r.id,
     state: r.state,

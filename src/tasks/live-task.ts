@@ -109,7 +109,10 @@ export class LiveTask {
     if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || event.parent_tool_use_id) return false;
     const before = this.writingNow?.chars ?? 0;
     const tail = (this.writingNow?.tail ?? '') + delta.text;
-    this.writingNow = { chars: before + delta.text.length, tail: tail.length > WRITING_TAIL ? tail.slice(-WRITING_TAIL) : tail };
+    this.writingNow = {
+      chars: before + delta.text.length,
+      tail: tail.length > WRITING_TAIL ? tail.slice(-WRITING_TAIL) : tail,
+    };
     return Math.floor(this.writingNow.chars / WRITING_STEP) > Math.floor(before / WRITING_STEP) || before === 0;
   }
 

@@ -19,18 +19,28 @@ export async function mergeTask(
   locks: RepoLocks,
 ): Promise<{ reply: MergeReply; outcome: MergeBackOutcome }> {
   const wt = rec.worktree;
-  if (!wt) throw new ToolError(`task_id: task ${rec.id} did not run in a worktree (isolation "worktree"); it has no branch to merge`);
+  if (!wt)
+    throw new ToolError(
+      `task_id: task ${rec.id} did not run in a worktree (isolation "worktree"); it has no branch to merge`,
+    );
   if (!isFinal(rec.state)) {
-    throw new ToolError(`task_id: task ${rec.id} is ${rec.state}; merge it once it has ended (task_status with wait_s, or kill_task)`);
+    throw new ToolError(
+      `task_id: task ${rec.id} is ${rec.state}; merge it once it has ended (task_status with wait_s, or kill_task)`,
+    );
   }
   if (rec.worktreeSummary && rec.worktreeSummary.branch === null) {
     throw new ToolError(`task_id: task ${rec.id} changed no file; there is nothing to merge`);
   }
   if (rec.owner.host && rec.owner.host !== hostname()) {
-    throw new ToolError(`task_id: task ${rec.id} ran on ${rec.owner.host}; its branch is in a repository there: merge it from that machine`);
+    throw new ToolError(
+      `task_id: task ${rec.id} ran on ${rec.owner.host}; its branch is in a repository there: merge it from that machine`,
+    );
   }
   const message = `claude-tiers: ${opts.strategy === 'squash' ? 'squash' : 'merge'} task ${rec.id}\n\n${firstLine(rec)}`;
-  const outcome = await mergeBack({ repoRoot: wt.repoRoot, gitDir: wt.gitDir, branch: wt.branch, strategy: opts.strategy, into: opts.into, message }, locks);
+  const outcome = await mergeBack(
+    { repoRoot: wt.repoRoot, gitDir: wt.gitDir, branch: wt.branch, strategy: opts.strategy, into: opts.into, message },
+    locks,
+  );
   return { reply: render(rec.id, wt.branch, outcome), outcome };
 }
 
@@ -43,7 +53,8 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
   const structured = { task_id: id, branch, ...o } as Record<string, unknown>;
   if (o.merged) {
     const n = o.files.length;
-    const how = o.moved === 'worktree' ? `; ${o.into} is checked out at ${o.worktree}, and its files were brought along` : '';
+    const how =
+      o.moved === 'worktree' ? `; ${o.into} is checked out at ${o.worktree}, and its files were brought along` : '';
     return {
       text: `merged task ${id} (${branch}) into ${o.into} as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} (${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}`,
       structured,
@@ -52,13 +63,22 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
   const fail = (text: string): MergeReply => ({ text, structured, isError: true });
   switch (o.reason) {
     case 'up_to_date':
-      return { text: `task ${id}'s branch ${branch} is already in ${o.into} (${o.commit.slice(0, 12)}); nothing to merge`, structured };
+      return {
+        text: `task ${id}'s branch ${branch} is already in ${o.into} (${o.commit.slice(0, 12)}); nothing to merge`,
+        structured,
+      };
     case 'conflict':
-      return fail(`merge_task: ${branch} conflicts with ${o.into} in ${o.conflicts.join(', ')}; nothing was changed. Continue the task (deep_task with continue_task_id) to resolve them on its branch, or merge it by hand (git merge ${branch})`);
+      return fail(
+        `merge_task: ${branch} conflicts with ${o.into} in ${o.conflicts.join(', ')}; nothing was changed. Continue the task (deep_task with continue_task_id) to resolve them on its branch, or merge it by hand (git merge ${branch})`,
+      );
     case 'dirty':
-      return fail(`merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another branch (into)`);
+      return fail(
+        `merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another branch (into)`,
+      );
     case 'moved':
-      return fail(`merge_task: ${o.into} moved while the merge was worked out; nothing was changed. Call merge_task again`);
+      return fail(
+        `merge_task: ${o.into} moved while the merge was worked out; nothing was changed. Call merge_task again`,
+      );
   }
 }
 
@@ -71,7 +91,9 @@ export async function conflictingTasks(rec: TaskRecord, others: TaskRecord[]): P
   const mine = branchOf(rec);
   if (!mine || !rec.worktree) return [];
   const { repoRoot, baseCommit } = rec.worktree;
-  const peers = others.filter((o) => o.id !== rec.id && branchOf(o) && o.worktree?.repoRoot === repoRoot && o.worktree.baseCommit === baseCommit);
+  const peers = others.filter(
+    (o) => o.id !== rec.id && branchOf(o) && o.worktree?.repoRoot === repoRoot && o.worktree.baseCommit === baseCommit,
+  );
   const out: string[] = [];
   for (const peer of peers.slice(0, MAX_COMPARED)) {
     const files = await conflictsBetween(repoRoot, mine, branchOf(peer)!).catch(() => []);

@@ -31,7 +31,12 @@ export function isRefusal(text: string): boolean {
 }
 
 // Looks at one event (already folded into the record); returns why the task must stop, or undefined.
-export function checkEvent(record: TaskRecord, state: MonitorState, event: ClaudeEvent, limits: MonitorLimits): EndInfo | undefined {
+export function checkEvent(
+  record: TaskRecord,
+  state: MonitorState,
+  event: ClaudeEvent,
+  limits: MonitorLimits,
+): EndInfo | undefined {
   if (event.type === 'assistant') {
     for (const block of event.message.content) {
       if (!isBlock(block, 'tool_use')) continue;
@@ -40,19 +45,31 @@ export function checkEvent(record: TaskRecord, state: MonitorState, event: Claud
       state.lastCall = call;
       if (limits.loopRepeats > 0 && state.repeats >= limits.loopRepeats) {
         const last = record.tools[record.tools.length - 1];
-        return { reason: 'loop', message: `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} times in a row with the same input` };
+        return {
+          reason: 'loop',
+          message: `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} times in a row with the same input`,
+        };
       }
     }
   }
   const s = record.stats;
   if (limits.maxOutputTokens !== undefined && s.outputTokens > limits.maxOutputTokens) {
-    return { reason: 'budget', message: `stopped: budget - ${s.outputTokens} output tokens, over the cap of ${limits.maxOutputTokens}; $${s.costUsd.toFixed(4)} spent` };
+    return {
+      reason: 'budget',
+      message: `stopped: budget - ${s.outputTokens} output tokens, over the cap of ${limits.maxOutputTokens}; $${s.costUsd.toFixed(4)} spent`,
+    };
   }
   if (limits.maxCostUsd !== undefined && s.costUsd > limits.maxCostUsd) {
-    return { reason: 'budget', message: `stopped: budget - $${s.costUsd.toFixed(4)} spent, over the cap of $${limits.maxCostUsd}` };
+    return {
+      reason: 'budget',
+      message: `stopped: budget - $${s.costUsd.toFixed(4)} spent, over the cap of $${limits.maxCostUsd}`,
+    };
   }
   if (limits.maxTurns !== undefined && s.turns > limits.maxTurns) {
-    return { reason: 'budget', message: `stopped: budget - ${s.turns} turns, over the cap of ${limits.maxTurns}; $${s.costUsd.toFixed(4)} spent` };
+    return {
+      reason: 'budget',
+      message: `stopped: budget - ${s.turns} turns, over the cap of ${limits.maxTurns}; $${s.costUsd.toFixed(4)} spent`,
+    };
   }
   return undefined;
 }
@@ -61,7 +78,10 @@ export function checkEvent(record: TaskRecord, state: MonitorState, event: Claud
 export function checkOutput(state: MonitorState, bytes: number, limits: MonitorLimits): EndInfo | undefined {
   state.outputBytes += bytes;
   if (state.outputBytes > limits.maxOutputBytes) {
-    return { reason: 'output_cap', message: `stopped: output cap - claude printed ${Math.round(state.outputBytes / 1048576)} MB, over the cap of ${Math.round(limits.maxOutputBytes / 1048576)} MB` };
+    return {
+      reason: 'output_cap',
+      message: `stopped: output cap - claude printed ${Math.round(state.outputBytes / 1048576)} MB, over the cap of ${Math.round(limits.maxOutputBytes / 1048576)} MB`,
+    };
   }
   return undefined;
 }

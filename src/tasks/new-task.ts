@@ -29,9 +29,14 @@ export interface NewTaskContext {
 function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string; prev: TaskRecord } {
   const prev = ctx.findRecord(req.continueTaskId!, { principal: req.principal ?? LOCAL_PRINCIPAL, admin: false });
   if (!prev) throw new ToolError(`continue_task_id: no task ${req.continueTaskId}; ${ctx.recentIdsHint()}`);
-  if (!isFinal(prev.state)) throw new ToolError(`continue_task_id: task ${prev.id} is still ${prev.state}; wait for it to finish (task_status with wait_s) first`);
-  if (!prev.sessionId) throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
-  if (req.cwd && resolveCwd(req.cwd, ctx.config.allowedRoots) !== prev.request.cwd) throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
+  if (!isFinal(prev.state))
+    throw new ToolError(
+      `continue_task_id: task ${prev.id} is still ${prev.state}; wait for it to finish (task_status with wait_s) first`,
+    );
+  if (!prev.sessionId)
+    throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
+  if (req.cwd && resolveCwd(req.cwd, ctx.config.allowedRoots) !== prev.request.cwd)
+    throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
   return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId, prev };
 }
 
@@ -39,10 +44,15 @@ function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resum
 export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Date.now()): TaskRecord {
   const { tierName, model: picked, routed } = resolveRoute(req, 'comprehensive', ctx.config, ctx.costs);
   const tier = getTier(ctx.config, tierName);
-  const { cwd, resumeSessionId, prev } = req.continueTaskId ? followUp(req, ctx) : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
+  const { cwd, resumeSessionId, prev } = req.continueTaskId
+    ? followUp(req, ctx)
+    : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
   const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);
-  if (prev && req.isolation && req.isolation !== isolation) throw new ToolError(`isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes a session in the folder it ran in; omit isolation`);
+  if (prev && req.isolation && req.isolation !== isolation)
+    throw new ToolError(
+      `isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes a session in the folder it ran in; omit isolation`,
+    );
   return {
     version: 1,
     id: newTaskId(now),
@@ -64,7 +74,14 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
       resumeSessionId,
       ...(req.fork && req.continueTaskId ? { fork: true } : {}),
       ...(req.outputSchema ? { outputSchema: req.outputSchema } : {}),
-      ...(isolation === 'worktree' ? { isolation, keepWorktree: req.keepWorktree, baseRef: req.baseRef, worktreeOf: prev ? worktreeOf(prev) : undefined } : {}),
+      ...(isolation === 'worktree'
+        ? {
+            isolation,
+            keepWorktree: req.keepWorktree,
+            baseRef: req.baseRef,
+            worktreeOf: prev ? worktreeOf(prev) : undefined,
+          }
+        : {}),
     },
     owner: ctx.owner,
     stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },

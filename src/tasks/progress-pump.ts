@@ -11,10 +11,16 @@ const QUIET_BEFORE_RESULT_MS = 15;
 export type ProgressSend = (u: { progress: number; message: string }) => Promise<void>;
 
 // What a progress pump follows: a task of this server, or one another server runs (followed through the shared store).
-export type Followable = Pick<LiveTask, 'seq' | 'onChange'> & { readonly record: Readonly<TaskRecord>; readonly writing: LiveTask['writing'] };
+export type Followable = Pick<LiveTask, 'seq' | 'onChange'> & {
+  readonly record: Readonly<TaskRecord>;
+  readonly writing: LiveTask['writing'];
+};
 
 // Sends a task's progress while a request waits on it: at most 4 per second, increasing, and never in the last moments before the result.
-export function startProgressPump(task: Followable | undefined, send: ProgressSend | undefined): { stop: () => Promise<void> } {
+export function startProgressPump(
+  task: Followable | undefined,
+  send: ProgressSend | undefined,
+): { stop: () => Promise<void> } {
   if (!send || !task) return { stop: async () => {} };
   let counter = 0;
   let lastAt = 0;

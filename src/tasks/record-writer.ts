@@ -22,7 +22,11 @@ export class RecordWriter {
     const id = task.id;
     const pending = this.timers.get(id);
     if (!now) {
-      if (!pending) this.timers.set(id, setTimeout(() => void this.save(task, true), SAVE_THROTTLE_MS));
+      if (!pending)
+        this.timers.set(
+          id,
+          setTimeout(() => void this.save(task, true), SAVE_THROTTLE_MS),
+        );
       return Promise.resolve();
     }
     if (pending) clearTimeout(pending);
@@ -33,7 +37,9 @@ export class RecordWriter {
       if (!this.guard || this.guard.allowed(snapshot)) return this.store.writeRecord(snapshot);
       this.guard.refused(task);
     };
-    const chain = (this.chains.get(id) ?? Promise.resolve()).then(write).catch((err: unknown) => this.failed(task, err));
+    const chain = (this.chains.get(id) ?? Promise.resolve())
+      .then(write)
+      .catch((err: unknown) => this.failed(task, err));
     this.chains.set(id, chain);
     // Settled chains go, so the map holds only saves in flight.
     void chain.then(() => {
@@ -46,6 +52,9 @@ export class RecordWriter {
   async flush(deadlineMs: number): Promise<void> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    await Promise.race([Promise.allSettled([...this.chains.values()]), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.chains.values()]),
+      new Promise((r) => setTimeout(r, deadlineMs).unref()),
+    ]);
   }
 }

@@ -85,12 +85,19 @@ export class Scheduler {
     if (this.running < this.limits.maxRunning && this.queue.length === 0) return;
     const mine = this.countsOf(principal);
     const { maxRunning, maxQueue, perPrincipalQueue } = this.limits;
-    const who = principal.startsWith('token:') ? `token "${principal.slice('token:'.length)}"` : principal === DEFAULT_PRINCIPAL ? 'the local user' : principal;
-    const retry = 'Wait for one of its tasks to finish (task_status with task_ids and wait_for "any") or kill one, then retry.';
+    const who = principal.startsWith('token:')
+      ? `token "${principal.slice('token:'.length)}"`
+      : principal === DEFAULT_PRINCIPAL
+        ? 'the local user'
+        : principal;
+    const retry =
+      'Wait for one of its tasks to finish (task_status with task_ids and wait_for "any") or kill one, then retry.';
     const perPrincipal = perPrincipalQueue !== undefined ? `, perPrincipalQueue ${perPrincipalQueue}` : '';
     const limits = `limits: maxRunning ${maxRunning}, maxQueue ${maxQueue}${perPrincipal}`;
     if (mine.queued >= mine.queueShare) {
-      const why = perPrincipal ? 'limits.perPrincipalQueue' : `maxQueue shared by ${this.active(principal)} active principals`;
+      const why = perPrincipal
+        ? 'limits.perPrincipalQueue'
+        : `maxQueue shared by ${this.active(principal)} active principals`;
       throw new ToolError(
         `queue full: ${mine.running} tasks running and ${mine.queued} queued for ${who}, ` +
           `its whole share of the queue (${mine.queueShare} places: ${why}); ` +

@@ -32,7 +32,13 @@ export interface WaitOptions {
   progress?: ProgressSend;
 }
 
-type ServiceDeps = RunDeps & { serverId: string; spares: SparePool; backend: TaskBackend; locks: RepoLocks; notifier?: Notifier };
+type ServiceDeps = RunDeps & {
+  serverId: string;
+  spares: SparePool;
+  backend: TaskBackend;
+  locks: RepoLocks;
+  notifier?: Notifier;
+};
 
 // The tasks of one server, behind intent-level calls: start, follow, status, list, answer, kill, cancel, merge,
 // watch. Written once over a TaskBackend (the composition root picks local or Redis): the backend stores tasks and
@@ -49,7 +55,17 @@ export class TaskService {
     this.locks = deps.locks;
     this.scheduler = new Scheduler(deps.config.limits);
     const visible = (id: string, viewer: Viewer) => this.visible(id, viewer);
-    this.launcher = new Launcher({ deps, backend: this.backend, scheduler: this.scheduler, locks: this.locks, visible, closing: () => this.closing, kill: (id, by) => this.kill(id, by), lost: (rec) => deps.notifier?.observe(rec), ended: () => this.launcher.trim(KEEP_FINISHED_IN_MEMORY, (t) => isFinal(t.record.state)) });
+    this.launcher = new Launcher({
+      deps,
+      backend: this.backend,
+      scheduler: this.scheduler,
+      locks: this.locks,
+      visible,
+      closing: () => this.closing,
+      kill: (id, by) => this.kill(id, by),
+      lost: (rec) => deps.notifier?.observe(rec),
+      ended: () => this.launcher.trim(KEEP_FINISHED_IN_MEMORY, (t) => isFinal(t.record.state)),
+    });
   }
 
   // Opens the backend for this server (the launcher is the host it sees): recovery, requests from other processes.
@@ -59,7 +75,13 @@ export class TaskService {
     return service;
   }
 
-  get counts(): { running: number; queued: number; peak_running: number } { return { running: this.scheduler.runningCount, queued: this.scheduler.queuedCount, peak_running: this.scheduler.peakRunning }; }
+  get counts(): { running: number; queued: number; peak_running: number } {
+    return {
+      running: this.scheduler.runningCount,
+      queued: this.scheduler.queuedCount,
+      peak_running: this.scheduler.peakRunning,
+    };
+  }
 
   // A principal's own tasks and fair share now (server_stats shows a token its own numbers).
   countsOf = (viewer: Viewer) => ownCounts(viewer, (options) => this.list(options), this.scheduler);
@@ -73,7 +95,9 @@ export class TaskService {
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
     const content = await requestContent(req, this.deps.config.allowedRoots);
     if (req.continueTaskId) await this.record(req.continueTaskId);
-    const hint = req.continueTaskId ? await this.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false }) : '';
+    const hint = req.continueTaskId
+      ? await this.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false })
+      : '';
     const record = this.launcher.newRecord(req, hint);
     await this.backend.create(record, content, () => this.launcher.audited(record, req));
     return this.follow(record.id, wait);
@@ -101,46 +125,74 @@ export class TaskService {
       const followed = this.followed(id);
       const baseSeq = opts.cursor ?? followed?.seq ?? first.stats.events;
       const pump = startProgressPump(followed, opts.progress);
-      const changed = (rec = this.peek(id)) => !rec || isFinal(rec.state) || rec.state !== first.state || (this.launcher.live(id)?.seq ?? rec.stats.events) > baseSeq;
+      const changed = (rec = this.peek(id)) =>
+        !rec ||
+        isFinal(rec.state) ||
+        rec.state !== first.state ||
+        (this.launcher.live(id)?.seq ?? rec.stats.events) > baseSeq;
       await this.wait([id], () => changed(), opts.waitS! * 1000, opts.signal);
       await pump.stop();
     }
     // Without a wait, the record just read is the one to show (one read of the store per call).
-    return this.reply(id, { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer }, (opts.waitS ?? 0) > 0 ? undefined : first);
+    return this.reply(
+      id,
+      { cursor: opts.cursor, tail: opts.tail, viewer: opts.viewer },
+      (opts.waitS ?? 0) > 0 ? undefined : first,
+    );
   }
 
   // Several tasks at once, after waiting up to waitS for any or all of them to finish.
-  statusMany = (ids: string[], opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {}): Promise<ManyReply> => statusMany(this, ids, opts);
+  statusMany = (
+    ids: string[],
+    opts: WaitOptions & { waitFor?: 'any' | 'all'; tail?: number } = {},
+  ): Promise<ManyReply> => statusMany(this, ids, opts);
 
   // Answers a task's open question (answer_task, the CLI's answer): only the task's owner, only an open request, once.
   async answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
     const rec = await this.get(id, viewer);
     const task = this.launcher.live(id);
     if (!task) return this.answerRemote(rec, requestId, answer, viewer);
-    if (task.stopped) throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
+    if (task.stopped)
+      throw new ToolError(`task_id: task ${id} is being stopped (${task.stopped.reason}); its open request was denied`);
     task.inputs.give(id, requestId, answer);
     await new Promise((r) => setImmediate(r));
     return this.reply(id, { tail: DEFAULT_TAIL, viewer });
   }
 
   // Another server runs the task: the answer goes to it through the backend; the reply shows the task once it took it.
-  private async answerRemote(rec: TaskRecord, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply> {
+  private async answerRemote(
+    rec: TaskRecord,
+    requestId: string,
+    answer: InputAnswer,
+    viewer?: Viewer,
+  ): Promise<TaskReply> {
     const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
-    if (open?.request_id !== requestId) throw new ToolError(`request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`);
+    if (open?.request_id !== requestId)
+      throw new ToolError(
+        `request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
+      );
     await this.backend.sendAnswer(rec, requestId, answer);
-    if (!(await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS))) throw new ToolError(`task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`);
+    if (
+      !(await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS))
+    )
+      throw new ToolError(
+        `task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`,
+      );
     return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }
 
   // Recent tasks, newest first, as list_tasks shows them.
-  async listReply(options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {}): Promise<{ text: string; structured: Record<string, unknown> }> {
+  async listReply(
+    options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {},
+  ): Promise<{ text: string; structured: Record<string, unknown> }> {
     return listReply(await this.list(options), this.counts);
   }
 
   // Newest first: the backend's tasks, with this server's own as they stand in memory.
   async list(options: { state?: TaskState[]; limit?: number; viewer?: Viewer } = {}): Promise<TaskRecord[]> {
     const limit = options.limit ?? 20;
-    const wanted = (r: TaskRecord) => (!options.state || options.state.includes(r.state)) && visibleTo(r, options.viewer);
+    const wanted = (r: TaskRecord) =>
+      (!options.state || options.state.includes(r.state)) && visibleTo(r, options.viewer);
     const out = await this.backend.list(wanted, limit);
     for (const t of this.launcher.tasks()) {
       const rec = t.record as TaskRecord;
@@ -153,7 +205,11 @@ export class TaskService {
 
   // Stops a task and everything it started, wherever it runs; idempotent; the reply carries the partial output.
   // `strict` (kill_task): a task this server cannot reach at once is refused rather than asked for.
-  async kill(id: string, by: string, opts: { message?: string; viewer?: Viewer; strict?: boolean } = {}): Promise<TaskReply> {
+  async kill(
+    id: string,
+    by: string,
+    opts: { message?: string; viewer?: Viewer; strict?: boolean } = {},
+  ): Promise<TaskReply> {
     const rec = await this.get(id, opts.viewer);
     const task = this.launcher.live(id);
     const end = { reason: 'killed' as const, by, message: opts.message ?? `killed by ${by}; partial output kept` };
@@ -170,7 +226,10 @@ export class TaskService {
   }
 
   // merge_task: a finished task's branch into a branch of its repository, under the repository's lock.
-  async merge(id: string, opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string }): Promise<MergeReply> {
+  async merge(
+    id: string,
+    opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string },
+  ): Promise<MergeReply> {
     const rec = await this.get(id, opts.viewer);
     const { reply, outcome } = await mergeTask(rec, opts, this.locks);
     this.deps.audit.write('task_merge', { task_id: id, by: opts.by, strategy: opts.strategy, ...outcome });
@@ -195,12 +254,20 @@ export class TaskService {
   };
 
   // A task's record as it stands, from memory, the backend's cache or disk, without side effects.
-  peek = (id: string): TaskRecord | undefined => (this.launcher.live(id)?.record as TaskRecord | undefined) ?? this.backend.peek(id);
+  peek = (id: string): TaskRecord | undefined =>
+    (this.launcher.live(id)?.record as TaskRecord | undefined) ?? this.backend.peek(id);
 
   // The reply for one task as it stands.
-  async reply(id: string, opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {}, known?: TaskRecord): Promise<TaskReply> {
+  async reply(
+    id: string,
+    opts: { cursor?: number; tail?: number; isError?: boolean; viewer?: Viewer } = {},
+    known?: TaskRecord,
+  ): Promise<TaskReply> {
     const rec = known ?? (await this.get(id, opts.viewer));
-    const reply = await taskReply(this.backend.events(rec), rec, this.launcher.live(id), { cursor: opts.cursor, tail: opts.tail ?? DEFAULT_TAIL });
+    const reply = await taskReply(this.backend.events(rec), rec, this.launcher.live(id), {
+      cursor: opts.cursor,
+      tail: opts.tail ?? DEFAULT_TAIL,
+    });
     return opts.isError === undefined ? reply : { ...reply, isError: opts.isError };
   }
 
@@ -211,7 +278,8 @@ export class TaskService {
   writingOf = (id: string): { chars: number } | undefined => this.launcher.live(id)?.writing;
 
   // Wakes `listener` on every change of a task this server runs or follows (through the backend); returns the unsubscribe.
-  watch = (id: string, listener: () => void): (() => void) => this.launcher.live(id)?.onChange(listener) ?? this.backend.watch(id, listener) ?? (() => {});
+  watch = (id: string, listener: () => void): (() => void) =>
+    this.launcher.live(id)?.onChange(listener) ?? this.backend.watch(id, listener) ?? (() => {});
   // Wakes `listener` with the id of any task that changes here, or that another server announces (the board).
   watchAll = (l: (id: string) => void): (() => void) => this.launcher.changes.watch(l, this.backend.watchAll(l));
 
@@ -220,7 +288,17 @@ export class TaskService {
 
   // Resolves when `ready()` holds or the time is up.
   wait = (ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> =>
-    waitUntil({ live: this.launcher.live, watch: (id, l) => this.backend.watch(id, l), refreshForeign: (id) => this.record(id) }, ids, ready, timeoutMs, signal);
+    waitUntil(
+      {
+        live: this.launcher.live,
+        watch: (id, l) => this.backend.watch(id, l),
+        refreshForeign: (id) => this.record(id),
+      },
+      ids,
+      ready,
+      timeoutMs,
+      signal,
+    );
 
   async recentIdsHint(viewer?: Viewer): Promise<string> {
     const ids = (await this.list({ limit: 5, viewer }).catch(() => [])).map((r) => `${r.id} (${r.state})`);
@@ -245,14 +323,18 @@ export class TaskService {
   }
 
   // A task's record when the viewer may see it; another principal's task is as unknown as a missing one.
-  visible = (id: string, viewer: Viewer | undefined, rec = this.peek(id)): TaskRecord | undefined => (rec && visibleTo(rec, viewer) ? rec : undefined);
+  visible = (id: string, viewer: Viewer | undefined, rec = this.peek(id)): TaskRecord | undefined =>
+    rec && visibleTo(rec, viewer) ? rec : undefined;
 
   // A task's record (fresh) when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
   async get(id: string, viewer?: Viewer): Promise<TaskRecord> {
     const rec = this.visible(id, viewer, await this.record(id));
     if (rec) return rec;
     const unreadable = this.backend.unreadable(id);
-    if (unreadable) throw new ToolError(`task_id: ${id} is an unreadable record in the shared store (${unreadable}); listings skip it`);
+    if (unreadable)
+      throw new ToolError(
+        `task_id: ${id} is an unreadable record in the shared store (${unreadable}); listings skip it`,
+      );
     throw new ToolError(`task_id: no task ${id}; ${await this.recentIdsHint(viewer)}`);
   }
 }

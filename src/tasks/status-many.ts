@@ -18,11 +18,27 @@ export interface TaskSource {
 }
 
 // Several tasks at once, after waiting up to waitS for any or all of them to finish.
-export async function statusMany(source: TaskSource, ids: string[], opts: { viewer?: Viewer; waitS?: number; signal?: AbortSignal; progress?: ProgressSend; waitFor?: 'any' | 'all'; tail?: number }): Promise<ManyReply> {
+export async function statusMany(
+  source: TaskSource,
+  ids: string[],
+  opts: {
+    viewer?: Viewer;
+    waitS?: number;
+    signal?: AbortSignal;
+    progress?: ProgressSend;
+    waitFor?: 'any' | 'all';
+    tail?: number;
+  },
+): Promise<ManyReply> {
   for (const id of ids) await source.get(id, opts.viewer);
   if ((opts.waitS ?? 0) > 0) {
     const done = (id: string) => isFinal(source.peek(id)?.state ?? 'lost');
-    await source.wait(ids, () => (opts.waitFor === 'all' ? ids.every(done) : ids.some(done)), opts.waitS! * 1000, opts.signal);
+    await source.wait(
+      ids,
+      () => (opts.waitFor === 'all' ? ids.every(done) : ids.some(done)),
+      opts.waitS! * 1000,
+      opts.signal,
+    );
   }
   const replies = await Promise.all(ids.map((id) => source.reply(id, { tail: opts.tail, viewer: opts.viewer })));
   const views = replies.map((r) => r.structured as { task_id: string; final: boolean });

@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  type WriteStream,
+} from 'node:fs';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -66,7 +75,14 @@ export class TaskStore {
   listIds(): string[] {
     try {
       const mtimeMs = statSync(this.tasksDir).mtimeMs;
-      if (this.listing?.mtimeMs !== mtimeMs) this.listing = { mtimeMs, ids: readdirSync(this.tasksDir).filter((n) => ID_RE.test(n)).sort().reverse() };
+      if (this.listing?.mtimeMs !== mtimeMs)
+        this.listing = {
+          mtimeMs,
+          ids: readdirSync(this.tasksDir)
+            .filter((n) => ID_RE.test(n))
+            .sort()
+            .reverse(),
+        };
       return this.listing.ids;
     } catch {
       return [];
@@ -134,7 +150,12 @@ export class TaskStore {
   }
 
   // Removes finished tasks older than maxAgeDays, and the oldest beyond maxTasks; never a protected one.
-  async prune(options: { maxAgeDays: number; maxTasks: number; protect: (id: string) => boolean; now?: number }): Promise<number> {
+  async prune(options: {
+    maxAgeDays: number;
+    maxTasks: number;
+    protect: (id: string) => boolean;
+    now?: number;
+  }): Promise<number> {
     const now = options.now ?? Date.now();
     const ids = [...this.listIds()];
     let removed = 0;

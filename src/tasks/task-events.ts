@@ -55,7 +55,10 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
     return;
   }
   if (parsed.kind === 'invalid') {
-    ctx.log.warn({ task: task.id, reason: parsed.reason, preview: parsed.preview.slice(0, 120) }, 'claude printed an unreadable line');
+    ctx.log.warn(
+      { task: task.id, reason: parsed.reason, preview: parsed.preview.slice(0, 120) },
+      'claude printed an unreadable line',
+    );
     return logOwnLine(ctx, { type: INVALID_LINE, reason: parsed.reason, preview: parsed.preview }, at);
   }
   ctx.eventLog.append(line.raw);
@@ -75,7 +78,8 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
     }
   }, at);
   const newTools = record.stats.toolCalls - toolsBefore;
-  for (const t of record.tools.slice(record.tools.length - newTools)) ctx.audit.write('tool_call', { task_id: task.id, tool: t.name, input: t.summary });
+  for (const t of record.tools.slice(record.tools.length - newTools))
+    ctx.audit.write('tool_call', { task_id: task.id, tool: t.name, input: t.summary });
   if (parsed.kind === 'event') {
     const ev = parsed.event;
     if (ev.type === 'assistant') task.endWriting();

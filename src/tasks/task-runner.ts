@@ -49,10 +49,16 @@ function mergeProcs(into: ProcRef[], found: Array<{ pid: number; startTime?: str
 
 // The whole life of one task, from the queue to its final record. Everything it holds (the breaker ticket, the
 // active marker, the running slot, its run files, the event log, the claude run) is released in one finally.
-export async function runTask(task: LiveTask, held: { ticket: BreakerTicket; hold: BudgetHold }, deps: RunnerDeps): Promise<void> {
+export async function runTask(
+  task: LiveTask,
+  held: { ticket: BreakerTicket; hold: BudgetHold },
+  deps: RunnerDeps,
+): Promise<void> {
   const { ticket, hold } = held;
   const req = task.record.request;
-  const leases = new Leases((name, err) => deps.log.warn({ task: task.id, lease: name, err: (err as Error)?.message }, 'release failed'));
+  const leases = new Leases((name, err) =>
+    deps.log.warn({ task: task.id, lease: name, err: (err as Error)?.message }, 'release failed'),
+  );
   let outcome: RunOutcome | undefined;
   let exit: ExitInfo = { exitCode: undefined, signal: undefined };
   let failure: EndInfo | undefined;
@@ -77,22 +83,44 @@ export async function runTask(task: LiveTask, held: { ticket: BreakerTicket; hol
     const shared = spareable(req, tier);
     const outDir = join(deps.store.taskDir(task.id), 'run');
     if (!shared) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
-    const workdir = await leaseWorkdir(task, !!tier.sandbox?.enabled, { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env }, leases);
+    const workdir = await leaseWorkdir(
+      task,
+      !!tier.sandbox?.enabled,
+      { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env },
+      leases,
+    );
     if (task.record.worktree) await deps.save(task, true);
-    const plan = shared ? await planShared(req.tier, tier, workdir, deps.config.stateDir) : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
+    const plan = shared
+      ? await planShared(req.tier, tier, workdir, deps.config.stateDir)
+      : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
     const hidden = configPaths(deps.env, deps.config.configFile);
     const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden };
     const sandbox = tier.sandbox?.enabled ? await planSandbox(tier, scope, outDir) : {};
     const forwardPermissions = tier.permissionPrompts === 'forward';
     // A task queued by a nested server (cluster) runs as deep as that server, at least.
-    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, { model: req.model, maxTurns: req.maxTurns, maxBudgetUsd: req.maxBudgetUsd, resumeSessionId: req.resumeSessionId, forkSession: req.fork, forwardPermissions, ...plan, ...sandbox });
+    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, {
+      model: req.model,
+      maxTurns: req.maxTurns,
+      maxBudgetUsd: req.maxBudgetUsd,
+      resumeSessionId: req.resumeSessionId,
+      forkSession: req.fork,
+      forwardPermissions,
+      ...plan,
+      ...sandbox,
+    });
     if (task.stopped) return;
     const log = deps.store.openEventLog(task.id);
     eventLog = log;
     leases.add('event log', () => log.close());
     const key = spareKey(spec);
-    const spare = shared && deps.spares.enabled ? deps.metrics.spareTaken(req.tier, deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) })) : undefined;
+    const spare =
+      shared && deps.spares.enabled
+        ? deps.metrics.spareTaken(
+            req.tier,
+            deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) }),
+          )
+        : undefined;
     const r = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
     run = r;
     // Nothing outlives its task: after the run, whatever it started that is still around goes (start times checked),
@@ -116,26 +144,64 @@ export async function runTask(task: LiveTask, held: { ticket: BreakerTicket; hol
         rec.stats.peakRssMb = Math.max(rec.stats.peakRssMb ?? 0, totalRssMb(procs.map((p) => p.pid)));
       });
       const rss = task.record.stats.peakRssMb ?? 0;
-      if (tier.maxMemoryMb && rss > tier.maxMemoryMb) void task.stop({ reason: 'memory', message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB` });
+      if (tier.maxMemoryMb && rss > tier.maxMemoryMb)
+        void task.stop({
+          reason: 'memory',
+          message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB`,
+        });
     };
-    const ctx = { task, eventLog: log, limits, monitor: { repeats: 0, outputBytes: 0 }, audit: deps.audit, log: deps.log, stop: (reason: EndInfo) => void task.stop(reason), save: () => void deps.save(task), toolStarted: () => setTimeout(snapshot, 300).unref() };
-    r.onLine(deps.metrics.firstLine(req.tier, task.record.startedAt ?? Date.now(), (line) => handleTaskLine(line, ctx)));
-    const roots = task.record.worktree ? [...deps.config.allowedRoots, task.record.worktree.path] : deps.config.allowedRoots;
-    if (forwardPermissions) r.onPermission(permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }));
+    const ctx = {
+      task,
+      eventLog: log,
+      limits,
+      monitor: { repeats: 0, outputBytes: 0 },
+      audit: deps.audit,
+      log: deps.log,
+      stop: (reason: EndInfo) => void task.stop(reason),
+      save: () => void deps.save(task),
+      toolStarted: () => setTimeout(snapshot, 300).unref(),
+    };
+    r.onLine(
+      deps.metrics.firstLine(req.tier, task.record.startedAt ?? Date.now(), (line) => handleTaskLine(line, ctx)),
+    );
+    const roots = task.record.worktree
+      ? [...deps.config.allowedRoots, task.record.worktree.path]
+      : deps.config.allowedRoots;
+    if (forwardPermissions)
+      r.onPermission(
+        permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }),
+      );
     task.attach(r);
-    task.update((rec) => (rec.process = { pid: r.pid, startTime: r.startTime, procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }] }));
+    task.update(
+      (rec) =>
+        (rec.process = {
+          pid: r.pid,
+          startTime: r.startTime,
+          procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }],
+        }),
+    );
     deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: workdir }, 'task started');
     deps.audit.write('task_started', { task_id: task.id, pid: r.pid, tier: req.tier, model: req.model });
     await deps.save(task, true);
     task.notify();
     const snap = setInterval(snapshot, SNAPSHOT_EVERY_MS);
     leases.add('snapshot timer', () => clearInterval(snap));
-    r.send(task.content, {
-      wallMs: req.timeoutS * 1000,
-      idleMs: req.idleTimeoutS * 1000,
-      wallStop: { reason: 'wall_timeout', message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept` },
-      idleStop: { reason: 'idle_timeout', message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept` },
-    }, { jsonSchema: req.outputSchema });
+    r.send(
+      task.content,
+      {
+        wallMs: req.timeoutS * 1000,
+        idleMs: req.idleTimeoutS * 1000,
+        wallStop: {
+          reason: 'wall_timeout',
+          message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept`,
+        },
+        idleStop: {
+          reason: 'idle_timeout',
+          message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept`,
+        },
+      },
+      { jsonSchema: req.outputSchema },
+    );
     outcome = await r.outcome;
     // After its result claude exits on its own; one that does not is stopped after the kill grace.
     if (outcome.kind === 'result') await r.close({ reason: 'closed', message: 'claude did not exit after its result' });
@@ -150,9 +216,25 @@ export async function runTask(task: LiveTask, held: { ticket: BreakerTicket; hol
 
 // Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
 // started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
-async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOutcome; exit: ExitInfo; failure?: EndInfo; stderr: string; eventLog?: EventLog; hold: BudgetHold }): Promise<Verdict> {
+async function finalize(
+  task: LiveTask,
+  deps: RunnerDeps,
+  end: {
+    outcome?: RunOutcome;
+    exit: ExitInfo;
+    failure?: EndInfo;
+    stderr: string;
+    eventLog?: EventLog;
+    hold: BudgetHold;
+  },
+): Promise<Verdict> {
   // The run's own stops (wall, idle) arrive as its outcome; a task stopped before it had a run only knows its own.
-  const stop = end.outcome?.kind === 'stopped' ? (end.outcome.stop as EndInfo) : end.outcome?.kind === 'result' ? undefined : task.stopped;
+  const stop =
+    end.outcome?.kind === 'stopped'
+      ? (end.outcome.stop as EndInfo)
+      : end.outcome?.kind === 'result'
+        ? undefined
+        : task.stopped;
   const writing = task.endWriting();
   task.update((record) => {
     // Ended in the middle of a text block: what claude had written of it is partial output too.
@@ -160,7 +242,9 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
       record.lastText = writing.tail.slice(-2000);
       record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${writing.tail}`.slice(-8192);
     }
-    const decided = end.failure ? { state: 'failed' as const, end: end.failure } : decideOutcome(record, stop, end.exit, end.stderr);
+    const decided = end.failure
+      ? { state: 'failed' as const, end: end.failure }
+      : decideOutcome(record, stop, end.exit, end.stderr);
     // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
     if (stop) record.result = undefined;
     record.state = decided.state;
@@ -175,6 +259,14 @@ async function finalize(task: LiveTask, deps: RunnerDeps, end: { outcome?: RunOu
   const { record } = task;
   deps.metrics.taskFinished(record);
   deps.log.info({ task: task.id, state: record.state, reason: record.end?.reason, exit: end.exit }, 'task ended');
-  deps.audit.write('task_ended', { task_id: task.id, state: record.state, reason: record.end?.reason, message: record.end?.message, cost_usd: record.stats.costUsd, turns: record.stats.turns, tool_calls: record.stats.toolCalls });
+  deps.audit.write('task_ended', {
+    task_id: task.id,
+    state: record.state,
+    reason: record.end?.reason,
+    message: record.end?.message,
+    cost_usd: record.stats.costUsd,
+    turns: record.stats.turns,
+    tool_calls: record.stats.toolCalls,
+  });
   return stop ? { kind: 'neutral' } : verdictOf(record.result);
 }

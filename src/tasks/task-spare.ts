@@ -6,5 +6,12 @@ import type { TaskRequest } from './types.js';
 // (no per-task caps, resume, system prompt, output schema, worktree or sandbox, and the tier's own model).
 export function spareable(req: TaskRequest, tier: TierConfig): boolean {
   if (spareBounds(tier).max <= 0 || tier.sandbox?.enabled || req.isolation === 'worktree') return false;
-  return req.model === tier.model && !req.maxTurns && !req.maxBudgetUsd && !req.resumeSessionId && !req.systemPrompt && !req.outputSchema;
+  return (
+    req.model === tier.model &&
+    !req.maxTurns &&
+    !req.maxBudgetUsd &&
+    !req.resumeSessionId &&
+    !req.systemPrompt &&
+    !req.outputSchema
+  );
 }

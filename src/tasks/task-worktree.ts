@@ -16,14 +16,35 @@ export interface IsolationDeps {
 
 // The folder claude runs in: the task's own git worktree, a clone of its own when sandboxed (a lease: committed and removed when the task ends, however it
 // ends), or its cwd. A sandboxed tier without its tools is refused here, before anything is made or started.
-export async function leaseWorkdir(task: LiveTask, sandboxed: boolean, deps: IsolationDeps, leases: Leases): Promise<string> {
+export async function leaseWorkdir(
+  task: LiveTask,
+  sandboxed: boolean,
+  deps: IsolationDeps,
+  leases: Leases,
+): Promise<string> {
   const req = task.record.request;
   if (sandboxed) requireSandboxTools(deps.env);
   if (req.isolation !== 'worktree') return req.cwd;
-  const wt = await prepareWorktree({ cwd: req.cwd, taskId: task.id, stateDir: deps.stateDir, baseRef: req.baseRef, continueTaskId: req.worktreeOf?.branchOwner, dirName: req.worktreeOf?.dir, roots: deps.roots, clone: sandboxed }, { locks: deps.locks });
+  const wt = await prepareWorktree(
+    {
+      cwd: req.cwd,
+      taskId: task.id,
+      stateDir: deps.stateDir,
+      baseRef: req.baseRef,
+      continueTaskId: req.worktreeOf?.branchOwner,
+      dirName: req.worktreeOf?.dir,
+      roots: deps.roots,
+      clone: sandboxed,
+    },
+    { locks: deps.locks },
+  );
   task.update((r) => (r.worktree = wt));
   leases.add('worktree', async () => {
-    const summary = await finishWorktree(wt, { keep: !!req.keepWorktree, reason: task.stopped?.reason ?? 'ended' }, { locks: deps.locks });
+    const summary = await finishWorktree(
+      wt,
+      { keep: !!req.keepWorktree, reason: task.stopped?.reason ?? 'ended' },
+      { locks: deps.locks },
+    );
     task.update((r) => (r.worktreeSummary = summary));
   });
   return wt.cwdInWorktree;

@@ -31,18 +31,33 @@ export const diskEvents =
 
 // Events after `cursor` (or the last `tail`), from the in-memory ring when it reaches back far enough, else from
 // the reader (the disk, or the shared stream of a task another server runs); every line reads the same.
-export async function collectEvents(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<{ lines: string[]; cursor: number }> {
+export async function collectEvents(
+  read: EventReader,
+  record: Readonly<TaskRecord>,
+  live: LiveTask | undefined,
+  opts: { cursor?: number; tail: number },
+): Promise<{ lines: string[]; cursor: number }> {
   const total = live ? live.seq : record.stats.events;
   const from = opts.cursor !== undefined ? opts.cursor + 1 : Math.max(1, total - opts.tail + 1);
   const limit = opts.cursor !== undefined ? 200 : opts.tail;
   const picked = live?.eventsFrom(from, limit);
-  if (live && picked) return { lines: picked.map(fmtEvent), cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq) };
+  if (live && picked)
+    return {
+      lines: picked.map(fmtEvent),
+      cursor: picked.length ? picked[picked.length - 1]!.seq : Math.max(opts.cursor ?? 0, live.seq),
+    };
   const { lines, last } = await read(record.id, from, limit);
   return { lines: lines.map(fmtEvent), cursor: last ?? opts.cursor ?? total };
 }
 
 // Builds the view of one task; `now` makes elapsed times testable.
-export async function taskView(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }, now = Date.now()): Promise<TaskView> {
+export async function taskView(
+  read: EventReader,
+  record: Readonly<TaskRecord>,
+  live: LiveTask | undefined,
+  opts: { cursor?: number; tail: number },
+  now = Date.now(),
+): Promise<TaskView> {
   const events = await collectEvents(read, record, live, opts);
   const last = record.tools[record.tools.length - 1];
   const end = record.endedAt ?? now;
@@ -67,16 +82,29 @@ export async function taskView(read: EventReader, record: Readonly<TaskRecord>, 
     permission_denials: record.permissionDenials,
   };
   if (last) view.last_tool = `${last.name}: ${last.summary}`;
-  if (live?.writing && !isFinal(record.state)) view.writing = { chars: live.writing.chars, text_tail: live.writing.tail.slice(-500) };
+  if (live?.writing && !isFinal(record.state))
+    view.writing = { chars: live.writing.chars, text_tail: live.writing.tail.slice(-500) };
   if (record.sessionId) view.session_id = record.sessionId;
   if (record.state === 'needs_input' && record.inputRequest) view.input_request = record.inputRequest;
   if (record.end) view.end = record.end;
   if (record.result) {
     const r = record.result;
-    view.result = { text: r.text, subtype: r.subtype, is_error: r.isError, num_turns: r.numTurns, cost_usd: r.costUsd, duration_ms: r.durationMs };
+    view.result = {
+      text: r.text,
+      subtype: r.subtype,
+      is_error: r.isError,
+      num_turns: r.numTurns,
+      cost_usd: r.costUsd,
+      duration_ms: r.durationMs,
+    };
   }
   if (record.worktreeSummary) view.worktree = record.worktreeSummary;
-  else if (record.worktree) view.worktree = { branch: record.worktree.branch, base_commit: record.worktree.baseCommit, path: record.worktree.cwdInWorktree };
+  else if (record.worktree)
+    view.worktree = {
+      branch: record.worktree.branch,
+      base_commit: record.worktree.baseCommit,
+      path: record.worktree.cwdInWorktree,
+    };
   if (record.result?.structuredOutput !== undefined) view.output = record.result.structuredOutput;
   if (record.request.continueTaskId) view.continue_of = record.request.continueTaskId;
   if (record.routed) view.routed = record.routed;
@@ -98,10 +126,19 @@ export interface TaskReply {
 }
 
 // Builds the reply for one task (deep_task, task_status, kill_task, tasks/get).
-export async function taskReply(read: EventReader, record: Readonly<TaskRecord>, live: LiveTask | undefined, opts: { cursor?: number; tail: number }): Promise<TaskReply> {
+export async function taskReply(
+  read: EventReader,
+  record: Readonly<TaskRecord>,
+  live: LiveTask | undefined,
+  opts: { cursor?: number; tail: number },
+): Promise<TaskReply> {
   const view = await taskView(read, record, live, opts);
   const branch = record.worktreeSummary?.branch;
-  return { text: viewText(view), structured: view, links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])] };
+  return {
+    text: viewText(view),
+    structured: view,
+    links: [eventsLink(record.id), ...(branch ? [diffLink(record.id, branch)] : [])],
+  };
 }
 
 // The text block of a tool result: a few readable lines, the answer last.
@@ -114,13 +151,23 @@ export function viewText(v: TaskView): string {
     const q = v.input_request;
     const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}${q.reason ? ` (${q.reason})` : ''}`;
     lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
-    lines.push(`answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`);
+    lines.push(
+      `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`,
+    );
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
-  if (v.worktree) lines.push(v.worktree.branch ? `worktree: branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}` : 'worktree: no changes (no branch kept)');
-  for (const note of [v.worktree?.head_moved, ...(v.worktree?.warnings ?? [])]) if (note) lines.push(`worktree warning: ${note}`);
-  if (v.worktree?.not_committed?.length) lines.push(`worktree: not committed (nested repositories and the like): ${v.worktree.not_committed.join(', ')}`);
-  if (v.permission_denials.length) lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
+  if (v.worktree)
+    lines.push(
+      v.worktree.branch
+        ? `worktree: branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}`
+        : 'worktree: no changes (no branch kept)',
+    );
+  for (const note of [v.worktree?.head_moved, ...(v.worktree?.warnings ?? [])])
+    if (note) lines.push(`worktree warning: ${note}`);
+  if (v.worktree?.not_committed?.length)
+    lines.push(`worktree: not committed (nested repositories and the like): ${v.worktree.not_committed.join(', ')}`);
+  if (v.permission_denials.length)
+    lines.push(`permission denied: ${v.permission_denials.map((d) => `${d.tool} (${d.input})`).join(', ')}`);
   if (v.events.length) lines.push('recent events:', ...v.events.map((e) => `  ${e}`));
   if (v.output !== undefined) lines.push('', JSON.stringify(v.output));
   else if (v.result?.text) lines.push('', v.result.text);

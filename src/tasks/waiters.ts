@@ -11,7 +11,13 @@ export interface WaitSources {
 }
 
 // Resolves when `ready()` holds or the time is up (true when ready); a long-poll never outlives its signal.
-export function waitUntil(sources: WaitSources, ids: string[], ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export function waitUntil(
+  sources: WaitSources,
+  ids: string[],
+  ready: () => boolean,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (ready()) return Promise.resolve(true);
   if (timeoutMs <= 0) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {

@@ -24,11 +24,17 @@ const specifiers = new Map(FILES.map((f) => [f, moduleSpecifiers(f, text.get(f)!
 // Every module a file imports or re-exports (static, type-only and dynamic), as repo-relative .ts paths.
 function importsOf(file: string): string[] {
   const specs = specifiers.get(file)!;
-  return specs.filter((s) => s.startsWith('.')).map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'));
+  return specs
+    .filter((s) => s.startsWith('.'))
+    .map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'));
 }
 
 // The packages a file imports by any spelling (`node:` or not, subpaths, require, import()).
-const packagesOf = (file: string) => specifiers.get(file)!.filter((s) => !s.startsWith('.')).map(packageOf);
+const packagesOf = (file: string) =>
+  specifiers
+    .get(file)!
+    .filter((s) => !s.startsWith('.'))
+    .map(packageOf);
 
 describe('code layout', () => {
   // Playwright's DEPS.list, per folder: a folder's modules import only the folders its DEPS.list names (besides its own),
@@ -42,7 +48,12 @@ describe('code layout', () => {
         problems.push(`${folder}: no DEPS.list`);
         continue;
       }
-      const allowed = new Set(readFileSync(listPath, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+      const allowed = new Set(
+        readFileSync(listPath, 'utf8')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      );
       const used = new Set<string>();
       for (const file of FILES.filter((f) => dirname(f) === folder)) {
         for (const target of importsOf(file)) {
@@ -52,7 +63,8 @@ describe('code layout', () => {
           if (!allowed.has(rel)) problems.push(`${file} -> ${target}: ${rel} is not in ${folder}/DEPS.list`);
         }
       }
-      for (const line of allowed) if (!used.has(line)) problems.push(`${folder}/DEPS.list: ${line} is listed but not imported`);
+      for (const line of allowed)
+        if (!used.has(line)) problems.push(`${folder}/DEPS.list: ${line} is listed but not imported`);
     }
     expect(problems).toEqual([]);
   });
@@ -76,7 +88,11 @@ describe('code layout', () => {
   });
 
   it('lets tools import only the engine facade and each other', () => {
-    const outside = FILES.filter((f) => f.startsWith('tools/')).flatMap((f) => importsOf(f).filter((d) => !d.startsWith('tools/') && d !== 'src/engine.ts').map((d) => `${f} -> ${d}`));
+    const outside = FILES.filter((f) => f.startsWith('tools/')).flatMap((f) =>
+      importsOf(f)
+        .filter((d) => !d.startsWith('tools/') && d !== 'src/engine.ts')
+        .map((d) => `${f} -> ${d}`),
+    );
     expect(outside).toEqual([]);
   });
 
@@ -89,7 +105,11 @@ describe('code layout', () => {
   it('spawns claude in exactly one module and parses its stream in exactly one', () => {
     const startsProcesses = FILES.filter((f) => packagesOf(f).some((p) => p === 'execa' || p === 'child_process'));
     // mcp-probe starts MCP servers for `doctor`, contain probes util-linux, isolation/git runs git: none runs claude.
-    expect(startsProcesses.filter((f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts', 'src/isolation/git.ts'].includes(f))).toEqual(['src/claude/spawn.ts']);
+    expect(
+      startsProcesses.filter(
+        (f) => !['src/cli/mcp-probe.ts', 'src/claude/contain.ts', 'src/isolation/git.ts'].includes(f),
+      ),
+    ).toEqual(['src/claude/spawn.ts']);
     const schemaUsers = FILES.filter((f) => /EVENT_SCHEMAS/.test(text.get(f)!) && f !== 'src/claude/events.ts');
     expect(schemaUsers).toEqual(['src/claude/parse-line.ts']);
     // Live lines are parsed by the run, logged lines (read back from disk) by the view; both through parse-line.

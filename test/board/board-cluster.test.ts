@@ -14,7 +14,10 @@ let front: Node;
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
   // Rate limits on: the cluster's buckets are shared, so the headroom any server shows counts calls made on others.
-  const config = configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0.5, rateBurst: 5 } });
+  const config = configFile({
+    tiers: { comprehensive: { mcpConfig: null } },
+    limits: { ratePerMinute: 0.5, rateBurst: 5 },
+  });
   worker = await startNode('a', api, redis.url, { CLAUDE_TIERS_CONFIG: config });
   // The front runs nothing itself: every task runs on the worker.
   front = await startNode('b', api, redis.url, { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_MAX_RUNNING: '0' });

@@ -87,7 +87,12 @@ beforeAll(async () => {
       tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
       httpTokens: [{ name: 'bob', token: BOB }],
       budgets: { default: 5 },
-      notify: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, secret: 'board-notify-secret-0123', backoffMs: 50, events: ['needs_input'] },
+      notify: {
+        url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+        secret: 'board-notify-secret-0123',
+        backoffMs: 50,
+        events: ['needs_input'],
+      },
     }),
   );
   const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } });
@@ -501,7 +506,9 @@ describe('merge back and one-tap links, in the browser', () => {
     };
     await open(b);
     await page.click('[data-testid="squash"]');
-    await expect.poll(notice, { timeout: 20_000 }).toMatch(new RegExp(`conflicts with main in ${file.replace('.', '\\.')}; nothing was changed`));
+    await expect
+      .poll(notice, { timeout: 20_000 })
+      .toMatch(new RegExp(`conflicts with main in ${file.replace('.', '\\.')}; nothing was changed`));
     expect(git('rev-parse', 'main')).toBe(head);
     writeFileSync(join(repo, 'README'), 'uncommitted work\n');
     try {
@@ -515,7 +522,9 @@ describe('merge back and one-tap links, in the browser', () => {
     }
     await page.screenshot({ path: join(DOCS, 'board-merge.png') });
     // The two refused merges answer 400, which the browser logs; nothing else went wrong.
-    expect(consoleErrors.slice(errorsBefore)).toEqual(Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'));
+    expect(consoleErrors.slice(errorsBefore)).toEqual(
+      Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'),
+    );
   });
 
   it('a one-tap link from a notification shows the whole request, allows it once, and is refused after', async () => {
@@ -528,7 +537,9 @@ describe('merge back and one-tap links, in the browser', () => {
       expect(await tap.locator('pre').textContent()).toContain(tag);
       expect((await until(id, (v) => v.state === 'needs_input' || v.final)).state).toBe('needs_input');
       await tap.click('button[type="submit"]');
-      await expect.poll(() => tap.locator('body').textContent(), { timeout: 20_000 }).toMatch(/allowed; the task goes on/);
+      await expect
+        .poll(() => tap.locator('body').textContent(), { timeout: 20_000 })
+        .toMatch(/allowed; the task goes on/);
       expect((await until(id, (v) => v.final)).result?.text).toContain(tag);
       const again = await tap.goto(note.links!.allow);
       expect(again?.status()).toBe(410);
@@ -538,4 +549,3 @@ describe('merge back and one-tap links, in the browser', () => {
     }
   });
 });
-

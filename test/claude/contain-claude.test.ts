@@ -10,7 +10,15 @@ import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../
 
 // The real claude through the containment wrapper: stdio, the stream-json protocol and signals must all pass through.
 const containment = probeContainment();
-const STREAM = ['-p', '--input-format=stream-json', '--output-format=stream-json', '--verbose', '--model=haiku', '--no-session-persistence', '--strict-mcp-config'];
+const STREAM = [
+  '-p',
+  '--input-format=stream-json',
+  '--output-format=stream-json',
+  '--verbose',
+  '--model=haiku',
+  '--no-session-persistence',
+  '--strict-mcp-config',
+];
 const reaper = createReaper();
 let api: ScriptedApi;
 let home: string;
@@ -24,11 +32,15 @@ afterAll(() => api?.close());
 
 function claude(args: string[], c: Containment = containment): Started {
   const cmd = containedCommand(c, REAL_CLAUDE, args);
-  return reaper.track(startProcess(cmd.file, cmd.args, { env: claudeEnv(api, home, { CLAUDE_CODE_MAX_RETRIES: '0' }), cwd: home }));
+  return reaper.track(
+    startProcess(cmd.file, cmd.args, { env: claudeEnv(api, home, { CLAUDE_CODE_MAX_RETRIES: '0' }), cwd: home }),
+  );
 }
 
-const user = (content: string) => `${JSON.stringify({ type: 'user', message: { role: 'user', content }, parent_tool_use_id: null, session_id: '' })}\n`;
-const event = (type: string, subtype?: string) => (line: string) => line.includes(`"type":"${type}"`) && (!subtype || line.includes(`"subtype":"${subtype}"`));
+const user = (content: string) =>
+  `${JSON.stringify({ type: 'user', message: { role: 'user', content }, parent_tool_use_id: null, session_id: '' })}\n`;
+const event = (type: string, subtype?: string) => (line: string) =>
+  line.includes(`"type":"${type}"`) && (!subtype || line.includes(`"subtype":"${subtype}"`));
 const requestsWith = (tag: string) => api.messageRequests((r) => r.firstUserText.includes(tag)).length;
 const PLAIN: Containment = { kind: 'none', why: 'control' };
 
@@ -36,10 +48,14 @@ const PLAIN: Containment = { kind: 'none', why: 'control' };
 function escapingStep(): { prompt: string; args: string[] } {
   const args = [uniqueSleep(777), uniqueSleep(777)];
   reaper.watch(...args);
-  return { prompt: `[[bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo started; sleep 30]] ${args[0]}`, args };
+  return {
+    prompt: `[[bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo started; sleep 30]] ${args[0]}`,
+    args,
+  };
 }
 
-const hangingRequest = (tag: string) => until(() => api.messageRequests((r) => r.firstUserText.includes(tag)).length > 0, 20_000);
+const hangingRequest = (tag: string) =>
+  until(() => api.messageRequests((r) => r.firstUserText.includes(tag)).length > 0, 20_000);
 
 describe.skipIf(containment.kind !== 'pidns')('claude through the containment wrapper', () => {
   it('(e) claude --version runs contained and its output arrives', async () => {
@@ -51,8 +67,14 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
   it('stream-json both ways: a prompt gets system/init and a result; closing stdin ends claude and the wrapper', async () => {
     const run = claude(STREAM);
     run.child.stdin!.write(user('hello'));
-    expect(JSON.parse(await run.line(event('system', 'init')))).toMatchObject({ claude_code_version: expect.any(String) });
-    expect(JSON.parse(await run.line(event('result')))).toMatchObject({ subtype: 'success', is_error: false, result: 'ok: hello' });
+    expect(JSON.parse(await run.line(event('system', 'init')))).toMatchObject({
+      claude_code_version: expect.any(String),
+    });
+    expect(JSON.parse(await run.line(event('result')))).toMatchObject({
+      subtype: 'success',
+      is_error: false,
+      result: 'ok: hello',
+    });
     // Claude is pid 1 of its namespace, in the wrapper's process group.
     const inner = innerPid(containment, run.pid)!;
     expect(readProcStat(inner)).toMatchObject({ ppid: run.pid, pgid: run.pid });
@@ -65,9 +87,13 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
     const run = claude(STREAM);
     run.child.stdin!.write(user('wait [[hang]] c1'));
     expect(await hangingRequest('c1')).toBe(true);
-    run.child.stdin!.write(`${JSON.stringify({ type: 'control_request', request_id: 'r1', request: { subtype: 'interrupt' } })}\n`);
+    run.child.stdin!.write(
+      `${JSON.stringify({ type: 'control_request', request_id: 'r1', request: { subtype: 'interrupt' } })}\n`,
+    );
     expect(await run.line((l) => event('control_response')(l) && l.includes('"r1"'))).toBeTruthy();
-    expect(JSON.parse(await run.line(event('result')))).toMatchObject({ terminal_reason: expect.stringMatching(/^aborted/) });
+    expect(JSON.parse(await run.line(event('result')))).toMatchObject({
+      terminal_reason: expect.stringMatching(/^aborted/),
+    });
     process.kill(run.pid, 'SIGINT');
     process.kill(run.pid, 'SIGTERM');
     await delay(1000);
@@ -77,7 +103,13 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
   });
 
   it('-p json mode: SIGINT to the pid alone does not interrupt a hung turn; SIGINT to the group ends it with a result, exit 0', async () => {
-    const run = claude(['-p', '--output-format=json', '--model=haiku', '--no-session-persistence', '--strict-mcp-config']);
+    const run = claude([
+      '-p',
+      '--output-format=json',
+      '--model=haiku',
+      '--no-session-persistence',
+      '--strict-mcp-config',
+    ]);
     run.child.stdin!.end('wait [[hang]] j1');
     expect(await hangingRequest('j1')).toBe(true);
     process.kill(run.pid, 'SIGINT');
@@ -95,8 +127,18 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
     const run = claude([...STREAM, '--allowedTools=Bash'], c);
     run.child.stdin!.write(user(prompt));
     expect(await until(() => args.every((a) => sleepers(a).length === 1), 20_000)).toBe(true);
-    const interrupt = () => void run.child.stdin!.write(`${JSON.stringify({ type: 'control_request', request_id: 'k1', request: { subtype: 'interrupt' } })}\n`);
-    const report = await terminateTree({ pid: run.pid, exited: run.exited, interrupt, closeStdin: () => run.child.stdin!.end(), interruptWaitMs: 1000, graceMs: 1000 });
+    const interrupt = () =>
+      void run.child.stdin!.write(
+        `${JSON.stringify({ type: 'control_request', request_id: 'k1', request: { subtype: 'interrupt' } })}\n`,
+      );
+    const report = await terminateTree({
+      pid: run.pid,
+      exited: run.exited,
+      interrupt,
+      closeStdin: () => run.child.stdin!.end(),
+      interruptWaitMs: 1000,
+      graceMs: 1000,
+    });
     expect(report.survivors).toEqual([]);
     await delay(300);
     return args;
@@ -111,13 +153,30 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
   });
 
   // The server is SIGKILLed while claude loops on a Bash step (issue 11, finding 2).
-  async function killServer(mode: 'contained' | 'plain'): Promise<{ args: string[]; after: () => number; claudePid: number }> {
+  async function killServer(
+    mode: 'contained' | 'plain',
+  ): Promise<{ args: string[]; after: () => number; claudePid: number }> {
     const { args } = escapingStep();
     const tag = `loop-${mode}-${args[0]}`;
-    const line = user(`[[repeat-bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo again]] ${tag}`);
+    const line = user(
+      `[[repeat-bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo again]] ${tag}`,
+    );
     const env = { ...claudeEnv(api, home, { CLAUDE_CODE_MAX_RETRIES: '0' }), CONTAIN_TEST_STDIN: line };
     const module = pathToFileURL(join(ROOT, 'dist', 'src', 'claude', 'contain.js')).href;
-    const parent = reaper.track(startProcess(process.execPath, [join(ROOT, 'test', 'claude', 'fixtures', 'contained-parent.mjs'), module, mode, REAL_CLAUDE, ...STREAM, '--allowedTools=Bash'], { env, cwd: home }));
+    const parent = reaper.track(
+      startProcess(
+        process.execPath,
+        [
+          join(ROOT, 'test', 'claude', 'fixtures', 'contained-parent.mjs'),
+          module,
+          mode,
+          REAL_CLAUDE,
+          ...STREAM,
+          '--allowedTools=Bash',
+        ],
+        { env, cwd: home },
+      ),
+    );
     const { pid } = JSON.parse(await parent.line((l) => l.startsWith('{'))) as { pid: number };
     expect(await until(() => requestsWith(tag) >= 3, 20_000)).toBe(true);
     process.kill(parent.pid, 'SIGKILL');

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containedCommand, describeContainment, innerPid, probeContainment, type Containment } from '../../src/claude/contain.js';
+import {
+  containedCommand,
+  describeContainment,
+  innerPid,
+  probeContainment,
+  type Containment,
+} from '../../src/claude/contain.js';
 import { listDescendants, readProcStat } from '../../src/claude/terminate/index.js';
 import { ROOT, uniqueSleep } from '../support/harness.js';
 import { createReaper, sleepers, startProcess, until, type Started } from '../support/procs.js';
@@ -28,34 +34,72 @@ function start(c: Containment, bin: string, args: string[]): Started {
   return reaper.track(startProcess(cmd.file, cmd.args));
 }
 
-const nsPids = (pid: number) => /NSpid:\s*([\d\s]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]!.trim().split(/\s+/).map(Number);
+const nsPids = (pid: number) =>
+  /NSpid:\s*([\d\s]+)/
+    .exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
 
 describe.skipIf(!linux)('probeContainment', () => {
   it('finds a PID namespace here (root), and containedCommand puts the prefix before the command', () => {
     expect(containment).toMatchObject({ kind: 'pidns', userNamespace: !root }); // CI and this machine run as root
     if (containment.kind !== 'pidns') return;
     expect(containment.prefix[0]).toMatch(/\/setpriv$/);
-    expect(containment.prefix).toEqual(expect.arrayContaining(['--pdeathsig', 'KILL', '--pid', '--fork', '--kill-child', '--mount-proc']));
-    expect(containedCommand(containment, '/x/claude', ['-p', '--'])).toEqual({ file: containment.prefix[0], args: [...containment.prefix.slice(1), '/x/claude', '-p', '--'] });
-    expect(containedCommand({ kind: 'none', why: 'w' }, '/x/claude', ['-p'])).toEqual({ file: '/x/claude', args: ['-p'] });
+    expect(containment.prefix).toEqual(
+      expect.arrayContaining(['--pdeathsig', 'KILL', '--pid', '--fork', '--kill-child', '--mount-proc']),
+    );
+    expect(containedCommand(containment, '/x/claude', ['-p', '--'])).toEqual({
+      file: containment.prefix[0],
+      args: [...containment.prefix.slice(1), '/x/claude', '-p', '--'],
+    });
+    expect(containedCommand({ kind: 'none', why: 'w' }, '/x/claude', ['-p'])).toEqual({
+      file: '/x/claude',
+      args: ['-p'],
+    });
     if (root) expect(describeContainment(containment)).toBe('pid namespace (setpriv + unshare)');
   });
 
   it('falls back to none, with the reason, when a tool is missing, refuses or the OS is not Linux', () => {
     const noPath = probeContainment({ env: { PATH: '/nonexistent' } });
     expect(noPath).toEqual({ kind: 'none', why: 'setpriv not found on PATH (util-linux)' });
-    expect(describeContainment(noPath)).toBe('unavailable (setpriv not found on PATH (util-linux)); process-group kill only');
-    expect(probeContainment({ setpriv: 'no-such-setpriv-4711' })).toMatchObject({ kind: 'none', why: expect.stringContaining('no-such-setpriv-4711 not found') });
-    expect(probeContainment({ unshare: '/nonexistent/unshare' })).toMatchObject({ kind: 'none', why: expect.stringContaining('/nonexistent/unshare not found') });
+    expect(describeContainment(noPath)).toBe(
+      'unavailable (setpriv not found on PATH (util-linux)); process-group kill only',
+    );
+    expect(probeContainment({ setpriv: 'no-such-setpriv-4711' })).toMatchObject({
+      kind: 'none',
+      why: expect.stringContaining('no-such-setpriv-4711 not found'),
+    });
+    expect(probeContainment({ unshare: '/nonexistent/unshare' })).toMatchObject({
+      kind: 'none',
+      why: expect.stringContaining('/nonexistent/unshare not found'),
+    });
     // An unshare that "runs" but makes no namespace (exit 1) is refused, not trusted.
-    expect(probeContainment({ unshare: '/bin/false' })).toMatchObject({ kind: 'none', why: expect.stringMatching(/^unshare refused a PID namespace \(exit 1/) });
-    expect(probeContainment({ platform: 'darwin' })).toMatchObject({ kind: 'none', why: expect.stringContaining('darwin') });
+    expect(probeContainment({ unshare: '/bin/false' })).toMatchObject({
+      kind: 'none',
+      why: expect.stringMatching(/^unshare refused a PID namespace \(exit 1/),
+    });
+    expect(probeContainment({ platform: 'darwin' })).toMatchObject({
+      kind: 'none',
+      why: expect.stringContaining('darwin'),
+    });
   });
 
   it.skipIf(!root)('uses a user namespace of its own when not root (run as nobody)', async () => {
     const code = `const m = await import(${JSON.stringify(MODULE)}); const c = m.probeContainment(); const w = m.containedCommand(c, '/bin/sh', ['-c', 'echo $$']);
       const r = (await import('node:child_process')).spawnSync(w.file, w.args, { encoding: 'utf8' }); console.log(JSON.stringify({ c, pid: r.stdout.trim() }));`;
-    const p = reaper.track(startProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', code]));
+    const p = reaper.track(
+      startProcess('setpriv', [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        code,
+      ]),
+    );
     const out = JSON.parse(await p.line((l) => l.startsWith('{'))) as { c: Containment; pid: string };
     expect(out.c).toMatchObject({ kind: 'pidns', userNamespace: true });
     expect(out.pid).toBe('1');
@@ -63,7 +107,7 @@ describe.skipIf(!linux)('probeContainment', () => {
 });
 
 describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => {
-  it('Node sees unshare (setpriv exec\'d it), leading its group and session; the command is its only child, pid 1 inside, same group', async () => {
+  it("Node sees unshare (setpriv exec'd it), leading its group and session; the command is its only child, pid 1 inside, same group", async () => {
     const { script, args } = escapeScript();
     const run = start(containment, 'bash', ['-c', script]);
     await run.line((l) => l === 'x');
@@ -95,7 +139,10 @@ describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => 
     expect(await start(containment, 'sh', ['-c', 'exit 3']).exited).toMatchObject({ code: 3, signal: null });
     const [a, b] = [uniqueSleep(777), uniqueSleep(777)];
     reaper.watch(a, b);
-    const run = start(containment, 'bash', ['-c', `(setsid sleep ${a} &); setsid -f sleep ${b}; until [ "$(pgrep -xc sleep)" = 2 ]; do :; done; exit 5`]);
+    const run = start(containment, 'bash', [
+      '-c',
+      `(setsid sleep ${a} &); setsid -f sleep ${b}; until [ "$(pgrep -xc sleep)" = 2 ]; do :; done; exit 5`,
+    ]);
     expect(await run.exited).toMatchObject({ code: 5, signal: null });
     expect([...sleepers(a), ...sleepers(b)]).toEqual([]); // checked at once: no grace period
   });
@@ -141,11 +188,18 @@ describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => 
 
 // (a) and (b): a Node process stands in for the server; it is SIGKILLed while its run has double-forked.
 describe.skipIf(!linux)('a SIGKILLed server', () => {
-  async function killParent(mode: 'contained' | 'plain', asNobody = false): Promise<{ args: string[]; survivors: () => number[]; kind: string }> {
+  async function killParent(
+    mode: 'contained' | 'plain',
+    asNobody = false,
+  ): Promise<{ args: string[]; survivors: () => number[]; kind: string }> {
     expect(existsSync(new URL(MODULE)), 'the parent imports dist/: npm run build first').toBe(true);
     const { script, args } = escapeScript();
     const node = [process.execPath, PARENT, MODULE, mode, 'bash', '-c', script];
-    const parent = reaper.track(asNobody ? startProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', ...node]) : startProcess(node[0]!, node.slice(1)));
+    const parent = reaper.track(
+      asNobody
+        ? startProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', ...node])
+        : startProcess(node[0]!, node.slice(1)),
+    );
     const info = JSON.parse(await parent.line((l) => l.startsWith('{'))) as { pid?: number; containment: Containment };
     if (info.pid) expect(await until(() => args.every((a) => sleepers(a).length === 1), 20_000)).toBe(true);
     process.kill(parent.pid, 'SIGKILL');

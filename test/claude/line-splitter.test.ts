@@ -6,7 +6,11 @@ import { createLineSplitter, DEFAULT_MAX_LINE_BYTES, type OversizedLine } from '
 const collect = (maxLineBytes?: number) => {
   const lines: string[] = [];
   const oversized: OversizedLine[] = [];
-  const splitter = createLineSplitter({ maxLineBytes, onLine: (l) => lines.push(l), onOversized: (o) => oversized.push(o) });
+  const splitter = createLineSplitter({
+    maxLineBytes,
+    onLine: (l) => lines.push(l),
+    onOversized: (o) => oversized.push(o),
+  });
   return { splitter, lines, oversized };
 };
 
@@ -44,7 +48,10 @@ describe('createLineSplitter', () => {
 
   it('replays a real claude stdout capture in odd-sized chunks into the same lines', () => {
     const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'bash-tool.jsonl'));
-    const expected = raw.toString('utf8').split('\n').filter((l) => l.length > 0);
+    const expected = raw
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     for (const size of [1, 7, 333, 4096, raw.length]) {
       const { splitter, lines } = collect();
       for (let i = 0; i < raw.length; i += size) splitter.push(raw.subarray(i, i + size));

@@ -6,7 +6,10 @@ import { parseEventLine, type ParsedLine } from '../../src/claude/parse-line.js'
 
 // Fixtures are real stdout of claude 2.1.330 (-p --output-format stream-json --verbose) against a throwaway local API.
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const lines = (name: string): string[] => readFileSync(join(FIXTURES, name), 'utf8').split('\n').filter((l) => l.length > 0);
+const lines = (name: string): string[] =>
+  readFileSync(join(FIXTURES, name), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 const events = (name: string): ClaudeEvent[] =>
   lines(name).map((l) => {
     const p = parseEventLine(l);
@@ -28,7 +31,8 @@ describe('parseEventLine on real claude output', () => {
   it('accepts every line of every fixture as a modelled event', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.jsonl'));
     expect(files.length).toBeGreaterThanOrEqual(10);
-    for (const f of files) for (const l of lines(f)) expect(parseEventLine(l), `${f}: ${l.slice(0, 120)}`).toMatchObject({ kind: 'event' });
+    for (const f of files)
+      for (const l of lines(f)) expect(parseEventLine(l), `${f}: ${l.slice(0, 120)}`).toMatchObject({ kind: 'event' });
   });
 
   it('reads system/init, assistant text and a success result', () => {
@@ -47,7 +51,14 @@ describe('parseEventLine on real claude output', () => {
     expect(isBlock(block, 'text') && block.text).toBe('Hello world! Ünïcödé ✓ 日本語');
     expect(assistant.message.usage?.input_tokens).toBe(12);
     const result = only(list, isResult);
-    expect(result).toMatchObject({ subtype: 'success', is_error: false, num_turns: 1, terminal_reason: 'completed', result: 'Hello world! Ünïcödé ✓ 日本語', api_error_status: null });
+    expect(result).toMatchObject({
+      subtype: 'success',
+      is_error: false,
+      num_turns: 1,
+      terminal_reason: 'completed',
+      result: 'Hello world! Ünïcödé ✓ 日本語',
+      api_error_status: null,
+    });
     expect(result.session_id).toBe(init.session_id);
     expect(result.total_cost_usd).toBeGreaterThan(0);
     expect(Object.keys(result.modelUsage ?? {})).toEqual(['claude-opus-5-5']);
@@ -56,7 +67,9 @@ describe('parseEventLine on real claude output', () => {
   it('reads a Bash tool_use and its tool_result with structured tool_use_result', () => {
     const list = events('bash-tool.jsonl');
     expect(list.map((e) => e.type)).toEqual(['system', 'assistant', 'assistant', 'user', 'assistant', 'result']);
-    const toolUse = list.flatMap((e) => (e.type === 'assistant' ? e.message.content : [])).find((b) => isBlock(b, 'tool_use'));
+    const toolUse = list
+      .flatMap((e) => (e.type === 'assistant' ? e.message.content : []))
+      .find((b) => isBlock(b, 'tool_use'));
     if (!toolUse || !isBlock(toolUse, 'tool_use')) throw new Error('no tool_use block');
     expect(toolUse).toMatchObject({ id: 'toolu_01ABC2', name: 'Bash', input: { command: 'echo hi from bash' } });
     const user = list[3]!;
@@ -75,9 +88,18 @@ describe('parseEventLine on real claude output', () => {
     expect(retry).toMatchObject({ attempt: 1, max_retries: 1, error_status: 529, error: 'overloaded' });
     expect(retry.retry_delay_ms).toBeGreaterThan(0);
     const synthetic = list.find((e) => e.type === 'assistant');
-    expect(synthetic).toMatchObject({ message: { model: '<synthetic>' }, error: 'server_error', api_error_status: 529 });
+    expect(synthetic).toMatchObject({
+      message: { model: '<synthetic>' },
+      error: 'server_error',
+      api_error_status: 529,
+    });
     const result = only(list, isResult);
-    expect(result).toMatchObject({ subtype: 'success', is_error: true, api_error_status: 529, terminal_reason: 'api_error' });
+    expect(result).toMatchObject({
+      subtype: 'success',
+      is_error: true,
+      api_error_status: 529,
+      terminal_reason: 'api_error',
+    });
     expect(result.result).toMatch(/^API Error: 529/);
   });
 
@@ -90,20 +112,39 @@ describe('parseEventLine on real claude output', () => {
     const denied = events('permission-denied.jsonl');
     expect(denied.some((e) => e.type === 'system' && e.subtype === 'permission_denied')).toBe(true);
     expect(only(denied, isResult).permission_denials).toEqual([
-      { tool_name: 'Write', tool_use_id: 'toolu_01WR2', tool_input: { file_path: '/tmp/sse/should-not-exist.txt', content: 'x' } },
+      {
+        tool_name: 'Write',
+        tool_use_id: 'toolu_01WR2',
+        tool_input: { file_path: '/tmp/sse/should-not-exist.txt', content: 'x' },
+      },
     ]);
     const maxTurns = only(events('max-turns.jsonl'), isResult);
-    expect(maxTurns).toMatchObject({ subtype: 'error_max_turns', is_error: true, terminal_reason: 'max_turns', errors: ['Reached maximum number of turns (1)'] });
+    expect(maxTurns).toMatchObject({
+      subtype: 'error_max_turns',
+      is_error: true,
+      terminal_reason: 'max_turns',
+      errors: ['Reached maximum number of turns (1)'],
+    });
     expect(maxTurns.result).toBeUndefined();
     const interrupted = events('interrupt.jsonl');
-    expect(interrupted.find((e) => e.type === 'control_response')).toMatchObject({ response: { subtype: 'success', request_id: 'r1' } });
-    expect(only(interrupted, isResult)).toMatchObject({ subtype: 'error_during_execution', terminal_reason: 'aborted_tools' });
+    expect(interrupted.find((e) => e.type === 'control_response')).toMatchObject({
+      response: { subtype: 'success', request_id: 'r1' },
+    });
+    expect(only(interrupted, isResult)).toMatchObject({
+      subtype: 'error_during_execution',
+      terminal_reason: 'aborted_tools',
+    });
   });
 
   it('reads can_use_tool control requests, slow-Bash task events, model fallback, thinking and stream events', () => {
-    expect(events('can-use-tool.jsonl').find((e) => e.type === 'control_request')).toMatchObject({ request: { subtype: 'can_use_tool', tool_name: 'Bash' } });
+    expect(events('can-use-tool.jsonl').find((e) => e.type === 'control_request')).toMatchObject({
+      request: { subtype: 'can_use_tool', tool_name: 'Bash' },
+    });
     const slow = events('slow-bash-task.jsonl');
-    expect(slow.find((e) => isSystem(e, 'task_started'))).toMatchObject({ tool_use_id: 'toolu_01ABC2', task_type: 'local_bash' });
+    expect(slow.find((e) => isSystem(e, 'task_started'))).toMatchObject({
+      tool_use_id: 'toolu_01ABC2',
+      task_type: 'local_bash',
+    });
     expect(slow.find((e) => isSystem(e, 'task_notification'))).toMatchObject({ status: 'completed' });
     expect(events('model-fallback.jsonl').find((e) => isSystem(e, 'model_fallback'))).toMatchObject({
       original_model: 'claude-opus-5-5',
@@ -114,7 +155,9 @@ describe('parseEventLine on real claude output', () => {
     expect(thinking[0]).toMatchObject({ type: 'thinking', thinking: 'Let me think about it.' });
     const partial = events('partial-messages.jsonl');
     expect(partial.find((e) => isSystem(e, 'status'))).toMatchObject({ status: 'requesting' });
-    expect(partial.filter((e) => e.type === 'stream_event').map((e) => (e.type === 'stream_event' ? e.event.type : ''))).toContain('message_start');
+    expect(
+      partial.filter((e) => e.type === 'stream_event').map((e) => (e.type === 'stream_event' ? e.event.type : '')),
+    ).toContain('message_start');
   });
 });
 
@@ -123,7 +166,8 @@ describe('parseEventLine on hand-made lines', () => {
     expect(expectInvalid(parseEventLine('this is not json')).reason).toBe('not JSON');
     const long = `{${'x'.repeat(1000)}`;
     expect(expectInvalid(parseEventLine(long)).preview).toBe(long.slice(0, 200));
-    for (const line of ['42', '"text"', 'null', '[{"type":"result"}]']) expect(expectInvalid(parseEventLine(line)).reason).toBe('not a JSON object');
+    for (const line of ['42', '"text"', 'null', '[{"type":"result"}]'])
+      expect(expectInvalid(parseEventLine(line)).reason).toBe('not a JSON object');
     expect(expectInvalid(parseEventLine('{"subtype":"init"}')).reason).toMatch(/type/);
     expect(expectInvalid(parseEventLine('{"type":7}')).reason).toMatch(/type/);
     expect(expectInvalid(parseEventLine('')).reason).toBe('not JSON');
@@ -133,29 +177,58 @@ describe('parseEventLine on hand-made lines', () => {
     const raw = { type: 'rate_limit_event', rate_limit_info: { status: 'allowed' } };
     expect(parseEventLine(JSON.stringify(raw))).toEqual({ kind: 'unknown', type: 'rate_limit_event', raw });
     // Names that exist on Object.prototype must not be mistaken for schemas.
-    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(parseEventLine(JSON.stringify({ type }))).toMatchObject({ kind: 'unknown', type });
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(parseEventLine(JSON.stringify({ type }))).toMatchObject({ kind: 'unknown', type });
   });
 
   it('accepts unmodelled system subtypes, unknown block types and new fields', () => {
-    expect(parseEventLine('{"type":"system","subtype":"hook_started","hook_name":"x"}')).toMatchObject({ kind: 'event', event: { subtype: 'hook_started', hook_name: 'x' } });
-    const line = JSON.stringify({ type: 'assistant', message: { content: [{ type: 'server_tool_use', id: 'x' }, { type: 'text', text: 'hi', citations: null }] }, brand_new: 1 });
-    expect(parseEventLine(line)).toMatchObject({ kind: 'event', event: { brand_new: 1, message: { content: [{ type: 'server_tool_use' }, { citations: null }] } } });
+    expect(parseEventLine('{"type":"system","subtype":"hook_started","hook_name":"x"}')).toMatchObject({
+      kind: 'event',
+      event: { subtype: 'hook_started', hook_name: 'x' },
+    });
+    const line = JSON.stringify({
+      type: 'assistant',
+      message: {
+        content: [
+          { type: 'server_tool_use', id: 'x' },
+          { type: 'text', text: 'hi', citations: null },
+        ],
+      },
+      brand_new: 1,
+    });
+    expect(parseEventLine(line)).toMatchObject({
+      kind: 'event',
+      event: { brand_new: 1, message: { content: [{ type: 'server_tool_use' }, { citations: null }] } },
+    });
     const result = { type: 'result', subtype: 'error_max_budget_usd', is_error: true, future_field: { a: 1 } };
     expect(parseEventLine(JSON.stringify(result))).toEqual({ kind: 'event', event: result });
   });
 
   it('reports a known type that fails its schema as invalid, naming the field', () => {
-    const badToolUse = expectInvalid(parseEventLine('{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Bash","input":{}}]}}'));
-    expect(badToolUse.reason).toMatch(/^assistant event does not match its schema: message\.content\.0\.id: .*expected string/);
+    const badToolUse = expectInvalid(
+      parseEventLine('{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Bash","input":{}}]}}'),
+    );
+    expect(badToolUse.reason).toMatch(
+      /^assistant event does not match its schema: message\.content\.0\.id: .*expected string/,
+    );
     const badInit = expectInvalid(parseEventLine('{"type":"system","subtype":"init","tools":"Bash"}'));
     expect(badInit.reason).toContain('session_id');
     expect(badInit.reason).toContain('tools');
-    const badRetry = expectInvalid(parseEventLine('{"type":"system","subtype":"api_retry","attempt":"two","max_retries":10}'));
+    const badRetry = expectInvalid(
+      parseEventLine('{"type":"system","subtype":"api_retry","attempt":"two","max_retries":10}'),
+    );
     expect(badRetry.reason).toMatch(/attempt: .*expected number/);
     expect(expectInvalid(parseEventLine('{"type":"result","subtype":"success"}')).reason).toMatch(/is_error/);
-    expect(expectInvalid(parseEventLine('{"type":"user","message":{"content":[{"type":"tool_result","content":"x"}]}}')).reason).toMatch(/tool_use_id/);
-    expect(expectInvalid(parseEventLine('{"type":"assistant","message":{"content":"text"}}')).reason).toMatch(/message\.content/);
-    expect(expectInvalid(parseEventLine('{"type":"assistant","message":{"content":[1]}}')).reason).toMatch(/message\.content\.0: expected an object/);
+    expect(
+      expectInvalid(parseEventLine('{"type":"user","message":{"content":[{"type":"tool_result","content":"x"}]}}'))
+        .reason,
+    ).toMatch(/tool_use_id/);
+    expect(expectInvalid(parseEventLine('{"type":"assistant","message":{"content":"text"}}')).reason).toMatch(
+      /message\.content/,
+    );
+    expect(expectInvalid(parseEventLine('{"type":"assistant","message":{"content":[1]}}')).reason).toMatch(
+      /message\.content\.0: expected an object/,
+    );
   });
 
   it('never throws, whatever the input: each bad line is classified, and a validator that throws is reported', () => {
@@ -167,7 +240,10 @@ describe('parseEventLine on hand-made lines', () => {
       ['{"type":7}', /^no string "type" field$/],
       ['{"type":"system"}', /^system event does not match its schema: subtype: /],
       ['{"type":"assistant"}', /^assistant event does not match its schema: message: /],
-      ['{"type":"result","subtype":1,"is_error":"no"}', /^result event does not match its schema: subtype: .*; is_error: /],
+      [
+        '{"type":"result","subtype":1,"is_error":"no"}',
+        /^result event does not match its schema: subtype: .*; is_error: /,
+      ],
       ['{"type":"user","message":null}', /^user event does not match its schema: message: /],
     ];
     for (const [line, reason] of inputs) {

@@ -17,9 +17,18 @@ const timings = { interruptWaitMs: 1000, killGraceMs: 1000 };
 // A run of the comprehensive tier's flags (acceptEdits), optionally asking its host for permissions; Bash is not
 // pre-allowed, so a command that acceptEdits does not cover needs a decision.
 function newRun(extraArgs: string[] = []): ClaudeRun {
-  const tier = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false, allowedTools: ['Read'] };
+  const tier = {
+    ...defaultConfig().tiers.comprehensive!,
+    mcpConfig: null,
+    partialMessages: false,
+    allowedTools: ['Read'],
+  };
   const args = [...buildClaudeArgs(tier, { mcpConfigPath: null }), ...extraArgs];
-  return new ClaudeRun({ bin: REAL_CLAUDE, args, cwd: mkdtempSync(join(tmpdir(), 'ct-run-')), env: f.env(), maxLineBytes: 1 << 20 }, table, timings);
+  return new ClaudeRun(
+    { bin: REAL_CLAUDE, args, cwd: mkdtempSync(join(tmpdir(), 'ct-run-')), env: f.env(), maxLineBytes: 1 << 20 },
+    table,
+    timings,
+  );
 }
 
 describe('ClaudeRun', () => {
@@ -32,7 +41,9 @@ describe('ClaudeRun', () => {
     if (outcome.kind === 'result') expect(outcome.result.result).toBe('hi there');
     const lines: RunLine[] = [];
     run.onLine((l) => lines.push(l));
-    expect(lines.some((l) => l.kind === 'line' && l.parsed.kind === 'event' && l.parsed.event.type === 'result')).toBe(true);
+    expect(lines.some((l) => l.kind === 'line' && l.parsed.kind === 'event' && l.parsed.event.type === 'result')).toBe(
+      true,
+    );
     await run.ended;
     expect(run.hasExited()).toBe(true);
   });
@@ -41,7 +52,9 @@ describe('ClaudeRun', () => {
     const marker = uniqueSleep(120);
     const run = newRun();
     run.send(`[[bash:echo started; sleep ${marker}]]`, runLimits());
-    const started = await new Promise<void>((resolve) => run.onLine((l) => l.kind === 'line' && l.raw.includes('tool_use') && resolve()));
+    const started = await new Promise<void>((resolve) =>
+      run.onLine((l) => l.kind === 'line' && l.raw.includes('tool_use') && resolve()),
+    );
     void started;
     await sleep(500);
     const first = run.stop({ reason: 'killed', message: 'first' });
@@ -72,7 +85,9 @@ describe('ClaudeRun', () => {
     denyRun.send('[[bash:curl -s http://127.0.0.1:9/; echo NEVER_RAN]]', runLimits());
     const denied = await denyRun.outcome;
     expect(denied.kind).toBe('result');
-    const toolResults = f.api.requests.map((r) => JSON.stringify(r.messages)).filter((t) => t.includes('DENIED_BY_HOST') && t.includes('tool_result'));
+    const toolResults = f.api.requests
+      .map((r) => JSON.stringify(r.messages))
+      .filter((t) => t.includes('DENIED_BY_HOST') && t.includes('tool_result'));
     expect(toolResults.length).toBeGreaterThan(0);
     await Promise.all([allowRun.ended, denyRun.ended]);
   });

@@ -29,8 +29,12 @@ describe('summarizeToolInput', () => {
     expect(summarizeToolInput('Write', { content: 'lots', file_path: '/a/d.ts' })).toBe('/a/d.ts');
     expect(summarizeToolInput('Grep', { path: 'src', pattern: 'TODO\\(' })).toBe('TODO\\(');
     expect(summarizeToolInput('Glob', { pattern: '**/*.ts' })).toBe('**/*.ts');
-    expect(summarizeToolInput('WebFetch', { prompt: 'summarize', url: 'https://example.com/x' })).toBe('https://example.com/x');
-    expect(summarizeToolInput('mcp__memory__create_entities', { count: 2, name: 'alice', kind: 'person' })).toBe('alice');
+    expect(summarizeToolInput('WebFetch', { prompt: 'summarize', url: 'https://example.com/x' })).toBe(
+      'https://example.com/x',
+    );
+    expect(summarizeToolInput('mcp__memory__create_entities', { count: 2, name: 'alice', kind: 'person' })).toBe(
+      'alice',
+    );
   });
 
   it('falls back to compact JSON for other tools, missing fields and MCP calls without strings', () => {
@@ -79,37 +83,86 @@ describe('describeEvent on real claude output', () => {
   it('describes API retries and errors with their status and reason', () => {
     const lines = described('api-error-529.jsonl');
     expect(lines[1]).toBe('api retry 1/1 (529)');
-    expect(lines[3]).toMatch(/^result success \(error\) · 1 turns · \$0\.0000 · api_error: API Error: 529 Overloaded\./);
+    expect(lines[3]).toMatch(
+      /^result success \(error\) · 1 turns · \$0\.0000 · api_error: API Error: 529 Overloaded\./,
+    );
     expect(lines[3]!.endsWith('…')).toBe(true);
     expect(lines[3]!.length).toBeLessThanOrEqual(130);
-    expect(described('max-turns.jsonl').at(-1)).toBe('result error_max_turns (error) · 2 turns · $0.0002 · max_turns: Reached maximum number of turns (1)');
+    expect(described('max-turns.jsonl').at(-1)).toBe(
+      'result error_max_turns (error) · 2 turns · $0.0002 · max_turns: Reached maximum number of turns (1)',
+    );
   });
 
   it('describes model fallback, slow-Bash tasks, denials, thinking and control messages; skips noise', () => {
     expect(described('model-fallback.jsonl')).toContain('model fallback → claude-sonnet-5-5');
-    expect(described('slow-bash-task.jsonl')).toEqual(expect.arrayContaining(['task started: run it', 'task completed: run it', 'tool Bash: sleep 5 && echo slept']));
+    expect(described('slow-bash-task.jsonl')).toEqual(
+      expect.arrayContaining(['task started: run it', 'task completed: run it', 'tool Bash: sleep 5 && echo slept']),
+    );
     const denied = described('permission-denied.jsonl');
     expect(denied).toContain('permission denied: Write');
-    expect(denied).toEqual(expect.arrayContaining(['tool result (1 error): Claude requested permissions to write to /tmp/sse/should-not-exist.txt, but you…']));
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        'tool result (1 error): Claude requested permissions to write to /tmp/sse/should-not-exist.txt, but you…',
+      ]),
+    );
     expect(described('thinking.jsonl')).toContain('thinking: Let me think about it.');
-    expect(described('can-use-tool.jsonl')).toContain('control request can_use_tool: Bash touch made-by-test && rm -rf nothing');
+    expect(described('can-use-tool.jsonl')).toContain(
+      'control request can_use_tool: Bash touch made-by-test && rm -rf nothing',
+    );
     const interrupted = described('interrupt.jsonl');
     expect(interrupted).toContain('control response success (r1)');
     // Issue 11, finding 12: an interrupted turn is described by its reason, never by claude's internal diagnostic text.
-    expect(interrupted.at(-1)).toMatch(/^result error_during_execution \(error\) · 3 turns · \$0\.0002 · interrupted \(aborted_tools\)$/);
+    expect(interrupted.at(-1)).toMatch(
+      /^result error_during_execution \(error\) · 3 turns · \$0\.0002 · interrupted \(aborted_tools\)$/,
+    );
     const partial = fixture('partial-messages.jsonl');
-    expect(partial.filter((e) => e.type === 'stream_event' || e.type === 'system' && e.subtype === 'status').map(describeEvent)).toEqual(Array(7).fill(undefined));
+    expect(
+      partial
+        .filter((e) => e.type === 'stream_event' || (e.type === 'system' && e.subtype === 'status'))
+        .map(describeEvent),
+    ).toEqual(Array(7).fill(undefined));
   });
 });
 
 describe('describeEvent on hand-made events', () => {
   it('reports a connection failure retry and joins several blocks of one message', () => {
-    expect(describeEvent(event({ type: 'system', subtype: 'api_retry', attempt: 2, max_retries: 10, retry_delay_ms: 1000, error_status: null, error: 'unknown' }))).toBe('api retry 2/10 (connection)');
-    const multi = event({ type: 'assistant', message: { content: [{ type: 'text', text: 'Let me look.' }, { type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/x' } }, { type: 'image' }] } });
+    expect(
+      describeEvent(
+        event({
+          type: 'system',
+          subtype: 'api_retry',
+          attempt: 2,
+          max_retries: 10,
+          retry_delay_ms: 1000,
+          error_status: null,
+          error: 'unknown',
+        }),
+      ),
+    ).toBe('api retry 2/10 (connection)');
+    const multi = event({
+      type: 'assistant',
+      message: {
+        content: [
+          { type: 'text', text: 'Let me look.' },
+          { type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/x' } },
+          { type: 'image' },
+        ],
+      },
+    });
     expect(describeEvent(multi)).toBe('text: Let me look. | tool Read: /x');
-    expect(describeEvent(event({ type: 'assistant', message: { content: [{ type: 'text', text: '   ' }] } }))).toBeUndefined();
+    expect(
+      describeEvent(event({ type: 'assistant', message: { content: [{ type: 'text', text: '   ' }] } })),
+    ).toBeUndefined();
     expect(describeEvent(event({ type: 'user', message: { content: 'a prompt echo' } }))).toBeUndefined();
-    const results = event({ type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 'a', content: [{ type: 'text', text: 'ok' }, { type: 'image' }] }, { type: 'tool_result', tool_use_id: 'b', is_error: true, content: 'boom' }] } });
+    const results = event({
+      type: 'user',
+      message: {
+        content: [
+          { type: 'tool_result', tool_use_id: 'a', content: [{ type: 'text', text: 'ok' }, { type: 'image' }] },
+          { type: 'tool_result', tool_use_id: 'b', is_error: true, content: 'boom' },
+        ],
+      },
+    });
     expect(describeEvent(results)).toBe('tool results (1 error): ok [image]');
     expect(describeEvent(event({ type: 'system', subtype: 'hook_started' }))).toBeUndefined();
   });
@@ -130,4 +183,3 @@ describe('decisionText', () => {
     expect(decisionText('Bash', { command }, 10_000)).not.toContain('shortened');
   });
 });
-

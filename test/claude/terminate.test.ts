@@ -46,7 +46,8 @@ const tags: string[] = [];
 
 // Kills anything a failed test left behind, by pid.
 afterEach(() => {
-  for (const tag of tags.splice(0)) for (const pid of pidsWithTag(tag)) killRecorded([{ pid, startTime: processStartTime(pid) }], 'SIGKILL');
+  for (const tag of tags.splice(0))
+    for (const pid of pidsWithTag(tag)) killRecorded([{ pid, startTime: processStartTime(pid) }], 'SIGKILL');
   for (const child of spawned.splice(0)) if (child.pid && child.exitCode === null) killTreeSync(child.pid);
 });
 
@@ -124,8 +125,14 @@ describe.skipIf(!hasProc)('descendants', () => {
     expect(groups).toContain(fake.pid);
     expect(groups.length).toBeGreaterThanOrEqual(4); // claude's + three setsid sessions
     expect(groups).not.toContain(ownProcessGroup());
-    const byScan = listDescendants(fake.pid, { scan: true }).map((p) => p.pid).sort((a, b) => a - b);
-    expect(byScan).toEqual(listDescendants(fake.pid).map((p) => p.pid).sort((a, b) => a - b));
+    const byScan = listDescendants(fake.pid, { scan: true })
+      .map((p) => p.pid)
+      .sort((a, b) => a - b);
+    expect(byScan).toEqual(
+      listDescendants(fake.pid)
+        .map((p) => p.pid)
+        .sort((a, b) => a - b),
+    );
     killTreeSync(fake.pid);
   });
 });
@@ -235,7 +242,14 @@ describe.skipIf(!hasProc)('terminateTree', () => {
     const fake = await startFakeClaude({ parentIgnoresTerm: true });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const report = await terminateTree({ pid: fake.pid, exited: fake.exited, interrupt: () => {}, interruptWaitMs: 30_000, graceMs: 30_000, signal: ac.signal });
+    const report = await terminateTree({
+      pid: fake.pid,
+      exited: fake.exited,
+      interrupt: () => {},
+      interruptWaitMs: 30_000,
+      graceMs: 30_000,
+      signal: ac.signal,
+    });
     // Neither wait was waited out (a bound that holds on a busy machine).
     expect(report.durationMs).toBeLessThan(30_000);
     expect(report.survivors).toEqual([]);

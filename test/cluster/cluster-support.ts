@@ -27,20 +27,34 @@ export interface Node {
 export type Result = Record<string, unknown> & { isError?: boolean; text: string };
 
 async function connect(url: string, token: string, name: string): Promise<{ client: Client; call: Node['call'] }> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
   const client = new Client({ name, version: '1' });
   await client.connect(transport);
   const call = async (tool: string, args: Record<string, unknown>): Promise<Result> => {
     const r = await client.callTool({ name: tool, arguments: args });
     const text = (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
-    return { ...((r.structuredContent as Record<string, unknown>) ?? {}), isError: r.isError as boolean | undefined, text };
+    return {
+      ...((r.structuredContent as Record<string, unknown>) ?? {}),
+      isError: r.isError as boolean | undefined,
+      text,
+    };
   };
   return { client, call };
 }
 
-export async function startNode(name: string, api: ScriptedApi, redisUrl: string, extra: Record<string, string> = {}): Promise<Node> {
+export async function startNode(
+  name: string,
+  api: ScriptedApi,
+  redisUrl: string,
+  extra: Record<string, string> = {},
+): Promise<Node> {
   const stateDir = mkdtempSync(join(tmpdir(), `ct-${name}-`));
-  const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_REDIS_URL: redisUrl, CLAUDE_TIERS_MAX_RUNNING: '2', ...extra } });
+  const { env } = await serverEnv(api, {
+    stateDir,
+    env: { CLAUDE_TIERS_HTTP_TOKEN: TOKEN, CLAUDE_TIERS_REDIS_URL: redisUrl, CLAUDE_TIERS_MAX_RUNNING: '2', ...extra },
+  });
   const http = await startHttpServer(env);
   const { client, call } = await connect(http.url, TOKEN, `cluster-${name}`);
   const others: Client[] = [];
@@ -68,4 +82,5 @@ export async function startNode(name: string, api: ScriptedApi, redisUrl: string
 export type { TaskView as View } from '../support/views.js';
 
 // The server whose state dir holds a task's log: the one that ran it.
-export const ranOn = (nodes: Node[], id: string): Node | undefined => nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id));
+export const ranOn = (nodes: Node[], id: string): Node | undefined =>
+  nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(id));

@@ -16,8 +16,13 @@ let front: Node;
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
   // Rate limits are the cluster's: one client submitting 30 tasks at once needs them off.
-  const env = { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }) };
-  [front, ...nodes] = await Promise.all([startNode('front', api, redis.url, { ...env, CLAUDE_TIERS_MAX_RUNNING: '0' }), ...['a', 'b', 'c'].map((n) => startNode(n, api, redis.url, env))]);
+  const env = {
+    CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } }, limits: { ratePerMinute: 0 } }),
+  };
+  [front, ...nodes] = await Promise.all([
+    startNode('front', api, redis.url, { ...env, CLAUDE_TIERS_MAX_RUNNING: '0' }),
+    ...['a', 'b', 'c'].map((n) => startNode(n, api, redis.url, env)),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([front, ...nodes].map((n) => n?.close()));
@@ -31,15 +36,22 @@ describe('three servers, one Redis', () => {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       const node = nodes[i % 3]!;
-      const r = await node.call('deep_task', { prompt: `[[bash:echo run >> ${marks}/task-${i}; echo done-${i}]]`, wait_s: 0 });
+      const r = await node.call('deep_task', {
+        prompt: `[[bash:echo run >> ${marks}/task-${i}; echo done-${i}]]`,
+        wait_s: 0,
+      });
       expect(r.isError, r.text).toBeFalsy();
       ids.push(r.task_id as string);
     }
     // Follow them all from one server (long-poll over tasks another server runs).
-    await waitFor(async () => {
-      const many = await nodes[0]!.call('task_status', { task_ids: ids, wait_s: 10, wait_for: 'all' });
-      return (many.finished as string[]).length === ids.length;
-    }, 150_000, 0);
+    await waitFor(
+      async () => {
+        const many = await nodes[0]!.call('task_status', { task_ids: ids, wait_s: 10, wait_for: 'all' });
+        return (many.finished as string[]).length === ids.length;
+      },
+      150_000,
+      0,
+    );
     // Each ran exactly once: one line in its own file.
     const files = readdirSync(marks);
     expect(files).toHaveLength(30);
@@ -78,12 +90,19 @@ describe('three servers, one Redis', () => {
     // The bench measures it (`npm run bench -- scale`: median 0.215 s); the bound is 10x+ that for a busy machine.
     expect(Date.now() - t0).toBeLessThan(10_000);
     await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 5000);
-    for (const node of nodes) expect(((await node.call('task_status', { task_id: id })) as unknown as View).state).toBe('killed');
+    for (const node of nodes)
+      expect(((await node.call('task_status', { task_id: id })) as unknown as View).state).toBe('killed');
   }, 180_000);
 
   it('a front end that runs nothing follows a task another server runs live: MCP progress while it runs, then the result', async () => {
     const progress: string[] = [];
-    const r = await front.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo one; sleep 1]][[bash:echo two; sleep 1]][[text:all done]]', wait_s: 60 } }, { onprogress: (p) => progress.push(p.message ?? ''), timeout: 90_000 });
+    const r = await front.client.callTool(
+      {
+        name: 'deep_task',
+        arguments: { prompt: '[[bash:echo one; sleep 1]][[bash:echo two; sleep 1]][[text:all done]]', wait_s: 60 },
+      },
+      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 90_000 },
+    );
     const v = r.structuredContent as unknown as View;
     expect(v.state).toBe('succeeded');
     expect(v.result?.text).toContain('all done');
@@ -96,9 +115,13 @@ describe('three servers, one Redis', () => {
     const runner = nodes.find((n) => readdirSync(join(n.stateDir, 'tasks')).includes(v.task_id))!;
     const here = (await front.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View;
     expect(here.events.join('\n')).toMatch(/tool result: two/);
-    expect(here.events).toEqual(((await runner.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View).events);
+    expect(here.events).toEqual(
+      ((await runner.call('task_status', { task_id: v.task_id, tail: 20 })) as unknown as View).events,
+    );
     // Operators see the shared queue on any server's /metrics.
-    const metrics = await (await fetch(front.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const metrics = await (
+      await fetch(front.url.replace(/\/mcp$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(metrics).toMatch(/^claude_tiers_cluster_tasks_waiting 0$/m);
   }, 180_000);
 });

@@ -43,6 +43,7 @@ describe('the shared queue, per principal', () => {
     // Each token sees only its own tasks.
     const stateOf = async (id: unknown) =>
       (await (id === c1Id ? c : a)('task_status', { task_id: id })).state as string;
+    // eslint-disable-next-line prefer-const -- stateOf, above, reads it; it is set once c1 starts
     let c1Id: unknown;
     const hang = async (marker: string): Promise<Result> =>
       a('deep_task', { prompt: `[[bash:echo x; sleep ${marker}]]`, wait_s: 0 });

@@ -16,7 +16,20 @@ afterAll(async () => {
 });
 
 const record = (id: string, state: TaskRecord['state'], serverId = 'submitter'): TaskRecord =>
-  ({ version: 1, id, state, createdAt: Date.now(), updatedAt: Date.now(), request: { prompt: 'p', cwd: '/', model: 'm', tier: 'comprehensive', timeoutS: 1, idleTimeoutS: 1 }, owner: { serverId, pid: 1 }, stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 }, tools: [], lastText: '', textTail: '', permissionDenials: [] }) as TaskRecord;
+  ({
+    version: 1,
+    id,
+    state,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+    request: { prompt: 'p', cwd: '/', model: 'm', tier: 'comprehensive', timeoutS: 1, idleTimeoutS: 1 },
+    owner: { serverId, pid: 1 },
+    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
+  }) as TaskRecord;
 
 describe('shared records (real Redis)', () => {
   it('of ten servers claiming one queued task at once, exactly one wins', async () => {
@@ -24,7 +37,9 @@ describe('shared records (real Redis)', () => {
     await records.put(record('t_claim0001', 'queued'));
     // Ten servers: ten connections, their claims in flight at once.
     const servers = Array.from({ length: 10 }, () => new SharedRecords(redis.client(), 'claims', 100));
-    const wins = await Promise.all(servers.map((srv, i) => srv.put(record('t_claim0001', 'running', `s${i}`), ['queued'])));
+    const wins = await Promise.all(
+      servers.map((srv, i) => srv.put(record('t_claim0001', 'running', `s${i}`), ['queued'])),
+    );
     expect(wins.filter(Boolean)).toHaveLength(1);
     const winner = `s${wins.indexOf(true)}`;
     expect((await records.read('t_claim0001'))?.owner.serverId).toBe(winner);
@@ -35,7 +50,10 @@ describe('shared records (real Redis)', () => {
     const records = new SharedRecords(conn, 'race', 100);
     await records.put(record('t_race00001', 'queued'));
     const other = new SharedRecords(redis.client(), 'race', 100);
-    const [killed, claimed] = await Promise.all([records.put(record('t_race00001', 'killed'), ['queued']), other.put(record('t_race00001', 'running', 'w'), ['queued'])]);
+    const [killed, claimed] = await Promise.all([
+      records.put(record('t_race00001', 'killed'), ['queued']),
+      other.put(record('t_race00001', 'running', 'w'), ['queued']),
+    ]);
     expect(Number(killed) + Number(claimed)).toBe(1);
     await records.put(record('t_race00002', 'succeeded', 'w'));
     expect(await records.put(record('t_race00002', 'lost'), ['running', 'needs_input'])).toBe(false);
@@ -43,9 +61,13 @@ describe('shared records (real Redis)', () => {
     // An owner's write is taken only while the task is still its own and unfinished.
     await records.put(record('t_race00003', 'running', 'w'));
     expect(await records.put(record('t_race00003', 'lost', 'w'), ['running', 'needs_input'])).toBe(true);
-    expect(await records.put(record('t_race00003', 'succeeded', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w')).toBe(false);
+    expect(
+      await records.put(record('t_race00003', 'succeeded', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w'),
+    ).toBe(false);
     expect((await records.read('t_race00003'))?.state).toBe('lost');
-    expect(await records.put(record('t_race00004', 'running', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w')).toBe(true);
+    expect(
+      await records.put(record('t_race00004', 'running', 'w'), ['none', 'queued', 'running', 'needs_input'], 'w'),
+    ).toBe(true);
   });
 
   it('keeps a capped stream of event lines, read from a sequence number or as a tail', async () => {

@@ -13,7 +13,9 @@ let node: Node;
 
 beforeAll(async () => {
   [api, redis] = await Promise.all([startScriptedApi(), startRedis()]);
-  node = await startNode('a', api, redis.url, { CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }) });
+  node = await startNode('a', api, redis.url, {
+    CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
+  });
 });
 afterAll(async () => {
   await node?.close();
@@ -46,18 +48,25 @@ describe('a malformed record in Redis', () => {
       expect(ids).toContain(good.task_id);
       for (const id of Object.keys(bad)) expect(ids).not.toContain(id);
     }
-    const status = (await node.call('task_status', { task_id: good.task_id })) as unknown as View & { isError?: boolean };
+    const status = (await node.call('task_status', { task_id: good.task_id })) as unknown as View & {
+      isError?: boolean;
+    };
     expect(status.isError).toBeFalsy();
     expect(status.result?.text).toBe('fine');
     for (const id of Object.keys(bad)) {
       const r = await node.call('task_status', { task_id: id });
       expect(r.isError).toBe(true);
-      expect(r.text).toMatch(new RegExp(`^task_id: ${id} is an unreadable record in the shared store \\(.+\\); listings skip it$`));
+      expect(r.text).toMatch(
+        new RegExp(`^task_id: ${id} is an unreadable record in the shared store \\(.+\\); listings skip it$`),
+      );
       expect(r.text).not.toMatch(/bug/);
     }
     // One log line per bad record, however often it is read.
     for (const id of Object.keys(bad)) {
-      const lines = node.stderr().split('\n').filter((l) => l.includes('unreadable task record skipped') && l.includes(`"${id}"`));
+      const lines = node
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('unreadable task record skipped') && l.includes(`"${id}"`));
       expect(lines, id).toHaveLength(1);
     }
   });

@@ -11,7 +11,15 @@ let api: ScriptedApi;
 let server: StartedServer;
 let argv: ReturnType<typeof argvRecordingClaude>;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-type TaskView = { task_id: string; state: string; final: boolean; cursor: number; routed?: string; model: string; cost_usd: number };
+type TaskView = {
+  task_id: string;
+  state: string;
+  final: boolean;
+  cursor: number;
+  routed?: string;
+  model: string;
+  cost_usd: number;
+};
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -26,20 +34,33 @@ afterAll(async () => {
 const modelsAsked = (tag: string) => api.messageRequests((q) => q.firstUserText.includes(tag)).map((q) => q.model);
 
 async function finished(id: string): Promise<TaskView> {
-  let v = (await server.client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as TaskView;
+  let v = (await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }))
+    .structuredContent as TaskView;
   const end = Date.now() + 60_000;
-  while (!v.final && Date.now() < end) v = (await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } })).structuredContent as TaskView;
+  while (!v.final && Date.now() < end)
+    v = (
+      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } })
+    ).structuredContent as TaskView;
   return v;
 }
 
 describe('tier "auto" with a budget', () => {
-  it('quick_answer: a budget below the strong model\'s estimate runs the cheaper model at the API, says why, and caps claude at the budget', async () => {
+  it("quick_answer: a budget below the strong model's estimate runs the cheaper model at the API, says why, and caps claude at the budget", async () => {
     const tag = `q${uniq()}`;
-    const r = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: `Run the test suite ${tag} [[text:ran]][[usage:30000,3000]]`, tier: 'auto', max_budget_usd: 0.25 } });
+    const r = await server.client.callTool({
+      name: 'quick_answer',
+      arguments: {
+        prompt: `Run the test suite ${tag} [[text:ran]][[usage:30000,3000]]`,
+        tier: 'auto',
+        max_budget_usd: 0.25,
+      },
+    });
     expect(r.isError, textOf(r)).toBeFalsy();
     const answer = r.structuredContent as { routed?: string; tier: string; cost_usd: number };
     expect(answer.tier).toBe('comprehensive');
-    expect(answer.routed).toMatch(/^routed: comprehensive on sonnet \(opus estimate \$0\.77 > budget \$0\.25; sonnet estimate \$0\.15 <= budget \$0\.25\): mentions running tests or commands$/);
+    expect(answer.routed).toMatch(
+      /^routed: comprehensive on sonnet \(opus estimate \$0\.77 > budget \$0\.25; sonnet estimate \$0\.15 <= budget \$0\.25\): mentions running tests or commands$/,
+    );
     expect(textOf(r)).toContain('routed: comprehensive on sonnet (opus estimate $0.77 > budget $0.25');
     expect(answer.cost_usd).toBeGreaterThan(0);
     const models = modelsAsked(tag);
@@ -51,25 +72,51 @@ describe('tier "auto" with a budget', () => {
 
   it('deep_task: the same choice for a task, learned from the history so far; a budget that fits keeps the strong model', async () => {
     const tag = `d${uniq()}`;
-    const cheap = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`, tier: 'auto', max_budget_usd: 0.25, wait_s: 0 } });
+    const cheap = await server.client.callTool({
+      name: 'deep_task',
+      arguments: {
+        prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`,
+        tier: 'auto',
+        max_budget_usd: 0.25,
+        wait_s: 0,
+      },
+    });
     expect(cheap.isError, textOf(cheap)).toBeFalsy();
     const v = await finished((cheap.structuredContent as TaskView).task_id);
     expect(v.state).toBe('succeeded');
     expect(v.model).toBe('sonnet');
-    expect(v.routed).toMatch(/^routed: comprehensive on sonnet \(opus estimate \$0\.\d+ > budget \$0\.25; sonnet estimate \$0\.\d+ <= budget \$0\.25\): asks to change files or code$/);
+    expect(v.routed).toMatch(
+      /^routed: comprehensive on sonnet \(opus estimate \$0\.\d+ > budget \$0\.25; sonnet estimate \$0\.\d+ <= budget \$0\.25\): asks to change files or code$/,
+    );
     expect(modelsAsked(tag).every((m) => /sonnet/.test(m ?? ''))).toBe(true);
     const rich = `r${uniq()}`;
-    const strong = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `Fix the bug in the login function ${rich} [[text:fixed]]`, tier: 'auto', max_budget_usd: 5, wait_s: 0 } });
+    const strong = await server.client.callTool({
+      name: 'deep_task',
+      arguments: {
+        prompt: `Fix the bug in the login function ${rich} [[text:fixed]]`,
+        tier: 'auto',
+        max_budget_usd: 5,
+        wait_s: 0,
+      },
+    });
     const w = await finished((strong.structuredContent as TaskView).task_id);
     expect(w.state).toBe('succeeded');
-    expect(w.routed).toMatch(/^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/);
+    expect(w.routed).toMatch(
+      /^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/,
+    );
     expect(await waitFor(() => modelsAsked(rich).length > 0, 30_000)).toBe(true);
     expect(modelsAsked(rich).every((m) => /opus/.test(m ?? ''))).toBe(true);
   });
 
   it('quick_answer: max_budget_usd is a ceiling for one call: claude stops once its cost passes it', async () => {
     const file = join(ROOT, 'package.json');
-    const r = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: `[[usage:500000,200000]][[tool:Read:{"file_path":"${file}"}]][[tool:Read:{"file_path":"${file}"}]] ${uniq()}`, max_budget_usd: 0.01 } });
+    const r = await server.client.callTool({
+      name: 'quick_answer',
+      arguments: {
+        prompt: `[[usage:500000,200000]][[tool:Read:{"file_path":"${file}"}]][[tool:Read:{"file_path":"${file}"}]] ${uniq()}`,
+        max_budget_usd: 0.01,
+      },
+    });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/stopped at the budget limit \(\$\d+\.\d{4} spent\)/);
     expect(argv.runs().some((a) => a.includes('--max-budget-usd=0.01') && a.includes('--model=haiku'))).toBe(true);

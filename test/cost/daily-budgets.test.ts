@@ -17,7 +17,14 @@ const memoryStore = (): BudgetStore & { saved?: BudgetSnapshot } => ({
 
 describe('budgets and prices in a project config', () => {
   it('are ignored with the reason: only your own config decides what a token may spend and what a model costs', () => {
-    const { layer, ignored } = restrictProjectConfig({ budgets: { default: 1000 }, prices: { opus: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }, limits: { maxQueue: 5 } }, '/repo/claude-tiers.config.json');
+    const { layer, ignored } = restrictProjectConfig(
+      {
+        budgets: { default: 1000 },
+        prices: { opus: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } },
+        limits: { maxQueue: 5 },
+      },
+      '/repo/claude-tiers.config.json',
+    );
     expect(layer).toEqual({ limits: { maxQueue: 5 } });
     expect(ignored.map((i) => i.key).sort()).toEqual(['budgets', 'prices']);
     expect(ignored.find((i) => i.key === 'budgets')?.why).toMatch(/how many dollars each HTTP token may spend/);
@@ -62,9 +69,13 @@ describe('DailyBudgets', () => {
     new DailyBudgets({ budgets: { default: 1 }, now: () => now, store }).spend('token:default', 1.2);
     expect(store.saved).toEqual({ day: '2026-11-27', spent: { 'token:default': 1.2 } });
     const restarted = new DailyBudgets({ budgets: { default: 1 }, now: () => now, store });
-    expect(() => restarted.admit('token:default')).toThrow(/has spent \$1\.2000 of its daily budget of \$1 \(budgets\.default/);
+    expect(() => restarted.admit('token:default')).toThrow(
+      /has spent \$1\.2000 of its daily budget of \$1 \(budgets\.default/,
+    );
     now = Date.UTC(2026, 10, 28, 9, 0);
-    expect(() => new DailyBudgets({ budgets: { default: 1 }, now: () => now, store }).admit('token:default')).not.toThrow();
+    expect(() =>
+      new DailyBudgets({ budgets: { default: 1 }, now: () => now, store }).admit('token:default'),
+    ).not.toThrow();
   });
 });
 
@@ -93,7 +104,9 @@ describe('DailyBudgets holds for calls in flight (issue 19, item 11)', () => {
     const second = b.reserve('token:ci', 0.004);
     const third = b.reserve('token:ci', 0.004);
     expect(b.reservedNow('token:ci')).toBeCloseTo(0.012, 9);
-    expect(() => b.reserve('token:ci', 0.004)).toThrow(/^budget: token "ci" has spent \$0\.0000 of its daily budget of \$0\.01 .* its calls still running are estimated at \$0\.0120, which reaches it/);
+    expect(() => b.reserve('token:ci', 0.004)).toThrow(
+      /^budget: token "ci" has spent \$0\.0000 of its daily budget of \$0\.01 .* its calls still running are estimated at \$0\.0120, which reaches it/,
+    );
     b.spend('token:ci', 0.003);
     first();
     first();

@@ -15,11 +15,16 @@ let stateDir: string;
 const MAIN = 'main-token-0123456789abcdef';
 const CI = 'ci-token-0123456789abcdefgh';
 const OPS = 'ops-token-0123456789abcdefg';
-const REFUSAL = /^budget: token "(\w+)" has spent \$\d+\.\d{4} of its daily budget of \$(\S+) \(budgets\.(\w+) in the server's config\) today; calls that start claude are refused until it resets at (\d{4}-\d\d-\d\dT00:00:00\.000Z) \(in (\d+(\.\d)?) h\); raise budgets\.\w+ to allow more$/;
+const REFUSAL =
+  /^budget: token "(\w+)" has spent \$\d+\.\d{4} of its daily budget of \$(\S+) \(budgets\.(\w+) in the server's config\) today; calls that start claude are refused until it resets at (\d{4}-\d\d-\d\dT00:00:00\.000Z) \(in (\d+(\.\d)?) h\); raise budgets\.\w+ to allow more$/;
 
 async function as(token: string): Promise<Client> {
   const client = new Client({ name: 'budget-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server!.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(server!.url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   return client;
 }
 
@@ -28,7 +33,17 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'ct-budget-'));
   const config = join(mkdtempSync(join(tmpdir(), 'ct-budget-cfg-')), 'config.json');
   // ci has its own budget; the main token ("default") and ops share the default amount, each with its own spend.
-  writeFileSync(config, JSON.stringify({ tiers: { comprehensive: { mcpConfig: null } }, httpTokens: [{ name: 'ci', token: CI }, { name: 'ops', token: OPS }], budgets: { ci: 0.01, default: 0.02 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tiers: { comprehensive: { mcpConfig: null } },
+      httpTokens: [
+        { name: 'ci', token: CI },
+        { name: 'ops', token: OPS },
+      ],
+      budgets: { ci: 0.01, default: 0.02 },
+    }),
+  );
   env = (await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_HTTP_TOKEN: MAIN } })).env;
   server = await startHttpServer(env);
 });
@@ -44,11 +59,17 @@ describe('daily budgets per HTTP token', () => {
     const ops = await as(OPS);
     try {
       // One expensive answer: claude reports the cost of 500k input tokens, far over $0.01.
-      const first = await ci.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:pricey]][[usage:500000,200000]]' } });
+      const first = await ci.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: '[[text:pricey]][[usage:500000,200000]]' },
+      });
       expect(first.isError, textOf(first)).toBeFalsy();
       expect((first.structuredContent as { cost_usd: number }).cost_usd).toBeGreaterThan(0.01);
       const before = api.messageRequests().length;
-      for (const [name, args] of [['quick_answer', { prompt: 'again [[text:no]]' }], ['deep_task', { prompt: 'a task [[text:no]]', wait_s: 0 }]] as const) {
+      for (const [name, args] of [
+        ['quick_answer', { prompt: 'again [[text:no]]' }],
+        ['deep_task', { prompt: 'a task [[text:no]]', wait_s: 0 }],
+      ] as const) {
         const refused = await ci.callTool({ name, arguments: args });
         expect(refused.isError).toBe(true);
         const m = REFUSAL.exec(textOf(refused));
@@ -60,10 +81,16 @@ describe('daily budgets per HTTP token', () => {
       }
       expect(api.messageRequests().length).toBe(before);
       // A task's cost counts when it ends: the main token ("default") spends its budget with one task.
-      const task = await main.callTool({ name: 'deep_task', arguments: { prompt: '[[text:done]][[usage:500000,200000]]', wait_s: 30 } }, undefined, { timeout: 60_000 });
+      const task = await main.callTool(
+        { name: 'deep_task', arguments: { prompt: '[[text:done]][[usage:500000,200000]]', wait_s: 30 } },
+        undefined,
+        { timeout: 60_000 },
+      );
       expect((task.structuredContent as { state: string }).state).toBe('succeeded');
       const mainRefused = await main.callTool({ name: 'quick_answer', arguments: { prompt: 'x [[text:no]]' } });
-      expect(textOf(mainRefused)).toMatch(/^budget: token "default" has spent .* of its daily budget of \$0\.02 \(budgets\.default/);
+      expect(textOf(mainRefused)).toMatch(
+        /^budget: token "default" has spent .* of its daily budget of \$0\.02 \(budgets\.default/,
+      );
       // ops shares the default amount, not the main token's spend; reading tools stay open to a spent token.
       const fine = await ops.callTool({ name: 'quick_answer', arguments: { prompt: 'ops [[text:fine]]' } });
       expect(textOf(fine)).toBe('fine');
@@ -82,7 +109,10 @@ describe('daily budgets per HTTP token', () => {
     server = await startHttpServer(env);
     const again = await as(CI);
     try {
-      const refused = await again.callTool({ name: 'quick_answer', arguments: { prompt: 'after restart [[text:no]]' } });
+      const refused = await again.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'after restart [[text:no]]' },
+      });
       expect(textOf(refused)).toMatch(REFUSAL);
     } finally {
       await again.close();

@@ -34,14 +34,19 @@ async function start(limits: Partial<Config['limits']> = {}): Promise<Engine> {
   config.stateDir = mkdtempSync(join(tmpdir(), 'ct-breaker-'));
   config.claudeBin = REAL_CLAUDE;
   config.logLevel = 'silent';
-  Object.assign(config.limits, { breakerThreshold: 1, breakerCooldownS: COOLDOWN_MS / 1000, killGraceMs: 500, interruptWaitMs: 500 }, limits);
+  Object.assign(
+    config.limits,
+    { breakerThreshold: 1, breakerCooldownS: COOLDOWN_MS / 1000, killGraceMs: 500, interruptWaitMs: 500 },
+    limits,
+  );
   Object.assign(config.tiers.comprehensive!, { mcpConfig: null, maxRetries: 0 });
   Object.assign(config.tiers.speed!, { warmSpares: 0, maxRetries: 0 });
   engine = await createEngine(config, createLogger('silent'), claudeEnv(api, home));
   return engine;
 }
 
-const deep = (e: Engine, prompt: string, extra: Record<string, unknown> = {}) => e.registry.start({ prompt, ...extra }, { waitS: 0 });
+const deep = (e: Engine, prompt: string, extra: Record<string, unknown> = {}) =>
+  e.registry.start({ prompt, ...extra }, { waitS: 0 });
 const idOf = (r: { structured: Record<string, unknown> }) => r.structured.task_id as string;
 async function final(e: Engine, id: string): Promise<string> {
   const until = Date.now() + 30_000;
@@ -89,7 +94,10 @@ describe('circuit breaker: every probe path releases the probe', () => {
     const e = await start();
     await openDeep(e);
     const id = idOf(await deep(e, '[[bash:echo x; sleep 30]]'));
-    const pid = await waitFor(() => ((e.registry.peek(id)?.stats.toolCalls ?? 0) > 0 ? e.registry.peek(id)?.process?.pid : undefined), 20_000);
+    const pid = await waitFor(
+      () => ((e.registry.peek(id)?.stats.toolCalls ?? 0) > 0 ? e.registry.peek(id)?.process?.pid : undefined),
+      20_000,
+    );
     process.kill(pid!, 'SIGKILL');
     expect(await final(e, id)).toBe('failed');
     expect(e.registry.peek(id)?.end?.reason).toBe('crashed');

@@ -15,13 +15,19 @@ describe('the circuit breaker message (finding 14)', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message).toMatch(/^circuit open for speed:haiku: 1 upstream failures in a row \(last: Claude API error 529: x+…\); calls fail fast for 30 s/);
+    expect(message).toMatch(
+      /^circuit open for speed:haiku: 1 upstream failures in a row \(last: Claude API error 529: x+…\); calls fail fast for 30 s/,
+    );
     expect(message).not.toMatch(/\(the API is \)/);
   });
 
   it('keeps a short error whole, without the advice the breaker message gives itself', () => {
-    expect(lastErrorText('Claude API error 529: Overloaded (the API is overloaded; retry later or use another model/tier)')).toBe('Claude API error 529: Overloaded');
-    expect(lastErrorText('Claude API unreachable: connect ECONNREFUSED 127.0.0.1:9; check ANTHROPIC_BASE_URL')).toBe('Claude API unreachable: connect ECONNREFUSED 127.0.0.1:9; check ANTHROPIC_BASE_URL');
+    expect(
+      lastErrorText('Claude API error 529: Overloaded (the API is overloaded; retry later or use another model/tier)'),
+    ).toBe('Claude API error 529: Overloaded');
+    expect(lastErrorText('Claude API unreachable: connect ECONNREFUSED 127.0.0.1:9; check ANTHROPIC_BASE_URL')).toBe(
+      'Claude API unreachable: connect ECONNREFUSED 127.0.0.1:9; check ANTHROPIC_BASE_URL',
+    );
     const long = `word ${'abcdefgh '.repeat(30)}`;
     expect(lastErrorText(long)).toMatch(/^word (abcdefgh ){16}abcdefgh…$/);
   });

@@ -6,7 +6,9 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter({ perMinute: 120, burst: 20, globalPerMinute: 0 });
     const t = Date.now();
     for (let i = 0; i < 20; i++) limiter.admit('a', t);
-    expect(() => limiter.admit('a', t)).toThrow(/this client may start 120 calls a minute \(burst 20\); retry in 0\.5 s/);
+    expect(() => limiter.admit('a', t)).toThrow(
+      /this client may start 120 calls a minute \(burst 20\); retry in 0\.5 s/,
+    );
     limiter.admit('b', t); // other clients have their own bucket
     limiter.admit('a', t + 500);
   });

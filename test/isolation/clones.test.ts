@@ -13,10 +13,17 @@ let api: ScriptedApi;
 let roots: string;
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+const gitIn = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 // The text of every tool_result claude sent back, in order.
 const toolResults = (messages: unknown[]): string[] =>
-  (messages as Array<{ role: string; content: unknown }>).flatMap((m) => (m.role === 'user' && Array.isArray(m.content) ? (m.content as Array<{ type: string; content?: unknown }>).filter((b) => b.type === 'tool_result').map((b) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content))) : []));
+  (messages as Array<{ role: string; content: unknown }>).flatMap((m) =>
+    m.role === 'user' && Array.isArray(m.content)
+      ? (m.content as Array<{ type: string; content?: unknown }>)
+          .filter((b) => b.type === 'tool_result')
+          .map((b) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content)))
+      : [],
+  );
 const ROUNDS = Number(process.env.CT_SANDBOX_ROUNDS) || 2;
 
 function newRepo(dir: string): void {
@@ -42,31 +49,57 @@ afterAll(async () => {
 
 async function final(id: string): Promise<View> {
   let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end; ) v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }));
+  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
+    v = viewOf(
+      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
+    );
   return v;
 }
 
 describe('sandboxed tasks side by side on one repository (issue 19 item 3)', () => {
-  it(`three at once get a working sandbox each, ${ROUNDS} rounds in a row: every Bash step really ran`, async () => {
-    const head = gitIn(repo, 'rev-parse', 'HEAD');
-    for (let round = 0; round < ROUNDS; round++) {
-      const names = ['one', 'two', 'three'].map((w) => `${w}-${round}`);
-      // Two Bash steps each, the second only reached after the first printed: a broken sandbox fails the step.
-      const ids = await Promise.all(names.map(async (w) => viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status --short >/dev/null && echo STEP2_${w}]]`, cwd: repo, tier: 'sandboxed', wait_s: 0 } })).task_id));
-      const views = await Promise.all(ids.map((id) => final(id)));
-      for (const [i, w] of names.entries()) {
-        const v = views[i]!;
-        const transcript = textOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: ids[i] } }));
-        expect(v.state, `round ${round} ${w}: ${transcript}`).toBe('succeeded');
-        const sent = toolResults(api.messageRequests((r) => r.firstUserText.includes(`STEP1_${w}]]`)).at(-1)?.messages ?? []);
-        expect(sent, `round ${round} ${w}`).toEqual([`STEP1_${w}`, `${w}\nSTEP2_${w}`]);
-        expect(v.worktree?.changed_files).toEqual(['same.txt']);
-        expect(gitIn(repo, 'show', `${v.worktree!.branch}:same.txt`)).toBe(w);
+  it(
+    `three at once get a working sandbox each, ${ROUNDS} rounds in a row: every Bash step really ran`,
+    async () => {
+      const head = gitIn(repo, 'rev-parse', 'HEAD');
+      for (let round = 0; round < ROUNDS; round++) {
+        const names = ['one', 'two', 'three'].map((w) => `${w}-${round}`);
+        // Two Bash steps each, the second only reached after the first printed: a broken sandbox fails the step.
+        const ids = await Promise.all(
+          names.map(
+            async (w) =>
+              viewOf(
+                await server.client.callTool({
+                  name: 'deep_task',
+                  arguments: {
+                    prompt: `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status --short >/dev/null && echo STEP2_${w}]]`,
+                    cwd: repo,
+                    tier: 'sandboxed',
+                    wait_s: 0,
+                  },
+                }),
+              ).task_id,
+          ),
+        );
+        const views = await Promise.all(ids.map((id) => final(id)));
+        for (const [i, w] of names.entries()) {
+          const v = views[i]!;
+          const transcript = textOf(
+            await server.client.callTool({ name: 'task_status', arguments: { task_id: ids[i] } }),
+          );
+          expect(v.state, `round ${round} ${w}: ${transcript}`).toBe('succeeded');
+          const sent = toolResults(
+            api.messageRequests((r) => r.firstUserText.includes(`STEP1_${w}]]`)).at(-1)?.messages ?? [],
+          );
+          expect(sent, `round ${round} ${w}`).toEqual([`STEP1_${w}`, `${w}\nSTEP2_${w}`]);
+          expect(v.worktree?.changed_files).toEqual(['same.txt']);
+          expect(gitIn(repo, 'show', `${v.worktree!.branch}:same.txt`)).toBe(w);
+        }
+        expect(gitIn(repo, 'status', '--porcelain')).toBe('');
+        expect(gitIn(repo, 'rev-parse', 'HEAD')).toBe(head);
       }
-      expect(gitIn(repo, 'status', '--porcelain')).toBe('');
-      expect(gitIn(repo, 'rev-parse', 'HEAD')).toBe(head);
-    }
-  }, ROUNDS * 120_000);
+    },
+    ROUNDS * 120_000,
+  );
 });
 
 describe('allowedRoots and gitfiles (issue 19 item 5)', () => {
@@ -77,9 +110,19 @@ describe('allowedRoots and gitfiles (issue 19 item 5)', () => {
     mkdirSync(decoy);
     writeFileSync(join(decoy, '.git'), `gitdir: ${join(outside, '.git')}\n`);
     const before = gitIn(outside, 'for-each-ref');
-    const reply = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[bash:echo x > x.txt]]', cwd: decoy, isolation: 'worktree', wait_s: 10 } });
+    const reply = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: '[[bash:echo x > x.txt]]', cwd: decoy, isolation: 'worktree', wait_s: 10 },
+    });
     const v = reply.isError ? undefined : viewOf(reply);
-    const text = v ? textOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: (v.final ? v : await final(v.task_id)).task_id } })) : textOf(reply);
+    const text = v
+      ? textOf(
+          await server.client.callTool({
+            name: 'task_status',
+            arguments: { task_id: (v.final ? v : await final(v.task_id)).task_id },
+          }),
+        )
+      : textOf(reply);
     expect(text).toMatch(/git directory of .* is .*outside the allowed roots/);
     expect(gitIn(outside, 'for-each-ref')).toBe(before);
     expect(gitIn(outside, 'worktree', 'list').split('\n')).toHaveLength(1);

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 export function scratchRepo(): { root: string; stateDir: string; git(...args: string[]): string } {
   const root = mkdtempSync(join(tmpdir(), 'ct-repo-'));
   const stateDir = mkdtempSync(join(tmpdir(), 'ct-wtstate-'));
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'user', GIT_AUTHOR_EMAIL: 'user@localhost', GIT_COMMITTER_NAME: 'user', GIT_COMMITTER_EMAIL: 'user@localhost' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'user',
+    GIT_AUTHOR_EMAIL: 'user@localhost',
+    GIT_COMMITTER_NAME: 'user',
+    GIT_COMMITTER_EMAIL: 'user@localhost',
+  };
   const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { env, encoding: 'utf8' });
   git('init', '-q', '-b', 'main');
   writeFileSync(join(root, 'README.md'), 'hello\n');

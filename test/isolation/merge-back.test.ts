@@ -88,7 +88,9 @@ describe('merge back', () => {
     const r = repoWithTask();
     expect((await mergeBack(r.req(), new RepoLocks())).merged).toBe(true);
     expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({ merged: false, reason: 'up_to_date' });
-    await expect(mergeBack(r.req({ into: 'nope' }), new RepoLocks())).rejects.toThrow(/into: there is no branch "nope"/);
+    await expect(mergeBack(r.req({ into: 'nope' }), new RepoLocks())).rejects.toThrow(
+      /into: there is no branch "nope"/,
+    );
     await expect(mergeBack(r.req({ into: '--force' }), new RepoLocks())).rejects.toThrow(/not a valid branch name/);
     r.git('checkout', '-q', '--detach');
     await expect(mergeBack(r.req(), new RepoLocks())).rejects.toThrow(/detached HEAD; name the branch/);
@@ -118,16 +120,23 @@ describe('merge back', () => {
     r.git('commit', '-q', '-m', 'ignore .env');
     writeFileSync(join(r.root, '.env'), 'MY_SECRET=1\n');
     const main = r.git('rev-parse', 'main').trim();
-    expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({ merged: false, reason: 'dirty', dirty: ['.env'] });
+    expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({
+      merged: false,
+      reason: 'dirty',
+      dirty: ['.env'],
+    });
     expect(readFileSync(join(r.root, '.env'), 'utf8')).toBe('MY_SECRET=1\n');
     expect(r.git('rev-parse', 'main').trim()).toBe(main);
     r.git('branch', 'release');
     expect((await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).merged).toBe(true);
     const once = r.git('rev-parse', 'release').trim();
-    expect(await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).toMatchObject({ reason: 'up_to_date' });
+    expect(await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).toMatchObject({
+      reason: 'up_to_date',
+    });
     expect(r.git('rev-parse', 'release').trim()).toBe(once);
     r.git('branch', 'claude-tiers/t_other');
-    await expect(mergeBack(r.req({ into: 'claude-tiers/t_other' }), new RepoLocks())).rejects.toThrow(/is a task's branch/);
+    await expect(mergeBack(r.req({ into: 'claude-tiers/t_other' }), new RepoLocks())).rejects.toThrow(
+      /is a task's branch/,
+    );
   });
 });
-

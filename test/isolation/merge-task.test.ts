@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, processesMatching, runCli, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import {
+  configFile,
+  processesMatching,
+  runCli,
+  startServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+  type StartedServer,
+} from '../support/harness.js';
 import { apiPerFile } from '../support/per-file.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
@@ -30,7 +39,8 @@ afterAll(async () => {
 async function finished(prompt: string): Promise<View> {
   const args = { prompt, cwd: repo, isolation: 'worktree', wait_s: 30 };
   let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: args }));
-  while (!v.final) v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10 } }));
+  while (!v.final)
+    v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10 } }));
   return v;
 }
 const merge = (args: Record<string, unknown>) => s.client.callTool({ name: 'merge_task', arguments: args });
@@ -71,17 +81,31 @@ describe('merge_task', () => {
 
   it('refuses a running task, a task without a worktree, and bad input, naming the field', async () => {
     const marker = uniqueSleep(120);
-    const running = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 } }));
+    const running = viewOf(
+      await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo x; sleep ${marker}]]`, cwd: repo, isolation: 'worktree', wait_s: 0 },
+      }),
+    );
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 30_000);
     expect(textOf(await merge({ task_id: running.task_id }))).toMatch(/is running; merge it once it has ended/);
     await s.client.callTool({ name: 'kill_task', arguments: { task_id: running.task_id } });
-    const plain = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:hi]]', cwd: repo, wait_s: 30 } }));
+    const plain = viewOf(
+      await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:hi]]', cwd: repo, wait_s: 30 } }),
+    );
     expect(textOf(await merge({ task_id: plain.task_id }))).toMatch(/did not run in a worktree/);
-    expect(textOf(await merge({ task_id: plain.task_id, strategy: 'rebase' }))).toMatch(/strategy must be "merge" or "squash"/);
+    expect(textOf(await merge({ task_id: plain.task_id, strategy: 'rebase' }))).toMatch(
+      /strategy must be "merge" or "squash"/,
+    );
   });
 
   it('claude-tiers merge: the same merge from a terminal; a refusal is one line on stderr and exit 1', async () => {
-    const env = { ...(process.env as Record<string, string>), HOME: s.home, CLAUDE_TIERS_STATE_DIR: s.stateDir, CLAUDE_TIERS_CONFIG: config };
+    const env = {
+      ...(process.env as Record<string, string>),
+      HOME: s.home,
+      CLAUDE_TIERS_STATE_DIR: s.stateDir,
+      CLAUDE_TIERS_CONFIG: config,
+    };
     const a = await finished('[[bash:echo cli > cli.txt]]');
     const b = await finished('[[bash:echo other > cli.txt]]');
     const ok = await runCli(['merge', a.task_id, '--squash'], { env, cwd: repo });
@@ -96,4 +120,3 @@ describe('merge_task', () => {
     expect((await runCli(['merge'], { env, cwd: repo })).code).toBe(2);
   });
 });
-

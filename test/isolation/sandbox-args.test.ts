@@ -15,18 +15,32 @@ describe('sandboxed tier argv', () => {
       const settings = argv.find((a) => a.startsWith('--settings='));
       expect(argv.some((a) => a.includes('dangerously'))).toBe(false);
       expect({ name, bypass, sandbox: !!settings, isSandbox: env.IS_SANDBOX }).toEqual(
-        name === 'sandboxed' ? { name, bypass: true, sandbox: true, isSandbox: '1' } : { name, bypass: false, sandbox: false, isSandbox: undefined },
+        name === 'sandboxed'
+          ? { name, bypass: true, sandbox: true, isSandbox: '1' }
+          : { name, bypass: false, sandbox: false, isSandbox: undefined },
       );
       if (settings) {
         const json = JSON.parse(settings.slice('--settings='.length));
-        expect(json.sandbox).toMatchObject({ enabled: true, failIfUnavailable: true, autoAllowBashIfSandboxed: true, allowUnsandboxedCommands: false, network: { strictAllowlist: true, allowedDomains: [] } });
-        expect(json.permissions).toMatchObject({ blockWritesOutsideWorkingDirectories: true, deny: ['WebFetch', 'WebSearch'] });
+        expect(json.sandbox).toMatchObject({
+          enabled: true,
+          failIfUnavailable: true,
+          autoAllowBashIfSandboxed: true,
+          allowUnsandboxedCommands: false,
+          network: { strictAllowlist: true, allowedDomains: [] },
+        });
+        expect(json.permissions).toMatchObject({
+          blockWritesOutsideWorkingDirectories: true,
+          deny: ['WebFetch', 'WebSearch'],
+        });
       }
     }
   });
 
   it('takes the settings from a file when the engine wrote one', () => {
-    const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, { mcpConfigPath: null, settingsFile: '/run/dir/settings.json' });
+    const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, {
+      mcpConfigPath: null,
+      settingsFile: '/run/dir/settings.json',
+    });
     expect(argv).toContain('--settings=/run/dir/settings.json');
   });
 
@@ -35,7 +49,9 @@ describe('sandboxed tier argv', () => {
     expect(() => validateTiers(config)).not.toThrow();
     const sandboxed = config.tiers.sandboxed!;
     config.tiers.sandboxed = { ...sandboxed, sandbox: { enabled: false, network: { allowedDomains: [] } } };
-    expect(() => validateTiers(config)).toThrow(/tiers\.sandboxed\.permissionMode: "bypassPermissions" needs the tier's sandbox enabled/);
+    expect(() => validateTiers(config)).toThrow(
+      /tiers\.sandboxed\.permissionMode: "bypassPermissions" needs the tier's sandbox enabled/,
+    );
     config.tiers.sandboxed = { ...sandboxed, sandbox: undefined, dangerouslySkipPermissions: true };
     expect(() => validateTiers(config)).not.toThrow();
   });

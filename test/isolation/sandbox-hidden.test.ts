@@ -10,7 +10,8 @@ import { sandboxSettings } from '../../src/isolation/sandbox-settings.js';
 // sandbox hides the whole dir and re-opens the own folder; the file tools get one deny rule per entry beside it.
 function state() {
   const dir = mkdtempSync(join(tmpdir(), 'ct-hide-'));
-  for (const d of ['tasks/t_a', 'worktrees/t_own/src', 'worktrees/t_other', 'spare-files']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['tasks/t_a', 'worktrees/t_own/src', 'worktrees/t_other', 'spare-files'])
+    mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, 'audit.key'), 'k');
   return dir;
 }
@@ -22,12 +23,29 @@ describe('hiddenRules', () => {
     const r = hiddenRules({ stateDir: dir, ownDir: own, hidden: [] });
     expect(r.denyRead).toEqual([dir]);
     expect(r.allowRead).toEqual([own]);
-    for (const p of ['audit.key', 'tasks', 'spare-files', 'worktrees/t_other', 'active', 'audit*', 'budgets*', 'worktrees/t_own?*']) {
+    for (const p of [
+      'audit.key',
+      'tasks',
+      'spare-files',
+      'worktrees/t_other',
+      'active',
+      'audit*',
+      'budgets*',
+      'worktrees/t_own?*',
+    ]) {
       expect(r.readDeny).toContain(`Read(/${join(dir, p)})`);
       expect(r.readDeny).toContain(`Read(/${join(dir, p)}/**)`);
     }
     // Nothing that covers the own worktree or a folder above it.
-    expect(r.readDeny.filter((rule) => rule === `Read(/${dir}/worktrees)` || rule.startsWith(`Read(/${own})`) || rule.startsWith(`Read(/${dir})`) || rule === `Read(/${dir}/**)`)).toEqual([]);
+    expect(
+      r.readDeny.filter(
+        (rule) =>
+          rule === `Read(/${dir}/worktrees)` ||
+          rule.startsWith(`Read(/${own})`) ||
+          rule.startsWith(`Read(/${dir})`) ||
+          rule === `Read(/${dir}/**)`,
+      ),
+    ).toEqual([]);
   });
 
   it('with the own folder outside the state dir (a sandboxed task in its cwd): the whole state dir is denied to both', () => {
@@ -57,14 +75,20 @@ describe('hiddenRules', () => {
     mkdirSync(join(xdg, 'claude-tiers'));
     const file = join(xdg, 'named.json');
     writeFileSync(file, '{}');
-    expect(configPaths({ XDG_CONFIG_HOME: xdg, CLAUDE_TIERS_CONFIG: file }, file)).toEqual([file, join(xdg, 'claude-tiers')]);
+    expect(configPaths({ XDG_CONFIG_HOME: xdg, CLAUDE_TIERS_CONFIG: file }, file)).toEqual([
+      file,
+      join(xdg, 'claude-tiers'),
+    ]);
     expect(configPaths({ HOME: '/nonexistent-home' }, undefined)).toEqual([]);
   });
 
   it('reaches the settings: sandbox.filesystem and the permission deny list', () => {
     const dir = state();
     const own = join(dir, 'worktrees', 't_own');
-    const s = sandboxSettings(defaultConfig().tiers.sandboxed!, { stateDir: dir, ownDir: own, hidden: [] }) as { sandbox: Record<string, unknown>; permissions: { deny: string[] } };
+    const s = sandboxSettings(defaultConfig().tiers.sandboxed!, { stateDir: dir, ownDir: own, hidden: [] }) as {
+      sandbox: Record<string, unknown>;
+      permissions: { deny: string[] };
+    };
     expect(s.sandbox.filesystem).toEqual({ denyRead: [dir], allowRead: [own] });
     expect(s.permissions.deny.slice(0, 2)).toEqual(['WebFetch', 'WebSearch']);
     expect(s.permissions.deny).toContain(`Read(/${dir}/audit.key)`);

@@ -30,7 +30,9 @@ const sentIn = (...markers: string[]) =>
 /** The tool_result blocks claude sent back to the API in the conversation whose first prompt holds `marker`. */
 function toolResults(marker: string): Array<{ text: string; isError: boolean }> {
   const messages = (sentIn(marker).at(-1) ?? []) as Array<{ content: unknown }>;
-  const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []));
+  const blocks = messages.flatMap((m) =>
+    Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : [],
+  );
   const text = (b: Record<string, unknown>) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content));
   return blocks.filter((b) => b.type === 'tool_result').map((b) => ({ text: text(b), isError: b.is_error === true }));
 }
@@ -55,7 +57,9 @@ async function runOnce(t: TierConfig, args: string[], cwd: string, prompt: strin
 // A state dir laid out as the server lays it out, with secrets in every place a task must not read.
 function fakeState() {
   const stateDir = mkdtempSync(join(tmpdir(), 'ct-sbx-state-'));
-  const secrets = Object.fromEntries(['KEY', 'AUDIT', 'RECORD', 'OTHER', 'CONFIG', 'LATER'].map((k) => [k, `${k}_${rand()}`]));
+  const secrets = Object.fromEntries(
+    ['KEY', 'AUDIT', 'RECORD', 'OTHER', 'CONFIG', 'LATER'].map((k) => [k, `${k}_${rand()}`]),
+  );
   writeFileSync(join(stateDir, 'audit.key'), secrets.KEY!, { mode: 0o600 });
   writeFileSync(join(stateDir, 'audit.jsonl'), `{"event":"task_started","x":"${secrets.AUDIT}"}\n`);
   mkdirSync(join(stateDir, 'tasks', 't_other'), { recursive: true });
@@ -167,26 +171,40 @@ describe('through the server: a sandboxed deep_task', () => {
     const settings = { allowedRoots: [repo], secretEnv: [configSecret], tiers: { comprehensive: { mcpConfig: null } } };
     writeFileSync(config, JSON.stringify(settings));
     const s = await startServer(f.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
-    const call = async (name: string, args: Record<string, unknown>) => viewOf(await s.client.callTool({ name, arguments: args }));
+    const call = async (name: string, args: Record<string, unknown>) =>
+      viewOf(await s.client.callTool({ name, arguments: args }));
     const sandboxed = (prompt: string) => call('deep_task', { prompt, cwd: repo, tier: 'sandboxed', wait_s: 0 });
     try {
       // Another task, still running, with a file in its worktree.
       const otherSecret = `OTHER_${rand()}`;
       const other = await sandboxed(`[[bash:echo ${otherSecret} > o.txt; echo started; sleep 20]]`);
-      const otherPath = await waitFor(async () => (await call('task_status', { task_id: other.task_id })).worktree?.path, 30_000);
+      const otherPath = await waitFor(
+        async () => (await call('task_status', { task_id: other.task_id })).worktree?.path,
+        30_000,
+      );
       const otherFile = join(otherPath!, 'o.txt');
-      expect(await waitFor(() => existsSync(otherFile) && readFileSync(otherFile, 'utf8').includes(otherSecret), 30_000)).toBe(true);
+      expect(
+        await waitFor(() => existsSync(otherFile) && readFileSync(otherFile, 'utf8').includes(otherSecret), 30_000),
+      ).toBe(true);
       const key = readFileSync(join(s.stateDir, 'audit.key'));
       const audit = readFileSync(join(s.stateDir, 'audit.jsonl'), 'utf8');
       expect(audit).toContain(other.task_id);
-      const targets = [join(s.stateDir, 'audit.key'), join(s.stateDir, 'audit.jsonl'), join(otherPath!, 'o.txt'), config];
+      const targets = [
+        join(s.stateDir, 'audit.key'),
+        join(s.stateDir, 'audit.jsonl'),
+        join(otherPath!, 'o.txt'),
+        config,
+      ];
       const marker = `RUN-${rand()}`;
-      const cats = targets.slice(1).map((p) => `cat ${p}; echo rc=$?`).join('; ');
+      const cats = targets
+        .slice(1)
+        .map((p) => `cat ${p}; echo rc=$?`)
+        .join('; ');
       const bash = `[[bash:base64 -w0 ${targets[0]}; echo; ${cats}]]`;
       const prompt = `${marker} ${bash}${targets.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('')}`;
       const id = (await sandboxed(prompt)).task_id;
       let v = await call('task_status', { task_id: id });
-      for (const end = Date.now() + 90_000; !v.final && Date.now() < end; ) {
+      for (const end = Date.now() + 90_000; !v.final && Date.now() < end;) {
         v = await call('task_status', { task_id: id, wait_s: 10, cursor: v.cursor });
       }
       expect(v.state).toBe('succeeded');
@@ -197,7 +215,12 @@ describe('through the server: a sandboxed deep_task', () => {
       const denied = { isError: true, text: expect.stringMatching(/denied by your permission settings/) };
       for (const r of reads) expect(r).toMatchObject(denied);
       const sent = JSON.stringify(sentIn(marker));
-      const secrets = [key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), otherSecret, configSecret];
+      const secrets = [
+        key.toString('base64').slice(0, 20),
+        key.toString('hex').slice(0, 20),
+        otherSecret,
+        configSecret,
+      ];
       for (const secret of secrets) expect(sent).not.toContain(secret);
     } finally {
       await s.close();
@@ -213,7 +236,11 @@ describe('choosing a tier: the comprehensive tier is no sandbox', () => {
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     try {
       const port = (listener.address() as AddressInfo).port;
-      const comprehensive: TierConfig = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false };
+      const comprehensive: TierConfig = {
+        ...defaultConfig().tiers.comprehensive!,
+        mcpConfig: null,
+        partialMessages: false,
+      };
       expect(comprehensive.permissionMode).toBe('acceptEdits');
       const args = buildClaudeArgs(comprehensive, { mcpConfigPath: null, forwardPermissions: true });
       const cwd = mkdtempSync(join(tmpdir(), 'ct-comp-'));

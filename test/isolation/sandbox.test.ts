@@ -33,7 +33,11 @@ afterAll(() => {
   listener?.close();
 });
 
-const sandboxedTier = (allowedDomains: string[] = []): TierConfig => ({ ...defaultConfig().tiers.sandboxed!, partialMessages: false, sandbox: { enabled: true, network: { allowedDomains } } });
+const sandboxedTier = (allowedDomains: string[] = []): TierConfig => ({
+  ...defaultConfig().tiers.sandboxed!,
+  partialMessages: false,
+  sandbox: { enabled: true, network: { allowedDomains } },
+});
 
 interface Ran {
   outcome: RunOutcome;
@@ -44,12 +48,21 @@ interface Ran {
 }
 
 // One prompt through ClaudeRun with the sandboxed tier's argv and env; permission requests would reach the host.
-async function runSandboxed(prompt: string, opts: { tier?: TierConfig; settingsFile?: string; env?: Record<string, string> } = {}): Promise<Ran> {
+async function runSandboxed(
+  prompt: string,
+  opts: { tier?: TierConfig; settingsFile?: string; env?: Record<string, string> } = {},
+): Promise<Ran> {
   const tier = opts.tier ?? sandboxedTier();
   const cwd = mkdtempSync(join(tmpdir(), 'ct-sbx-'));
-  const args = [...buildClaudeArgs(tier, { mcpConfigPath: null, settingsFile: opts.settingsFile }), '--permission-prompt-tool=stdio'];
+  const args = [
+    ...buildClaudeArgs(tier, { mcpConfigPath: null, settingsFile: opts.settingsFile }),
+    '--permission-prompt-tool=stdio',
+  ];
   const env = { ...buildClaudeEnv(tier, f.env(), 0), CLAUDE_CODE_MAX_RETRIES: '0', ...opts.env };
-  const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env, maxLineBytes: 1 << 20 }, table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+  const run = new ClaudeRun({ bin: REAL_CLAUDE, args, cwd, env, maxLineBytes: 1 << 20 }, table, {
+    interruptWaitMs: 1000,
+    killGraceMs: 1000,
+  });
   const asked: PermissionRequest[] = [];
   run.onPermission(async (req) => {
     asked.push(req);
@@ -59,15 +72,20 @@ async function runSandboxed(prompt: string, opts: { tier?: TierConfig; settingsF
   run.send(`${marker} ${prompt}`, limits);
   const outcome = await run.outcome;
   await run.ended;
-  const toolResults = f.api
-    .messageRequests((r) => r.firstUserText.includes(marker))
-    .map((r) => JSON.stringify(r.messages))
-    .at(-1) ?? '';
+  const toolResults =
+    f.api
+      .messageRequests((r) => r.firstUserText.includes(marker))
+      .map((r) => JSON.stringify(r.messages))
+      .at(-1) ?? '';
   return { outcome, asked, cwd, toolResults };
 }
 
-const resultText = (r: Ran) => (r.outcome.kind === 'result' ? (r.outcome.result.result ?? '') : `no result: ${JSON.stringify(r.outcome).slice(0, 500)}`);
-const denials = (r: Ran) => (r.outcome.kind === 'result' ? (r.outcome.result.permission_denials ?? []).map((d) => d.tool_name) : []);
+const resultText = (r: Ran) =>
+  r.outcome.kind === 'result'
+    ? (r.outcome.result.result ?? '')
+    : `no result: ${JSON.stringify(r.outcome).slice(0, 500)}`;
+const denials = (r: Ran) =>
+  r.outcome.kind === 'result' ? (r.outcome.result.permission_denials ?? []).map((d) => d.tool_name) : [];
 
 describe('the sandboxed tier', () => {
   it('runs a Bash write inside the cwd with no permission request', async () => {
@@ -81,7 +99,9 @@ describe('the sandboxed tier', () => {
 
   it('refuses Bash writes outside the cwd (read-only file system), also when the model asks to leave the sandbox', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
-    const r = await runSandboxed(`[[bash:echo x > ${outside}/bash.txt; echo rc=$?]][[tool:Bash:{"command":"echo x > ${outside}/escape.txt; echo rc=$?","dangerouslyDisableSandbox":true}]]`);
+    const r = await runSandboxed(
+      `[[bash:echo x > ${outside}/bash.txt; echo rc=$?]][[tool:Bash:{"command":"echo x > ${outside}/escape.txt; echo rc=$?","dangerouslyDisableSandbox":true}]]`,
+    );
     expect(r.toolResults).toMatch(/bash\.txt: Read-only file system/);
     expect(r.toolResults).toMatch(/escape\.txt: Read-only file system/);
     expect(readdirSync(outside)).toEqual([]);
@@ -89,7 +109,9 @@ describe('the sandboxed tier', () => {
 
   it('refuses a Write tool call outside the cwd, and allows one inside', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
-    const r = await runSandboxed(`[[tool:Write:{"file_path":"${outside}/outside.txt","content":"x"}]][[tool:Write:{"file_path":"inside.txt","content":"y"}]]`);
+    const r = await runSandboxed(
+      `[[tool:Write:{"file_path":"${outside}/outside.txt","content":"x"}]][[tool:Write:{"file_path":"inside.txt","content":"y"}]]`,
+    );
     expect(existsSync(join(outside, 'outside.txt'))).toBe(false);
     expect(r.toolResults).toMatch(/blockWritesOutsideWorkingDirectories/);
     expect(readFileSync(join(r.cwd, 'inside.txt'), 'utf8')).toBe('y');
@@ -120,7 +142,11 @@ describe('the sandboxed tier', () => {
     // The same sandbox without the WebFetch deny (and without claude's claude.ai domain preflight, which is no allow-list).
     const settings = sandboxSettings(sandboxedTier()) as { sandbox: unknown; permissions: Record<string, unknown> };
     const file = join(mkdtempSync(join(tmpdir(), 'ct-settings-')), 'settings.json');
-    writeFileSync(file, JSON.stringify({ ...settings, skipWebFetchPreflight: true, permissions: { ...settings.permissions, deny: [] } }), { mode: 0o600 });
+    writeFileSync(
+      file,
+      JSON.stringify({ ...settings, skipWebFetchPreflight: true, permissions: { ...settings.permissions, deny: [] } }),
+      { mode: 0o600 },
+    );
     await runSandboxed(fetch, { tier: { ...sandboxedTier(), disallowedTools: [] }, settingsFile: file });
     expect(hits).toBeGreaterThan(before);
   });
@@ -129,14 +155,19 @@ describe('the sandboxed tier', () => {
     expect(checkSandboxTools(process.env)).toMatchObject({ ok: true });
     // A PATH holding everything of /usr/bin except bwrap (Debian merges /bin into /usr/bin).
     const bin = mkdtempSync(join(tmpdir(), 'ct-nobwrap-'));
-    for (const name of readdirSync('/usr/bin')) if (name !== 'bwrap') symlinkSync(join('/usr/bin', name), join(bin, name));
+    for (const name of readdirSync('/usr/bin'))
+      if (name !== 'bwrap') symlinkSync(join('/usr/bin', name), join(bin, name));
     const noBwrap = checkSandboxTools({ PATH: bin });
     expect(noBwrap).toMatchObject({ ok: false, missing: ['bwrap'], packages: ['bubblewrap'] });
-    expect(!noBwrap.ok && noBwrap.message).toMatch(/bwrap not found on PATH; install the Debian package bubblewrap \(apt-get install -y bubblewrap\)/);
+    expect(!noBwrap.ok && noBwrap.message).toMatch(
+      /bwrap not found on PATH; install the Debian package bubblewrap \(apt-get install -y bubblewrap\)/,
+    );
     const empty = mkdtempSync(join(tmpdir(), 'ct-nothing-'));
     mkdirSync(join(empty, 'x'));
     const none = checkSandboxTools({ PATH: join(empty, 'x') });
-    expect(!none.ok && none.message).toMatch(/install the Debian packages bubblewrap and socat \(apt-get install -y bubblewrap socat\)/);
+    expect(!none.ok && none.message).toMatch(
+      /install the Debian packages bubblewrap and socat \(apt-get install -y bubblewrap socat\)/,
+    );
     // The second guard: claude itself, with failIfUnavailable, will not run Bash unconfined.
     const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
     const r = await runSandboxed(`[[bash:echo x > ${outside}/unconfined.txt]]`, { env: { PATH: bin } });

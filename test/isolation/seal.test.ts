@@ -29,22 +29,47 @@ interface Ran {
 // way the server ends it.
 // 'unconfined': the comprehensive tier with nothing asked (bypassPermissions, as an operator may configure it), for
 // attacks whose set-up steps acceptEdits would ask about.
-async function runTask(repo: Repo, tierName: 'comprehensive' | 'sandboxed' | 'unconfined', prompt: string): Promise<Ran> {
+async function runTask(
+  repo: Repo,
+  tierName: 'comprehensive' | 'sandboxed' | 'unconfined',
+  prompt: string,
+): Promise<Ran> {
   const deps = { locks: new RepoLocks() };
   const taskId = `t_${tierName}_${Math.random().toString(36).slice(2, 8)}`;
-  const wt = await prepareWorktree({ cwd: repo.root, taskId, stateDir: repo.stateDir, clone: tierName === 'sandboxed' }, deps);
+  const wt = await prepareWorktree(
+    { cwd: repo.root, taskId, stateDir: repo.stateDir, clone: tierName === 'sandboxed' },
+    deps,
+  );
   const base = defaultConfig().tiers[tierName === 'unconfined' ? 'comprehensive' : tierName]!;
-  const tier = { ...base, mcpConfig: null, partialMessages: false, ...(tierName === 'unconfined' ? { permissionMode: 'bypassPermissions' as const, dangerouslySkipPermissions: true } : {}) };
+  const tier = {
+    ...base,
+    mcpConfig: null,
+    partialMessages: false,
+    ...(tierName === 'unconfined'
+      ? { permissionMode: 'bypassPermissions' as const, dangerouslySkipPermissions: true }
+      : {}),
+  };
   const env = { ...buildClaudeEnv(tier, f.env(), 0), ...(tierName === 'unconfined' ? { IS_SANDBOX: '1' } : {}) };
-  const run = new ClaudeRun({ bin: REAL_CLAUDE, args: buildClaudeArgs(tier, { mcpConfigPath: null }), cwd: wt.cwdInWorktree, env, maxLineBytes: 1 << 20 }, f.table, { interruptWaitMs: 1000, killGraceMs: 1000 });
+  const run = new ClaudeRun(
+    {
+      bin: REAL_CLAUDE,
+      args: buildClaudeArgs(tier, { mcpConfigPath: null }),
+      cwd: wt.cwdInWorktree,
+      env,
+      maxLineBytes: 1 << 20,
+    },
+    f.table,
+    { interruptWaitMs: 1000, killGraceMs: 1000 },
+  );
   const marker = `RUN-${taskId}`;
   run.send(`${marker} ${prompt}`, limits);
   await run.outcome;
   await run.ended;
-  const toolResults = f.api
-    .messageRequests((r) => r.firstUserText.includes(marker))
-    .map((r) => JSON.stringify(r.messages))
-    .at(-1) ?? '';
+  const toolResults =
+    f.api
+      .messageRequests((r) => r.firstUserText.includes(marker))
+      .map((r) => JSON.stringify(r.messages))
+      .at(-1) ?? '';
   const summary = await finishWorktree(wt, { keep: false, reason: 'succeeded' }, deps);
   return { summary, toolResults, cwd: wt.cwdInWorktree };
 }
@@ -53,17 +78,24 @@ const markerDir = () => mkdtempSync(join(tmpdir(), 'ct-marker-'));
 const refs = (repo: Repo) => repo.git('for-each-ref', '--format=%(refname) %(objectname)').trim();
 
 describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
-  it.each(['comprehensive', 'sandboxed'] as const)('%s: a nested repository with core.fsmonitor, added by the task, runs nothing at the commit', async (tier) => {
-    const repo = scratchRepo();
-    const marks = markerDir();
-    const cmd = `touch ${marks}/fsmonitor-ran; false`;
-    const r = await runTask(repo, tier, `[[bash:echo mine > mine.txt; git init -q evil && git -C evil -c user.email=e@x -c user.name=e commit -q --allow-empty -m e && git -C evil config core.fsmonitor '${cmd}' && echo PLANTED; git add evil; echo added=$?]]`);
-    expect(r.toolResults).toContain('PLANTED');
-    expect(readdirSync(marks)).toEqual([]);
-    expect(r.summary.changed_files).toEqual(['mine.txt']);
-    expect(r.summary.not_committed).toEqual(['evil/']);
-    expect(repo.git('ls-tree', '-r', '--name-only', r.summary.branch!).split('\n')).not.toContain('evil');
-  });
+  it.each(['comprehensive', 'sandboxed'] as const)(
+    '%s: a nested repository with core.fsmonitor, added by the task, runs nothing at the commit',
+    async (tier) => {
+      const repo = scratchRepo();
+      const marks = markerDir();
+      const cmd = `touch ${marks}/fsmonitor-ran; false`;
+      const r = await runTask(
+        repo,
+        tier,
+        `[[bash:echo mine > mine.txt; git init -q evil && git -C evil -c user.email=e@x -c user.name=e commit -q --allow-empty -m e && git -C evil config core.fsmonitor '${cmd}' && echo PLANTED; git add evil; echo added=$?]]`,
+      );
+      expect(r.toolResults).toContain('PLANTED');
+      expect(readdirSync(marks)).toEqual([]);
+      expect(r.summary.changed_files).toEqual(['mine.txt']);
+      expect(r.summary.not_committed).toEqual(['evil/']);
+      expect(repo.git('ls-tree', '-r', '--name-only', r.summary.branch!).split('\n')).not.toContain('evil');
+    },
+  );
 
   it('unconfined: a submodule git dir (modules/<name>/config) with core.fsmonitor and a .gitattributes clean filter run nothing', async () => {
     const repo = scratchRepo();
@@ -87,23 +119,30 @@ describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
 });
 
 describe('the server writes only the task branch, by CAS (issue 19 item 4)', () => {
-  it.each(['comprehensive', 'sandboxed'] as const)('%s: a task that points HEAD at main, or at another task branch, moves neither', async (tier) => {
-    const repo = scratchRepo();
-    const main = repo.git('rev-parse', 'main').trim();
-    repo.git('branch', 'claude-tiers/victim', main);
-    for (const target of ['refs/heads/main', 'refs/heads/claude-tiers/victim']) {
-      const r = await runTask(repo, tier, `[[bash:git symbolic-ref HEAD ${target}; echo moved=$?; echo X > f.txt; echo WROTE]]`);
-      expect(r.toolResults).toContain('WROTE');
-      expect(repo.git('rev-parse', 'main').trim()).toBe(main);
-      expect(repo.git('rev-parse', 'claude-tiers/victim').trim()).toBe(main);
-      expect(r.summary.branch).toMatch(/^claude-tiers\/t_/);
-      expect(r.summary.changed_files).toEqual(['f.txt']);
-      expect(repo.git('show', `${r.summary.branch}:f.txt`)).toBe('X\n');
-      expect(r.toolResults).toContain('moved=0');
-      expect(r.summary.head_moved).toContain(target);
-    }
-    expect(repo.git('status', '--porcelain')).toBe('');
-  });
+  it.each(['comprehensive', 'sandboxed'] as const)(
+    '%s: a task that points HEAD at main, or at another task branch, moves neither',
+    async (tier) => {
+      const repo = scratchRepo();
+      const main = repo.git('rev-parse', 'main').trim();
+      repo.git('branch', 'claude-tiers/victim', main);
+      for (const target of ['refs/heads/main', 'refs/heads/claude-tiers/victim']) {
+        const r = await runTask(
+          repo,
+          tier,
+          `[[bash:git symbolic-ref HEAD ${target}; echo moved=$?; echo X > f.txt; echo WROTE]]`,
+        );
+        expect(r.toolResults).toContain('WROTE');
+        expect(repo.git('rev-parse', 'main').trim()).toBe(main);
+        expect(repo.git('rev-parse', 'claude-tiers/victim').trim()).toBe(main);
+        expect(r.summary.branch).toMatch(/^claude-tiers\/t_/);
+        expect(r.summary.changed_files).toEqual(['f.txt']);
+        expect(repo.git('show', `${r.summary.branch}:f.txt`)).toBe('X\n');
+        expect(r.toolResults).toContain('moved=0');
+        expect(r.summary.head_moved).toContain(target);
+      }
+      expect(repo.git('status', '--porcelain')).toBe('');
+    },
+  );
 });
 
 describe('a sandboxed task changes nothing of the user repository (issue 19 item 2)', () => {
@@ -121,10 +160,25 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     ];
     const r = await runTask(repo, 'sandboxed', steps.map((s) => `[[bash:${s}]]`).join(''));
     expect(r.toolResults).toContain('STEPS_RAN');
-    for (const name of ['user_main', 'tag', 'victim', 'plant', 'index', 'modules']) expect(r.toolResults).toMatch(new RegExp(`${name}=(?!0)\\d`));
-    expect(refs(repo).split('\n').filter((l) => !l.startsWith(`refs/heads/${r.summary.branch}`))).toEqual(refsBefore.split('\n'));
+    for (const name of ['user_main', 'tag', 'victim', 'plant', 'index', 'modules'])
+      expect(r.toolResults).toMatch(new RegExp(`${name}=(?!0)\\d`));
+    expect(
+      refs(repo)
+        .split('\n')
+        .filter((l) => !l.startsWith(`refs/heads/${r.summary.branch}`)),
+    ).toEqual(refsBefore.split('\n'));
     expect(repo.git('rev-parse', 'main').trim()).toBe(main);
-    for (const p of ['planted', 'index.copy', 'modules', 'config.worktree', 'objects/info/alternates', 'glab-cli', '.claude-sandbox-noreplace', 'info/.claude-sandbox-noreplace']) expect(existsSync(join(gitDir, p)), p).toBe(false);
+    for (const p of [
+      'planted',
+      'index.copy',
+      'modules',
+      'config.worktree',
+      'objects/info/alternates',
+      'glab-cli',
+      '.claude-sandbox-noreplace',
+      'info/.claude-sandbox-noreplace',
+    ])
+      expect(existsSync(join(gitDir, p)), p).toBe(false);
     // The task's files reach its branch through the server, without the sandbox's placeholder files.
     expect(r.summary.changed_files).toEqual(['a.txt']);
     expect(repo.git('status', '--porcelain')).toBe('');
@@ -132,32 +186,60 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
 
   it("the task's own commits in its clone reach its branch, fetched back only when they descend from the base", async () => {
     const repo = scratchRepo();
-    const r = await runTask(repo, 'sandboxed', "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task commit' && echo COMMITTED; echo b > b.txt]]");
+    const r = await runTask(
+      repo,
+      'sandboxed',
+      "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task commit' && echo COMMITTED; echo b > b.txt]]",
+    );
     expect(r.toolResults).toContain('COMMITTED');
-    expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'task commit', 'initial']);
+    expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([
+      expect.stringMatching(/^claude-tiers: task/),
+      'task commit',
+      'initial',
+    ]);
     expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
     expect(r.summary.warnings).toBeUndefined();
     // Only the task's branch was written: the import ref is gone.
-    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(['refs/heads/main', `refs/heads/${r.summary.branch}`].sort());
+    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
+      ['refs/heads/main', `refs/heads/${r.summary.branch}`].sort(),
+    );
     // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
-    const orphan = await runTask(repo, 'sandboxed', '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan $(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]');
+    const orphan = await runTask(
+      repo,
+      'sandboxed',
+      '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan $(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]',
+    );
     expect(orphan.toolResults).toContain('ORPHANED');
-    expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
+    expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([
+      expect.stringMatching(/^claude-tiers: task/),
+      'initial',
+    ]);
     expect(orphan.summary.changed_files).toEqual(['o.txt']);
   });
 
   it("a clone branch rewritten to a history of its own is reported and not taken (the clone's git driven directly)", async () => {
     const repo = scratchRepo();
     const deps = { locks: new RepoLocks() };
-    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true }, deps);
-    const inClone = (...args: string[]) => execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], { encoding: 'utf8' }).trim();
+    const wt = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true },
+      deps,
+    );
+    const inClone = (...args: string[]) =>
+      execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], {
+        encoding: 'utf8',
+      }).trim();
     const orphan = inClone('commit-tree', '-m', 'orphan', inClone('mktree', '--missing'));
     inClone('update-ref', `refs/heads/${wt.branch}`, orphan);
     writeFileSync(join(wt.path, 'o.txt'), 'o\n');
     const s = await finishWorktree(wt, { keep: false }, deps);
     expect(s.warnings?.join()).toMatch(/does not descend from the base commit; its files were committed on the base/);
-    expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
-    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(['refs/heads/main', `refs/heads/${s.branch}`].sort());
+    expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([
+      expect.stringMatching(/^claude-tiers: task/),
+      'initial',
+    ]);
+    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
+      ['refs/heads/main', `refs/heads/${s.branch}`].sort(),
+    );
   });
 
   it('the leftovers an earlier sandboxed worktree dropped in the user .git go when a sandboxed task starts, if still empty', async () => {
@@ -165,24 +247,40 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     const gitDir = join(repo.root, '.git');
     writeFileSync(join(gitDir, 'config.worktree'), '');
     writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), '');
-    for (const d of ['glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace']) mkdirSync(join(gitDir, d), { recursive: true });
+    for (const d of ['glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace'])
+      mkdirSync(join(gitDir, d), { recursive: true });
     mkdirSync(join(gitDir, '.claude-sandbox-noreplace'));
     writeFileSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'), 'not empty: not ours to delete');
-    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
-    for (const p of ['config.worktree', 'objects/info/alternates', 'glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace']) expect(existsSync(join(gitDir, p)), p).toBe(false);
+    const wt = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true },
+      { locks: new RepoLocks() },
+    );
+    for (const p of [
+      'config.worktree',
+      'objects/info/alternates',
+      'glab-cli',
+      'info/.claude-sandbox-noreplace',
+      'objects/info/.claude-sandbox-noreplace',
+    ])
+      expect(existsSync(join(gitDir, p)), p).toBe(false);
     expect(existsSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'))).toBe(true);
     await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
   });
 
   it('an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task branch', async () => {
     const repo = scratchRepo();
-    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true }, { locks: new RepoLocks() });
+    const wt = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true },
+      { locks: new RepoLocks() },
+    );
     for (const name of ['.bashrc', '.gitconfig', '.mcp.json', '.zshrc']) writeFileSync(join(wt.path, name), '');
     mkdirSync(join(wt.path, '.claude'));
     writeFileSync(join(wt.path, '.claude', 'settings.json'), '');
     writeFileSync(join(wt.path, 'work.txt'), 'work\n');
     const s = await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
     expect(s.changed_files).toEqual(['work.txt']);
-    expect(execFileSync('git', ['-C', repo.root, 'ls-tree', '-r', '--name-only', s.branch!], { encoding: 'utf8' })).not.toMatch(/bashrc|gitconfig|mcp\.json|zshrc|settings\.json/);
+    expect(
+      execFileSync('git', ['-C', repo.root, 'ls-tree', '-r', '--name-only', s.branch!], { encoding: 'utf8' }),
+    ).not.toMatch(/bashrc|gitconfig|mcp\.json|zshrc|settings\.json/);
   });
 });

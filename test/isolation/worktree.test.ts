@@ -7,8 +7,13 @@ import { finishWorktree, prepareWorktree, recoverWorktree, type Worktree } from 
 import { scratchRepo } from './git-repo.js';
 
 // The worktree module against real git in scratch repositories: isolation, cleanup, recovery, continue.
-const branches = (r: ReturnType<typeof scratchRepo>) => r.git('branch', '--list', 'claude-tiers/*', '--format=%(refname:short)').split('\n').filter(Boolean).sort();
-const worktrees = (r: ReturnType<typeof scratchRepo>) => r.git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '));
+const branches = (r: ReturnType<typeof scratchRepo>) =>
+  r.git('branch', '--list', 'claude-tiers/*', '--format=%(refname:short)').split('\n').filter(Boolean).sort();
+const worktrees = (r: ReturnType<typeof scratchRepo>) =>
+  r
+    .git('worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
 
 describe('worktree isolation', () => {
   it('three concurrent tasks on one repo each keep only their own content, and the user tree, index and HEAD stay as they were', async () => {
@@ -78,7 +83,14 @@ describe('worktree isolation', () => {
     const repo = scratchRepo();
     const shared = { locks: new RepoLocks() };
     const ids = Array.from({ length: 6 }, (_, i) => `t_par${i}`);
-    const wts = await Promise.all(ids.map((id, i) => prepareWorktree({ cwd: repo.root, taskId: id, stateDir: repo.stateDir }, i % 2 ? shared : { locks: new RepoLocks() })));
+    const wts = await Promise.all(
+      ids.map((id, i) =>
+        prepareWorktree(
+          { cwd: repo.root, taskId: id, stateDir: repo.stateDir },
+          i % 2 ? shared : { locks: new RepoLocks() },
+        ),
+      ),
+    );
     expect(worktrees(repo)).toHaveLength(7);
     await Promise.all(wts.map((wt) => finishWorktree(wt, { keep: false }, shared)));
     expect(worktrees(repo)).toHaveLength(1);
@@ -97,7 +109,10 @@ describe('worktree isolation', () => {
 
   it('recovers a crashed task: its changes are committed to its branch, the worktree pruned, git worktree list clean', async () => {
     const repo = scratchRepo();
-    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_lost', stateDir: repo.stateDir }, { locks: new RepoLocks() });
+    const wt = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_lost', stateDir: repo.stateDir },
+      { locks: new RepoLocks() },
+    );
     writeFileSync(join(wt.path, 'README.md'), 'half done\n');
     writeFileSync(join(wt.path, 'untracked.txt'), 'partial\n');
     // The server dies here; a new one finds the worktree in the task's record.
@@ -115,7 +130,10 @@ describe('worktree isolation', () => {
 
   it('recovers a task whose worktree folder is already gone: no stale entry is left', async () => {
     const repo = scratchRepo();
-    const wt = await prepareWorktree({ cwd: repo.root, taskId: 't_gone', stateDir: repo.stateDir }, { locks: new RepoLocks() });
+    const wt = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_gone', stateDir: repo.stateDir },
+      { locks: new RepoLocks() },
+    );
     rmSync(wt.path, { recursive: true, force: true });
     expect(repo.git('worktree', 'list')).toMatch(/prunable/);
     const s = await recoverWorktree(wt, { locks: new RepoLocks() });
@@ -129,7 +147,10 @@ describe('worktree isolation', () => {
     const first = await prepareWorktree({ cwd: repo.root, taskId: 't_first', stateDir: repo.stateDir }, deps);
     writeFileSync(join(first.path, 'a.txt'), 'a\n');
     const s1 = await finishWorktree(first, { keep: false }, deps);
-    const second = await prepareWorktree({ cwd: repo.root, taskId: 't_second', stateDir: repo.stateDir, continueTaskId: 't_first' }, deps);
+    const second = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_second', stateDir: repo.stateDir, continueTaskId: 't_first' },
+      deps,
+    );
     expect(second.branch).toBe('claude-tiers/t_first');
     expect(second.baseCommit).toBe(s1.head_commit);
     expect(readFileSync(join(second.path, 'a.txt'), 'utf8')).toBe('a\n');
@@ -137,16 +158,25 @@ describe('worktree isolation', () => {
     const s2 = await finishWorktree(second, { keep: false }, deps);
     expect(s2.branch).toBe('claude-tiers/t_first');
     expect(s2.changed_files).toEqual(['b.txt']);
-    expect(repo.git('ls-tree', '--name-only', 'claude-tiers/t_first').split('\n')).toEqual(expect.arrayContaining(['a.txt', 'b.txt']));
-    const third = await prepareWorktree({ cwd: repo.root, taskId: 't_third', stateDir: repo.stateDir, continueTaskId: 't_first' }, deps);
+    expect(repo.git('ls-tree', '--name-only', 'claude-tiers/t_first').split('\n')).toEqual(
+      expect.arrayContaining(['a.txt', 'b.txt']),
+    );
+    const third = await prepareWorktree(
+      { cwd: repo.root, taskId: 't_third', stateDir: repo.stateDir, continueTaskId: 't_first' },
+      deps,
+    );
     expect((await finishWorktree(third, { keep: false }, deps)).branch).toBe('claude-tiers/t_first');
     expect(branches(repo)).toEqual(['claude-tiers/t_first']);
   });
 
   it('refuses a cwd outside a git repository, and says clearly when git is missing', async () => {
     const repo = scratchRepo();
-    await expect(prepareWorktree({ cwd: repo.stateDir, taskId: 't_x', stateDir: repo.stateDir }, { locks: new RepoLocks() })).rejects.toThrow(/not inside a git repository/);
+    await expect(
+      prepareWorktree({ cwd: repo.stateDir, taskId: 't_x', stateDir: repo.stateDir }, { locks: new RepoLocks() }),
+    ).rejects.toThrow(/not inside a git repository/);
     const noGit = { locks: new RepoLocks(), git: { env: { ...process.env, PATH: '/nonexistent' } } };
-    await expect(prepareWorktree({ cwd: repo.root, taskId: 't_y', stateDir: repo.stateDir }, noGit)).rejects.toThrow(/git command was not found on PATH \(\/nonexistent\).*install git/);
+    await expect(prepareWorktree({ cwd: repo.root, taskId: 't_y', stateDir: repo.stateDir }, noGit)).rejects.toThrow(
+      /git command was not found on PATH \(\/nonexistent\).*install git/,
+    );
   });
 });

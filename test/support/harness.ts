@@ -40,7 +40,11 @@ export interface StartOptions {
 
 // A config file with this content, in a folder of its own unless `dir` is given (named like a project's config by
 // default, so it serves either role).
-export function configFile(config: unknown, dir = mkdtempSync(join(tmpdir(), 'ct-config-')), name = 'claude-tiers.config.json'): string {
+export function configFile(
+  config: unknown,
+  dir = mkdtempSync(join(tmpdir(), 'ct-config-')),
+  name = 'claude-tiers.config.json',
+): string {
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(config));
   return file;
@@ -54,7 +58,10 @@ function noMcpConfigFile(): string {
 }
 
 // The environment the built server runs with in tests: the scripted API, a temp HOME and state dir, the real claude.
-export async function serverEnv(api: ScriptedApi, options: StartOptions = {}): Promise<{ env: Record<string, string>; home: string; stateDir: string }> {
+export async function serverEnv(
+  api: ScriptedApi,
+  options: StartOptions = {},
+): Promise<{ env: Record<string, string>; home: string; stateDir: string }> {
   const home = options.home ?? (await makeTempHome());
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'ct-state-'));
   const env = {
@@ -190,8 +197,15 @@ export function uniqueSleep(seconds = 300): string {
 }
 
 // Starts `claude-tiers serve --http LISTEN` (default 127.0.0.1:0) with this environment; resolves with the URL it prints.
-export async function startHttpServer(env: Record<string, string>, listen = '127.0.0.1:0'): Promise<{ proc: ChildProcess; url: string; stderr(): string; close(): Promise<void> }> {
-  const proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', listen], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startHttpServer(
+  env: Record<string, string>,
+  listen = '127.0.0.1:0',
+): Promise<{ proc: ChildProcess; url: string; stderr(): string; close(): Promise<void> }> {
+  const proc = spawn(process.execPath, [SERVER_ENTRY, 'serve', '--http', listen], {
+    env,
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr!.on('data', (d: Buffer) => {
@@ -213,9 +227,16 @@ export async function startHttpServer(env: Record<string, string>, listen = '127
 }
 
 // Runs the built CLI to its end (stdin closed) and returns its exit code and output; never throws on a non-zero exit.
-export function runCli(args: string[], options: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [SERVER_ENTRY, ...args], { env: options.env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [SERVER_ENTRY, ...args], {
+      env: options.env,
+      cwd: options.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

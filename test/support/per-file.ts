@@ -47,7 +47,11 @@ export function serverPerFile(options?: StartOptions): { readonly api: ScriptedA
 
 // For a file whose tests drive claude directly: one scripted API, a temp HOME (env() is claude's environment for
 // both) and a process table, whose processes are all killed after the file.
-export function claudePerFile(): { readonly api: ScriptedApi; readonly table: ProcessTable; env(): Record<string, string> } {
+export function claudePerFile(): {
+  readonly api: ScriptedApi;
+  readonly table: ProcessTable;
+  env(): Record<string, string>;
+} {
   const file = apiPerFile();
   const table = new ProcessTable();
   let home = '';
@@ -65,4 +69,9 @@ export function claudePerFile(): { readonly api: ScriptedApi; readonly table: Pr
 }
 
 // A run's turn limits in tests: wall and idle time, with the stop each one gives.
-export const runLimits = (wallMs = 30_000, idleMs = 30_000) => ({ wallMs, idleMs, wallStop: { reason: 'wall_timeout', message: 'wall' }, idleStop: { reason: 'idle_timeout', message: 'idle' } });
+export const runLimits = (wallMs = 30_000, idleMs = 30_000) => ({
+  wallMs,
+  idleMs,
+  wallStop: { reason: 'wall_timeout', message: 'wall' },
+  idleStop: { reason: 'idle_timeout', message: 'idle' },
+});

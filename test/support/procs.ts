@@ -10,7 +10,8 @@ export function sleepers(arg: string): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (argv.length === 2 && argv[0]!.endsWith('sleep') && argv[1] === arg && isAlive(Number(name))) out.push(Number(name));
+      if (argv.length === 2 && argv[0]!.endsWith('sleep') && argv[1] === arg && isAlive(Number(name)))
+        out.push(Number(name));
     } catch {
       /* gone */
     }
@@ -42,8 +43,17 @@ export interface Started {
 }
 
 // Spawns like the engine does (detached: its own process group and session), stdout read line by line.
-export function startProcess(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): Started {
-  const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, detached: options.detached ?? true, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startProcess(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
+): Started {
+  const child = spawn(file, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    detached: options.detached ?? true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let buffered = '';
   let err = '';
@@ -71,7 +81,10 @@ export function startProcess(file: string, args: string[], options: { env?: Node
       await until(() => lines.some(match) || done, ms);
       if (done) await until(() => lines.some(match), 200); // the last output may follow the exit event
       const hit = lines.find(match);
-      if (hit === undefined) throw new Error(`no matching line (exited: ${done}); stdout: ${lines.join('\n').slice(-500)}; stderr: ${err.slice(-500)}`);
+      if (hit === undefined)
+        throw new Error(
+          `no matching line (exited: ${done}); stdout: ${lines.join('\n').slice(-500)}; stderr: ${err.slice(-500)}`,
+        );
       return hit;
     },
     stderr: () => err,
@@ -97,7 +110,8 @@ export function createReaper(): { track(s: Started): Started; watch(...sleepArgs
           killRecorded([{ pid: s.pid, startTime: processStartTime(s.pid) }], 'SIGKILL');
         }
       }
-      for (const arg of args.splice(0)) for (const pid of sleepers(arg)) killRecorded([{ pid, startTime: processStartTime(pid) }], 'SIGKILL');
+      for (const arg of args.splice(0))
+        for (const pid of sleepers(arg)) killRecorded([{ pid, startTime: processStartTime(pid) }], 'SIGKILL');
     },
   };
 }

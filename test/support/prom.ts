@@ -34,8 +34,9 @@ export function parseProm(text: string): Sample[] {
 
 // The value of one sample (0 when absent) and the sum over samples whose labels include `where`.
 export const value = (samples: Sample[], name: string, where: Record<string, string> = {}): number =>
-  samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-
+  samples
+    .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
 
 // The loopback port a server opened with --metrics-port 0, from its start-up line on stderr.
 export async function metricsPortOf(stderr: () => string, timeoutMs = 15_000): Promise<string | undefined> {

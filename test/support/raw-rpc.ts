@@ -20,7 +20,13 @@ export interface RawServer {
 // Starts the built server and talks to it without an SDK Client; each request carries the 2026 envelope.
 export async function startRawServer(api: ScriptedApi, options: StartOptions = {}): Promise<RawServer> {
   const { env, stateDir } = await serverEnv(api, options);
-  const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER_ENTRY], env, cwd: options.cwd ?? ROOT, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_ENTRY],
+    env,
+    cwd: options.cwd ?? ROOT,
+    stderr: 'pipe',
+  });
   const pending = new Map<number, (reply: RpcReply) => void>();
   // The server logs to stderr: keep reading it, or a full pipe would block the server.
   let stderr = '';
@@ -29,7 +35,8 @@ export async function startRawServer(api: ScriptedApi, options: StartOptions = {
   });
   // A server that dies fails every waiting request at once, with its last words.
   transport.onclose = () => {
-    for (const [, resolve] of pending) resolve({ error: { code: -1, message: `server closed the connection; stderr: ${stderr.slice(-2000)}` } });
+    for (const [, resolve] of pending)
+      resolve({ error: { code: -1, message: `server closed the connection; stderr: ${stderr.slice(-2000)}` } });
     pending.clear();
   };
   transport.onmessage = (message) => {

@@ -39,15 +39,33 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<T
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
   const start = async () => {
-    const persist = options.persist === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persist], { stdio: 'ignore' });
-    await waitFor(async () => {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      const pong = await probe.connect().then(() => probe.ping(), () => undefined);
-      probe.disconnect();
-      return pong === 'PONG';
-    }, 10_000, 100);
+    const persist =
+      options.persist === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persist],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      async () => {
+        const probe = new Redis({
+          port,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+        });
+        probe.on('error', () => {});
+        const pong = await probe.connect().then(
+          () => probe.ping(),
+          () => undefined,
+        );
+        probe.disconnect();
+        return pong === 'PONG';
+      },
+      10_000,
+      100,
+    );
   };
   await start();
   const stop = async () => {

@@ -37,11 +37,15 @@ export function textOf(content: unknown): string {
 
 // The user's own words: text blocks without claude's <system-reminder> wrappers.
 export function userWords(content: unknown): string {
-  return textOf(content).replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '').trim();
+  return textOf(content)
+    .replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '')
+    .trim();
 }
 
 function toolResults(messages: Array<{ role?: string; content?: unknown }>): Block[] {
-  return messages.flatMap((m) => (m.role === 'user' ? blocksOf(m.content).filter((b) => b.type === 'tool_result') : []));
+  return messages.flatMap((m) =>
+    m.role === 'user' ? blocksOf(m.content).filter((b) => b.type === 'tool_result') : [],
+  );
 }
 
 function resultText(b: Block | undefined): string {
@@ -50,7 +54,11 @@ function resultText(b: Block | undefined): string {
 }
 
 // Decides the reply for one request body: stateless, so concurrent claude processes never interfere.
-export function decideReply(body: { model?: string; messages?: Array<{ role?: string; content?: unknown }>; tools?: unknown[] }): Reply {
+export function decideReply(body: {
+  model?: string;
+  messages?: Array<{ role?: string; content?: unknown }>;
+  tools?: unknown[];
+}): Reply {
   const messages = body.messages ?? [];
   const first = messages.find((m) => m.role === 'user');
   const prompt = userWords(first?.content);
@@ -58,7 +66,9 @@ export function decideReply(body: { model?: string; messages?: Array<{ role?: st
   const model = body.model ?? '';
   const has = (name: string) => markers.find((m) => m.name === name);
   const usageMarker = has('usage');
-  const usage: [number, number] = usageMarker ? (usageMarker.arg.split(',').map((n) => Number(n) || 0) as [number, number]) : [12, 8];
+  const usage: [number, number] = usageMarker
+    ? (usageMarker.arg.split(',').map((n) => Number(n) || 0) as [number, number])
+    : [12, 8];
   for (const m of markers) {
     if (m.name === 'error') return { kind: 'error', status: Number(m.arg) || 500 };
     if (m.name === 'error-model') {
@@ -74,11 +84,13 @@ export function decideReply(body: { model?: string; messages?: Array<{ role?: st
   // Requests without tools (claude's side requests, e.g. titles) never get a tool_use.
   const toolsOffered = Array.isArray(body.tools) && body.tools.length > 0;
   const repeat = has('repeat-bash');
-  if (repeat && toolsOffered) return { kind: 'tool', name: 'Bash', input: { command: repeat.arg, description: 'scripted' }, usage };
+  if (repeat && toolsOffered)
+    return { kind: 'tool', name: 'Bash', input: { command: repeat.arg, description: 'scripted' }, usage };
   const steps = markers.filter((m) => m.name === 'bash' || m.name === 'tool');
   if (toolsOffered && results.length < steps.length) {
     const step = steps[results.length]!;
-    if (step.name === 'bash') return { kind: 'tool', name: 'Bash', input: { command: step.arg, description: 'scripted' }, usage };
+    if (step.name === 'bash')
+      return { kind: 'tool', name: 'Bash', input: { command: step.arg, description: 'scripted' }, usage };
     const colon = step.arg.indexOf(':');
     const name = colon < 0 ? step.arg : step.arg.slice(0, colon);
     let input: unknown;
@@ -97,6 +109,10 @@ export function decideReply(body: { model?: string; messages?: Array<{ role?: st
   if (textMarker) text = textMarker.arg;
   else if (len) text = 'abcdefghij'.repeat(Math.ceil(len / 10)).slice(0, len);
   else if (steps.length || repeat) text = `done: ${resultText(results[results.length - 1]).slice(0, 200)}`;
-  else text = `ok: ${prompt.replace(/\[\[.*?\]\]/g, '').trim().slice(0, 80)}`;
+  else
+    text = `ok: ${prompt
+      .replace(/\[\[.*?\]\]/g, '')
+      .trim()
+      .slice(0, 80)}`;
   return { kind: 'text', text, chunk, delayMs, usage };
 }

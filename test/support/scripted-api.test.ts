@@ -19,14 +19,26 @@ type Result = { type: string; is_error: boolean; result?: string; api_error_stat
 // Runs the real claude once against the scripted API, prompt on stdin, and returns its json result (if any).
 async function claudeJson(prompt: string, opts: { timeoutMs?: number; extraArgs?: string[] } = {}) {
   const started = Date.now();
-  const run = await execa(REAL_CLAUDE, ['-p', '--output-format=json', '--model=haiku', '--strict-mcp-config', '--no-session-persistence', '--allowedTools=Bash', ...(opts.extraArgs ?? [])], {
-    env: claudeEnv(api, home, { CLAUDE_CODE_MAX_RETRIES: '0' }),
-    extendEnv: false,
-    input: prompt,
-    reject: false,
-    timeout: opts.timeoutMs ?? 30_000,
-    cwd: home,
-  });
+  const run = await execa(
+    REAL_CLAUDE,
+    [
+      '-p',
+      '--output-format=json',
+      '--model=haiku',
+      '--strict-mcp-config',
+      '--no-session-persistence',
+      '--allowedTools=Bash',
+      ...(opts.extraArgs ?? []),
+    ],
+    {
+      env: claudeEnv(api, home, { CLAUDE_CODE_MAX_RETRIES: '0' }),
+      extendEnv: false,
+      input: prompt,
+      reject: false,
+      timeout: opts.timeoutMs ?? 30_000,
+      cwd: home,
+    },
+  );
   let result: Result | undefined;
   try {
     result = JSON.parse(run.stdout) as Result;
@@ -48,10 +60,26 @@ describe('scenario decisions', () => {
   it('steps through tool turns by the number of tool results, and never sends a tool_use to a request without tools', () => {
     const first = { role: 'user', content: 'go [[bash:echo 1]][[tool:Read:{"file_path":"/etc/hostname"}]]' };
     const tools = [{ name: 'Bash' }];
-    expect(decideReply({ messages: [first], tools })).toMatchObject({ kind: 'tool', name: 'Bash', input: { command: 'echo 1' } });
-    const afterOne = [first, { role: 'assistant', content: [] }, { role: 'user', content: [{ type: 'tool_result', content: 'one' }] }];
-    expect(decideReply({ messages: afterOne, tools })).toMatchObject({ kind: 'tool', name: 'Read', input: { file_path: '/etc/hostname' } });
-    const afterTwo = [...afterOne, { role: 'assistant', content: [] }, { role: 'user', content: [{ type: 'tool_result', content: 'two' }] }];
+    expect(decideReply({ messages: [first], tools })).toMatchObject({
+      kind: 'tool',
+      name: 'Bash',
+      input: { command: 'echo 1' },
+    });
+    const afterOne = [
+      first,
+      { role: 'assistant', content: [] },
+      { role: 'user', content: [{ type: 'tool_result', content: 'one' }] },
+    ];
+    expect(decideReply({ messages: afterOne, tools })).toMatchObject({
+      kind: 'tool',
+      name: 'Read',
+      input: { file_path: '/etc/hostname' },
+    });
+    const afterTwo = [
+      ...afterOne,
+      { role: 'assistant', content: [] },
+      { role: 'user', content: [{ type: 'tool_result', content: 'two' }] },
+    ];
     expect(decideReply({ messages: afterTwo, tools })).toMatchObject({ kind: 'text', text: 'done: two' });
     expect(decideReply({ messages: [first] })).toMatchObject({ kind: 'text' });
   });

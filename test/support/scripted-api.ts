@@ -52,26 +52,55 @@ function sse(res: ServerResponse, event: string, data: unknown): void {
 function messageStart(model: string, inputTokens: number) {
   return {
     type: 'message_start',
-    message: { id: `msg_scripted_${++nextId}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+    message: {
+      id: `msg_scripted_${++nextId}`,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: inputTokens,
+        output_tokens: 1,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
+    },
   };
 }
 
 async function streamReply(res: ServerResponse, reply: Reply, model: string): Promise<void> {
   if (reply.kind === 'error') {
     res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': `req_scripted_${++nextId}` });
-    res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[reply.status] ?? 'api_error', message: `scripted ${reply.status} error` } }));
+    res.end(
+      JSON.stringify({
+        type: 'error',
+        error: { type: ERROR_TYPES[reply.status] ?? 'api_error', message: `scripted ${reply.status} error` },
+      }),
+    );
     return;
   }
   if (reply.kind === 'hang') return;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   if (reply.kind === 'malformed') {
-    res.end('event: message_start\ndata: {"type":"message_start","message":{not json\n\nevent: ???\ndata: [[[\n\ngarbage line without fields\n\n');
+    res.end(
+      'event: message_start\ndata: {"type":"message_start","message":{not json\n\nevent: ???\ndata: [[[\n\ngarbage line without fields\n\n',
+    );
     return;
   }
   if (reply.kind === 'stall' || reply.kind === 'cut') {
     sse(res, 'message_start', messageStart(model, 10));
-    sse(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-    sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial answer, then ' } });
+    sse(res, 'content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '' },
+    });
+    sse(res, 'content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: 'partial answer, then ' },
+    });
     if (reply.kind === 'cut') setTimeout(() => res.socket?.destroy(), 50);
     return;
   }
@@ -79,10 +108,22 @@ async function streamReply(res: ServerResponse, reply: Reply, model: string): Pr
   sse(res, 'message_start', messageStart(model, inTok));
   if (reply.kind === 'tool') {
     const id = `toolu_scripted_${++nextId}`;
-    sse(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id, name: reply.name, input: {} } });
-    sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(reply.input) } });
+    sse(res, 'content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'tool_use', id, name: reply.name, input: {} },
+    });
+    sse(res, 'content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'input_json_delta', partial_json: JSON.stringify(reply.input) },
+    });
     sse(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
-    sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { input_tokens: inTok, output_tokens: outTok } });
+    sse(res, 'message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { input_tokens: inTok, output_tokens: outTok },
+    });
     sse(res, 'message_stop', { type: 'message_stop' });
     res.end();
     return;
@@ -91,11 +132,19 @@ async function streamReply(res: ServerResponse, reply: Reply, model: string): Pr
   const size = reply.chunk > 0 ? reply.chunk : Math.max(1, reply.text.length);
   for (let i = 0; i < reply.text.length || i === 0; i += size) {
     if (i > 0 && reply.delayMs) await sleep(reply.delayMs);
-    sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply.text.slice(i, i + size) } });
+    sse(res, 'content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: reply.text.slice(i, i + size) },
+    });
     if (reply.text.length === 0) break;
   }
   sse(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
-  sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { input_tokens: inTok, output_tokens: outTok } });
+  sse(res, 'message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { input_tokens: inTok, output_tokens: outTok },
+  });
   sse(res, 'message_stop', { type: 'message_stop' });
   res.end();
 }
@@ -103,7 +152,12 @@ async function streamReply(res: ServerResponse, reply: Reply, model: string): Pr
 function jsonReply(res: ServerResponse, reply: Reply, model: string): void {
   if (reply.kind === 'error') {
     res.writeHead(reply.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[reply.status] ?? 'api_error', message: `scripted ${reply.status} error` } }));
+    res.end(
+      JSON.stringify({
+        type: 'error',
+        error: { type: ERROR_TYPES[reply.status] ?? 'api_error', message: `scripted ${reply.status} error` },
+      }),
+    );
     return;
   }
   if (reply.kind === 'hang' || reply.kind === 'stall') return;
@@ -117,9 +171,23 @@ function jsonReply(res: ServerResponse, reply: Reply, model: string): void {
     res.end('{"id": "msg_broken", "content": [ not json');
     return;
   }
-  const content = reply.kind === 'tool' ? [{ type: 'tool_use', id: `toolu_scripted_${++nextId}`, name: reply.name, input: reply.input }] : [{ type: 'text', text: reply.kind === 'text' ? reply.text : 'ok' }];
+  const content =
+    reply.kind === 'tool'
+      ? [{ type: 'tool_use', id: `toolu_scripted_${++nextId}`, name: reply.name, input: reply.input }]
+      : [{ type: 'text', text: reply.kind === 'text' ? reply.text : 'ok' }];
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ id: `msg_scripted_${++nextId}`, type: 'message', role: 'assistant', model, content, stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } }));
+  res.end(
+    JSON.stringify({
+      id: `msg_scripted_${++nextId}`,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content,
+      stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: 10, output_tokens: 5 },
+    }),
+  );
 }
 
 function record(req: IncomingMessage, body: Record<string, unknown>): RecordedRequest {
@@ -205,7 +273,8 @@ export async function startScriptedApi(options: { host?: string } = {}): Promise
 // The environment that makes claude talk to this API offline.
 export function claudeEnv(api: ScriptedApi, home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ANTHROPIC_') && !k.startsWith('CLAUDE_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('ANTHROPIC_') && !k.startsWith('CLAUDE_')) env[k] = v;
   return {
     ...env,
     HOME: home,

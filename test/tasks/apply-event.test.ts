@@ -10,10 +10,18 @@ const FIXTURES = join(import.meta.dirname, '..', 'claude', 'fixtures');
 
 function blankRecord(): TaskRecord {
   return {
-    version: 1, id: 't', state: 'running', createdAt: 0, updatedAt: 0,
-    request: {} as TaskRecord['request'], owner: { serverId: 's', pid: 1 },
+    version: 1,
+    id: 't',
+    state: 'running',
+    createdAt: 0,
+    updatedAt: 0,
+    request: {} as TaskRecord['request'],
+    owner: { serverId: 's', pid: 1 },
     stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [], lastText: '', textTail: '', permissionDenials: [],
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
   };
 }
 

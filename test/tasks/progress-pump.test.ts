@@ -5,10 +5,19 @@ import type { TaskRecord } from '../../src/tasks/types.js';
 
 function record(): TaskRecord {
   return {
-    version: 1, id: 't_pump0000', state: 'running', createdAt: Date.now(), startedAt: Date.now(), updatedAt: Date.now(),
-    request: {} as TaskRecord['request'], owner: { serverId: 's', pid: 1 },
+    version: 1,
+    id: 't_pump0000',
+    state: 'running',
+    createdAt: Date.now(),
+    startedAt: Date.now(),
+    updatedAt: Date.now(),
+    request: {} as TaskRecord['request'],
+    owner: { serverId: 's', pid: 1 },
     stats: { events: 0, turns: 1, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [], lastText: '', textTail: '', permissionDenials: [],
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
   };
 }
 

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { claudeChildren, isAlive, processesMatching, sleep, startServer, textOf, uniqueSleep, waitFor } from '../support/harness.js';
+import {
+  claudeChildren,
+  isAlive,
+  processesMatching,
+  sleep,
+  startServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+} from '../support/harness.js';
 import { viewOf } from '../support/views.js';
 
 let api: ScriptedApi;
@@ -30,26 +39,46 @@ describe('registry limits', () => {
       })();
       const ids: string[] = [];
       for (let i = 0; i < 20; i++) {
-        const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `task ${i} [[bash:sleep 0.5 && echo n${i}]]`, wait_s: 0 } });
+        const r = await s.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `task ${i} [[bash:sleep 0.5 && echo n${i}]]`, wait_s: 0 },
+        });
         expect(r.isError, textOf(r)).toBeFalsy();
         ids.push(viewOf(r).task_id);
       }
       const listed = await s.client.callTool({ name: 'list_tasks', arguments: { state: ['queued', 'running'] } });
-      expect((listed.structuredContent as { summary: { running: number; queued: number } }).summary.running).toBeLessThanOrEqual(4);
-      const all = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+      expect(
+        (listed.structuredContent as { summary: { running: number; queued: number } }).summary.running,
+      ).toBeLessThanOrEqual(4);
+      const all = await s.client.callTool(
+        { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
+        { timeout: 120_000 },
+      );
       let finished = (all.structuredContent as { finished: string[] }).finished;
       if (finished.length < 20) {
-        const again = await s.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } }, { timeout: 120_000 });
+        const again = await s.client.callTool(
+          { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
+          { timeout: 120_000 },
+        );
         finished = (again.structuredContent as { finished: string[] }).finished;
       }
       sampling = false;
       await sampler;
       expect(finished.length).toBe(20);
-      const states = (await Promise.all(ids.map(async (id) => viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).state)));
-      expect(states.every((st) => st === 'succeeded'), states.join(',')).toBe(true);
+      const states = await Promise.all(
+        ids.map(
+          async (id) => viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).state,
+        ),
+      );
+      expect(
+        states.every((st) => st === 'succeeded'),
+        states.join(','),
+      ).toBe(true);
       expect(peak).toBeGreaterThan(1);
       expect(peak).toBeLessThanOrEqual(4);
-      const summary = (await s.client.callTool({ name: 'list_tasks', arguments: {} })).structuredContent as { summary: { peak_running: number } };
+      const summary = (await s.client.callTool({ name: 'list_tasks', arguments: {} })).structuredContent as {
+        summary: { peak_running: number };
+      };
       expect(summary.summary.peak_running).toBe(4);
     } finally {
       await s.close();
@@ -60,8 +89,14 @@ describe('registry limits', () => {
     const s = await startServer(api, { env: { CLAUDE_TIERS_MAX_RUNNING: '1', CLAUDE_TIERS_MAX_QUEUE: '1' } });
     try {
       const marker = uniqueSleep(60);
-      const a = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
-      const b = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+      const a = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
+      const b = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
       expect(viewOf(a).state).toBe('running');
       expect(viewOf(b).state).toBe('queued');
       const c = await s.client.callTool({ name: 'deep_task', arguments: { prompt: 'one too many', wait_s: 0 } });
@@ -78,10 +113,13 @@ describe('registry limits', () => {
 });
 
 describe('results survive a restart', () => {
-  it('serves a finished task\'s result from disk after a restart', async () => {
+  it("serves a finished task's result from disk after a restart", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-restart-'));
     const s1 = await startServer(api, { stateDir });
-    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[text:persisted ${uniq()}]]`, wait_s: 30 } });
+    const r = await s1.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[text:persisted ${uniq()}]]`, wait_s: 30 },
+    });
     const done = viewOf(r);
     expect(done.state).toBe('succeeded');
     await s1.close();
@@ -100,7 +138,10 @@ describe('results survive a restart', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-lost-'));
     const marker = uniqueSleep(300);
     const s1 = await startServer(api, { stateDir });
-    const r = await s1.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+    const r = await s1.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+    });
     const id = viewOf(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     await sleep(2500); // let a process snapshot land on disk

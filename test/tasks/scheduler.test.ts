@@ -37,13 +37,17 @@ describe('Scheduler: fair share between principals', () => {
       s.checkRoom('token:a');
       void s.acquire(stop.signal, 'token:a').catch(() => {});
     }
-    expect(() => s.checkRoom('token:a')).toThrow(/^queue full: 1 tasks running and 4 queued for token "a", its whole share of the queue \(4 places/);
+    expect(() => s.checkRoom('token:a')).toThrow(
+      /^queue full: 1 tasks running and 4 queued for token "a", its whole share of the queue \(4 places/,
+    );
     // c is under its share (ceil(4 / 2) = 2): two places although the queue holds maxQueue tasks.
     for (let i = 0; i < 2; i++) {
       s.checkRoom('token:c');
       void s.acquire(stop.signal, 'token:c').catch(() => {});
     }
-    expect(() => s.checkRoom('token:c')).toThrow(/^queue full: 0 tasks running and 2 queued for token "c", its whole share of the queue \(2 places: maxQueue shared by 2 active principals\)/);
+    expect(() => s.checkRoom('token:c')).toThrow(
+      /^queue full: 0 tasks running and 2 queued for token "c", its whole share of the queue \(2 places: maxQueue shared by 2 active principals\)/,
+    );
     stop.abort('test over');
   });
 
@@ -61,7 +65,9 @@ describe('Scheduler: fair share between principals', () => {
       capped.checkRoom('token:a');
       void capped.acquire(stop.signal, 'token:a').catch(() => {});
     }
-    expect(() => capped.checkRoom('token:a')).toThrow(/its whole share of the queue \(1 places: limits\.perPrincipalQueue\)/);
+    expect(() => capped.checkRoom('token:a')).toThrow(
+      /its whole share of the queue \(1 places: limits\.perPrincipalQueue\)/,
+    );
     const none = new Scheduler({ maxRunning: 1, maxQueue: 0 });
     none.checkRoom('local');
     void none.acquire(stop.signal, 'local').catch(() => {});

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import {
+  processesMatching,
+  startServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+  type StartedServer,
+} from '../support/harness.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 let api: ScriptedApi;
@@ -32,7 +39,9 @@ async function waitFinal(id: string, timeoutS = 60): Promise<View> {
 describe('deep_task', () => {
   it('declares the task view as its output schema, and its results match it', async () => {
     const deep = (await server.client.listTools()).tools.find((t) => t.name === 'deep_task')!;
-    expect(Object.keys(deep.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['task_id', 'state', 'final', 'cursor', 'events', 'result']));
+    expect(Object.keys(deep.outputSchema?.properties ?? {})).toEqual(
+      expect.arrayContaining(['task_id', 'state', 'final', 'cursor', 'events', 'result']),
+    );
     expect(deep.outputSchema?.required).toEqual(expect.arrayContaining(['task_id', 'state', 'final']));
     // The client checks structuredContent against the declared schema; viewOf checks it against the view schema.
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:shaped]]', wait_s: 30 } });
@@ -42,9 +51,14 @@ describe('deep_task', () => {
 
   it('returns a task id at once while claude runs a Bash step, and shows the tool call and the final result', async () => {
     const step = `step_${uniq()}`;
-    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 } });
+    const r = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 },
+    });
     // "At once" is behaviour, not a clock: the id came back before the task's 2 s Bash step had returned to claude.
-    const stepDone = api.messageRequests((q) => q.firstUserText.includes(step) && JSON.stringify(q.messages).includes('"tool_result"'));
+    const stepDone = api.messageRequests(
+      (q) => q.firstUserText.includes(step) && JSON.stringify(q.messages).includes('"tool_result"'),
+    );
     expect(r.isError, textOf(r)).toBeFalsy();
     const started = viewOf(r);
     expect(started.task_id).toMatch(/^t_/);
@@ -54,7 +68,8 @@ describe('deep_task', () => {
     // long-poll until the tool call shows up
     let v = await status(started.task_id);
     const deadline = Date.now() + 30_000;
-    while (!v.last_tool && !v.final && Date.now() < deadline) v = await status(started.task_id, { wait_s: 5, cursor: v.cursor });
+    while (!v.last_tool && !v.final && Date.now() < deadline)
+      v = await status(started.task_id, { wait_s: 5, cursor: v.cursor });
     expect(v.last_tool).toMatch(/^Bash: sleep 2/);
     const fin = await waitFinal(started.task_id);
     expect(fin.state).toBe('succeeded');
@@ -70,7 +85,10 @@ describe('deep_task', () => {
     const errors: Error[] = [];
     server.client.onerror = (e) => errors.push(e);
     const r = await server.client.callTool(
-      { name: 'deep_task', arguments: { prompt: `[[bash:sleep 1 && echo p_${uniq()}]][[bash:echo second]]`, wait_s: 30 } },
+      {
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:sleep 1 && echo p_${uniq()}]][[bash:echo second]]`, wait_s: 30 },
+      },
       { onprogress: (p) => progress.push(p), timeout: 60_000 },
     );
     expect(r.isError, textOf(r)).toBeFalsy();
@@ -85,9 +103,15 @@ describe('deep_task', () => {
   it('kill_task stops claude and the Bash command it started, 10 times in a row, with partial output', async () => {
     for (let i = 0; i < 10; i++) {
       const marker = uniqueSleep(300);
-      const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `say hi first [[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+      const r = await server.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `say hi first [[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
       const id = viewOf(r).task_id;
-      expect(await waitFor(() => processesMatching(marker).length > 0, 20_000), `iteration ${i}: the command should start`).toBe(true);
+      expect(
+        await waitFor(() => processesMatching(marker).length > 0, 20_000),
+        `iteration ${i}: the command should start`,
+      ).toBe(true);
       const k = await server.client.callTool({ name: 'kill_task', arguments: { task_id: id, reason: 'test' } });
       expect(k.isError, textOf(k)).toBeFalsy();
       const killed = viewOf(k);
@@ -101,7 +125,10 @@ describe('deep_task', () => {
   }, 180_000);
 
   it('ends on max_turns with a clear message', async () => {
-    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[repeat-bash:echo loop_${uniq()}]]`, max_turns: 2, wait_s: 0 } });
+    const r = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[repeat-bash:echo loop_${uniq()}]]`, max_turns: 2, wait_s: 0 },
+    });
     const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('failed');
     expect(fin.end?.reason).toBe('max_turns');
@@ -109,7 +136,14 @@ describe('deep_task', () => {
   });
 
   it('ends on max_budget_usd with the spend reported', async () => {
-    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[usage:500000,200000]][[bash:echo b_${uniq()}]][[bash:echo again]]`, max_budget_usd: 0.01, wait_s: 0 } });
+    const r = await server.client.callTool({
+      name: 'deep_task',
+      arguments: {
+        prompt: `[[usage:500000,200000]][[bash:echo b_${uniq()}]][[bash:echo again]]`,
+        max_budget_usd: 0.01,
+        wait_s: 0,
+      },
+    });
     const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('failed');
     expect(fin.end?.reason).toBe('max_budget');
@@ -118,7 +152,10 @@ describe('deep_task', () => {
   });
 
   it('times out on an idle (hanging) API with a distinct reason', async () => {
-    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: 'hang [[hang]]', idle_timeout_s: 3, wait_s: 0 } });
+    const r = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: 'hang [[hang]]', idle_timeout_s: 3, wait_s: 0 },
+    });
     const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('timed_out');
     expect(fin.end?.reason).toBe('idle_timeout');
@@ -127,7 +164,10 @@ describe('deep_task', () => {
 
   it('enforces the wall timeout', async () => {
     const marker = uniqueSleep(120);
-    const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, timeout_s: 4, wait_s: 0 } });
+    const r = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, timeout_s: 4, wait_s: 0 },
+    });
     const fin = await waitFinal(viewOf(r).task_id);
     expect(fin.state).toBe('timed_out');
     expect(fin.end?.reason).toBe('wall_timeout');
@@ -143,13 +183,22 @@ describe('deep_task', () => {
   it('waits on several tasks with wait_for any / all', async () => {
     const ids: string[] = [];
     for (const s of [1, 3]) {
-      const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:sleep ${s}]]`, wait_s: 0 } });
+      const r = await server.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:sleep ${s}]]`, wait_s: 0 },
+      });
       ids.push(viewOf(r).task_id);
     }
-    const any = await server.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'any', wait_s: 30 } });
+    const any = await server.client.callTool({
+      name: 'task_status',
+      arguments: { task_ids: ids, wait_for: 'any', wait_s: 30 },
+    });
     const anySc = any.structuredContent as { finished: string[] };
     expect(anySc.finished).toContain(ids[0]);
-    const all = await server.client.callTool({ name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 30 } });
+    const all = await server.client.callTool({
+      name: 'task_status',
+      arguments: { task_ids: ids, wait_for: 'all', wait_s: 30 },
+    });
     expect((all.structuredContent as { finished: string[] }).finished.sort()).toEqual([...ids].sort());
   });
 
@@ -174,7 +223,12 @@ describe('deep_task', () => {
     expect(killed.last_text.length).toBeGreaterThanOrEqual(500);
     expect(killed.last_text).toMatch(/abcdefghij/);
     // A task that finishes its block ends with the whole text, and nothing is "being written" any more.
-    const whole = viewOf(await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[len:1200]][[chunk:100]][[delay:20]]', wait_s: 30 } }));
+    const whole = viewOf(
+      await server.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: '[[len:1200]][[chunk:100]][[delay:20]]', wait_s: 30 },
+      }),
+    );
     expect(whole.result?.text).toHaveLength(1200);
     expect(whole.writing).toBeUndefined();
   });

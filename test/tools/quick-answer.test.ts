@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { argvRecordingClaude, isAlive, processesMatching, startServer, textOf, uniqueSleep, waitFor, type StartedServer } from '../support/harness.js';
+import {
+  argvRecordingClaude,
+  isAlive,
+  processesMatching,
+  startServer,
+  textOf,
+  uniqueSleep,
+  waitFor,
+  type StartedServer,
+} from '../support/harness.js';
 
 let api: ScriptedApi;
 let server: StartedServer;
@@ -21,7 +30,9 @@ describe('quick_answer through a real MCP client and the real claude', () => {
   it('lists the tools with schemas', async () => {
     const { tools } = await server.client.listTools();
     const names = tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['quick_answer', 'deep_task', 'task_status', 'list_tasks', 'kill_task']));
+    expect(names).toEqual(
+      expect.arrayContaining(['quick_answer', 'deep_task', 'task_status', 'list_tasks', 'kill_task']),
+    );
     const quick = tools.find((t) => t.name === 'quick_answer')!;
     expect(quick.inputSchema.required).toEqual(['prompt']);
     expect(quick.outputSchema).toBeDefined();
@@ -29,7 +40,10 @@ describe('quick_answer through a real MCP client and the real claude', () => {
 
   it('answers with the speed tier model and structured content', async () => {
     api.reset();
-    const result = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'What is 2+2? [[text:The answer is 4.]]' } });
+    const result = await server.client.callTool({
+      name: 'quick_answer',
+      arguments: { prompt: 'What is 2+2? [[text:The answer is 4.]]' },
+    });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toBe('The answer is 4.');
     const sc = result.structuredContent as Record<string, unknown>;
@@ -56,12 +70,17 @@ describe('quick_answer through a real MCP client and the real claude', () => {
   it('reports API errors 529 and 401 with the status, within seconds', async () => {
     for (const status of [529, 401]) {
       const started = Date.now();
-      const result = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: `fail please [[error:${status}]]` } });
+      const result = await server.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: `fail please [[error:${status}]]` },
+      });
       const elapsed = Date.now() - started;
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain(String(status));
       // Seconds, not claude's ~3-minute retry loop: at most one retry reached the API (CLAUDE_CODE_MAX_RETRIES=1).
-      expect(api.messageRequests((q) => q.firstUserText.includes(`fail please [[error:${status}]]`)).length).toBeLessThanOrEqual(2);
+      expect(
+        api.messageRequests((q) => q.firstUserText.includes(`fail please [[error:${status}]]`)).length,
+      ).toBeLessThanOrEqual(2);
       expect(elapsed).toBeLessThan(60_000);
     }
   }, 180_000);
@@ -72,20 +91,29 @@ describe('quick_answer through a real MCP client and the real claude', () => {
     expect(textOf(empty)).toMatch(/prompt/);
     const missing = await server.client.callTool({ name: 'quick_answer', arguments: {} });
     expect(textOf(missing)).toMatch(/prompt is required/);
-    const flagModel = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', model: '--dangerously-skip-permissions' } });
+    const flagModel = await server.client.callTool({
+      name: 'quick_answer',
+      arguments: { prompt: 'hi', model: '--dangerously-skip-permissions' },
+    });
     expect(flagModel.isError).toBe(true);
     expect(textOf(flagModel)).toMatch(/model/);
-    const ok = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'still there? [[text:yes]]' } });
+    const ok = await server.client.callTool({
+      name: 'quick_answer',
+      arguments: { prompt: 'still there? [[text:yes]]' },
+    });
     expect(textOf(ok)).toBe('yes');
   });
 });
 
 describe('quick_answer edge cases with their own server', () => {
-  it('never adds a flag from the prompt to claude\'s argv', async () => {
+  it("never adds a flag from the prompt to claude's argv", async () => {
     const rec = argvRecordingClaude(mkdtempSync(join(tmpdir(), 'ct-argv-')));
     const s = await startServer(api, { env: { CLAUDE_TIERS_CLAUDE_BIN: rec.bin } });
     try {
-      const result = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '--dangerously-skip-permissions' } });
+      const result = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: '--dangerously-skip-permissions' },
+      });
       expect(result.isError, textOf(result)).toBeFalsy();
       const runs = rec.runs();
       expect(runs.length).toBe(1);
@@ -118,7 +146,10 @@ describe('quick_answer edge cases with their own server', () => {
       expect(s.client.getNegotiatedProtocolVersion?.() ?? '2026-07-28').toBe('2026-07-28');
       const { tools } = await s.client.listTools();
       expect(tools.map((t) => t.name)).toContain('quick_answer');
-      const result = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'modern era [[text:modern ok]]' } });
+      const result = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'modern era [[text:modern ok]]' },
+      });
       expect(textOf(result)).toBe('modern ok');
     } finally {
       await s.close();
@@ -128,7 +159,10 @@ describe('quick_answer edge cases with their own server', () => {
   it('ends when the client closes and leaves no claude behind', async () => {
     const marker = uniqueSleep(77);
     const s = await startServer(api);
-    const started = await s.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 } });
+    const started = await s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+    });
     expect(started.isError, textOf(started)).toBeFalsy();
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
     const t0 = Date.now();

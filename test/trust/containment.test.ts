@@ -23,7 +23,10 @@ describe('containment', () => {
       const r = await s.client.callTool({ name: 'deep_task', arguments: { prompt: escaping(a, b), wait_s: 0 } });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(await waitFor(() => running(a).length > 0 && running(b).length > 0, 20_000)).toBe(true);
-      const killed = await s.client.callTool({ name: 'kill_task', arguments: { task_id: (r.structuredContent as { task_id: string }).task_id } });
+      const killed = await s.client.callTool({
+        name: 'kill_task',
+        arguments: { task_id: (r.structuredContent as { task_id: string }).task_id },
+      });
       expect(await waitFor(() => running(a, b).length === 0, 20_000)).toBe(true);
       // Finding 12: the result says what happened in our words, not claude's internal answer to the interrupt.
       expect(textOf(killed)).toMatch(/stopped: killed by kill_task/);
@@ -39,7 +42,10 @@ describe('containment', () => {
     const [a, b] = [uniqueSleep(777), uniqueSleep(777)];
     const loop = `loop${Date.now()}`;
     await s.client.callTool({ name: 'deep_task', arguments: { prompt: escaping(a, b), wait_s: 0 } });
-    await s.client.callTool({ name: 'deep_task', arguments: { prompt: `${loop} [[repeat-bash:echo ${loop}]]`, wait_s: 0 } });
+    await s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `${loop} [[repeat-bash:echo ${loop}]]`, wait_s: 0 },
+    });
     const calls = () => api.messageRequests((q) => q.firstUserText.includes(loop)).length;
     expect(await waitFor(() => running(a).length > 0 && running(b).length > 0 && calls() >= 2, 20_000)).toBe(true);
     process.kill(s.pid, 'SIGKILL');
@@ -54,7 +60,10 @@ describe('containment', () => {
   it('a restart right after a Bash step started leaves nothing running', async () => {
     const first = await startServer(api);
     const a = uniqueSleep(777);
-    const r = await first.client.callTool({ name: 'deep_task', arguments: { prompt: `[[bash:setsid -f sleep ${a}; sleep 30]]`, wait_s: 0 } });
+    const r = await first.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: `[[bash:setsid -f sleep ${a}; sleep 30]]`, wait_s: 0 },
+    });
     const id = (r.structuredContent as { task_id: string }).task_id;
     // The crash comes the moment the step's process exists: before any snapshot can have recorded it.
     expect(await waitFor(() => running(a).length > 0, 20_000, 10)).toBe(true);
@@ -62,7 +71,8 @@ describe('containment', () => {
     await first.close().catch(() => {});
     const second = await startServer(api, { stateDir: first.stateDir, home: first.home });
     try {
-      const v = (await second.client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string };
+      const v = (await second.client.callTool({ name: 'task_status', arguments: { task_id: id } }))
+        .structuredContent as { state: string };
       expect(v.state).toBe('lost');
       expect(await waitFor(() => running(a).length === 0, 20_000)).toBe(true);
     } finally {

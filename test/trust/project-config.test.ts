@@ -12,7 +12,11 @@ const file = apiPerFile();
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 // No config named: the folder's claude-tiers.config.json is the only config, as for an MCP client started there.
 const projectEnv = () => ({ CLAUDE_TIERS_CONFIG: '', XDG_CONFIG_HOME: tmp('ct-xdg-empty-') });
-type Printed = { projectFile: string | null; projectRejected?: string; config: { limits: { maxQueue: number }; tiers: Record<string, { timeoutS: number }> } };
+type Printed = {
+  projectFile: string | null;
+  projectRejected?: string;
+  config: { limits: { maxQueue: number }; tiers: Record<string, { timeoutS: number }> };
+};
 const BOM = '\uFEFF';
 
 describe('a project config with a problem', () => {
@@ -24,9 +28,14 @@ describe('a project config with a problem', () => {
       const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:still serving]]' } });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(textOf(r)).toBe('still serving');
-      const warnings = s.stderr().split('\n').filter((l) => l.includes('warning') && l.includes(path));
+      const warnings = s
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('warning') && l.includes(path));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/all of it was ignored: tiers\.speed\.fooBar: not a config key .*Fix or remove that key/);
+      expect(warnings[0]).toMatch(
+        /all of it was ignored: tiers\.speed\.fooBar: not a config key .*Fix or remove that key/,
+      );
     } finally {
       await s.close();
     }

@@ -31,7 +31,10 @@ export function killGroupIfLeaderMatches(group: GroupRef, signal: NodeJS.Signals
 }
 
 // Signals recorded processes only while their current start time equals the recorded one, so a reused pid is never hit.
-export function killRecorded(procs: ReadonlyArray<{ pid: number; startTime?: string }>, signal: NodeJS.Signals): number {
+export function killRecorded(
+  procs: ReadonlyArray<{ pid: number; startTime?: string }>,
+  signal: NodeJS.Signals,
+): number {
   let n = 0;
   const own = new Set([process.pid, process.ppid]);
   for (const p of procs) {

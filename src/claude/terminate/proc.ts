@@ -17,7 +17,10 @@ export function parseProcStat(text: string): ProcInfo | undefined {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state): field N is rest[N - 3].
   const state = rest[0];
   const [ppid, pgid, sid] = [rest[1], rest[2], rest[3]].map(Number);

@@ -65,7 +65,12 @@ function rootGroup(pid: number, root: ProcInfo | undefined): GroupRef[] {
 }
 
 // Resolves after ms, or earlier when the child exits or the abort signal fires; true when the child has exited.
-async function waitExit(state: { exited: boolean }, exited: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+async function waitExit(
+  state: { exited: boolean },
+  exited: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (state.exited || ms <= 0 || signal?.aborted) return state.exited;
   const ac = new AbortController();
   const onAbort = () => ac.abort();
@@ -129,7 +134,9 @@ export async function terminateTree(options: TerminateOptions): Promise<Terminat
   const added = noted.rescan();
   if (claudeGroup) killGroupIfLeaderMatches(claudeGroup, 'SIGKILL');
   const signalled = noted.killAll('SIGKILL');
-  step(`SIGKILL: ${noted.groups.size} groups, ${noted.procs.size} processes (${added} new), ${signalled} signals delivered`);
+  step(
+    `SIGKILL: ${noted.groups.size} groups, ${noted.procs.size} processes (${added} new), ${signalled} signals delivered`,
+  );
   // Whatever noted process still runs (e.g. it was not ours to kill) may have forked meanwhile: one more pass.
   if (noted.rescan() > 0) {
     noted.killAll('SIGKILL');
@@ -137,7 +144,8 @@ export async function terminateTree(options: TerminateOptions): Promise<Terminat
   }
 
   let survivors = noted.alive();
-  for (const until = Date.now() + VERIFY_MS; survivors.length && Date.now() < until; survivors = noted.alive()) await delay(20);
+  for (const until = Date.now() + VERIFY_MS; survivors.length && Date.now() < until; survivors = noted.alive())
+    await delay(20);
   if (survivors.length) step(`survivors: ${survivors.join(',')}`);
   return {
     snapshot: [...noted.procs.values()],

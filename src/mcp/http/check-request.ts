@@ -42,7 +42,10 @@ function tokenMatches(header: string | null | undefined, token: string): boolean
 }
 
 // Whose token an Authorization header carries (every token is compared, in constant time each).
-export function identify(header: string | null | undefined, tokens: ReadonlyArray<HttpIdentity>): HttpIdentity | undefined {
+export function identify(
+  header: string | null | undefined,
+  tokens: ReadonlyArray<HttpIdentity>,
+): HttpIdentity | undefined {
   let found: HttpIdentity | undefined;
   for (const t of tokens) if (tokenMatches(header, t.token)) found = t;
   return found;
@@ -52,13 +55,19 @@ export function identify(header: string | null | undefined, tokens: ReadonlyArra
 export function checkTarget(req: IncomingMessage, rules: Pick<RequestRules, 'allowedHosts'>): Refusal | undefined {
   const target = req.url ?? '';
   // Only origin-form targets (/mcp?...): an absolute URL or `*` would let the target name another host.
-  if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, error: 'bad request target: send the path only, e.g. POST /mcp' };
+  if (!target.startsWith('/') || target.startsWith('//'))
+    return { status: 400, error: 'bad request target: send the path only, e.g. POST /mcp' };
   // The path checked here must be the path served: one that a URL parser would change (dot segments, encoded dots or
   // slashes, backslashes) is refused, so "/tap/../mcp" can never pass as a public path and be served as /mcp.
-  if (!isCanonicalPath(target.split('?')[0]!)) return { status: 400, error: 'bad request target: the path has dot segments or encoded separators' };
+  if (!isCanonicalPath(target.split('?')[0]!))
+    return { status: 400, error: 'bad request target: the path has dot segments or encoded separators' };
   const host = hostName(req.headers.host);
   if (!host) return { status: 400, error: 'bad or missing Host header: expected host[:port]' };
-  if (!rules.allowedHosts.has(host)) return { status: 403, error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost` };
+  if (!rules.allowedHosts.has(host))
+    return {
+      status: 403,
+      error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost`,
+    };
   return undefined;
 }
 
@@ -81,12 +90,14 @@ export function checkRequest(req: IncomingMessage, rules: RequestRules): Refusal
   const target = req.url ?? '';
   const path = target.split('?')[0]!;
   if (rules.publicPrefixes?.some((p) => path.startsWith(p))) return undefined;
-  if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path))) return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
+  if (path !== rules.path && !(req.method === 'GET' && rules.getPaths?.includes(path)))
+    return { status: 404, error: `not found: the MCP endpoint is ${rules.path}` };
   if (!identify(req.headers.authorization, rules.tokens)) return unauthorized(req.headers.authorization);
   return undefined;
 }
 
-const WHERE_TOKEN = "the token is the server's httpToken, its CLAUDE_TIERS_HTTP_TOKEN, or the one it printed at start-up";
+const WHERE_TOKEN =
+  "the token is the server's httpToken, its CLAUDE_TIERS_HTTP_TOKEN, or the one it printed at start-up";
 
 // Why a request's Authorization header was refused, in the body (clients show it) and, for a token that was given,
 // in WWW-Authenticate (RFC 6750 3.1: a request without credentials gets the bare challenge).
@@ -96,9 +107,12 @@ function unauthorized(header: string | undefined): Refusal {
     : !header.startsWith('Bearer ')
       ? `the Authorization header does not start with Bearer and a space (${WHERE_TOKEN})`
       : `wrong bearer token: no token of this server matches (${WHERE_TOKEN})`;
-  const challenge = header ? `Bearer error="invalid_token", error_description="${error.replace(/["\\]/g, "'")}"` : 'Bearer';
+  const challenge = header
+    ? `Bearer error="invalid_token", error_description="${error.replace(/["\\]/g, "'")}"`
+    : 'Bearer';
   return { status: 401, error, headers: { 'www-authenticate': challenge } };
 }
 
 // The body of a refusal: a JSON-RPC error (id null: the request was not read), so MCP clients show its message.
-export const refusalBody = (r: Refusal): string => JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `HTTP ${r.status}: ${r.error}` }, id: null });
+export const refusalBody = (r: Refusal): string =>
+  JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `HTTP ${r.status}: ${r.error}` }, id: null });

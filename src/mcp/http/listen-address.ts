@@ -22,7 +22,8 @@ export function parseListenAddress(value: string): ListenAddress {
   if (!m) throw new ListenError(`${given}: no port; ${EXAMPLE}`);
   const [, rawHost, rawPort] = m as unknown as [string, string, string];
   if (!rawHost) throw new ListenError(`${given}: no host; ${EXAMPLE} (127.0.0.1 for this machine only)`);
-  if (!HOST_RE.test(rawHost)) throw new ListenError(`${given}: "${rawHost}" is not a host name or IP address; ${EXAMPLE}`);
+  if (!HOST_RE.test(rawHost))
+    throw new ListenError(`${given}: "${rawHost}" is not a host name or IP address; ${EXAMPLE}`);
   if (!/^\d{1,6}$/.test(rawPort)) throw new ListenError(`${given}: the port must be a number; ${EXAMPLE}`);
   const port = Number(rawPort);
   if (port > 65535) throw new ListenError(`${given}: port ${port} is out of range (0-65535); ${EXAMPLE}`);

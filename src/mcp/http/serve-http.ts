@@ -9,13 +9,27 @@ import { createServer } from '../server.js';
 import { installWatchdog } from '../../watchdog.js';
 import { isBoardPath } from '../../board/board-http.js';
 import { mountBoard, type BoardHandler } from '../../board/mount-board.js';
-import { checkRequest, checkTarget, identify, refusalBody, type HttpIdentity, type RequestRules } from './check-request.js';
-import { describeListenError, isExposed, ListenError, parseListenAddress, type ListenAddress } from './listen-address.js';
+import {
+  checkRequest,
+  checkTarget,
+  identify,
+  refusalBody,
+  type HttpIdentity,
+  type RequestRules,
+} from './check-request.js';
+import {
+  describeListenError,
+  isExposed,
+  ListenError,
+  parseListenAddress,
+  type ListenAddress,
+} from './listen-address.js';
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../../metrics/http.js';
 import { TAP_PATH } from '../../notify/one-tap.js';
 
-const json = (status: number, body: unknown, extra: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
+const json = (status: number, body: unknown, extra: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
 
 function listen(server: HttpServer, address: ListenAddress): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -47,7 +61,9 @@ function handleRequests(
     const refused = checkRequest(req, rules);
     if (refused) {
       log.info({ status: refused.status, method: req.method }, 'http request refused');
-      res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers }).end(refusalBody(refused));
+      res
+        .writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers })
+        .end(refusalBody(refused));
       return;
     }
     void (async () => {
@@ -84,16 +100,28 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const log = createLogger(config.logLevel);
   const generated = !config.httpToken;
   const token = config.httpToken ?? randomBytes(24).toString('base64url');
-  const allowedHosts = new Set([address.urlHost, 'localhost', '127.0.0.1', '[::1]', ...config.allowedHosts].map((h) => h.toLowerCase()));
+  const allowedHosts = new Set(
+    [address.urlHost, 'localhost', '127.0.0.1', '[::1]', ...config.allowedHosts].map((h) => h.toLowerCase()),
+  );
   const origins = [...localhostAllowedOrigins(), ...config.allowedHosts];
   const server = createHttpServer();
   let resolveMcp!: (f: McpFetch) => void;
   const mcp = new Promise<McpFetch>((r) => (resolveMcp = r));
   // The main token owns the "default" principal; httpTokens add one principal (or admin) each.
-  const tokens: HttpIdentity[] = [{ token, principal: 'token:default', admin: false }, ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin }))];
+  const tokens: HttpIdentity[] = [
+    { token, principal: 'token:default', admin: false },
+    ...config.httpTokens.map((t) => ({ token: t.token, principal: `token:${t.name}`, admin: t.admin })),
+  ];
   let resolveBoard!: (b: BoardHandler) => void;
   const board = new Promise<BoardHandler>((r) => (resolveBoard = r));
-  handleRequests(server, { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH], publicPrefixes: [TAP_PATH] }, origins, mcp, log, board);
+  handleRequests(
+    server,
+    { path: '/mcp', allowedHosts, tokens, getPaths: [METRICS_PATH], publicPrefixes: [TAP_PATH] },
+    origins,
+    mcp,
+    log,
+    board,
+  );
   // Listen before the engine exists: a bad port costs nothing and leaves the state dir untouched.
   try {
     await listen(server, address);
@@ -119,16 +147,30 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one, makes
   // it a client of its own for tasks/*.
   const factory = (ctx: { requestInfo?: Request }) => {
-    const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? { principal: 'token:unknown', admin: false };
+    const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? {
+      principal: 'token:unknown',
+      admin: false,
+    };
     const session = ctx.requestInfo?.headers.get('mcp-session-id');
     const clientId = `http:${who.principal}${session ? `:${createHash('sha256').update(session).digest('hex').slice(0, 12)}` : ''}`;
-    return createServer(config, engineReady, { clientId, rateKey: `http:${who.principal}`, viewer: { principal: who.principal, admin: who.admin } }).server;
+    return createServer(config, engineReady, {
+      clientId,
+      rateKey: `http:${who.principal}`,
+      viewer: { principal: who.principal, admin: who.admin },
+    }).server;
   };
-  const handler = createMcpHandler(factory, { onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error') } as never);
+  const handler = createMcpHandler(factory, {
+    onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error'),
+  } as never);
   const tap = engine.tap;
   const served = withMetrics(engine.metrics, (request) => handler.fetch(request));
   // The one-tap pages passed checkRequest without a token (their link is the grant); everything else had one.
-  resolveMcp((request) => (new URL(request.url).pathname.startsWith(TAP_PATH) ? (tap?.(request) ?? Promise.resolve(json(404, { error: 'not found: one-tap links need notify in the server config' }))) : served(request)));
+  resolveMcp((request) =>
+    new URL(request.url).pathname.startsWith(TAP_PATH)
+      ? (tap?.(request) ??
+        Promise.resolve(json(404, { error: 'not found: one-tap links need notify in the server config' })))
+      : served(request),
+  );
   metricsPort.serve(engine.metrics);
   const boardHandler = mountBoard(engine, config, { tokens, log, rateKey: (v) => `http:${v.principal}` });
   resolveBoard(boardHandler);
@@ -137,7 +179,9 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const url = `http://${address.urlHost}:${port}/mcp`;
   engine.notifier?.setLinkBase(`http://${address.urlHost}:${port}`);
   const boardUrl = `http://${address.urlHost}:${port}/`;
-  process.stderr.write(`claude-tiers serving Streamable HTTP at ${url} · board at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`);
+  process.stderr.write(
+    `claude-tiers serving Streamable HTTP at ${url} · board at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`,
+  );
   if (isExposed(address.host)) {
     process.stderr.write(
       `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain HTTP; remote clients need a reverse proxy with TLS in front, ` +

@@ -19,7 +19,9 @@ export function ownerAlive(record: TaskRecord): boolean {
 export async function cleanUpLost(record: TaskRecord, log: Logger, locks: RepoLocks): Promise<void> {
   const procs = record.process?.procs ?? [];
   // Whole groups first (a leader still being the recorded process), then each recorded pid.
-  for (const p of procs) if (p.pgid === p.pid && p.startTime) killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
+  for (const p of procs)
+    if (p.pgid === p.pid && p.startTime)
+      killGroupIfLeaderMatches({ pgid: p.pgid, leaderStartTime: p.startTime }, 'SIGKILL');
   killRecorded(procs, 'SIGKILL');
   if (record.worktree && !record.worktreeSummary) {
     record.worktreeSummary = await recoverWorktree(record.worktree, { locks }).catch((err: unknown) => {
@@ -43,7 +45,12 @@ export function asLost(record: TaskRecord, remote = false): TaskRecord {
 }
 
 // Declares a task of this state dir whose server died `lost`, on disk.
-export async function markLost(store: TaskStore, record: TaskRecord, log: Logger, locks: RepoLocks): Promise<TaskRecord> {
+export async function markLost(
+  store: TaskStore,
+  record: TaskRecord,
+  log: Logger,
+  locks: RepoLocks,
+): Promise<TaskRecord> {
   await cleanUpLost(record, log, locks);
   asLost(record);
   log.warn({ task: record.id, ownerPid: record.owner.pid }, 'task lost: its server is gone');
@@ -53,7 +60,12 @@ export async function markLost(store: TaskStore, record: TaskRecord, log: Logger
 }
 
 // At start-up: every unfinished task whose owner is gone becomes `lost`; tasks of live servers are left alone.
-export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoLocks, onLost?: (r: TaskRecord) => void): Promise<number> {
+export async function recoverOrphans(
+  store: TaskStore,
+  log: Logger,
+  locks: RepoLocks,
+  onLost?: (r: TaskRecord) => void,
+): Promise<number> {
   let n = 0;
   for (const id of store.listActive()) {
     const record = store.readRecord(id);
@@ -72,7 +84,12 @@ export async function recoverOrphans(store: TaskStore, log: Logger, locks: RepoL
 const PRUNE_AFTER_MS = 2000;
 
 // Removes old finished tasks in the background, shortly after start-up, never a task `protect` names.
-export function schedulePrune(store: TaskStore, limits: Pick<Limits, 'pruneMaxAgeDays' | 'pruneMaxTasks'>, protect: (id: string) => boolean, log: Logger): void {
+export function schedulePrune(
+  store: TaskStore,
+  limits: Pick<Limits, 'pruneMaxAgeDays' | 'pruneMaxTasks'>,
+  protect: (id: string) => boolean,
+  log: Logger,
+): void {
   setTimeout(() => {
     store
       .prune({ maxAgeDays: limits.pruneMaxAgeDays, maxTasks: limits.pruneMaxTasks, protect })

@@ -31,11 +31,13 @@ export function clusterDuties(p: DutyParts): ClusterHandlers {
     tick() {
       const ids = p.liveIds().filter((id) => running(id));
       void p.killRequests(ids).then((asked) => {
-        for (const id of asked) if (running(id) && !running(id)!.stopped) void p.kill(id, 'a kill request (through the cluster)');
+        for (const id of asked)
+          if (running(id) && !running(id)!.stopped) void p.kill(id, 'a kill request (through the cluster)');
       });
     },
     refused(record) {
-      const message = 'stopped: the cluster declared this task lost (this server could not reach Redis, or did not answer, for longer than a heartbeat); partial output kept';
+      const message =
+        'stopped: the cluster declared this task lost (this server could not reach Redis, or did not answer, for longer than a heartbeat); partial output kept';
       void running(record.id)?.stop({ reason: 'lost', message });
     },
   };

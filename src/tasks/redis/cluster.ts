@@ -53,11 +53,18 @@ export class Cluster {
 
   private constructor(private readonly opts: ClusterOptions) {
     const { url, prefix, log } = opts;
-    this.redis = openRedis(url, (m) => this.down(m), () => void this.up());
+    this.redis = openRedis(
+      url,
+      (m) => this.down(m),
+      () => void this.up(),
+    );
     this.records = new SharedRecords(this.redis, prefix, opts.eventCap, log);
     this.shares = new QueueShares(this.redis, prefix);
     // An owner writes only while the task is still its own: never over a final state another server wrote.
-    this.writes = new OwnerWrites((rec) => this.records.put(rec, ['none', 'queued', 'running', 'needs_input'], opts.serverId), (rec) => this.handlers.refused(rec));
+    this.writes = new OwnerWrites(
+      (rec) => this.records.put(rec, ['none', 'queued', 'running', 'needs_input'], opts.serverId),
+      (rec) => this.handlers.refused(rec),
+    );
     this.remote = new RemoteCache((id) => this.records.read(id));
     this.liveness = new Liveness(this.redis, prefix, opts.serverId, HEARTBEAT_TTL_MS);
     this.sub = new Redis(redisOptions(url, true));
@@ -72,8 +79,20 @@ export class Cluster {
       }
     });
     this.queue = new JobQueue(url, prefix);
-    const upkeepParts = { redis: this.redis, prefix, records: this.records, queue: this.queue, liveness: this.liveness, log, ownRecords: opts.ownRecords };
-    this.upkeep = new Upkeep({ ...upkeepParts, suspect: (id) => this.handlers.suspect(id), tick: () => this.handlers.tick() });
+    const upkeepParts = {
+      redis: this.redis,
+      prefix,
+      records: this.records,
+      queue: this.queue,
+      liveness: this.liveness,
+      log,
+      ownRecords: opts.ownRecords,
+    };
+    this.upkeep = new Upkeep({
+      ...upkeepParts,
+      suspect: (id) => this.handlers.suspect(id),
+      tick: () => this.handlers.tick(),
+    });
   }
 
   // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the heartbeat.
@@ -87,7 +106,10 @@ export class Cluster {
       cluster.writes.retry();
       void cluster.upkeep.sweep();
     };
-    cluster.timers.push(setInterval(sweep, SWEEP_MS), setInterval(() => void cluster.upkeep.prune(opts.limits), PRUNE_MS));
+    cluster.timers.push(
+      setInterval(sweep, SWEEP_MS),
+      setInterval(() => void cluster.upkeep.prune(opts.limits), PRUNE_MS),
+    );
     for (const t of cluster.timers) t.unref();
     return cluster;
   }
@@ -106,7 +128,10 @@ export class Cluster {
     return this.shared(async () => {
       // The job goes first: a record in Redis always has a job, so a task whose enqueue failed never runs later.
       // A place of the principal's fair share first (refused with its own numbers), then the job in that order.
-      await this.queue.add(record.id, await this.shares.admit(record.principal ?? 'local', record.id, this.opts.limits));
+      await this.queue.add(
+        record.id,
+        await this.shares.admit(record.principal ?? 'local', record.id, this.opts.limits),
+      );
       if (content !== undefined && typeof content !== 'string') await this.records.putContent(record.id, content);
       await this.records.put(record, ['none']);
       this.remote.store(record);
@@ -117,7 +142,8 @@ export class Cluster {
   // for it), and any failure told as one clear ToolError.
   private async shared<T>(call: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}${this.redis.lastError ? ` (${this.redis.lastError})` : ''}`);
+      if (this.redis.status !== 'ready')
+        throw new Error(`connection ${this.redis.status}${this.redis.lastError ? ` (${this.redis.lastError})` : ''}`);
       return await call();
     } catch (err) {
       throw unreachable(this.opts.url, err);
@@ -165,10 +191,12 @@ export class Cluster {
   read = (id: string): Promise<TaskRecord | undefined> => this.shared(() => this.remote.refresh(id));
 
   // The newest records, newest first, `wanted` ones only, reading at most `scan` of them.
-  list = (wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> => this.shared(() => this.records.newest(wanted, limit, scan));
+  list = (wanted: (r: TaskRecord) => boolean, limit: number, scan: number): Promise<TaskRecord[]> =>
+    this.shared(() => this.records.newest(wanted, limit, scan));
 
   // Event lines of a task another server runs, from its capped stream.
-  events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> => this.shared(() => this.records.readEvents(id, opts));
+  events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> =>
+    this.shared(() => this.records.readEvents(id, opts));
 
   // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
   // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
@@ -179,7 +207,9 @@ export class Cluster {
   // The ids among these with a kill request waiting (a kill request stays a minute).
   async killRequests(ids: string[]): Promise<string[]> {
     if (!ids.length || this.redis.status !== 'ready') return [];
-    const found = await this.redis.mget(ids.map((id) => `${this.opts.prefix}:killreq:${id}`)).catch(() => [] as Array<string | null>);
+    const found = await this.redis
+      .mget(ids.map((id) => `${this.opts.prefix}:killreq:${id}`))
+      .catch(() => [] as Array<string | null>);
     return ids.filter((_, i) => found[i]);
   }
 
@@ -193,7 +223,9 @@ export class Cluster {
 
   // Gives the answer to a question of a task another server runs.
   async sendAnswer(id: string, requestId: string, answer: InputAnswer): Promise<void> {
-    await this.shared(() => this.redis.publish(`${this.opts.prefix}:control`, JSON.stringify({ kind: 'answer', id, requestId, answer })));
+    await this.shared(() =>
+      this.redis.publish(`${this.opts.prefix}:control`, JSON.stringify({ kind: 'answer', id, requestId, answer })),
+    );
   }
 
   // Ends a task that still waits in the queue (killed before any worker took it); false when a worker was first.
@@ -223,7 +255,10 @@ export class Cluster {
 
   private down(message: string): void {
     this.liveness.disconnected();
-    this.opts.log.warn({ redis: this.url, err: message }, 'cluster: Redis is unreachable; running tasks go on, their records are written when it is back');
+    this.opts.log.warn(
+      { redis: this.url, err: message },
+      'cluster: Redis is unreachable; running tasks go on, their records are written when it is back',
+    );
   }
 
   // Back (or first) up: pending owner writes go out; a Redis that came back empty gets this server's records again.

@@ -13,7 +13,6 @@ export interface JobInfo {
   queuedAt: number;
 }
 
-
 // A job of the shared queue: the task's id (its record, and what claude is sent, are in Redis with the task).
 interface JobData {
   id: string;
@@ -40,7 +39,14 @@ export class JobQueue {
 
   // priority: the fair-share order (QueueShares); 1 goes first, equal priorities in arrival order.
   async add(id: string, priority = 1): Promise<void> {
-    const opts = { jobId: id, priority, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: RETRY_MS }, removeOnComplete: true, removeOnFail: 1000 };
+    const opts = {
+      jobId: id,
+      priority,
+      attempts: ATTEMPTS,
+      backoff: { type: 'fixed', delay: RETRY_MS },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    };
     await this.queue.add('task', { id }, opts);
   }
 
@@ -55,7 +61,9 @@ export class JobQueue {
 
   // Whether a task still has a job in the queue (waiting, delayed or held by a worker).
   async hasJob(id: string): Promise<boolean> {
-    return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(await this.queue.getJobState(id));
+    return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(
+      await this.queue.getJobState(id),
+    );
   }
 
   // Adds the job of a task again after its old one ended without running it.
@@ -65,7 +73,11 @@ export class JobQueue {
   }
 
   // Runs one job; a HandBack delays it a second (without using a try).
-  private async process(job: Job<JobData>, token: string | undefined, run: (id: string, info: JobInfo) => Promise<void>): Promise<void> {
+  private async process(
+    job: Job<JobData>,
+    token: string | undefined,
+    run: (id: string, info: JobInfo) => Promise<void>,
+  ): Promise<void> {
     try {
       await run(job.data.id, { queuedAt: job.timestamp });
     } catch (err) {
@@ -76,7 +88,12 @@ export class JobQueue {
   }
 
   serve(concurrency: number, run: (id: string, info: JobInfo) => Promise<void>): void {
-    const options = { connection: redisOptions(this.url, true) as ConnectionOptions, prefix: `${this.prefix}:q`, concurrency, maxStalledCount: 1 };
+    const options = {
+      connection: redisOptions(this.url, true) as ConnectionOptions,
+      prefix: `${this.prefix}:q`,
+      concurrency,
+      maxStalledCount: 1,
+    };
     this.worker = new Worker<JobData>(QUEUE, (job, token) => this.process(job, token, run), options);
     this.worker.on('error', () => {});
   }

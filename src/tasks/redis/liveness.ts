@@ -16,7 +16,8 @@ export class Liveness {
   private key = (serverId: string): string => `${this.prefix}:hb:${serverId}`;
 
   start(about: Record<string, unknown>): void {
-    const beat = () => void this.redis.set(this.key(this.serverId), JSON.stringify(about), 'PX', this.ttlMs).catch(() => {});
+    const beat = () =>
+      void this.redis.set(this.key(this.serverId), JSON.stringify(about), 'PX', this.ttlMs).catch(() => {});
     beat();
     this.timer = setInterval(beat, Math.max(100, Math.round(this.ttlMs / 5)));
     this.timer.unref();

@@ -32,7 +32,10 @@ export class OwnerWrites {
 
   // At shutdown: one last try for what is pending, bounded in time.
   async drain(ms: number): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.pending.values()].map((r) => this.put(r))), new Promise((r) => setTimeout(r, ms).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.pending.values()].map((r) => this.put(r))),
+      new Promise((r) => setTimeout(r, ms).unref()),
+    ]);
   }
 
   private flush(id: string): void {

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { UserContent } from '../../claude/control.js';
-import { ToolError } from '../../errors.js';
 import type { FollowedTask, TaskHost } from '../backend.js';
 import type { InputAnswer } from '../input-requests.js';
 import { LocalBackend, MAX_SCANNED, type LocalOptions } from '../local/local-backend.js';

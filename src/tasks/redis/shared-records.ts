@@ -75,10 +75,29 @@ export class SharedRecords {
   // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when written.
   // With `owner`: only while the stored record is still that server's (an owner's write never revives a task
   // another server declared lost).
-  async put(record: Readonly<TaskRecord>, from: ReadonlyArray<TaskState | '*' | 'none'> = ['*'], owner = ''): Promise<boolean> {
+  async put(
+    record: Readonly<TaskRecord>,
+    from: ReadonlyArray<TaskState | '*' | 'none'> = ['*'],
+    owner = '',
+  ): Promise<boolean> {
     const claimed = CLAIMED.has(record.state);
     const keys = [this.key(record.id), `${this.prefix}:tasks`, `${this.prefix}:claimed`, `${this.prefix}:queued`];
-    const done = Number(await this.redis.eval(SCRIPT, keys.length, ...keys, JSON.stringify(record), record.state, record.owner.serverId, String(record.createdAt), record.id, claimed ? '1' : '0', this.changedChannel, owner, ...from));
+    const done = Number(
+      await this.redis.eval(
+        SCRIPT,
+        keys.length,
+        ...keys,
+        JSON.stringify(record),
+        record.state,
+        record.owner.serverId,
+        String(record.createdAt),
+        record.id,
+        claimed ? '1' : '0',
+        this.changedChannel,
+        owner,
+        ...from,
+      ),
+    );
     return done === 1;
   }
 
@@ -140,7 +159,10 @@ export class SharedRecords {
   // Event lines from sequence number `from` on, or the last `tail` when from is undefined.
   async readEvents(id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> {
     if (opts.limit <= 0) return [];
-    const rows = opts.from !== undefined ? await this.redis.xrange(this.events(id), `${opts.from}-0`, '+', 'COUNT', opts.limit) : ((await this.redis.xrevrange(this.events(id), '+', '-', 'COUNT', opts.limit)) ?? []).reverse();
+    const rows =
+      opts.from !== undefined
+        ? await this.redis.xrange(this.events(id), `${opts.from}-0`, '+', 'COUNT', opts.limit)
+        : ((await this.redis.xrevrange(this.events(id), '+', '-', 'COUNT', opts.limit)) ?? []).reverse();
     return (rows ?? []).map(([entry, fields]) => ({ seq: Number.parseInt(entry, 10), at: 0, text: fields[1] ?? '' }));
   }
 
@@ -149,12 +171,20 @@ export class SharedRecords {
     const cutoff = (opts.now ?? Date.now()) - opts.maxAgeDays * 86_400_000;
     const old = await this.redis.zrangebyscore(`${this.prefix}:tasks`, '-inf', cutoff, 'LIMIT', 0, 500);
     const total = await this.redis.zcard(`${this.prefix}:tasks`);
-    const excess = total > opts.maxTasks ? await this.redis.zrange(`${this.prefix}:tasks`, 0, Math.min(total - opts.maxTasks, 500) - 1) : [];
+    const excess =
+      total > opts.maxTasks
+        ? await this.redis.zrange(`${this.prefix}:tasks`, 0, Math.min(total - opts.maxTasks, 500) - 1)
+        : [];
     const ids = [...new Set([...old, ...excess])];
     let removed = 0;
     for (const [i, rec] of (await this.readMany(ids)).entries()) {
       if (rec && !isFinal(rec.state)) continue;
-      await this.redis.multi().del(this.key(ids[i]!)).del(this.events(ids[i]!)).zrem(`${this.prefix}:tasks`, ids[i]!).exec();
+      await this.redis
+        .multi()
+        .del(this.key(ids[i]!))
+        .del(this.events(ids[i]!))
+        .zrem(`${this.prefix}:tasks`, ids[i]!)
+        .exec();
       removed++;
     }
     return removed;

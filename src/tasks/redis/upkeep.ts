@@ -38,7 +38,10 @@ export class Upkeep {
     this.p.tick();
     if (!this.p.liveness.canJudge) return;
     for (const id of await this.p.records.claimedIds().catch(() => [] as string[])) this.p.suspect(id);
-    if (++this.sweeps % RECONCILE_EVERY === 0) await this.reconcile().catch((err: unknown) => this.p.log.warn({ err: (err as Error).message }, 'cluster: reconcile failed'));
+    if (++this.sweeps % RECONCILE_EVERY === 0)
+      await this.reconcile().catch((err: unknown) =>
+        this.p.log.warn({ err: (err as Error).message }, 'cluster: reconcile failed'),
+      );
   }
 
   // A queued task with no job (its add failed, or the job ended without a claim) gets a job again; one server at a
@@ -58,7 +61,9 @@ export class Upkeep {
   }
 
   async prune(limits: { pruneMaxAgeDays: number; pruneMaxTasks: number }): Promise<void> {
-    const n = await this.p.records.prune({ maxAgeDays: limits.pruneMaxAgeDays, maxTasks: limits.pruneMaxTasks }).catch(() => 0);
+    const n = await this.p.records
+      .prune({ maxAgeDays: limits.pruneMaxAgeDays, maxTasks: limits.pruneMaxTasks })
+      .catch(() => 0);
     if (n) this.p.log.info({ removed: n }, 'cluster: pruned old tasks');
   }
 
@@ -72,7 +77,11 @@ export class Upkeep {
     this.epoch = now;
     if (before === undefined || before === now) return;
     let n = 0;
-    for (const rec of this.p.ownRecords()) if (!skip(rec.id) && (await this.p.records.put(rec, ['none']).catch(() => false))) n++;
-    this.p.log.warn({ republished: n }, 'cluster: Redis came back without its data; this server\'s finished tasks were written again');
+    for (const rec of this.p.ownRecords())
+      if (!skip(rec.id) && (await this.p.records.put(rec, ['none']).catch(() => false))) n++;
+    this.p.log.warn(
+      { republished: n },
+      "cluster: Redis came back without its data; this server's finished tasks were written again",
+    );
   }
 }
