@@ -23,7 +23,7 @@ import { startRedis, type TestRedis } from '../support/redis.js';
 // its "run" of a task is a LiveTask that ends when it is stopped or told to finish; the backend under test is real.
 
 const log = createLogger('silent');
-const limits = { pruneMaxAgeDays: 30, pruneMaxTasks: 1000 };
+const limits = { pruneMaxAgeDays: 30, pruneMaxTasks: 1000, maxQueue: 100 };
 const cwd = mkdtempSync(join(tmpdir(), 'ct-contract-cwd-'));
 
 // The end state a stop reason gives a task (as the runner's verdict does).
