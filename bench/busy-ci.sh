@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Issue 20's busy-machine check: a fresh clone's .ci/run, N times in a row, with K CPU-bound `yes` processes beside it
-# (K=0: quiet). Prints each run's wall time and vitest's last line. Usage: bench/busy-ci.sh [runs=3] [busy=4] [repo=.]
+# (K=0: quiet). Prints each run's wall time, vitest's last line and its failed tests; keeps every run's whole log in a
+# printed /tmp folder. Usage: bench/busy-ci.sh [runs=3] [busy=4] [repo=.]
 set -uo pipefail
 runs=${1:-3}
 busy=${2:-4}
 repo=$(cd "${3:-.}" && pwd)
+logs=$(mktemp -d /tmp/busy-ci-logs.XXXXXX)
+echo "logs: $logs"
 hogs=()
 for _ in $(seq 1 "$busy"); do
   yes >/dev/null &
@@ -15,7 +18,9 @@ for i in $(seq 1 "$runs"); do
   dir=$(mktemp -d /tmp/busy-ci.XXXXXX)
   git clone -q "$repo" "$dir/clone"
   start=$(date +%s)
-  last=$(cd "$dir/clone" && CI=true bash .ci/run 2>&1 | tail -1)
-  echo "run $i (busy=$busy): $(($(date +%s) - start)) s: $last"
+  log="$logs/run-$i.log"
+  (cd "$dir/clone" && CI=true bash .ci/run >"$log" 2>&1)
+  echo "run $i (busy=$busy): $(($(date +%s) - start)) s: $(tail -1 "$log")"
+  grep -E '^ +(×|FAIL) ' "$log" | sort -u | head -20
   rm -rf "$dir"
 done
