@@ -61,7 +61,7 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 export function createServer(
   config: Config,
   ready: Promise<Engine>,
-  options: { clientId?: string; viewer?: Viewer; rateKey?: string } = {},
+  options: { clientId?: string; viewer?: Viewer; rateKey?: string; onToolsListed?: () => void } = {},
 ): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
@@ -81,7 +81,13 @@ export function createServer(
   const byName = new Map<string, AnyTool>((toolsFor(config.limits) as AnyTool[]).map((t) => [t.name, t]));
   const clientId = options.clientId ?? randomUUID();
   const viewer: Viewer = options.viewer ?? { principal: LOCAL_PRINCIPAL, admin: false };
-  server.setRequestHandler('tools/list', async () => ({ tools: [...byName.values()].map(listed) }));
+  let tools: ReturnType<typeof listed>[] | undefined;
+  server.setRequestHandler('tools/list', async () => {
+    // The schemas are converted once per server; onToolsListed runs once the answer is written.
+    tools ??= [...byName.values()].map(listed);
+    if (options.onToolsListed) setImmediate(options.onToolsListed);
+    return { tools };
+  });
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const engine = await ready;
     const name = request.params.name;

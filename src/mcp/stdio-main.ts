@@ -7,6 +7,10 @@ import { launchCommand } from '../launch-command.js';
 import { startupLine } from '../startup-line.js';
 import { installWatchdog } from '../watchdog.js';
 import { openMetricsPort } from '../metrics/http.js';
+import { OnDemand } from '../on-demand.js';
+
+// A client that neither lists tools nor calls anything still gets its engine (startup line, spares, recovery) by then.
+const ENGINE_LATEST_START_MS = 1000;
 
 // Someone ran the server by hand in a terminal: it is not hung, it waits for a client.
 export const terminalHint = (me = launchCommand()): string =>
@@ -14,39 +18,47 @@ export const terminalHint = (me = launchCommand()): string =>
   `To try it: ${me} ask "a question"; to add it to a client: ${me} setup claude-code`;
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
-// answers at once; the engine (task registry, spawner, metrics) is loaded and built meanwhile, and calls wait for it.
+// answers at once; the engine (task registry, spawner, metrics) is loaded and built once tools/list is answered (or on
+// first need, or ENGINE_LATEST_START_MS after serving began), and calls wait for it.
 export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
   const log = createLogger(config.logLevel);
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
   let engine: Engine | undefined;
-  const ready = import('../create-engine.js').then((m) => m.createEngine(config, log));
+  const ready = new OnDemand(() => import('../create-engine.js').then((m) => m.createEngine(config, log)));
   const servers: Array<() => Promise<void>> = [];
   let stopping = false;
+  const startEngine = () => {
+    if (!stopping) ready.start();
+  };
   const openBoard = async (port: number) =>
     (await import('../board/board-port.js')).openBoardPort(port, ready, config, log);
   const board = boardPort === undefined ? undefined : await openBoard(boardPort);
   if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {
-      const { server, dispose } = createServer(config, ready);
+      const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine });
       servers.push(dispose);
       return server;
     },
     { onerror: (err) => log.warn({ err: err.message }, 'mcp transport error') },
   );
+  const latest = setTimeout(startEngine, ENGINE_LATEST_START_MS);
   installWatchdog({
     log,
     killAllSync: () => engine?.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     shutdown: async (reason) => {
       stopping = true;
+      clearTimeout(latest);
       board?.close();
-      await (await ready.catch(() => undefined))?.dispose(reason);
+      // An engine never started is not started now just to be disposed of.
+      if (ready.started) await (await ready.catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
   });
   try {
+    await ready.begun;
     engine = await ready;
     // In a cluster this server also takes tasks from the shared queue.
     engine.registry.serveQueue();
