@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ModelName } from '../src/engine.js';
 
+// 100000 -> "100,000" without Intl, whose first use costs tens of ms of the server's start-up.
+const withCommas = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 // Input fields shared by several tools, each with an error message that says the fix.
 export const promptField = (maxChars: number) =>
   z
@@ -11,7 +14,7 @@ export const promptField = (maxChars: number) =>
     .min(1, 'prompt must not be empty')
     .max(
       maxChars,
-      `prompt is too long (over ${maxChars.toLocaleString('en-US')} characters); shorten it or point claude at a file instead`,
+      `prompt is too long (over ${withCommas(maxChars)} characters); shorten it or point claude at a file instead`,
     )
     .refine((s) => s.trim().length > 0, 'prompt must contain more than white space')
     .refine((s) => !s.includes('\u0000'), 'prompt must not contain NUL characters')

@@ -1,0 +1,58 @@
+// Bundles the server's command (dist/src/index.js, run by `npm run build` after tsc) in place: loading ~170 small
+// modules (zod alone is 97, its locales 50) was most of the stdio server's start-up, a benchmark target. Each command
+// and the engine stay separate chunks, loaded by `import()` when used; all chunks sit in dist/src next to index.js.
+// Packages other than zod and the MCP SDK stay external (pino, execa, bullmq, ioredis, prom-client: loaded as today).
+// A module of ours that reads import.meta.url gets the URL of its own tsc output (dist/src/...), so files it finds
+// relative to itself are found as before.
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, 'dist');
+const outdir = join(dist, 'src');
+const BUNDLED = /^(zod|@modelcontextprotocol\/(server|core|ext-apps))(\/|$)/;
+const CHUNK = /^chunk-[A-Z0-9]+\.js$/;
+
+for (const name of readdirSync(outdir)) if (CHUNK.test(name)) rmSync(join(outdir, name));
+
+const layout = {
+  name: 'server-layout',
+  setup(b) {
+    // Bare imports of other packages stay imports (resolved from node_modules at run time, as before).
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('node:') || !BUNDLED.test(args.path) ? { path: args.path, external: true } : undefined,
+    );
+    // zod re-exports every locale's messages; the server speaks English only (zod sets it itself), as the board does.
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(root, 'node_modules', 'zod', 'v4', 'locales', 'en.js') }
+        : undefined,
+    );
+    // Our modules: import.meta.url is the module's own file under dist/src, computed from the chunk's location.
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(dist + sep)) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return { contents: text, loader: 'js' };
+      const own = relative(outdir, args.path).split(sep).join('/');
+      const url = `new URL(${JSON.stringify(`./${own}`)}, import.meta.url).href`;
+      return { contents: text.replaceAll('import.meta.url', url), loader: 'js' };
+    });
+  },
+};
+
+await build({
+  entryPoints: [join(outdir, 'index.js')],
+  outdir,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunk-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [layout],
+});
