@@ -9,7 +9,10 @@ import { installWatchdog } from '../watchdog.js';
 import { openMetricsPort } from '../metrics/http.js';
 import { OnDemand } from '../on-demand.js';
 
-// A client that neither lists tools nor calls anything still gets its engine (startup line, spares, recovery) by then.
+// The engine starts once the client has its tool list, or this long after the handshake (a client that lists no
+// tools: its tools/list, sent right after the handshake, is answered first), or at the latest ENGINE_LATEST_START_MS
+// after serving began (no client yet): startup line, spares, recovery of an earlier server's tasks.
+const ENGINE_AFTER_HANDSHAKE_MS = 50;
 const ENGINE_LATEST_START_MS = 1000;
 
 // Someone ran the server by hand in a terminal: it is not hung, it waits for a client.
@@ -19,7 +22,7 @@ export const terminalHint = (me = launchCommand()): string =>
 
 // Serves MCP on stdio until stdin closes or a signal arrives; returns -1 (the watchdog exits the process). The server
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built once tools/list is answered (or on
-// first need, or ENGINE_LATEST_START_MS after serving began), and calls wait for it.
+// first need, or shortly after the handshake), and calls wait for it.
 export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
   const log = createLogger(config.logLevel);
   const metricsPort = await openMetricsPort(config.metrics);
@@ -38,6 +41,7 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   const handle = serveStdio(
     () => {
       const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine });
+      server.oninitialized = () => void setTimeout(startEngine, ENGINE_AFTER_HANDSHAKE_MS);
       servers.push(dispose);
       return server;
     },
