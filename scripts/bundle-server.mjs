@@ -15,6 +15,11 @@ const outdir = join(dist, 'src');
 const BUNDLED = /^(zod|@modelcontextprotocol\/(server|core|ext-apps))(\/|$)/;
 const CHUNK = /^chunk-[A-Z0-9]+\.js$/;
 
+// Run twice without tsc in between, index.js is the bundle already: it stays as it is, with its chunks.
+if (/from "\.\/chunk-[A-Z0-9]+\.js"/.test(readFileSync(join(outdir, 'index.js'), 'utf8'))) {
+  process.stderr.write('dist/src/index.js is bundled already (run tsc first to bundle again)\n');
+  process.exit(0);
+}
 for (const name of readdirSync(outdir)) if (CHUNK.test(name)) rmSync(join(outdir, name));
 
 const layout = {
