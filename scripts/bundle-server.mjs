@@ -39,6 +39,11 @@ const layout = {
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (!args.path.startsWith(dist + sep)) return undefined;
       const text = readFileSync(args.path, 'utf8');
+      // Inside a chunk these would name dist/src, not the module's folder: use import.meta.url (rewritten below).
+      if (/import\.meta\.(dirname|filename)/.test(text))
+        throw new Error(
+          `${args.path}: use import.meta.url, not import.meta.dirname/filename (the bundle keeps only the url)`,
+        );
       if (!text.includes('import.meta.url')) return { contents: text, loader: 'js' };
       const own = relative(outdir, args.path).split(sep).join('/');
       const url = `new URL(${JSON.stringify(`./${own}`)}, import.meta.url).href`;
