@@ -95,7 +95,12 @@ export async function runTask(
       : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
     const hidden = configPaths(deps.env, deps.config.configFile);
-    const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden };
+    const scope = {
+      stateDir: deps.config.stateDir,
+      ownDir: task.record.worktree?.path ?? workdir,
+      hidden,
+      cwd: workdir,
+    };
     const sandbox = tier.sandbox?.enabled ? await planSandbox(tier, scope, outDir) : {};
     const forwardPermissions = tier.permissionPrompts === 'forward';
     // A task queued by a nested server (cluster) runs as deep as that server, at least.
