@@ -45,6 +45,38 @@ describe('guardDecision', () => {
   });
 });
 
+describe('guardDecision, the own folder against what it holds', () => {
+  it('refuses the state dir that lies under the cwd of a task without a worktree (the deny wins over the own folder)', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ct-guard-cwd-'));
+    const stateDir = join(cwd, '.state');
+    mkdirSync(join(stateDir, 'tasks'), { recursive: true });
+    const scope = { stateDir, ownDir: cwd, hidden: [] };
+    const decide = (tool: string, input: object) => guardDecision(scope, tool, input, cwd, '/root');
+    expect(decide('Read', { file_path: join(stateDir, 'audit.key') })).toMatch(/sandbox hides/);
+    expect(decide('Read', { file_path: '.state/tasks/t_1/record.json' })).toMatch(/sandbox hides/);
+    expect(decide('Write', { file_path: join(stateDir, 'x') })).toMatch(/sandbox hides/);
+    expect(decide('Grep', { pattern: 'x', path: stateDir })).toMatch(/sandbox hides/);
+    expect(decide('Read', { file_path: join(cwd, 'src', 'a.ts') })).toBeUndefined();
+    // Its worktree inside the state dir stays open to a task that has one.
+    const own = join(stateDir, 'worktrees', 't_own');
+    mkdirSync(own, { recursive: true });
+    const withTree = { stateDir, ownDir: own, hidden: [] };
+    expect(guardDecision(withTree, 'Read', { file_path: join(own, 'a') }, own, '/root')).toBeUndefined();
+    expect(guardDecision(withTree, 'Read', { file_path: join(stateDir, 'audit.key') }, own, '/root')).toBeDefined();
+  });
+
+  it("refuses a write into any .claude folder (claude's settings and hooks), and lets reads through", () => {
+    const { own, scope } = layout();
+    const decide = (tool: string, input: object) => guardDecision(scope, tool, input, own, '/root');
+    expect(decide('Write', { file_path: join(own, '.claude', 'settings.local.json') })).toMatch(/\.claude folder/);
+    expect(decide('Edit', { file_path: 'sub/.claude/settings.json' })).toMatch(/\.claude folder/);
+    expect(decide('MultiEdit', { file_path: join(own, '.claude', 'commands', 'x.md') })).toMatch(/\.claude folder/);
+    expect(decide('NotebookEdit', { notebook_path: join(own, 'a', '.claude', 'n.ipynb') })).toMatch(/\.claude/);
+    expect(decide('Read', { file_path: join(own, '.claude', 'settings.json') })).toBeUndefined();
+    expect(decide('Write', { file_path: join(own, '.claudefile') })).toBeUndefined();
+  });
+});
+
 describe('the hook entry point', () => {
   const run = (arg: string, stdin: string) =>
     spawnSync(process.execPath, [guardEntry(), arg], { input: stdin, encoding: 'utf8' });

@@ -55,4 +55,16 @@ describe('sandboxed tier argv', () => {
     config.tiers.sandboxed = { ...sandboxed, sandbox: undefined, dangerouslySkipPermissions: true };
     expect(() => validateTiers(config)).not.toThrow();
   });
+
+  it("loads no settings from the task's tree in any tier, and keeps a sandboxed task's cwd/.claude read-only", () => {
+    for (const tier of Object.values(defaultConfig().tiers)) {
+      const argv = buildClaudeArgs(tier, { mcpConfigPath: null });
+      expect(argv.filter((a) => a.startsWith('--setting-sources'))).toEqual(['--setting-sources=user']);
+      expect(argv).toContain('--strict-mcp-config');
+    }
+    const scope = { stateDir: '/state', ownDir: '/state/worktrees/t_1', hidden: [], cwd: '/state/worktrees/t_1/sub' };
+    const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, { mcpConfigPath: null, sandboxScope: scope });
+    const json = JSON.parse(argv.find((a) => a.startsWith('--settings='))!.slice('--settings='.length));
+    expect(json.sandbox.filesystem.denyWrite).toEqual(['/state/worktrees/t_1/sub/.claude']);
+  });
 });
