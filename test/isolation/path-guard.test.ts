@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardDecision, guardEntry, guardHooks } from '../../src/isolation/path-guard.js';
 
@@ -74,6 +74,26 @@ describe('guardDecision, the own folder against what it holds', () => {
     expect(decide('NotebookEdit', { notebook_path: join(own, 'a', '.claude', 'n.ipynb') })).toMatch(/\.claude/);
     expect(decide('Read', { file_path: join(own, '.claude', 'settings.json') })).toBeUndefined();
     expect(decide('Write', { file_path: join(own, '.claudefile') })).toBeUndefined();
+  });
+});
+
+// Whether the temp dir's file system ignores case (macOS's default APFS, Windows); ext4 and tmpfs here do not.
+function caseInsensitiveTmp(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-case-'));
+  writeFileSync(join(dir, 'probe'), '');
+  return existsSync(join(dir, 'PROBE'));
+}
+
+describe('guardDecision on a case-insensitive file system', () => {
+  it.runIf(caseInsensitiveTmp())('refuses a hidden path spelled in another case', () => {
+    const { stateDir, scope } = layout();
+    writeFileSync(join(stateDir, 'audit.key'), 'k');
+    // The state dir's own name in upper case: the same folder, a string no rule names.
+    const upper = join(dirname(stateDir), basename(stateDir).toUpperCase());
+    const decide = (path: string) => guardDecision(scope, 'Read', { file_path: path }, scope.ownDir, '/root');
+    expect(decide(join(upper, 'audit.key'))).toMatch(/sandbox hides/);
+    expect(decide(join(upper, 'worktrees', 't_later', 'x'))).toMatch(/sandbox hides/);
+    expect(decide(join(upper, 'worktrees', 't_own', 'src', 'a'))).toBeUndefined();
   });
 });
 
