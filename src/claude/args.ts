@@ -66,6 +66,10 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
     // The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
     if (req.systemPromptFile) args.push(opt('system-prompt-file', req.systemPromptFile));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
+  } else {
+    // Modular context: the project's CLAUDE.md, which the user source alone leaves out, comes in as the memory of an
+    // added folder, the cwd itself (CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD): text, without the folder's settings.
+    args.push(opt('add-dir', '.'));
   }
   if (req.appendSystemPromptFile) args.push(opt('append-system-prompt-file', req.appendSystemPromptFile));
   if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
@@ -89,7 +93,7 @@ export function buildClaudeEnv(
   if (tier.contextMode === 'minimal') {
     env.CLAUDE_CODE_DISABLE_CLAUDE_MDS = '1';
     env.CLAUDE_CODE_DISABLE_AUTO_MEMORY = '1';
-  }
+  } else env.CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD = '1';
   // Claude refuses bypassPermissions as root unless told it runs in a sandbox; only a sandboxed tier says so.
   if (tier.sandbox?.enabled) env.IS_SANDBOX = '1';
   Object.assign(env, tier.env);

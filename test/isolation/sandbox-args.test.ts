@@ -61,6 +61,12 @@ describe('sandboxed tier argv', () => {
       const argv = buildClaudeArgs(tier, { mcpConfigPath: null });
       expect(argv.filter((a) => a.startsWith('--setting-sources'))).toEqual(['--setting-sources=user']);
       expect(argv).toContain('--strict-mcp-config');
+      // A modular tier still gets the cwd's CLAUDE.md, as the memory of an added folder (no settings come with it).
+      const modular = tier.contextMode === 'modular';
+      expect([
+        argv.includes('--add-dir=.'),
+        buildClaudeEnv(tier, {}, 0).CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD,
+      ]).toEqual(modular ? [true, '1'] : [false, undefined]);
     }
     const scope = { stateDir: '/state', ownDir: '/state/worktrees/t_1', hidden: [], cwd: '/state/worktrees/t_1/sub' };
     const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, { mcpConfigPath: null, sandboxScope: scope });

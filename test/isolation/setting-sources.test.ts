@@ -20,6 +20,7 @@ const limits = runLimits(90_000, 90_000);
 const sandboxed: TierConfig = { ...defaultConfig().tiers.sandboxed!, partialMessages: false };
 const comprehensive: TierConfig = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false };
 const rand = () => Math.random().toString(36).slice(2);
+const MD = `PROJECT_MEMORY_${rand()}`;
 
 /** The tool_result blocks claude sent back to the API in the conversation whose first prompt holds `marker`. */
 function toolResults(marker: string): Array<{ text: string; isError: boolean }> {
@@ -61,6 +62,7 @@ describe('settings a sandboxed task writes in its tree', () => {
       plant('hooked', hook),
       plant('unhooked', { disableAllHooks: true }),
       `echo x > .claude/notes.md; echo notes=$?`,
+      `echo ${MD} > hooked/CLAUDE.md`,
     ].join('; ');
     const m1 = `RUN-${rand()}`;
     const write = `[[tool:Write:${JSON.stringify({ file_path: `${own}/hooked/.claude/commands/x.md`, content: 'x' })}]]`;
@@ -84,7 +86,8 @@ describe('settings a sandboxed task writes in its tree', () => {
     expect(written).toMatchObject({ isError: true, text: expect.stringMatching(/\.claude folder/) });
     expect(existsSync(join(own, 'hooked', '.claude', 'commands', 'x.md'))).toBe(false);
 
-    // A later run whose cwd holds the planted hook, sandboxed and not: the hook never runs.
+    // A later run whose cwd holds the planted hook, sandboxed and not: the hook never runs. The folder's CLAUDE.md
+    // (text for the model, not a setting) still reaches a tier of modular context.
     for (const tier of [sandboxed, comprehensive]) {
       const cwd = join(own, 'hooked');
       const m = `RUN-${rand()}`;
@@ -94,6 +97,7 @@ describe('settings a sandboxed task writes in its tree', () => {
       );
       expect(toolResults(m)[0]!.text).toMatch(/hi/);
       expect(existsSync(mark)).toBe(false);
+      expect(JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(m)))).toContain(MD);
     }
 
     // A later sandboxed run whose cwd holds disableAllHooks: the path guard still refuses a folder made in the state
