@@ -3,11 +3,10 @@ import type { TierConfig } from '../config/schema.js';
 import { guardHooks } from './path-guard.js';
 import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
 
-// The .claude folders a task must not write: claude 2.1.330 itself keeps Bash off settings*.json, hooks/, agents/ and
-// a few more names there, but not off the rest (a skill, a command file made under another name). A .claude folder
-// deeper in the tree stays writable to Bash (bwrap takes no patterns): no run of this server loads one
-// (--setting-sources=user), and the path guard keeps the file tools out of every one.
-// Only the cwd's: Bash writes nowhere else (a path named here outside the writable folder would leave a mount point).
+// The .claude folder a task must not write, its cwd's: claude 2.1.330 itself keeps Bash off settings*.json, hooks/,
+// agents/ and a few more names there, not off the rest of it. Only the cwd's, the sandbox's one writable folder (a
+// path named outside it would leave a mount point). A .claude deeper in the tree stays writable to Bash (bwrap takes
+// no patterns): no run of this server loads one (--setting-sources=user), and the path guard keeps the file tools out.
 function claudeFolders(scope: SandboxScope): string[] {
   return [join(resolve(scope.cwd ?? scope.ownDir), '.claude')];
 }

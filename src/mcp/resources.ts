@@ -17,7 +17,7 @@ import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-r
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
 // Event logs one MCP session may follow at once (each holds a watcher on a running task).
-export const MAX_SUBSCRIPTIONS = 100;
+const MAX_SUBSCRIPTIONS = 100;
 
 // The last `max` bytes of a file, from its first whole line: only those are read, however long the file grew.
 async function readTail(path: string, max: number): Promise<string> {
