@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { ClaudeRun } from '../../src/claude/run.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { TierConfig } from '../../src/config/schema.js';
 import type { SandboxScope } from '../../src/isolation/sandbox-hidden.js';
-import { REAL_CLAUDE } from '../support/harness.js';
+import { configFile, REAL_CLAUDE, startServer } from '../support/harness.js';
+import { viewOf } from '../support/views.js';
 import { claudePerFile, runLimits } from '../support/per-file.js';
 
 // A task's tree is hostile input, and claude loads settings from it: a .claude/settings*.json there can run a hook
@@ -118,5 +120,37 @@ describe('settings a sandboxed task writes in its tree', () => {
     );
     expect(toolResults(m3)[0]).toMatchObject({ isError: true, text: expect.stringMatching(/sandbox hides/) });
     expect(JSON.stringify(f.api.messageRequests((r) => r.firstUserText.includes(m3)))).not.toContain(secret);
+  });
+});
+
+describe("through the server: a repository's own .claude settings", () => {
+  it('run no hook in a sandboxed deep_task (its clone) nor in a comprehensive one in the folder itself', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'ct-src-repo-'));
+    const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    const mark = join(mkdtempSync(join(tmpdir(), 'ct-src-mark-')), 'hook-ran');
+    const hook = { matcher: '.*', hooks: [{ type: 'command', command: `touch ${mark}` }] };
+    mkdirSync(join(repo, '.claude'));
+    // Committed (a task's branch merged, a cloned project): the sandboxed task's clone checks it out.
+    writeFileSync(join(repo, '.claude', 'settings.json'), JSON.stringify({ hooks: { PreToolUse: [hook] } }));
+    writeFileSync(join(repo, 'README'), 'base\n');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+    const config = configFile({ allowedRoots: [repo], tiers: { comprehensive: { mcpConfig: null } } });
+    const s = await startServer(f.api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+    try {
+      for (const tier of ['sandboxed', 'comprehensive']) {
+        const args = { prompt: `[[bash:echo ran-${tier}]]`, cwd: repo, tier, wait_s: 0 };
+        let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: args }));
+        for (const end = Date.now() + 90_000; !v.final && Date.now() < end;) {
+          const more = { task_id: v.task_id, wait_s: 10, cursor: v.cursor };
+          v = viewOf(await s.client.callTool({ name: 'task_status', arguments: more }));
+        }
+        expect([tier, v.state]).toEqual([tier, 'succeeded']);
+        expect([tier, existsSync(mark)]).toEqual([tier, false]);
+      }
+    } finally {
+      await s.close();
+    }
   });
 });
