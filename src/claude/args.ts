@@ -41,8 +41,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (tier.partialMessages) args.push('--include-partial-messages');
   args.push(opt('model', model));
   if (tier.fallbackModel && tier.fallbackModel !== model) args.push(opt('fallback-model', tier.fallbackModel));
-  // A task's tree is hostile input: its .claude/settings*.json (hooks run outside any sandbox, disableAllHooks turns off
-  // the path guard, permissions and env steer claude) and its .mcp.json are never loaded. Only the operator's own
+  // A task's tree is hostile input: its .claude/settings*.json (hooks run outside any sandbox, disableAllHooks turns
+  // off the path guard, permissions and env steer claude) and its .mcp.json are never loaded. Only the operator's own
   // settings in HOME (user) and the ones this server passes (--settings) apply.
   args.push(opt('setting-sources', 'user'), '--strict-mcp-config');
   if (req.mcpConfigPath) args.push(opt('mcp-config', req.mcpConfigPath));

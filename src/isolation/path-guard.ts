@@ -97,7 +97,7 @@ export function guardDecision(
       // The own folder opens a hidden one it lies in (its worktree in the state dir), never one that lies in it (a
       // state dir under the cwd of a task without a worktree): the deeper of the two decides.
       if (hidden.some((h) => isInside(h, p) && !owns.some((o) => isInside(o, p) && isInside(h, o))))
-        return `${path} is in what the sandbox hides (the server's state, the user's config), not the task's own folder`;
+        return `${path} is in what the sandbox hides (the server's state, the user's config), not in the task's folder`;
       // A search from the own folder over a hidden one inside it: the deny rules fixed at start hide that one whole.
       if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => isInside(p, h))) {
         const instead = `search inside this task's folder (${scope.ownDir}) instead`;

@@ -46,7 +46,7 @@ describe('guardDecision', () => {
 });
 
 describe('guardDecision, the own folder against what it holds', () => {
-  it('refuses the state dir that lies under the cwd of a task without a worktree (the deny wins over the own folder)', () => {
+  it('refuses a state dir under the cwd of a task without a worktree (the deny wins over the own folder)', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ct-guard-cwd-'));
     const stateDir = join(cwd, '.state');
     mkdirSync(join(stateDir, 'tasks'), { recursive: true });

@@ -70,7 +70,8 @@ describe('settings a sandboxed task writes in its tree', () => {
       `echo ${Buffer.from(JSON.stringify(mcp)).toString('base64')} | base64 -d > hooked/.mcp.json; echo mcp=$?`,
     ].join('; ');
     const m1 = `RUN-${rand()}`;
-    const write = `[[tool:Write:${JSON.stringify({ file_path: `${own}/hooked/.claude/commands/x.md`, content: 'x' })}]]`;
+    const command = { file_path: `${own}/hooked/.claude/commands/x.md`, content: 'x' };
+    const write = `[[tool:Write:${JSON.stringify(command)}]]`;
     expect(
       (
         await runOnce(
@@ -91,8 +92,8 @@ describe('settings a sandboxed task writes in its tree', () => {
     expect(written).toMatchObject({ isError: true, text: expect.stringMatching(/\.claude folder/) });
     expect(existsSync(join(own, 'hooked', '.claude', 'commands', 'x.md'))).toBe(false);
 
-    // A later run whose cwd holds the planted hook and MCP server, sandboxed and not: neither ever runs. The folder's CLAUDE.md
-    // (text for the model, not a setting) still reaches a tier of modular context.
+    // A later run whose cwd holds the planted hook and MCP server, sandboxed and not: neither ever runs. The folder's
+    // CLAUDE.md (text for the model, not a setting) still reaches a tier of modular context.
     for (const tier of [sandboxed, comprehensive]) {
       const cwd = join(own, 'hooked');
       const m = `RUN-${rand()}`;
