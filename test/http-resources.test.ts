@@ -75,7 +75,7 @@ describe('task event logs over HTTP', () => {
     expect(text).toBe(tail);
   });
 
-  it(`one client follows at most ${CAP} event logs, counted across its requests; unsubscribing frees a place`, async () => {
+  it(`one client follows at most ${CAP} event logs, across its requests; an unsubscribe frees one`, async () => {
     // One task holds the only running slot (its model never answers); the others wait in the queue (not final).
     const ids = [await deepTask('[[hang]]')];
     for (let i = 0; i < CAP; i++) ids.push(await deepTask(`[[text:queued ${i}]]`));
