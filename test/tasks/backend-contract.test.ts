@@ -15,7 +15,7 @@ import { LocalBackend } from '../../src/tasks/local/local-backend.js';
 import { Cluster } from '../../src/tasks/redis/cluster.js';
 import { RedisBackend } from '../../src/tasks/redis/redis-backend.js';
 import { isFinal, type EndInfo, type TaskRecord, type TaskState } from '../../src/tasks/types.js';
-import { waitFor } from '../support/harness.js';
+import { waitFor, waitForValue } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 // One contract, two backends: what the task service relies on from any TaskBackend, checked against the local one
@@ -231,10 +231,11 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(runs(all, rec.id)).toBe(1);
     const task = on.host.tasks.get(rec.id)!;
-    expect(
-      (await waitFor(async () => (await b.backend.read(rec.id))?.state === 'running' && (await b.backend.read(rec.id))))
-        ?.owner.serverId,
-    ).toBe(on.host.owner.serverId);
+    const running = await waitForValue(async () => {
+      const r = await b.backend.read(rec.id);
+      return r?.state === 'running' ? r : undefined;
+    });
+    expect(running.owner.serverId).toBe(on.host.owner.serverId);
     task.update((r) => (r.stats.turns = 3));
     await on.host.end(task, 'succeeded');
     for (const s of all) {
