@@ -28,6 +28,7 @@ export interface OpsView {
   series: OpsPoint[];
 }
 
+// A metric as getMetricsAsJSON() gives it, with the metricName a histogram's values carry (prom-client's type omits it).
 interface MetricJson {
   name: string;
   values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;
@@ -59,7 +60,7 @@ export class OpsPanel {
   }
 
   private async sample(): Promise<void> {
-    const m = (await this.engine.metrics.registry.getMetricsAsJSON()) as unknown as MetricJson[];
+    const m: MetricJson[] = await this.engine.metrics.registry.getMetricsAsJSON();
     const P = 'claude_tiers_';
     const now = {
       t: Date.now(),
