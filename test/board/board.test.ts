@@ -9,7 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { AppBridge } from '@modelcontextprotocol/ext-apps/app-bridge';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor, waitForValue } from '../support/harness.js';
+import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitForValue } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
