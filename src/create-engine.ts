@@ -26,6 +26,7 @@ import { LocalBackend } from './tasks/local/local-backend.js';
 import { RepoLocks } from './isolation/repo-locks.js';
 import { Notifier } from './notify/notifier.js';
 import { stateSecret } from './state-dir.js';
+import { sharedSecret } from './cluster/shared-secret.js';
 import { tapHandler } from './notify/tap-page.js';
 import { TaskStore } from './tasks/store.js';
 import type { TaskRecord } from './tasks/types.js';
@@ -89,8 +90,13 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     maxKeys: config.limits.spareKeys,
     tickMs: 1000,
   });
-  // One-tap approval links exist only with notify: their key is made then, and only then is their page served.
-  const linkKey = config.notify ? stateSecret(config.stateDir, 'links.key') : undefined;
+  // One-tap approval links exist only with notify: their key is made then, and only then is their page served. In a
+  // cluster every server shares one key, so a link works on whichever server a request reaches.
+  const linkKey = !config.notify
+    ? undefined
+    : cluster
+      ? await sharedSecret(cluster.connection, config.redis!.prefix, 'links-key')
+      : stateSecret(config.stateDir, 'links.key');
   const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
   // The one place the task storage is chosen: a state dir of this machine, or the cluster's Redis.
   const locks = new RepoLocks();
