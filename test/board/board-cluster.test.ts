@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/notify/notifier.js';
 import { startNode, TOKEN, type Node } from '../cluster/cluster-support.js';
-import { configFile, waitFor } from '../support/harness.js';
+import { configFile, waitForValue } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 
@@ -94,7 +94,7 @@ describe('the board in a cluster', () => {
       wait_s: 0,
     });
     const id = started.task_id as string;
-    const n = await waitFor(() => received.find((r) => r.task_id === id && r.event === 'needs_input'), 90_000, 50);
+    const n = await waitForValue(() => received.find((r) => r.task_id === id && r.event === 'needs_input'), 90_000, 50);
     const frontBase = front.url.replace(/\/mcp$/, '');
     const onFront = (link: string) => `${frontBase}${new URL(link).pathname}`;
     const page = await fetch(onFront(n.links!.allow));
@@ -103,7 +103,7 @@ describe('the board in a cluster', () => {
     const confirm = await fetch(onFront(n.links!.allow), { method: 'POST', headers: { origin: frontBase } });
     expect(confirm.status).toBe(200);
     expect(await confirm.text()).toMatch(/allowed; the task goes on/);
-    const done = await waitFor(
+    const done = await waitForValue(
       async () => {
         const r = await worker.call('task_status', { task_id: id, wait_s: 10 });
         return r.state === 'succeeded' || r.state === 'failed' ? r : undefined;
