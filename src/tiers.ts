@@ -7,17 +7,6 @@ import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, 
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
 
-// Looks a tier up by name; an unknown name is an error that lists the known ones.
-export function getTier(config: Config, name: string): TierConfig {
-  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
-  const tier = Object.hasOwn(config.tiers, name) ? config.tiers[name] : undefined;
-  if (!tier)
-    throw new ToolError(
-      `tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`,
-    );
-  return tier;
-}
-
 const MAX_CONTEXT_FILE = 64 * 1024;
 
 // Checks every tier's MCP config and context files once at start-up; throws with the tier and file named.

@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import { resolveTier } from '../routing.js';
-import { getTier } from '../tiers.js';
 import type { CostModel } from './cost-model.js';
 import { formatUsd, modelLadder } from './prices.js';
 
@@ -53,7 +52,9 @@ export function resolveRoute(
 ): { tierName: string; model?: string; routed?: string } {
   const resolved = resolveTier(req.tier, fallback, req.prompt);
   if (req.tier !== 'auto' || req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
-  const tier = getTier(config, resolved.tierName);
+  // A tier this config lacks is refused where the request is resolved (tier-run/resolve.ts), with the known names.
+  const tier = Object.hasOwn(config.tiers, resolved.tierName) ? config.tiers[resolved.tierName] : undefined;
+  if (!tier) return resolved;
   const pick = pickModel(
     costs,
     resolved.tierName,

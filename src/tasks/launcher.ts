@@ -2,15 +2,15 @@ import { hostname } from 'node:os';
 import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { BudgetHold } from '../cost/spending.js';
-import { getTier } from '../tiers.js';
 import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
+import { resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
 import type { Admission, TaskBackend, TaskHost } from './backend.js';
 import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
-import { newTaskRecord, type SubmitRequest } from './new-task.js';
+import { newTask, type SubmitRequest } from './new-task.js';
 import type { Scheduler } from './scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
 import { runTask } from './task-runner.js';
@@ -60,10 +60,11 @@ export class Launcher implements TaskHost {
   kill = (id: string, by: string): Promise<unknown> => this.p.kill(id, by);
   lost = (record: TaskRecord): void => this.p.lost(record);
 
-  // The record of a new task, checked; `hint` names the caller's recent tasks for an unknown continued task.
-  newRecord(req: SubmitRequest, hint: string): TaskRecord {
+  // A new task's record, checked, and its request resolved once; `hint` names the caller's recent tasks for an
+  // unknown continued task.
+  newTask(req: SubmitRequest, hint: string): Promise<{ record: TaskRecord; run: ResolvedRun }> {
     if (this.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    return newTaskRecord(req, {
+    return newTask(req, {
       config: this.p.deps.config,
       owner: this.owner,
       findRecord: (id, viewer) => this.p.visible(id, viewer),
@@ -86,7 +87,7 @@ export class Launcher implements TaskHost {
   }
 
   // Runs a task on this server at once, after its admission here (the task of a server without a shared queue).
-  runHere(record: TaskRecord, content: UserContent | undefined, accepted: () => void): LiveTask {
+  runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask {
     if (this.p.deps.config.limits.maxRunning === 0)
       throw new ToolError(
         'this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers',
@@ -94,15 +95,11 @@ export class Launcher implements TaskHost {
     this.p.deps.claudeBinary();
     this.p.scheduler.checkRoom(record.principal ?? LOCAL_PRINCIPAL);
     // The principal's budget holds back the task's estimate until the task ends (its runner settles it).
-    const hold = this.reserve(record);
+    const hold = this.reserve(record, run);
     let task: LiveTask | undefined;
     try {
       accepted();
-      task = this.launch(
-        record,
-        { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) },
-        content,
-      );
+      task = this.launch(record, { hold, ticket: this.p.deps.breakers.admit(`${run.tierName}:${run.model}`), run });
       return task;
     } finally {
       // A hold not handed to a run is released here.
@@ -110,11 +107,14 @@ export class Launcher implements TaskHost {
     }
   }
 
-  // A queued task's admission here: its budget hold and breaker ticket, or the reason it cannot run here now.
-  admit(record: TaskRecord): Admission {
-    const hold = this.reserve(record);
+  // A queued task's admission here: its request resolved against this server's tiers and roots (its content comes
+  // with the claim), its budget hold and breaker ticket; or the reason it cannot run here now.
+  async admit(record: TaskRecord): Promise<Admission> {
+    const { tier, cwd, model, prompt } = record.request;
+    const run = await resolveRun(this.p.deps.config, { tierName: tier, cwd, model, prompt });
+    const hold = this.reserve(record, run);
     try {
-      return { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) };
+      return { hold, ticket: this.p.deps.breakers.admit(`${run.tierName}:${run.model}`), run };
     } catch (err) {
       hold.settle();
       throw err;
@@ -122,9 +122,9 @@ export class Launcher implements TaskHost {
   }
 
   // Admits a task against its principal's daily budget and holds back its estimated cost.
-  private reserve(record: TaskRecord): BudgetHold {
+  private reserve(record: TaskRecord, run: ResolvedRun): BudgetHold {
     const { tier, model, prompt, maxBudgetUsd } = record.request;
-    const cap = maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd;
+    const cap = maxBudgetUsd ?? run.tier.maxBudgetUsd;
     return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, {
       tier,
       model,
@@ -137,7 +137,7 @@ export class Launcher implements TaskHost {
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask {
     const { deps, backend } = this.p;
     const store = backend.disk;
-    const task = new LiveTask(record, deps.config.limits.eventRingSize, content, backend.eventSink(record.id));
+    const task = new LiveTask(record, deps.config.limits.eventRingSize, backend.eventSink(record.id));
     this.held.set(record.id, task);
     // The webhook hears of this task's states from the server that runs it (once each, whichever server was asked).
     const notifier = deps.notifier;
@@ -153,7 +153,9 @@ export class Launcher implements TaskHost {
       locks: this.p.locks,
       save: (t: LiveTask, now?: boolean) => backend.save(t, now),
     };
-    void runTask(task, admission, runner).finally(() => this.p.ended());
+    // What the queue carried (images, then the prompt) is what claude is sent.
+    const run = content ? { ...admission.run, content } : admission.run;
+    void runTask(task, { ...admission, run }, runner).finally(() => this.p.ended());
     return task;
   }
 

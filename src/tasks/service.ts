@@ -2,7 +2,7 @@ import { ToolError } from '../errors.js';
 import { stopTimings, type RunDeps } from '../run-deps.js';
 import { listReply } from './list-view.js';
 import { Launcher } from './launcher.js';
-import { requestContent, type SubmitRequest } from './new-task.js';
+import type { SubmitRequest } from './new-task.js';
 import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { Scheduler } from './scheduler.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -93,13 +93,12 @@ export class TaskService {
 
   // Starts a task (here, or through the shared queue), then follows it; every input problem is a ToolError first.
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
-    const content = await requestContent(req, this.deps.config.allowedRoots);
     if (req.continueTaskId) await this.record(req.continueTaskId);
     const hint = req.continueTaskId
       ? await this.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false })
       : '';
-    const record = this.launcher.newRecord(req, hint);
-    await this.backend.create(record, content, () => this.launcher.audited(record, req));
+    const { record, run } = await this.launcher.newTask(req, hint);
+    await this.backend.create(record, run, () => this.launcher.audited(record, req));
     return this.follow(record.id, wait);
   }
 
