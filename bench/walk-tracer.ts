@@ -116,7 +116,8 @@ port.on('message', (msg: { type: string; handler?: string; spawnRoom?: string })
         const { scriptSource } = await session.post('Debugger.getScriptSource', { scriptId: script.scriptId });
         for (const f of script.functions as CoverageFunction[]) {
           const range = f.ranges[0];
-          if (!f.functionName || f.functionName.startsWith('<') || !range || range.count === 0) continue;
+          // Every function that ran, anonymous ones too, but the module's own top level (its range starts at 0).
+          if (!range || range.count === 0 || range.startOffset === 0 || f.functionName.startsWith('<')) continue;
           const at = lineCol(scriptSource, bodyStart(scriptSource, range.startOffset));
           await session
             .post('Debugger.setBreakpoint', { location: { scriptId: script.scriptId, ...at } })

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { ToolError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
 export interface ClaudeBinary {
@@ -59,4 +60,27 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
       `(3) the package's own ${pkg[pkg.length - 1]} (missing). Install it with \`npm install\` in claude-tiers, ` +
       '`npm install -g @anthropic-ai/claude-code`, or set CLAUDE_TIERS_CLAUDE_BIN to its path.',
   );
+}
+
+// The claude binary a server runs now, looked up at each run: past maxDepth a refusal (this server runs inside a
+// claude that claude-tiers started), else findClaude's answer, a missing binary as a ToolError naming every place.
+export function claudeBinaryOf(p: {
+  env: NodeJS.ProcessEnv;
+  configured?: string;
+  depth: number;
+  maxDepth: number;
+}): () => ClaudeBinary {
+  return () => {
+    if (p.depth >= p.maxDepth) {
+      throw new ToolError(
+        `refused: this claude-tiers server runs at depth ${p.depth} (inside a claude started by claude-tiers) and maxDepth is ${p.maxDepth}; recursion is not allowed`,
+      );
+    }
+    try {
+      return findClaude({ env: p.env, configured: p.configured });
+    } catch (err) {
+      if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
+      throw err;
+    }
+  };
 }

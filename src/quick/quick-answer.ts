@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey } from '../answer-cache.js';
 import type { RunOutcome } from '../claude/run.js';
-import { resolveRoute } from '../cost/pick-model.js';
 import type { BudgetHold } from '../cost/spending.js';
 import { ToolError } from '../errors.js';
 import type { Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
 import { quickFinished } from '../metrics/quick-outcome.js';
 import { LOCAL_PRINCIPAL } from '../tasks/types.js';
-import { onTier, resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
+import { onTier, resolveRoute, resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
 import { resultText, runTier } from '../tier-run/tier-run.js';
 import { ApiFailure, resultError, toAnswer, type QuickAnswer, type QuickRequest } from './answer.js';
 import type { QuickDeps } from './spares.js';
@@ -20,42 +19,49 @@ const FALLBACK_STATUSES = new Set([429, 500, 502, 503, 529]);
 const CLOSED = { reason: 'closed', message: 'the answer was delivered' };
 const CANCELLED = { reason: 'cancelled', message: 'cancelled by the client; claude was stopped.' };
 
-// The speed tier: one synchronous run; `auto` routes by the prompt (and, with a budget, picks the model); a retryable
-// API failure runs the tier's fallback tier. The request is resolved here, once: tier, real cwd, model, content.
-export async function quickAnswer(deps: QuickDeps, asked: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
-  const { tierName, model, routed } = resolveRoute(asked, 'speed', deps.config, deps.spending.costs);
-  const req = model ? { ...asked, model } : asked;
-  const resolved = await resolveRun(deps.config, {
-    tierName,
-    cwd: req.cwd,
-    model: req.model,
-    prompt: req.prompt,
-    images: req.images,
-  });
-  const fallbackTier = resolved.tier.fallbackTier;
-  try {
-    const answer = await cachedRun(deps, resolved, req, signal);
-    return routed ? { ...answer, routed } : answer;
-  } catch (err) {
-    const status = err instanceof ApiFailure ? err.status : undefined;
-    const retryable = status === null || (status !== undefined && FALLBACK_STATUSES.has(status));
-    if (!fallbackTier || !retryable || signal.aborted) throw err;
-    deps.log.warn(
-      { tier: tierName, fallback: fallbackTier, status },
-      'quick_answer: tier failed, running its fallback tier',
-    );
-    const answer = await cachedRun(
-      deps,
-      onTier(deps.config, resolved, fallbackTier),
-      { ...req, model: undefined },
-      signal,
-    );
-    return {
-      ...answer,
-      ...(routed ? { routed } : {}),
-      fallback: { from_tier: tierName, reason: (err as Error).message },
-    };
-  }
+// The speed tier of a server: one synchronous run; `auto` routes by the prompt (and, with a budget, picks the model);
+// a retryable API failure runs the tier's fallback tier. The request is resolved here, once: tier, real cwd, model,
+// content.
+export class QuickTier {
+  constructor(private readonly deps: QuickDeps) {}
+
+  // One quick_answer call (the engine's `quick`).
+  answer = async (asked: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> => {
+    const { deps } = this;
+    const { tierName, model, routed } = resolveRoute(asked, 'speed', deps.config, deps.spending.costs);
+    const req = model ? { ...asked, model } : asked;
+    const resolved = await resolveRun(deps.config, {
+      tierName,
+      cwd: req.cwd,
+      model: req.model,
+      prompt: req.prompt,
+      images: req.images,
+    });
+    const fallbackTier = resolved.tier.fallbackTier;
+    try {
+      const answer = await cachedRun(deps, resolved, req, signal);
+      return routed ? { ...answer, routed } : answer;
+    } catch (err) {
+      const status = err instanceof ApiFailure ? err.status : undefined;
+      const retryable = status === null || (status !== undefined && FALLBACK_STATUSES.has(status));
+      if (!fallbackTier || !retryable || signal.aborted) throw err;
+      deps.log.warn(
+        { tier: tierName, fallback: fallbackTier, status },
+        'quick_answer: tier failed, running its fallback tier',
+      );
+      const answer = await cachedRun(
+        deps,
+        onTier(deps.config, resolved, fallbackTier),
+        { ...req, model: undefined },
+        signal,
+      );
+      return {
+        ...answer,
+        ...(routed ? { routed } : {}),
+        fallback: { from_tier: tierName, reason: (err as Error).message },
+      };
+    }
+  };
 }
 
 // An identical earlier answer when the tier (or the call) caches, else one run whose answer is then cached.

@@ -1,9 +1,8 @@
 import type { QuickAnswer } from './answer.js';
 import type { AnswerCache } from '../answer-cache.js';
 import { resolveCwd } from '../cwd.js';
-import { runSpec } from '../run-deps.js';
-import { planShared } from '../tier-run/shared-files.js';
-import { spareBounds, spareKey, type TierRunDeps } from '../tier-run/tier-run.js';
+import { planShared } from '../tiers.js';
+import { runSpec, spareBounds, spareKey, type TierRunDeps } from '../tier-run/tier-run.js';
 
 // What the quick path needs besides a run: the answer cache.
 export interface QuickDeps extends TierRunDeps {

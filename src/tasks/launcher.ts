@@ -10,11 +10,11 @@ import { resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
 import type { Admission, TaskBackend, TaskHost } from './backend.js';
 import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
-import { newTask, type SubmitRequest } from './new-task.js';
+import type { SubmitRequest } from './new-task.js';
 import type { Scheduler } from './scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
 import { runTask } from './task-runner.js';
-import { LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
+import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
 
 // What starting tasks takes.
 export interface LauncherParts {
@@ -22,8 +22,6 @@ export interface LauncherParts {
   backend: TaskBackend;
   scheduler: Scheduler;
   locks: RepoLocks;
-  /** A task the viewer may see, as it stands (a continued task's record). */
-  visible(id: string, viewer: Viewer): TaskRecord | undefined;
   /** The server is shutting down: nothing new starts. */
   closing(): boolean;
   /** Stops a task this server runs (a kill asked for through the backend). */
@@ -60,20 +58,8 @@ export class Launcher implements TaskHost {
   kill = (id: string, by: string): Promise<unknown> => this.p.kill(id, by);
   lost = (record: TaskRecord): void => this.p.lost(record);
 
-  // A new task's record, checked, and its request resolved once; `hint` names the caller's recent tasks for an
-  // unknown continued task.
-  newTask(req: SubmitRequest, hint: string): Promise<{ record: TaskRecord; run: ResolvedRun }> {
-    if (this.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    return newTask(req, {
-      config: this.p.deps.config,
-      owner: this.owner,
-      findRecord: (id, viewer) => this.p.visible(id, viewer),
-      recentIdsHint: () => hint,
-      costs: this.p.deps.spending.costs,
-    });
-  }
-
-  audited(record: TaskRecord, req: SubmitRequest): void {
+  // What a task's start writes to the audit once the backend took the task in (its `accepted`).
+  audited = (record: TaskRecord, req: SubmitRequest) => (): void => {
     this.p.deps.audit.write('task_submitted', {
       task_id: record.id,
       tier: record.request.tier,
@@ -84,7 +70,7 @@ export class Launcher implements TaskHost {
       routed: record.routed,
       continue_of: req.continueTaskId,
     });
-  }
+  };
 
   // Runs a task on this server at once, after its admission here (the task of a server without a shared queue).
   runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask {

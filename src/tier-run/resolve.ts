@@ -1,8 +1,12 @@
 import type { UserContent } from '../claude/control.js';
 import type { Config, TierConfig } from '../config/schema.js';
+import type { CostModel } from '../cost/cost-model.js';
+import { pickModel } from '../cost/pick-model.js';
+import { modelLadder } from '../cost/prices.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { imageBlocks, type ImageInput } from '../images.js';
+import { resolveTier } from '../routing.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
 export function getTier(config: Config, name: string): TierConfig {
@@ -13,6 +17,38 @@ export function getTier(config: Config, name: string): TierConfig {
       `tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`,
     );
   return tier;
+}
+
+// What a request asks for, as far as routing goes.
+export interface RouteRequest {
+  tier?: string;
+  prompt: string;
+  model?: string;
+  maxBudgetUsd?: number;
+}
+
+// The tier a request runs on (resolveTier: the asked tier, `auto` routed by the prompt, else `fallback`), plus for
+// tier "auto" with max_budget_usd and no model: the strongest model whose estimated cost fits
+// (`routed: comprehensive on sonnet (opus estimate $0.42 > budget $0.25, ...): mentions running tests or commands`).
+export function resolveRoute(
+  req: RouteRequest,
+  fallback: string,
+  config: Config,
+  costs: CostModel,
+): { tierName: string; model?: string; routed?: string } {
+  const resolved = resolveTier(req.tier, fallback, req.prompt);
+  if (req.tier !== 'auto' || req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
+  // A tier this config lacks is refused by resolveRun, with the known names.
+  const tier = Object.hasOwn(config.tiers, resolved.tierName) ? config.tiers[resolved.tierName] : undefined;
+  if (!tier) return resolved;
+  const ladder = modelLadder(config.prices, tier.model);
+  const pick = pickModel(costs, resolved.tierName, ladder, req.prompt.length, req.maxBudgetUsd);
+  const reason = resolved.routed?.replace(/^routed: \S+ \((.*)\)$/, '$1') ?? '';
+  return {
+    tierName: resolved.tierName,
+    model: pick.model,
+    routed: `routed: ${resolved.tierName} on ${pick.model} (${pick.why}): ${reason}`,
+  };
 }
 
 // A request resolved once, at the top of either tier: below it nothing looks the tier or the cwd up again.

@@ -1,20 +1,43 @@
 import { rm } from 'node:fs/promises';
-import type { RunRequest } from '../claude/args.js';
+import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
 import type { ResultEvent } from '../claude/events.js';
-import { ClaudeRun, type RunOutcome, type RunSpec, type StopReason, type TurnLimits } from '../claude/run.js';
+import {
+  ClaudeRun,
+  type RunOutcome,
+  type RunSpec,
+  type StopReason,
+  type StopTimings,
+  type TurnLimits,
+} from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
 import type { SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
-import { runSpec, stopTimings, type RunDeps } from '../run-deps.js';
+import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
-import type { TierConfig } from '../config/schema.js';
-import { planRun, planSandbox } from '../tiers.js';
+import type { Limits, TierConfig } from '../config/schema.js';
+import { planRun, planSandbox, planShared } from '../tiers.js';
 import type { ResolvedRun } from './resolve.js';
-import { planShared } from './shared-files.js';
 
 // What one run of a tier takes from the server, either tier: a claude run, and the warm spares that may serve it.
 export interface TierRunDeps extends RunDeps {
   readonly spares: SparePool;
+}
+
+// The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
+export function runSpec(deps: RunDeps, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
+  return {
+    bin: deps.claudeBinary().path,
+    args: buildClaudeArgs(tier, req),
+    cwd,
+    env: buildClaudeEnv(tier, deps.env, deps.depth, deps.config.secretEnv),
+    maxLineBytes: deps.config.limits.maxStdoutLineBytes,
+  };
+}
+
+// How long a stop may take, from config; a shutdown uses its own shorter budget.
+export function stopTimings(limits: Limits, shutdown = false): StopTimings {
+  if (!shutdown) return { interruptWaitMs: limits.interruptWaitMs, killGraceMs: limits.killGraceMs };
+  return { interruptWaitMs: Math.round(limits.shutdownMs / 5), killGraceMs: Math.round(limits.shutdownMs / 3) };
 }
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
