@@ -35,7 +35,7 @@ import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/share
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
   const serverId = randomUUID();
-  const claudeBinary = claudeBinaryOf({ env, configured: config.claudeBin, depth, maxDepth: config.maxDepth });
+  const claudeBinary = claudeBinaryOf(env, depth, config);
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, {

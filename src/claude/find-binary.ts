@@ -62,22 +62,22 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   );
 }
 
-// The claude binary a server runs now, looked up at each run: past maxDepth a refusal (this server runs inside a
-// claude that claude-tiers started), else findClaude's answer, a missing binary as a ToolError naming every place.
-export function claudeBinaryOf(p: {
-  env: NodeJS.ProcessEnv;
-  configured?: string;
-  depth: number;
-  maxDepth: number;
-}): () => ClaudeBinary {
+// The claude binary a server runs now, looked up at each run (the config as it stands then): past maxDepth a refusal
+// (this server runs inside a claude that claude-tiers started), else findClaude's answer, a missing binary as a
+// ToolError naming every place looked at.
+export function claudeBinaryOf(
+  env: NodeJS.ProcessEnv,
+  depth: number,
+  config: { readonly claudeBin?: string; readonly maxDepth: number },
+): () => ClaudeBinary {
   return () => {
-    if (p.depth >= p.maxDepth) {
+    if (depth >= config.maxDepth) {
       throw new ToolError(
-        `refused: this claude-tiers server runs at depth ${p.depth} (inside a claude started by claude-tiers) and maxDepth is ${p.maxDepth}; recursion is not allowed`,
+        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`,
       );
     }
     try {
-      return findClaude({ env: p.env, configured: p.configured });
+      return findClaude({ env, configured: config.claudeBin });
     } catch (err) {
       if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
       throw err;
