@@ -13,7 +13,7 @@ import {
   uniqueSleep,
   waitFor,
 } from '../support/harness.js';
-import { viewOf } from '../support/views.js';
+import { viewOf, viewsOf } from '../support/views.js';
 
 let api: ScriptedApi;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -54,13 +54,13 @@ describe('registry limits', () => {
         { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
         { timeout: 120_000 },
       );
-      let finished = (all.structuredContent as { finished: string[] }).finished;
+      let finished = viewsOf(all).finished;
       if (finished.length < 20) {
         const again = await s.client.callTool(
           { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
           { timeout: 120_000 },
         );
-        finished = (again.structuredContent as { finished: string[] }).finished;
+        finished = viewsOf(again).finished;
       }
       sampling = false;
       await sampler;
