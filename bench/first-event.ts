@@ -5,7 +5,7 @@ import type { ScriptedApi } from '../test/support/scripted-api.js';
 import { sleep, startServer, type StartedServer } from '../test/support/harness.js';
 import { metricsPortOf, parseProm, value } from '../test/support/prom.js';
 import { report } from './report.js';
-import { median, pct, round } from './stats.js';
+import { ratioRows } from './stats.js';
 
 // first-event: deep_task (comprehensive tier, its three MCP servers on) from getting its slot to claude's first line,
 // on a warm spare vs cold, interleaved; each task's figure is the growth of the server's own histogram sum.
@@ -52,19 +52,12 @@ export async function benchFirstEvent(api: ScriptedApi, rounds = 6): Promise<voi
   } finally {
     await Promise.allSettled([cold.s.close(), warm.s.close()]);
   }
-  const cm = median(times.cold);
-  const row = (name: string, v: number[]) => ({
-    path: name,
-    median_ms: round(median(v)),
-    p90_ms: round(pct(v, 90)),
-    ratio_vs_cold: round(median(v) / cm, 3),
-  });
   report(
     'first-event',
-    [
-      row('deep_task on a warm spare (MCP servers connected)', times.warm),
-      row('deep_task cold (spawn, MCP servers connect)', times.cold),
-    ],
+    ratioRows({ name: 'cold', times: times.cold }, [
+      ['deep_task on a warm spare (MCP servers connected)', times.warm],
+      ['deep_task cold (spawn, MCP servers connect)', times.cold],
+    ]),
     { rounds, target: 'warm <= 400 ms and <= 0.5x cold (ratio_vs_cold)', raw_ms: times },
   );
 }

@@ -6,7 +6,7 @@ import { planRun } from '../src/tiers.js';
 import { claudeEnv, makeTempHome, type ScriptedApi } from '../test/support/scripted-api.js';
 import { REAL_CLAUDE, ROOT, sleep, startServer } from '../test/support/harness.js';
 import { report } from './report.js';
-import { median, pct, round } from './stats.js';
+import { median, ratioRows, round } from './stats.js';
 
 // quick + overhead: quick_answer through MCP (warm spares, and cold) against claude -p run directly, interleaved A/B/C.
 export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
@@ -49,19 +49,13 @@ export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
   await warm.close();
   await cold.close();
   const dm = median(times.direct);
-  const row = (name: string, v: number[]) => ({
-    path: name,
-    median_ms: round(median(v)),
-    p90_ms: round(pct(v, 90)),
-    ratio_vs_direct: round(median(v) / dm, 3),
-  });
   report(
     'quick',
-    [
-      row('quick_answer warm spare (MCP)', times.warm),
-      row('quick_answer cold (MCP)', times.cold),
-      row('claude -p direct', times.direct),
-    ],
+    ratioRows({ name: 'direct', times: times.direct }, [
+      ['quick_answer warm spare (MCP)', times.warm],
+      ['quick_answer cold (MCP)', times.cold],
+      ['claude -p direct', times.direct],
+    ]),
     {
       rounds,
       target: 'warm median <= 0.35 x direct',

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AnswerCache } from './answer-cache.js';
 import { AuditLog } from './audit.js';
-import { ClaudeNotFoundError, findClaude, type ClaudeBinary } from './claude/find-binary.js';
+import { claudeBinaryOf } from './claude/find-binary.js';
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
 import { CompareJobs } from './compare/compare-jobs.js';
 import type { Config } from './config/schema.js';
 import { Spending } from './cost/spending.js';
 import type { Engine, ToolAdmission } from './engine.js';
-import { ToolError } from './errors.js';
 import { CircuitBreakers } from './guards/breaker.js';
 import { RateLimiter } from './guards/rate-limit.js';
 import type { Logger } from './log.js';
@@ -16,9 +15,9 @@ import { Metrics } from './metrics/metrics.js';
 import { modelLabeler } from './metrics/model-label.js';
 import { serverStats } from './metrics/server-stats.js';
 import type { QuickAnswer } from './quick/answer.js';
-import { quickAnswer } from './quick/quick-answer.js';
+import { QuickTier } from './quick/quick-answer.js';
 import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
-import { stopTimings } from './run-deps.js';
+import { stopTimings } from './tier-run/tier-run.js';
 import { SparePool } from './spares/spare-pool.js';
 import { TaskService } from './tasks/service.js';
 import type { TaskBackend } from './tasks/backend.js';
@@ -26,6 +25,7 @@ import { LocalBackend } from './tasks/local/local-backend.js';
 import { RepoLocks } from './isolation/repo-locks.js';
 import { Notifier } from './notify/notifier.js';
 import { stateSecret } from './state-dir.js';
+import { sharedSecret } from './cluster/shared-secret.js';
 import { tapHandler } from './notify/tap-page.js';
 import { TaskStore } from './tasks/store.js';
 import type { TaskRecord } from './tasks/types.js';
@@ -36,19 +36,7 @@ import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/share
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
   const serverId = randomUUID();
-  const claudeBinary = (): ClaudeBinary => {
-    if (depth >= config.maxDepth) {
-      throw new ToolError(
-        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`,
-      );
-    }
-    try {
-      return findClaude({ env, configured: config.claudeBin });
-    } catch (err) {
-      if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
-      throw err;
-    }
-  };
+  const claudeBinary = claudeBinaryOf(env, depth, config);
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, {
@@ -89,8 +77,13 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     maxKeys: config.limits.spareKeys,
     tickMs: 1000,
   });
-  // One-tap approval links exist only with notify: their key is made then, and only then is their page served.
-  const linkKey = config.notify ? stateSecret(config.stateDir, 'links.key') : undefined;
+  // One-tap approval links exist only with notify: their key is made then, and only then is their page served. In a
+  // cluster every server shares one key, so a link works on whichever server a request reaches.
+  const linkKey = !config.notify
+    ? undefined
+    : cluster
+      ? await sharedSecret(cluster.connection, config.redis!.prefix, 'links-key')
+      : stateSecret(config.stateDir, 'links.key');
   const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
   // The one place the task storage is chosen: a state dir of this machine, or the cluster's Redis.
   const locks = new RepoLocks();
@@ -164,7 +157,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
         record: (id) => registry.record(id),
         answer: (id, requestId, answer) => registry.answer(id, requestId, answer),
       }),
-    quick: (req, signal) => quickAnswer(quickDeps, req, signal),
+    quick: new QuickTier(quickDeps).answer,
     warmSpares: () => void warmDefaultSpares(quickDeps),
     stats: async (viewer) => {
       const peakRunning = registry.counts.peak_running;

@@ -1,22 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
-
-// Looks a tier up by name; an unknown name is an error that lists the known ones.
-export function getTier(config: Config, name: string): TierConfig {
-  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
-  const tier = Object.hasOwn(config.tiers, name) ? config.tiers[name] : undefined;
-  if (!tier)
-    throw new ToolError(
-      `tier: unknown tier "${name}"; known tiers: ${Object.keys(config.tiers).join(', ')}, or "auto"`,
-    );
-  return tier;
-}
 
 const MAX_CONTEXT_FILE = 64 * 1024;
 
@@ -122,6 +112,35 @@ export async function planRun(
     await writeFileAtomic(plan.systemPromptFile, system);
   }
   return plan;
+}
+
+// The files of a spare-able run (MCP config, appended prompt) in a folder named by their content: a spare and the
+// task it serves share them, a change of content is a new folder (and a new spare key), and nothing is rewritten in
+// place under a running claude.
+export async function planShared(name: string, tier: TierConfig, cwd: string, stateDir: string): Promise<RunPlan> {
+  if (!tierNeedsFiles(tier)) return { mcpConfigPath: null, extraAllowedTools: [] };
+  const base = join(stateDir, 'spare-files');
+  const tmp = join(base, `tmp-${randomUUID()}`);
+  const plan = await planRun(name, tier, cwd, stateDir, tmp);
+  const named = [plan.mcpConfigPath, plan.appendSystemPromptFile, plan.systemPromptFile];
+  const files = named.filter((f): f is string => !!f);
+  const hash = createHash('sha256');
+  for (const f of files)
+    hash
+      .update(basename(f))
+      .update('\0')
+      .update(await readFile(f))
+      .update('\0');
+  const dir = join(base, hash.digest('hex').slice(0, 16));
+  if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
+  else await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
+  const moved = (f: string | undefined) => (f ? join(dir, basename(f)) : undefined);
+  return {
+    ...plan,
+    mcpConfigPath: moved(plan.mcpConfigPath ?? undefined) ?? null,
+    appendSystemPromptFile: moved(plan.appendSystemPromptFile),
+    systemPromptFile: moved(plan.systemPromptFile),
+  };
 }
 
 // A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costChart } from '../src/compare/cost-chart.js';
+import type { CompareResult } from '../src/compare/types.js';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import {
   isAlive,
@@ -20,39 +21,6 @@ import {
   uniqueSleep,
   waitFor,
 } from './support/harness.js';
-
-// compare.json as the test reads it.
-interface Run {
-  prompt_index: number;
-  run: number;
-  tier: string;
-  task_id?: string;
-  state: string;
-  success: boolean;
-  latency_ms: number | null;
-  first_event_ms: number | null;
-  cost_usd: number;
-  turns: number;
-  output_tokens: number;
-}
-interface Tier {
-  tier: string;
-  runs: number;
-  success_rate: number;
-  latency_p50_ms: number;
-  latency_p95_ms: number;
-  first_event_p50_ms: number;
-  cost_total_usd: number;
-  cost_mean_usd: number;
-}
-interface CompareJson {
-  tiers: string[];
-  prompts: string[];
-  runs: number;
-  aborted: boolean;
-  results: Run[];
-  summary: { a: Tier; b: Tier; ratio_b_over_a: Record<string, number | null> };
-}
 
 let api: ScriptedApi;
 let env: Record<string, string>;
@@ -165,7 +133,7 @@ describe('compare (A/B comparison of two tiers)', () => {
     // Not a terminal: one progress line per finished run.
     expect(r.stderr.match(/^\[[#.]{24}\] \d+\/12 · prompt \d run 1 on \S+: /gm)).toHaveLength(12);
 
-    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareJson;
+    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareResult;
     expect(json.aborted).toBe(false);
     expect(json.results.map((x) => `${x.prompt_index}:${x.tier}`)).toEqual(
       [0, 1, 2, 3, 4, 5].flatMap((i) => [`${i}:speed`, `${i}:comprehensive`]),
@@ -222,7 +190,7 @@ describe('compare (A/B comparison of two tiers)', () => {
     expect(row(table, 'latency p50')).toEqual([
       `${a.latency_p50_ms} ms`,
       `${b.latency_p50_ms} ms`,
-      `${(b.latency_p50_ms / a.latency_p50_ms).toFixed(2)}x`,
+      `${(b.latency_p50_ms! / a.latency_p50_ms!).toFixed(2)}x`,
     ]);
     expect(row(table, 'first event p50')).toEqual([
       `${a.first_event_p50_ms} ms`,
@@ -345,7 +313,7 @@ describe('compare (A/B comparison of two tiers)', () => {
       expect(frames.some((f) => /· total \d+ s/.test(f))).toBe(true);
 
       // comprehensive (a Bash turn on opus) costs tens of times speed's answer: both bars still show, with their values.
-      const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareJson;
+      const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareResult;
       const [ca, cb] = [json.summary.a.cost_total_usd, json.summary.b.cost_total_usd];
       expect(Math.max(ca, cb) / Math.min(ca, cb)).toBeGreaterThan(10);
       const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -475,7 +443,7 @@ describe('compare (A/B comparison of two tiers)', () => {
         state: string;
         done: number;
         total: number;
-        summary?: CompareJson['summary'];
+        summary?: CompareResult['summary'];
         json_path?: string;
         html_path?: string;
         table?: string;
@@ -489,7 +457,7 @@ describe('compare (A/B comparison of two tiers)', () => {
       expect(status.done).toBe(4);
       expect(status.json_path).toBe(join(s.stateDir, 'compare', first.compare_id, 'compare.json'));
       expect(existsSync(status.html_path!)).toBe(true);
-      const json = JSON.parse(readFileSync(status.json_path!, 'utf8')) as CompareJson;
+      const json = JSON.parse(readFileSync(status.json_path!, 'utf8')) as CompareResult;
       expect(json.results.map((x) => x.tier)).toEqual(['speed', 'comprehensive', 'speed', 'comprehensive']);
       expect(json.summary).toEqual(status.summary);
       expect(status.summary!.a.success_rate).toBe(1);

@@ -164,13 +164,13 @@ describe('the answer cache per principal (item 9)', () => {
     const a = await as(A);
     const c = await as(C);
     const args = { prompt: `cache me ${Date.now()} [[text:answer for a]]`, cache: true };
-    const first = await a.callTool({ name: 'quick_answer', arguments: args }, undefined, { timeout: 60_000 });
+    const first = await a.callTool({ name: 'quick_answer', arguments: args }, { timeout: 60_000 });
     expect(textOf(first)).toBe('answer for a');
     const before = file.api.messageRequests().length;
     const again = await a.callTool({ name: 'quick_answer', arguments: args });
     expect(structured<{ cached?: unknown }>(again).cached).toBeDefined();
     expect(file.api.messageRequests().length).toBe(before);
-    const other = await c.callTool({ name: 'quick_answer', arguments: args }, undefined, { timeout: 60_000 });
+    const other = await c.callTool({ name: 'quick_answer', arguments: args }, { timeout: 60_000 });
     expect(other.isError, textOf(other)).toBeFalsy();
     expect(structured<{ cached?: unknown }>(other).cached).toBeUndefined();
     expect(file.api.messageRequests().length).toBeGreaterThan(before);
@@ -191,7 +191,6 @@ describe('model labels on /metrics (item 10)', () => {
         .map((model) =>
           c.callTool(
             { name: 'quick_answer', arguments: { prompt: `[[text:hi]][[usage:1000,100]] ${model}`, model } },
-            undefined,
             { timeout: 90_000 },
           ),
         );
@@ -233,7 +232,7 @@ describe('budgets hold back calls in flight (item 11)', () => {
     const estimate = new CostModel({ prices: DEFAULT_PRICES }).estimate('speed', 'haiku', prompt(0).length)!.usd;
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        tiny.callTool({ name: 'quick_answer', arguments: { prompt: prompt(i) } }, undefined, { timeout: 90_000 }),
+        tiny.callTool({ name: 'quick_answer', arguments: { prompt: prompt(i) } }, { timeout: 90_000 }),
       ),
     );
     const answered = results.filter((r) => !r.isError);
@@ -270,7 +269,6 @@ describe('budgets hold back calls in flight (item 11)', () => {
       Array.from({ length: 6 }, (_, i) =>
         tiny2.callTool(
           { name: 'deep_task', arguments: { prompt: deepPrompt(i), model: 'haiku', wait_s: 60 } },
-          undefined,
           { timeout: 90_000 },
         ),
       ),

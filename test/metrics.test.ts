@@ -66,7 +66,7 @@ describe('metrics over HTTP (GET /metrics with the bearer token)', () => {
 
   it('after 3 deep_tasks succeeded, 1 killed and 2 quick answers, the counters say exactly that', async () => {
     const deep = (prompt: string) =>
-      client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30 } }, undefined, { timeout: 60_000 });
+      client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30 } }, { timeout: 60_000 });
     const done = await Promise.all([deep('[[text:one]]'), deep('[[bash:echo two]]'), deep('[[text:three]]')]);
     expect(done.map((r) => (r.structuredContent as { state: string }).state)).toEqual([
       'succeeded',

@@ -16,6 +16,7 @@ import {
   startServer,
   uniqueSleep,
   waitFor,
+  waitForValue,
 } from './support/harness.js';
 import { apiPerFile } from './support/per-file.js';
 
@@ -83,7 +84,7 @@ const start = async (prompt: string) =>
     }
   ).task_id;
 const notified = (id: string, event: string) =>
-  waitFor(() => received.find((r) => r.n.task_id === id && r.n.event === event), 60_000, 50);
+  waitForValue(() => received.find((r) => r.n.task_id === id && r.n.event === event), 60_000, 50);
 const state = async (id: string) =>
   ((await client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as { state: string })
     .state;

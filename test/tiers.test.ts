@@ -312,10 +312,12 @@ describe('doctor', () => {
   });
 
   it('fails with a named reason when the binary is missing or the config is bad', async () => {
+    // The MCP servers' probes (three `npx` starts) have nothing to do with the binary: off here.
     const missing = await doctor({
       ANTHROPIC_API_KEY: 'sk-test',
       CLAUDE_TIERS_CLAUDE_BIN: '/nonexistent/claude',
       CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+      CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
     });
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/FAIL\s+claude\s+claude not found/);

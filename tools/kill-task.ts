@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KillTaskOutputSchema } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { compareStatusText } from './compare-tiers.js';
 import { CompareIdField, TaskIdField } from './fields.js';
@@ -31,6 +32,7 @@ export const killTaskTool = defineTool({
       message: 'pass task_id or compare_id, not both',
       path: ['compare_id'],
     }),
+  outputSchema: KillTaskOutputSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   usage: 'kill_task takes { task_id: "t_..." } or { compare_id: "c_..." }, plus reason?: string',
   async handle(input, ctx) {

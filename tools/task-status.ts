@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Limits } from '../src/engine.js';
+import { TaskStatusOutputSchema, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { TaskIdField, waitField } from './fields.js';
 
@@ -48,6 +48,7 @@ export const taskStatusTool = (limits: Limits) =>
         message: 'wait_for goes with task_ids',
         path: ['wait_for'],
       }),
+    outputSchema: TaskStatusOutputSchema,
     annotations: { readOnlyHint: true, idempotentHint: true },
     asksCaller: true,
     showsBoard: true,

@@ -1,23 +1,9 @@
 import type { Viewer } from '../engine.js';
+import type { BoardRow, FileDiff } from '../shapes/board.js';
 import type { TaskState } from '../tasks/types.js';
 
-// One row of the board's list: what a person scans to pick a task.
-export interface BoardRow {
-  task_id: string;
-  state: TaskState;
-  tier: string;
-  model: string;
-  created_at: string;
-  elapsed_s: number;
-  turns: number;
-  cost_usd: number;
-  last_tool?: string;
-  cwd: string;
-  branch?: string;
-  prompt_preview: string;
-  progress: string;
-  needs_input: boolean;
-}
+// A row of the board's list and a changed file of a task's branch: their schemas are in src/shapes.
+export type { BoardRow, FileDiff } from '../shapes/board.js';
 
 // The list with its filters applied, and the count of each state among the tasks the viewer may see.
 export interface BoardList {
@@ -31,16 +17,6 @@ export interface BoardFilter {
   tier?: string;
   text?: string;
   limit?: number;
-}
-
-// One changed file of an isolated task's branch, against its base commit.
-export interface FileDiff {
-  path: string;
-  added: number;
-  removed: number;
-  /** The file's part of the unified diff (hunks), cut at a size limit. */
-  patch: string;
-  binary: boolean;
 }
 
 // One task as the board shows it: the view task_status gives (its events rendered the same way), the whole prompt,

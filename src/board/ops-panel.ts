@@ -1,33 +1,15 @@
 import type { Engine, Viewer } from '../engine.js';
 import { budgetFor } from '../cost/daily-budgets.js';
+import type { OpsPoint, OpsView } from '../shapes/board.js';
 
 const SAMPLE_MS = 30_000;
 const MIN_GAP_MS = 5_000;
 const HOUR_MS = 3_600_000;
 
-// One point of the charts: the mean latency of what finished since the last point, and what it cost.
-export interface OpsPoint {
-  t: number;
-  quick_s: number | null;
-  task_s: number | null;
-  cost_usd: number;
-}
+// The panel and its chart points: their schemas are in src/shapes.
+export type { OpsPoint, OpsView } from '../shapes/board.js';
 
-// The operator panel: load, spares, breakers, budgets, rate headroom, and the last hour of latency and cost.
-export interface OpsView {
-  /** Whose tasks running and queued count: the whole server's for an admin, the caller's own for any other token. */
-  scope: 'server' | 'yours';
-  running: number;
-  queued: number;
-  /** The caller's fair share now (running slots, queue places); null for an admin's server-wide view. */
-  share: { running: number; queue: number } | null;
-  spares_ready: number;
-  breakers: Array<{ key: string; state: string }>;
-  budgets: Array<{ principal: string; spent_usd: number; limit_usd: number; resets_at: string }>;
-  rate: { client: number | null; global: number | null } | null;
-  series: OpsPoint[];
-}
-
+// A metric as getMetricsAsJSON() gives it, with the metricName a histogram's values carry (prom-client's type omits it).
 interface MetricJson {
   name: string;
   values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;
@@ -59,7 +41,7 @@ export class OpsPanel {
   }
 
   private async sample(): Promise<void> {
-    const m = (await this.engine.metrics.registry.getMetricsAsJSON()) as unknown as MetricJson[];
+    const m: MetricJson[] = await this.engine.metrics.registry.getMetricsAsJSON();
     const P = 'claude_tiers_';
     const now = {
       t: Date.now(),

@@ -41,7 +41,10 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (tier.partialMessages) args.push('--include-partial-messages');
   args.push(opt('model', model));
   if (tier.fallbackModel && tier.fallbackModel !== model) args.push(opt('fallback-model', tier.fallbackModel));
-  args.push('--strict-mcp-config');
+  // A task's tree is hostile input: its .claude/settings*.json (hooks run outside any sandbox, disableAllHooks turns
+  // off the path guard, permissions and env steer claude) and its .mcp.json are never loaded. Only the operator's own
+  // settings in HOME (user) and the ones this server passes (--settings) apply.
+  args.push(opt('setting-sources', 'user'), '--strict-mcp-config');
   if (req.mcpConfigPath) args.push(opt('mcp-config', req.mcpConfigPath));
   const allowed = [...tier.allowedTools, ...(req.extraAllowedTools ?? [])];
   if (allowed.length) args.push(opt('allowedTools', allowed.join(',')));
@@ -63,6 +66,10 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
     // The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
     if (req.systemPromptFile) args.push(opt('system-prompt-file', req.systemPromptFile));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
+  } else {
+    // Modular context: the project's CLAUDE.md, which the user source alone leaves out, comes in as the memory of an
+    // added folder, the cwd itself (CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD): text, without the folder's settings.
+    args.push(opt('add-dir', '.'));
   }
   if (req.appendSystemPromptFile) args.push(opt('append-system-prompt-file', req.appendSystemPromptFile));
   if (req.resumeSessionId) args.push(opt('resume', req.resumeSessionId));
@@ -86,7 +93,7 @@ export function buildClaudeEnv(
   if (tier.contextMode === 'minimal') {
     env.CLAUDE_CODE_DISABLE_CLAUDE_MDS = '1';
     env.CLAUDE_CODE_DISABLE_AUTO_MEMORY = '1';
-  }
+  } else env.CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD = '1';
   // Claude refuses bypassPermissions as root unless told it runs in a sandbox; only a sandboxed tier says so.
   if (tier.sandbox?.enabled) env.IS_SANDBOX = '1';
   Object.assign(env, tier.env);

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { ToolError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
 export interface ClaudeBinary {
@@ -59,4 +60,27 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
       `(3) the package's own ${pkg[pkg.length - 1]} (missing). Install it with \`npm install\` in claude-tiers, ` +
       '`npm install -g @anthropic-ai/claude-code`, or set CLAUDE_TIERS_CLAUDE_BIN to its path.',
   );
+}
+
+// The claude binary a server runs now, looked up at each run (the config as it stands then): past maxDepth a refusal
+// (this server runs inside a claude that claude-tiers started), else findClaude's answer, a missing binary as a
+// ToolError naming every place looked at.
+export function claudeBinaryOf(
+  env: NodeJS.ProcessEnv,
+  depth: number,
+  config: { readonly claudeBin?: string; readonly maxDepth: number },
+): () => ClaudeBinary {
+  return () => {
+    if (depth >= config.maxDepth) {
+      throw new ToolError(
+        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`,
+      );
+    }
+    try {
+      return findClaude({ env, configured: config.claudeBin });
+    } catch (err) {
+      if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
+      throw err;
+    }
+  };
 }

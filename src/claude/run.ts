@@ -68,7 +68,7 @@ export class ClaudeRun {
   private stopReason?: StopReason;
   private terminating?: Promise<void>;
   private inTurn = false;
-  private settled = false;
+  private settled?: RunOutcome;
   private preview = '';
   private readonly timers = new AbortController();
   /** Aborted by the first stop: a question still open then is answered "deny", never "allow". */
@@ -109,6 +109,11 @@ export class ClaudeRun {
 
   get startTime(): string | undefined {
     return this.proc.startTime;
+  }
+
+  /** The run's one outcome once it has one (a result, a stop or an exit: the first wins), read without waiting. */
+  get settledOutcome(): RunOutcome | undefined {
+    return this.settled;
   }
 
   get stopped(): StopReason | undefined {
@@ -209,7 +214,7 @@ export class ClaudeRun {
 
   private finish(outcome: RunOutcome): void {
     if (this.settled) return;
-    this.settled = true;
+    this.settled = outcome;
     this.settle(outcome);
   }
 

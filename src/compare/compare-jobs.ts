@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { CompareStatus } from '../shapes/compare.js';
 import type { TaskService } from '../tasks/service.js';
 import { LOCAL_PRINCIPAL, visibleTo, type Viewer } from '../tasks/types.js';
 import { checkTiers } from './prompts-file.js';
 import { runCompare, StopReason, type CompareProgress } from './run-compare.js';
 import { compareTable } from './table.js';
-import type { CompareSummary } from './types.js';
 import { writeReport, type ReportPaths } from './write-report.js';
 
 const KEEP_JOBS = 50;
@@ -15,28 +15,8 @@ const KEEP_JOBS = 50;
 // caller that fills its own share never refuses another (their tasks meet again in the task queue and its limits).
 export const COMPARE_SHARE = 2;
 
-// What compare_status shows of one comparison (a type, so it passes as a tool's structured content).
-export type CompareStatus = {
-  compare_id: string;
-  state: 'running' | 'done' | 'failed' | 'stopped';
-  tiers: [string, string];
-  done: number;
-  total: number;
-  started_at: string;
-  ended_at?: string;
-  /** While it runs: the run going now and its task's last event. */
-  current?: { prompt_index: number; run: number; tier: string; task_id?: string; progress: string };
-  /** Who stopped it, when it was stopped (kill_task, a cancelled request, the server's shutdown). */
-  stopped_by?: string;
-  /** How many of its runs failed, and the first one's reason. */
-  failed_runs?: number;
-  first_failure?: string;
-  summary?: CompareSummary;
-  table?: string;
-  json_path?: string;
-  html_path?: string;
-  error?: string;
-};
+// What compare_status shows of one comparison: its schema is in src/shapes.
+export type { CompareStatus } from '../shapes/compare.js';
 
 interface Job {
   status: CompareStatus;

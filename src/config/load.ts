@@ -27,11 +27,14 @@ export interface LoadedConfig {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function mergeInto(target: Json, layer: Json, source: string, provenance: Provenance, prefix = ''): void {
-  for (const [key, value] of Object.entries(layer)) {
+// A layer is any plain object: the typed defaults as well as parsed JSON.
+function mergeInto(target: Json, layer: object, source: string, provenance: Provenance, prefix = ''): void {
+  const entries: Array<[string, unknown]> = Object.entries(layer);
+  for (const [key, value] of entries) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (isObject(value) && isObject(target[key])) {
-      mergeInto(target[key] as Json, value, source, provenance, path);
+    const inner = target[key];
+    if (isObject(value) && isObject(inner)) {
+      mergeInto(inner, value, source, provenance, path);
     } else {
       target[key] = value;
       markAll(value, path, source, provenance);
@@ -196,7 +199,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
   const layered = (projectLayer: Json | undefined) => {
     const provenance: Provenance = {};
     const merged: Json = {};
-    mergeInto(merged, defaultConfig(env, cwd) as unknown as Json, 'default', provenance);
+    mergeInto(merged, defaultConfig(env, cwd), 'default', provenance);
     if (file && userLayer) mergeInto(merged, structuredClone(userLayer), `file ${file}`, provenance);
     if (projectLayer) mergeInto(merged, structuredClone(projectLayer), `project file ${projectFile}`, provenance);
     mergeInto(merged, envLayer(env, cwd), 'env', provenance);

@@ -1,8 +1,5 @@
-import type { Config } from '../config/schema.js';
-import { resolveTier } from '../routing.js';
-import { getTier } from '../tiers.js';
 import type { CostModel } from './cost-model.js';
-import { formatUsd, modelLadder } from './prices.js';
+import { formatUsd } from './prices.js';
 
 // A model chosen for a budget, and the words that explain it.
 export interface Pick {
@@ -32,39 +29,5 @@ export function pickModel(
   return {
     model: cheapest,
     why: `${over.join(', ') || 'no priced model'}; the cheapest, ${cheapest}, runs capped at the budget`,
-  };
-}
-
-// What a request asks for, as far as routing goes.
-export interface RouteRequest {
-  tier?: string;
-  prompt: string;
-  model?: string;
-  maxBudgetUsd?: number;
-}
-
-// resolveTier, plus for tier "auto" with max_budget_usd and no model: the strongest model whose estimated cost fits
-// (`routed: comprehensive on sonnet (opus estimate $0.42 > budget $0.25, ...): mentions running tests or commands`).
-export function resolveRoute(
-  req: RouteRequest,
-  fallback: string,
-  config: Config,
-  costs: CostModel,
-): { tierName: string; model?: string; routed?: string } {
-  const resolved = resolveTier(req.tier, fallback, req.prompt);
-  if (req.tier !== 'auto' || req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
-  const tier = getTier(config, resolved.tierName);
-  const pick = pickModel(
-    costs,
-    resolved.tierName,
-    modelLadder(config.prices, tier.model),
-    req.prompt.length,
-    req.maxBudgetUsd,
-  );
-  const reason = resolved.routed?.replace(/^routed: \S+ \((.*)\)$/, '$1') ?? '';
-  return {
-    tierName: resolved.tierName,
-    model: pick.model,
-    routed: `routed: ${resolved.tierName} on ${pick.model} (${pick.why}): ${reason}`,
   };
 }

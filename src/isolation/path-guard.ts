@@ -24,6 +24,8 @@ const FILE_TOOLS: Record<string, readonly string[]> = {
 };
 // Tools that walk a folder: a search from a folder that holds a hidden one would list what was made after start.
 const SEARCHES = new Set(['Grep', 'Glob', 'LS']);
+// The file tools that write: none of them may write a .claude folder (settings, hooks, skills, commands of claude).
+const WRITES = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 
 // The PreToolUse matcher of the hook (a regular expression over tool names).
 export const GUARDED_TOOLS = Object.keys(FILE_TOOLS).join('|');
@@ -39,7 +41,8 @@ function realish(path: string): string {
   const tail: string[] = [];
   for (;;) {
     try {
-      return join(realpathSync(head), ...tail.reverse());
+      // The native call gives the spelling the file system stores (on a case-insensitive one, its case).
+      return join(realpathSync.native(head), ...tail.reverse());
     } catch {
       const up = dirname(head);
       if (up === head) return path;
@@ -88,9 +91,14 @@ export function guardDecision(
   const hidden = [scope.stateDir, ...scope.hidden].flatMap(spellings).filter((h) => !owns.includes(h));
   for (const path of touchedPaths(tool, input as Record<string, unknown>, cwd, home)) {
     for (const p of spellings(path)) {
+      if (WRITES.has(tool) && p.split(sep).includes('.claude'))
+        return `${path} is in a .claude folder: claude's settings, hooks and commands are not the task's to write`;
       const inOwn = owns.some((o) => isInside(o, p));
-      if (!inOwn && hidden.some((h) => isInside(h, p)))
-        return `${path} is outside this task's own folder, in what the sandbox hides`;
+      // The own folder opens a hidden one it lies in (its worktree in the state dir), never one that lies in it (a
+      // state dir under the cwd of a task without a worktree): the deeper of the two decides.
+      if (hidden.some((h) => isInside(h, p) && !owns.some((o) => isInside(o, p) && isInside(h, o))))
+        return `${path} is in what the sandbox hides (the server's state, the user's config), not in the task's folder`;
+      // A search from the own folder over a hidden one inside it: the deny rules fixed at start hide that one whole.
       if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => isInside(p, h))) {
         const instead = `search inside this task's folder (${scope.ownDir}) instead`;
         return `${tool} over ${path} would walk into what the sandbox hides; ${instead}`;

@@ -9,6 +9,8 @@ export interface SandboxScope {
   ownDir: string;
   /** More paths to hide, each with everything below it (the user's config file, which may hold HTTP tokens). */
   hidden: readonly string[];
+  /** Where claude runs (the sandbox's writable folder), when not ownDir itself: its .claude/ is not writable. */
+  cwd?: string;
 }
 
 // The keys that hide them, as measured on claude 2.1.330: the sandbox (bwrap, what Bash runs in) takes denyRead and

@@ -1,6 +1,15 @@
+import { join, resolve } from 'node:path';
 import type { TierConfig } from '../config/schema.js';
 import { guardHooks } from './path-guard.js';
 import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
+
+// The .claude folder a task must not write, its cwd's: claude 2.1.330 itself keeps Bash off settings*.json, hooks/,
+// agents/ and a few more names there, not off the rest of it. Only the cwd's, the sandbox's one writable folder (a
+// path named outside it would leave a mount point). A .claude deeper in the tree stays writable to Bash (bwrap takes
+// no patterns): no run of this server loads one (--setting-sources=user), and the path guard keeps the file tools out.
+function claudeFolders(scope: SandboxScope): string[] {
+  return [join(resolve(scope.cwd ?? scope.ownDir), '.claude')];
+}
 
 // The `--settings` object that turns on Claude Code's own sandbox for a tier (keys measured against claude 2.1.330).
 // The sandbox's writable folder and blockWritesOutsideWorkingDirectories both take the working directory from the
@@ -9,6 +18,10 @@ import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
 export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<string, unknown> | undefined {
   if (!tier.sandbox?.enabled) return undefined;
   const hidden = scope ? hiddenRules(scope) : { denyRead: [], allowRead: [], readDeny: [] };
+  const fs = {
+    ...(hidden.denyRead.length ? { denyRead: hidden.denyRead, allowRead: hidden.allowRead } : {}),
+    ...(scope ? { denyWrite: claudeFolders(scope) } : {}),
+  };
   return {
     sandbox: {
       enabled: true,
@@ -22,8 +35,9 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
         strictAllowlist: true,
         allowedDomains: [...tier.sandbox.network.allowedDomains],
       },
-      // bwrap lays an empty tmpfs over each denyRead path and binds each allowRead path below one back in.
-      ...(hidden.denyRead.length ? { filesystem: { denyRead: hidden.denyRead, allowRead: hidden.allowRead } } : {}),
+      // bwrap lays an empty tmpfs over each denyRead path and binds each allowRead path below one back in; each
+      // denyWrite path is bound read-only (one that does not exist yet cannot be made).
+      ...(Object.keys(fs).length ? { filesystem: fs } : {}),
     },
     permissions: {
       // Write, Edit and NotebookEdit refused outside the working directories, in every permission mode.

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from '../engine.js';
 import {
@@ -15,13 +16,57 @@ import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-r
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
+// Event logs one MCP session may follow at once (each holds a watcher on a running task).
+const MAX_SUBSCRIPTIONS = 100;
 
-// Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs.
-export function registerTaskResources(server: Server, ready: Promise<Engine>, viewer: Viewer): () => void {
+// The last `max` bytes of a file, from its first whole line: only those are read, however long the file grew.
+async function readTail(path: string, max: number): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const length = Math.min(size, max);
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await file.read(buf, got, length - got, size - length + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const text = buf.subarray(0, got).toString('utf8');
+    return size > max ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    await file.close();
+  }
+}
+
+// One client's subscriptions: event log uri -> stop following it.
+export type Subscriptions = Map<string, () => void>;
+
+// Subscriptions by client, shared by the server instances that serve one: over HTTP every request is served by an
+// instance of its own, so a subscription outlives the request that made it, and the cap counts across them.
+export class ClientSubscriptions {
+  private readonly byClient = new Map<string, Subscriptions>();
+
+  of(client: string): Subscriptions {
+    // Clients that follow nothing any more are forgotten (a session id is a new client).
+    for (const [key, subs] of this.byClient) if (subs.size === 0 && key !== client) this.byClient.delete(key);
+    let subs = this.byClient.get(client);
+    if (!subs) this.byClient.set(client, (subs = new Map()));
+    return subs;
+  }
+}
+
+// Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs. The
+// subscriptions are the client's (shared by its server instances), else this instance's own.
+export function registerTaskResources(
+  server: Server,
+  ready: Promise<Engine>,
+  viewer: Viewer,
+  subscriptions: Subscriptions = new Map(),
+): () => void {
   // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
   let engine!: Engine;
   const ensure = async () => (engine ??= await ready);
-  const subscriptions = new Map<string, () => void>();
   server.setRequestHandler('resources/templates/list', async () => ({
     resourceTemplates: [
       {
@@ -70,14 +115,7 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
         `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`,
       );
     }
-    let text = '';
-    if (existsSync(path)) {
-      const size = statSync(path).size;
-      const all = readFileSync(path);
-      text = all.subarray(Math.max(0, size - MAX_READ)).toString('utf8');
-      if (size > MAX_READ) text = text.slice(text.indexOf('\n') + 1);
-    }
-    return { contents: [{ uri, mimeType: MIME, text }] };
+    return { contents: [{ uri, mimeType: MIME, text: existsSync(path) ? await readTail(path, MAX_READ) : '' }] };
   });
   server.setRequestHandler('resources/subscribe', async (request) => {
     const { tasks } = await ensure();
@@ -85,6 +123,12 @@ export function registerTaskResources(server: Server, ready: Promise<Engine>, vi
     const id = idOf(uri);
     const record = id ? tasks.visible(id, viewer, await tasks.record(id).catch(() => undefined)) : undefined;
     if (id && record && !isFinal(record.state) && !subscriptions.has(uri)) {
+      if (subscriptions.size >= MAX_SUBSCRIPTIONS)
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `too many subscriptions: this client (HTTP session) already follows ${subscriptions.size} task event ` +
+            `logs, the most one may; unsubscribe (resources/unsubscribe) from ones it no longer needs first`,
+        );
       let timer: NodeJS.Timeout | undefined;
       const send = () => {
         timer = undefined;

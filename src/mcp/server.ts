@@ -7,7 +7,7 @@ import type { ProgressUpdate, ToolDefinition } from '../../tools/define-tool.js'
 import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
 import { ToolError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerTaskResources } from './resources.js';
+import { registerTaskResources, type Subscriptions } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
 import {
   declaresTasks,
@@ -61,7 +61,13 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 export function createServer(
   config: Config,
   ready: Promise<Engine>,
-  options: { clientId?: string; viewer?: Viewer; rateKey?: string; onToolsListed?: () => void } = {},
+  options: {
+    clientId?: string;
+    viewer?: Viewer;
+    rateKey?: string;
+    subscriptions?: Subscriptions;
+    onToolsListed?: () => void;
+  } = {},
 ): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
     { name: 'claude-tiers', version: VERSION, title: 'Claude Code, tiered' },
@@ -128,7 +134,7 @@ export function createServer(
   });
   registerTaskMethods(server, ready, clientId, viewer);
   registerPrompts(server, ready, viewer);
-  const disposeResources = registerTaskResources(server, ready, viewer);
+  const disposeResources = registerTaskResources(server, ready, viewer, options.subscriptions);
   return {
     server,
     dispose: () => {

@@ -87,6 +87,7 @@ export function taskObject(record: TaskRecord, writing?: { chars: number }): Rec
 
 // The tools/call answer for a task started on behalf of a tasks-aware client.
 export function taskHandle(record: TaskRecord): CallToolResult {
+  // SDK type gap: its result types hide resultType and know no task handle (the extension's answer has no content).
   return { resultType: 'task', ...taskObject(record) } as unknown as CallToolResult;
 }
 

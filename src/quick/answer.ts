@@ -2,6 +2,7 @@ import type { ResultEvent } from '../claude/events.js';
 import { describeApiError, ToolError, upstreamStatus } from '../errors.js';
 import type { QuickAnswer } from '../shapes/quick-answer.js';
 import type { QuickRequest } from '../shapes/requests.js';
+import { resultText } from '../tier-run/tier-run.js';
 
 // The quick request and answer shapes live in src/shapes.
 export type { QuickAnswer, QuickRequest };
@@ -17,10 +18,6 @@ export class ApiFailure extends ToolError {
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-// The text of a result: its answer, else its errors, else its subtype.
-export const resultText = (r: ResultEvent): string =>
-  typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype);
 
 // A successful result as the caller's answer.
 export function toAnswer(

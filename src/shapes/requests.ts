@@ -33,21 +33,26 @@ export const TaskAskSchema = z.object({
 });
 export type TaskAsk = z.infer<typeof TaskAskSchema>;
 
-// What deep_task asks the task service for: the ask, its images, and who asks (default owner: the local user).
-export const SubmitRequestSchema = TaskAskSchema.extend({
+// What comes with an ask besides its fields: its images, and who asks (an HTTP token's principal, else the local
+// user; the owner of a task, and whose daily budget the spend counts against).
+const WithAskSchema = z.object({
   images: z.array(ImageInputSchema).optional(),
-  clientId: str.optional(),
   principal: PrincipalSchema.optional(),
 });
+
+// What deep_task asks the task service for: the ask, what comes with it, and the client that asks.
+export const SubmitRequestSchema = TaskAskSchema.extend(WithAskSchema.shape).extend({ clientId: str.optional() });
 export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
 
-// What a task's request resolved to, kept in its record so a status can show it and a follow-up can resume it.
-export const TaskRequestSchema = TaskAskSchema.extend({
-  cwd: str,
-  model: str,
-  tier: str,
-  timeoutS: num,
-  idleTimeoutS: num,
+// What a task's request resolved to (tier, model, real cwd and time limits settled), kept in its record so a status
+// can show it and a follow-up can resume it.
+export const TaskRequestSchema = TaskAskSchema.required({
+  cwd: true,
+  model: true,
+  tier: true,
+  timeoutS: true,
+  idleTimeoutS: true,
+}).extend({
   resumeSessionId: str.optional(),
   /** A follow-up of an isolated task: the branch it continues and the worktree folder it reuses. */
   worktreeOf: z.object({ branchOwner: str, dir: str }).optional(),
@@ -56,7 +61,8 @@ export const TaskRequestSchema = TaskAskSchema.extend({
 });
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
 
-// What quick_answer asks the speed tier for: the ask's fields that apply to one synchronous answer, plus its own.
+// What quick_answer asks the speed tier for: the ask's fields that apply to one synchronous answer, what comes with
+// an ask, and whether a cached answer will do.
 export const QuickRequestSchema = TaskAskSchema.pick({
   prompt: true,
   model: true,
@@ -66,12 +72,9 @@ export const QuickRequestSchema = TaskAskSchema.pick({
   tier: true,
   outputSchema: true,
   maxBudgetUsd: true,
-}).extend({
-  cache: z.boolean().optional(),
-  images: z.array(ImageInputSchema).optional(),
-  /** Who asks (an HTTP token's principal, else the local user): spend counts against its daily budget. */
-  principal: PrincipalSchema.optional(),
-});
+})
+  .extend(WithAskSchema.shape)
+  .extend({ cache: z.boolean().optional() });
 export type QuickRequest = z.infer<typeof QuickRequestSchema>;
 
 // snake_case to camelCase, as a type: "max_budget_usd" is "maxBudgetUsd".

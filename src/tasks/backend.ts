@@ -1,16 +1,22 @@
 import type { UserContent } from '../claude/control.js';
 import type { BreakerTicket } from '../guards/breaker.js';
 import type { BudgetHold } from '../cost/spending.js';
+import type { ResolvedRun } from '../tier-run/resolve.js';
 import type { InputAnswer } from './input-requests.js';
 import type { LiveTask } from './live-task.js';
 import type { TaskStore } from './store.js';
 import type { EndInfo, TaskRecord } from './types.js';
 import type { EventReader } from './view.js';
 
-// What this server holds back for a task it is about to run: a breaker ticket and a budget hold.
+// The request as resolved once (the backends pass it on, never resolve it again).
+export type { ResolvedRun };
+
+// What this server holds back for a task it is about to run (a breaker ticket and a budget hold), and the task's
+// request as this server resolved it (its tier, real cwd, model and content).
 export interface Admission {
   ticket: BreakerTicket;
   hold: BudgetHold;
+  run: ResolvedRun;
 }
 
 // The server a backend stores tasks for, as the backend sees it: the tasks it runs (in memory) and how a task starts
@@ -29,10 +35,10 @@ export interface TaskHost {
   /** The server shuts down: nothing new starts. */
   closing(): boolean;
   /** Starts a task here at once, after this server's own admission (ToolErrors); `accepted` runs once it is admitted. */
-  runHere(record: TaskRecord, content: UserContent | undefined, accepted: () => void): LiveTask;
-  /** What a queued task needs to run here now; throws the reason when this server cannot run it now. */
-  admit(record: TaskRecord): Admission;
-  /** Runs a task admitted here; the run releases what `admit` held. */
+  runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask;
+  /** What a queued task needs to run here now (its request resolved here); throws the reason when it cannot run here. */
+  admit(record: TaskRecord): Promise<Admission>;
+  /** Runs a task admitted here (content: what the queue carried, images included); the run releases what `admit` held. */
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask;
 }
 
@@ -53,8 +59,9 @@ export interface TaskBackend {
   readonly disk: TaskStore;
   /** Starts serving `host`: recovery of tasks whose server died, requests from other processes. */
   open(host: TaskHost): Promise<void>;
-  /** A new task: run here at once, or queued for whichever server takes it; `accepted` runs once it is taken in. */
-  create(record: TaskRecord, content: UserContent | undefined, accepted: () => void): Promise<void>;
+  /** A new task, its request resolved: run here at once, or queued for whichever server takes it; `accepted` runs
+   * once it is taken in. */
+  create(record: TaskRecord, run: ResolvedRun, accepted: () => void): Promise<void>;
   /** Takes queued tasks for this server, up to `concurrency` at once. */
   serve(concurrency: number): void;
   /** A record as it stands here, without I/O beyond the local disk and without side effects. */

@@ -2,19 +2,19 @@ import { hostname } from 'node:os';
 import type { UserContent } from '../claude/control.js';
 import { processStartTime } from '../claude/terminate/index.js';
 import type { BudgetHold } from '../cost/spending.js';
-import { getTier } from '../tiers.js';
 import { ToolError } from '../errors.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
+import { resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
 import type { Admission, TaskBackend, TaskHost } from './backend.js';
 import { ChangeHub } from './change-hub.js';
 import { LiveTask } from './live-task.js';
-import { newTaskRecord, type SubmitRequest } from './new-task.js';
+import type { SubmitRequest } from './new-task.js';
 import type { Scheduler } from './scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
 import { runTask } from './task-runner.js';
-import { LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
+import { LOCAL_PRINCIPAL, type TaskRecord } from './types.js';
 
 // What starting tasks takes.
 export interface LauncherParts {
@@ -22,8 +22,6 @@ export interface LauncherParts {
   backend: TaskBackend;
   scheduler: Scheduler;
   locks: RepoLocks;
-  /** A task the viewer may see, as it stands (a continued task's record). */
-  visible(id: string, viewer: Viewer): TaskRecord | undefined;
   /** The server is shutting down: nothing new starts. */
   closing(): boolean;
   /** Stops a task this server runs (a kill asked for through the backend). */
@@ -60,19 +58,8 @@ export class Launcher implements TaskHost {
   kill = (id: string, by: string): Promise<unknown> => this.p.kill(id, by);
   lost = (record: TaskRecord): void => this.p.lost(record);
 
-  // The record of a new task, checked; `hint` names the caller's recent tasks for an unknown continued task.
-  newRecord(req: SubmitRequest, hint: string): TaskRecord {
-    if (this.closing()) throw new ToolError('the server is shutting down; no new tasks are accepted');
-    return newTaskRecord(req, {
-      config: this.p.deps.config,
-      owner: this.owner,
-      findRecord: (id, viewer) => this.p.visible(id, viewer),
-      recentIdsHint: () => hint,
-      costs: this.p.deps.spending.costs,
-    });
-  }
-
-  audited(record: TaskRecord, req: SubmitRequest): void {
+  // What a task's start writes to the audit once the backend took the task in (its `accepted`).
+  audited = (record: TaskRecord, req: SubmitRequest) => (): void => {
     this.p.deps.audit.write('task_submitted', {
       task_id: record.id,
       tier: record.request.tier,
@@ -83,10 +70,10 @@ export class Launcher implements TaskHost {
       routed: record.routed,
       continue_of: req.continueTaskId,
     });
-  }
+  };
 
   // Runs a task on this server at once, after its admission here (the task of a server without a shared queue).
-  runHere(record: TaskRecord, content: UserContent | undefined, accepted: () => void): LiveTask {
+  runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask {
     if (this.p.deps.config.limits.maxRunning === 0)
       throw new ToolError(
         'this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers',
@@ -94,15 +81,11 @@ export class Launcher implements TaskHost {
     this.p.deps.claudeBinary();
     this.p.scheduler.checkRoom(record.principal ?? LOCAL_PRINCIPAL);
     // The principal's budget holds back the task's estimate until the task ends (its runner settles it).
-    const hold = this.reserve(record);
+    const hold = this.reserve(record, run);
     let task: LiveTask | undefined;
     try {
       accepted();
-      task = this.launch(
-        record,
-        { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) },
-        content,
-      );
+      task = this.launch(record, { hold, ticket: this.p.deps.breakers.admit(`${run.tierName}:${run.model}`), run });
       return task;
     } finally {
       // A hold not handed to a run is released here.
@@ -110,11 +93,14 @@ export class Launcher implements TaskHost {
     }
   }
 
-  // A queued task's admission here: its budget hold and breaker ticket, or the reason it cannot run here now.
-  admit(record: TaskRecord): Admission {
-    const hold = this.reserve(record);
+  // A queued task's admission here: its request resolved against this server's tiers and roots (its content comes
+  // with the claim), its budget hold and breaker ticket; or the reason it cannot run here now.
+  async admit(record: TaskRecord): Promise<Admission> {
+    const { tier, cwd, model, prompt } = record.request;
+    const run = await resolveRun(this.p.deps.config, { tierName: tier, cwd, model, prompt });
+    const hold = this.reserve(record, run);
     try {
-      return { hold, ticket: this.p.deps.breakers.admit(`${record.request.tier}:${record.request.model}`) };
+      return { hold, ticket: this.p.deps.breakers.admit(`${run.tierName}:${run.model}`), run };
     } catch (err) {
       hold.settle();
       throw err;
@@ -122,9 +108,9 @@ export class Launcher implements TaskHost {
   }
 
   // Admits a task against its principal's daily budget and holds back its estimated cost.
-  private reserve(record: TaskRecord): BudgetHold {
+  private reserve(record: TaskRecord, run: ResolvedRun): BudgetHold {
     const { tier, model, prompt, maxBudgetUsd } = record.request;
-    const cap = maxBudgetUsd ?? getTier(this.p.deps.config, tier).maxBudgetUsd;
+    const cap = maxBudgetUsd ?? run.tier.maxBudgetUsd;
     return this.p.deps.spending.reserve(record.principal ?? LOCAL_PRINCIPAL, {
       tier,
       model,
@@ -137,7 +123,7 @@ export class Launcher implements TaskHost {
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask {
     const { deps, backend } = this.p;
     const store = backend.disk;
-    const task = new LiveTask(record, deps.config.limits.eventRingSize, content, backend.eventSink(record.id));
+    const task = new LiveTask(record, deps.config.limits.eventRingSize, backend.eventSink(record.id));
     this.held.set(record.id, task);
     // The webhook hears of this task's states from the server that runs it (once each, whichever server was asked).
     const notifier = deps.notifier;
@@ -153,7 +139,9 @@ export class Launcher implements TaskHost {
       locks: this.p.locks,
       save: (t: LiveTask, now?: boolean) => backend.save(t, now),
     };
-    void runTask(task, admission, runner).finally(() => this.p.ended());
+    // What the queue carried (images, then the prompt) is what claude is sent.
+    const run = content ? { ...admission.run, content } : admission.run;
+    void runTask(task, { ...admission, run }, runner).finally(() => this.p.ended());
     return task;
   }
 

@@ -1,6 +1,5 @@
-import type { UserContent } from '../claude/control.js';
 import type { StreamEvent } from '../claude/events.js';
-import type { ClaudeRun, StopTimings } from '../claude/run.js';
+import type { ClaudeRun, RunOutcome, StopTimings } from '../claude/run.js';
 import { PendingInputs } from './input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
@@ -18,9 +17,12 @@ export interface Writing {
 export class LiveTask {
   private seqNo = 0;
   private readonly ring: EventLine[] = [];
-  private stopReason?: EndInfo;
+  /** A stop asked for before a run carried the task (the run's outcome is the record from then on). */
+  private stopAsked?: EndInfo;
   private writingNow?: Writing;
   private run?: ClaudeRun;
+  /** The outcome of the run that carried the task, kept when the run is let go. */
+  private ranOutcome?: RunOutcome;
   private storeErr?: string;
   private readonly listeners = new Set<() => void>();
   /** Aborted by the first stop: a task still waiting in the queue leaves it through this. */
@@ -33,8 +35,6 @@ export class LiveTask {
   constructor(
     private readonly rec: TaskRecord,
     private readonly ringSize: number,
-    /** What claude is sent: the prompt, or content blocks (images, then the prompt). */
-    readonly content: UserContent = rec.request.prompt,
     /** Where each event line also goes (the shared stream, in a cluster). */
     private readonly sink?: (seq: number, text: string) => void,
   ) {}
@@ -55,8 +55,12 @@ export class LiveTask {
     return this.writingNow;
   }
 
+  // How the task stopped, from one record: once a run carries it, the run's outcome (first stop wins there, its own
+  // wall and idle timers included; a result first means no stop); before that, the stop asked for.
   get stopped(): EndInfo | undefined {
-    return this.stopReason;
+    const outcome = this.run?.settledOutcome ?? this.ranOutcome;
+    if (outcome?.kind === 'stopped') return outcome.stop as EndInfo;
+    return outcome?.kind === 'result' ? undefined : this.stopAsked;
   }
 
   get stopSignal(): AbortSignal {
@@ -90,17 +94,17 @@ export class LiveTask {
 
   // Records why the task should stop (the first reason wins) and stops its run, or takes it out of the queue.
   stop(reason: EndInfo, timings?: StopTimings): Promise<void> {
-    if (!this.stopReason) {
-      this.stopReason = reason;
+    if (!this.stopAsked) {
+      this.stopAsked = reason;
       this.stopController.abort(reason.message);
     }
-    return this.run?.stop(this.stopReason, timings) ?? Promise.resolve();
+    return this.run?.stop(this.stopAsked, timings) ?? Promise.resolve();
   }
 
   // The run that carries the task from now on (a stop already asked for reaches it at once).
   attach(run: ClaudeRun): void {
     this.run = run;
-    if (this.stopReason) void run.stop(this.stopReason);
+    if (this.stopAsked) void run.stop(this.stopAsked);
   }
 
   // Folds one content_block_delta in; true when the written length crossed another WRITING_STEP characters.
@@ -140,6 +144,8 @@ export class LiveTask {
 
   markDone(): void {
     // The process is over: a finished task kept in memory is its record and event ring only.
+    const outcome = this.run?.settledOutcome;
+    this.ranOutcome = outcome?.kind === 'exited' ? undefined : outcome;
     this.run = undefined;
     this.writingNow = undefined;
     this.notify();

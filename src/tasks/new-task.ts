@@ -2,11 +2,8 @@ import type { Config } from '../config/schema.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { CostModel } from '../cost/cost-model.js';
-import { resolveRoute } from '../cost/pick-model.js';
-import { getTier } from '../tiers.js';
-import type { UserContent } from '../claude/control.js';
-import { imageBlocks } from '../images.js';
 import type { SubmitRequest } from '../shapes/requests.js';
+import { resolveRoute, resolveRun, type ResolvedRun } from '../tier-run/resolve.js';
 import { newTaskId } from './ids.js';
 import { worktreeOf } from './task-worktree.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type Viewer } from './types.js';
@@ -40,20 +37,29 @@ function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resum
   return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId, prev };
 }
 
-// A queued task's record from a request; every input problem is a ToolError before anything runs.
-export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Date.now()): TaskRecord {
+// A new task from a request: its queued record, and the request resolved once (tier, real cwd, model, content; a
+// follow-up's images are found from its earlier task's cwd). Every input problem is a ToolError before anything runs.
+export async function newTask(
+  req: SubmitRequest,
+  ctx: NewTaskContext,
+  now = Date.now(),
+): Promise<{ record: TaskRecord; run: ResolvedRun }> {
   const { tierName, model: picked, routed } = resolveRoute(req, 'comprehensive', ctx.config, ctx.costs);
-  const tier = getTier(ctx.config, tierName);
-  const { cwd, resumeSessionId, prev } = req.continueTaskId
-    ? followUp(req, ctx)
-    : { cwd: resolveCwd(req.cwd, ctx.config.allowedRoots), resumeSessionId: undefined, prev: undefined };
+  const {
+    cwd: askedCwd,
+    resumeSessionId,
+    prev,
+  } = req.continueTaskId ? followUp(req, ctx) : { cwd: req.cwd, resumeSessionId: undefined, prev: undefined };
+  const asked = { tierName, cwd: askedCwd, model: req.model ?? picked, prompt: req.prompt, images: req.images };
+  const run = await resolveRun(ctx.config, asked);
+  const { tier, cwd } = run;
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
   const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);
   if (prev && req.isolation && req.isolation !== isolation)
     throw new ToolError(
       `isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes a session in the folder it ran in; omit isolation`,
     );
-  return {
+  const record: TaskRecord = {
     version: 1,
     id: newTaskId(now),
     state: 'queued',
@@ -62,7 +68,7 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
     request: {
       prompt: req.prompt,
       cwd,
-      model: req.model ?? picked ?? tier.model,
+      model: run.model,
       tier: tierName,
       timeoutS: req.timeoutS ?? tier.timeoutS,
       idleTimeoutS: req.idleTimeoutS ?? tier.idleTimeoutS,
@@ -93,10 +99,5 @@ export function newTaskRecord(req: SubmitRequest, ctx: NewTaskContext, now = Dat
     principal: req.principal ?? LOCAL_PRINCIPAL,
     routed,
   };
-}
-
-// What claude is sent for a request: its images (checked: inside the roots, known types, capped), then the prompt.
-export async function requestContent(req: SubmitRequest, roots: string[]): Promise<UserContent | undefined> {
-  if (!req.images) return undefined;
-  return [...(await imageBlocks(req.images, roots, resolveCwd(req.cwd, roots))), { type: 'text', text: req.prompt }];
+  return { record, run };
 }

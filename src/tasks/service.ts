@@ -1,8 +1,9 @@
 import { ToolError } from '../errors.js';
-import { stopTimings, type RunDeps } from '../run-deps.js';
+import type { RunDeps } from '../run-deps.js';
+import { stopTimings } from '../tier-run/tier-run.js';
 import { listReply } from './list-view.js';
 import { Launcher } from './launcher.js';
-import { requestContent, type SubmitRequest } from './new-task.js';
+import { newTask, type SubmitRequest } from './new-task.js';
 import { startProgressPump, type ProgressSend } from './progress-pump.js';
 import { Scheduler } from './scheduler.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -54,13 +55,11 @@ export class TaskService {
     this.backend = deps.backend;
     this.locks = deps.locks;
     this.scheduler = new Scheduler(deps.config.limits);
-    const visible = (id: string, viewer: Viewer) => this.visible(id, viewer);
     this.launcher = new Launcher({
       deps,
       backend: this.backend,
       scheduler: this.scheduler,
       locks: this.locks,
-      visible,
       closing: () => this.closing,
       kill: (id, by) => this.kill(id, by),
       lost: (rec) => deps.notifier?.observe(rec),
@@ -93,13 +92,20 @@ export class TaskService {
 
   // Starts a task (here, or through the shared queue), then follows it; every input problem is a ToolError first.
   async start(req: SubmitRequest, wait: WaitOptions = {}): Promise<TaskReply> {
-    const content = await requestContent(req, this.deps.config.allowedRoots);
     if (req.continueTaskId) await this.record(req.continueTaskId);
     const hint = req.continueTaskId
       ? await this.recentIdsHint({ principal: req.principal ?? LOCAL_PRINCIPAL, admin: false })
       : '';
-    const record = this.launcher.newRecord(req, hint);
-    await this.backend.create(record, content, () => this.launcher.audited(record, req));
+    if (this.closing) throw new ToolError('the server is shutting down; no new tasks are accepted');
+    // The record of the new task, checked, and its request resolved once.
+    const { record, run } = await newTask(req, {
+      config: this.deps.config,
+      owner: this.launcher.owner,
+      findRecord: (id, viewer) => this.visible(id, viewer),
+      recentIdsHint: () => hint,
+      costs: this.deps.spending.costs,
+    });
+    await this.backend.create(record, run, this.launcher.audited(record, req));
     return this.follow(record.id, wait);
   }
 

@@ -1,13 +1,10 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClaudeRun, type RunOutcome } from '../claude/run.js';
+import type { ClaudeRun, RunOutcome } from '../claude/run.js';
 import type { ExitInfo } from '../claude/spawn.js';
 import { totalRssMb } from '../claude/rss.js';
 import { killRecorded } from '../claude/terminate/index.js';
-import { verdictOf, type BreakerTicket, type Verdict } from '../guards/breaker.js';
+import { verdictOf, type Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
-import { runSpec, stopTimings, type RunDeps } from '../run-deps.js';
-import { getTier, planRun, planSandbox } from '../tiers.js';
 import { configPaths } from '../isolation/sandbox-hidden.js';
 import type { LiveTask } from './live-task.js';
 import type { MonitorLimits } from './monitors.js';
@@ -17,18 +14,16 @@ import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import { spareable } from './task-spare.js';
-import { planShared, spareBounds, spareKey } from '../quick/spares.js';
-import type { SparePool } from '../spares/spare-pool.js';
+import { runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import type { Admission } from './backend.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import { LOCAL_PRINCIPAL, type EndInfo, type ProcRef } from './types.js';
-import type { BudgetHold } from '../cost/spending.js';
 
 // What a task's run needs from the registry.
-export interface RunnerDeps extends RunDeps {
+export interface RunnerDeps extends TierRunDeps {
   store: TaskStore;
   locks: RepoLocks;
-  spares: SparePool;
   scheduler: Scheduler;
   save(task: LiveTask, now?: boolean): Promise<void>;
 }
@@ -47,14 +42,11 @@ function mergeProcs(into: ProcRef[], found: Array<{ pid: number; startTime?: str
   return changed;
 }
 
-// The whole life of one task, from the queue to its final record. Everything it holds (the breaker ticket, the
-// active marker, the running slot, its run files, the event log, the claude run) is released in one finally.
-export async function runTask(
-  task: LiveTask,
-  held: { ticket: BreakerTicket; hold: BudgetHold },
-  deps: RunnerDeps,
-): Promise<void> {
-  const { ticket, hold } = held;
+// The whole life of one task, from the queue to its final record, as one run of its resolved request (its admission
+// carries it). Everything it holds (the breaker ticket, the active marker, the running slot, its run files, the event
+// log, the claude run) is released in one finally.
+export async function runTask(task: LiveTask, admission: Admission, deps: RunnerDeps): Promise<void> {
+  const { ticket, hold, run: resolved } = admission;
   const req = task.record.request;
   const leases = new Leases((name, err) =>
     deps.log.warn({ task: task.id, lease: name, err: (err as Error)?.message }, 'release failed'),
@@ -70,7 +62,8 @@ export async function runTask(
   leases.add('budget hold', () => hold.settle());
   leases.add('active marker', () => deps.store.clearActive(task.id));
   leases.add('final record', async () => {
-    verdict = await finalize(task, deps, { outcome, exit, failure, stderr: run?.stderrTail() ?? '', eventLog, hold });
+    const stderr = run?.stderrTail() ?? '';
+    verdict = await finalize(task, deps, { outcome, exit, failure, stderr, eventLog, hold });
   });
   try {
     leases.add('running slot', await deps.scheduler.acquire(task.stopSignal, task.record.principal ?? LOCAL_PRINCIPAL));
@@ -78,11 +71,10 @@ export async function runTask(
       r.state = 'running';
       r.startedAt = Date.now();
     });
-    const tier = getTier(deps.config, req.tier);
+    const { tier } = resolved;
     // A task a warm spare can serve runs with the shared files of its key; any other with files of its own.
     const shared = spareable(req, tier);
-    const outDir = join(deps.store.taskDir(task.id), 'run');
-    if (!shared) leases.add('run files', () => rm(outDir, { recursive: true, force: true }));
+    const ownDir = shared ? undefined : join(deps.store.taskDir(task.id), 'run');
     const workdir = await leaseWorkdir(
       task,
       !!tier.sandbox?.enabled,
@@ -90,45 +82,31 @@ export async function runTask(
       leases,
     );
     if (task.record.worktree) await deps.save(task, true);
-    const plan = shared
-      ? await planShared(req.tier, tier, workdir, deps.config.stateDir)
-      : await planRun(req.tier, tier, workdir, deps.config.stateDir, outDir, req.systemPrompt);
     // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
     const hidden = configPaths(deps.env, deps.config.configFile);
-    const scope = { stateDir: deps.config.stateDir, ownDir: task.record.worktree?.path ?? workdir, hidden };
-    const sandbox = tier.sandbox?.enabled ? await planSandbox(tier, scope, outDir) : {};
+    const sandbox = {
+      stateDir: deps.config.stateDir,
+      ownDir: task.record.worktree?.path ?? workdir,
+      hidden,
+      cwd: workdir,
+    };
     const forwardPermissions = tier.permissionPrompts === 'forward';
-    // A task queued by a nested server (cluster) runs as deep as that server, at least.
-    const spec = runSpec({ ...deps, depth: Math.max(deps.depth, req.depth ?? 0) }, tier, workdir, {
-      model: req.model,
+    const flags = {
       maxTurns: req.maxTurns,
       maxBudgetUsd: req.maxBudgetUsd,
       resumeSessionId: req.resumeSessionId,
       forkSession: req.fork,
       forwardPermissions,
-      ...plan,
-      ...sandbox,
-    });
-    if (task.stopped) return;
-    const log = deps.store.openEventLog(task.id);
-    eventLog = log;
-    leases.add('event log', () => log.close());
-    const key = spareKey(spec);
-    const spare =
-      shared && deps.spares.enabled
-        ? deps.metrics.spareTaken(
-            req.tier,
-            deps.spares.take(key, { spec: { ...spec, key, tier: req.tier }, bounds: spareBounds(tier) }),
-          )
-        : undefined;
-    const r = spare ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits));
-    run = r;
-    // Nothing outlives its task: after the run, whatever it started that is still around goes (start times checked),
-    // before its worktree is committed.
-    leases.add('claude run', async () => {
-      await r.close({ reason: 'closed', message: 'task ended' });
-      if (task.record.process) killRecorded(task.record.process.procs, 'SIGKILL');
-    });
+    };
+    // A task queued by a nested server (cluster) runs as deep as that server, at least.
+    const depth = Math.max(deps.depth, req.depth ?? 0);
+    const shape = { workdir, ownDir, systemPrompt: req.systemPrompt, sandbox, flags, depth };
+    const turn = {
+      kind: 'task' as const,
+      timeoutS: req.timeoutS,
+      idleS: req.idleTimeoutS,
+      jsonSchema: req.outputSchema,
+    };
     const limits: MonitorLimits = {
       loopRepeats: tier.loopRepeats,
       maxOutputTokens: req.maxOutputTokens ?? tier.maxOutputTokens,
@@ -136,7 +114,7 @@ export async function runTask(
       maxTurns: req.maxTurns ?? tier.maxTurns,
       maxOutputBytes: deps.config.limits.maxOutputBytes,
     };
-    const snapshot = () => {
+    const snapshot = (r: ClaudeRun) => {
       const procs = r.snapshot();
       if (!procs.length) return;
       task.update((rec) => {
@@ -150,62 +128,71 @@ export async function runTask(
           message: `stopped: memory - the task's processes use ${rss} MB, over the cap of ${tier.maxMemoryMb} MB`,
         });
     };
-    const ctx = {
-      task,
-      eventLog: log,
-      limits,
-      monitor: { repeats: 0, outputBytes: 0 },
-      audit: deps.audit,
-      log: deps.log,
-      stop: (reason: EndInfo) => void task.stop(reason),
-      save: () => void deps.save(task),
-      toolStarted: () => setTimeout(snapshot, 300).unref(),
-    };
-    r.onLine(
-      deps.metrics.firstLine(req.tier, task.record.startedAt ?? Date.now(), (line) => handleTaskLine(line, ctx)),
-    );
-    const roots = task.record.worktree
-      ? [...deps.config.allowedRoots, task.record.worktree.path]
-      : deps.config.allowedRoots;
-    if (forwardPermissions)
-      r.onPermission(
-        permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }),
+    // Claude is there, the prompt not yet sent: the task's listeners, record and permission hook go on its run.
+    const started = async (r: ClaudeRun, log: EventLog) => {
+      run = r;
+      const ctx = {
+        task,
+        eventLog: log,
+        limits,
+        monitor: { repeats: 0, outputBytes: 0 },
+        audit: deps.audit,
+        log: deps.log,
+        stop: (reason: EndInfo) => void task.stop(reason),
+        save: () => void deps.save(task),
+        toolStarted: () => setTimeout(() => snapshot(r), 300).unref(),
+      };
+      r.onLine(
+        deps.metrics.firstLine(req.tier, task.record.startedAt ?? Date.now(), (line) => handleTaskLine(line, ctx)),
       );
-    task.attach(r);
-    task.update(
-      (rec) =>
-        (rec.process = {
-          pid: r.pid,
-          startTime: r.startTime,
-          procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }],
-        }),
-    );
-    deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: workdir }, 'task started');
-    deps.audit.write('task_started', { task_id: task.id, pid: r.pid, tier: req.tier, model: req.model });
-    await deps.save(task, true);
-    task.notify();
-    const snap = setInterval(snapshot, SNAPSHOT_EVERY_MS);
-    leases.add('snapshot timer', () => clearInterval(snap));
-    r.send(
-      task.content,
-      {
-        wallMs: req.timeoutS * 1000,
-        idleMs: req.idleTimeoutS * 1000,
-        wallStop: {
-          reason: 'wall_timeout',
-          message: `stopped: ran longer than timeout_s=${req.timeoutS} s (wall timeout); partial output kept`,
-        },
-        idleStop: {
-          reason: 'idle_timeout',
-          message: `stopped: no event from claude for ${req.idleTimeoutS} s (idle timeout; the API may be stalled); partial output kept`,
-        },
+      const roots = task.record.worktree
+        ? [...deps.config.allowedRoots, task.record.worktree.path]
+        : deps.config.allowedRoots;
+      if (forwardPermissions)
+        r.onPermission(
+          permissionHook(task, r, tier, { roots, workdir, audit: deps.audit, save: () => void deps.save(task, true) }),
+        );
+      task.attach(r);
+      task.update(
+        (rec) =>
+          (rec.process = {
+            pid: r.pid,
+            startTime: r.startTime,
+            procs: [{ pid: r.pid, startTime: r.startTime, pgid: r.pid }],
+          }),
+      );
+      deps.log.info({ task: task.id, pid: r.pid, tier: req.tier, model: req.model, cwd: workdir }, 'task started');
+      deps.audit.write('task_started', { task_id: task.id, pid: r.pid, tier: req.tier, model: req.model });
+      await deps.save(task, true);
+      task.notify();
+      const snap = setInterval(() => snapshot(r), SNAPSHOT_EVERY_MS);
+      leases.add('snapshot timer', () => clearInterval(snap));
+    };
+    const hooks = {
+      spare: shared ? { refill: true } : undefined,
+      // A task stopped while its files were made never starts claude.
+      beforeStart: () => {
+        if (task.stopped) return false;
+        const log = deps.store.openEventLog(task.id);
+        eventLog = log;
+        leases.add('event log', () => log.close());
+        return true;
       },
-      { jsonSchema: req.outputSchema },
-    );
-    outcome = await r.outcome;
+      // Nothing outlives its task: after the run, whatever it started that is still around goes (start times
+      // checked), before its worktree is committed.
+      close: async (r: ClaudeRun) => {
+        await r.close({ reason: 'closed', message: 'task ended' });
+        if (task.record.process) killRecorded(task.record.process.procs, 'SIGKILL');
+      },
+      started: (r: ClaudeRun) => started(r, eventLog!),
+    };
+    const end = await runTier(deps, resolved, shape, turn, hooks, leases);
+    if (!end.run) return;
+    outcome = end.outcome;
     // After its result claude exits on its own; one that does not is stopped after the kill grace.
-    if (outcome.kind === 'result') await r.close({ reason: 'closed', message: 'claude did not exit after its result' });
-    exit = await r.ended;
+    if (end.outcome.kind === 'result')
+      await end.run.close({ reason: 'closed', message: 'claude did not exit after its result' });
+    exit = await end.run.ended;
   } catch (err) {
     if (!task.stopped) failure = { reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) };
   } finally {
@@ -225,16 +212,11 @@ async function finalize(
     failure?: EndInfo;
     stderr: string;
     eventLog?: EventLog;
-    hold: BudgetHold;
+    hold: Admission['hold'];
   },
 ): Promise<Verdict> {
-  // The run's own stops (wall, idle) arrive as its outcome; a task stopped before it had a run only knows its own.
-  const stop =
-    end.outcome?.kind === 'stopped'
-      ? (end.outcome.stop as EndInfo)
-      : end.outcome?.kind === 'result'
-        ? undefined
-        : task.stopped;
+  // The task's one stop record: its run's outcome (wall, idle and every stop asked for), or a stop before it had a run.
+  const stop = task.stopped;
   const writing = task.endWriting();
   task.update((record) => {
     // Ended in the middle of a text block: what claude had written of it is partial output too.

@@ -1,5 +1,5 @@
 import type { TierConfig } from '../config/schema.js';
-import { spareBounds } from '../quick/spares.js';
+import { spareBounds } from '../tier-run/tier-run.js';
 import type { TaskRequest } from './types.js';
 
 // A task a warm spare can serve: its tier keeps spares and the request adds nothing a spare was not started with

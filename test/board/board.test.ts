@@ -9,7 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { AppBridge } from '@modelcontextprotocol/ext-apps/app-bridge';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitFor } from '../support/harness.js';
+import { ROOT, serverEnv, startHttpServer, startServer, uniqueSleep, waitForValue } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
@@ -149,7 +149,7 @@ describe('the board in a browser', () => {
     await expect.poll(() => stateOf(killId).textContent(), { timeout: 30_000 }).toBe('running');
     await mcp.callTool({ name: 'kill_task', arguments: { task_id: killId } });
     const killed = Date.now();
-    await expect.poll(() => stateOf(killId).textContent(), { timeout: 10_000, intervals: [20] }).toBe('killed');
+    await expect.poll(() => stateOf(killId).textContent(), { timeout: 10_000, interval: 20 }).toBe('killed');
     const killShown = Date.now() - killed;
     console.log(
       `board latency: new task row ${shown - called} ms after deep_task returned (${shown - t0} ms after it was sent); killed shown ${killShown} ms after kill_task returned`,
@@ -435,7 +435,7 @@ describe('the board of a stdio server (--board-port)', () => {
   it('listens on loopback only, takes its printed token, and shows the local tasks', async () => {
     const stdio = await startServer(api, { args: ['serve', '--board-port', '0'], cwd: repo });
     try {
-      const line = await waitFor(
+      const line = await waitForValue(
         () => /board at (http:\/\/127\.0\.0\.1:\d+)\/ · login token: (\S+)/.exec(stdio.stderr()),
         20_000,
       );
@@ -530,7 +530,7 @@ describe('merge back and one-tap links, in the browser', () => {
   it('a one-tap link from a notification shows the whole request, allows it once, and is refused after', async () => {
     const tag = `TAP_${uniq()}`;
     const id = await deep({ prompt: asking(tag) });
-    const note = await waitFor(() => notes.find((n) => n.task_id === id && n.links), 60_000, 50);
+    const note = await waitForValue(() => notes.find((n) => n.task_id === id && n.links), 60_000, 50);
     const tap = await browser.newPage();
     try {
       await tap.goto(note.links!.allow);

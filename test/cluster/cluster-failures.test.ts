@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
+import { isAlive, processesMatching, uniqueSleep, waitFor, waitForValue } from '../support/harness.js';
 import { apiPerFile } from '../support/per-file.js';
 import { startRedis } from '../support/redis.js';
 import { ranOn, startNode, type Node, type View } from './cluster-support.js';
@@ -47,7 +47,7 @@ describe('failures', () => {
     // Nothing B started outlives it.
     await waitFor(() => processesMatching(`sleep ${bSleep}`).length === 0, 10_000);
     // Its running task is declared lost (its heartbeat expired), partial output kept.
-    const lost = await waitFor(
+    const lost = await waitForValue(
       async () => {
         const v = await status(a, onB);
         return v.state === 'lost' ? v : undefined;
@@ -65,7 +65,7 @@ describe('failures', () => {
       const v = (await a.call('task_status', { task_id: id, wait_s: 30 })) as unknown as View;
       const done = v.final
         ? v
-        : await waitFor(async () => ((await status(c, id)).final ? status(c, id) : undefined), 60_000, 250);
+        : await waitForValue(async () => ((await status(c, id)).final ? status(c, id) : undefined), 60_000, 250);
       expect(done.state, id).toBe('succeeded');
       expect([a, c]).toContain(ranOn([a, c], id));
     }
@@ -100,7 +100,7 @@ describe('failures', () => {
     await new Promise((r) => setTimeout(r, 1500));
     await redis.start();
     for (const node of nodes) {
-      const v = await waitFor(
+      const v = await waitForValue(
         async () => {
           const r = await node.call('task_status', { task_id: during });
           return !r.isError && (r as unknown as View).final ? (r as unknown as View) : undefined;
@@ -112,7 +112,7 @@ describe('failures', () => {
       expect(v.result?.text).toContain('after-sleep');
       // The server that ran `during` answered from memory; its connection may still be coming back (a retry is at
       // most 2 s away): the first task is read from Redis, so wait for that too.
-      const before = await waitFor(
+      const before = await waitForValue(
         async () => {
           const r = await node.call('task_status', { task_id: first.task_id });
           return r.isError ? undefined : r;

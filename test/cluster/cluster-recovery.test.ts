@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAlive, processesMatching, uniqueSleep, waitFor } from '../support/harness.js';
+import { isAlive, processesMatching, uniqueSleep, waitFor, waitForValue } from '../support/harness.js';
 import { apiPerFile } from '../support/per-file.js';
 import { startRedis } from '../support/redis.js';
 import { ranOn, startNode, type Node, type View } from './cluster-support.js';
@@ -61,7 +61,7 @@ describe('cluster recovery', () => {
     await redis.start();
     for (const node of nodes) {
       for (const [k, id] of ids.entries()) {
-        const v = await waitFor(
+        const v = await waitForValue(
           async () => {
             const r = await node.call('task_status', { task_id: id });
             return r.isError ? undefined : (r as unknown as View);

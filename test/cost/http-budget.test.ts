@@ -83,7 +83,6 @@ describe('daily budgets per HTTP token', () => {
       // A task's cost counts when it ends: the main token ("default") spends its budget with one task.
       const task = await main.callTool(
         { name: 'deep_task', arguments: { prompt: '[[text:done]][[usage:500000,200000]]', wait_s: 30 } },
-        undefined,
         { timeout: 60_000 },
       );
       expect((task.structuredContent as { state: string }).state).toBe('succeeded');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { CostModel } from '../../src/cost/cost-model.js';
-import { pickModel, resolveRoute } from '../../src/cost/pick-model.js';
+import { pickModel } from '../../src/cost/pick-model.js';
+import { resolveRoute } from '../../src/tier-run/resolve.js';
 
 const config = defaultConfig({}, '/tmp');
 const fresh = () => new CostModel({ prices: config.prices });

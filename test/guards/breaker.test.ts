@@ -8,7 +8,7 @@ describe('the circuit breaker message (finding 14)', () => {
     // 165 characters of detail put character 200 of the described error right after "(the API is ".
     const error = describeApiError(529, 'x'.repeat(165));
     expect(error.slice(0, 200).endsWith('(the API is ')).toBe(true);
-    breakers.failure('speed:haiku', error);
+    breakers.admit('speed:haiku').report({ kind: 'failure', error });
     let message = '';
     try {
       breakers.admit('speed:haiku');

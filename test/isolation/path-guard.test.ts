@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardDecision, guardEntry, guardHooks } from '../../src/isolation/path-guard.js';
 
@@ -42,6 +42,58 @@ describe('guardDecision', () => {
     yes('Glob', { pattern: '**/*.ts' });
     yes('Grep', { pattern: 'x', path: '/usr/share' });
     yes('Bash', { command: `cat ${later}/x` });
+  });
+});
+
+describe('guardDecision, the own folder against what it holds', () => {
+  it('refuses a state dir under the cwd of a task without a worktree (the deny wins over the own folder)', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ct-guard-cwd-'));
+    const stateDir = join(cwd, '.state');
+    mkdirSync(join(stateDir, 'tasks'), { recursive: true });
+    const scope = { stateDir, ownDir: cwd, hidden: [] };
+    const decide = (tool: string, input: object) => guardDecision(scope, tool, input, cwd, '/root');
+    expect(decide('Read', { file_path: join(stateDir, 'audit.key') })).toMatch(/sandbox hides/);
+    expect(decide('Read', { file_path: '.state/tasks/t_1/record.json' })).toMatch(/sandbox hides/);
+    expect(decide('Write', { file_path: join(stateDir, 'x') })).toMatch(/sandbox hides/);
+    expect(decide('Grep', { pattern: 'x', path: stateDir })).toMatch(/sandbox hides/);
+    expect(decide('Read', { file_path: join(cwd, 'src', 'a.ts') })).toBeUndefined();
+    // Its worktree inside the state dir stays open to a task that has one.
+    const own = join(stateDir, 'worktrees', 't_own');
+    mkdirSync(own, { recursive: true });
+    const withTree = { stateDir, ownDir: own, hidden: [] };
+    expect(guardDecision(withTree, 'Read', { file_path: join(own, 'a') }, own, '/root')).toBeUndefined();
+    expect(guardDecision(withTree, 'Read', { file_path: join(stateDir, 'audit.key') }, own, '/root')).toBeDefined();
+  });
+
+  it("refuses a write into any .claude folder (claude's settings and hooks), and lets reads through", () => {
+    const { own, scope } = layout();
+    const decide = (tool: string, input: object) => guardDecision(scope, tool, input, own, '/root');
+    expect(decide('Write', { file_path: join(own, '.claude', 'settings.local.json') })).toMatch(/\.claude folder/);
+    expect(decide('Edit', { file_path: 'sub/.claude/settings.json' })).toMatch(/\.claude folder/);
+    expect(decide('MultiEdit', { file_path: join(own, '.claude', 'commands', 'x.md') })).toMatch(/\.claude folder/);
+    expect(decide('NotebookEdit', { notebook_path: join(own, 'a', '.claude', 'n.ipynb') })).toMatch(/\.claude/);
+    expect(decide('Read', { file_path: join(own, '.claude', 'settings.json') })).toBeUndefined();
+    expect(decide('Write', { file_path: join(own, '.claudefile') })).toBeUndefined();
+  });
+});
+
+// Whether the temp dir's file system ignores case (macOS's default APFS, Windows); ext4 and tmpfs here do not.
+function caseInsensitiveTmp(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-case-'));
+  writeFileSync(join(dir, 'probe'), '');
+  return existsSync(join(dir, 'PROBE'));
+}
+
+describe('guardDecision on a case-insensitive file system', () => {
+  it.runIf(caseInsensitiveTmp())('refuses a hidden path spelled in another case', () => {
+    const { stateDir, scope } = layout();
+    writeFileSync(join(stateDir, 'audit.key'), 'k');
+    // The state dir's own name in upper case: the same folder, a string no rule names.
+    const upper = join(dirname(stateDir), basename(stateDir).toUpperCase());
+    const decide = (path: string) => guardDecision(scope, 'Read', { file_path: path }, scope.ownDir, '/root');
+    expect(decide(join(upper, 'audit.key'))).toMatch(/sandbox hides/);
+    expect(decide(join(upper, 'worktrees', 't_later', 'x'))).toMatch(/sandbox hides/);
+    expect(decide(join(upper, 'worktrees', 't_own', 'src', 'a'))).toBeUndefined();
   });
 });
 

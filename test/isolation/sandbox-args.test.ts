@@ -55,4 +55,22 @@ describe('sandboxed tier argv', () => {
     config.tiers.sandboxed = { ...sandboxed, sandbox: undefined, dangerouslySkipPermissions: true };
     expect(() => validateTiers(config)).not.toThrow();
   });
+
+  it("loads no settings from the task's tree in any tier, and keeps a sandboxed task's cwd/.claude read-only", () => {
+    for (const tier of Object.values(defaultConfig().tiers)) {
+      const argv = buildClaudeArgs(tier, { mcpConfigPath: null });
+      expect(argv.filter((a) => a.startsWith('--setting-sources'))).toEqual(['--setting-sources=user']);
+      expect(argv).toContain('--strict-mcp-config');
+      // A modular tier still gets the cwd's CLAUDE.md, as the memory of an added folder (no settings come with it).
+      const modular = tier.contextMode === 'modular';
+      expect([
+        argv.includes('--add-dir=.'),
+        buildClaudeEnv(tier, {}, 0).CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD,
+      ]).toEqual(modular ? [true, '1'] : [false, undefined]);
+    }
+    const scope = { stateDir: '/state', ownDir: '/state/worktrees/t_1', hidden: [], cwd: '/state/worktrees/t_1/sub' };
+    const argv = buildClaudeArgs(defaultConfig().tiers.sandboxed!, { mcpConfigPath: null, sandboxScope: scope });
+    const json = JSON.parse(argv.find((a) => a.startsWith('--settings='))!.slice('--settings='.length));
+    expect(json.sandbox.filesystem.denyWrite).toEqual(['/state/worktrees/t_1/sub/.claude']);
+  });
 });

@@ -89,7 +89,8 @@ describe('hiddenRules', () => {
       sandbox: Record<string, unknown>;
       permissions: { deny: string[] };
     };
-    expect(s.sandbox.filesystem).toEqual({ denyRead: [dir], allowRead: [own] });
+    // And the cwd's .claude (here the own folder's), read-only to Bash.
+    expect(s.sandbox.filesystem).toEqual({ denyRead: [dir], allowRead: [own], denyWrite: [join(own, '.claude')] });
     expect(s.permissions.deny.slice(0, 2)).toEqual(['WebFetch', 'WebSearch']);
     expect(s.permissions.deny).toContain(`Read(/${dir}/audit.key)`);
   });

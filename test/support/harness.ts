@@ -162,6 +162,18 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, e
   return value;
 }
 
+// waitFor for a value that must come: throws (naming the wait) if fn() is still empty when the time is up, so the
+// caller reads the value without checking it again.
+export async function waitForValue<T>(
+  fn: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<T> {
+  const value = await waitFor(fn, timeoutMs, everyMs);
+  if (value === null || value === undefined || value === false) throw new Error(`nothing came in ${timeoutMs} ms`);
+  return value;
+}
+
 // A wrapper around the real claude that records its argv (one JSON line per run) before exec'ing it.
 export function argvRecordingClaude(dir: string): { bin: string; log: string; runs(): string[][] } {
   const bin = join(dir, 'claude-argv');

@@ -241,6 +241,8 @@ export async function startScriptedApi(options: { host?: string } = {}): Promise
         return;
       }
       requests.push(record(req, body));
+      // Counted per test file by test/support/profile-setup.ts, when that profiler is loaded.
+      (globalThis as { __ctProfile?: (h: unknown, b: unknown) => void }).__ctProfile?.(req.headers, body);
       const reply = decideReply(body as Parameters<typeof decideReply>[0]);
       const model = typeof body.model === 'string' ? body.model : 'claude-scripted';
       if (body.stream === true) void streamReply(res, reply, model).catch(() => res.destroy());

@@ -4,10 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UserContent } from '../../src/claude/control.js';
 import { RepoLocks } from '../../src/isolation/repo-locks.js';
 import { createLogger } from '../../src/log.js';
-import type { Admission, TaskBackend, TaskHost } from '../../src/tasks/backend.js';
+import type { Admission, ResolvedRun, TaskBackend, TaskHost } from '../../src/tasks/backend.js';
 import { newTaskId } from '../../src/tasks/ids.js';
 import type { InputAnswer, InputRequest } from '../../src/tasks/input-requests.js';
 import { LiveTask } from '../../src/tasks/live-task.js';
@@ -15,7 +14,7 @@ import { LocalBackend } from '../../src/tasks/local/local-backend.js';
 import { Cluster } from '../../src/tasks/redis/cluster.js';
 import { RedisBackend } from '../../src/tasks/redis/redis-backend.js';
 import { isFinal, type EndInfo, type TaskRecord, type TaskState } from '../../src/tasks/types.js';
-import { waitFor } from '../support/harness.js';
+import { waitFor, waitForValue } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 // One contract, two backends: what the task service relies on from any TaskBackend, checked against the local one
@@ -52,18 +51,22 @@ class FakeHost implements TaskHost {
     await this.tasks.get(id)?.stop({ reason: 'killed', by, message: `killed by ${by}` });
   }
 
-  runHere(record: TaskRecord, content: UserContent | undefined, accepted: () => void): LiveTask {
+  runHere(record: TaskRecord, _run: ResolvedRun, accepted: () => void): LiveTask {
     accepted();
-    return this.launch(record, this.admit(), content);
+    return this.launch(record, this.admission());
   }
 
-  admit(): Admission {
+  async admit(): Promise<Admission> {
+    return this.admission();
+  }
+
+  private admission(): Admission {
     return { ticket: { report: () => {} }, hold: { settle: () => {} } } as unknown as Admission;
   }
 
   // The stand-in for a run: the task ends when it is stopped, with the stop's reason.
-  launch(record: TaskRecord, _admission: Admission, content?: UserContent): LiveTask {
-    const task = new LiveTask(record, 100, content, this.backend.eventSink(record.id));
+  launch(record: TaskRecord, _admission: Admission): LiveTask {
+    const task = new LiveTask(record, 100, this.backend.eventSink(record.id));
     this.tasks.set(record.id, task);
     this.launched.push(record.id);
     // As the runner does once the task has its slot.
@@ -100,6 +103,15 @@ const newRecord = (owner: TaskRecord['owner'], state: TaskState = 'queued'): Tas
     textTail: '',
     permissionDenials: [],
   }) as TaskRecord;
+
+// A new task's request as the service resolved it (the backends pass it on; the stand-in host does not run it).
+const runOf = (record: TaskRecord): ResolvedRun => ({
+  tierName: record.request.tier,
+  tier: {} as ResolvedRun['tier'],
+  cwd: record.request.cwd,
+  model: record.request.model,
+  content: record.request.prompt,
+});
 
 // A pid no process has now.
 const deadPid = (): Promise<number> =>
@@ -223,7 +235,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const [a, b] = all as [Server, Server];
     const rec = newRecord(a.host.owner);
     let accepted = 0;
-    await a.backend.create(rec, undefined, () => accepted++);
+    await a.backend.create(rec, runOf(rec), () => accepted++);
     expect(accepted).toBe(1);
     const on = (await runner(all, rec.id))!;
     expect(on).toBeDefined();
@@ -231,10 +243,11 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(runs(all, rec.id)).toBe(1);
     const task = on.host.tasks.get(rec.id)!;
-    expect(
-      (await waitFor(async () => (await b.backend.read(rec.id))?.state === 'running' && (await b.backend.read(rec.id))))
-        ?.owner.serverId,
-    ).toBe(on.host.owner.serverId);
+    const running = await waitForValue(async () => {
+      const r = await b.backend.read(rec.id);
+      return r?.state === 'running' ? r : undefined;
+    });
+    expect(running.owner.serverId).toBe(on.host.owner.serverId);
     task.update((r) => (r.stats.turns = 3));
     await on.host.end(task, 'succeeded');
     for (const s of all) {
@@ -255,7 +268,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const all = await open(kind.storage(), 2);
     const [a] = all as [Server, Server];
     const rec = newRecord(a.host.owner);
-    await a.backend.create(rec, undefined, () => {});
+    await a.backend.create(rec, runOf(rec), () => {});
     const on = (await runner(all, rec.id))!;
     const other = all.find((s) => s !== on)!;
     const seen = (await waitFor(() => other.backend.read(rec.id)))!;
@@ -274,7 +287,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
       ids.push(rec.id);
       // The kill goes out while the create (and, with a queue, the claim) is under way.
       await Promise.all([
-        a.backend.create(rec, undefined, () => {}),
+        a.backend.create(rec, runOf(rec), () => {}),
         b.backend.requestKill({ ...rec }, killEnd('racer'), false),
       ]);
     }
@@ -291,7 +304,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const all = await open(kind.storage(), 2);
     const [a] = all as [Server, Server];
     const rec = newRecord(a.host.owner);
-    await a.backend.create(rec, undefined, () => {});
+    await a.backend.create(rec, runOf(rec), () => {});
     const on = (await runner(all, rec.id))!;
     const task = on.host.tasks.get(rec.id)!;
     await waitFor(async () => (await on.backend.read(rec.id))?.state === 'running');
@@ -333,7 +346,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     const on = (task: LiveTask) => all.find((s) => s.host.tasks.get(task.id) === task)!;
     // One answer, from the other server.
     const rec = newRecord(a.host.owner);
-    await a.backend.create(rec, undefined, () => {});
+    await a.backend.create(rec, runOf(rec), () => {});
     const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
     const asked = ask(task, 'r1');
     const other = all.find((s) => s !== on(task))!;
@@ -347,7 +360,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     await on(task).host.end(task, 'succeeded');
     // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing throws.
     const rec2 = newRecord(a.host.owner);
-    await a.backend.create(rec2, undefined, () => {});
+    await a.backend.create(rec2, runOf(rec2), () => {});
     const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;
     const asked2 = ask(task2, 'r2');
     const other2 = all.find((s) => s !== on(task2))!;

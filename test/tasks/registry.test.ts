@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import {
   uniqueSleep,
   waitFor,
 } from '../support/harness.js';
-import { viewOf } from '../support/views.js';
+import type { TaskRecord } from '../../src/shapes/task-record.js';
+import { viewOf, viewsOf } from '../support/views.js';
 
 let api: ScriptedApi;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -54,13 +55,13 @@ describe('registry limits', () => {
         { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
         { timeout: 120_000 },
       );
-      let finished = (all.structuredContent as { finished: string[] }).finished;
+      let finished = viewsOf(all).finished;
       if (finished.length < 20) {
         const again = await s.client.callTool(
           { name: 'task_status', arguments: { task_ids: ids, wait_for: 'all', wait_s: 60 } },
           { timeout: 120_000 },
         );
-        finished = (again.structuredContent as { finished: string[] }).finished;
+        finished = viewsOf(again).finished;
       }
       sampling = false;
       await sampler;
@@ -144,7 +145,15 @@ describe('results survive a restart', () => {
     });
     const id = viewOf(r).task_id;
     expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
-    await sleep(2500); // let a process snapshot land on disk
+    // The record on disk lists the Bash step's sleep (the runner's process snapshot): only then is the kill's
+    // cleanup testable. Waiting for it, not a fixed time, holds on a busy machine.
+    const record = join(stateDir, 'tasks', id, 'record.json');
+    const recorded = (): number[] =>
+      existsSync(record)
+        ? ((JSON.parse(readFileSync(record, 'utf8')) as TaskRecord).process?.procs.map((p) => p.pid) ?? [])
+        : [];
+    const snapshotted = () => processesMatching(marker).every((p) => recorded().includes(p.pid));
+    expect(await waitFor(snapshotted, 60_000, 50)).toBe(true);
     process.kill(s1.pid, 'SIGKILL');
     expect(await waitFor(() => !isAlive(s1.pid), 20_000)).toBe(true);
     await s1.close().catch(() => {});

@@ -8,7 +8,7 @@ import {
   waitFor,
   type StartedServer,
 } from '../support/harness.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { viewOf, viewsOf, type TaskView as View } from '../support/views.js';
 
 let api: ScriptedApi;
 let server: StartedServer;
@@ -47,6 +47,27 @@ describe('deep_task', () => {
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:shaped]]', wait_s: 30 } });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(viewOf(r).result?.text).toBe('shaped');
+  });
+
+  it('declares output schemas for task_status (one task or several) and kill_task, and their results match them', async () => {
+    const tools = (await server.client.listTools()).tools;
+    for (const name of ['task_status', 'kill_task']) {
+      const schema = tools.find((t) => t.name === name)?.outputSchema as { type?: string; anyOf?: unknown[] };
+      expect(schema?.type, name).toBe('object');
+      expect(schema?.anyOf, name).toHaveLength(2);
+    }
+    // The client checks each structuredContent against the declared schema; viewOf and viewsOf check it again.
+    const id = viewOf(
+      await server.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` },
+      }),
+    ).task_id;
+    expect(viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } })).task_id).toBe(id);
+    const many = viewsOf(await server.client.callTool({ name: 'task_status', arguments: { task_ids: [id] } }));
+    expect(many.tasks.map((v) => v.task_id)).toEqual([id]);
+    const killed = viewOf(await server.client.callTool({ name: 'kill_task', arguments: { task_id: id } }));
+    expect(killed.state).toBe('killed');
   });
 
   it('returns a task id at once while claude runs a Bash step, and shows the tool call and the final result', async () => {
@@ -193,13 +214,14 @@ describe('deep_task', () => {
       name: 'task_status',
       arguments: { task_ids: ids, wait_for: 'any', wait_s: 30 },
     });
-    const anySc = any.structuredContent as { finished: string[] };
-    expect(anySc.finished).toContain(ids[0]);
+    expect(viewsOf(any).finished).toContain(ids[0]);
     const all = await server.client.callTool({
       name: 'task_status',
       arguments: { task_ids: ids, wait_for: 'all', wait_s: 30 },
     });
-    expect((all.structuredContent as { finished: string[] }).finished.sort()).toEqual([...ids].sort());
+    const views = viewsOf(all);
+    expect(views.finished.sort()).toEqual([...ids].sort());
+    expect(views.tasks.map((v) => v.task_id)).toEqual(ids);
   });
 
   it('shows the text claude is writing while it streams, and a kill mid-block keeps what was written', async () => {

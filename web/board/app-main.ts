@@ -30,7 +30,7 @@ const src: Source = {
   task: async (id) => {
     const r = await call('task_status', { task_id: id, tail: 50 });
     if (r.isError || !r.structuredContent) throw new Error(textOf(r));
-    return { view: r.structuredContent as unknown as View };
+    return { view: r.structuredContent as View };
   },
   answer: (id, request_id, decision, message) =>
     action('answer_task', { task_id: id, request_id, decision, ...(message ? { message } : {}) }),
@@ -105,7 +105,7 @@ async function select(id: string): Promise<void> {
   while (!detail.view.final && mine === generation) {
     const r = await call('task_status', { task_id: id, wait_s: 20, cursor: detail.view.cursor }).catch(() => undefined);
     if (mine !== generation || !r?.structuredContent) break;
-    const v = r.structuredContent as unknown as View;
+    const v = r.structuredContent as View;
     appendEvents(events, v);
     detail = { view: { ...v, events: [] } };
     draw();

@@ -1,86 +1,26 @@
-// The shapes the board's page reads (the server's BoardRow, BoardTask and task_status's view; the App reads the same
-// fields from list_tasks and task_status, some absent).
-export interface Row {
-  task_id: string;
-  state: string;
-  tier: string;
-  model?: string;
-  created_at: string;
-  elapsed_s?: number;
-  turns?: number;
-  cost_usd: number;
-  last_tool?: string;
-  cwd?: string;
-  branch?: string;
-  prompt_preview: string;
-  progress: string;
-}
+import type { BoardRow, FileDiff, OpsPoint, OpsView } from '../../src/shapes/board.js';
+import type { TaskView } from '../../src/shapes/task-view.js';
 
-export interface InputRequest {
-  request_id: string;
-  tool: string;
-  input: unknown;
-  reason?: string;
-  expires_at: string;
-}
+// The shapes the board's page reads are the server's own (type-only imports, erased by esbuild): the board API's rows,
+// diffs and operator panel, and task_status's view.
+export type { FileDiff, OpsPoint };
+export type View = TaskView;
+export type Ops = OpsView;
 
-export interface View {
-  task_id: string;
-  state: string;
-  final: boolean;
-  tier: string;
-  model: string;
-  cwd: string;
-  prompt_preview: string;
-  progress: string;
-  turns: number;
-  cost_usd: number;
-  tokens: { input: number; output: number };
-  events: string[];
-  cursor: number;
-  last_text: string;
-  end?: { reason: string; message: string; by?: string };
-  result?: { text: string; subtype: string; is_error: boolean };
-  output?: unknown;
-  input_request?: InputRequest;
-  worktree?: { branch: string | null; base_commit: string; head_commit?: string; diffstat?: string };
-  writing?: { chars: number; text_tail: string };
-  permission_denials: Array<{ tool: string; input: string }>;
-}
+// A row of the list: the board API's row; the App reads the same fields from list_tasks, where some are absent.
+export type Row = Pick<
+  BoardRow,
+  'task_id' | 'state' | 'tier' | 'created_at' | 'cost_usd' | 'prompt_preview' | 'progress'
+> &
+  Partial<BoardRow>;
 
-export interface FileDiff {
-  path: string;
-  added: number;
-  removed: number;
-  patch: string;
-  binary: boolean;
-}
-
+// One task on the page: its view, and from the board API also the whole prompt and the branch's diff.
 export interface Detail {
   view: View;
   prompt?: string;
   diff?: FileDiff[];
   diff_note?: string;
   conflicts_with?: string[];
-}
-
-export interface OpsPoint {
-  t: number;
-  quick_s: number | null;
-  task_s: number | null;
-  cost_usd: number;
-}
-
-export interface Ops {
-  scope: 'server' | 'yours';
-  running: number;
-  queued: number;
-  share: { running: number; queue: number } | null;
-  spares_ready: number;
-  breakers: Array<{ key: string; state: string }>;
-  budgets: Array<{ principal: string; spent_usd: number; limit_usd: number; resets_at: string }>;
-  rate: { client: number | null; global: number | null } | null;
-  series: OpsPoint[];
 }
 
 // What a result of an action says.

@@ -360,7 +360,7 @@ function chart(
   return h(
     'figure',
     { class: 'chart', 'data-testid': 'chart' },
-    svg as unknown as Node,
+    svg,
     h('figcaption', {}, `${title} · last hour${vals.length ? '' : ' · no data yet'}`),
   );
 }

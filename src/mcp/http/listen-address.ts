@@ -20,7 +20,7 @@ export function parseListenAddress(value: string): ListenAddress {
   if (value.includes('://')) throw new ListenError(`${given}: no scheme or path here; ${EXAMPLE}`);
   const m = /^(.*):([^:\]]*)$/.exec(value);
   if (!m) throw new ListenError(`${given}: no port; ${EXAMPLE}`);
-  const [, rawHost, rawPort] = m as unknown as [string, string, string];
+  const [, rawHost = '', rawPort = ''] = m;
   if (!rawHost) throw new ListenError(`${given}: no host; ${EXAMPLE} (127.0.0.1 for this machine only)`);
   if (!HOST_RE.test(rawHost))
     throw new ListenError(`${given}: "${rawHost}" is not a host name or IP address; ${EXAMPLE}`);

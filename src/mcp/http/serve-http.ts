@@ -27,6 +27,7 @@ import {
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../../metrics/http.js';
 import { TAP_PATH } from '../../notify/one-tap.js';
+import { ClientSubscriptions } from '../resources.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
@@ -146,6 +147,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   }
   // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one, makes
   // it a client of its own for tasks/*.
+  const followed = new ClientSubscriptions();
   const factory = (ctx: { requestInfo?: Request }) => {
     const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? {
       principal: 'token:unknown',
@@ -157,6 +159,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
       clientId,
       rateKey: `http:${who.principal}`,
       viewer: { principal: who.principal, admin: who.admin },
+      // A fresh instance per request: the client's subscriptions (and their cap) live beside them.
+      subscriptions: followed.of(clientId),
     }).server;
   };
   const handler = createMcpHandler(factory, {

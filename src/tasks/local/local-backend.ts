@@ -1,9 +1,8 @@
-import type { UserContent } from '../../claude/control.js';
 import type { Limits } from '../../config/schema.js';
 import { ToolError } from '../../errors.js';
 import type { RepoLocks } from '../../isolation/repo-locks.js';
 import type { Logger } from '../../log.js';
-import type { FollowedTask, TaskBackend, TaskHost } from '../backend.js';
+import type { FollowedTask, ResolvedRun, TaskBackend, TaskHost } from '../backend.js';
 import type { InputAnswer } from '../input-requests.js';
 import type { LiveTask } from '../live-task.js';
 import { RecordWriter } from '../record-writer.js';
@@ -72,8 +71,8 @@ export class LocalBackend implements TaskBackend {
   }
 
   // Locally a task runs on the server that was asked, at once.
-  async create(record: TaskRecord, content: UserContent | undefined, accepted: () => void): Promise<void> {
-    this.host.runHere(record, content, accepted);
+  async create(record: TaskRecord, run: ResolvedRun, accepted: () => void): Promise<void> {
+    this.host.runHere(record, run, accepted);
   }
 
   serve(_concurrency: number): void {}

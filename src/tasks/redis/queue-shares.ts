@@ -6,14 +6,21 @@ import { ToolError } from '../../errors.js';
 // hold places. A place is given up when its task's record leaves "queued" (a worker claimed it, it was killed or
 // refused); the script prunes those as it counts, so no server has to release anything, and a server that dies
 // leaks nothing. A place whose record never came (its enqueue failed after the place was taken) goes after GIVE_UP_MS.
-// KEYS[1]: the principals set. ARGV: prefix, principal, task id, maxQueue, perPrincipalQueue ('' for none), give-up ms.
+// KEYS[1]: the principals set, KEYS[2]: this principal's places. ARGV: prefix, principal, task id, maxQueue,
+// perPrincipalQueue ('' for none), give-up ms.
 // Returns { verdict (1 placed, 0 over its share, -1 twice maxQueue), its queued, its share, all queued, active }.
+// Not declared, because no caller can know them before the script runs: the other principals' places (named by
+// KEYS[1]'s members) and the records of the tasks in them (named by those sets' members), read to count the queue in
+// one atomic step. This is fine on one Redis (what the cluster of servers runs on, compose.yaml) and on a replicated
+// one; a Redis Cluster would need every key of the prefix in one hash slot (a {hash tag} in it), which redis.prefix
+// does not allow (nor does the BullMQ queue work without one): the server does not run on a Redis Cluster.
 const ADMIT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local prefix, me, id = ARGV[1], ARGV[2], ARGV[3]
 local maxQueue, per, giveUp = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('SADD', KEYS[1], me)
+local mineKey = KEYS[2]
 local total, active, mine = 0, 0, 0
 for _, p in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local pkey = prefix .. ':qshare:' .. p
@@ -37,7 +44,7 @@ local share = per or math.max(1, math.ceil(maxQueue / active))
 share = math.min(maxQueue, share)
 if mine >= share then return { 0, mine, share, total, active } end
 if total >= 2 * maxQueue then return { -1, mine, share, total, active } end
-redis.call('ZADD', prefix .. ':qshare:' .. me, now, id)
+redis.call('ZADD', mineKey, now, id)
 return { 1, mine, share, total, active }
 `;
 
@@ -72,7 +79,8 @@ export class QueueShares {
   async admit(principal: string, id: string, limits: QueueShareLimits): Promise<number> {
     const per = limits.perPrincipalQueue === undefined ? '' : String(limits.perPrincipalQueue);
     const args = [this.prefix, principal, id, String(limits.maxQueue), per, String(GIVE_UP_MS)];
-    const reply = (await this.redis.eval(ADMIT, 1, `${this.prefix}:qshare-principals`, ...args)) as number[];
+    const keys = [`${this.prefix}:qshare-principals`, `${this.prefix}:qshare:${principal}`];
+    const reply = (await this.redis.eval(ADMIT, keys.length, ...keys, ...args)) as number[];
     const [verdict, mine, share, total, active] = reply.map(Number) as [number, number, number, number, number];
     if (verdict === 1) return mine + 1;
     const who = whoIs(principal);

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import type { UserContent } from '../../claude/control.js';
-import type { FollowedTask, TaskHost } from '../backend.js';
+import type { FollowedTask, ResolvedRun, TaskHost } from '../backend.js';
 import type { InputAnswer } from '../input-requests.js';
 import { LocalBackend, MAX_SCANNED, type LocalOptions } from '../local/local-backend.js';
 import { asLost, cleanUpLost, ownerAlive } from '../local/recovery.js';
@@ -48,11 +47,12 @@ export class RedisBackend extends LocalBackend {
   }
 
   // Checks the request here, then puts the task in the shared queue for whichever worker is free.
-  override async create(record: TaskRecord, content: UserContent | undefined, accepted: () => void): Promise<void> {
+  override async create(record: TaskRecord, run: ResolvedRun, accepted: () => void): Promise<void> {
     this.r.guardDepth();
     if (this.r.depth > 0) record.request.depth = this.r.depth;
     // The shared queue's fair share per principal is checked as the task is queued (queue-shares.ts).
-    await this.cluster.enqueue(record, content);
+    // Only images travel as content: a plain prompt is the record's own.
+    await this.cluster.enqueue(record, typeof run.content === 'string' ? undefined : run.content);
     accepted();
   }
 

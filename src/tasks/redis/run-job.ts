@@ -1,5 +1,4 @@
 import type { UserContent } from '../../claude/control.js';
-import { resolveCwd } from '../../cwd.js';
 import type { Admission, TaskHost } from '../backend.js';
 import type { LiveTask } from '../live-task.js';
 import type { TaskRecord } from '../types.js';
@@ -44,9 +43,9 @@ export async function runJob(
     );
   let admission: Admission;
   try {
-    resolveCwd(queued.request.cwd, limits.allowedRoots);
-    // Budgets: what this server's own tasks in flight hold back counts here (reservations are not shared).
-    admission = host.admit(queued);
+    // Its request resolved here, against this server's tiers and roots; budgets: what this server's own tasks in flight
+    // hold back counts here (reservations are not shared).
+    admission = await host.admit(queued);
   } catch (err) {
     if (Date.now() - queued.createdAt < GIVE_UP_MS) throw new HandBack((err as Error).message);
     return refuse(cluster, host, queued, (err as Error).message);

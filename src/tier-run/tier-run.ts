@@ -1,0 +1,178 @@
+import { rm } from 'node:fs/promises';
+import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
+import type { ResultEvent } from '../claude/events.js';
+import {
+  ClaudeRun,
+  type RunOutcome,
+  type RunSpec,
+  type StopReason,
+  type StopTimings,
+  type TurnLimits,
+} from '../claude/run.js';
+import { verdictOf, type Verdict } from '../guards/breaker.js';
+import type { SandboxScope } from '../isolation/sandbox-hidden.js';
+import type { Leases } from '../leases.js';
+import type { RunDeps } from '../run-deps.js';
+import type { SparePool } from '../spares/spare-pool.js';
+import type { Limits, TierConfig } from '../config/schema.js';
+import { planRun, planSandbox, planShared } from '../tiers.js';
+import type { ResolvedRun } from './resolve.js';
+
+// What one run of a tier takes from the server, either tier: a claude run, and the warm spares that may serve it.
+export interface TierRunDeps extends RunDeps {
+  readonly spares: SparePool;
+}
+
+// The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
+export function runSpec(deps: RunDeps, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
+  return {
+    bin: deps.claudeBinary().path,
+    args: buildClaudeArgs(tier, req),
+    cwd,
+    env: buildClaudeEnv(tier, deps.env, deps.depth, deps.config.secretEnv),
+    maxLineBytes: deps.config.limits.maxStdoutLineBytes,
+  };
+}
+
+// How long a stop may take, from config; a shutdown uses its own shorter budget.
+export function stopTimings(limits: Limits, shutdown = false): StopTimings {
+  if (!shutdown) return { interruptWaitMs: limits.interruptWaitMs, killGraceMs: limits.killGraceMs };
+  return { interruptWaitMs: Math.round(limits.shutdownMs / 5), killGraceMs: Math.round(limits.shutdownMs / 3) };
+}
+
+// Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
+export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);
+
+// How many spares a tier keeps per spec: between minSpares (default warmSpares) and maxSpares (default warmSpares).
+export const spareBounds = (tier: TierConfig): { min: number; max: number } => ({
+  min: tier.minSpares ?? tier.warmSpares,
+  max: Math.max(tier.maxSpares ?? tier.warmSpares, tier.minSpares ?? tier.warmSpares),
+});
+
+// Where the two tiers' runs differ: where claude runs, whose files, which flags, and whether a spare may serve it.
+export interface RunShape {
+  /** Where claude runs: the request's cwd, or a task's worktree. */
+  workdir: string;
+  /** A folder for files of this run's own (removed when the run ends); without one, the tier's shared files. */
+  ownDir?: string;
+  /** The request's system prompt (appended; files of its own only). */
+  systemPrompt?: string;
+  /** What a sandboxed run must not read; its settings go in ownDir. */
+  sandbox?: SandboxScope;
+  /** Flags beyond the model and the files. */
+  flags?: Pick<RunRequest, 'maxTurns' | 'maxBudgetUsd' | 'resumeSessionId' | 'forkSession' | 'forwardPermissions'>;
+  /** How deep in a chain of servers the run is (default: this server's depth). */
+  depth?: number;
+}
+
+// The one turn of a run: its limits (in the words of its tier), the answer's schema, and a signal that stops it.
+export interface Turn {
+  kind: 'answer' | 'task';
+  timeoutS: number;
+  idleS: number;
+  jsonSchema?: Record<string, unknown>;
+  stopOn?: { signal: AbortSignal; reason: StopReason };
+}
+
+// The moments of a run only its caller knows about.
+export interface RunHooks {
+  /** A warm spare may serve the run (refill: another is started in its place). */
+  spare?: { refill: boolean };
+  /** Just before claude is taken or spawned; false: the run never starts (a task stopped meanwhile). */
+  beforeStart?(): boolean;
+  /** How the caller's finally closes the run (its lease). */
+  close(run: ClaudeRun): unknown;
+  /** Claude is there, the prompt not yet sent: a task attaches its listeners, its record and its permission hook. */
+  started?(run: ClaudeRun): unknown;
+}
+
+// How a run ended: no run at all (beforeStart said no), or its one outcome and what it says about the upstream.
+export type RunEnd = { run?: undefined } | { run: ClaudeRun; warm: boolean; outcome: RunOutcome; verdict: Verdict };
+
+// One run of a resolved request, either tier: its files and spec, a warm spare or a cold claude, the prompt with its
+// limits, the outcome, and the verdict for the breaker. What it holds are leases of the caller's, released in the
+// caller's finally.
+export async function runTier(
+  deps: TierRunDeps,
+  r: ResolvedRun,
+  shape: RunShape,
+  turn: Turn,
+  hooks: RunHooks,
+  leases: Leases,
+): Promise<RunEnd> {
+  const spec = await prepareRun(deps, r, shape, leases);
+  if (hooks.beforeStart && !hooks.beforeStart()) return {};
+  const { run, warm } = startRun(deps, r, spec, hooks.spare);
+  leases.add('claude run', () => hooks.close(run));
+  if (turn.stopOn) run.stopOn(turn.stopOn.signal, turn.stopOn.reason);
+  await hooks.started?.(run);
+  run.send(r.content, turnLimits(turn.kind, turn.timeoutS, turn.idleS), { jsonSchema: turn.jsonSchema });
+  const outcome = await run.outcome;
+  return { run, warm, outcome, verdict: runVerdict(outcome) };
+}
+
+// A run's spec, with its files: files of its own in ownDir (a lease, removed in the caller's finally), else the
+// tier's shared files, which a warm spare of the same key has too.
+async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
+  const { stateDir } = deps.config;
+  const own = shape.ownDir;
+  if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
+  const plan = own
+    ? await planRun(r.tierName, r.tier, shape.workdir, stateDir, own, shape.systemPrompt)
+    : await planShared(r.tierName, r.tier, shape.workdir, stateDir);
+  const sandbox = own && shape.sandbox && r.tier.sandbox?.enabled ? await planSandbox(r.tier, shape.sandbox, own) : {};
+  const runDeps = shape.depth === undefined ? deps : { ...deps, depth: shape.depth };
+  return runSpec(runDeps, r.tier, shape.workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
+}
+
+// A warm spare of the spec's key when one may serve it (refill: another is started in its place), else a cold claude.
+function startRun(
+  deps: TierRunDeps,
+  r: ResolvedRun,
+  spec: RunSpec,
+  spare?: { refill: boolean },
+): { run: ClaudeRun; warm: boolean } {
+  const bounds = spareBounds(r.tier);
+  const key = spareKey(spec);
+  const wanted = spare?.refill ? { spec: { ...spec, key, tier: r.tierName }, bounds } : undefined;
+  const taken =
+    spare && bounds.max > 0 && deps.spares.enabled
+      ? deps.metrics.spareTaken(r.tierName, deps.spares.take(key, wanted))
+      : undefined;
+  return { run: taken ?? new ClaudeRun(spec, deps.procs, stopTimings(deps.config.limits)), warm: !!taken };
+}
+
+// A turn's wall and idle limits, with the words each tier says when one trips (an answer has no partial output).
+function turnLimits(kind: 'answer' | 'task', timeoutS: number, idleS: number): TurnLimits {
+  const limits = { wallMs: timeoutS * 1000, idleMs: idleS * 1000 };
+  const stalled = `no event from claude for ${idleS} s (idle timeout; the API may be stalled)`;
+  if (kind === 'answer') {
+    return {
+      ...limits,
+      wallStop: {
+        reason: 'wall_timeout',
+        message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`,
+      },
+      idleStop: { reason: 'idle_timeout', message: `${stalled}; claude was stopped.` },
+    };
+  }
+  return {
+    ...limits,
+    wallStop: {
+      reason: 'wall_timeout',
+      message: `stopped: ran longer than timeout_s=${timeoutS} s (wall timeout); partial output kept`,
+    },
+    idleStop: { reason: 'idle_timeout', message: `stopped: ${stalled}; partial output kept` },
+  };
+}
+
+// The text of a result: its answer, else its errors, else its subtype.
+export const resultText = (r: ResultEvent): string =>
+  typeof r.result === 'string' ? r.result : Array.isArray(r.errors) ? r.errors.join('; ') : String(r.subtype);
+
+// What a run says about the upstream, for its breaker ticket: only claude's result tells (a stop or a crash: nothing).
+function runVerdict(outcome: RunOutcome | undefined): Verdict {
+  if (outcome?.kind !== 'result') return { kind: 'neutral' };
+  const r = outcome.result;
+  return verdictOf({ isError: r.is_error, apiErrorStatus: r.api_error_status, text: resultText(r) });
+}
