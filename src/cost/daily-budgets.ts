@@ -39,8 +39,11 @@ export class DailyBudgets {
   private heldListener: (principal: string, usd: number) => void = () => {};
   private readonly now: () => number;
   private spendListener: (day: string, principal: string, usd: number) => void = () => {};
+  /** Whether the config names any budget: without one, no principal is ever refused or held back. */
+  readonly any: boolean;
 
   constructor(private readonly options: { budgets: Record<string, number>; now?: () => number; store?: BudgetStore }) {
+    this.any = Object.keys(options.budgets).length > 0;
     this.now = options.now ?? Date.now;
     this.day = utcDay(this.now());
     const saved = options.store?.load();
