@@ -502,7 +502,10 @@ describe('compare (A/B comparison of two tiers)', () => {
       let status = started;
       for (let i = 0; i < 5 && status.state === 'running'; i++) {
         status = statusOf(
-          await s.client.callTool({ name: 'compare_status', arguments: { compare_id: started.compare_id, wait_s: 30 } }),
+          await s.client.callTool({
+            name: 'compare_status',
+            arguments: { compare_id: started.compare_id, wait_s: 30 },
+          }),
         );
       }
       expect(status).toMatchObject({ compare_id: started.compare_id, state: 'done', done: 2, total: 2 });
