@@ -91,6 +91,11 @@ export class DailyBudgets {
     for (const [p, usd] of Object.entries(spent)) if (usd > (this.spent[p] ?? 0)) this.spent[p] = usd;
   }
 
+  // Whether a principal has a daily budget here (an HTTP token with its own entry or "default"; never the local user).
+  appliesTo(principal: string): boolean {
+    return budgetFor(this.options.budgets, principal) !== undefined;
+  }
+
   // What the principal's calls in flight on this server hold back of its budget, in USD.
   reservedNow(principal: string): number {
     return this.reserved.get(principal) ?? 0;

@@ -20,6 +20,9 @@ describe('Spending.reserve', () => {
     expect(s.budgets.spentToday('token:ci')).toBe(0.05);
     s.budgets.spend('token:ci', 1);
     expect(() => s.reserve('token:ci', call)).toThrow(/budget: token "ci" has spent/);
+    // The local user has no budget: admitted, nothing held.
+    expect(s.reserve('local', call).estimateUsd).toBe(0);
+    expect(s.budgets.reservedNow('local')).toBe(0);
   });
 
   it('without budgets: admits every call and holds nothing, yet a settled call still teaches the cost model', () => {
