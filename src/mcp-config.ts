@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -92,13 +92,6 @@ export function materializeMcpConfig(config: McpConfigFile, values: McpPlacehold
     mcpServers[name] = { ...server, ...(direct.command ? { command: direct.command } : {}), args: direct.args, env };
   }
   return { mcpServers };
-}
-
-// Writes the materialized config for one run and returns its path.
-export async function writeMcpConfig(path: string, config: McpConfigFile): Promise<string> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, JSON.stringify(config, null, 2));
-  return path;
 }
 
 // A 0600 file written whole or not at all (temp file + rename): a claude starting meanwhile never reads half of it.

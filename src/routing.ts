@@ -61,13 +61,8 @@ export function routePrompt(prompt: string): Route {
   return { tier: 'speed', why: 'a simple question' };
 }
 
-// The tier a request names, with "auto" resolved by routePrompt and the reason kept for the result.
-export function resolveTier(
-  requested: string | undefined,
-  fallback: string,
-  prompt: string,
-): { tierName: string; routed?: string } {
-  if (requested !== 'auto') return { tierName: requested ?? fallback };
+// Tier "auto" resolved by routePrompt, with the reason kept for the result.
+export function routeAuto(prompt: string): { tierName: string; routed: string } {
   const route = routePrompt(prompt);
   return { tierName: route.tier, routed: `routed: ${route.tier} (${route.why})` };
 }

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { ToolError } from './errors.js';
-import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic, writeMcpConfig } from './mcp-config.js';
+import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
 
@@ -75,6 +75,59 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
     .join('\n\n');
 }
 
+// The files a run of a tier needs, by name and text (nothing written yet), and the tools its MCP config allows.
+interface PlannedFiles {
+  files: Array<{ name: 'mcp.json' | 'append-system-prompt.txt' | 'system-prompt.txt'; text: string }>;
+  extraAllowedTools: string[];
+}
+
+// What a run of a tier in a cwd needs written: its MCP config (placeholders filled in), the appended text (the tier's,
+// the context files', the request's) and the tier's own system prompt.
+function planFiles(
+  tierName: string,
+  tier: TierConfig,
+  cwd: string,
+  stateDir: string,
+  requestAppend?: string,
+): PlannedFiles {
+  const planned: PlannedFiles = { files: [], extraAllowedTools: [] };
+  const append = appendedText(tierName, tier, requestAppend);
+  const system = ownSystemPrompt(tier);
+  if (tier.mcpConfig) {
+    let source;
+    try {
+      source = loadMcpConfig(fromPackageRoot(tier.mcpConfig));
+    } catch (err) {
+      throw new ToolError(`tier ${tierName}: ${(err as Error).message}; fix tiers.${tierName}.mcpConfig`);
+    }
+    const config = materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir });
+    planned.files.push({ name: 'mcp.json', text: JSON.stringify(config, null, 2) });
+    planned.extraAllowedTools = mcpAllowedTools(source);
+  }
+  if (append) planned.files.push({ name: 'append-system-prompt.txt', text: append });
+  if (system) planned.files.push({ name: 'system-prompt.txt', text: system });
+  return planned;
+}
+
+// The plan of planned files that lie in `dir`.
+function planIn(planned: PlannedFiles, dir: string): RunPlan {
+  const path = (name: PlannedFiles['files'][number]['name']) =>
+    planned.files.some((f) => f.name === name) ? join(dir, name) : undefined;
+  return {
+    mcpConfigPath: path('mcp.json') ?? null,
+    extraAllowedTools: planned.extraAllowedTools,
+    appendSystemPromptFile: path('append-system-prompt.txt'),
+    systemPromptFile: path('system-prompt.txt'),
+  };
+}
+
+// Writes planned files in `dir` (0700, files 0600, each written whole) and returns the plan naming them.
+async function writePlan(planned: PlannedFiles, dir: string): Promise<RunPlan> {
+  if (planned.files.length) await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const f of planned.files) await writeFileAtomic(join(dir, f.name), f.text);
+  return planIn(planned, dir);
+}
+
 // Prepares one run of a tier in a cwd; its files go in `outDir` (0700, files 0600), which the caller removes when the run ends.
 export async function planRun(
   tierName: string,
@@ -84,63 +137,29 @@ export async function planRun(
   outDir: string | undefined,
   requestAppend?: string,
 ): Promise<RunPlan> {
-  const plan: RunPlan = { mcpConfigPath: null, extraAllowedTools: [] };
-  const append = appendedText(tierName, tier, requestAppend);
-  const system = ownSystemPrompt(tier);
-  if (!tier.mcpConfig && !append && !system) return plan;
+  const planned = planFiles(tierName, tier, cwd, stateDir, requestAppend);
+  if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
-  await mkdir(outDir, { recursive: true, mode: 0o700 });
-  if (tier.mcpConfig) {
-    let source;
-    try {
-      source = loadMcpConfig(fromPackageRoot(tier.mcpConfig));
-    } catch (err) {
-      throw new ToolError(`tier ${tierName}: ${(err as Error).message}; fix tiers.${tierName}.mcpConfig`);
-    }
-    plan.mcpConfigPath = await writeMcpConfig(
-      join(outDir, 'mcp.json'),
-      materializeMcpConfig(source, { CWD: cwd, CLAUDE_TIERS_STATE_DIR: stateDir }),
-    );
-    plan.extraAllowedTools = mcpAllowedTools(source);
-  }
-  if (append) {
-    plan.appendSystemPromptFile = join(outDir, 'append-system-prompt.txt');
-    await writeFileAtomic(plan.appendSystemPromptFile, append);
-  }
-  if (system) {
-    plan.systemPromptFile = join(outDir, 'system-prompt.txt');
-    await writeFileAtomic(plan.systemPromptFile, system);
-  }
-  return plan;
+  return writePlan(planned, outDir);
 }
 
 // The files of a spare-able run (MCP config, appended prompt) in a folder named by their content: a spare and the
 // task it serves share them, a change of content is a new folder (and a new spare key), and nothing is rewritten in
-// place under a running claude.
+// place under a running claude. The content is known before anything is written: when its folder is there already
+// (an earlier run's, a spare's), nothing is.
 export async function planShared(name: string, tier: TierConfig, cwd: string, stateDir: string): Promise<RunPlan> {
   if (!tierNeedsFiles(tier)) return { mcpConfigPath: null, extraAllowedTools: [] };
-  const base = join(stateDir, 'spare-files');
-  const tmp = join(base, `tmp-${randomUUID()}`);
-  const plan = await planRun(name, tier, cwd, stateDir, tmp);
-  const named = [plan.mcpConfigPath, plan.appendSystemPromptFile, plan.systemPromptFile];
-  const files = named.filter((f): f is string => !!f);
+  const planned = planFiles(name, tier, cwd, stateDir);
   const hash = createHash('sha256');
-  for (const f of files)
-    hash
-      .update(basename(f))
-      .update('\0')
-      .update(await readFile(f))
-      .update('\0');
+  for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
+  const base = join(stateDir, 'spare-files');
   const dir = join(base, hash.digest('hex').slice(0, 16));
-  if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
-  else await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
-  const moved = (f: string | undefined) => (f ? join(dir, basename(f)) : undefined);
-  return {
-    ...plan,
-    mcpConfigPath: moved(plan.mcpConfigPath ?? undefined) ?? null,
-    appendSystemPromptFile: moved(plan.appendSystemPromptFile),
-    systemPromptFile: moved(plan.systemPromptFile),
-  };
+  if (existsSync(dir)) return planIn(planned, dir);
+  const tmp = join(base, `tmp-${randomUUID()}`);
+  await writePlan(planned, tmp);
+  // Another run may have made the folder meanwhile: the same content, so this copy goes.
+  await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
+  return planIn(planned, dir);
 }
 
 // A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open

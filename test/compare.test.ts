@@ -6,6 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costChart } from '../src/compare/cost-chart.js';
 import type { CompareResult } from '../src/compare/types.js';
+import { CompareStatusSchema, type CompareStatus } from '../src/shapes/compare.js';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import {
   isAlive,
@@ -43,6 +44,11 @@ afterAll(async () => {
 // A compare status as a tool result carries it.
 const structuredOf = (r: unknown) =>
   (r as { structuredContent: { compare_id: string; state: string; stopped_by?: string } }).structuredContent;
+
+// A compare status as a tool result carries it, checked against its schema (strictly: a field the schema does not
+// name fails the test too).
+const statusOf = (r: unknown): CompareStatus =>
+  CompareStatusSchema.strict().parse((r as { structuredContent?: unknown }).structuredContent);
 
 // Nearest-rank percentile, computed here independently of the code under test.
 const nearestRank = (values: number[], p: number) =>
@@ -469,6 +475,41 @@ describe('compare (A/B comparison of two tiers)', () => {
       const missing = await s.client.callTool({ name: 'compare_status', arguments: { compare_id: 'c_000000000000' } });
       expect(missing.isError).toBe(true);
       expect(textOf(missing)).toMatch(/compare_id: no comparison c_000000000000/);
+    } finally {
+      await s.close();
+    }
+  }, 180_000);
+
+  it('declares output schemas for compare_tiers and compare_status, and their results match them', async () => {
+    const s = await startServer(api, { stateDir: join(work, 'schema-state') });
+    try {
+      const tools = (await s.client.listTools()).tools;
+      for (const name of ['compare_tiers', 'compare_status']) {
+        const schema = tools.find((t) => t.name === name)?.outputSchema as { type?: string; properties?: object };
+        expect(schema?.type, name).toBe('object');
+        expect(Object.keys(schema?.properties ?? {}), name).toEqual(
+          expect.arrayContaining(['compare_id', 'state', 'tiers', 'done', 'total', 'summary']),
+        );
+      }
+      // The client checks each structuredContent against the declared schema; statusOf checks it again.
+      const started = statusOf(
+        await s.client.callTool({
+          name: 'compare_tiers',
+          arguments: { tiers: ['speed', 'comprehensive'], prompts: ['[[text:schema]]'] },
+        }),
+      );
+      expect(started).toMatchObject({ state: 'running', total: 2 });
+      let status = started;
+      for (let i = 0; i < 5 && status.state === 'running'; i++) {
+        status = statusOf(
+          await s.client.callTool({
+            name: 'compare_status',
+            arguments: { compare_id: started.compare_id, wait_s: 30 },
+          }),
+        );
+      }
+      expect(status).toMatchObject({ compare_id: started.compare_id, state: 'done', done: 2, total: 2 });
+      expect(status.summary?.a.tier).toBe('speed');
     } finally {
       await s.close();
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompareStatus, Limits } from '../src/engine.js';
+import { CompareStatusSchema, type CompareStatus, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import { CompareIdField, promptField, TierField, waitField } from './fields.js';
 
@@ -54,6 +54,7 @@ export const compareTiersTool = (limits: Limits) =>
           `Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this call while it waits stops the comparison.`,
         ),
     }),
+    outputSchema: CompareStatusSchema,
     rateLimited: true,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     usage: `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: 0-${limits.maxWaitS} }`,
@@ -94,6 +95,7 @@ export const compareStatusTool = (limits: Limits) =>
         .optional()
         .describe(`Wait up to this many seconds for the comparison to finish (0-${limits.maxWaitS}, default 0).`),
     }),
+    outputSchema: CompareStatusSchema,
     annotations: { readOnlyHint: true, idempotentHint: true },
     usage: `compare_status takes { compare_id: "c_..." (required), wait_s?: 0-${limits.maxWaitS} }`,
     async handle(input, ctx) {

@@ -1,5 +1,6 @@
 import type { Viewer } from '../engine.js';
 import type { BoardRow, FileDiff } from '../shapes/board.js';
+import type { TaskView } from '../shapes/task-view.js';
 import type { TaskState } from '../tasks/types.js';
 
 // A row of the board's list and a changed file of a task's branch: their schemas are in src/shapes.
@@ -22,8 +23,8 @@ export interface BoardFilter {
 // One task as the board shows it: the view task_status gives (its events rendered the same way), the whole prompt,
 // the worktree diff per file, and where the raw log is.
 export interface BoardTask {
-  /** task_status's structured content (TaskView). */
-  view: Record<string, unknown> & { task_id: string; state: string; final: boolean; cursor: number; events: string[] };
+  /** task_status's structured content. */
+  view: TaskView;
   prompt: string;
   principal: string;
   diff?: FileDiff[];

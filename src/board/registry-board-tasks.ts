@@ -107,7 +107,7 @@ export class RegistryBoardTasks implements BoardTasks {
     const rec = await registry.get(id, viewer);
     const reply = await registry.status(id, { viewer, tail: TAIL });
     const task: BoardTask = {
-      view: reply.structured as BoardTask['view'],
+      view: reply.structured,
       prompt: rec.request.prompt,
       principal: rec.principal ?? 'local',
     };
@@ -128,7 +128,7 @@ export class RegistryBoardTasks implements BoardTasks {
   }
 
   async follow(viewer: Viewer, id: string, cursor: number): Promise<BoardTask['view']> {
-    return (await this.engine.registry.status(id, { viewer, cursor })).structured as BoardTask['view'];
+    return (await this.engine.registry.status(id, { viewer, cursor })).structured;
   }
 
   async rawLog(viewer: Viewer, id: string): Promise<string> {

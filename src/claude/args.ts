@@ -53,7 +53,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   // Permission requests come to the host as can_use_tool control requests (answered by the run's permission hook).
   if (req.forwardPermissions) args.push(opt('permission-prompt-tool', 'stdio'));
   // Claude Code's own sandbox (the only reason a built-in tier may bypass permissions): settings from a file or inline.
-  const sandbox = sandboxSettings(tier, req.sandboxScope);
+  // A tier without one never builds them.
+  const sandbox = tier.sandbox?.enabled ? sandboxSettings(tier, req.sandboxScope) : undefined;
   if (sandbox) args.push(opt('settings', req.settingsFile ?? JSON.stringify(sandbox)));
   // Only the operator's config can turn this on; no tool input reaches it.
   if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');

@@ -24,7 +24,11 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+// Where the package's own claude may be: next to its @anthropic-ai/claude-code, then its node_modules/.bin. Neither
+// can move while the server runs, so they are found once, when first needed.
+let packageCandidates: string[] | undefined;
 function packageBinaries(): string[] {
+  if (packageCandidates) return packageCandidates;
   const out: string[] = [];
   try {
     const require = createRequire(import.meta.url);
@@ -33,6 +37,7 @@ function packageBinaries(): string[] {
     /* not installed next to us */
   }
   out.push(join(packageRoot(), 'node_modules', '.bin', 'claude'));
+  packageCandidates = out;
   return out;
 }
 
@@ -41,8 +46,6 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   const env = options.env ?? process.env;
   const explicit = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
   const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
-  const pathDirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  const pkg = packageBinaries();
   if (explicit) {
     if (isExecutableFile(explicit)) return { path: explicit, source };
     throw new ClaudeNotFoundError(
@@ -50,10 +53,12 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }
+  const pathDirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   for (const dir of pathDirs) {
     const candidate = join(dir, 'claude');
     if (isExecutableFile(candidate)) return { path: candidate, source: 'PATH' };
   }
+  const pkg = packageBinaries();
   for (const candidate of pkg) if (isExecutableFile(candidate)) return { path: candidate, source: 'package' };
   throw new ClaudeNotFoundError(
     'claude not found. Looked at: (1) CLAUDE_TIERS_CLAUDE_BIN (not set), (2) `claude` on PATH (not found), ' +

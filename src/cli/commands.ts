@@ -74,7 +74,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
         { prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' },
         { viewer: LOCAL },
       );
-      id = (started.structured as { task_id: string }).task_id;
+      id = started.structured.task_id;
     } catch (err) {
       return fail(err);
     }
@@ -133,7 +133,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     clearInterval(timer);
     if (isTty() && !opts.json) process.stderr.write('\n');
     const reply = await tasks.reply(id, { tail: 0 });
-    const view = reply.structured as { state: string; result?: { text?: string }; end?: { message?: string } };
+    const view = reply.structured;
     if (opts.json) printOut(JSON.stringify(view));
     else if (view.state === 'succeeded') printOut(view.result?.text || reply.text);
     else fail(new ToolError(`task ${id} ${view.state}: ${view.end?.message ?? 'no reason recorded'}`));
@@ -160,7 +160,7 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
         );
       }
       const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
-      const now = (reply.structured as { state: string }).state;
+      const now = reply.structured.state;
       const what = decisionText(open.tool, open.input, 240);
       printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${open.tool} ${what}; now ${now}`);
       return 0;

@@ -39,8 +39,11 @@ export class DailyBudgets {
   private heldListener: (principal: string, usd: number) => void = () => {};
   private readonly now: () => number;
   private spendListener: (day: string, principal: string, usd: number) => void = () => {};
+  /** Whether the config names any budget: without one, no principal is ever refused or held back. */
+  readonly any: boolean;
 
   constructor(private readonly options: { budgets: Record<string, number>; now?: () => number; store?: BudgetStore }) {
+    this.any = Object.keys(options.budgets).length > 0;
     this.now = options.now ?? Date.now;
     this.day = utcDay(this.now());
     const saved = options.store?.load();
@@ -86,6 +89,11 @@ export class DailyBudgets {
     this.roll();
     if (day !== this.day) return;
     for (const [p, usd] of Object.entries(spent)) if (usd > (this.spent[p] ?? 0)) this.spent[p] = usd;
+  }
+
+  // Whether a principal has a daily budget here (an HTTP token with its own entry or "default"; never the local user).
+  appliesTo(principal: string): boolean {
+    return budgetFor(this.options.budgets, principal) !== undefined;
   }
 
   // What the principal's calls in flight on this server hold back of its budget, in USD.

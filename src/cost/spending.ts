@@ -21,6 +21,7 @@ export interface FinishedRecord {
 // What one call holds of its principal's budget while it runs: settle it once, in a finally, with what the call cost
 // (nothing when it never ran); the hold is released as the real cost is counted.
 export interface BudgetHold {
+  /** What the call holds back: the cost model's estimate, 0 when its principal has no budget (nothing to hold). */
   readonly estimateUsd: number;
   settle(entry?: SpendEntry): void;
 }
@@ -69,10 +70,13 @@ export class Spending {
   }
 
   // Admits a call that starts claude (ToolError when its principal's budget is spent or held by its calls in
-  // flight) and holds back the call's estimate until it settles.
+  // flight) and holds back the call's estimate until it settles. A principal without a budget (any principal of a
+  // server without budgets) is admitted and holds nothing, so nothing is estimated (the estimate serves the budgets
+  // only).
   reserve(principal: string, call: CallEstimate): BudgetHold {
-    const estimateUsd = this.estimate(call);
-    const release = this.budgets.reserve(principal, estimateUsd);
+    const budgeted = this.budgets.any && this.budgets.appliesTo(principal);
+    const estimateUsd = budgeted ? this.estimate(call) : 0;
+    const release = budgeted ? this.budgets.reserve(principal, estimateUsd) : () => {};
     let settled = false;
     return {
       estimateUsd,

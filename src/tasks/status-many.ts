@@ -1,3 +1,4 @@
+import type { TaskViews } from '../shapes/tool-outputs.js';
 import type { ProgressSend } from './progress-pump.js';
 import { isFinal, type TaskRecord, type Viewer } from './types.js';
 import type { TaskReply } from './view.js';
@@ -5,7 +6,7 @@ import type { TaskReply } from './view.js';
 // task_status over several tasks: the finished ones and each task's reply.
 export interface ManyReply {
   text: string;
-  structured: Record<string, unknown>;
+  structured: TaskViews;
   links: TaskReply['links'];
 }
 
@@ -41,7 +42,7 @@ export async function statusMany(
     );
   }
   const replies = await Promise.all(ids.map((id) => source.reply(id, { tail: opts.tail, viewer: opts.viewer })));
-  const views = replies.map((r) => r.structured as { task_id: string; final: boolean });
+  const views = replies.map((r) => r.structured);
   const finished = views.filter((v) => v.final).map((v) => v.task_id);
   const text = [`${finished.length}/${views.length} finished`, ...replies.map((r) => r.text)].join('\n\n');
   return { text, structured: { finished, tasks: views }, links: replies.flatMap((r) => r.links) };

@@ -120,7 +120,7 @@ export async function taskView(
 // One task as a tool result: its view as text and structured content, with a link to its event log.
 export interface TaskReply {
   text: string;
-  structured: Record<string, unknown>;
+  structured: TaskView;
   links: ResourceLink[];
   isError?: boolean;
 }

@@ -6,7 +6,7 @@ import { modelLadder } from '../cost/prices.js';
 import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { imageBlocks, type ImageInput } from '../images.js';
-import { resolveTier } from '../routing.js';
+import { routeAuto } from '../routing.js';
 
 // Looks a tier up by name; an unknown name is an error that lists the known ones.
 export function getTier(config: Config, name: string): TierConfig {
@@ -27,7 +27,7 @@ export interface RouteRequest {
   maxBudgetUsd?: number;
 }
 
-// The tier a request runs on (resolveTier: the asked tier, `auto` routed by the prompt, else `fallback`), plus for
+// The tier a request runs on (the asked tier, `auto` routed by the prompt, else `fallback`), plus for
 // tier "auto" with max_budget_usd and no model: the strongest model whose estimated cost fits
 // (`routed: comprehensive on sonnet (opus estimate $0.42 > budget $0.25, ...): mentions running tests or commands`).
 export function resolveRoute(
@@ -36,14 +36,16 @@ export function resolveRoute(
   config: Config,
   costs: CostModel,
 ): { tierName: string; model?: string; routed?: string } {
-  const resolved = resolveTier(req.tier, fallback, req.prompt);
-  if (req.tier !== 'auto' || req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
+  // A named tier needs no routing.
+  if (req.tier !== 'auto') return { tierName: req.tier ?? fallback };
+  const resolved = routeAuto(req.prompt);
+  if (req.maxBudgetUsd === undefined || req.model !== undefined) return resolved;
   // A tier this config lacks is refused by resolveRun, with the known names.
   const tier = Object.hasOwn(config.tiers, resolved.tierName) ? config.tiers[resolved.tierName] : undefined;
   if (!tier) return resolved;
   const ladder = modelLadder(config.prices, tier.model);
   const pick = pickModel(costs, resolved.tierName, ladder, req.prompt.length, req.maxBudgetUsd);
-  const reason = resolved.routed?.replace(/^routed: \S+ \((.*)\)$/, '$1') ?? '';
+  const reason = resolved.routed.replace(/^routed: \S+ \((.*)\)$/, '$1');
   return {
     tierName: resolved.tierName,
     model: pick.model,
