@@ -123,7 +123,7 @@ describe('the board in a browser', () => {
     await r.goto(`${base}/`);
     await r.fill('#token', 'not-a-token-at-all-000000');
     await r.click('button[type="submit"]');
-    await expect.poll(() => r.locator('.error').textContent()).toContain('not valid');
+    await expect.poll(() => r.locator('.error').textContent(), { timeout: 30_000 }).toContain('not valid');
     expect(await refused.cookies()).toEqual([]);
     await refused.close();
     await login(page, MAIN);
@@ -300,11 +300,13 @@ describe('the board in a browser', () => {
     const first = await deep({ prompt: `[[text:first answer ${uniq()}]]` });
     expect((await until(first, (v) => v.final)).state).toBe('succeeded');
     await page.fill('[data-testid="filter-text"]', first);
-    await expect.poll(() => page.locator('tr[data-task]').count()).toBe(1);
+    await expect.poll(() => page.locator('tr[data-task]').count(), { timeout: 30_000 }).toBe(1);
     await page.click(`tr[data-task="${first}"]`);
     await page.fill('[data-testid="followup-prompt"]', '[[text:follow-up answer]]');
     await page.click('[data-testid="followup-send"]');
-    await expect.poll(() => page.locator('[data-testid="task-view"]').getAttribute('data-task')).not.toBe(first);
+    await expect
+      .poll(() => page.locator('[data-testid="task-view"]').getAttribute('data-task'), { timeout: 30_000 })
+      .not.toBe(first);
     const next = (await page.locator('[data-testid="task-view"]').getAttribute('data-task'))!;
     const done = await until(next, (v) => v.final);
     // (The scripted API answers from the conversation's first message; the follow-up's prompt reached it in the resumed one.)
