@@ -16,6 +16,8 @@ done
 trap 'kill "${hogs[@]}" 2>/dev/null' EXIT
 for i in $(seq 1 "$runs"); do
   dir=$(mktemp -d /tmp/busy-ci.XXXXXX)
+  # mktemp makes it 0700; contain.test runs a server as `nobody`, which must reach the clone (as in a CI checkout).
+  chmod 755 "$dir"
   git clone -q "$repo" "$dir/clone"
   start=$(date +%s)
   log="$logs/run-$i.log"
