@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { finalView, viewOf, type TaskView as View } from '../support/views.js';
 
 // Issue 19 items 3 and 5 through the server and a real MCP client: sandboxed tasks side by side on one repository,
 // each in a clone of its own; a gitfile cannot lead a worktree out of the allowed roots.
@@ -47,14 +47,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => finalView(server.client, id);
 
 describe('sandboxed tasks side by side on one repository (issue 19 item 3)', () => {
   it(

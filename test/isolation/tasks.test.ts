@@ -12,7 +12,7 @@ import {
   waitFor,
   type StartedServer,
 } from '../support/harness.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { finalView, viewOf, type TaskView as View } from '../support/views.js';
 
 // Issue 13 through the server: deep_task with isolation "worktree", and the sandboxed tier, on a scratch repository.
 let api: ScriptedApi;
@@ -36,14 +36,7 @@ afterAll(async () => {
 
 const start = (extra: Record<string, string> = {}) =>
   startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config, ...extra } });
-async function final(s: StartedServer, id: string): Promise<View> {
-  let v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 60_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (s: StartedServer, id: string): Promise<View> => finalView(s.client, id, 60_000);
 
 describe('isolation: a git worktree per task', () => {
   it('three at once on one repo: each branch holds only its own content; the user tree, index and HEAD are unchanged', async () => {

@@ -24,3 +24,17 @@ export function viewsOf(result: unknown): TaskViews {
     .strict()
     .parse(structuredOf(result, 'task views'));
 }
+
+// A task's final view: task_status long-polled (wait_s, cursor) until the task is final or the time is up.
+export async function finalView(
+  client: { callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown> },
+  id: string,
+  timeoutMs = 120_000,
+): Promise<TaskView> {
+  let v = viewOf(await client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  for (const end = Date.now() + timeoutMs; !v.final && Date.now() < end;)
+    v = viewOf(
+      await client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
+    );
+  return v;
+}

@@ -12,7 +12,7 @@ import {
   waitFor,
   type StartedServer,
 } from '../support/harness.js';
-import { viewOf, type TaskView } from '../support/views.js';
+import { finalView, viewOf, type TaskView } from '../support/views.js';
 
 // Issue 20 item 2: one stop record (a task's worktree commit and its record say the same), and a follow-up's images
 // resolved against the task's cwd.
@@ -46,14 +46,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function final(id: string): Promise<TaskView> {
-  let v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await s.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<TaskView> => finalView(s.client, id);
 
 describe('one stop record', () => {
   it('a task stopped by its own timer: its worktree commit names the same stop as its record', async () => {
