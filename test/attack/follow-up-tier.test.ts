@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RepoLocks } from '../../src/isolation/repo-locks.js';
+import { finishWorktree, prepareWorktree } from '../../src/isolation/worktree.js';
 import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
@@ -73,14 +75,23 @@ describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
     const a = await final(first.task_id);
     expect(a.final).toBe(true);
     expect(a.worktree?.changed_files).toContain('one.txt');
-    const second = viewOf(
-      await server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: 'go on', continue_task_id: a.task_id, tier: 'sandboxed', max_turns: 2, wait_s: 0 },
-      }),
-    );
-    const b = await final(second.task_id);
-    expect(b.final).toBe(true);
+    const asked = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: 'go on', continue_task_id: a.task_id, tier: 'sandboxed', max_turns: 2, wait_s: 0 },
+    });
+    // Refused, naming the tier; or run, and then it changed nothing of the user's.
+    if (asked.isError) expect(textOf(asked)).toMatch(/^tier: .*keep_worktree/);
+    else expect((await final(viewOf(asked).task_id)).final).toBe(true);
     expect({ tags: gitIn(repo, 'tag', '--list'), main: gitIn(repo, 'rev-parse', 'main') }).toEqual({ tags: '', main });
   }, 240_000);
+
+  it('a sandboxed run never takes a kept linked worktree for its clone (prepareWorktree)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ct-state-'));
+    const locks = new RepoLocks();
+    const first = await prepareWorktree({ cwd: repo, taskId: 't_kept', stateDir }, { locks });
+    await finishWorktree(first, { keep: true }, { locks });
+    gitIn(first.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x');
+    const again = { cwd: repo, taskId: 't_next', stateDir, continueTaskId: 't_kept', dirName: 't_kept', clone: true };
+    await expect(prepareWorktree(again, { locks })).rejects.toThrow(/not a clone/);
+  });
 });
