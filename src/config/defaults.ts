@@ -135,7 +135,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         // MCP servers would run outside the sandbox; WebFetch is not held by the sandbox's network allow-list.
         mcpConfig: null,
         allowedTools: ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', 'NotebookEdit', 'TodoWrite'],
-        disallowedTools: ['WebFetch', 'WebSearch'],
+        // CronCreate (durable) writes .claude/scheduled_tasks.json from claude's own process, past the sandbox's
+        // read-only .claude and the path guard: a prompt that outlives the task. The scheduling tools go with it.
+        disallowedTools: ['WebFetch', 'WebSearch', 'CronCreate', 'CronDelete', 'CronList', 'ScheduleWakeup'],
         permissionMode: 'bypassPermissions',
         env: {},
         sandbox: { enabled: true, network: { allowedDomains: [] } },

@@ -138,8 +138,13 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
     if (reuse) {
       baseCommit = (await git(root, ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], deps.git)).trim();
       if (kind === 'clone') {
-        // A kept clone (keep_worktree) is worked in again; its files are the earlier task's, committed already.
+        // A kept clone (keep_worktree) is worked in again; its files are the earlier task's, committed already. Only
+        // a clone: a linked worktree kept there has the user's git dir, which the sandbox leaves writable.
         if (!existsSync(path)) await makeClone(path, gitDir, branch, baseCommit, deps.git);
+        else if (!(await lstat(join(path, '.git')).catch(() => undefined))?.isDirectory())
+          throw new ToolError(
+            `isolation: ${path} is not a clone of this task's own; a sandboxed run cannot work in it`,
+          );
       } else {
         // The earlier task kept its worktree (keep_worktree): the follow-up works in it, on the same branch.
         const kept = (await git(root, ['worktree', 'list', '--porcelain'], deps.git))

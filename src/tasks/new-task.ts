@@ -53,6 +53,14 @@ export async function newTask(
   const asked = { tierName, cwd: askedCwd, model: req.model ?? picked, prompt: req.prompt, images: req.images };
   const run = await resolveRun(ctx.config, asked);
   const { tier, cwd } = run;
+  // A kept folder is worked in again as it is: a sandboxed run there needs a clone of its own (a linked worktree's git
+  // dir is the user's, writable from the sandbox), and an unsandboxed one a worktree.
+  const kept = prev?.worktree && prev.worktreeSummary?.path;
+  if (kept && (prev.worktree!.kind === 'clone') !== !!tier.sandbox?.enabled)
+    throw new ToolError(
+      `tier: task ${prev.id} kept its folder (keep_worktree), made for a tier ${tier.sandbox?.enabled ? 'without' : 'with'} ` +
+        `a sandbox; continue it on such a tier (it ran on "${prev.request.tier}")`,
+    );
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
   const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);
   if (prev && req.isolation && req.isolation !== isolation)

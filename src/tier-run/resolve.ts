@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { UserContent } from '../claude/control.js';
 import type { Config, TierConfig } from '../config/schema.js';
 import type { CostModel } from '../cost/cost-model.js';
@@ -78,10 +80,33 @@ export interface AskedRun {
 export async function resolveRun(config: Config, asked: AskedRun): Promise<ResolvedRun> {
   const tier = getTier(config, asked.tierName);
   const cwd = resolveCwd(asked.cwd, config.allowedRoots);
+  const state = realOrSelf(config.stateDir);
+  if (isInside(state, cwd))
+    throw new ToolError(
+      `cwd: ${asked.cwd} lies in the server's state dir (${state}), which holds every task's records and keys; ` +
+        'pass a directory of your project',
+    );
+  for (const [i, image] of (asked.images ?? []).entries())
+    if ('path' in image && isInside(state, realOrSelf(resolve(cwd, image.path))))
+      throw new ToolError(`images[${i}].path: ${image.path} lies in the server's state dir; pass an image of yours`);
   const images = asked.images ? await imageBlocks(asked.images, config.allowedRoots, cwd) : undefined;
   const content: UserContent = images ? [...images, { type: 'text', text: asked.prompt }] : asked.prompt;
   return { tierName: asked.tierName, tier, cwd, model: asked.model ?? tier.model, content };
 }
+
+// A path where its links lead, or as written when it does not exist.
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+const isInside = (parent: string, child: string): boolean => {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
 
 // The same request on another tier (a fallback tier): that tier's own model, the same cwd and content.
 export function onTier(config: Config, run: ResolvedRun, tierName: string): ResolvedRun {

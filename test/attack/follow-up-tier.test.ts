@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RepoLocks } from '../../src/isolation/repo-locks.js';
+import { finishWorktree, prepareWorktree } from '../../src/isolation/worktree.js';
+import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
+
+// A follow-up (continue_task_id) picks its own tier. A comprehensive task kept its linked worktree (keep_worktree);
+// a sandboxed follow-up of it (say, with a prompt nobody trusts) reuses that folder as if it were a clone of its own,
+// so it runs in a linked worktree of the user's repository, whose git common dir claude's sandbox binds writable
+// (issue 19 item 2): the sandboxed task moves the user's main and adds tags.
+let api: ScriptedApi;
+let roots: string;
+let repo: string;
+let server: StartedServer;
+const gitIn = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+
+beforeAll(async () => {
+  api = await startScriptedApi();
+  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
+  repo = join(roots, 'repo');
+  mkdirSync(repo);
+  gitIn(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README'), 'base\n');
+  gitIn(repo, 'add', '.');
+  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
+  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+});
+afterAll(async () => {
+  await server?.close();
+  await api?.close();
+});
+
+async function final(id: string): Promise<View> {
+  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
+    v = viewOf(
+      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
+    );
+  return v;
+}
+
+describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
+  it("changes nothing in the user's repository but its own branch", async () => {
+    const main = gitIn(repo, 'rev-parse', 'main');
+    // The scripted API picks replies from the conversation's first prompt: the same Bash step each turn, which does
+    // its harm only inside the sandbox (the sandboxed tier sets IS_SANDBOX=1), so only the follow-up does it.
+    const evil = [
+      'if [ "$IS_SANDBOX" = 1 ]; then git tag planted-by-sandbox 2>&1; echo tag=$?',
+      'git update-ref refs/heads/main HEAD 2>&1; echo main=$?',
+      // Outside the sandbox (the first task) a commit on the task's branch, for main to be moved onto.
+      'else echo one >> one.txt; git add one.txt; git -c user.name=a -c user.email=a@b commit -qm one; fi',
+      'git rev-parse --git-common-dir; echo sandbox=$IS_SANDBOX',
+    ].join('; ');
+    const first = viewOf(
+      await server.client.callTool({
+        name: 'deep_task',
+        arguments: {
+          prompt: `[[repeat-bash:${evil}]]`,
+          max_turns: 2,
+          cwd: repo,
+          tier: 'comprehensive',
+          isolation: 'worktree',
+          keep_worktree: true,
+          wait_s: 0,
+        },
+      }),
+    );
+    const a = await final(first.task_id);
+    expect(a.final).toBe(true);
+    expect(a.worktree?.changed_files).toContain('one.txt');
+    const asked = await server.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: 'go on', continue_task_id: a.task_id, tier: 'sandboxed', max_turns: 2, wait_s: 0 },
+    });
+    // Refused, naming the tier; or run, and then it changed nothing of the user's.
+    if (asked.isError) expect(textOf(asked)).toMatch(/^tier: .*keep_worktree/);
+    else expect((await final(viewOf(asked).task_id)).final).toBe(true);
+    expect({ tags: gitIn(repo, 'tag', '--list'), main: gitIn(repo, 'rev-parse', 'main') }).toEqual({ tags: '', main });
+  }, 240_000);
+
+  it('a sandboxed run never takes a kept linked worktree for its clone (prepareWorktree)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ct-state-'));
+    const locks = new RepoLocks();
+    const first = await prepareWorktree({ cwd: repo, taskId: 't_kept', stateDir }, { locks });
+    await finishWorktree(first, { keep: true }, { locks });
+    gitIn(first.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x');
+    const again = { cwd: repo, taskId: 't_next', stateDir, continueTaskId: 't_kept', dirName: 't_kept', clone: true };
+    await expect(prepareWorktree(again, { locks })).rejects.toThrow(/not a clone/);
+  });
+});

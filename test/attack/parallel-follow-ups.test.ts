@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFile, startServer, type StartedServer } from '../support/harness.js';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { viewOf, type TaskView as View } from '../support/views.js';
+
+// Nothing lost: two follow-ups of one isolated task (fork: "two follow-ups of one task never share a transcript")
+// both take the task's folder (a follow-up reuses its first task's folder name, and finds the other's worktree
+// there), with no lock. The one that ends first removes the folder under the other, which is still running: the
+// other's files go, and its later writes fail.
+let api: ScriptedApi;
+let roots: string;
+let repo: string;
+let server: StartedServer;
+const gitIn = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+
+beforeAll(async () => {
+  api = await startScriptedApi();
+  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
+  repo = join(roots, 'repo');
+  mkdirSync(repo);
+  gitIn(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README'), 'base\n');
+  gitIn(repo, 'add', '.');
+  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
+  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+});
+afterAll(async () => {
+  await server?.close();
+  await api?.close();
+});
+
+async function final(id: string): Promise<View> {
+  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
+    v = viewOf(
+      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
+    );
+  return v;
+}
+
+const start = async (args: Record<string, unknown>) =>
+  viewOf(await server.client.callTool({ name: 'deep_task', arguments: { wait_s: 0, ...args } }));
+
+describe('two follow-ups of one isolated task at once', () => {
+  it('lose no file of either: every file a follow-up wrote is on the branch', async () => {
+    // Each turn writes a file of its own and waits; the scripted model repeats it until max_turns.
+    const cmd = 'n=$(cat /proc/sys/kernel/random/uuid); echo $n > f-$n.txt; echo wrote=$?; sleep 3; echo slept';
+    const a = await final((await start({ prompt: `[[repeat-bash:${cmd}]]`, cwd: repo, isolation: 'worktree', max_turns: 1 })).task_id);
+    expect(a.final).toBe(true);
+    const mark = `LONG-${Math.random()}`;
+    const long = await start({ prompt: mark, continue_task_id: a.task_id, fork: true, max_turns: 3 });
+    const short = await start({ prompt: 'short', continue_task_id: a.task_id, fork: true, max_turns: 1 });
+    const [l, s] = [await final(long.task_id), await final(short.task_id)];
+    expect([l.final, s.final]).toEqual([true, true]);
+    // What the long follow-up's Bash steps said, from the API requests of its own conversation.
+    const reqs = api.messageRequests((r) => JSON.stringify(r.messages).includes(mark));
+    expect(JSON.stringify(reqs.at(-1)?.messages ?? [])).not.toMatch(/No such file or directory/);
+    // Every write that succeeded (the first task's, the short one's, the long one's: one per tool use) is a file on
+    // the branch.
+    const wrote = new Set<string>();
+    for (const r of api.requests)
+      for (const m of r.messages as Array<{ content: unknown }>)
+        for (const b of Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : [])
+          if (b.type === 'tool_result' && JSON.stringify(b.content).includes('wrote=0')) wrote.add(String(b.tool_use_id));
+    const onBranch = gitIn(repo, 'ls-tree', '--name-only', a.worktree!.branch).split('\n');
+    expect(onBranch.filter((f) => f.startsWith('f-')).length).toBe(wrote.size);
+  }, 240_000);
+});
