@@ -61,7 +61,10 @@ describe('merge_task of a sandboxed task that wrote a .claude below its cwd', ()
     const v = await final(t.task_id);
     expect(v.state).toBe('succeeded');
     expect(v.worktree?.changed_files).toContain('sub/.claude/settings.json');
-    const merged = await server.client.callTool({ name: 'merge_task', arguments: { task_id: t.task_id, strategy: 'merge' } });
+    const merged = await server.client.callTool({
+      name: 'merge_task',
+      arguments: { task_id: t.task_id, strategy: 'merge' },
+    });
     console.log(textOf(merged));
     const landed = existsSync(join(repo, 'sub', '.claude', 'settings.json'));
     if (landed) {

@@ -51,7 +51,9 @@ describe('two follow-ups of one isolated task at once', () => {
   it('lose no file of either: every file a follow-up wrote is on the branch', async () => {
     // Each turn writes a file of its own and waits; the scripted model repeats it until max_turns.
     const cmd = 'n=$(cat /proc/sys/kernel/random/uuid); echo $n > f-$n.txt; echo wrote=$?; sleep 3; echo slept';
-    const a = await final((await start({ prompt: `[[repeat-bash:${cmd}]]`, cwd: repo, isolation: 'worktree', max_turns: 1 })).task_id);
+    const a = await final(
+      (await start({ prompt: `[[repeat-bash:${cmd}]]`, cwd: repo, isolation: 'worktree', max_turns: 1 })).task_id,
+    );
     expect(a.final).toBe(true);
     const mark = `LONG-${Math.random()}`;
     const long = await start({ prompt: mark, continue_task_id: a.task_id, fork: true, max_turns: 3 });
@@ -67,8 +69,9 @@ describe('two follow-ups of one isolated task at once', () => {
     for (const r of api.requests)
       for (const m of r.messages as Array<{ content: unknown }>)
         for (const b of Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : [])
-          if (b.type === 'tool_result' && JSON.stringify(b.content).includes('wrote=0')) wrote.add(String(b.tool_use_id));
-    const onBranch = gitIn(repo, 'ls-tree', '--name-only', a.worktree!.branch).split('\n');
+          if (b.type === 'tool_result' && JSON.stringify(b.content).includes('wrote=0'))
+            wrote.add(String(b.tool_use_id));
+    const onBranch = gitIn(repo, 'ls-tree', '--name-only', a.worktree!.branch!).split('\n');
     expect(onBranch.filter((f) => f.startsWith('f-')).length).toBe(wrote.size);
   }, 240_000);
 });

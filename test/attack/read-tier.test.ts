@@ -1,5 +1,5 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,9 @@ beforeAll(async () => {
     mkdtempSync(join(tmpdir(), 'ct-attack-cfg-')),
     'config.json',
   );
-  const started = await serverEnv(api, { env: { CLAUDE_TIERS_HTTP_TOKEN: 'main-token-0123456789abcdef', CLAUDE_TIERS_CONFIG: config } });
+  const started = await serverEnv(api, {
+    env: { CLAUDE_TIERS_HTTP_TOKEN: 'main-token-0123456789abcdef', CLAUDE_TIERS_CONFIG: config },
+  });
   stateDir = started.stateDir;
   const s = await startHttpServer(started.env);
   url = s.url;
@@ -71,7 +73,10 @@ describe('a non-admin HTTP token on the read-only speed tier', () => {
     const ci = await connect(CI);
     try {
       const secret = `SECRET_PROMPT_${Math.random().toString(36).slice(2)}`;
-      const started = await ops.callTool({ name: 'deep_task', arguments: { prompt: `${secret} [[text:ok]]`, wait_s: 30 } });
+      const started = await ops.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `${secret} [[text:ok]]`, wait_s: 30 },
+      });
       expect(textOf(started)).toMatch(/succeeded/);
       // Two calls, as an attacker would make them: Grep finds the file that holds the prompt, Read returns it.
       const grep = { pattern: secret, path: stateDir, output_mode: 'files_with_matches' };
@@ -80,7 +85,9 @@ describe('a non-admin HTTP token on the read-only speed tier', () => {
         arguments: { prompt: `[[tool:Grep:${JSON.stringify(grep)}]] find it` },
       });
       const file = /\/\S+record\.json/.exec(textOf(found))?.[0];
-      const r = file ? textOf(await ci.callTool({ name: 'quick_answer', arguments: { prompt: `${read(file)} x` } })) : '';
+      const r = file
+        ? textOf(await ci.callTool({ name: 'quick_answer', arguments: { prompt: `${read(file)} x` } }))
+        : '';
       // Tokens own their tasks: "other principals see no trace of it" (README, Security model).
       expect(`${textOf(found)} ${r}`).not.toMatch(new RegExp(`record\\.json|${secret}`));
     } finally {

@@ -47,7 +47,9 @@ describe('the state dir as a cwd', () => {
     });
     if (r.isError) return void expect(textOf(r)).toMatch(/cwd/);
     const v = await final(viewOf(r).task_id);
-    const key = existsSync(join(stateDir, 'audit.key')) ? readFileSync(join(stateDir, 'audit.key')).toString('hex') : '';
+    const key = existsSync(join(stateDir, 'audit.key'))
+      ? readFileSync(join(stateDir, 'audit.key')).toString('hex')
+      : '';
     console.log(v.state, v.last_text, key);
     if (key) expect(v.last_text).not.toContain(key.slice(0, 16));
     expect(existsSync(join(stateDir, 'tasks', 'forged.txt'))).toBe(false);
