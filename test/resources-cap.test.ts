@@ -32,7 +32,9 @@ describe('resources/subscribe over stdio', () => {
     // Subscribing again to one it follows is no new subscription.
     await client.subscribeResource({ uri: eventsUri(ids[0]!) });
     const over = eventsUri(ids[CAP]!);
-    await expect(client.subscribeResource({ uri: over })).rejects.toThrow(/too many subscriptions.*100 task event logs/);
+    await expect(client.subscribeResource({ uri: over })).rejects.toThrow(
+      /too many subscriptions.*100 task event logs/,
+    );
     await expect(client.subscribeResource({ uri: over })).rejects.toMatchObject({ code: -32602 });
     await client.unsubscribeResource({ uri: eventsUri(ids[1]!) });
     await client.subscribeResource({ uri: over });
