@@ -7,7 +7,7 @@ import type { ProgressUpdate, ToolDefinition } from '../../tools/define-tool.js'
 import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
 import { ToolError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerTaskResources, type Subscriptions } from './resources.js';
+import { registerTaskResources, type ResourceUpdates } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
 import {
   declaresTasks,
@@ -65,7 +65,7 @@ export function createServer(
     clientId?: string;
     viewer?: Viewer;
     rateKey?: string;
-    subscriptions?: Subscriptions;
+    resourceUpdates?: ResourceUpdates;
     onToolsListed?: () => void;
   } = {},
 ): { server: Server; dispose: () => Promise<void> } {
@@ -75,7 +75,7 @@ export function createServer(
       capabilities: {
         tools: {},
         extensions: TASKS_CAPABILITY,
-        resources: { subscribe: true },
+        resources: options.resourceUpdates === 'none' ? {} : { subscribe: true },
         prompts: {},
         completions: {},
       },
@@ -134,7 +134,7 @@ export function createServer(
   });
   registerTaskMethods(server, ready, clientId, viewer);
   registerPrompts(server, ready, viewer);
-  const disposeResources = registerTaskResources(server, ready, viewer, options.subscriptions);
+  const disposeResources = registerTaskResources(server, ready, viewer, options.resourceUpdates);
   return {
     server,
     dispose: () => {
