@@ -47,7 +47,10 @@ export async function benchStartup(api: ScriptedApi, reps = 10): Promise<void> {
   // The first call has no target: it is shown so that a faster tools/list is not bought with a slower first call.
   report(
     'startup',
-    [row('spawn -> tools/list answered', times, '<= 300 ms'), row('spawn -> first tools/call answered', firstCall, 'none')],
+    [
+      row('spawn -> tools/list answered', times, '<= 300 ms'),
+      row('spawn -> first tools/call answered', firstCall, 'none'),
+    ],
     { reps, raw_ms: times.map((t) => round(t)), raw_first_call_ms: firstCall.map((t) => round(t)) },
   );
 }

@@ -36,7 +36,7 @@ describe('OnDemand', () => {
     expect(runs).toBe(1);
   });
 
-  it('a failure reaches get(), start() leaves no unhandled rejection, a maker that throws at once rejects', async () => {
+  it('a failure reaches get() (start() leaves no unhandled rejection); a maker that throws rejects', async () => {
     const failing = new OnDemand<number>(async () => {
       throw new Error('no engine');
     });
