@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => new Promise((r) => hook?.close(r)));
 
 describe('notify in a cluster whose Redis is down at start', () => {
-  it('starts, answers quick_answer, its tap page says Redis is not reachable; links work once Redis is back', async () => {
+  it('starts, answers quick_answer, its tap page says Redis is down; links work once Redis is back', async () => {
     const redis = await startRedis({ persist: false });
     file.keep(redis);
     await redis.stop();
