@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from '../engine.js';
+import type { OnDemand } from '../on-demand.js';
 import {
   DIFF_MIME,
   DIFF_TEMPLATE,
@@ -74,14 +75,14 @@ export function publishEventLogUpdates(
 // the instance serves resources/subscribe (see ResourceUpdates).
 export function registerTaskResources(
   server: Server,
-  ready: Promise<Engine>,
+  ready: OnDemand<Engine>,
   viewer: Viewer,
   updates: ResourceUpdates = 'subscribe',
 ): () => void {
   const subscriptions: Subscriptions = new Map();
   // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
   let engine!: Engine;
-  const ensure = async () => (engine ??= await ready);
+  const ensure = async () => (engine ??= await ready.get());
   server.setRequestHandler('resources/templates/list', async () => ({
     resourceTemplates: [
       {

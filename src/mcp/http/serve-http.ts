@@ -4,6 +4,7 @@ import { createMcpHandler, localhostAllowedOrigins, originValidationResponse } f
 import type { Config } from '../../config/schema.js';
 import { createEngine } from '../../create-engine.js';
 import type { Engine } from '../../engine.js';
+import { OnDemand } from '../../on-demand.js';
 import { createLogger, type Logger } from '../../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../../watchdog.js';
@@ -136,11 +137,11 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     return 2;
   }
   let engine: Engine;
-  let engineReady!: Promise<Engine>;
+  let engineReady!: OnDemand<Engine>;
   try {
     engine = await createEngine(config, log);
     engine.registry.serveQueue();
-    engineReady = Promise.resolve(engine);
+    engineReady = OnDemand.of(engine);
   } catch (err) {
     server.close();
     throw err;
