@@ -112,3 +112,36 @@ describe('CLAUDE.md files above the cwd', () => {
     expect(bare).not.toContain(M.state);
   });
 });
+
+describe('CLAUDE.md files above the cwd of an isolated task', () => {
+  it("come from the task's worktree, up to its root, not from the folder it was made from", async () => {
+    const outer = mkdtempSync(join(tmpdir(), 'ct-pm-wt-'));
+    const repo = join(outer, 'repo');
+    mkdirSync(join(repo, 'sub'), { recursive: true });
+    const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    const committed = mark('COMMITTED_ROOT');
+    const uncommitted = mark('UNCOMMITTED_ROOT');
+    writeFileSync(join(repo, 'CLAUDE.md'), committed);
+    writeFileSync(join(repo, 'sub', 'README'), 'x\n');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+    // In the folder only: the task's worktree (made from HEAD) does not have it.
+    writeFileSync(join(repo, 'CLAUDE.local.md'), uncommitted);
+    const config = configFile({ allowedRoots: [outer], tiers: { comprehensive: { mcpConfig: null } } });
+    const s = await startServer(f.api, { cwd: outer, env: { CLAUDE_TIERS_CONFIG: config } });
+    f.keep(s);
+    const m = `WT-${rand()}`;
+    const args = { prompt: `${m} [[text:ok]]`, cwd: join(repo, 'sub'), isolation: 'worktree', wait_s: 0 };
+    let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: { ...args, tier: 'comprehensive' } }));
+    for (const end = Date.now() + 90_000; !v.final && Date.now() < end; ) {
+      const more = { task_id: v.task_id, wait_s: 10, cursor: v.cursor };
+      v = viewOf(await s.client.callTool({ name: 'task_status', arguments: more }));
+    }
+    expect(v.state).toBe('succeeded');
+    const text = sent(m);
+    expect(text).toContain(committed);
+    expect(text).toMatch(new RegExp(`# Project memory: ${s.stateDir}[^"]*/worktrees/[^"]*/CLAUDE\\.md`));
+    expect(text).not.toContain(uncommitted);
+  });
+});
