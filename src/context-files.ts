@@ -1,24 +1,12 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { inside, real } from './cwd.js';
 
 /** How much of one CLAUDE.md goes into the prompt. */
 export const MAX_PROJECT_MEMORY = 64 * 1024;
 
 // Per folder, in the order claude reads them: the project's memory, then the local (unshared) one.
 const NAMES = ['CLAUDE.md', join('.claude', 'CLAUDE.md'), 'CLAUDE.local.md'];
-
-const inside = (child: string, root: string): boolean => {
-  const rel = relative(root, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-};
-
-function real(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 // The folders above the cwd whose CLAUDE.md files belong to its project, outermost first: up to the repository's top
 // (the nearest folder with a .git: a task's worktree or clone too) or the nearest allowed root, whichever comes first.
@@ -73,7 +61,7 @@ export function projectMemory(cwd: string, roots: readonly string[], stateDir?: 
   const texts: string[] = [];
   for (const file of files) {
     const text = readInside(file, top, realState);
-    if (text !== undefined) texts.push(`# Project memory: ${file}\n${text}`);
+    if (text?.trim()) texts.push(`# Project memory: ${file}\n${text}`);
   }
   return texts;
 }
