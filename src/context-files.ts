@@ -13,7 +13,7 @@ const NAMES = ['CLAUDE.md', join('.claude', 'CLAUDE.md'), 'CLAUDE.local.md'];
 // Nothing when neither lies above: a walk never climbs out of a project it cannot bound.
 function projectParents(cwd: string, roots: readonly string[]): string[] {
   const parents: string[] = [];
-  for (let dir = cwd; ; ) {
+  for (let dir = cwd; ;) {
     if (existsSync(join(dir, '.git')) || roots.includes(dir)) return parents.reverse();
     const up = dirname(dir);
     if (up === dir) return [];
