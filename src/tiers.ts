@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
+import { projectMemory } from './context-files.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
@@ -51,15 +52,21 @@ export interface RunPlan {
 const ownSystemPrompt = (tier: TierConfig): string | undefined =>
   tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined;
 
-// True when a run of this tier needs files (a warm spare and the run it serves share them: see planShared).
+// True when a run of this tier may need files (a warm spare and the run it serves share them: see planShared); a
+// modular one may, for the CLAUDE.md files above its cwd.
 export const tierNeedsFiles = (tier: TierConfig): boolean =>
-  !!tier.mcpConfig ||
-  !!tier.appendSystemPrompt ||
-  !!ownSystemPrompt(tier) ||
-  (tier.contextMode === 'modular' && tier.contextFiles.length > 0);
+  !!tier.mcpConfig || !!tier.appendSystemPrompt || !!ownSystemPrompt(tier) || tier.contextMode === 'modular';
 
-// The text appended to claude's system prompt: the tier's, the operator's context files, then the request's.
-function appendedText(tierName: string, tier: TierConfig, requestText: string | undefined): string {
+// Where a run is planned: its cwd, the server's state dir, and the allowed roots (the CLAUDE.md walk stays below).
+interface PlanPlace {
+  cwd: string;
+  stateDir: string;
+  roots: readonly string[];
+}
+
+// The text appended to claude's system prompt: the tier's, the operator's context files, the CLAUDE.md files above
+// the cwd (modular context), then the request's.
+function appendedText(tierName: string, tier: TierConfig, place: PlanPlace, requestText: string | undefined): string {
   const context =
     tier.contextMode === 'modular'
       ? tier.contextFiles.map((file) => {
@@ -70,7 +77,8 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
           }
         })
       : [];
-  return [tier.appendSystemPrompt, ...context, requestText]
+  const memory = tier.contextMode === 'modular' ? projectMemory(place.cwd, place.roots, place.stateDir) : [];
+  return [tier.appendSystemPrompt, ...context, ...memory, requestText]
     .filter((s): s is string => !!s && s.length > 0)
     .join('\n\n');
 }
@@ -83,15 +91,10 @@ interface PlannedFiles {
 
 // What a run of a tier in a cwd needs written: its MCP config (placeholders filled in), the appended text (the tier's,
 // the context files', the request's) and the tier's own system prompt.
-function planFiles(
-  tierName: string,
-  tier: TierConfig,
-  cwd: string,
-  stateDir: string,
-  requestAppend?: string,
-): PlannedFiles {
+function planFiles(tierName: string, tier: TierConfig, place: PlanPlace, requestAppend?: string): PlannedFiles {
+  const { cwd, stateDir } = place;
   const planned: PlannedFiles = { files: [], extraAllowedTools: [] };
-  const append = appendedText(tierName, tier, requestAppend);
+  const append = appendedText(tierName, tier, place, requestAppend);
   const system = ownSystemPrompt(tier);
   if (tier.mcpConfig) {
     let source;
@@ -129,6 +132,7 @@ async function writePlan(planned: PlannedFiles, dir: string): Promise<RunPlan> {
 }
 
 // Prepares one run of a tier in a cwd; its files go in `outDir` (0700, files 0600), which the caller removes when the run ends.
+// `roots`: the allowed roots, above which no CLAUDE.md is read.
 export async function planRun(
   tierName: string,
   tier: TierConfig,
@@ -136,8 +140,9 @@ export async function planRun(
   stateDir: string,
   outDir: string | undefined,
   requestAppend?: string,
+  roots: readonly string[] = [],
 ): Promise<RunPlan> {
-  const planned = planFiles(tierName, tier, cwd, stateDir, requestAppend);
+  const planned = planFiles(tierName, tier, { cwd, stateDir, roots }, requestAppend);
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
   return writePlan(planned, outDir);
@@ -147,9 +152,16 @@ export async function planRun(
 // task it serves share them, a change of content is a new folder (and a new spare key), and nothing is rewritten in
 // place under a running claude. The content is known before anything is written: when its folder is there already
 // (an earlier run's, a spare's), nothing is.
-export async function planShared(name: string, tier: TierConfig, cwd: string, stateDir: string): Promise<RunPlan> {
+export async function planShared(
+  name: string,
+  tier: TierConfig,
+  cwd: string,
+  stateDir: string,
+  roots: readonly string[] = [],
+): Promise<RunPlan> {
   if (!tierNeedsFiles(tier)) return { mcpConfigPath: null, extraAllowedTools: [] };
-  const planned = planFiles(name, tier, cwd, stateDir);
+  const planned = planFiles(name, tier, { cwd, stateDir, roots });
+  if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   const hash = createHash('sha256');
   for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
   const base = join(stateDir, 'spare-files');
