@@ -125,13 +125,7 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
     );
     console.log(result.out.slice(result.out.indexOf('=== SUMMARY ===')));
     expect(result.code, result.out).toBe(0);
-    for (const scenario of [
-      'server-initialize',
-      'ping',
-      'tools-list',
-      'resources-list',
-      'dns-rebinding-protection',
-    ]) {
+    for (const scenario of ['server-initialize', 'ping', 'tools-list', 'resources-list', 'dns-rebinding-protection']) {
       expect(result.out).toMatch(new RegExp(`✓ ${scenario}\\b`));
     }
   });
