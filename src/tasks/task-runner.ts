@@ -3,7 +3,7 @@ import type { ClaudeRun, RunOutcome } from '../claude/run.js';
 import type { ExitInfo } from '../claude/spawn.js';
 import { totalRssMb } from '../claude/rss.js';
 import { killRecorded } from '../claude/terminate/index.js';
-import { verdictOf, type Verdict } from '../guards/breaker.js';
+import type { Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
 import { configPaths } from '../isolation/sandbox-hidden.js';
 import type { LiveTask } from './live-task.js';
@@ -63,7 +63,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
   leases.add('active marker', () => deps.store.clearActive(task.id));
   leases.add('final record', async () => {
     const stderr = run?.stderrTail() ?? '';
-    verdict = await finalize(task, deps, { outcome, exit, failure, stderr, eventLog, hold });
+    await finalize(task, deps, { outcome, exit, failure, stderr, eventLog, hold });
   });
   try {
     leases.add('running slot', await deps.scheduler.acquire(task.stopSignal, task.record.principal ?? LOCAL_PRINCIPAL));
@@ -189,6 +189,8 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     const end = await runTier(deps, resolved, shape, turn, hooks, leases);
     if (!end.run) return;
     outcome = end.outcome;
+    // What the run said about the upstream, for the breaker ticket (the tier run's verdict: nothing, if it was stopped).
+    verdict = end.verdict;
     // After its result claude exits on its own; one that does not is stopped after the kill grace.
     if (end.outcome.kind === 'result')
       await end.run.close({ reason: 'closed', message: 'claude did not exit after its result' });
@@ -202,7 +204,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
 }
 
 // Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
-// started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
+// started and is still around is killed.
 async function finalize(
   task: LiveTask,
   deps: RunnerDeps,
@@ -214,7 +216,7 @@ async function finalize(
     eventLog?: EventLog;
     hold: Admission['hold'];
   },
-): Promise<Verdict> {
+): Promise<void> {
   // The task's one stop record: its run's outcome (wall, idle and every stop asked for), or a stop before it had a run.
   const stop = task.stopped;
   const writing = task.endWriting();
@@ -250,5 +252,4 @@ async function finalize(
     turns: record.stats.turns,
     tool_calls: record.stats.toolCalls,
   });
-  return stop ? { kind: 'neutral' } : verdictOf(record.result);
 }
