@@ -53,7 +53,6 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
   );
   let outcome: RunOutcome | undefined;
   let exit: ExitInfo = { exitCode: undefined, signal: undefined };
-  let failure: EndInfo | undefined;
   let run: ClaudeRun | undefined;
   let eventLog: EventLog | undefined;
   let verdict: Verdict = { kind: 'neutral' };
@@ -63,7 +62,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
   leases.add('active marker', () => deps.store.clearActive(task.id));
   leases.add('final record', async () => {
     const stderr = run?.stderrTail() ?? '';
-    await finalize(task, deps, { outcome, exit, failure, stderr, eventLog, hold });
+    await finalize(task, deps, { outcome, exit, stderr, eventLog, hold });
   });
   try {
     leases.add('running slot', await deps.scheduler.acquire(task.stopSignal, task.record.principal ?? LOCAL_PRINCIPAL));
@@ -196,7 +195,9 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
       await end.run.close({ reason: 'closed', message: 'claude did not exit after its result' });
     exit = await end.run.ended;
   } catch (err) {
-    if (!task.stopped) failure = { reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) };
+    // One stop record: a task whose run failed is stopped with that reason, before its worktree is committed and
+    // its record written, so both say spawn_failed (a result that came first stays the record).
+    if (!task.stopped) await task.stop({ reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) });
   } finally {
     await leases.releaseAll();
     task.markDone();
@@ -211,7 +212,6 @@ async function finalize(
   end: {
     outcome?: RunOutcome;
     exit: ExitInfo;
-    failure?: EndInfo;
     stderr: string;
     eventLog?: EventLog;
     hold: Admission['hold'];
@@ -226,9 +226,7 @@ async function finalize(
       record.lastText = writing.tail.slice(-2000);
       record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${writing.tail}`.slice(-8192);
     }
-    const decided = end.failure
-      ? { state: 'failed' as const, end: end.failure }
-      : decideOutcome(record, stop, end.exit, end.stderr);
+    const decided = decideOutcome(record, stop, end.exit, end.stderr);
     // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
     if (stop) record.result = undefined;
     record.state = decided.state;
