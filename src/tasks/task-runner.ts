@@ -188,7 +188,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     const end = await runTier(deps, resolved, shape, turn, hooks, leases);
     if (!end.run) return;
     outcome = end.outcome;
-    // What the run said about the upstream, for the breaker ticket (the tier run's verdict: nothing, if it was stopped).
+    // What the run said about the upstream, for the breaker ticket (the tier run's verdict; nothing if it was stopped).
     verdict = end.verdict;
     // After its result claude exits on its own; one that does not is stopped after the kill grace.
     if (end.outcome.kind === 'result')

@@ -99,7 +99,7 @@ describe('a task whose run could not start', () => {
       });
       expect(r.isError, textOf(r)).toBeFalsy();
       let v = viewOf(r);
-      for (const end = Date.now() + 60_000; !v.final && Date.now() < end; )
+      for (const end = Date.now() + 60_000; !v.final && Date.now() < end;)
         v = viewOf(await s.client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 10 } }));
       expect(v.state).toBe('failed');
       expect(v.end?.reason).toBe('spawn_failed');

@@ -38,7 +38,7 @@ describe('listed output schemas', () => {
     }
   });
 
-  it("a client's check passes a view with fields it does not know, top and nested; the test's own parse does not", async () => {
+  it("a client's check passes a view with fields it does not know, top and nested; viewOf does not", async () => {
     const r = await server.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:done]]', wait_s: 30 } });
     expect(r.isError, textOf(r)).toBeFalsy();
     const view = viewOf(r);
