@@ -26,7 +26,7 @@ export type { QuickAnswer, QuickRequest } from './quick/answer.js';
 // The shapes a tool returns or passes on, as zod schemas (output schemas, and the tests' parsers).
 export { QuickAnswerSchema } from './shapes/quick-answer.js';
 export { TaskViewSchema, type TaskView } from './shapes/task-view.js';
-export { KillTaskOutputSchema, TaskStatusOutputSchema } from './shapes/tool-outputs.js';
+export { KillTaskOutputSchema, listedOutputSchema, TaskStatusOutputSchema } from './shapes/tool-outputs.js';
 export { CompareStatusSchema } from './shapes/compare.js';
 export { camelKeys } from './shapes/requests.js';
 export type { TaskReply } from './tasks/view.js';

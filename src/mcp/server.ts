@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { toolsFor } from '../../tools/index.js';
 import type { ProgressUpdate, ToolDefinition } from '../../tools/define-tool.js';
-import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
+import { LOCAL_PRINCIPAL, listedOutputSchema, type Engine, type Viewer } from '../engine.js';
 import type { OnDemand } from '../on-demand.js';
 import { ToolError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -32,14 +32,7 @@ const listed = (tool: AnyTool) => ({
     type: 'object';
     [k: string]: unknown;
   },
-  ...(tool.outputSchema
-    ? {
-        outputSchema: z.toJSONSchema(tool.outputSchema, { io: 'output', unrepresentable: 'any' }) as {
-          type: 'object';
-          [k: string]: unknown;
-        },
-      }
-    : {}),
+  ...(tool.outputSchema ? { outputSchema: listedOutputSchema(tool.outputSchema) } : {}),
   annotations: { title: tool.title, ...tool.annotations },
   ...(tool.showsBoard ? { _meta: boardToolMeta } : {}),
 });

@@ -15,3 +15,17 @@ export const TaskStatusOutputSchema = objectUnion(TaskViewSchema, TaskViewsSchem
 
 // kill_task's structuredContent: the killed task's view (task_id), or the stopped comparison's status (compare_id).
 export const KillTaskOutputSchema = objectUnion(TaskViewSchema, CompareStatusSchema);
+
+// A tool's output schema as it is listed to clients: open to fields it does not name, at every level. A client checks
+// structuredContent against it, so a view with one more field (a server of another version in a cluster, a record
+// another version wrote) must not fail every call. The server's own parse, and the tests' viewOf, stay strict.
+export function listedOutputSchema(schema: z.ZodType): { type: 'object'; [k: string]: unknown } {
+  const json = z.toJSONSchema(schema, {
+    io: 'output',
+    unrepresentable: 'any',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    },
+  });
+  return { ...json, type: 'object' };
+}

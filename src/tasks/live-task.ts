@@ -1,10 +1,19 @@
 import type { StreamEvent } from '../claude/events.js';
-import type { ClaudeRun, RunOutcome, StopTimings } from '../claude/run.js';
+import type { ClaudeRun, RunOutcome, StopReason, StopTimings } from '../claude/run.js';
+import { EndInfoSchema } from '../shapes/task-record.js';
 import { PendingInputs } from './input-requests.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
 const WRITING_STEP = 256;
 const WRITING_TAIL = 2000;
+
+// A run's stop in the words of a task record: a reason the record knows stays as it is; one only a run knows (closed:
+// the runner let its run go) is an error, so a record never holds a reason its schema refuses.
+function endOf(stop: StopReason): EndInfo {
+  const known = EndInfoSchema.safeParse(stop);
+  if (known.success) return known.data;
+  return { reason: 'error', message: `stopped: ${stop.message} (${stop.reason})`, ...(stop.by ? { by: stop.by } : {}) };
+}
 
 // The text block claude is writing right now (from partial messages), until its assistant event arrives.
 export interface Writing {
@@ -59,7 +68,7 @@ export class LiveTask {
   // wall and idle timers included; a result first means no stop); before that, the stop asked for.
   get stopped(): EndInfo | undefined {
     const outcome = this.run?.settledOutcome ?? this.ranOutcome;
-    if (outcome?.kind === 'stopped') return outcome.stop as EndInfo;
+    if (outcome?.kind === 'stopped') return endOf(outcome.stop);
     return outcome?.kind === 'result' ? undefined : this.stopAsked;
   }
 

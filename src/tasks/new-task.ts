@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import type { CostModel } from '../cost/cost-model.js';
 import type { SubmitRequest } from '../shapes/requests.js';
@@ -22,8 +21,9 @@ export interface NewTaskContext {
   costs: CostModel;
 }
 
-// The cwd and session of a follow-up: the earlier task's, which must be finished and have a session.
-function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resumeSessionId: string; prev: TaskRecord } {
+// The session of a follow-up: the earlier task's, which must be finished and have a session (its cwd is checked once
+// the request is resolved).
+function followUp(req: SubmitRequest, ctx: NewTaskContext): { resumeSessionId: string; prev: TaskRecord } {
   const prev = ctx.findRecord(req.continueTaskId!, { principal: req.principal ?? LOCAL_PRINCIPAL, admin: false });
   if (!prev) throw new ToolError(`continue_task_id: no task ${req.continueTaskId}; ${ctx.recentIdsHint()}`);
   if (!isFinal(prev.state))
@@ -32,9 +32,7 @@ function followUp(req: SubmitRequest, ctx: NewTaskContext): { cwd: string; resum
     );
   if (!prev.sessionId)
     throw new ToolError(`continue_task_id: task ${prev.id} has no claude session to resume (it never started)`);
-  if (req.cwd && resolveCwd(req.cwd, ctx.config.allowedRoots) !== prev.request.cwd)
-    throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
-  return { cwd: prev.request.cwd, resumeSessionId: prev.sessionId, prev };
+  return { resumeSessionId: prev.sessionId, prev };
 }
 
 // A new task from a request: its queued record, and the request resolved once (tier, real cwd, model, content; a
@@ -45,14 +43,14 @@ export async function newTask(
   now = Date.now(),
 ): Promise<{ record: TaskRecord; run: ResolvedRun }> {
   const { tierName, model: picked, routed } = resolveRoute(req, 'comprehensive', ctx.config, ctx.costs);
-  const {
-    cwd: askedCwd,
-    resumeSessionId,
-    prev,
-  } = req.continueTaskId ? followUp(req, ctx) : { cwd: req.cwd, resumeSessionId: undefined, prev: undefined };
+  const { resumeSessionId, prev } = req.continueTaskId ? followUp(req, ctx) : {};
+  // Resolved once: a follow-up's cwd (asked or not) and its images' relative paths are the earlier task's.
+  const askedCwd = req.cwd ?? prev?.request.cwd;
   const asked = { tierName, cwd: askedCwd, model: req.model ?? picked, prompt: req.prompt, images: req.images };
   const run = await resolveRun(ctx.config, asked);
   const { tier, cwd } = run;
+  if (prev && cwd !== prev.request.cwd)
+    throw new ToolError(`cwd: a follow-up runs in the cwd of task ${prev.id} (${prev.request.cwd}); omit cwd`);
   // A kept folder is worked in again as it is: a sandboxed run there needs a clone of its own (a linked worktree's git
   // dir is the user's, writable from the sandbox), and an unsandboxed one a worktree.
   const kept = prev?.worktree && prev.worktreeSummary?.path;

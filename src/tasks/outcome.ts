@@ -14,7 +14,7 @@ export function decideOutcome(
         ? 'timed_out'
         : stop.reason === 'lost'
           ? 'lost'
-          : ['loop', 'budget', 'output_cap', 'memory', 'error'].includes(stop.reason)
+          : ['loop', 'budget', 'output_cap', 'memory', 'error', 'spawn_failed'].includes(stop.reason)
             ? 'failed'
             : 'killed';
     return { state, end: stop };

@@ -3,7 +3,7 @@ import type { ClaudeRun, RunOutcome } from '../claude/run.js';
 import type { ExitInfo } from '../claude/spawn.js';
 import { totalRssMb } from '../claude/rss.js';
 import { killRecorded } from '../claude/terminate/index.js';
-import { verdictOf, type Verdict } from '../guards/breaker.js';
+import type { Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
 import { configPaths } from '../isolation/sandbox-hidden.js';
 import type { LiveTask } from './live-task.js';
@@ -53,7 +53,6 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
   );
   let outcome: RunOutcome | undefined;
   let exit: ExitInfo = { exitCode: undefined, signal: undefined };
-  let failure: EndInfo | undefined;
   let run: ClaudeRun | undefined;
   let eventLog: EventLog | undefined;
   let verdict: Verdict = { kind: 'neutral' };
@@ -63,7 +62,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
   leases.add('active marker', () => deps.store.clearActive(task.id));
   leases.add('final record', async () => {
     const stderr = run?.stderrTail() ?? '';
-    verdict = await finalize(task, deps, { outcome, exit, failure, stderr, eventLog, hold });
+    await finalize(task, deps, { outcome, exit, stderr, eventLog, hold });
   });
   try {
     leases.add('running slot', await deps.scheduler.acquire(task.stopSignal, task.record.principal ?? LOCAL_PRINCIPAL));
@@ -189,12 +188,16 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     const end = await runTier(deps, resolved, shape, turn, hooks, leases);
     if (!end.run) return;
     outcome = end.outcome;
+    // What the run said about the upstream, for the breaker ticket (the tier run's verdict; nothing if it was stopped).
+    verdict = end.verdict;
     // After its result claude exits on its own; one that does not is stopped after the kill grace.
     if (end.outcome.kind === 'result')
       await end.run.close({ reason: 'closed', message: 'claude did not exit after its result' });
     exit = await end.run.ended;
   } catch (err) {
-    if (!task.stopped) failure = { reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) };
+    // One stop record: a task whose run failed is stopped with that reason, before its worktree is committed and
+    // its record written, so both say spawn_failed (a result that came first stays the record).
+    if (!task.stopped) await task.stop({ reason: 'spawn_failed', message: (err as Error)?.message ?? String(err) });
   } finally {
     await leases.releaseAll();
     task.markDone();
@@ -202,19 +205,18 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
 }
 
 // Writes the final state: the first stop wins over a later result, a result over a later stop; what the task
-// started and is still around is killed; returns what the run said about the upstream (nothing, if it was stopped).
+// started and is still around is killed.
 async function finalize(
   task: LiveTask,
   deps: RunnerDeps,
   end: {
     outcome?: RunOutcome;
     exit: ExitInfo;
-    failure?: EndInfo;
     stderr: string;
     eventLog?: EventLog;
     hold: Admission['hold'];
   },
-): Promise<Verdict> {
+): Promise<void> {
   // The task's one stop record: its run's outcome (wall, idle and every stop asked for), or a stop before it had a run.
   const stop = task.stopped;
   const writing = task.endWriting();
@@ -224,9 +226,7 @@ async function finalize(
       record.lastText = writing.tail.slice(-2000);
       record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${writing.tail}`.slice(-8192);
     }
-    const decided = end.failure
-      ? { state: 'failed' as const, end: end.failure }
-      : decideOutcome(record, stop, end.exit, end.stderr);
+    const decided = decideOutcome(record, stop, end.exit, end.stderr);
     // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
     if (stop) record.result = undefined;
     record.state = decided.state;
@@ -250,5 +250,4 @@ async function finalize(
     turns: record.stats.turns,
     tool_calls: record.stats.toolCalls,
   });
-  return stop ? { kind: 'neutral' } : verdictOf(record.result);
 }

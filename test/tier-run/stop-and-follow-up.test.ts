@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,5 +99,30 @@ describe('a follow-up with images', () => {
       .filter((b) => (b as { type?: string }).type === 'image') as Array<{ source: { data: string } }>;
     expect(blocks.length).toBeGreaterThan(0);
     expect(blocks.every((b) => b.source.data === PNG.toString('base64'))).toBe(true);
+  });
+});
+
+describe("a follow-up's cwd", () => {
+  it("is the earlier task's: another folder is refused naming cwd, the same folder through a link is not", async () => {
+    const done = viewOf(
+      await s.client.callTool({ name: 'deep_task', arguments: { prompt: '[[text:one]]', cwd: repo, wait_s: 30 } }),
+    );
+    expect((await final(done.task_id)).state).toBe('succeeded');
+    const other = await s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: '[[text:two]]', continue_task_id: done.task_id, cwd: first, wait_s: 0 },
+    });
+    expect(other.isError).toBe(true);
+    expect(textOf(other)).toMatch(/^cwd: a follow-up runs in the cwd of task t_\S+ \(.*\); omit cwd/);
+    const link = join(first, 'repo-link');
+    symlinkSync(repo, link);
+    const same = await s.client.callTool({
+      name: 'deep_task',
+      arguments: { prompt: '[[text:three]]', continue_task_id: done.task_id, cwd: link, wait_s: 30 },
+    });
+    expect(same.isError, textOf(same)).toBeFalsy();
+    const v = await final(viewOf(same).task_id);
+    expect(v.state).toBe('succeeded');
+    expect(v.cwd).toBe(done.cwd);
   });
 });
