@@ -99,6 +99,13 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
   return { denyRead: [...new Set(denyRead)], allowRead: [...new Set(allowRead)], readDeny: [...new Set(readDeny)] };
 }
 
+// True when the run's own folder lies inside the state dir (a worktree or clone there), not the state dir itself: the
+// rules then name the state dir's entries beside it as they are at start, not the ones made later.
+export function ownInsideStateDir(scope: SandboxScope): boolean {
+  const owns = spellings(scope.ownDir);
+  return spellings(scope.stateDir).some((root) => owns.some((o) => o !== root && isInside(root, o)));
+}
+
 // The user's own config file (it may hold HTTP tokens) and the folder it is looked for in by default, where they exist.
 export function configPaths(env: NodeJS.ProcessEnv, configFile: string | undefined): string[] {
   const xdg = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
