@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-// What a sandboxed run must not read, and the one folder inside it that it must: its own worktree or clone.
+// What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
+// its own worktree or clone.
 export interface SandboxScope {
   /** The server's state dir: every principal's task records, audit log and audit key, other tasks' worktrees. */
   stateDir: string;
