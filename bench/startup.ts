@@ -8,10 +8,12 @@ import { REAL_CLAUDE, SERVER_ENTRY } from '../test/support/harness.js';
 import { report } from './report.js';
 import { median, pct, round } from './stats.js';
 
-// startup: from spawning the server to its answer to tools/list (the initialize handshake included).
+// startup: from spawning the server to its answer to tools/list (the initialize handshake included), and on to the
+// answer to its first tools/call (list_tasks): the engine loads after tools/list, so the first call carries that load.
 export async function benchStartup(api: ScriptedApi, reps = 10): Promise<void> {
   const home = await makeTempHome();
   const times: number[] = [];
+  const firstCall: number[] = [];
   for (let i = 0; i < reps; i++) {
     const env = {
       ...claudeEnv(api, home),
@@ -30,18 +32,25 @@ export async function benchStartup(api: ScriptedApi, reps = 10): Promise<void> {
     await client.connect(transport);
     await client.listTools();
     times.push(performance.now() - t);
+    const listed = await client.callTool({ name: 'list_tasks', arguments: {} });
+    if (listed.isError) throw new Error(`list_tasks failed: ${JSON.stringify(listed.content)}`);
+    firstCall.push(performance.now() - t);
     await client.close();
   }
+  const row = (what: string, ms: number[], target: string) => ({
+    what,
+    median_ms: round(median(ms)),
+    p90_ms: round(pct(ms, 90)),
+    max_ms: round(Math.max(...ms)),
+    target,
+  });
+  // The first call has no target: it is shown so that a faster tools/list is not bought with a slower first call.
   report(
     'startup',
     [
-      {
-        what: 'spawn -> tools/list answered',
-        median_ms: round(median(times)),
-        p90_ms: round(pct(times, 90)),
-        max_ms: round(Math.max(...times)),
-      },
+      row('spawn -> tools/list answered', times, '<= 300 ms'),
+      row('spawn -> first tools/call answered', firstCall, 'none'),
     ],
-    { reps, target: '<= 300 ms', raw_ms: times.map((t) => round(t)) },
+    { reps, raw_ms: times.map((t) => round(t)), raw_first_call_ms: firstCall.map((t) => round(t)) },
   );
 }

@@ -3,7 +3,8 @@
 // and the engine stay separate chunks, loaded by `import()` when used; all chunks sit in dist/src next to index.js.
 // Packages other than zod and the MCP SDK stay external (pino, execa, bullmq, ioredis, prom-client: loaded as today).
 // A module of ours that reads import.meta.url gets the URL of its own tsc output (dist/src/...), so files it finds
-// relative to itself are found as before.
+// relative to itself are found as before. The chunks carry linked source maps composed with tsc's, so a stack trace
+// (node --enable-source-maps) names src/*.ts, not a chunk.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,25 @@ if (/from "\.\/chunk-[A-Z0-9]+\.js"/.test(readFileSync(join(outdir, 'index.js'),
   process.exit(0);
 }
 for (const name of readdirSync(outdir)) if (CHUNK.test(name)) rmSync(join(outdir, name));
+
+// What a module of ours must not use, since the bundle cannot keep its meaning: import.meta.dirname/filename (inside
+// a chunk they name dist/src, not the module's folder), import.meta.resolve (resolves from the chunk, and the bundled
+// packages are no longer in node_modules' reach of it), and zod's locales (the bundle keeps English only).
+const REFUSED = [
+  [
+    /import\.meta\.(dirname|filename)/,
+    'use import.meta.url, not import.meta.dirname/filename (the bundle keeps only the url)',
+  ],
+  [
+    /import\.meta\.resolve\b/,
+    'import.meta.resolve would resolve from a chunk in dist/src; use new URL(.., import.meta.url)',
+  ],
+  [/\bz\.locales\b|\bz\.config\(\s*z\.locales/, 'zod locales are not bundled (the server speaks English only)'],
+];
+
+function refuseUnbundlable(path, text) {
+  for (const [pattern, why] of REFUSED) if (pattern.test(text)) throw new Error(`${path}: ${why}`);
+}
 
 const layout = {
   name: 'server-layout',
@@ -40,10 +60,7 @@ const layout = {
       if (!args.path.startsWith(dist + sep)) return undefined;
       const text = readFileSync(args.path, 'utf8');
       // Inside a chunk these would name dist/src, not the module's folder: use import.meta.url (rewritten below).
-      if (/import\.meta\.(dirname|filename)/.test(text))
-        throw new Error(
-          `${args.path}: use import.meta.url, not import.meta.dirname/filename (the bundle keeps only the url)`,
-        );
+      refuseUnbundlable(args.path, text);
       if (!text.includes('import.meta.url')) return { contents: text, loader: 'js' };
       const own = relative(outdir, args.path).split(sep).join('/');
       const url = `new URL(${JSON.stringify(`./${own}`)}, import.meta.url).href`;
@@ -63,6 +80,8 @@ await build({
   target: 'node20',
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
+  // Linked maps: esbuild reads each input's //# sourceMappingURL (tsc's .js.map) and maps through it to src/*.ts.
+  sourcemap: 'linked',
   logLevel: 'warning',
   plugins: [layout],
 });

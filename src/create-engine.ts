@@ -25,12 +25,15 @@ import { LocalBackend } from './tasks/local/local-backend.js';
 import { RepoLocks } from './isolation/repo-locks.js';
 import { Notifier } from './notify/notifier.js';
 import { stateSecret } from './state-dir.js';
-import { sharedSecret } from './cluster/shared-secret.js';
+import { lazySharedSecret } from './cluster/shared-secret.js';
 import { tapHandler } from './notify/tap-page.js';
 import { TaskStore } from './tasks/store.js';
 import type { TaskRecord } from './tasks/types.js';
 import type { Cluster } from './tasks/redis/cluster.js';
 import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/shared-limits.js';
+
+// The links key of a lone server, read at start-up: asked for like the cluster's (which waits for Redis).
+const known = (key: Buffer) => async (): Promise<Buffer> => key;
 
 // Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
@@ -78,12 +81,16 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     tickMs: 1000,
   });
   // One-tap approval links exist only with notify: their key is made then, and only then is their page served. In a
-  // cluster every server shares one key, so a link works on whichever server a request reaches.
+  // cluster every server shares one key, so a link works on whichever server a request reaches; it is read from Redis
+  // when first needed (asked for now, not waited for): a Redis down at start-up does not stop the server.
   const linkKey = !config.notify
     ? undefined
     : cluster
-      ? await sharedSecret(cluster.connection, config.redis!.prefix, 'links-key')
-      : stateSecret(config.stateDir, 'links.key');
+      ? lazySharedSecret(cluster.connection, config.redis!.prefix, 'links-key')
+      : known(stateSecret(config.stateDir, 'links.key'));
+  linkKey?.().catch((err: unknown) =>
+    log.warn({ err: (err as Error).message }, 'one-tap links: no key yet; links are left out until Redis answers'),
+  );
   const notifier = config.notify && linkKey ? new Notifier(config.notify, linkKey, log) : undefined;
   // The one place the task storage is chosen: a state dir of this machine, or the cluster's Redis.
   const locks = new RepoLocks();

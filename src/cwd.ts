@@ -2,7 +2,8 @@ import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ToolError } from './errors.js';
 
-function real(path: string): string | undefined {
+// A path with its symlinks followed, or undefined when it does not exist.
+export function real(path: string): string | undefined {
   try {
     return realpathSync(path);
   } catch {
@@ -10,7 +11,8 @@ function real(path: string): string | undefined {
   }
 }
 
-const inside = (child: string, root: string): boolean => {
+// Whether `child` is `root` or lies below it (both real paths).
+export const inside = (child: string, root: string): boolean => {
   if (child === root) return true;
   const rel = relative(root, child);
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);

@@ -1,52 +1,45 @@
-// A promise whose work starts only when it is needed: at the first then/catch/finally/await, or at start(). The stdio
-// server hands it out as its engine, so the engine's load never delays the answer to tools/list (start-up benchmark).
-export class OnDemand<T> extends Promise<T> {
-  // Derived promises (then, catch, finally) are plain promises: only this one starts work.
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise;
-  }
-
+// Something built only when asked for: get() starts the work (once) and waits for it, start() starts it without
+// waiting, and looking at it (started, begun) never starts it. The stdio server's engine is one, so loading the engine
+// never delays the answer to tools/list (start-up benchmark), and a shutdown can skip an engine that never started.
+export class OnDemand<T> {
   readonly #make: () => Promise<T>;
-  readonly #settle: { resolve: (v: T) => void; reject: (e: unknown) => void };
-  readonly #begun: { promise: Promise<void>; resolve: () => void };
-  #started = false;
+  readonly #begun: Promise<void>;
+  #begin!: () => void;
+  #value: Promise<T> | undefined;
 
   constructor(make: () => Promise<T>) {
-    let settle!: { resolve: (v: T) => void; reject: (e: unknown) => void };
-    super((resolve, reject) => (settle = { resolve, reject }));
     this.#make = make;
-    this.#settle = settle;
-    let begin!: () => void;
-    this.#begun = { promise: new Promise<void>((resolve) => (begin = resolve)), resolve: begin };
+    this.#begun = new Promise<void>((resolve) => (this.#begin = resolve));
+  }
+
+  // One already built (the HTTP server builds its engine before it serves).
+  static of<T>(value: T): OnDemand<T> {
+    const built = new OnDemand(async () => value);
+    built.start();
+    return built;
   }
 
   // Whether the work has started.
   get started(): boolean {
-    return this.#started;
+    return this.#value !== undefined;
   }
 
   // Settles when the work starts (without starting it).
   get begun(): Promise<void> {
-    return this.#begun.promise;
+    return this.#begun;
   }
 
-  // Starts the work once; later calls do nothing.
-  start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.#begun.resolve();
-    try {
-      this.#make().then(this.#settle.resolve, this.#settle.reject);
-    } catch (err) {
-      this.#settle.reject(err);
+  // Starts the work once and waits for it; a maker that throws at once rejects instead of throwing.
+  get(): Promise<T> {
+    if (!this.#value) {
+      this.#value = (async () => this.#make())();
+      this.#begin();
     }
+    return this.#value;
   }
 
-  override then<A = T, B = never>(
-    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    this.start();
-    return super.then(onfulfilled, onrejected);
+  // Starts the work without waiting for it (a failure is seen by whoever calls get()).
+  start(): void {
+    this.get().catch(() => {});
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
+import { projectMemory } from './context-files.js';
 import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
@@ -54,8 +55,17 @@ export interface RunPlan {
 const ownSystemPrompt = (tier: TierConfig): string | undefined =>
   tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined;
 
-// The text appended to claude's system prompt: the tier's, the operator's context files, then the request's.
-function appendedText(tierName: string, tier: TierConfig, requestText: string | undefined): string {
+// Where a run is planned: its cwd, what it must not read (the server's state dir in it), and the allowed roots (the
+// CLAUDE.md walk stays below).
+interface PlanPlace {
+  cwd: string;
+  scope: SandboxScope;
+  roots: readonly string[];
+}
+
+// The text appended to claude's system prompt: the tier's, the operator's context files, the CLAUDE.md files above
+// the cwd (modular context), then the request's.
+function appendedText(tierName: string, tier: TierConfig, place: PlanPlace, requestText: string | undefined): string {
   const context =
     tier.contextMode === 'modular'
       ? tier.contextFiles.map((file) => {
@@ -66,7 +76,8 @@ function appendedText(tierName: string, tier: TierConfig, requestText: string | 
           }
         })
       : [];
-  return [tier.appendSystemPrompt, ...context, requestText]
+  const memory = tier.contextMode === 'modular' ? projectMemory(place.cwd, place.roots, place.scope.stateDir) : [];
+  return [tier.appendSystemPrompt, ...context, ...memory, requestText]
     .filter((s): s is string => !!s && s.length > 0)
     .join('\n\n');
 }
@@ -79,17 +90,12 @@ interface PlannedFiles {
 
 // What a run of a tier in a cwd needs written: its MCP config (placeholders filled in), the appended text (the tier's,
 // the context files', the request's), the tier's own system prompt, and an unsandboxed run's settings (what its file
-// tools must not read: `scope`; a sandboxed run's settings are planSandbox's).
-function planFiles(
-  tierName: string,
-  tier: TierConfig,
-  cwd: string,
-  scope: SandboxScope,
-  requestAppend?: string,
-): PlannedFiles {
+// tools must not read: place.scope; a sandboxed run's settings are planSandbox's).
+function planFiles(tierName: string, tier: TierConfig, place: PlanPlace, requestAppend?: string): PlannedFiles {
+  const { cwd, scope } = place;
   const { stateDir } = scope;
   const planned: PlannedFiles = { files: [], extraAllowedTools: [] };
-  const append = appendedText(tierName, tier, requestAppend);
+  const append = appendedText(tierName, tier, place, requestAppend);
   const system = ownSystemPrompt(tier);
   if (tier.mcpConfig) {
     let source;
@@ -130,7 +136,7 @@ async function writePlan(planned: PlannedFiles, dir: string): Promise<RunPlan> {
 }
 
 // Prepares one run of a tier in a cwd, kept off what `scope` hides; its files go in `outDir` (0700, files 0600), which
-// the caller removes when the run ends.
+// the caller removes when the run ends. `roots`: the allowed roots, above which no CLAUDE.md is read.
 export async function planRun(
   tierName: string,
   tier: TierConfig,
@@ -138,8 +144,9 @@ export async function planRun(
   scope: SandboxScope,
   outDir: string | undefined,
   requestAppend?: string,
+  roots: readonly string[] = [],
 ): Promise<RunPlan> {
-  const planned = planFiles(tierName, tier, cwd, scope, requestAppend);
+  const planned = planFiles(tierName, tier, { cwd, scope, roots }, requestAppend);
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
   return writePlan(planned, outDir);
@@ -150,8 +157,14 @@ export async function planRun(
 // rewritten in place under a running claude. The content is known before anything is written: when its folder is
 // there already (an earlier run's, a spare's), nothing is. The settings' rules are the same for every run of a
 // server from one cwd (its state dir, its config), so the speed tier's runs share one folder.
-export async function planShared(name: string, tier: TierConfig, cwd: string, scope: SandboxScope): Promise<RunPlan> {
-  const planned = planFiles(name, tier, cwd, scope);
+export async function planShared(
+  name: string,
+  tier: TierConfig,
+  cwd: string,
+  scope: SandboxScope,
+  roots: readonly string[] = [],
+): Promise<RunPlan> {
+  const planned = planFiles(name, tier, { cwd, scope, roots });
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   const { stateDir } = scope;
   const hash = createHash('sha256');

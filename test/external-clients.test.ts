@@ -130,8 +130,6 @@ describe.runIf(have)(`MCP conformance suite (${EXTERNAL.conformance}, Node 22) a
       'ping',
       'tools-list',
       'resources-list',
-      'resources-subscribe',
-      'resources-unsubscribe',
       'dns-rebinding-protection',
     ]) {
       expect(result.out).toMatch(new RegExp(`✓ ${scenario}\\b`));

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, serverEnv, startHttpServer, textOf } from './support/harness.js';
+import { configFile, serverEnv, startHttpServer, textOf, waitFor } from './support/harness.js';
 import { apiPerFile } from './support/per-file.js';
 
-// Issue 19 review, low findings: over HTTP every request is served by a fresh server instance, so a client's
-// resource subscriptions were counted nowhere (no cap); and reading a task's event log read the whole file.
+// Over HTTP every request is served by a fresh server instance whose response ends with it: event log updates go out
+// on 2026-07-28 subscriptions/listen streams, and 2025-era clients are not offered resources/subscribe (it never
+// delivered; its per-client cap could be dodged with a new session id per request). A read serves only a log's tail.
 const file = apiPerFile();
 const TOKEN = 'res-token-0123456789abcdefghij';
-const CAP = 100;
 
 type Server = Awaited<ReturnType<typeof startHttpServer>>;
 let server: Server;
@@ -37,8 +37,6 @@ beforeAll(async () => {
     env: {
       CLAUDE_TIERS_CONFIG: config,
       CLAUDE_TIERS_HTTP_TOKEN: TOKEN,
-      CLAUDE_TIERS_MAX_RUNNING: '1',
-      CLAUDE_TIERS_MAX_QUEUE: '200',
     },
   });
   server = await startHttpServer(env);
@@ -75,20 +73,40 @@ describe('task event logs over HTTP', () => {
     expect(text).toBe(tail);
   });
 
-  it(`one client follows at most ${CAP} event logs, across its requests; an unsubscribe frees one`, async () => {
-    // One task holds the only running slot (its model never answers); the others wait in the queue (not final).
-    const ids = [await deepTask('[[hang]]')];
-    for (let i = 0; i < CAP; i++) ids.push(await deepTask(`[[text:queued ${i}]]`));
-    for (const id of ids.slice(0, CAP)) await client.subscribeResource({ uri: eventsUri(id) });
-    // Subscribing again to one it follows is no new subscription.
-    await client.subscribeResource({ uri: eventsUri(ids[0]!) });
-    const over = eventsUri(ids[CAP]!);
-    await expect(client.subscribeResource({ uri: over })).rejects.toThrow(
-      /too many subscriptions.*100 task event logs/,
+  it('a 2025-era client is not offered resources/subscribe: no stream could carry its updates', async () => {
+    // Each request is served by a stateless instance whose response has ended, and GET (the 2025 stream) is 405.
+    expect(client.getServerCapabilities()?.resources?.subscribe).toBeFalsy();
+    const id = await deepTask('[[text:short answer]]');
+    await expect(client.subscribeResource({ uri: eventsUri(id) })).rejects.toThrow();
+  });
+
+  it('a 2026-07-28 client gets the updates of a running task through subscriptions/listen', async () => {
+    const modern = new Client({ name: 'resources-listen', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await modern.connect(
+      new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+      }),
     );
-    await expect(client.subscribeResource({ uri: over })).rejects.toMatchObject({ code: -32602 });
-    await client.unsubscribeResource({ uri: eventsUri(ids[1]!) });
-    await client.subscribeResource({ uri: over });
-    await expect(client.subscribeResource({ uri: eventsUri(ids[1]!) })).rejects.toThrow(/too many subscriptions/);
+    try {
+      expect(modern.getServerCapabilities()?.resources?.subscribe).toBe(true);
+      const updates: string[] = [];
+      modern.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const start = await modern.callTool({
+        name: 'deep_task',
+        arguments: { prompt: '[[bash:echo one; sleep 1]][[bash:echo two; sleep 1]][[text:done]]', wait_s: 0 },
+      });
+      const id = structured<{ task_id: string }>(start).task_id;
+      const other = await deepTask('[[text:not followed]]');
+      const listening = await modern.listen({ resourceSubscriptions: [eventsUri(id)] });
+      try {
+        expect(await waitFor(() => updates.includes(eventsUri(id)), 60_000)).toBe(true);
+        // Only the logs it asked for.
+        expect(updates).not.toContain(eventsUri(other));
+      } finally {
+        await listening.close();
+      }
+    } finally {
+      await modern.close();
+    }
   });
 });

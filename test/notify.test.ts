@@ -116,7 +116,7 @@ describe('the notify queue', () => {
     const warned: string[] = [];
     const log = { warn: (_o: unknown, msg: string) => warned.push(msg) } as unknown as Logger;
     const cfg = NotifySchema.parse({ url: 'http://127.0.0.1:9/none', secret: SECRET, attempts: 1, maxQueue: 2 });
-    const notifier = new Notifier(cfg, randomBytes(32), log);
+    const notifier = new Notifier(cfg, async () => randomBytes(32), log);
     const rec = (i: number) =>
       ({
         id: `t_queue${i}`,

@@ -6,6 +6,7 @@ import { checkTarget } from '../mcp/http/check-request.js';
 import { sendWebResponse, toWebRequest } from '../mcp/http/node-adapter.js';
 import { TAP_PATH } from '../notify/one-tap.js';
 import type { Logger } from '../log.js';
+import type { OnDemand } from '../on-demand.js';
 import { isBoardPath } from './board-http.js';
 import { mountBoard, type BoardHandler } from './mount-board.js';
 
@@ -15,7 +16,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 // is httpToken from the config when set, else one generated and printed once. Undefined when it cannot listen.
 export async function openBoardPort(
   port: number,
-  ready: Promise<Engine>,
+  ready: OnDemand<Engine>,
   config: Config,
   log: Logger,
 ): Promise<{ close(): void } | undefined> {
@@ -37,7 +38,8 @@ export async function openBoardPort(
       });
     }
     if (!isBoardPath(path)) return void res.writeHead(404).end('not found: the board is at /\n');
-    if (!board) return void res.writeHead(503).end('starting\n');
+    // A visit before the engine started (stdio starts it after tools/list, or within a second) starts it.
+    if (!board) return void (ready.start(), res.writeHead(503, { 'retry-after': '1' }).end('starting\n'));
     board.handle(req, res);
   });
   try {
@@ -56,23 +58,23 @@ export async function openBoardPort(
   }
   const bound = server.address();
   const shown = typeof bound === 'object' && bound ? bound.port : port;
-  void ready.then(
-    (engine) => {
-      tap = engine.tap;
-      engine.notifier?.setLinkBase(`http://127.0.0.1:${shown}`);
-      board = mountBoard(engine, config, {
-        tokens: [{ token, principal: LOCAL_PRINCIPAL, admin: false }],
-        log,
-        rateKey: () => `board:${LOCAL_PRINCIPAL}`,
-      });
-      process.stderr.write(
-        `claude-tiers board at http://127.0.0.1:${shown}/ · login token: ${
-          config.httpToken ? 'httpToken from config/CLAUDE_TIERS_HTTP_TOKEN' : `${token} (generated, shown once)`
-        }\n`,
-      );
-    },
-    () => {},
-  );
+  // The board needs the engine but does not start it: it comes up with the engine (a visit starts it, see above).
+  void ready.begun.then(async () => {
+    const engine = await ready.get().catch(() => undefined);
+    if (!engine) return;
+    tap = engine.tap;
+    engine.notifier?.setLinkBase(`http://127.0.0.1:${shown}`);
+    board = mountBoard(engine, config, {
+      tokens: [{ token, principal: LOCAL_PRINCIPAL, admin: false }],
+      log,
+      rateKey: () => `board:${LOCAL_PRINCIPAL}`,
+    });
+    process.stderr.write(
+      `claude-tiers board at http://127.0.0.1:${shown}/ · login token: ${
+        config.httpToken ? 'httpToken from config/CLAUDE_TIERS_HTTP_TOKEN' : `${token} (generated, shown once)`
+      }\n`,
+    );
+  });
   return {
     close: () => {
       board?.close();

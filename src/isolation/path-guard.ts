@@ -55,6 +55,13 @@ function realish(path: string): string {
 // Both spellings of a path: as written (absolute) and where its links lead.
 const spellings = (path: string): string[] => [...new Set([resolve(path), realish(resolve(path))])];
 
+// The folders of `path` a .claude rule looks at: those below the own folder or cwd it lies in (the deeper one), so a
+// state dir or a repo that lives under some .claude folder is not refused whole; all of them for a path outside both.
+function foldersBelow(path: string, roots: readonly string[]): string[] {
+  const root = roots.filter((r) => isInside(r, path)).sort((a, b) => b.length - a.length)[0];
+  return (root === undefined ? path : relative(root, path)).split(sep);
+}
+
 // The folder a glob pattern starts from: its segments before the first one with a wildcard.
 function globRoot(pattern: string): string {
   const segments = pattern.split('/');
@@ -89,9 +96,10 @@ export function guardDecision(
   if (!(tool in FILE_TOOLS) || typeof input !== 'object' || input === null) return undefined;
   const owns = spellings(scope.ownDir);
   const hidden = [scope.stateDir, ...scope.hidden].flatMap(spellings).filter((h) => !owns.includes(h));
+  const roots = [...owns, ...spellings(cwd)];
   for (const path of touchedPaths(tool, input as Record<string, unknown>, cwd, home)) {
     for (const p of spellings(path)) {
-      if (WRITES.has(tool) && p.split(sep).includes('.claude'))
+      if (WRITES.has(tool) && foldersBelow(p, roots).includes('.claude'))
         return `${path} is in a .claude folder: claude's settings, hooks and commands are not the task's to write`;
       const inOwn = owns.some((o) => isInside(o, p));
       // The own folder opens a hidden one it lies in (its worktree in the state dir), never one that lies in it (a

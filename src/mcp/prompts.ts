@@ -1,5 +1,6 @@
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from '../engine.js';
+import type { OnDemand } from '../on-demand.js';
 
 // MCP prompts: "quick" and "deep" show up as slash commands in clients such as Claude Code, and turn the user's text
 // into a request to call quick_answer or deep_task; continue_task_id completes from the caller's recent tasks.
@@ -29,7 +30,7 @@ function message(name: string, args: Record<string, string>): string {
 }
 
 // Registers prompts/list, prompts/get and completion/complete (task ids for continue_task_id).
-export function registerPrompts(server: Server, ready: Promise<Engine>, viewer: Viewer): void {
+export function registerPrompts(server: Server, ready: OnDemand<Engine>, viewer: Viewer): void {
   server.setRequestHandler('prompts/list', async () => ({ prompts: PROMPTS }));
   server.setRequestHandler('prompts/get', async (request) => {
     const { name } = request.params;
@@ -48,7 +49,7 @@ export function registerPrompts(server: Server, ready: Promise<Engine>, viewer: 
     const { ref, argument } = request.params;
     if (ref.type !== 'ref/prompt' || ref.name !== 'deep' || argument.name !== 'continue_task_id')
       return { completion: { values: [] } };
-    const ids = (await (await ready).tasks.list({ limit: 100, viewer }))
+    const ids = (await (await ready.get()).tasks.list({ limit: 100, viewer }))
       .map((r) => r.id)
       .filter((id) => id.startsWith(argument.value));
     return { completion: { values: ids.slice(0, 100), total: ids.length, hasMore: false } };

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
 import type { Engine, Viewer } from '../engine.js';
+import type { OnDemand } from '../on-demand.js';
 import {
   DIFF_MIME,
   DIFF_TEMPLATE,
@@ -16,7 +17,7 @@ import { BOARD_APP_URI, boardAppContents, boardAppListing } from '../board/app-r
 
 const MAX_READ = 1024 * 1024;
 const UPDATE_EVERY_MS = 500;
-// Event logs one MCP session may follow at once (each holds a watcher on a running task).
+// Event logs one connection may follow at once (each holds a watcher on a running task).
 const MAX_SUBSCRIPTIONS = 100;
 
 // The last `max` bytes of a file, from its first whole line: only those are read, however long the file grew.
@@ -39,34 +40,49 @@ async function readTail(path: string, max: number): Promise<string> {
   }
 }
 
-// One client's subscriptions: event log uri -> stop following it.
+// One connection's subscriptions: event log uri -> stop following it.
 export type Subscriptions = Map<string, () => void>;
 
-// Subscriptions by client, shared by the server instances that serve one: over HTTP every request is served by an
-// instance of its own, so a subscription outlives the request that made it, and the cap counts across them.
-export class ClientSubscriptions {
-  private readonly byClient = new Map<string, Subscriptions>();
+// How a server instance tells a client that an event log changed: `subscribe` (resources/subscribe, answered on the
+// instance's own connection: stdio), `listen` (2026-07-28 HTTP: subscriptions/listen streams, fed by
+// publishEventLogUpdates), `none` (2025-era HTTP: each request is a stateless instance whose response has ended and
+// there is no GET stream, so nothing could carry an update; subscribe is not offered at all).
+export type ResourceUpdates = 'subscribe' | 'listen' | 'none';
 
-  of(client: string): Subscriptions {
-    // Clients that follow nothing any more are forgotten (a session id is a new client).
-    for (const [key, subs] of this.byClient) if (subs.size === 0 && key !== client) this.byClient.delete(key);
-    let subs = this.byClient.get(client);
-    if (!subs) this.byClient.set(client, (subs = new Map()));
-    return subs;
-  }
+// Over HTTP, every change of a task's event log goes to the handler's listen streams (each delivers the uris it asked
+// for), at most one update per log every UPDATE_EVERY_MS. Returns the stop.
+export function publishEventLogUpdates(
+  tasks: Pick<Engine['registry'], 'watchAll'>,
+  notify: { resourceUpdated(uri: string): void },
+): () => void {
+  const pending = new Map<string, NodeJS.Timeout>();
+  const off = tasks.watchAll((id) => {
+    if (pending.has(id)) return;
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      notify.resourceUpdated(eventsLink(id).uri);
+    }, UPDATE_EVERY_MS);
+    pending.set(id, timer.unref());
+  });
+  return () => {
+    off();
+    for (const timer of pending.values()) clearTimeout(timer);
+    pending.clear();
+  };
 }
 
-// Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs. The
-// subscriptions are the client's (shared by its server instances), else this instance's own.
+// Each task's event log as a resource (template + listing + read), with updates to subscribers while it runs when
+// the instance serves resources/subscribe (see ResourceUpdates).
 export function registerTaskResources(
   server: Server,
-  ready: Promise<Engine>,
+  ready: OnDemand<Engine>,
   viewer: Viewer,
-  subscriptions: Subscriptions = new Map(),
+  updates: ResourceUpdates = 'subscribe',
 ): () => void {
+  const subscriptions: Subscriptions = new Map();
   // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
   let engine!: Engine;
-  const ensure = async () => (engine ??= await ready);
+  const ensure = async () => (engine ??= await ready.get());
   server.setRequestHandler('resources/templates/list', async () => ({
     resourceTemplates: [
       {
@@ -117,6 +133,7 @@ export function registerTaskResources(
     }
     return { contents: [{ uri, mimeType: MIME, text: existsSync(path) ? await readTail(path, MAX_READ) : '' }] };
   });
+  if (updates !== 'subscribe') return () => {};
   server.setRequestHandler('resources/subscribe', async (request) => {
     const { tasks } = await ensure();
     const uri = request.params.uri;
@@ -126,7 +143,7 @@ export function registerTaskResources(
       if (subscriptions.size >= MAX_SUBSCRIPTIONS)
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
-          `too many subscriptions: this client (HTTP session) already follows ${subscriptions.size} task event ` +
+          `too many subscriptions: this connection already follows ${subscriptions.size} task event ` +
             `logs, the most one may; unsubscribe (resources/unsubscribe) from ones it no longer needs first`,
         );
       let timer: NodeJS.Timeout | undefined;

@@ -5,9 +5,10 @@ import type { Config } from '../config/schema.js';
 import { toolsFor } from '../../tools/index.js';
 import type { ProgressUpdate, ToolDefinition } from '../../tools/define-tool.js';
 import { LOCAL_PRINCIPAL, type Engine, type Viewer } from '../engine.js';
+import type { OnDemand } from '../on-demand.js';
 import { ToolError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerTaskResources, type Subscriptions } from './resources.js';
+import { registerTaskResources, type ResourceUpdates } from './resources.js';
 import { errorResult, toCallResult } from './call-result.js';
 import {
   declaresTasks,
@@ -60,12 +61,12 @@ function progressFor(ctx: ServerContext): ((u: ProgressUpdate) => Promise<void>)
 // The engine may still be on its way (stdio start-up): tools/list needs only the config, calls wait for the engine.
 export function createServer(
   config: Config,
-  ready: Promise<Engine>,
+  ready: OnDemand<Engine>,
   options: {
     clientId?: string;
     viewer?: Viewer;
     rateKey?: string;
-    subscriptions?: Subscriptions;
+    resourceUpdates?: ResourceUpdates;
     onToolsListed?: () => void;
   } = {},
 ): { server: Server; dispose: () => Promise<void> } {
@@ -75,7 +76,7 @@ export function createServer(
       capabilities: {
         tools: {},
         extensions: TASKS_CAPABILITY,
-        resources: { subscribe: true },
+        resources: options.resourceUpdates === 'none' ? {} : { subscribe: true },
         prompts: {},
         completions: {},
       },
@@ -95,7 +96,7 @@ export function createServer(
     return { tools };
   });
   server.setRequestHandler('tools/call', async (request, ctx) => {
-    const engine = await ready;
+    const engine = await ready.get();
     const name = request.params.name;
     const tool = byName.get(name);
     if (!tool) return errorResult(`Unknown tool "${name}". Available tools: ${[...byName.keys()].join(', ')}.`);
@@ -134,7 +135,7 @@ export function createServer(
   });
   registerTaskMethods(server, ready, clientId, viewer);
   registerPrompts(server, ready, viewer);
-  const disposeResources = registerTaskResources(server, ready, viewer, options.subscriptions);
+  const disposeResources = registerTaskResources(server, ready, viewer, options.resourceUpdates);
   return {
     server,
     dispose: () => {

@@ -57,13 +57,13 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
       clearTimeout(latest);
       board?.close();
       // An engine never started is not started now just to be disposed of.
-      if (ready.started) await (await ready.catch(() => undefined))?.dispose(reason);
+      if (ready.started) await (await ready.get().catch(() => undefined))?.dispose(reason);
       await Promise.allSettled([handle.close(), metricsPort.close(), ...servers.map((d) => d())]);
     },
   });
   try {
     await ready.begun;
-    engine = await ready;
+    engine = await ready.get();
     // In a cluster this server also takes tasks from the shared queue.
     engine.registry.serveQueue();
   } catch (err) {

@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { toCallResult } from './call-result.js';
 import type { Engine } from '../engine.js';
+import type { OnDemand } from '../on-demand.js';
 import { formatProgress } from '../tasks/progress.js';
 import { isFinal, type TaskRecord, type Viewer } from '../tasks/types.js';
 import { applyInputResponses, elicitationFor } from './input.js';
@@ -98,10 +99,10 @@ const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 // Serves tasks/get, tasks/update and tasks/cancel from the shared registry, for tasks this client started.
 // (The tool path — task_status, kill_task, list_tasks — is shared by the principal: every session of one HTTP token
 // follows the same tasks. tasks/* follows the extension: only the requesting client reaches its tasks.)
-export function registerTaskMethods(server: Server, ready: Promise<Engine>, clientId: string, viewer: Viewer): void {
+export function registerTaskMethods(server: Server, ready: OnDemand<Engine>, clientId: string, viewer: Viewer): void {
   // The engine is built while the server already answers (start-up); every handler that needs it waits for it.
   let engine!: Engine;
-  const ensure = async () => (engine ??= await ready);
+  const ensure = async () => (engine ??= await ready.get());
   const taskIdOf = (ctx: ServerContext, params: unknown): string => {
     if (!declaresTasks(ctx))
       throw new MissingRequiredClientCapabilityError(

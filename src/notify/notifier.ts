@@ -5,6 +5,14 @@ import type { InputRequest } from '../tasks/input-requests.js';
 import { isFinal, type TaskRecord } from '../tasks/types.js';
 import { signTap, TAP_PATH } from './one-tap.js';
 
+// A notification waiting to be sent; a needs_input one keeps what its links will grant, signed when it is sent.
+interface Queued {
+  event: string;
+  task: string;
+  n: Notification;
+  links?: { base: string; taskId: string; requestId: string; expiresAt: number };
+}
+
 // What the webhook receives, one JSON object per event.
 export interface Notification {
   event: string;
@@ -34,15 +42,18 @@ export const signBody = (secret: string, timestamp: string, body: string): strin
   `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 
 const REMEMBER = 2000;
+// How long a needs_input notification waits for the links key (a cluster's is in Redis) before it goes without links.
+const KEY_WAIT_MS = 2000;
 const POST_TIMEOUT_MS = 10_000;
 const head = (s: string | undefined, n: number): string | undefined =>
   s === undefined ? undefined : s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s;
 
 // Tells a webhook when a task needs its caller's answer or ends. Each event is sent once, in order, from a bounded
 // queue (the oldest dropped, and logged, when it is full), retried with a doubling wait on network errors, 429 and
-// 5xx; a needs_input event carries one-tap links when the server has an address to serve them at.
+// 5xx; a needs_input event carries one-tap links when the server has an address to serve them at and its links key
+// (a cluster's, from Redis) comes within KEY_WAIT_MS; else it goes without them (answer_task still answers).
 export class Notifier {
-  private readonly queue: Array<{ body: string; event: string; task: string }> = [];
+  private readonly queue: Queued[] = [];
   private readonly sent = new Set<string>();
   private sending: Promise<void> | undefined;
   private closed = false;
@@ -50,7 +61,7 @@ export class Notifier {
 
   constructor(
     private readonly cfg: NotifyConfig,
-    private readonly linkKey: Buffer,
+    private readonly linkKey: () => Promise<Buffer>,
     private readonly log: Logger,
   ) {
     this.linkBase = cfg.linkBase?.replace(/\/+$/, '');
@@ -71,10 +82,11 @@ export class Notifier {
     if (this.sent.has(key)) return;
     this.sent.add(key);
     if (this.sent.size > REMEMBER) this.sent.delete(this.sent.values().next().value!);
-    this.enqueue(event, rec.id, JSON.stringify(this.payload(event, rec)));
+    this.enqueue(event, rec.id, this.payload(event, rec));
   }
 
-  private payload(event: string, rec: Readonly<TaskRecord>): Notification {
+  // The notification as it is now (the record changes later); its links are signed when it is sent.
+  private payload(event: string, rec: Readonly<TaskRecord>): Omit<Queued, 'event' | 'task'> {
     const n: Notification = {
       event,
       task_id: rec.id,
@@ -100,17 +112,31 @@ export class Notifier {
         expires_at: req.expires_at,
       };
       const expiresAt = Date.parse(req.expires_at);
-      if (this.linkBase && Number.isFinite(expiresAt)) {
-        const link = (decision: 'allow' | 'deny') =>
-          `${this.linkBase}${TAP_PATH}${signTap(this.linkKey, { taskId: rec.id, requestId: req.request_id, decision, expiresAt })}`;
-        n.links = { allow: link('allow'), deny: link('deny') };
-      }
+      if (this.linkBase && Number.isFinite(expiresAt))
+        return { n, links: { base: this.linkBase, taskId: rec.id, requestId: req.request_id, expiresAt } };
     }
-    return n;
+    return { n };
   }
 
-  private enqueue(event: string, task: string, body: string): void {
-    this.queue.push({ event, task, body });
+  // The body to send: with the one-tap links when the key comes in time.
+  private async body(q: Queued): Promise<string> {
+    if (!q.links) return JSON.stringify(q.n);
+    const { base, ...grant } = q.links;
+    let timer: NodeJS.Timeout | undefined;
+    const key = await Promise.race([
+      this.linkKey().catch((err: unknown) => {
+        this.log.warn({ task: q.task, err: (err as Error).message }, 'notify: needs_input sent without one-tap links');
+        return undefined;
+      }),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), KEY_WAIT_MS).unref())),
+    ]).finally(() => clearTimeout(timer));
+    if (!key) return JSON.stringify(q.n);
+    const link = (decision: 'allow' | 'deny') => `${base}${TAP_PATH}${signTap(key, { ...grant, decision })}`;
+    return JSON.stringify({ ...q.n, links: { allow: link('allow'), deny: link('deny') } } satisfies Notification);
+  }
+
+  private enqueue(event: string, task: string, built: Omit<Queued, 'event' | 'task'>): void {
+    this.queue.push({ event, task, ...built });
     while (this.queue.length > this.cfg.maxQueue) {
       const dropped = this.queue.shift()!;
       this.log.warn(
@@ -125,7 +151,8 @@ export class Notifier {
     for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.deliver(next);
   }
 
-  private async deliver(n: { body: string; event: string; task: string }): Promise<void> {
+  private async deliver(q: Queued): Promise<void> {
+    const n = { ...q, body: await this.body(q) };
     for (let attempt = 1; ; attempt++) {
       const ts = Math.floor(Date.now() / 1000).toString();
       let outcome: string;

@@ -6,7 +6,8 @@ import { verifyTap, TAP_PATH, type TapGrant } from './one-tap.js';
 
 // What the one-tap page needs of the task layer: a task's record, and the one answer path answer_task takes.
 export interface TapDeps {
-  key: Buffer;
+  /** The links key; it may have to come from Redis (a cluster's), and fail while Redis is not reachable. */
+  key(): Promise<Buffer>;
   record(id: string): Promise<TaskRecord | undefined>;
   answer(id: string, requestId: string, answer: InputAnswer): Promise<unknown>;
 }
@@ -49,7 +50,14 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
   return async (request) => {
     const url = new URL(request.url);
     const token = url.pathname.slice(TAP_PATH.length);
-    const checked = verifyTap(deps.key, token);
+    let key: Buffer;
+    try {
+      key = await deps.key();
+    } catch (err) {
+      const why = esc((err as Error).message);
+      return page(503, 'Try again shortly', `<p>This link cannot be checked now: ${why}.</p>`);
+    }
+    const checked = verifyTap(key, token);
     if ('refused' in checked) return page(403, 'Link refused', `<p>${esc(checked.refused)}.</p>`);
     const g = checked.grant;
     const gone = () =>

@@ -18,7 +18,7 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
     try {
       const cwd = resolveCwd(undefined, deps.config.allowedRoots);
       const forwardPermissions = tier.permissionPrompts === 'forward';
-      const plan = await planShared(name, tier, cwd, serverScope(deps, cwd));
+      const plan = await planShared(name, tier, cwd, serverScope(deps, cwd), deps.config.allowedRoots);
       const spec = runSpec(deps, tier, cwd, {
         model: tier.model,
         ...(forwardPermissions ? { forwardPermissions } : {}),

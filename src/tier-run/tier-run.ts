@@ -122,12 +122,13 @@ export async function runTier(
 // A run's spec, with its files: files of its own in ownDir (a lease, removed in the caller's finally), else the
 // tier's shared files, which a warm spare of the same key has too.
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
+  const { allowedRoots } = deps.config;
   const own = shape.ownDir;
   if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
   const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
   const plan = own
-    ? await planRun(r.tierName, r.tier, shape.workdir, scope, own, shape.systemPrompt)
-    : await planShared(r.tierName, r.tier, shape.workdir, scope);
+    ? await planRun(r.tierName, r.tier, shape.workdir, scope, own, shape.systemPrompt, allowedRoots)
+    : await planShared(r.tierName, r.tier, shape.workdir, scope, allowedRoots);
   const sandbox = own && shape.sandbox && r.tier.sandbox?.enabled ? await planSandbox(r.tier, shape.sandbox, own) : {};
   const runDeps = shape.depth === undefined ? deps : { ...deps, depth: shape.depth };
   return runSpec(runDeps, r.tier, shape.workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });

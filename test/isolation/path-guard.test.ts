@@ -75,6 +75,27 @@ describe('guardDecision, the own folder against what it holds', () => {
     expect(decide('Read', { file_path: join(own, '.claude', 'settings.json') })).toBeUndefined();
     expect(decide('Write', { file_path: join(own, '.claudefile') })).toBeUndefined();
   });
+
+  it('looks for .claude only below the own folder or cwd: a state dir or repo under some .claude folder is writable', () => {
+    // A configured stateDir under ~/.claude (its worktree is the own folder), and a repo cloned under a .claude folder.
+    const home = mkdtempSync(join(tmpdir(), 'ct-guard-home-'));
+    const stateDir = join(home, '.claude', 'tiers-state');
+    const own = join(stateDir, 'worktrees', 't_own');
+    mkdirSync(own, { recursive: true });
+    const scope = { stateDir, ownDir: own, hidden: [] };
+    const inTree = (tool: string, input: object) => guardDecision(scope, tool, input, own, home);
+    expect(inTree('Write', { file_path: join(own, 'src', 'a.ts') })).toBeUndefined();
+    expect(inTree('Edit', { file_path: 'README.md' })).toBeUndefined();
+    expect(inTree('Write', { file_path: join(own, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
+    expect(inTree('Write', { file_path: join(home, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
+    const repo = join(home, 'work', '.claude', 'skills', 'repo');
+    mkdirSync(repo, { recursive: true });
+    const plain = { stateDir: join(home, 'state'), ownDir: repo, hidden: [] };
+    const inRepo = (tool: string, input: object) => guardDecision(plain, tool, input, repo, home);
+    expect(inRepo('Write', { file_path: join(repo, 'index.ts') })).toBeUndefined();
+    expect(inRepo('MultiEdit', { file_path: 'lib/x.ts' })).toBeUndefined();
+    expect(inRepo('Write', { file_path: join(repo, 'lib', '.claude', 'commands', 'x.md') })).toMatch(/\.claude folder/);
+  });
 });
 
 // Whether the temp dir's file system ignores case (macOS's default APFS, Windows); ext4 and tmpfs here do not.

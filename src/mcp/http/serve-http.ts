@@ -4,6 +4,7 @@ import { createMcpHandler, localhostAllowedOrigins, originValidationResponse } f
 import type { Config } from '../../config/schema.js';
 import { createEngine } from '../../create-engine.js';
 import type { Engine } from '../../engine.js';
+import { OnDemand } from '../../on-demand.js';
 import { createLogger, type Logger } from '../../log.js';
 import { createServer } from '../server.js';
 import { installWatchdog } from '../../watchdog.js';
@@ -27,7 +28,7 @@ import {
 import { sendWebResponse, toWebRequest } from './node-adapter.js';
 import { METRICS_PATH, openMetricsPort, withMetrics } from '../../metrics/http.js';
 import { TAP_PATH } from '../../notify/one-tap.js';
-import { ClientSubscriptions } from '../resources.js';
+import { publishEventLogUpdates } from '../resources.js';
 
 const json = (status: number, body: unknown, extra: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra } });
@@ -136,19 +137,18 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     return 2;
   }
   let engine: Engine;
-  let engineReady!: Promise<Engine>;
+  let engineReady!: OnDemand<Engine>;
   try {
     engine = await createEngine(config, log);
     engine.registry.serveQueue();
-    engineReady = Promise.resolve(engine);
+    engineReady = OnDemand.of(engine);
   } catch (err) {
     server.close();
     throw err;
   }
   // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one, makes
   // it a client of its own for tasks/*.
-  const followed = new ClientSubscriptions();
-  const factory = (ctx: { requestInfo?: Request }) => {
+  const factory = (ctx: { era?: 'legacy' | 'modern'; requestInfo?: Request }) => {
     const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? {
       principal: 'token:unknown',
       admin: false,
@@ -159,13 +159,15 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
       clientId,
       rateKey: `http:${who.principal}`,
       viewer: { principal: who.principal, admin: who.admin },
-      // A fresh instance per request: the client's subscriptions (and their cap) live beside them.
-      subscriptions: followed.of(clientId),
+      // A fresh instance per request, whose response ends with it: event log updates reach a 2026-07-28 client on
+      // its subscriptions/listen stream (published below); a 2025-era one has no stream to get them on.
+      resourceUpdates: ctx.era === 'modern' ? 'listen' : 'none',
     }).server;
   };
   const handler = createMcpHandler(factory, {
     onerror: (err: Error) => log.warn({ err: err.message }, 'mcp http error'),
   } as never);
+  const stopUpdates = publishEventLogUpdates(engine.registry, handler.notify);
   const tap = engine.tap;
   const served = withMetrics(engine.metrics, (request) => handler.fetch(request));
   // The one-tap pages passed checkRequest without a token (their link is the grant); everything else had one.
@@ -201,6 +203,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     watchStdin: false,
     shutdown: async (reason) => {
       boardHandler.close();
+      stopUpdates();
       server.close();
       server.closeAllConnections();
       await engine.dispose(reason);
