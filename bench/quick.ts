@@ -15,7 +15,13 @@ export async function benchQuick(api: ScriptedApi, rounds = 15): Promise<void> {
   const cold = await startServer(api, { spares: 0, home });
   const speed = defaultConfig().tiers.speed!;
   // Direct: the same speed-tier flags, as a person would run them by hand (`-p --output-format json`, prompt on stdin).
-  const plan = await planRun('speed', speed, ROOT, home, join(home, 'bench-quick-files'));
+  const plan = await planRun(
+    'speed',
+    speed,
+    ROOT,
+    { stateDir: home, ownDir: ROOT, hidden: [] },
+    join(home, 'bench-quick-files'),
+  );
   const directArgs = buildClaudeArgs(speed, { ...plan })
     .filter((a) => !a.startsWith('--input-format') && a !== '--verbose')
     .map((a) => (a.startsWith('--output-format') ? '--output-format=json' : a));

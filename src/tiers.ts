@@ -8,6 +8,7 @@ import { ToolError } from './errors.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
+import { fileToolSettings, sandboxSettings } from './isolation/sandbox-settings.js';
 
 const MAX_CONTEXT_FILE = 64 * 1024;
 
@@ -46,21 +47,19 @@ export interface RunPlan {
   extraAllowedTools: string[];
   appendSystemPromptFile?: string;
   systemPromptFile?: string;
+  /** An unsandboxed run's settings: the rules that keep its file tools off the state dir and the user's config. */
+  settingsFile?: string;
 }
 
 // The tier's own system prompt, which replaces claude's (contextMode minimal only).
 const ownSystemPrompt = (tier: TierConfig): string | undefined =>
   tier.contextMode === 'minimal' && tier.systemPrompt ? tier.systemPrompt : undefined;
 
-// True when a run of this tier may need files (a warm spare and the run it serves share them: see planShared); a
-// modular one may, for the CLAUDE.md files above its cwd.
-export const tierNeedsFiles = (tier: TierConfig): boolean =>
-  !!tier.mcpConfig || !!tier.appendSystemPrompt || !!ownSystemPrompt(tier) || tier.contextMode === 'modular';
-
-// Where a run is planned: its cwd, the server's state dir, and the allowed roots (the CLAUDE.md walk stays below).
+// Where a run is planned: its cwd, what it must not read (the server's state dir in it), and the allowed roots (the
+// CLAUDE.md walk stays below).
 interface PlanPlace {
   cwd: string;
-  stateDir: string;
+  scope: SandboxScope;
   roots: readonly string[];
 }
 
@@ -77,7 +76,7 @@ function appendedText(tierName: string, tier: TierConfig, place: PlanPlace, requ
           }
         })
       : [];
-  const memory = tier.contextMode === 'modular' ? projectMemory(place.cwd, place.roots, place.stateDir) : [];
+  const memory = tier.contextMode === 'modular' ? projectMemory(place.cwd, place.roots, place.scope.stateDir) : [];
   return [tier.appendSystemPrompt, ...context, ...memory, requestText]
     .filter((s): s is string => !!s && s.length > 0)
     .join('\n\n');
@@ -85,14 +84,16 @@ function appendedText(tierName: string, tier: TierConfig, place: PlanPlace, requ
 
 // The files a run of a tier needs, by name and text (nothing written yet), and the tools its MCP config allows.
 interface PlannedFiles {
-  files: Array<{ name: 'mcp.json' | 'append-system-prompt.txt' | 'system-prompt.txt'; text: string }>;
+  files: Array<{ name: 'mcp.json' | 'append-system-prompt.txt' | 'system-prompt.txt' | 'settings.json'; text: string }>;
   extraAllowedTools: string[];
 }
 
 // What a run of a tier in a cwd needs written: its MCP config (placeholders filled in), the appended text (the tier's,
-// the context files', the request's) and the tier's own system prompt.
+// the context files', the request's), the tier's own system prompt, and an unsandboxed run's settings (what its file
+// tools must not read: place.scope; a sandboxed run's settings are planSandbox's).
 function planFiles(tierName: string, tier: TierConfig, place: PlanPlace, requestAppend?: string): PlannedFiles {
-  const { cwd, stateDir } = place;
+  const { cwd, scope } = place;
+  const { stateDir } = scope;
   const planned: PlannedFiles = { files: [], extraAllowedTools: [] };
   const append = appendedText(tierName, tier, place, requestAppend);
   const system = ownSystemPrompt(tier);
@@ -109,6 +110,8 @@ function planFiles(tierName: string, tier: TierConfig, place: PlanPlace, request
   }
   if (append) planned.files.push({ name: 'append-system-prompt.txt', text: append });
   if (system) planned.files.push({ name: 'system-prompt.txt', text: system });
+  const settings = tier.sandbox?.enabled ? undefined : fileToolSettings(scope);
+  if (settings) planned.files.push({ name: 'settings.json', text: JSON.stringify(settings, null, 2) });
   return planned;
 }
 
@@ -121,6 +124,7 @@ function planIn(planned: PlannedFiles, dir: string): RunPlan {
     extraAllowedTools: planned.extraAllowedTools,
     appendSystemPromptFile: path('append-system-prompt.txt'),
     systemPromptFile: path('system-prompt.txt'),
+    settingsFile: path('settings.json'),
   };
 }
 
@@ -131,37 +135,38 @@ async function writePlan(planned: PlannedFiles, dir: string): Promise<RunPlan> {
   return planIn(planned, dir);
 }
 
-// Prepares one run of a tier in a cwd; its files go in `outDir` (0700, files 0600), which the caller removes when the run ends.
-// `roots`: the allowed roots, above which no CLAUDE.md is read.
+// Prepares one run of a tier in a cwd, kept off what `scope` hides; its files go in `outDir` (0700, files 0600), which
+// the caller removes when the run ends. `roots`: the allowed roots, above which no CLAUDE.md is read.
 export async function planRun(
   tierName: string,
   tier: TierConfig,
   cwd: string,
-  stateDir: string,
+  scope: SandboxScope,
   outDir: string | undefined,
   requestAppend?: string,
   roots: readonly string[] = [],
 ): Promise<RunPlan> {
-  const planned = planFiles(tierName, tier, { cwd, stateDir, roots }, requestAppend);
+  const planned = planFiles(tierName, tier, { cwd, scope, roots }, requestAppend);
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   if (!outDir) throw new ToolError(`tier ${tierName}: this run needs files of its own but has no directory for them`);
   return writePlan(planned, outDir);
 }
 
-// The files of a spare-able run (MCP config, appended prompt) in a folder named by their content: a spare and the
-// task it serves share them, a change of content is a new folder (and a new spare key), and nothing is rewritten in
-// place under a running claude. The content is known before anything is written: when its folder is there already
-// (an earlier run's, a spare's), nothing is.
+// The files of a spare-able run (MCP config, appended prompt, settings) in a folder named by their content: a spare
+// and the run it serves share them, a change of content is a new folder (and a new spare key), and nothing is
+// rewritten in place under a running claude. The content is known before anything is written: when its folder is
+// there already (an earlier run's, a spare's), nothing is. The settings' rules are the same for every run of a
+// server from one cwd (its state dir, its config), so the speed tier's runs share one folder.
 export async function planShared(
   name: string,
   tier: TierConfig,
   cwd: string,
-  stateDir: string,
+  scope: SandboxScope,
   roots: readonly string[] = [],
 ): Promise<RunPlan> {
-  if (!tierNeedsFiles(tier)) return { mcpConfigPath: null, extraAllowedTools: [] };
-  const planned = planFiles(name, tier, { cwd, stateDir, roots });
+  const planned = planFiles(name, tier, { cwd, scope, roots });
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
+  const { stateDir } = scope;
   const hash = createHash('sha256');
   for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
   const base = join(stateDir, 'spare-files');
@@ -183,8 +188,6 @@ export async function planSandbox(
   scope: SandboxScope,
   outDir: string,
 ): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
-  // Loaded here, not at the top: this module is on the server's start-up path (validateTiers), the sandbox's is not.
-  const { sandboxSettings } = await import('./isolation/sandbox-settings.js');
   const settings = sandboxSettings(tier, scope);
   if (!settings) return {};
   await mkdir(outDir, { recursive: true, mode: 0o700 });

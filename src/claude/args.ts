@@ -21,7 +21,8 @@ export interface RunRequest {
   appendSystemPromptFile?: string;
   /** A 0600 file with the tier's own system prompt (contextMode minimal): operator text never goes in argv either. */
   systemPromptFile?: string;
-  /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON; without it they go inline in argv. */
+  /** A 0600 file holding sandboxSettings(tier, sandboxScope) as JSON (without it they go inline in argv), or for a
+   * tier without the sandbox fileToolSettings(scope): what its file tools must not read. */
   settingsFile?: string;
   /** What a sandboxed run must not read (the state dir less its own folder, the user's config). */
   sandboxScope?: SandboxScope;
@@ -56,6 +57,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   // A tier without one never builds them.
   const sandbox = tier.sandbox?.enabled ? sandboxSettings(tier, req.sandboxScope) : undefined;
   if (sandbox) args.push(opt('settings', req.settingsFile ?? JSON.stringify(sandbox)));
+  // Any other tier: the rules that keep its file tools off the server's state dir and the user's config (planFiles).
+  else if (req.settingsFile) args.push(opt('settings', req.settingsFile));
   // Only the operator's config can turn this on; no tool input reaches it.
   if (tier.dangerouslySkipPermissions) args.push('--dangerously-skip-permissions');
   const maxTurns = req.maxTurns ?? tier.maxTurns;

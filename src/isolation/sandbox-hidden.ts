@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-// What a sandboxed run must not read, and the one folder inside it that it must: its own worktree or clone.
+// What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
+// its own worktree or clone.
 export interface SandboxScope {
   /** The server's state dir: every principal's task records, audit log and audit key, other tasks' worktrees. */
   stateDir: string;
@@ -97,6 +98,13 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
     readDeny.push(...below(path));
   }
   return { denyRead: [...new Set(denyRead)], allowRead: [...new Set(allowRead)], readDeny: [...new Set(readDeny)] };
+}
+
+// True when the run's own folder lies inside the state dir (a worktree or clone there), not the state dir itself: the
+// rules then name the state dir's entries beside it as they are at start, not the ones made later.
+export function ownInsideStateDir(scope: SandboxScope): boolean {
+  const owns = spellings(scope.ownDir);
+  return spellings(scope.stateDir).some((root) => owns.some((o) => o !== root && isInside(root, o)));
 }
 
 // The user's own config file (it may hold HTTP tokens) and the folder it is looked for in by default, where they exist.

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { TierConfig } from '../config/schema.js';
 import { guardHooks } from './path-guard.js';
-import { hiddenRules, type SandboxScope } from './sandbox-hidden.js';
+import { hiddenRules, ownInsideStateDir, type SandboxScope } from './sandbox-hidden.js';
 
 // The .claude folder a task must not write, its cwd's: claude 2.1.330 itself keeps Bash off settings*.json, hooks/,
 // agents/ and a few more names there, not off the rest of it. Only the cwd's, the sandbox's one writable folder (a
@@ -49,4 +49,16 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
     // The Read rules are fixed at start; the guard also refuses folders made later (another task's worktree).
     ...(scope ? { hooks: guardHooks(scope) } : {}),
   };
+}
+
+// The `--settings` object of a run without the sandbox, any tier: its file tools (Read, Grep, Glob, Edit; in claude's
+// process) kept off the state dir (less the run's own folder) and the user's config by the same Read deny rules as a
+// sandboxed run's. With its own folder outside the state dir, one rule hides the whole state dir, and what is made in
+// it later too (another task's records, folders): no guard process per file-tool call. With its own folder inside (a
+// worktree or clone), the rules name the entries beside it at start, and the path guard refuses the ones made later.
+// Bash, where a tier has it, is not held by any of this (README, Security model). Undefined when nothing is hidden.
+export function fileToolSettings(scope: SandboxScope): Record<string, unknown> | undefined {
+  const { readDeny } = hiddenRules(scope);
+  if (!readDeny.length) return undefined;
+  return { permissions: { deny: readDeny }, ...(ownInsideStateDir(scope) ? { hooks: guardHooks(scope) } : {}) };
 }

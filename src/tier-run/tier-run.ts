@@ -10,7 +10,7 @@ import {
   type TurnLimits,
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
-import type { SandboxScope } from '../isolation/sandbox-hidden.js';
+import { configPaths, type SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -40,6 +40,14 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
   return { interruptWaitMs: Math.round(limits.shutdownMs / 5), killGraceMs: Math.round(limits.shutdownMs / 3) };
 }
 
+// What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
+// and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
+export const serverScope = (deps: RunDeps, cwd: string): SandboxScope => ({
+  stateDir: deps.config.stateDir,
+  ownDir: cwd,
+  hidden: configPaths(deps.env, deps.config.configFile),
+});
+
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
 export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);
 
@@ -57,7 +65,7 @@ export interface RunShape {
   ownDir?: string;
   /** The request's system prompt (appended; files of its own only). */
   systemPrompt?: string;
-  /** What a sandboxed run must not read; its settings go in ownDir. */
+  /** What the run must not read (default: serverScope); a sandboxed run's settings go in ownDir. */
   sandbox?: SandboxScope;
   /** Flags beyond the model and the files. */
   flags?: Pick<RunRequest, 'maxTurns' | 'maxBudgetUsd' | 'resumeSessionId' | 'forkSession' | 'forwardPermissions'>;
@@ -114,12 +122,13 @@ export async function runTier(
 // A run's spec, with its files: files of its own in ownDir (a lease, removed in the caller's finally), else the
 // tier's shared files, which a warm spare of the same key has too.
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
-  const { stateDir, allowedRoots } = deps.config;
+  const { allowedRoots } = deps.config;
   const own = shape.ownDir;
   if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
+  const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
   const plan = own
-    ? await planRun(r.tierName, r.tier, shape.workdir, stateDir, own, shape.systemPrompt, allowedRoots)
-    : await planShared(r.tierName, r.tier, shape.workdir, stateDir, allowedRoots);
+    ? await planRun(r.tierName, r.tier, shape.workdir, scope, own, shape.systemPrompt, allowedRoots)
+    : await planShared(r.tierName, r.tier, shape.workdir, scope, allowedRoots);
   const sandbox = own && shape.sandbox && r.tier.sandbox?.enabled ? await planSandbox(r.tier, shape.sandbox, own) : {};
   const runDeps = shape.depth === undefined ? deps : { ...deps, depth: shape.depth };
   return runSpec(runDeps, r.tier, shape.workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
