@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, startServer, type StartedServer } from '../support/harness.js';
+import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
@@ -57,9 +57,16 @@ describe('two follow-ups of one isolated task at once', () => {
     expect(a.final).toBe(true);
     const mark = `LONG-${Math.random()}`;
     const long = await start({ prompt: mark, continue_task_id: a.task_id, fork: true, max_turns: 3 });
-    const short = await start({ prompt: 'short', continue_task_id: a.task_id, fork: true, max_turns: 1 });
-    const [l, s] = [await final(long.task_id), await final(short.task_id)];
+    // A second follow-up while the first works in the folder is refused, naming the field and the task holding it.
+    const args = { prompt: 'short', continue_task_id: a.task_id, fork: true, max_turns: 1, wait_s: 0 };
+    const refused = await server.client.callTool({ name: 'deep_task', arguments: args });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(new RegExp(`continue_task_id[^]*${long.task_id}`));
+    const l = await final(long.task_id);
+    // Once it has ended, the folder is free again.
+    const s = await final((await start(args)).task_id);
     expect([l.final, s.final]).toEqual([true, true]);
+    expect(s.state).toBe('succeeded');
     // What the long follow-up's Bash steps said, from the API requests of its own conversation.
     const reqs = api.messageRequests((r) => JSON.stringify(r.messages).includes(mark));
     expect(JSON.stringify(reqs.at(-1)?.messages ?? [])).not.toMatch(/No such file or directory/);
