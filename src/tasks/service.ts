@@ -236,7 +236,7 @@ export class TaskService {
   // merge_task: a finished task's branch into a branch of its repository, under the repository's lock.
   async merge(
     id: string,
-    opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string },
+    opts: { strategy: MergeStrategy; into?: string; allowToolConfig?: boolean; viewer?: Viewer; by: string },
   ): Promise<MergeReply> {
     const rec = await this.get(id, opts.viewer);
     const { reply, outcome } = await mergeTask(rec, opts, this.locks);
