@@ -36,7 +36,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   compare: ['tiers', 'prompts', 'runs', 'out'],
   doctor: ['json'],
   answer: ['message', 'request'],
-  merge: ['squash', 'into'],
+  merge: ['squash', 'into', 'allow-tool-config'],
   setup: ['write'],
   help: [],
   version: [],

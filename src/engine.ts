@@ -60,7 +60,10 @@ export interface ToolTasks {
   }): Promise<{ text: string; structured: Record<string, unknown> }>;
   kill(id: string, by: string, opts?: { message?: string; viewer?: Viewer }): Promise<TaskReply>;
   answer(id: string, requestId: string, answer: InputAnswer, viewer?: Viewer): Promise<TaskReply>;
-  merge(id: string, opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string }): Promise<MergeReply>;
+  merge(
+    id: string,
+    opts: { strategy: MergeStrategy; into?: string; allowToolConfig?: boolean; viewer?: Viewer; by: string },
+  ): Promise<MergeReply>;
 }
 
 // The task calls the MCP wiring makes besides the tools' (tasks/*, the event resources, prompt completion).

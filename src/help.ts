@@ -14,7 +14,8 @@ Usage:
   claude-tiers run "task" [--tier T] [--json]     a deep task with a live progress line; result on stdout
   claude-tiers tasks [--watch] [--state running,queued] [--json]   tasks in the state dir (live with --watch)
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
-  claude-tiers merge TASK_ID [--squash] [--into BRANCH]   merge a finished worktree task's branch (see merge_task)
+  claude-tiers merge TASK_ID [--squash] [--into BRANCH] [--allow-tool-config]
+                                     merge a finished worktree task's branch (see merge_task)
   claude-tiers answer TASK_ID allow|deny [--message M] [--request P]   answer a task's permission request (state needs_input),
                                      from any terminal (run in a terminal asks you itself)
   claude-tiers setup claude-code|claude-desktop|codex [--write]   print the client's entry for this copy, or add it

@@ -1,4 +1,5 @@
 import { git } from '../isolation/git.js';
+import { toolConfigReason } from '../isolation/tool-config.js';
 import type { FileDiff } from './board-tasks.js';
 
 const MAX_PATCH = 200_000;
@@ -21,12 +22,14 @@ export function parseDiff(numstat: string, patch: string): FileDiff[] {
     const m = /^(-|\d+)\t(-|\d+)\t([\s\S]+)$/.exec(entry);
     if (!m) continue;
     const binary = m[1] === '-';
+    const toolConfig = toolConfigReason(m[3]!);
     files.push({
       path: m[3]!,
       added: binary ? 0 : Number(m[1]),
       removed: binary ? 0 : Number(m[2]),
       patch: '',
       binary,
+      ...(toolConfig ? { tool_config: toolConfig } : {}),
     });
     if (files.length >= MAX_FILES) break;
   }

@@ -224,8 +224,8 @@ export async function killCommand(config: Config, words: string[]): Promise<numb
   });
 }
 
-// `claude-tiers merge ID [--squash] [--into BRANCH]`: merge_task from a terminal; the outcome on stdout, a refusal
-// (conflict, uncommitted work in the way) as one line on stderr and exit 1.
+// `claude-tiers merge ID [--squash] [--into BRANCH] [--allow-tool-config]`: merge_task from a terminal; the outcome on
+// stdout, a refusal (conflict, uncommitted work in the way) as one line on stderr and exit 1.
 export async function mergeCommand(
   config: Config,
   words: string[],
@@ -235,7 +235,9 @@ export async function mergeCommand(
   return withEngine(config, async (engine) => {
     try {
       const strategy = options.squash === true ? 'squash' : 'merge';
-      const reply = await engine.registry.merge(words[0]!, { strategy, into, viewer: LOCAL, by: 'cli' });
+      const allowToolConfig = options['allow-tool-config'] === true;
+      const opts = { strategy, into, allowToolConfig, viewer: LOCAL, by: 'cli' } as const;
+      const reply = await engine.registry.merge(words[0]!, opts);
       if (reply.isError) return fail(new ToolError(reply.text.replace(/^merge_task: /, '')));
       printOut(reply.text);
       return 0;

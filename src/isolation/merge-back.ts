@@ -1,6 +1,7 @@
 import { ToolError } from '../errors.js';
 import { git, GitError, type GitOptions } from './git.js';
 import type { RepoLocks } from './repo-locks.js';
+import { toolConfigFiles } from './tool-config.js';
 
 // How a task's branch goes back: a merge commit (two parents) or one squashed commit on the target.
 export type MergeStrategy = 'merge' | 'squash';
@@ -16,6 +17,14 @@ export interface MergeBackRequest {
   /** The branch to merge into; default: the branch checked out in the repository's main worktree. */
   into?: string;
   message: string;
+  /** Merge even when the branch adds or changes tool configuration (.claude/, .mcp.json, git hooks...). */
+  allowToolConfig?: boolean;
+}
+
+// A file of tool configuration the branch adds or changes, and what it configures.
+export interface ToolConfigFile {
+  path: string;
+  reason: string;
 }
 
 // What happened: merged (and how the target moved), or refused with the files that stand in the way.
@@ -30,7 +39,10 @@ export type MergeBackOutcome =
       moved: 'worktree' | 'ref';
       worktree?: string;
       files: string[];
+      /** Tool configuration brought in (allowed by the caller): it now configures the user's tools. */
+      tool_config?: ToolConfigFile[];
     }
+  | { merged: false; reason: 'tool_config'; into: string; tool_config: ToolConfigFile[] }
   | { merged: false; reason: 'up_to_date'; into: string; commit: string }
   | { merged: false; reason: 'conflict'; into: string; conflicts: string[] }
   | { merged: false; reason: 'dirty'; into: string; worktree: string; dirty: string[] }
@@ -147,16 +159,27 @@ export async function mergeBack(
     if (tree === (await git(req.repoRoot, ['rev-parse', `${target}^{tree}`], opts)).trim()) {
       return { merged: false, reason: 'up_to_date', into, commit: target };
     }
+    const files = (await git(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', target, tree], opts))
+      .split('\0')
+      .filter(Boolean);
+    // Files the user's tools would run commands from (a hook in .claude/settings.json): only when asked for by name.
+    const toolConfig = toolConfigFiles(files);
+    if (toolConfig.length && !req.allowToolConfig)
+      return { merged: false, reason: 'tool_config', into, tool_config: toolConfig };
     const parents = req.strategy === 'merge' ? ['-p', target, '-p', theirs] : ['-p', target];
     const env = { ...(opts.env ?? process.env), ...IDENTITY };
     const commit = (
       await git(req.repoRoot, ['commit-tree', tree, ...parents, '-m', req.message], { ...opts, env })
     ).trim();
-    const files = (await git(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', target, commit], opts))
-      .split('\0')
-      .filter(Boolean);
     const worktree = await checkedOutIn(req.repoRoot, into, opts);
-    const base = { into, strategy: req.strategy, commit, previous: target, files };
+    const base = {
+      into,
+      strategy: req.strategy,
+      commit,
+      previous: target,
+      files,
+      ...(toolConfig.length ? { tool_config: toolConfig } : {}),
+    };
     const reflog = `claude-tiers: ${req.strategy} ${req.branch}`;
     if (!worktree) {
       const moved = await casRef(req.repoRoot, into, commit, target, reflog, opts);

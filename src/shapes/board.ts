@@ -31,6 +31,8 @@ export const FileDiffSchema = z.object({
   /** The file's part of the unified diff (hunks), cut at a size limit. */
   patch: str,
   binary: z.boolean(),
+  /** Tool configuration (a .claude/ hook, .mcp.json, git hooks): what it configures; merge_task refuses it unasked. */
+  tool_config: str.optional(),
 });
 export type FileDiff = z.infer<typeof FileDiffSchema>;
 

@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { ToolError } from '../errors.js';
-import { conflictsBetween, mergeBack, type MergeBackOutcome, type MergeStrategy } from '../isolation/merge-back.js';
+import {
+  conflictsBetween,
+  mergeBack,
+  type MergeBackOutcome,
+  type MergeStrategy,
+  type ToolConfigFile,
+} from '../isolation/merge-back.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import { isFinal, type TaskRecord } from './types.js';
 
@@ -15,7 +21,7 @@ export interface MergeReply {
 // Only a finished task of this machine, whose branch holds work, can be merged.
 export async function mergeTask(
   rec: TaskRecord,
-  opts: { strategy: MergeStrategy; into?: string },
+  opts: { strategy: MergeStrategy; into?: string; allowToolConfig?: boolean },
   locks: RepoLocks,
 ): Promise<{ reply: MergeReply; outcome: MergeBackOutcome }> {
   const wt = rec.worktree;
@@ -38,7 +44,15 @@ export async function mergeTask(
   }
   const message = `claude-tiers: ${opts.strategy === 'squash' ? 'squash' : 'merge'} task ${rec.id}\n\n${firstLine(rec)}`;
   const outcome = await mergeBack(
-    { repoRoot: wt.repoRoot, gitDir: wt.gitDir, branch: wt.branch, strategy: opts.strategy, into: opts.into, message },
+    {
+      repoRoot: wt.repoRoot,
+      gitDir: wt.gitDir,
+      branch: wt.branch,
+      strategy: opts.strategy,
+      into: opts.into,
+      message,
+      allowToolConfig: opts.allowToolConfig,
+    },
     locks,
   );
   return { reply: render(rec.id, wt.branch, outcome), outcome };
@@ -55,8 +69,11 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
     const n = o.files.length;
     const how =
       o.moved === 'worktree' ? `; ${o.into} is checked out at ${o.worktree}, and its files were brought along` : '';
+    const warn = o.tool_config?.length
+      ? `; warning: it brought in tool configuration, which now configures your tools: ${listed(o.tool_config)}`
+      : '';
     return {
-      text: `merged task ${id} (${branch}) into ${o.into} as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} (${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}`,
+      text: `merged task ${id} (${branch}) into ${o.into} as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} (${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}${warn}`,
       structured,
     };
   }
@@ -75,12 +92,20 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
       return fail(
         `merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another branch (into)`,
       );
+    case 'tool_config':
+      return fail(
+        `merge_task: ${branch} adds or changes tool configuration, which your tools would run commands from (as ` +
+          `you, outside any sandbox): ${listed(o.tool_config)}; nothing was changed. Read those files ` +
+          `(git diff ${o.into}...${branch}); to merge them anyway, call merge_task again with allow_tool_config: true`,
+      );
     case 'moved':
       return fail(
         `merge_task: ${o.into} moved while the merge was worked out; nothing was changed. Call merge_task again`,
       );
   }
 }
+
+const listed = (files: ToolConfigFile[]): string => files.map((f) => `${f.path} (${f.reason})`).join(', ');
 
 const MAX_COMPARED = 20;
 

@@ -17,6 +17,8 @@ export interface NewTaskContext {
   /** A task the caller may see (a follow-up of another principal's task is as unknown as a missing one). */
   findRecord(id: string, viewer: Viewer): TaskRecord | undefined;
   recentIdsHint(): string;
+  /** The task (queued or running) working in a folder under <stateDir>/worktrees, if any. */
+  folderHolder?(dir: string): string | undefined;
   /** Estimates costs for tier "auto" with a budget. */
   costs: CostModel;
 }
@@ -58,6 +60,14 @@ export async function newTask(
     throw new ToolError(
       `tier: task ${prev.id} kept its folder (keep_worktree), made for a tier ${tier.sandbox?.enabled ? 'without' : 'with'} ` +
         `a sandbox; continue it on such a tier (it ran on "${prev.request.tier}")`,
+    );
+  // Follow-ups of one isolated task share its folder: one at a time, or the first to end removes it under the other.
+  const folder = prev && worktreeOf(prev)?.dir;
+  const holder = folder && ctx.folderHolder?.(folder);
+  if (holder)
+    throw new ToolError(
+      `continue_task_id: task ${holder} is working in the folder of task ${prev!.id} now (a follow-up of the same ` +
+        `task); one task at a time works there: continue once ${holder} has ended (task_status with wait_s)`,
     );
   // A follow-up of an isolated task stays isolated, on its branch; otherwise the call, else the tier, decides.
   const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);

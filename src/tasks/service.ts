@@ -16,6 +16,7 @@ import type { InputAnswer } from './input-requests.js';
 import { waitUntil } from './waiters.js';
 import type { Notifier } from '../notify/notifier.js';
 import { conflictingTasks, mergeTask, type MergeReply } from './merge-task.js';
+import { folderHolder } from './task-worktree.js';
 import type { MergeStrategy } from '../isolation/merge-back.js';
 import { ownCounts } from './own-counts.js';
 
@@ -103,6 +104,7 @@ export class TaskService {
       owner: this.launcher.owner,
       findRecord: (id, viewer) => this.visible(id, viewer),
       recentIdsHint: () => hint,
+      folderHolder: (dir) => folderHolder(dir, this.launcher.tasks().map((t) => t.record as TaskRecord)),
       costs: this.deps.spending.costs,
     });
     await this.backend.create(record, run, this.launcher.audited(record, req));
@@ -234,7 +236,7 @@ export class TaskService {
   // merge_task: a finished task's branch into a branch of its repository, under the repository's lock.
   async merge(
     id: string,
-    opts: { strategy: MergeStrategy; into?: string; viewer?: Viewer; by: string },
+    opts: { strategy: MergeStrategy; into?: string; allowToolConfig?: boolean; viewer?: Viewer; by: string },
   ): Promise<MergeReply> {
     const rec = await this.get(id, opts.viewer);
     const { reply, outcome } = await mergeTask(rec, opts, this.locks);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, startServer, type StartedServer } from '../support/harness.js';
+import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
@@ -50,28 +50,43 @@ const start = async (args: Record<string, unknown>) =>
 describe('two follow-ups of one isolated task at once', () => {
   it('lose no file of either: every file a follow-up wrote is on the branch', async () => {
     // Each turn writes a file of its own and waits; the scripted model repeats it until max_turns.
-    const cmd = 'n=$(cat /proc/sys/kernel/random/uuid); echo $n > f-$n.txt; echo wrote=$?; sleep 3; echo slept';
+    const cmd =
+      'n=$(cat /proc/sys/kernel/random/uuid); echo $n > f-$n.txt; echo wrote=$? f-$n.txt; sleep 3; echo slept';
     const a = await final(
       (await start({ prompt: `[[repeat-bash:${cmd}]]`, cwd: repo, isolation: 'worktree', max_turns: 1 })).task_id,
     );
     expect(a.final).toBe(true);
     const mark = `LONG-${Math.random()}`;
     const long = await start({ prompt: mark, continue_task_id: a.task_id, fork: true, max_turns: 3 });
-    const short = await start({ prompt: 'short', continue_task_id: a.task_id, fork: true, max_turns: 1 });
-    const [l, s] = [await final(long.task_id), await final(short.task_id)];
+    // A second follow-up while the first works in the folder is refused, naming the field and the task holding it.
+    const shortMark = `SHORT-${Math.random()}`;
+    const args = { prompt: shortMark, continue_task_id: a.task_id, fork: true, max_turns: 1, wait_s: 0 };
+    const refused = await server.client.callTool({ name: 'deep_task', arguments: args });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(new RegExp(`continue_task_id[^]*${long.task_id}`));
+    const l = await final(long.task_id);
+    // Once it has ended, the folder is free again.
+    const s = await final((await start(args)).task_id);
     expect([l.final, s.final]).toEqual([true, true]);
+    // It ran (in the folder, after the first): its conversation reached the model, and no step lost its folder.
+    const shortReqs = api.messageRequests((r) => JSON.stringify(r.messages).includes(shortMark));
+    expect(shortReqs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(shortReqs.at(-1)?.messages ?? [])).not.toMatch(/No such file or directory/);
     // What the long follow-up's Bash steps said, from the API requests of its own conversation.
     const reqs = api.messageRequests((r) => JSON.stringify(r.messages).includes(mark));
     expect(JSON.stringify(reqs.at(-1)?.messages ?? [])).not.toMatch(/No such file or directory/);
-    // Every write that succeeded (the first task's, the short one's, the long one's: one per tool use) is a file on
-    // the branch.
+    // Every write that succeeded and that the model was told of (a run's last tool result, at max_turns, is never
+    // sent: those files are counted on the branch but not named here) is a file on the branch.
     const wrote = new Set<string>();
     for (const r of api.requests)
       for (const m of r.messages as Array<{ content: unknown }>)
         for (const b of Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : [])
-          if (b.type === 'tool_result' && JSON.stringify(b.content).includes('wrote=0'))
-            wrote.add(String(b.tool_use_id));
+          if (b.type === 'tool_result')
+            for (const hit of JSON.stringify(b.content).matchAll(/wrote=0 (f-[\w-]+\.txt)/g)) wrote.add(hit[1]!);
     const onBranch = gitIn(repo, 'ls-tree', '--name-only', a.worktree!.branch!).split('\n');
-    expect(onBranch.filter((f) => f.startsWith('f-')).length).toBe(wrote.size);
+    expect(wrote.size).toBeGreaterThanOrEqual(2);
+    expect([...wrote].filter((f) => !onBranch.includes(f))).toEqual([]);
+    // The first task's, the long follow-up's (one per turn) and the short one's.
+    expect(onBranch.filter((f) => f.startsWith('f-')).length).toBeGreaterThanOrEqual(wrote.size + 2);
   }, 240_000);
 });

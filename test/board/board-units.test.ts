@@ -60,4 +60,15 @@ describe('the board, unit by unit', () => {
     expect(files[0]!.patch).toBe('@@ -0,0 +1,2 @@\n+one\n+two\n');
     expect(files[1]!.patch).toBe('@@ -1,2 +1 @@\n base\n-second\n');
   });
+
+  it("the diff flags a file that configures the user's tools (a .claude hook at any depth), and only such files", () => {
+    const numstat = ['3\t0\tsub/.claude/settings.json', '1\t0\tsub/code.txt', '1\t0\t.mcp.json', ''].join('\0');
+    const files = parseDiff(numstat, '');
+    expect(files.map((f) => [f.path, !!f.tool_config])).toEqual([
+      ['sub/.claude/settings.json', true],
+      ['sub/code.txt', false],
+      ['.mcp.json', true],
+    ]);
+    expect(files[0]!.tool_config).toMatch(/hooks/);
+  });
 });

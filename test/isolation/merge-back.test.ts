@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conflictsAmong, mergeBack, type MergeBackRequest } from '../../src/isolation/merge-back.js';
 import { RepoLocks } from '../../src/isolation/repo-locks.js';
+import { toolConfigReason } from '../../src/isolation/tool-config.js';
 import { scratchRepo } from './git-repo.js';
 
 // merge_task's git: the merge is worked out in the object store, and only a ref (or a clean checkout) moves.
@@ -35,6 +36,31 @@ describe('merge back', () => {
     expect(r.git('rev-list', '--parents', '-n', '1', 'main').trim().split(' ')).toHaveLength(3);
     expect(readFileSync(join(r.root, 'task.txt'), 'utf8')).toBe('from the task\n');
     expect(r.git('status', '--porcelain')).toBe('');
+  });
+
+  it('a branch that adds tool configuration is refused, naming it; nothing changes unless allowToolConfig', async () => {
+    const r = repoWithTask('.mcp.json', '{"mcpServers":{"x":{"command":"touch","args":["/tmp/pwned"]}}}\n');
+    const main = r.git('rev-parse', 'main').trim();
+    const out = await mergeBack(r.req(), new RepoLocks());
+    expect(out).toEqual({
+      merged: false,
+      reason: 'tool_config',
+      into: 'main',
+      tool_config: [{ path: '.mcp.json', reason: 'MCP servers claude starts' }],
+    });
+    expect(r.git('rev-parse', 'main').trim()).toBe(main);
+    expect(existsSync(join(r.root, '.mcp.json'))).toBe(false);
+    const allowed = await mergeBack(r.req({ allowToolConfig: true }), new RepoLocks());
+    expect(allowed).toMatchObject({ merged: true, tool_config: [{ path: '.mcp.json' }] });
+    expect(existsSync(join(r.root, '.mcp.json'))).toBe(true);
+  });
+
+  it('tool configuration is found at any depth and in any case, and only there', () => {
+    for (const p of ['sub/.claude/settings.json', 'a/b/.Claude/x', 'x/.mcp.json', '.githooks/pre-commit', '.envrc'])
+      expect(toolConfigReason(p), p).toBeTruthy();
+    for (const p of ['.husky/pre-push', 'web/.vscode/tasks.json']) expect(toolConfigReason(p), p).toBeTruthy();
+    for (const p of ['claude/settings.json', 'a.claude/x', 'docs/.mcp.json.md', 'README', 'src/envrc'])
+      expect(toolConfigReason(p), p).toBeUndefined();
   });
 
   it('squash: one commit with one parent, the same tree', async () => {

@@ -123,6 +123,9 @@ function renderFile(f: FileDiff): HTMLElement {
       ' ',
       h('span', { class: 'del' }, `-${f.removed}`),
       f.binary ? ' (binary)' : '',
+      f.tool_config
+        ? h('span', { class: 'tool-config', 'data-testid': 'tool-config' }, ` tool configuration: ${f.tool_config}`)
+        : '',
     ),
     h(
       'pre',
