@@ -104,7 +104,11 @@ export class TaskService {
       owner: this.launcher.owner,
       findRecord: (id, viewer) => this.visible(id, viewer),
       recentIdsHint: () => hint,
-      folderHolder: (dir) => folderHolder(dir, this.launcher.tasks().map((t) => t.record as TaskRecord)),
+      folderHolder: (dir) =>
+        folderHolder(
+          dir,
+          this.launcher.tasks().map((t) => t.record as TaskRecord),
+        ),
       costs: this.deps.spending.costs,
     });
     await this.backend.create(record, run, this.launcher.audited(record, req));
