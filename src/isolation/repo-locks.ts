@@ -23,4 +23,25 @@ export class RepoLocks {
   busy(): string[] {
     return [...this.tails.keys()];
   }
+
+  // The task working in each folder under <stateDir>/worktrees (by folder name), in this process: the follow-ups of
+  // one task share its folder, and the first to end would commit and remove it under the other.
+  private readonly folders = new Map<string, string>();
+
+  // The task that holds a folder now, if any.
+  folderHolder(dir: string): string | undefined {
+    return this.folders.get(dir);
+  }
+
+  // Takes a folder for one task: its release (idempotent), or the task that holds it already.
+  holdFolder(dir: string, taskId: string): { release: () => void } | { heldBy: string } {
+    const holder = this.folders.get(dir);
+    if (holder && holder !== taskId) return { heldBy: holder };
+    this.folders.set(dir, taskId);
+    return {
+      release: () => {
+        if (this.folders.get(dir) === taskId) this.folders.delete(dir);
+      },
+    };
+  }
 }

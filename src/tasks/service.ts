@@ -106,6 +106,7 @@ export class TaskService {
       recentIdsHint: () => hint,
       folderHolder: (dir) =>
         folderHolder(
+          this.locks,
           dir,
           this.launcher.tasks().map((t) => t.record as TaskRecord),
         ),

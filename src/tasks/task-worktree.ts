@@ -27,7 +27,7 @@ export async function leaseWorkdir(
   if (sandboxed) requireSandboxTools(deps.env);
   if (req.isolation !== 'worktree') return req.cwd;
   // The folder is held first and let go last (leases are released newest first): after the worktree is finished.
-  leases.add('worktree folder', holdFolder(req.worktreeOf?.dir ?? task.id, task.id, req.continueTaskId));
+  leases.add('worktree folder', holdFolder(deps.locks, req.worktreeOf?.dir ?? task.id, task.id, req.continueTaskId));
   const wt = await prepareWorktree(
     {
       cwd: req.cwd,
@@ -53,32 +53,26 @@ export async function leaseWorkdir(
   return wt.cwdInWorktree;
 }
 
-// The task working in each folder under <stateDir>/worktrees (by folder name), in this process: the follow-ups of
-// one task share its folder, and the first to end would commit and remove it under the other.
-const folderHolders = new Map<string, string>();
-
 // The task (queued or running here) that works in a folder, if any: a follow-up is refused while one does.
-export function folderHolder(dir: string, among: TaskRecord[]): string | undefined {
-  const held = folderHolders.get(dir);
-  if (held) return held;
-  return among.find((r) => !isFinal(r.state) && r.request.isolation === 'worktree' && folderOf(r) === dir)?.id;
+export function folderHolder(locks: RepoLocks, dir: string, among: TaskRecord[]): string | undefined {
+  return (
+    locks.folderHolder(dir) ??
+    among.find((r) => !isFinal(r.state) && r.request.isolation === 'worktree' && folderOf(r) === dir)?.id
+  );
 }
 
 const folderOf = (r: TaskRecord): string => r.request.worktreeOf?.dir ?? r.id;
 
 // Takes a folder for one task, from before its worktree is made until it is finished (committed and removed or kept);
 // a second task on it is refused, naming the holder. Returns the release (idempotent).
-function holdFolder(dir: string, taskId: string, continueTaskId: string | undefined): () => void {
-  const holder = folderHolders.get(dir);
-  if (holder && holder !== taskId)
+function holdFolder(locks: RepoLocks, dir: string, taskId: string, continueTaskId: string | undefined): () => void {
+  const held = locks.holdFolder(dir, taskId);
+  if ('heldBy' in held)
     throw new ToolError(
-      `continue_task_id: task ${holder} is working in the folder of task ${continueTaskId ?? dir} now; ` +
-        `one task at a time works in a folder: continue once ${holder} has ended (task_status with wait_s)`,
+      `continue_task_id: task ${held.heldBy} is working in the folder of task ${continueTaskId ?? dir} now; ` +
+        `one task at a time works in a folder: continue once ${held.heldBy} has ended (task_status with wait_s)`,
     );
-  folderHolders.set(dir, taskId);
-  return () => {
-    if (folderHolders.get(dir) === taskId) folderHolders.delete(dir);
-  };
+  return held.release;
 }
 
 // A follow-up of an isolated task continues on its branch, in the same folder (claude resumes sessions per cwd).
