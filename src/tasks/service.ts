@@ -24,6 +24,9 @@ const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
 // How long kill_task (answer_task) waits for another server to report the task it was asked to kill as ended (as answered).
 const REMOTE_KILL_WAIT_MS = 10_000;
+// How long an answer sent to another process waits for that process to take it: it notices the answer, hands it to
+// claude and rewrites the record, each slower on a busy machine (10 s was missed once beside a soak and a CI run).
+const REMOTE_ANSWER_WAIT_MS = 30_000;
 
 // Who asks, how long to wait for a task and how to report progress meanwhile.
 export interface WaitOptions {
@@ -186,10 +189,14 @@ export class TaskService {
       );
     await this.backend.sendAnswer(rec, requestId, answer);
     if (
-      !(await this.wait([rec.id], () => this.peek(rec.id)?.inputRequest?.request_id !== requestId, REMOTE_KILL_WAIT_MS))
+      !(await this.wait(
+        [rec.id],
+        () => this.peek(rec.id)?.inputRequest?.request_id !== requestId,
+        REMOTE_ANSWER_WAIT_MS,
+      ))
     )
       throw new ToolError(
-        `task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_KILL_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`,
+        `task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_ANSWER_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`,
       );
     return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }
