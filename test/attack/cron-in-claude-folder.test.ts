@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, startServer, type StartedServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { type StartedServer } from '../support/harness.js';
+import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 // The cwd's .claude is read-only to a sandboxed task's Bash, and the path guard refuses the file tools there; but
@@ -12,38 +8,18 @@ import { viewOf, type TaskView as View } from '../support/views.js';
 // allows every tool it does not deny) writes .claude/scheduled_tasks.json there with durable: true: a recurring prompt
 // that "survives restarts". The server commits it to the task's branch, and merge_task takes it to the user's
 // checkout, where the user's own claude sessions find it.
-let api: ScriptedApi;
-let roots: string;
+let ctx: RepoServer;
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(repo);
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  ctx = await startRepoServer();
+  ({ repo, server } = ctx);
 });
 afterAll(async () => {
-  await server?.close();
-  await api?.close();
+  await ctx?.close();
 });
-
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => ctx.final(id);
 
 describe("a sandboxed task and its cwd's .claude folder", () => {
   it('cannot have claude write a durable scheduled prompt there (nor get one onto its branch)', async () => {

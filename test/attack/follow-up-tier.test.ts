@@ -1,50 +1,29 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RepoLocks } from '../../src/isolation/repo-locks.js';
 import { finishWorktree, prepareWorktree } from '../../src/isolation/worktree.js';
-import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { textOf, type StartedServer } from '../support/harness.js';
+import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 // A follow-up (continue_task_id) picks its own tier. A comprehensive task kept its linked worktree (keep_worktree);
 // a sandboxed follow-up of it (say, with a prompt nobody trusts) reuses that folder as if it were a clone of its own,
 // so it runs in a linked worktree of the user's repository, whose git common dir claude's sandbox binds writable
 // (issue 19 item 2): the sandboxed task moves the user's main and adds tags.
-let api: ScriptedApi;
-let roots: string;
+let ctx: RepoServer;
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(repo);
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  ctx = await startRepoServer();
+  ({ repo, server } = ctx);
 });
 afterAll(async () => {
-  await server?.close();
-  await api?.close();
+  await ctx?.close();
 });
-
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => ctx.final(id);
 
 describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
   it("changes nothing in the user's repository but its own branch", async () => {

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, startServer, type StartedServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { type StartedServer } from '../support/harness.js';
+import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 // A guard, passing on claude 2.1.330: a .git/commondir in a clone makes git read its config (core.fsmonitor) and hooks
@@ -12,38 +11,18 @@ import { viewOf, type TaskView as View } from '../support/views.js';
 // The write to .git/commondir "succeeds" in the sandbox (measured: it lands on a mount of claude's, nothing reaches
 // the disk), so the kept clone's path, handed to the user (keep_worktree), runs nothing at the user's `git status`.
 // Measured by hand: were commondir written, a plain `git status` there would run the planted command.
-let api: ScriptedApi;
-let roots: string;
+let ctx: RepoServer;
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(repo);
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  ctx = await startRepoServer();
+  ({ repo, server } = ctx);
 });
 afterAll(async () => {
-  await server?.close();
-  await api?.close();
+  await ctx?.close();
 });
-
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => ctx.final(id);
 
 describe("a sandboxed task's kept clone", () => {
   it("runs nothing of the task's when the user runs git status in it", async () => {

@@ -1,50 +1,32 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, REAL_CLAUDE, startServer, textOf, type StartedServer } from '../support/harness.js';
-import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { REAL_CLAUDE, textOf, type StartedServer } from '../support/harness.js';
+import { claudeEnv, makeTempHome, type ScriptedApi } from '../support/scripted-api.js';
+import { startRepoServer, type RepoServer } from './repo-server.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 // A sandboxed task cannot write its cwd's .claude, but Bash writes a .claude further down (bwrap takes no patterns),
 // and the server commits it to the task's branch like any file. merge_task then brings sub/.claude/settings.json (a
 // hook) into the user's checkout without a word, and the user's own claude started in sub/ runs the hook as the
 // user, outside any sandbox: what the task wrote runs outside it.
+let ctx: RepoServer;
 let api: ScriptedApi;
-let roots: string;
+
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(join(repo, 'sub'), { recursive: true });
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  writeFileSync(join(repo, 'sub', 'code.txt'), 'code\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  ctx = await startRepoServer({ 'sub/code.txt': 'code\n' });
+  ({ api, repo, server } = ctx);
 });
 afterAll(async () => {
-  await server?.close();
-  await api?.close();
+  await ctx?.close();
 });
-
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => ctx.final(id);
 
 describe('merge_task of a sandboxed task that wrote a .claude below its cwd', () => {
   it("never brings claude's settings into the user's checkout unannounced", async () => {

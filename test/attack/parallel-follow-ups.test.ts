@@ -1,48 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { textOf, type StartedServer } from '../support/harness.js';
+import type { ScriptedApi } from '../support/scripted-api.js';
+import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
 import { viewOf, type TaskView as View } from '../support/views.js';
 
 // Nothing lost: two follow-ups of one isolated task (fork: "two follow-ups of one task never share a transcript")
 // both take the task's folder (a follow-up reuses its first task's folder name, and finds the other's worktree
 // there), with no lock. The one that ends first removes the folder under the other, which is still running: the
 // other's files go, and its later writes fail.
+let ctx: RepoServer;
 let api: ScriptedApi;
-let roots: string;
+
 let repo: string;
 let server: StartedServer;
-const gitIn = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(repo);
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  ctx = await startRepoServer();
+  ({ api, repo, server } = ctx);
 });
 afterAll(async () => {
-  await server?.close();
-  await api?.close();
+  await ctx?.close();
 });
-
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
+const final = (id: string): Promise<View> => ctx.final(id);
 
 const start = async (args: Record<string, unknown>) =>
   viewOf(await server.client.callTool({ name: 'deep_task', arguments: { wait_s: 0, ...args } }));

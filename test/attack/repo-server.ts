@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { configFile, startServer, type StartedServer } from '../support/harness.js';
+import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
+import { finalView, type TaskView } from '../support/views.js';
+
+// git in a folder, its output trimmed.
+export const gitIn = (dir: string, ...args: string[]): string =>
+  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+
+// What an attack test on a repository starts with: one scripted API, a scratch repository (README plus the given
+// files, one commit on main) inside a roots folder, and a server allowed those roots, started in the repository.
+export interface RepoServer {
+  api: ScriptedApi;
+  roots: string;
+  repo: string;
+  server: StartedServer;
+  final(id: string): Promise<TaskView>;
+  close(): Promise<void>;
+}
+
+// Starts it; files maps paths inside the repository to their content.
+export async function startRepoServer(files: Record<string, string> = {}): Promise<RepoServer> {
+  const api = await startScriptedApi();
+  const roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
+  const repo = join(roots, 'repo');
+  mkdirSync(repo);
+  gitIn(repo, 'init', '-q', '-b', 'main');
+  for (const [path, text] of Object.entries({ README: 'base\n', ...files })) {
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    writeFileSync(join(repo, path), text);
+  }
+  gitIn(repo, 'add', '.');
+  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
+  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
+  const server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  return {
+    api,
+    roots,
+    repo,
+    server,
+    final: (id) => finalView(server.client, id),
+    async close() {
+      await server.close();
+      await api.close();
+    },
+  };
+}
