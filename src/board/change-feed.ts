@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
 const KEEP = 5000;
-const COALESCE_MS = 40;
 
 // A position in the feed as an SSE event id: this process's boot tag and a sequence number, so an id from before a
 // restart (or from another server) is never mistaken for one of ours.
@@ -33,8 +32,10 @@ export class ChangeFeed {
     return [...new Set(this.recent.filter((c) => c.seq > seq).map((c) => c.id))];
   }
 
-  // Waits for the next change (changes within a few ms are taken together), or the signal; false when aborted.
-  next(signal: AbortSignal): Promise<boolean> {
+  // Waits for a change after `after` (at once when one came already), or the signal; false when aborted. The changes
+  // of one turn of the event loop come together, at once after a quiet spell; a busy feed is handed out no earlier
+  // than `notBefore` (a watcher's pace).
+  next(signal: AbortSignal, after: number, notBefore = 0): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const onAbort = () => {
@@ -43,10 +44,14 @@ export class ChangeFeed {
       };
       const wake = () => {
         signal.removeEventListener('abort', onAbort);
-        setTimeout(() => resolve(!signal.aborted), COALESCE_MS);
+        const done = () => resolve(!signal.aborted);
+        const wait = notBefore - Date.now();
+        if (wait > 0) setTimeout(done, wait);
+        else setImmediate(done);
       };
-      this.waiters.add(wake);
       signal.addEventListener('abort', onAbort, { once: true });
+      if (this.seqNo > after) wake();
+      else this.waiters.add(wake);
     });
   }
 

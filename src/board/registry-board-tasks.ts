@@ -24,6 +24,8 @@ type AnyTool = ToolDefinition<z.ZodType, z.ZodType | undefined>;
 const LIST_LIMIT = 500;
 const MAX_LOG = 1024 * 1024;
 const TAIL = 200;
+// A watcher gets at most one batch of changes per this many ms (a busy task's events are taken together).
+const PACE_MS = 40;
 
 // What the adapter needs besides the engine: the rate-limit key of a viewer (shared with its MCP calls) and, when
 // the merge feature exists, who conflicts with whom.
@@ -162,11 +164,14 @@ export class RegistryBoardTasks implements BoardTasks {
       const missed = since === undefined ? undefined : feed.since(since);
       if (!missed) yield { seq: at, reset: true };
       else if (missed.length) yield { seq: at, ids: missed.filter((id) => this.engine.registry.visible(id, viewer)) };
-      while (await feed.next(signal)) {
+      let sent = 0;
+      while (await feed.next(signal, at, sent + PACE_MS)) {
         const ids = feed.since(at) ?? [];
         at = feed.seq;
         const visible = ids.filter((id) => this.engine.registry.visible(id, viewer));
-        if (visible.length) yield { seq: at, ids: visible };
+        if (!visible.length) continue;
+        sent = Date.now();
+        yield { seq: at, ids: visible };
       }
     } finally {
       feed.release();

@@ -3,10 +3,12 @@ import type { ActionResult, Detail, Ops, Row, Source, View } from './model.js';
 import {
   appendEvents,
   notice,
+  passes,
   renderCounts,
   renderList,
   renderNewTask,
   renderOps,
+  renderRow,
   renderTask,
   type Filter,
 } from './render.js';
@@ -94,6 +96,27 @@ async function main(): Promise<void> {
       renderCounts(sorted(), filter, (st) => ((filter.state = st), drawList())),
     );
     replace(listBox, renderList(sorted(), filter, selected, select));
+  };
+  // Changed rows in place: each one's element replaced, added where it sorts, or removed when the filters hide it;
+  // the other rows stay as they are, so a change costs a row, not the whole list (the whole list is drawn again only
+  // when it is or becomes empty).
+  const patchList = (changed: Row[]) => {
+    const body = listBox.querySelector('tbody');
+    if (!body?.querySelector('tr[data-task]')) return drawList();
+    for (const r of changed) {
+      const old = body.querySelector(`tr[data-task="${CSS.escape(r.task_id)}"]`);
+      if (!passes(r, filter)) old?.remove();
+      else if (old) old.replaceWith(renderRow(r, selected, select));
+      else {
+        const next = [...body.children].find((el) => (el.getAttribute('data-task') ?? '') < r.task_id);
+        body.insertBefore(renderRow(r, selected, select), next ?? null);
+      }
+    }
+    if (!body.querySelector('tr[data-task]')) return drawList();
+    replace(
+      countsBox,
+      renderCounts([...rows.values()], filter, (st) => ((filter.state = st), drawList())),
+    );
   };
 
   const logout = async () => {
@@ -214,11 +237,12 @@ async function main(): Promise<void> {
     drawOps();
   });
   stream.addEventListener('rows', (ev) => {
-    for (const r of (JSON.parse((ev as MessageEvent<string>).data) as { rows: Row[] }).rows) {
+    const changed = (JSON.parse((ev as MessageEvent<string>).data) as { rows: Row[] }).rows;
+    for (const r of changed) {
       rows.set(r.task_id, r);
       if (r.task_id === selected && current && r.state !== current.state) current = { ...current, state: r.state };
     }
-    drawList();
+    patchList(changed);
     drawOps();
   });
   drawOps();

@@ -50,6 +50,28 @@ export function renderCounts(rows: Row[], f: Filter, pick: (state: string) => vo
   );
 }
 
+// One row of the list (the page replaces just this element when the task changes).
+export function renderRow(r: Row, selected: string | undefined, select: (id: string) => void): HTMLElement {
+  return h(
+    'tr',
+    {
+      class: `${r.task_id === selected ? 'sel ' : ''}st-${r.state}`,
+      'data-task': r.task_id,
+      tabindex: 0,
+      onclick: () => select(r.task_id),
+      onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && select(r.task_id),
+    },
+    h('td', { class: 'mono' }, r.task_id, h('div', { class: 'sub' }, r.prompt_preview)),
+    h('td', {}, r.tier, r.model ? h('div', { class: 'sub' }, r.model) : null),
+    h('td', {}, h('span', { class: `state st-${r.state}`, 'data-testid': 'row-state' }, r.state)),
+    h('td', {}, secs(r.elapsed_s)),
+    h('td', {}, r.turns ?? ''),
+    h('td', {}, money(r.cost_usd)),
+    h('td', { class: 'sub' }, r.last_tool ?? r.progress),
+    h('td', { class: 'sub' }, r.cwd ?? '', r.branch ? h('div', { class: 'mono' }, r.branch) : null),
+  );
+}
+
 // The list: one row per task, newest first.
 export function renderList(
   rows: Row[],
@@ -75,26 +97,7 @@ export function renderList(
     h(
       'tbody',
       {},
-      shown.map((r) =>
-        h(
-          'tr',
-          {
-            class: `${r.task_id === selected ? 'sel ' : ''}st-${r.state}`,
-            'data-task': r.task_id,
-            tabindex: 0,
-            onclick: () => select(r.task_id),
-            onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && select(r.task_id),
-          },
-          h('td', { class: 'mono' }, r.task_id, h('div', { class: 'sub' }, r.prompt_preview)),
-          h('td', {}, r.tier, r.model ? h('div', { class: 'sub' }, r.model) : null),
-          h('td', {}, h('span', { class: `state st-${r.state}`, 'data-testid': 'row-state' }, r.state)),
-          h('td', {}, secs(r.elapsed_s)),
-          h('td', {}, r.turns ?? ''),
-          h('td', {}, money(r.cost_usd)),
-          h('td', { class: 'sub' }, r.last_tool ?? r.progress),
-          h('td', { class: 'sub' }, r.cwd ?? '', r.branch ? h('div', { class: 'mono' }, r.branch) : null),
-        ),
-      ),
+      shown.map((r) => renderRow(r, selected, select)),
       shown.length
         ? null
         : h(
