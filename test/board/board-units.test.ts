@@ -32,6 +32,31 @@ describe('the board, unit by unit', () => {
     expect(listeners.size).toBe(0);
   });
 
+  it('the change feed hands a change out at once, takes one that came before the wait, and paces a busy watcher', async () => {
+    const listeners = new Set<(id: string) => void>();
+    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+    feed.retain();
+    const emit = (id: string) => [...listeners].forEach((l) => l(id));
+    const signal = new AbortController().signal;
+    // Which settles first: the feed's wait, or a timer of `ms` set at the same moment.
+    const first = (p: Promise<boolean>, ms: number) =>
+      Promise.race([p.then(() => 'feed'), new Promise((r) => setTimeout(() => r('timer'), ms))]);
+    // After a quiet spell: no fixed delay, the change is out within the same turn of the event loop.
+    const quiet = feed.next(signal, feed.seq);
+    emit('t_a');
+    expect(await first(quiet, 10)).toBe('feed');
+    // A change made before the watcher waits again is not missed.
+    const at = feed.seq;
+    emit('t_b');
+    expect(await first(feed.next(signal, at), 2000)).toBe('feed');
+    // A busy watcher gets its next batch no earlier than it asked.
+    const paced = feed.next(signal, feed.seq, Date.now() + 200);
+    emit('t_c');
+    expect(await first(paced, 20)).toBe('timer');
+    expect(await paced).toBe(true);
+    feed.release();
+  });
+
   it('a diff is split per file with its added and removed lines (binary files counted apart)', () => {
     const numstat = '2\t0\tnew.txt\0' + '0\t1\tREADME\0' + '-\t-\timg.png\0';
     const patch = [
