@@ -1,33 +1,22 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RepoLocks } from '../../src/isolation/repo-locks.js';
 import { finishWorktree, prepareWorktree } from '../../src/isolation/worktree.js';
-import { textOf, type StartedServer } from '../support/harness.js';
-import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { textOf } from '../support/harness.js';
+import { gitIn, useRepoServer } from './repo-server.js';
+import { viewOf } from '../support/views.js';
 
 // A follow-up (continue_task_id) picks its own tier. A comprehensive task kept its linked worktree (keep_worktree);
 // a sandboxed follow-up of it (say, with a prompt nobody trusts) reuses that folder as if it were a clone of its own,
 // so it runs in a linked worktree of the user's repository, whose git common dir claude's sandbox binds writable
 // (issue 19 item 2): the sandboxed task moves the user's main and adds tags.
-let ctx: RepoServer;
-let repo: string;
-let server: StartedServer;
-
-beforeAll(async () => {
-  ctx = await startRepoServer();
-  ({ repo, server } = ctx);
-});
-afterAll(async () => {
-  await ctx?.close();
-});
-const final = (id: string): Promise<View> => ctx.final(id);
+const ctx = useRepoServer();
 
 describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
   it("changes nothing in the user's repository but its own branch", async () => {
-    const main = gitIn(repo, 'rev-parse', 'main');
+    const main = gitIn(ctx.repo, 'rev-parse', 'main');
     // The scripted API picks replies from the conversation's first prompt: the same Bash step each turn, which does
     // its harm only inside the sandbox (the sandboxed tier sets IS_SANDBOX=1), so only the follow-up does it.
     const evil = [
@@ -38,12 +27,12 @@ describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
       'git rev-parse --git-common-dir; echo sandbox=$IS_SANDBOX',
     ].join('; ');
     const first = viewOf(
-      await server.client.callTool({
+      await ctx.server.client.callTool({
         name: 'deep_task',
         arguments: {
           prompt: `[[repeat-bash:${evil}]]`,
           max_turns: 2,
-          cwd: repo,
+          cwd: ctx.repo,
           tier: 'comprehensive',
           isolation: 'worktree',
           keep_worktree: true,
@@ -51,26 +40,36 @@ describe('a sandboxed follow-up of a kept, unsandboxed worktree', () => {
         },
       }),
     );
-    const a = await final(first.task_id);
+    const a = await ctx.final(first.task_id);
     expect(a.final).toBe(true);
     expect(a.worktree?.changed_files).toContain('one.txt');
-    const asked = await server.client.callTool({
+    const asked = await ctx.server.client.callTool({
       name: 'deep_task',
       arguments: { prompt: 'go on', continue_task_id: a.task_id, tier: 'sandboxed', max_turns: 2, wait_s: 0 },
     });
     // Refused, naming the tier; or run, and then it changed nothing of the user's.
     if (asked.isError) expect(textOf(asked)).toMatch(/^tier: .*keep_worktree/);
-    else expect((await final(viewOf(asked).task_id)).final).toBe(true);
-    expect({ tags: gitIn(repo, 'tag', '--list'), main: gitIn(repo, 'rev-parse', 'main') }).toEqual({ tags: '', main });
+    else expect((await ctx.final(viewOf(asked).task_id)).final).toBe(true);
+    expect({ tags: gitIn(ctx.repo, 'tag', '--list'), main: gitIn(ctx.repo, 'rev-parse', 'main') }).toEqual({
+      tags: '',
+      main,
+    });
   }, 240_000);
 
   it('a sandboxed run never takes a kept linked worktree for its clone (prepareWorktree)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ct-state-'));
     const locks = new RepoLocks();
-    const first = await prepareWorktree({ cwd: repo, taskId: 't_kept', stateDir }, { locks });
+    const first = await prepareWorktree({ cwd: ctx.repo, taskId: 't_kept', stateDir }, { locks });
     await finishWorktree(first, { keep: true }, { locks });
     gitIn(first.path, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x');
-    const again = { cwd: repo, taskId: 't_next', stateDir, continueTaskId: 't_kept', dirName: 't_kept', clone: true };
+    const again = {
+      cwd: ctx.repo,
+      taskId: 't_next',
+      stateDir,
+      continueTaskId: 't_kept',
+      dirName: 't_kept',
+      clone: true,
+    };
     await expect(prepareWorktree(again, { locks })).rejects.toThrow(/not a clone/);
   });
 });

@@ -1,28 +1,16 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedServer } from '../support/harness.js';
-import { gitIn, startRepoServer, type RepoServer } from './repo-server.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { describe, expect, it } from 'vitest';
+import { gitIn, useRepoServer } from './repo-server.js';
+import { viewOf } from '../support/views.js';
 
 // A guard, passing on claude 2.1.330: a .git/commondir in a clone makes git read its config (core.fsmonitor) and hooks
 // from wherever it points, and a sandboxed task can write a copy of its .git with a planted fsmonitor into its tree.
 // The write to .git/commondir "succeeds" in the sandbox (measured: it lands on a mount of claude's, nothing reaches
 // the disk), so the kept clone's path, handed to the user (keep_worktree), runs nothing at the user's `git status`.
 // Measured by hand: were commondir written, a plain `git status` there would run the planted command.
-let ctx: RepoServer;
-let repo: string;
-let server: StartedServer;
-
-beforeAll(async () => {
-  ctx = await startRepoServer();
-  ({ repo, server } = ctx);
-});
-afterAll(async () => {
-  await ctx?.close();
-});
-const final = (id: string): Promise<View> => ctx.final(id);
+const ctx = useRepoServer();
 
 describe("a sandboxed task's kept clone", () => {
   it("runs nothing of the task's when the user runs git status in it", async () => {
@@ -33,12 +21,12 @@ describe("a sandboxed task's kept clone", () => {
       'echo ../.evilgit > .git/commondir; echo planted=$?',
     ].join('; ');
     const t = viewOf(
-      await server.client.callTool({
+      await ctx.server.client.callTool({
         name: 'deep_task',
-        arguments: { prompt: `[[bash:${plant}]]`, cwd: repo, tier: 'sandboxed', keep_worktree: true, wait_s: 0 },
+        arguments: { prompt: `[[bash:${plant}]]`, cwd: ctx.repo, tier: 'sandboxed', keep_worktree: true, wait_s: 0 },
       }),
     );
-    const v = await final(t.task_id);
+    const v = await ctx.final(t.task_id);
     expect(v.state).toBe('succeeded');
     const kept = (v.worktree as { path?: string } | undefined)?.path;
     expect(kept).toBeTruthy();

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { configFile, startServer, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { finalView, type TaskView } from '../support/views.js';
@@ -46,5 +47,37 @@ export async function startRepoServer(files: Record<string, string> = {}): Promi
       await server.close();
       await api.close();
     },
+  };
+}
+
+// The same, for one test file: starts it before the file's tests (beforeAll) and closes it after them (afterAll).
+// Its fields are read from the started set-up, so read them inside a test, not at the top of the file.
+export function useRepoServer(files: Record<string, string> = {}): RepoServer {
+  let ctx: RepoServer | undefined;
+  beforeAll(async () => {
+    ctx = await startRepoServer(files);
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+  const started = (): RepoServer => {
+    if (!ctx) throw new Error('useRepoServer: read inside a test (its beforeAll has not run)');
+    return ctx;
+  };
+  return {
+    get api() {
+      return started().api;
+    },
+    get roots() {
+      return started().roots;
+    },
+    get repo() {
+      return started().repo;
+    },
+    get server() {
+      return started().server;
+    },
+    final: (id) => started().final(id),
+    close: () => started().close(),
   };
 }
