@@ -2,6 +2,7 @@ import type { StreamEvent } from '../claude/events.js';
 import type { ClaudeRun, RunOutcome, StopReason, StopTimings } from '../claude/run.js';
 import { EndInfoSchema } from '../shapes/task-record.js';
 import { PendingInputs } from './input-requests.js';
+import { StreamedCall, type StreamedCallView } from './streamed-call.js';
 import type { EndInfo, EventLine, TaskRecord } from './types.js';
 
 const WRITING_STEP = 256;
@@ -29,6 +30,7 @@ export class LiveTask {
   /** A stop asked for before a run carried the task (the run's outcome is the record from then on). */
   private stopAsked?: EndInfo;
   private writingNow?: Writing;
+  private readonly streamed = new StreamedCall();
   private run?: ClaudeRun;
   /** The outcome of the run that carried the task, kept when the run is let go. */
   private ranOutcome?: RunOutcome;
@@ -62,6 +64,11 @@ export class LiveTask {
 
   get writing(): Readonly<Writing> | undefined {
     return this.writingNow;
+  }
+
+  // The tool call whose input has streamed in whole, until its assistant event arrives.
+  get calling(): Readonly<StreamedCallView> | undefined {
+    return this.streamed.view;
   }
 
   // How the task stopped, from one record: once a run carries it, the run's outcome (first stop wins there, its own
@@ -129,10 +136,16 @@ export class LiveTask {
     return Math.floor(this.writingNow.chars / WRITING_STEP) > Math.floor(before / WRITING_STEP) || before === 0;
   }
 
+  // Folds a partial-message event into the tool call being streamed; true when the call became known with it.
+  noteStream(event: StreamEvent): boolean {
+    return this.streamed.note(event, this.rec.stats.turns, this.rec.stats.lastMessageId);
+  }
+
   // The block being written is complete (its assistant event arrived) or the task ended.
   endWriting(): Writing | undefined {
     const w = this.writingNow;
     this.writingNow = undefined;
+    this.streamed.clear();
     return w;
   }
 
@@ -157,6 +170,7 @@ export class LiveTask {
     this.ranOutcome = outcome?.kind === 'exited' ? undefined : outcome;
     this.run = undefined;
     this.writingNow = undefined;
+    this.streamed.clear();
     this.notify();
     this.finished();
   }

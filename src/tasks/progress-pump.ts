@@ -14,6 +14,7 @@ export type ProgressSend = (u: { progress: number; message: string }) => Promise
 export type Followable = Pick<LiveTask, 'seq' | 'onChange'> & {
   readonly record: Readonly<TaskRecord>;
   readonly writing: LiveTask['writing'];
+  readonly calling?: LiveTask['calling'];
 };
 
 // Sends a task's progress while a request waits on it: at most 4 per second, increasing, and never in the last moments before the result.
@@ -38,7 +39,7 @@ export function startProgressPump(
     timer = undefined;
     if (stopped) return;
     const now = Date.now();
-    const message = formatProgress(task.record, now, task.writing);
+    const message = formatProgress(task.record, now, task.writing, task.calling);
     // Only the elapsed seconds moved: not worth a notification (nor a token of the bucket).
     const key = message.replace(/ · \d+ s\b/, '');
     if (key === lastMessage) return;

@@ -48,10 +48,12 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   }
   const { parsed, at } = line;
   stopIf(ctx, checkOutput(ctx.monitor, Buffer.byteLength(line.raw) + 1, ctx.limits));
+  // A tool call whose input streamed in whole is shown at once, not when claude prints its assistant event.
+  const called = parsed.kind === 'event' && parsed.event.type === 'stream_event' && task.noteStream(parsed.event);
   if (parsed.kind === 'event' && isContentDelta(parsed.event)) {
     // Partial text of the block being written: shown live, kept if the task ends mid-block; the whole block follows
     // as an assistant event, so deltas are neither logged nor numbered.
-    if (task.noteDelta(parsed.event)) task.notify();
+    if (task.noteDelta(parsed.event) || called) task.notify();
     return;
   }
   if (parsed.kind === 'invalid') {

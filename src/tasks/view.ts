@@ -71,7 +71,7 @@ export async function taskView(
     prompt_preview: record.request.prompt.replace(/\s+/g, ' ').slice(0, 120),
     created_at: new Date(record.createdAt).toISOString(),
     elapsed_s: Math.round((end - (record.startedAt ?? record.createdAt)) / 100) / 10,
-    progress: formatProgress(record, end, live?.writing),
+    progress: formatProgress(record, end, live?.writing, live?.calling),
     turns: record.stats.turns,
     tool_calls: record.stats.toolCalls,
     last_text: record.lastText,

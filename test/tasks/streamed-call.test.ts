@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { parseEventLine } from '../../src/claude/parse-line.js';
+import { LiveTask } from '../../src/tasks/live-task.js';
+import { startProgressPump } from '../../src/tasks/progress-pump.js';
+import { handleTaskLine, type LineContext } from '../../src/tasks/task-events.js';
+import type { TaskRecord } from '../../src/tasks/types.js';
+
+function record(): TaskRecord {
+  return {
+    version: 1,
+    id: 't_streamed00',
+    state: 'running',
+    createdAt: Date.now(),
+    startedAt: Date.now(),
+    updatedAt: Date.now(),
+    request: {} as TaskRecord['request'],
+    owner: { serverId: 's', pid: 1 },
+    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
+    tools: [],
+    lastText: '',
+    textTail: '',
+    permissionDenials: [],
+  };
+}
+
+// The lines claude 2.1.330 prints for one turn that calls Bash (with --include-partial-messages), in its order: the
+// assistant event comes after the input has streamed in, and content_block_stop only after that.
+const stream = (id: string, command: string) => {
+  const input = JSON.stringify({ command, description: 'say it' });
+  const cut = Math.floor(input.length / 2);
+  const ev = (event: object) => ({ type: 'stream_event', event, session_id: 's' });
+  return {
+    before: [
+      ev({ type: 'message_start', message: { id, type: 'message', role: 'assistant', content: [] } }),
+      ev({
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: `tu_${id}`, name: 'Bash', input: {} },
+      }),
+      ev({
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: input.slice(0, cut) },
+      }),
+    ],
+    last: ev({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'input_json_delta', partial_json: input.slice(cut) },
+    }),
+    assistant: {
+      type: 'assistant',
+      message: {
+        id,
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: `tu_${id}`, name: 'Bash', input: JSON.parse(input) }],
+      },
+      session_id: 's',
+    },
+  };
+};
+
+function lineContext(task: LiveTask): LineContext {
+  return {
+    task,
+    eventLog: { append: () => {}, close: async () => {}, error: undefined },
+    limits: { loopRepeats: 0, maxOutputTokens: 0, maxCostUsd: 0, maxTurns: 0, maxOutputBytes: 1e9 },
+    monitor: { repeats: 0, outputBytes: 0 },
+    audit: { write: () => {} } as unknown as LineContext['audit'],
+    log: { warn: () => {} } as unknown as LineContext['log'],
+    stop: () => {},
+    save: () => {},
+    toolStarted: () => {},
+  };
+}
+
+describe('a tool call streamed in whole', () => {
+  it('is in the progress as soon as its input is complete, and its assistant event sends nothing more', async () => {
+    const task = new LiveTask(record(), 10);
+    const ctx = lineContext(task);
+    const sent: string[] = [];
+    const pump = startProgressPump(task, async (u) => void sent.push(u.message));
+    const feed = (value: object) => {
+      const raw = JSON.stringify(value);
+      handleTaskLine({ kind: 'line', raw, parsed: parseEventLine(raw), at: Date.now() }, ctx);
+    };
+    const named = () => sent.filter((m) => m.includes('Bash: echo')).length;
+    for (const [turn, id] of [
+      [1, 'msg_a'],
+      [2, 'msg_b'],
+    ] as const) {
+      const s = stream(id, `echo step ${turn}`);
+      for (const line of s.before) feed(line);
+      await Promise.resolve();
+      expect(named()).toBe(turn - 1);
+      feed(s.last);
+      await new Promise((r) => setImmediate(r));
+      // Named before claude's assistant event, with the turn that event will count.
+      expect(sent[sent.length - 1]).toMatch(new RegExp(`^turn ${turn} · Bash: echo step ${turn} · `));
+      feed(s.assistant);
+      await new Promise((r) => setImmediate(r));
+      expect(task.record.stats.turns).toBe(turn);
+      expect(named()).toBe(turn);
+      // Past the bucket's burst, so a second notification for the same call would not be held back.
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await pump.stop();
+    expect(task.calling).toBeUndefined();
+  });
+
+  it('waits for an input that is not whole yet, and ignores a subagent call', () => {
+    const task = new LiveTask(record(), 10);
+    const streamEvent = (value: object) => {
+      const parsed = parseEventLine(JSON.stringify(value));
+      if (parsed.kind !== 'event' || parsed.event.type !== 'stream_event') throw new Error('not a stream event');
+      return parsed.event;
+    };
+    const s = stream('msg_c', 'echo }');
+    for (const line of s.before) task.noteStream(streamEvent(line));
+    expect(task.calling).toBeUndefined();
+    const sub = { ...s.last, parent_tool_use_id: 'tu_parent' };
+    expect(task.noteStream(streamEvent(sub))).toBe(false);
+    expect(task.noteStream(streamEvent(s.last))).toBe(true);
+    expect(task.calling).toMatchObject({ name: 'Bash', turn: 1 });
+  });
+});
