@@ -10,7 +10,7 @@ import {
   type TurnLimits,
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
-import { configPaths, type SandboxScope } from '../isolation/sandbox-hidden.js';
+import type { SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -45,8 +45,39 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 export const serverScope = (deps: RunDeps, cwd: string): SandboxScope => ({
   stateDir: deps.config.stateDir,
   ownDir: cwd,
-  hidden: configPaths(deps.env, deps.config.configFile),
+  hidden: deps.hiddenPaths,
 });
+
+// How many shared-files specs a server keeps (one per tier, cwd, model and flags asked for; the oldest goes first).
+const SHARED_SPECS_KEPT = 64;
+
+// The spec of a run with its tier's shared files (the kind a warm spare serves). It depends on the call only through
+// its tier, cwd, model and flags; the rest is the server's config (its state dir, the user's config, the binary), so
+// it is worked out once for each: files planned and written, argv, environment. Not kept for a modular tier: its
+// appended text holds the CLAUDE.md files above the cwd as they are at each run. One that fails is tried again.
+export function sharedSpec(
+  deps: RunDeps,
+  tierName: string,
+  tier: TierConfig,
+  cwd: string,
+  model: string,
+  flags: RunShape['flags'] = {},
+): Promise<RunSpec> {
+  const make = async (): Promise<RunSpec> => {
+    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd), deps.config.allowedRoots);
+    return runSpec(deps, tier, cwd, { model, ...flags, ...plan });
+  };
+  if (tier.contextMode === 'modular') return make();
+  const key = JSON.stringify([tierName, cwd, model, flags]);
+  const specs = deps.sharedSpecs;
+  const known = specs.get(key);
+  if (known) return known;
+  const spec = make();
+  spec.catch(() => specs.get(key) === spec && specs.delete(key));
+  if (specs.size >= SHARED_SPECS_KEPT) specs.delete(specs.keys().next().value!);
+  specs.set(key, spec);
+  return spec;
+}
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
 export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);
@@ -124,6 +155,8 @@ export async function runTier(
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
   const { allowedRoots } = deps.config;
   const own = shape.ownDir;
+  if (!own && !shape.sandbox && shape.depth === undefined)
+    return sharedSpec(deps, r.tierName, r.tier, shape.workdir, r.model, shape.flags);
   if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
   const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
   const plan = own
