@@ -23,8 +23,12 @@ export interface TierRunDeps extends RunDeps {
   readonly spares: SparePool;
 }
 
+// What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
+// and the specs worked out already.
+export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'hiddenPaths' | 'sharedSpecs'>;
+
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
-export function runSpec(deps: RunDeps, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
+export function runSpec(deps: Omit<SpecDeps, 'hiddenPaths' | 'sharedSpecs'>, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
   return {
     bin: deps.claudeBinary().path,
     args: buildClaudeArgs(tier, req),
@@ -42,7 +46,7 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 
 // What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
 // and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
-export const serverScope = (deps: RunDeps, cwd: string): SandboxScope => ({
+export const serverScope = (deps: Pick<RunDeps, 'config' | 'hiddenPaths'>, cwd: string): SandboxScope => ({
   stateDir: deps.config.stateDir,
   ownDir: cwd,
   hidden: deps.hiddenPaths,
@@ -56,7 +60,7 @@ const SHARED_SPECS_KEPT = 64;
 // it is worked out once for each: files planned and written, argv, environment. Not kept for a modular tier: its
 // appended text holds the CLAUDE.md files above the cwd as they are at each run. One that fails is tried again.
 export function sharedSpec(
-  deps: RunDeps,
+  deps: SpecDeps,
   tierName: string,
   tier: TierConfig,
   cwd: string,
