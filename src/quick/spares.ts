@@ -16,8 +16,8 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
     if (bounds.min <= 0 || tier.sandbox?.enabled || tier.isolation === 'worktree') continue;
     try {
       const cwd = resolveCwd(undefined, deps.config.allowedRoots);
-      const forwardPermissions = tier.permissionPrompts === 'forward';
-      const spec = await sharedSpec(deps, name, tier, cwd, tier.model, forwardPermissions ? { forwardPermissions } : {});
+      const flags = tier.permissionPrompts === 'forward' ? { forwardPermissions: true } : {};
+      const spec = await sharedSpec(deps, name, tier, cwd, tier.model, flags);
       deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, bounds);
     } catch (err) {
       deps.log.warn({ tier: name, err: (err as Error).message }, 'cannot keep warm spares for this tier');

@@ -28,7 +28,12 @@ export interface TierRunDeps extends RunDeps {
 export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'hiddenPaths' | 'sharedSpecs'>;
 
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
-export function runSpec(deps: Omit<SpecDeps, 'hiddenPaths' | 'sharedSpecs'>, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
+export function runSpec(
+  deps: Omit<SpecDeps, 'hiddenPaths' | 'sharedSpecs'>,
+  tier: TierConfig,
+  cwd: string,
+  req: RunRequest,
+): RunSpec {
   return {
     bin: deps.claudeBinary().path,
     args: buildClaudeArgs(tier, req),
