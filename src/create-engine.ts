@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AnswerCache } from './answer-cache.js';
 import { AuditLog } from './audit.js';
 import { claudeBinaryOf } from './claude/find-binary.js';
+import type { RunSpec } from './claude/run.js';
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
 import { CompareJobs } from './compare/compare-jobs.js';
@@ -23,6 +24,7 @@ import { TaskService } from './tasks/service.js';
 import type { TaskBackend } from './tasks/backend.js';
 import { LocalBackend } from './tasks/local/local-backend.js';
 import { RepoLocks } from './isolation/repo-locks.js';
+import { configPaths } from './isolation/sandbox-hidden.js';
 import { Notifier } from './notify/notifier.js';
 import { stateSecret } from './state-dir.js';
 import { lazySharedSecret } from './cluster/shared-secret.js';
@@ -66,7 +68,23 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const stopSharing = cluster
     ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0)
     : () => {};
-  const runDeps = { config, log, env, depth, procs, breakers, audit, metrics, claudeBinary, spending };
+  // Worked out once for every run: the user's config paths, and the specs of runs with a tier's shared files.
+  const hiddenPaths = configPaths(env, config.configFile);
+  const sharedSpecs = new Map<string, Promise<RunSpec>>();
+  const runDeps = {
+    config,
+    log,
+    env,
+    depth,
+    procs,
+    breakers,
+    audit,
+    metrics,
+    claudeBinary,
+    spending,
+    hiddenPaths,
+    sharedSpecs,
+  };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
   const spares = new SparePool({
     log,

@@ -1,5 +1,6 @@
 import type { AuditLog } from './audit.js';
 import type { ClaudeBinary } from './claude/find-binary.js';
+import type { RunSpec } from './claude/run.js';
 import type { ProcessTable } from './claude/spawn.js';
 import type { Config } from './config/schema.js';
 import type { Spending } from './cost/spending.js';
@@ -24,4 +25,8 @@ export interface RunDeps {
   readonly spending: Spending;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;
+  /** What no run may read besides the state dir: the user's config file and folder (configPaths, at start-up). */
+  readonly hiddenPaths: readonly string[];
+  /** The specs of runs with their tier's shared files, worked out once per (tier, cwd, model, flags): sharedSpec. */
+  readonly sharedSpecs: Map<string, Promise<RunSpec>>;
 }

@@ -67,14 +67,17 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   );
 }
 
-// The claude binary a server runs now, looked up at each run (the config as it stands then): past maxDepth a refusal
-// (this server runs inside a claude that claude-tiers started), else findClaude's answer, a missing binary as a
-// ToolError naming every place looked at.
+// The claude binary a server runs, found once: the first lookup that finds it (at start-up, for the startup line)
+// is kept, so no run stats the disk for it again; one removed later fails at its spawn (ENOENT, said by spawnClaude).
+// Until one is found, each run looks again (the startup line says calls fail until it is installed). Past maxDepth a
+// refusal (this server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every
+// place looked at.
 export function claudeBinaryOf(
   env: NodeJS.ProcessEnv,
   depth: number,
   config: { readonly claudeBin?: string; readonly maxDepth: number },
 ): () => ClaudeBinary {
+  let found: ClaudeBinary | undefined;
   return () => {
     if (depth >= config.maxDepth) {
       throw new ToolError(
@@ -82,7 +85,8 @@ export function claudeBinaryOf(
       );
     }
     try {
-      return findClaude({ env, configured: config.claudeBin });
+      found ??= findClaude({ env, configured: config.claudeBin });
+      return found;
     } catch (err) {
       if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
       throw err;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { containedCommand, type Containment } from './contain.js';
 import { createLineSplitter } from './line-splitter.js';
@@ -100,10 +101,13 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
   });
   const pid = child.pid;
   if (pid === undefined) {
-    // execa reports spawn errors on the promise; surface them as an immediate exit with the reason on stderr.
+    // execa reports spawn errors on the promise; surface them as an immediate exit with the reason on stderr. The
+    // binary is found once per server (claudeBinaryOf): one removed since is said so here.
     let why = '';
     const exited = child.then((r) => {
-      why = String(r.message ?? '').slice(0, 500);
+      const gone = 'code' in r && r.code === 'ENOENT' && !existsSync(options.bin);
+      const hint = `claude not found: ${file} is not there any more; reinstall it, or restart the server to look again. `;
+      why = `${gone ? hint : ''}${String(r.message ?? '')}`.slice(0, 500);
       return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined };
     }) as Promise<ExitInfo>;
     return {

@@ -1,8 +1,7 @@
 import type { QuickAnswer } from './answer.js';
 import type { AnswerCache } from '../answer-cache.js';
 import { resolveCwd } from '../cwd.js';
-import { planShared } from '../tiers.js';
-import { runSpec, serverScope, spareBounds, spareKey, type TierRunDeps } from '../tier-run/tier-run.js';
+import { sharedSpec, spareBounds, spareKey, type TierRunDeps } from '../tier-run/tier-run.js';
 
 // What the quick path needs besides a run: the answer cache.
 export interface QuickDeps extends TierRunDeps {
@@ -17,13 +16,8 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
     if (bounds.min <= 0 || tier.sandbox?.enabled || tier.isolation === 'worktree') continue;
     try {
       const cwd = resolveCwd(undefined, deps.config.allowedRoots);
-      const forwardPermissions = tier.permissionPrompts === 'forward';
-      const plan = await planShared(name, tier, cwd, serverScope(deps, cwd), deps.config.allowedRoots);
-      const spec = runSpec(deps, tier, cwd, {
-        model: tier.model,
-        ...(forwardPermissions ? { forwardPermissions } : {}),
-        ...plan,
-      });
+      const flags = tier.permissionPrompts === 'forward' ? { forwardPermissions: true } : {};
+      const spec = await sharedSpec(deps, name, tier, cwd, tier.model, flags);
       deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, bounds);
     } catch (err) {
       deps.log.warn({ tier: name, err: (err as Error).message }, 'cannot keep warm spares for this tier');

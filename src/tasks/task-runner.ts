@@ -5,7 +5,6 @@ import { totalRssMb } from '../claude/rss.js';
 import { killRecorded } from '../claude/terminate/index.js';
 import type { Verdict } from '../guards/breaker.js';
 import { Leases } from '../leases.js';
-import { configPaths } from '../isolation/sandbox-hidden.js';
 import type { LiveTask } from './live-task.js';
 import type { MonitorLimits } from './monitors.js';
 import { decideOutcome } from './outcome.js';
@@ -82,11 +81,10 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     );
     if (task.record.worktree) await deps.save(task, true);
     // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
-    const hidden = configPaths(deps.env, deps.config.configFile);
     const sandbox = {
       stateDir: deps.config.stateDir,
       ownDir: task.record.worktree?.path ?? workdir,
-      hidden,
+      hidden: deps.hiddenPaths,
       cwd: workdir,
     };
     const forwardPermissions = tier.permissionPrompts === 'forward';

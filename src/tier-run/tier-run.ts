@@ -10,7 +10,7 @@ import {
   type TurnLimits,
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
-import { configPaths, type SandboxScope } from '../isolation/sandbox-hidden.js';
+import type { SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -23,8 +23,17 @@ export interface TierRunDeps extends RunDeps {
   readonly spares: SparePool;
 }
 
+// What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
+// and the specs worked out already.
+export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'hiddenPaths' | 'sharedSpecs'>;
+
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
-export function runSpec(deps: RunDeps, tier: TierConfig, cwd: string, req: RunRequest): RunSpec {
+export function runSpec(
+  deps: Omit<SpecDeps, 'hiddenPaths' | 'sharedSpecs'>,
+  tier: TierConfig,
+  cwd: string,
+  req: RunRequest,
+): RunSpec {
   return {
     bin: deps.claudeBinary().path,
     args: buildClaudeArgs(tier, req),
@@ -42,11 +51,42 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 
 // What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
 // and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
-export const serverScope = (deps: RunDeps, cwd: string): SandboxScope => ({
+export const serverScope = (deps: Pick<RunDeps, 'config' | 'hiddenPaths'>, cwd: string): SandboxScope => ({
   stateDir: deps.config.stateDir,
   ownDir: cwd,
-  hidden: configPaths(deps.env, deps.config.configFile),
+  hidden: deps.hiddenPaths,
 });
+
+// How many shared-files specs a server keeps (one per tier, cwd, model and flags asked for; the oldest goes first).
+const SHARED_SPECS_KEPT = 64;
+
+// The spec of a run with its tier's shared files (the kind a warm spare serves). It depends on the call only through
+// its tier, cwd, model and flags; the rest is the server's config (its state dir, the user's config, the binary), so
+// it is worked out once for each: files planned and written, argv, environment. Not kept for a modular tier: its
+// appended text holds the CLAUDE.md files above the cwd as they are at each run. One that fails is tried again.
+export function sharedSpec(
+  deps: SpecDeps,
+  tierName: string,
+  tier: TierConfig,
+  cwd: string,
+  model: string,
+  flags: RunShape['flags'] = {},
+): Promise<RunSpec> {
+  const make = async (): Promise<RunSpec> => {
+    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd), deps.config.allowedRoots);
+    return runSpec(deps, tier, cwd, { model, ...flags, ...plan });
+  };
+  if (tier.contextMode === 'modular') return make();
+  const key = JSON.stringify([tierName, cwd, model, flags]);
+  const specs = deps.sharedSpecs;
+  const known = specs.get(key);
+  if (known) return known;
+  const spec = make();
+  spec.catch(() => specs.get(key) === spec && specs.delete(key));
+  if (specs.size >= SHARED_SPECS_KEPT) specs.delete(specs.keys().next().value!);
+  specs.set(key, spec);
+  return spec;
+}
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
 export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);
@@ -124,6 +164,8 @@ export async function runTier(
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
   const { allowedRoots } = deps.config;
   const own = shape.ownDir;
+  if (!own && !shape.sandbox && shape.depth === undefined)
+    return sharedSpec(deps, r.tierName, r.tier, shape.workdir, r.model, shape.flags);
   if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
   const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
   const plan = own

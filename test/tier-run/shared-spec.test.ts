@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ClaudeBinary } from '../../src/claude/find-binary.js';
+import type { RunSpec } from '../../src/claude/run.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { sharedSpec, type SpecDeps } from '../../src/tier-run/tier-run.js';
+
+// The spec of a run with its tier's shared files depends on the call only through its tier, cwd, model and flags:
+// it is worked out once for each (files, binary, argv, environment), except a modular tier's, whose appended text
+// holds the CLAUDE.md files as they are at each run.
+function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source: 'config' })) {
+  const cwd = mkdtempSync(join(tmpdir(), 'ct-spec-cwd-'));
+  const config = defaultConfig({}, tmpdir());
+  config.stateDir = mkdtempSync(join(tmpdir(), 'ct-spec-state-'));
+  config.allowedRoots = [cwd];
+  const hidden = mkdtempSync(join(tmpdir(), 'ct-spec-config-'));
+  let lookups = 0;
+  const deps: SpecDeps = {
+    config,
+    env: {},
+    depth: 0,
+    claudeBinary: () => {
+      lookups++;
+      return binary();
+    },
+    hiddenPaths: [hidden],
+    sharedSpecs: new Map<string, Promise<RunSpec>>(),
+  };
+  return { deps, cwd, hidden, lookups: () => lookups };
+}
+
+const fileArg = (spec: RunSpec, flag: string): string =>
+  spec.args.find((a) => a.startsWith(`--${flag}=`))!.slice(flag.length + 3);
+
+describe('sharedSpec', () => {
+  it("is worked out once per tier, cwd, model and flags; its settings keep the file tools off the user's config", async () => {
+    const s = server();
+    const tier = s.deps.config.tiers.speed!;
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).toBe(first);
+    expect(s.lookups()).toBe(1);
+    const settings = readFileSync(fileArg(first, 'settings'), 'utf8');
+    expect(settings).toContain(`Read(/${s.hidden}/**)`);
+    expect(settings).toContain(`Read(/${s.deps.config.stateDir}/**)`);
+    const other = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'sonnet');
+    expect(other).not.toBe(first);
+    expect(other.args).toContain('--model=sonnet');
+    const flagged = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku', { maxBudgetUsd: 0.5 });
+    expect(flagged.args).toContain('--max-budget-usd=0.5');
+    expect(s.lookups()).toBe(3);
+  });
+
+  it("of a modular tier holds the cwd's CLAUDE.local.md as it is at each run", async () => {
+    const s = server();
+    const tier = { ...s.deps.config.tiers.comprehensive!, mcpConfig: null };
+    const memory = join(s.cwd, 'CLAUDE.local.md');
+    writeFileSync(memory, 'FIRST_MEMORY');
+    const first = await sharedSpec(s.deps, 'comprehensive', tier, s.cwd, 'opus');
+    expect(readFileSync(fileArg(first, 'append-system-prompt-file'), 'utf8')).toContain('FIRST_MEMORY');
+    writeFileSync(memory, 'SECOND_MEMORY');
+    const second = await sharedSpec(s.deps, 'comprehensive', tier, s.cwd, 'opus');
+    expect(readFileSync(fileArg(second, 'append-system-prompt-file'), 'utf8')).toContain('SECOND_MEMORY');
+  });
+
+  it('that failed is worked out again on the next run', async () => {
+    let missing = true;
+    const s = server(() => {
+      if (missing) throw new Error('claude not found');
+      return { path: '/bin/true', source: 'config' };
+    });
+    const tier = s.deps.config.tiers.speed!;
+    await expect(sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).rejects.toThrow(/claude not found/);
+    missing = false;
+    expect((await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).bin).toBe('/bin/true');
+  });
+});
