@@ -34,7 +34,8 @@ async function timeTrue(c: Containment): Promise<number> {
   return performance.now() - t;
 }
 
-// Spawns claude as the engine does (detached, piped, our env only) and times spawn -> the first stdout line that matches.
+// Spawns claude as the engine does (detached, piped, our env only) and times spawn -> the first stdout line that
+// matches.
 async function timeToLine(
   c: Containment,
   args: string[],
@@ -113,7 +114,8 @@ function row(what: string, t: { contained: number[]; plain: number[] }): Record<
   };
 }
 
-// containment: the cost per task start of the PID-namespace wrapper, as a ratio to an uncontained start in the same run.
+// containment: the cost per task start of the PID-namespace wrapper, as a ratio to an uncontained start in the same
+// run.
 export async function benchContainment(api: ScriptedApi, versionRounds = 15, streamRounds = 10): Promise<void> {
   const t = performance.now();
   const c = probeContainment();

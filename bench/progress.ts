@@ -3,7 +3,8 @@ import { startServer } from '../test/support/harness.js';
 import { report } from './report.js';
 import { pct, round } from './stats.js';
 
-// progress: from the scripted API answering with a tool_use to the MCP client holding the progress notification that names it.
+// progress: from the scripted API answering with a tool_use to the MCP client holding the progress notification that
+// names it.
 export async function benchProgress(api: ScriptedApi, tasks = 4, steps = 6): Promise<void> {
   const s = await startServer(api, { env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
   const latencies: number[] = [];

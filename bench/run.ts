@@ -25,7 +25,8 @@ const ALL = {
   board: benchBoard,
 } as const;
 
-// `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in bench/results/.
+// `npm run bench [name ...]`: runs the benchmarks against the scripted API and the real claude; results in
+// bench/results/.
 async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((n) => n in ALL) as Array<keyof typeof ALL>;
   const api = await startScriptedApi();

@@ -5,7 +5,8 @@ import { report } from './report.js';
 import { median, pct, round } from './stats.js';
 
 // shutdown: SIGTERM to a server with a running task (a Bash step) until the server has exited, as a ratio of its own
-// limit (limits.shutdownMs). The suite only checks that it exits and what it leaves; this is where the speed is claimed.
+// limit (limits.shutdownMs). The suite only checks that it exits and what it leaves; this is where the speed is
+// claimed.
 export async function benchShutdown(api: ScriptedApi, reps = 6): Promise<void> {
   const limitMs = defaultConfig().limits.shutdownMs;
   const times: number[] = [];

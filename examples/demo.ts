@@ -37,10 +37,12 @@ async function main(): Promise<void> {
     process.stderr.write(`scratch repository: ${repo}\n`);
     if (!sandboxed)
       process.stderr.write(
-        'bwrap or socat missing (Debian: bubblewrap, socat): using the comprehensive tier with isolation "worktree", no sandbox\n',
+        'bwrap or socat missing (Debian: bubblewrap, socat): using the comprehensive tier with isolation ' +
+          '"worktree", no sandbox\n',
       );
     process.stderr.write(
-      `all three write shared.txt at once, each in its own worktree${sandboxed ? ', inside the sandbox (tier "sandboxed")' : ''}\n\n`,
+      `all three write shared.txt at once, each in its own ` +
+        `worktree${sandboxed ? ', inside the sandbox (tier "sandboxed")' : ''}\n\n`,
     );
     const names = ['agent one', 'agent two', 'agent three'];
     const results = await fanOut({

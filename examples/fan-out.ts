@@ -17,7 +17,8 @@ export interface FanOutOptions {
   log?: (line: string) => void;
   /** Run each task in its own git worktree (deep_task isolation "worktree") on branch claude-tiers/<task_id>. */
   isolate?: boolean;
-  /** The tasks' cwd (with isolate: a folder inside a git repository); also the server's cwd, i.e. its default allowed root. */
+  /** The tasks' cwd (with isolate: a folder inside a git repository); also the server's cwd, i.e. its default allowed
+   * root. */
   cwd?: string;
   /** deep_task's tier (default: the server's, comprehensive). */
   tier?: string;

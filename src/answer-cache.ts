@@ -17,7 +17,8 @@ interface Entry<T> {
   bytes: number;
 }
 
-// Identical key parts (the asking principal included) give the same key; any difference (even white space) gives another.
+// Identical key parts (the asking principal included) give the same key; any difference (even white space) gives
+// another.
 export function cacheKey(parts: CacheKeyParts): string {
   return createHash('sha256')
     .update(

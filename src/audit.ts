@@ -7,7 +7,8 @@ import { makePrivate, prepareStateDir, stateSecret } from './state-dir.js';
 // The per-state-dir secret that keys prompt hashes.
 export const auditKey = (stateDir: string): Buffer => stateSecret(stateDir, 'audit.key');
 
-// The audit trail: every task lifecycle event and every tool call claude made, as JSONL (0600), size-capped by rotation.
+// The audit trail: every task lifecycle event and every tool call claude made, as JSONL (0600), size-capped by
+// rotation.
 export class AuditLog {
   readonly path: string;
   private readonly dest: ReturnType<typeof pino.destination>;
@@ -36,7 +37,8 @@ export class AuditLog {
     );
   }
 
-  // A prompt as the audit log keeps it: an HMAC keyed with this state dir's secret (equal prompts match, guesses cannot be checked elsewhere), unless the operator asked for the text.
+  // A prompt as the audit log keeps it: an HMAC keyed with this state dir's secret (equal prompts match, guesses cannot
+  // be checked elsewhere), unless the operator asked for the text.
   prompt(text: string): string {
     return this.options.keepPrompts ? text : `hmac-sha256:${createHmac('sha256', this.key).update(text).digest('hex')}`;
   }

@@ -66,11 +66,13 @@ function checkEnum(name: string, value: string, valid: string[], several = false
   const bad = (several ? value.split(',') : [value]).filter((v) => !valid.includes(v));
   if (bad.length)
     throw new UsageError(
-      `--${name}: unknown value ${bad.map((b) => JSON.stringify(b)).join(', ')}; valid: ${valid.join(', ')}${several ? ' (comma-separated)' : ''}`,
+      `--${name}: unknown value ${bad.map((b) => JSON.stringify(b)).join(', ')}; ` +
+        `valid: ${valid.join(', ')}${several ? ' (comma-separated)' : ''}`,
     );
 }
 
-// A small parser: `--name value`, `--name=value`, boolean `--flag`, and `--` ending options; unknown options and bad values are refused.
+// A small parser: `--name value`, `--name=value`, boolean `--flag`, and `--` ending options; unknown options and bad
+// values are refused.
 export function parseCliArgs(argv: string[]): CliArgs {
   const positionals: string[] = [];
   const options: Record<string, string | boolean> = {};
@@ -122,7 +124,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`kill takes one task id (got ${positionals.length} words)`);
   if (command === 'merge' && positionals.length !== 1) {
     throw new UsageError(
-      `merge takes one task id, e.g. claude-tiers merge t_... [--squash] [--into main] (got ${positionals.length} words)`,
+      `merge takes one task id, e.g. claude-tiers merge t_... [--squash] [--into main] ` +
+        `(got ${positionals.length} words)`,
     );
   }
   if (command === 'answer' && (positionals.length !== 2 || !['allow', 'deny'].includes(positionals[1]!))) {

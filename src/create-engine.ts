@@ -37,7 +37,8 @@ import { shareBudgets, SharedRateLimiter, type Admission } from './cluster/share
 // The links key of a lone server, read at start-up: asked for like the cluster's (which waits for Redis).
 const known = (key: Buffer) => async (): Promise<Buffer> => key;
 
-// Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of it.
+// Builds the engine: config, logger, claude lookup, spares, guards and the task registry, with one dispose for all of
+// it.
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
   const serverId = randomUUID();

@@ -34,7 +34,8 @@ export function resolveCwd(requested: string | undefined, roots: string[]): stri
     throw new ToolError(`cwd: ${requested} is not a directory; pass a directory inside ${realRoots.join(' or ')}`);
   if (!realRoots.some((root) => inside(resolved, root))) {
     throw new ToolError(
-      `cwd: ${requested} resolves to ${resolved}, outside the allowed roots (${realRoots.join(', ')}); pass a directory inside them or ask the operator to add a root`,
+      `cwd: ${requested} resolves to ${resolved}, outside the allowed roots (${realRoots.join(', ')}); pass ` +
+        `a directory inside them or ask the operator to add a root`,
     );
   }
   return resolved;

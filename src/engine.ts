@@ -122,7 +122,8 @@ export interface Engine extends ToolServices {
   readonly admission: ToolAdmission;
   /** Webhook notifications of task events (notify in the config), if configured. */
   readonly notifier?: Notifier;
-  /** The one-tap approval page (GET shows the request, POST decides): served without a login at /tap/; only with notify. */
+  /** The one-tap approval page (GET shows the request, POST decides): served without a login at /tap/; only with
+   * notify. */
   readonly tap?: (request: Request) => Promise<Response>;
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   claudeBinary(): ClaudeBinary;

@@ -1,7 +1,8 @@
 import { launchCommand } from './launch-command.js';
 
 // The text of `claude-tiers --help`; the last lines name the command that starts this very copy.
-export const helpText = (): string => `claude-tiers: Claude Code as tiered MCP tools
+export const helpText = (): string =>
+  `claude-tiers: Claude Code as tiered MCP tools
 
 Usage:
   claude-tiers [serve] [options]     run the MCP server on stdio (what an MCP client starts)
@@ -16,7 +17,8 @@ Usage:
   claude-tiers kill TASK_ID          kill a task (asks the server that owns it)
   claude-tiers merge TASK_ID [--squash] [--into BRANCH] [--allow-tool-config]
                                      merge a finished worktree task's branch (see merge_task)
-  claude-tiers answer TASK_ID allow|deny [--message M] [--request P]   answer a task's permission request (state needs_input),
+  claude-tiers answer TASK_ID allow|deny [--message M] [--request P]   answer a task's permission request ` +
+  `(state needs_input),
                                      from any terminal (run in a terminal asks you itself)
   claude-tiers setup claude-code|claude-desktop|codex [--write]   print the client's entry for this copy, or add it
   claude-tiers compare --tiers A,B --prompts FILE.jsonl [--runs N] [--out DIR]   A/B comparison of two tiers:

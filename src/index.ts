@@ -71,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
     if (modeProblem) say(`warning: ${modeProblem}`);
   } catch (err) {
     say(
-      `state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write`,
+      `state dir ${config.stateDir} cannot be used (${(err as Error).message}); set --state-dir or ` +
+        `CLAUDE_TIERS_STATE_DIR to a folder you can write`,
     );
     return 2;
   }

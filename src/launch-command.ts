@@ -2,7 +2,8 @@ import { join, sep } from 'node:path';
 import { packageRoot } from './paths.js';
 
 // How an MCP client should start this copy of claude-tiers: `npx -y claude-tiers` when it was installed from npm,
-// else node and the absolute path of this checkout's entry point (`claude-tiers` is not on PATH in a checkout without npm link).
+// else node and the absolute path of this checkout's entry point (`claude-tiers` is not on PATH in a checkout without
+// npm link).
 export function launchCommand(root = packageRoot()): string {
   const { command, args } = launchArgv(root, 'node');
   return [command, ...args].map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' ');

@@ -33,13 +33,15 @@ export function loadMcpConfig(path: string): McpConfigFile {
   const parsed = McpConfigFile.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
-      `MCP config ${path} is invalid:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+      `MCP config ${path} is ` +
+        `invalid:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
     );
   }
   for (const [name, server] of Object.entries(parsed.data.mcpServers)) {
     if (/claude-tiers/.test(`${server.command ?? ''} ${server.args.join(' ')}`)) {
       throw new Error(
-        `MCP config ${path}: server "${name}" runs claude-tiers itself; a child claude must never load claude-tiers (recursion)`,
+        `MCP config ${path}: server "${name}" runs claude-tiers itself; a child claude must never load ` +
+          `claude-tiers (recursion)`,
       );
     }
   }

@@ -48,13 +48,15 @@ const COMPREHENSIVE_RULES: Rule[] = [
 
 const LONG_PROMPT = 2000;
 
-// The tier a prompt is routed to, and why, in words fit for the result (`routed: comprehensive (mentions running tests)`).
+// The tier a prompt is routed to, and why, in words fit for the result (`routed: comprehensive (mentions running
+// tests)`).
 export interface Route {
   tier: 'speed' | 'comprehensive';
   why: string;
 }
 
-// A small explainable classifier: anything that needs tools, files, the web or many steps goes comprehensive; a plain question goes speed.
+// A small explainable classifier: anything that needs tools, files, the web or many steps goes comprehensive; a plain
+// question goes speed.
 export function routePrompt(prompt: string): Route {
   for (const rule of COMPREHENSIVE_RULES) if (rule.test(prompt)) return { tier: 'comprehensive', why: rule.why };
   if (prompt.length > LONG_PROMPT) return { tier: 'comprehensive', why: `a long prompt (${prompt.length} characters)` };

@@ -11,5 +11,8 @@ export function startupLine(engine: Engine): string {
     engine.log.error({ err: (err as Error).message }, 'claude not found');
     claude = 'claude: NOT FOUND (tool calls will fail until it is installed; see the log line above)';
   }
-  return `claude-tiers ready on stdio · ${claude} · state: ${engine.config.stateDir} · add to Claude Code: claude mcp add claude-tiers -- ${launchCommand()}`;
+  return (
+    `claude-tiers ready on stdio · ${claude} · state: ${engine.config.stateDir} · add to Claude Code: claude ` +
+    `mcp add claude-tiers -- ${launchCommand()}`
+  );
 }

@@ -29,7 +29,10 @@ export function prepareStateDir(dir: string): string | undefined {
     chmodSync(dir, 0o700);
     return undefined;
   }
-  return `state dir ${dir} has mode ${mode}, so other users may read task records and the audit log; run chmod 700 ${dir}, or set CLAUDE_TIERS_STATE_DIR to a private folder`;
+  return (
+    `state dir ${dir} has mode ${mode}, so other users may read task records and the audit log; run chmod ` +
+    `700 ${dir}, or set CLAUDE_TIERS_STATE_DIR to a private folder`
+  );
 }
 
 // Tightens a file of ours that an older version created with a wider mode.

@@ -34,7 +34,8 @@ export function validateTiers(config: Config): void {
     // Skipping permissions is safe only inside Claude Code's sandbox, or when the operator says so explicitly.
     if (tier.permissionMode === 'bypassPermissions' && !tier.sandbox?.enabled && !tier.dangerouslySkipPermissions) {
       throw new Error(
-        `tiers.${name}.permissionMode: "bypassPermissions" needs the tier's sandbox enabled (sandbox: { enabled: true }), or dangerouslySkipPermissions: true`,
+        `tiers.${name}.permissionMode: "bypassPermissions" needs the tier's sandbox enabled (sandbox: { ` +
+          `enabled: true }), or dangerouslySkipPermissions: true`,
       );
     }
   }

@@ -113,42 +113,46 @@ describe('the claude-tiers CLI', () => {
     }
   });
 
-  it('refuses unknown flags and bad enum values with one line listing the valid ones, and sends nothing (finding 13)', async () => {
-    const before = api.messageRequests().length;
-    const cases: Array<[string[], RegExp]> = [
-      [
-        ['ask', '--modle', 'opus', 'hi'],
-        /^claude-tiers: unknown option --modle for ask; valid options: --tier, --model, --json, .*--config/,
-      ],
-      [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
-      [
-        ['tasks', '--state', 'bogus'],
-        /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost/,
-      ],
-      [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
-      [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
-      [['ask', '--json=yes', 'hi'], /--json takes no value/],
-      [['run', '--tier'], /--tier needs a value/],
-      [
-        ['--log-level', 'loud', 'tasks'],
-        /--log-level: unknown value "loud"; valid: fatal, error, warn, info, debug, trace, silent/,
-      ],
-      [['frobnicate'], /unknown command "frobnicate"; commands: serve, ask, run, tasks, kill, compare, doctor/],
-      [['tasks', 'extra'], /tasks takes no arguments/],
-      [['--max-running', 'four', 'tasks'], /--max-running needs a whole number/],
-    ];
-    for (const [args, message] of cases) {
-      // stdin is closed: had the server started, it would have exited 0 at once.
-      const r = await runCli(args, { env, timeoutMs: 15_000 });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(r.stdout).toBe('');
-    }
-    expect(api.messageRequests().length).toBe(before);
-    // A prompt that starts with "-" still works after --.
-    expect((await runCli(['ask', '--', '--modle opus [[text:dashes ok]]'], { env })).stdout).toBe('dashes ok\n');
-  });
+  it(
+    'refuses unknown flags and bad enum values with one line listing the valid ones, and sends nothing ' +
+      '(finding 13)',
+    async () => {
+      const before = api.messageRequests().length;
+      const cases: Array<[string[], RegExp]> = [
+        [
+          ['ask', '--modle', 'opus', 'hi'],
+          /^claude-tiers: unknown option --modle for ask; valid options: --tier, --model, --json, .*--config/,
+        ],
+        [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
+        [
+          ['tasks', '--state', 'bogus'],
+          /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost/,
+        ],
+        [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
+        [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
+        [['ask', '--json=yes', 'hi'], /--json takes no value/],
+        [['run', '--tier'], /--tier needs a value/],
+        [
+          ['--log-level', 'loud', 'tasks'],
+          /--log-level: unknown value "loud"; valid: fatal, error, warn, info, debug, trace, silent/,
+        ],
+        [['frobnicate'], /unknown command "frobnicate"; commands: serve, ask, run, tasks, kill, compare, doctor/],
+        [['tasks', 'extra'], /tasks takes no arguments/],
+        [['--max-running', 'four', 'tasks'], /--max-running needs a whole number/],
+      ];
+      for (const [args, message] of cases) {
+        // stdin is closed: had the server started, it would have exited 0 at once.
+        const r = await runCli(args, { env, timeoutMs: 15_000 });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, args.join(' ')).toMatch(message);
+        expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+        expect(r.stdout).toBe('');
+      }
+      expect(api.messageRequests().length).toBe(before);
+      // A prompt that starts with "-" still works after --.
+      expect((await runCli(['ask', '--', '--modle opus [[text:dashes ok]]'], { env })).stdout).toBe('dashes ok\n');
+    },
+  );
 
   it('every CLI error is one line and an exit code, never a stack trace', async () => {
     const missing = await runCli(['ask', '--config', '/nonexistent/claude-tiers.json', 'hi'], { env });
@@ -185,37 +189,44 @@ describe('conventions (issue 21, item 3)', () => {
     }
   });
 
-  it('compare with a bad command line (unknown tier, missing prompts file, no --tiers) exits 2 with one line, before any claude starts', async () => {
-    const before = api.messageRequests().length;
-    const prompts = join(mkdtempSync(join(tmpdir(), 'ct-cmp-')), 'p.jsonl');
-    writeFileSync(prompts, '{"prompt": "x"}\n');
-    const cases: Array<[string[], RegExp]> = [
-      [['compare', '--tiers', 'bogus', '--prompts', prompts], /--tiers: give exactly two tiers/],
-      [['compare', '--tiers', 'speed,bogus', '--prompts', prompts], /--tiers: unknown tier "bogus"/],
-      [
-        ['compare', '--tiers', 'speed,comprehensive', '--prompts', '/nonexistent/prompts.jsonl'],
-        /--prompts: cannot read \/nonexistent\/prompts.jsonl \(ENOENT\)/,
-      ],
-      [['compare', '--prompts', prompts], /--tiers is required/],
-    ];
-    for (const [args, message] of cases) {
-      const r = await runCli(args, { env, timeoutMs: 15_000 });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stdout).toBe('');
-    }
-    expect(api.messageRequests().length).toBe(before);
-  });
+  it(
+    'compare with a bad command line (unknown tier, missing prompts file, no --tiers) exits 2 with one line, ' +
+      'before any claude starts',
+    async () => {
+      const before = api.messageRequests().length;
+      const prompts = join(mkdtempSync(join(tmpdir(), 'ct-cmp-')), 'p.jsonl');
+      writeFileSync(prompts, '{"prompt": "x"}\n');
+      const cases: Array<[string[], RegExp]> = [
+        [['compare', '--tiers', 'bogus', '--prompts', prompts], /--tiers: give exactly two tiers/],
+        [['compare', '--tiers', 'speed,bogus', '--prompts', prompts], /--tiers: unknown tier "bogus"/],
+        [
+          ['compare', '--tiers', 'speed,comprehensive', '--prompts', '/nonexistent/prompts.jsonl'],
+          /--prompts: cannot read \/nonexistent\/prompts.jsonl \(ENOENT\)/,
+        ],
+        [['compare', '--prompts', prompts], /--tiers is required/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runCli(args, { env, timeoutMs: 15_000 });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stdout).toBe('');
+      }
+      expect(api.messageRequests().length).toBe(before);
+    },
+  );
 
-  it('run: a task that fails is one line on stderr naming the task and the reason, nothing on stdout, exit 1', async () => {
-    const r = await runCli(['run', '[[error:400]]'], { env, timeoutMs: 60_000 });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('claude-tiers: '));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^claude-tiers: task t_\S+ failed: Claude API error 400/);
-  });
+  it(
+    'run: a task that fails is one line on stderr naming the task and the reason, nothing on stdout, exit ' + '1',
+    async () => {
+      const r = await runCli(['run', '[[error:400]]'], { env, timeoutMs: 60_000 });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('claude-tiers: '));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^claude-tiers: task t_\S+ failed: Claude API error 400/);
+    },
+  );
 });
 
 describe('permission requests from the CLI (issue 21, item 4)', () => {
@@ -247,81 +258,90 @@ describe('permission requests from the CLI (issue 21, item 4)', () => {
       }>
     ).map((t) => t.id);
 
-  it('tasks --state needs_input and --state running show a task waiting for permission; `answer` from another process answers it', async () => {
-    const s = await startServer(api, {
-      stateDir: permEnv.CLAUDE_TIERS_STATE_DIR,
-      env: { CLAUDE_TIERS_CONFIG: permEnv.CLAUDE_TIERS_CONFIG! },
-    });
-    try {
-      const reason = `NOT_NOW_${Date.now().toString(36)}`;
-      const id = (
-        (await s.client.callTool({ name: 'deep_task', arguments: { prompt: asking('cli-answer'), wait_s: 0 } }))
-          .structuredContent as { task_id: string }
-      ).task_id;
-      const state = async () =>
-        (
-          (await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as {
-            state: string;
-            final: boolean;
-          }
-        ).state;
-      expect(await waitFor(async () => (await state()) === 'needs_input', 40_000)).toBe(true);
-      expect(await listed('needs_input')).toContain(id);
-      expect(await listed('running')).toContain(id);
-      expect(await listed('succeeded')).not.toContain(id);
-      // An answer pinned to another request answers nothing (a newer request is never answered unseen).
-      const stale = await runCli(['answer', id, 'allow', '--request', 'p_notthisone'], {
-        env: permEnv,
-        timeoutMs: 60_000,
+  it(
+    'tasks --state needs_input and --state running show a task waiting for permission; `answer` from another ' +
+      'process answers it',
+    async () => {
+      const s = await startServer(api, {
+        stateDir: permEnv.CLAUDE_TIERS_STATE_DIR,
+        env: { CLAUDE_TIERS_CONFIG: permEnv.CLAUDE_TIERS_CONFIG! },
       });
-      expect(stale.code).toBe(1);
-      expect(stale.stderr).toMatch(/waits on request p_\S+ \(Bash\), not p_notthisone; nothing was answered/);
-      expect(await state()).toBe('needs_input');
-      const answered = await runCli(['answer', id, 'deny', '--message', reason], { env: permEnv, timeoutMs: 60_000 });
-      expect(answered.code, answered.stderr).toBe(0);
-      expect(answered.stdout).toMatch(
-        new RegExp(`^${id} denied Bash \\{"command":"curl[^\n]*; now (running|succeeded)\n$`),
-      );
-      expect(await waitFor(async () => (await state()) === 'succeeded', 40_000)).toBe(true);
-      expect(toolResultsWith(reason).length).toBeGreaterThan(0);
-      // Nothing open any more: the same answer again is one line and exit 1.
-      const again = await runCli(['answer', id, 'allow'], { env: permEnv });
-      expect(again.code).toBe(1);
-      expect(again.stderr).toBe(
-        `claude-tiers: task ${id} waits on no permission request (state succeeded); see claude-tiers tasks\n`,
-      );
-    } finally {
-      await s.close();
-    }
-  }, 120_000);
+      try {
+        const reason = `NOT_NOW_${Date.now().toString(36)}`;
+        const id = (
+          (await s.client.callTool({ name: 'deep_task', arguments: { prompt: asking('cli-answer'), wait_s: 0 } }))
+            .structuredContent as { task_id: string }
+        ).task_id;
+        const state = async () =>
+          (
+            (await s.client.callTool({ name: 'task_status', arguments: { task_id: id } })).structuredContent as {
+              state: string;
+              final: boolean;
+            }
+          ).state;
+        expect(await waitFor(async () => (await state()) === 'needs_input', 40_000)).toBe(true);
+        expect(await listed('needs_input')).toContain(id);
+        expect(await listed('running')).toContain(id);
+        expect(await listed('succeeded')).not.toContain(id);
+        // An answer pinned to another request answers nothing (a newer request is never answered unseen).
+        const stale = await runCli(['answer', id, 'allow', '--request', 'p_notthisone'], {
+          env: permEnv,
+          timeoutMs: 60_000,
+        });
+        expect(stale.code).toBe(1);
+        expect(stale.stderr).toMatch(/waits on request p_\S+ \(Bash\), not p_notthisone; nothing was answered/);
+        expect(await state()).toBe('needs_input');
+        const answered = await runCli(['answer', id, 'deny', '--message', reason], { env: permEnv, timeoutMs: 60_000 });
+        expect(answered.code, answered.stderr).toBe(0);
+        expect(answered.stdout).toMatch(
+          new RegExp(`^${id} denied Bash \\{"command":"curl[^\n]*; now (running|succeeded)\n$`),
+        );
+        expect(await waitFor(async () => (await state()) === 'succeeded', 40_000)).toBe(true);
+        expect(toolResultsWith(reason).length).toBeGreaterThan(0);
+        // Nothing open any more: the same answer again is one line and exit 1.
+        const again = await runCli(['answer', id, 'allow'], { env: permEnv });
+        expect(again.code).toBe(1);
+        expect(again.stderr).toBe(
+          `claude-tiers: task ${id} waits on no permission request (state succeeded); see claude-tiers tasks\n`,
+        );
+      } finally {
+        await s.close();
+      }
+    },
+    120_000,
+  );
 
-  it('run without a terminal says how to answer; `answer ... allow` from another process lets the command run', async () => {
-    const proc = spawn(process.execPath, [SERVER_ENTRY, 'run', asking('piped-allow')], {
-      env: permEnv,
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
-    try {
-      expect(
-        await waitFor(
-          () => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(err),
-          60_000,
-        ),
-      ).toBe(true);
-      const id = /(t_\S+) waits for permission/.exec(err)![1]!;
-      const answered = await runCli(['answer', id, 'allow'], { env: permEnv, timeoutMs: 60_000 });
-      expect(answered.code, answered.stderr).toBe(0);
-      expect(await exited).toBe(0);
-      expect(out).toContain('piped-allow');
-    } finally {
-      proc.kill('SIGKILL');
-    }
-  }, 120_000);
+  it(
+    'run without a terminal says how to answer; `answer ... allow` from another process lets the command ' + 'run',
+    async () => {
+      const proc = spawn(process.execPath, [SERVER_ENTRY, 'run', asking('piped-allow')], {
+        env: permEnv,
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+      try {
+        expect(
+          await waitFor(
+            () => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(err),
+            60_000,
+          ),
+        ).toBe(true);
+        const id = /(t_\S+) waits for permission/.exec(err)![1]!;
+        const answered = await runCli(['answer', id, 'allow'], { env: permEnv, timeoutMs: 60_000 });
+        expect(answered.code, answered.stderr).toBe(0);
+        expect(await exited).toBe(0);
+        expect(out).toContain('piped-allow');
+      } finally {
+        proc.kill('SIGKILL');
+      }
+    },
+    120_000,
+  );
 
   it('run in a terminal (tmux) asks y/n and a reason; the answer reaches claude', async () => {
     const session = `ctp${process.pid}`;

@@ -10,7 +10,8 @@ import { ROOT, SERVER_ENTRY, serverEnv, startHttpServer } from './support/harnes
 import { externalTools, EXTERNAL } from './support/external-tools.js';
 
 const run = promisify(execFile);
-// Installs (once per checkout) Node 22, the MCP Inspector and the conformance suite from npm; skipped, saying why, without them.
+// Installs (once per checkout) Node 22, the MCP Inspector and the conformance suite from npm; skipped, saying why,
+// without them.
 const tools = await externalTools();
 const have = 'node22' in tools;
 if (!have) console.warn(`external-clients: skipped: ${tools.unavailable}`);

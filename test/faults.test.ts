@@ -10,7 +10,8 @@ import { viewOf, type TaskView as View } from './support/views.js';
 let api: ScriptedApi;
 let s: StartedServer;
 
-// Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s idle timeout.
+// Fast failures: no retries, no fallback model, breaker off (each case stands alone); hang and stall rows ask for a 4 s
+// idle timeout.
 const FAST = {
   tiers: { comprehensive: { mcpConfig: null, maxRetries: 0, fallbackModel: 'opus', idleTimeoutS: 60 } },
   limits: { breakerThreshold: 0 },

@@ -103,33 +103,36 @@ describe('resource caps', () => {
 });
 
 describe('circuit breaker', () => {
-  it('after the breaker opens on 529s, a call fails without starting claude, with the cooldown in its message', async () => {
-    for (let i = 0; i < 2; i++) {
-      const r = await s.client.callTool({
+  it(
+    'after the breaker opens on 529s, a call fails without starting claude, with the cooldown in its ' + 'message',
+    async () => {
+      for (let i = 0; i < 2; i++) {
+        const r = await s.client.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: `overloaded ${i} [[error:529]]` },
+        });
+        expect(textOf(r)).toMatch(/529/);
+      }
+      const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:never asked]]' } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/circuit open for speed:haiku: 2 upstream failures in a row .*next probe in \d+ s/);
+      // The last error is quoted whole or cut at a word, never mid-phrase ("(the API is );").
+      expect(textOf(r)).not.toMatch(/\(the API is \)/);
+      expect(textOf(r)).toMatch(/\(last: Claude API error 529: [^()]*\); calls fail fast/);
+      // Failing fast is failing before claude: the prompt never reached the API (a clock is no test on a busy machine).
+      expect(api.messageRequests((q) => q.firstUserText.includes('never asked'))).toEqual([]);
+      const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as {
+        circuits: Record<string, { state: string }>;
+      };
+      expect(stats.circuits['speed:haiku']?.state).toBe('open');
+      // other models are not affected
+      const other = await s.client.callTool({
         name: 'quick_answer',
-        arguments: { prompt: `overloaded ${i} [[error:529]]` },
+        arguments: { prompt: '[[text:sonnet fine]]', model: 'sonnet' },
       });
-      expect(textOf(r)).toMatch(/529/);
-    }
-    const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:never asked]]' } });
-    expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/circuit open for speed:haiku: 2 upstream failures in a row .*next probe in \d+ s/);
-    // The last error is quoted whole or cut at a word, never mid-phrase ("(the API is );").
-    expect(textOf(r)).not.toMatch(/\(the API is \)/);
-    expect(textOf(r)).toMatch(/\(last: Claude API error 529: [^()]*\); calls fail fast/);
-    // Failing fast is failing before claude: the prompt never reached the API (a clock is no test on a busy machine).
-    expect(api.messageRequests((q) => q.firstUserText.includes('never asked'))).toEqual([]);
-    const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as {
-      circuits: Record<string, { state: string }>;
-    };
-    expect(stats.circuits['speed:haiku']?.state).toBe('open');
-    // other models are not affected
-    const other = await s.client.callTool({
-      name: 'quick_answer',
-      arguments: { prompt: '[[text:sonnet fine]]', model: 'sonnet' },
-    });
-    expect(textOf(other)).toBe('sonnet fine');
-  });
+      expect(textOf(other)).toBe('sonnet fine');
+    },
+  );
 });
 
 describe('rate limits, audit log', () => {

@@ -108,7 +108,8 @@ describe('Streamable HTTP', () => {
       'io.modelcontextprotocol/clientCapabilities': { extensions: { [EXT]: {} } },
     };
     let id = 0;
-    // One 2026-07-28 request as a plain fetch (the SDK Client refuses task results); the reply may come as JSON or one SSE event.
+    // One 2026-07-28 request as a plain fetch (the SDK Client refuses task results); the reply may come as JSON or one
+    // SSE event.
     const rpc = async (method: string, name: string, params: Record<string, unknown>) => {
       const res = await fetch(url, {
         method: 'POST',

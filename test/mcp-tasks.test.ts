@@ -92,40 +92,49 @@ describe('native MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28)', () => {
     expect((await raw.rpc('tasks/update', { taskId, inputResponses: {} })).error).toBeUndefined();
   });
 
-  it('refuses tasks/* without the capability (-32021) and unknown ids (-32602); bad input stays a tool error', async () => {
-    const none = await raw.rpc('tasks/get', { taskId: 't_whatever' }, { tasks: false });
-    expect(none.error?.code).toBe(-32021);
-    const unknown = await raw.rpc('tasks/get', { taskId: 't_0000000000unknown' });
-    expect(unknown.error?.code).toBe(-32602);
-    expect(unknown.error?.message).toMatch(/Task not found/);
-    const bad = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '' } });
-    expect(bad.result).toMatchObject({ isError: true });
-    expect(bad.result).not.toHaveProperty('resultType', 'task');
-  });
+  it(
+    'refuses tasks/* without the capability (-32021) and unknown ids (-32602); bad input stays a tool ' + 'error',
+    async () => {
+      const none = await raw.rpc('tasks/get', { taskId: 't_whatever' }, { tasks: false });
+      expect(none.error?.code).toBe(-32021);
+      const unknown = await raw.rpc('tasks/get', { taskId: 't_0000000000unknown' });
+      expect(unknown.error?.code).toBe(-32602);
+      expect(unknown.error?.message).toMatch(/Task not found/);
+      const bad = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '' } });
+      expect(bad.result).toMatchObject({ isError: true });
+      expect(bad.result).not.toHaveProperty('resultType', 'task');
+    },
+  );
 
-  it('only the client that started a task reaches it through tasks/*; cancelling a finished task is acknowledged', async () => {
-    const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '[[text:mine]]' } });
-    const taskId = String(result!.taskId);
-    expect((await pollToEnd(taskId)).status).toBe('completed');
-    const other = await startRawServer(api, { stateDir: raw.stateDir });
-    try {
-      const theirs = await other.rpc('tasks/get', { taskId });
-      expect(theirs.error?.code).toBe(-32602);
-      expect((await other.rpc('tasks/cancel', { taskId })).error?.code).toBe(-32602);
-    } finally {
-      await other.close();
-    }
-    expect((await raw.rpc('tasks/cancel', { taskId })).error).toBeUndefined();
-    expect((await raw.rpc('tasks/get', { taskId })).result?.status).toBe('completed');
-  });
+  it(
+    'only the client that started a task reaches it through tasks/*; cancelling a finished task is ' + 'acknowledged',
+    async () => {
+      const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: '[[text:mine]]' } });
+      const taskId = String(result!.taskId);
+      expect((await pollToEnd(taskId)).status).toBe('completed');
+      const other = await startRawServer(api, { stateDir: raw.stateDir });
+      try {
+        const theirs = await other.rpc('tasks/get', { taskId });
+        expect(theirs.error?.code).toBe(-32602);
+        expect((await other.rpc('tasks/cancel', { taskId })).error?.code).toBe(-32602);
+      } finally {
+        await other.close();
+      }
+      expect((await raw.rpc('tasks/cancel', { taskId })).error).toBeUndefined();
+      expect((await raw.rpc('tasks/get', { taskId })).result?.status).toBe('completed');
+    },
+  );
 
-  it('without the capability even malformed tasks/* params get -32021; with it, a missing taskId is -32602', async () => {
-    expect((await raw.rpc('tasks/get', {}, { tasks: false })).error?.code).toBe(-32021);
-    expect((await raw.rpc('tasks/cancel', { taskId: 42 }, { tasks: false })).error?.code).toBe(-32021);
-    const missing = await raw.rpc('tasks/get', {});
-    expect(missing.error?.code).toBe(-32602);
-    expect(missing.error?.message).toMatch(/taskId is required/);
-  });
+  it(
+    'without the capability even malformed tasks/* params get -32021; with it, a missing taskId is ' + '-32602',
+    async () => {
+      expect((await raw.rpc('tasks/get', {}, { tasks: false })).error?.code).toBe(-32021);
+      expect((await raw.rpc('tasks/cancel', { taskId: 42 }, { tasks: false })).error?.code).toBe(-32021);
+      const missing = await raw.rpc('tasks/get', {});
+      expect(missing.error?.code).toBe(-32602);
+      expect(missing.error?.message).toMatch(/taskId is required/);
+    },
+  );
 
   it('a 2026 client that does not declare the extension, and a legacy client, get the tool path', async () => {
     const plain = await raw.rpc(

@@ -148,100 +148,113 @@ describe('metrics over HTTP (GET /metrics with the bearer token)', () => {
 });
 
 describe('--metrics-port in stdio mode', () => {
-  it('serves the same metrics on loopback without a token: spare takes, rate-limit refusals and an opened circuit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ct-metrics-cfg-'));
-    const config = join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        tiers: { comprehensive: { mcpConfig: null } },
-        limits: { ratePerMinute: 1, rateBurst: 2, breakerThreshold: 1 },
-      }),
-    );
-    const s = await startServer(api, {
-      args: ['--metrics-port', '0'],
-      spares: 1,
-      env: { CLAUDE_TIERS_CONFIG: config },
-    });
-    try {
-      const port = await metricsPortOf(s.stderr, 10_000);
-      expect(port).toBeTruthy();
-      const scrape = async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-        expect(res.status).toBe(200);
-        return parseProm(await res.text());
-      };
-      const ok = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:fine]]' } });
-      expect(textOf(ok)).toContain('fine');
-      const failed = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[error:529]]' } });
-      expect(failed.isError).toBe(true);
-      const refused = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'a third call' } });
-      expect(textOf(refused)).toMatch(/rate limited/);
-      const samples = await scrape();
-      expect(value(samples, 'claude_tiers_quick_answers_total', { tier: 'speed', outcome: 'answered' })).toBe(1);
-      expect(value(samples, 'claude_tiers_quick_answers_total', { tier: 'speed', outcome: 'error' })).toBe(1);
-      expect(value(samples, 'claude_tiers_rate_limited_total', { tool: 'quick_answer' })).toBe(1);
-      const opened = samples.filter(
-        (x) => x.name === 'claude_tiers_breaker_transitions_total' && x.labels.to === 'open',
+  it(
+    'serves the same metrics on loopback without a token: spare takes, rate-limit refusals and an opened ' + 'circuit',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-metrics-cfg-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          tiers: { comprehensive: { mcpConfig: null } },
+          limits: { ratePerMinute: 1, rateBurst: 2, breakerThreshold: 1 },
+        }),
       );
-      expect(opened).toHaveLength(1);
-      expect(opened[0]!.value).toBe(1);
-      expect(value(samples, 'claude_tiers_breaker_state', { key: opened[0]!.labels.key! })).toBe(2);
-      // Both quick runs asked for a spare (the speed tier keeps one): each was a hit or a miss, and server_stats agrees.
-      const hits = value(samples, 'claude_tiers_spare_hits_total', { tier: 'speed' });
-      const misses = value(samples, 'claude_tiers_spare_misses_total', { tier: 'speed' });
-      expect(hits + misses).toBe(2);
-      const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as {
-        spares: { hits: number; misses: number };
-        rate_limited: number;
-      };
-      expect(stats.spares).toMatchObject({ hits, misses });
-      expect(stats.rate_limited).toBe(1);
-      expect(
-        await waitFor(async () => value(await scrape(), 'claude_tiers_spares_ready', { tier: 'speed' }) === 1, 30_000),
-      ).toBe(true);
-      expect(value(await scrape(), 'claude_tiers_claude_processes')).toBeGreaterThanOrEqual(1);
-      expect(value(await scrape(), 'claude_tiers_claude_rss_bytes')).toBeGreaterThan(10 * 1048576);
-      // Only GET /metrics, only loopback names.
-      expect((await fetch(`http://127.0.0.1:${port}/mcp`)).status).toBe(404);
-    } finally {
-      await s.close();
-    }
-  });
+      const s = await startServer(api, {
+        args: ['--metrics-port', '0'],
+        spares: 1,
+        env: { CLAUDE_TIERS_CONFIG: config },
+      });
+      try {
+        const port = await metricsPortOf(s.stderr, 10_000);
+        expect(port).toBeTruthy();
+        const scrape = async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+          expect(res.status).toBe(200);
+          return parseProm(await res.text());
+        };
+        const ok = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:fine]]' } });
+        expect(textOf(ok)).toContain('fine');
+        const failed = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[error:529]]' } });
+        expect(failed.isError).toBe(true);
+        const refused = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'a third call' } });
+        expect(textOf(refused)).toMatch(/rate limited/);
+        const samples = await scrape();
+        expect(value(samples, 'claude_tiers_quick_answers_total', { tier: 'speed', outcome: 'answered' })).toBe(1);
+        expect(value(samples, 'claude_tiers_quick_answers_total', { tier: 'speed', outcome: 'error' })).toBe(1);
+        expect(value(samples, 'claude_tiers_rate_limited_total', { tool: 'quick_answer' })).toBe(1);
+        const opened = samples.filter(
+          (x) => x.name === 'claude_tiers_breaker_transitions_total' && x.labels.to === 'open',
+        );
+        expect(opened).toHaveLength(1);
+        expect(opened[0]!.value).toBe(1);
+        expect(value(samples, 'claude_tiers_breaker_state', { key: opened[0]!.labels.key! })).toBe(2);
+        // Both quick runs asked for a spare (the speed tier keeps one): each was a hit or a miss, and server_stats
+        // agrees.
+        const hits = value(samples, 'claude_tiers_spare_hits_total', { tier: 'speed' });
+        const misses = value(samples, 'claude_tiers_spare_misses_total', { tier: 'speed' });
+        expect(hits + misses).toBe(2);
+        const stats = (await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as {
+          spares: { hits: number; misses: number };
+          rate_limited: number;
+        };
+        expect(stats.spares).toMatchObject({ hits, misses });
+        expect(stats.rate_limited).toBe(1);
+        expect(
+          await waitFor(
+            async () => value(await scrape(), 'claude_tiers_spares_ready', { tier: 'speed' }) === 1,
+            30_000,
+          ),
+        ).toBe(true);
+        expect(value(await scrape(), 'claude_tiers_claude_processes')).toBeGreaterThanOrEqual(1);
+        expect(value(await scrape(), 'claude_tiers_claude_rss_bytes')).toBeGreaterThan(10 * 1048576);
+        // Only GET /metrics, only loopback names.
+        expect((await fetch(`http://127.0.0.1:${port}/mcp`)).status).toBe(404);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 });
 
 describe('metrics config', () => {
-  it("only your own config opens the port: a project config's metrics is ignored; --metrics-port sets it; a bad or taken port stops start-up", async () => {
-    const project = mkdtempSync(join(tmpdir(), 'ct-metrics-project-'));
-    writeFileSync(join(project, 'claude-tiers.config.json'), JSON.stringify({ metrics: { port: 9464 } }));
-    const { env } = await serverEnv(api);
-    const { CLAUDE_TIERS_CONFIG: _named, ...noConfig } = env;
-    const fromProject = await runCli(['--print-config'], { env: noConfig, cwd: project });
-    expect(fromProject.code, fromProject.stderr).toBe(0);
-    const out = JSON.parse(fromProject.stdout) as {
-      ignored: Array<{ key: string; why: string }>;
-      config: { metrics?: unknown };
-    };
-    expect(out.ignored.find((i) => i.key === 'metrics')?.why).toMatch(/listening port/);
-    expect(out.config.metrics).toBeUndefined();
-    const fromFlag = JSON.parse(
-      (await runCli(['--print-config', '--metrics-port', '9465'], { env })).stdout,
-    ) as typeof out;
-    expect(fromFlag.config.metrics).toEqual({ port: 9465, host: '127.0.0.1' });
-    const bad = await runCli(['--metrics-port', '70000'], { env });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/metrics\.port/);
-    // A port that is taken: one line, exit code 2, before anything starts.
-    const { createServer } = await import('node:net');
-    const taken = createServer();
-    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
-    try {
-      const port = (taken.address() as { port: number }).port;
-      const r = await runCli(['--metrics-port', String(port)], { env });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`metrics port 127\\.0\\.0\\.1:${port}: cannot listen \\(the port is in use`));
-    } finally {
-      taken.close();
-    }
-  });
+  it(
+    "only your own config opens the port: a project config's metrics is ignored; --metrics-port sets it; a " +
+      'bad or taken port stops start-up',
+    async () => {
+      const project = mkdtempSync(join(tmpdir(), 'ct-metrics-project-'));
+      writeFileSync(join(project, 'claude-tiers.config.json'), JSON.stringify({ metrics: { port: 9464 } }));
+      const { env } = await serverEnv(api);
+      const { CLAUDE_TIERS_CONFIG: _named, ...noConfig } = env;
+      const fromProject = await runCli(['--print-config'], { env: noConfig, cwd: project });
+      expect(fromProject.code, fromProject.stderr).toBe(0);
+      const out = JSON.parse(fromProject.stdout) as {
+        ignored: Array<{ key: string; why: string }>;
+        config: { metrics?: unknown };
+      };
+      expect(out.ignored.find((i) => i.key === 'metrics')?.why).toMatch(/listening port/);
+      expect(out.config.metrics).toBeUndefined();
+      const fromFlag = JSON.parse(
+        (await runCli(['--print-config', '--metrics-port', '9465'], { env })).stdout,
+      ) as typeof out;
+      expect(fromFlag.config.metrics).toEqual({ port: 9465, host: '127.0.0.1' });
+      const bad = await runCli(['--metrics-port', '70000'], { env });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/metrics\.port/);
+      // A port that is taken: one line, exit code 2, before anything starts.
+      const { createServer } = await import('node:net');
+      const taken = createServer();
+      await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+      try {
+        const port = (taken.address() as { port: number }).port;
+        const r = await runCli(['--metrics-port', String(port)], { env });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(
+          new RegExp(`metrics port 127\\.0\\.0\\.1:${port}: cannot listen \\(the port is in use`),
+        );
+      } finally {
+        taken.close();
+      }
+    },
+  );
 });

@@ -23,7 +23,9 @@ afterAll(async () => {
 // The fix, naming the HOME claude looked in.
 const fix = (home: string) =>
   new RegExp(
-    `Not logged in · Please run /login \\(claude is not logged in; check ANTHROPIC_API_KEY in the server's environment \\(it is not set\\) or the claude login under HOME=${home}: .*MCP clients such as the Inspector pass no shell variables.*claude-tiers doctor`,
+    `Not logged in · Please run /login \\(claude is not logged in; check ANTHROPIC_API_KEY in the server's ` +
+      `environment \\(it is not set\\) or the claude login under HOME=${home}: .*MCP clients such as the ` +
+      `Inspector pass no shell variables.*claude-tiers doctor`,
   );
 
 describe('no credentials', () => {

@@ -143,28 +143,32 @@ describe('notify', () => {
     expect(received.filter((r) => r.n.task_id === id)).toHaveLength(1);
   });
 
-  it('a needs_input notification carries the whole request and allow/deny links; a link shows it, decides once, then is refused', async () => {
-    const tag = `T${uniq()}`;
-    const id = await start(asking(`${'x'.repeat(300)} ${tag}`));
-    const n = (await notified(id, 'needs_input')).n;
-    expect(JSON.stringify(n.input_request?.input)).toContain(tag);
-    expect(n.links?.allow).toMatch(/\/tap\//);
-    const page = await fetch(n.links!.allow);
-    expect(page.status).toBe(200);
-    const html = await page.text();
-    expect(html).toContain(tag);
-    expect(html).toContain('<form method="post">');
-    // Opening the link decides nothing.
-    expect(await state(id)).toBe('needs_input');
-    const origin = new URL(n.links!.allow).origin;
-    const confirm = await fetch(n.links!.allow, { method: 'POST', headers: { origin } });
-    expect(confirm.status).toBe(200);
-    expect(await confirm.text()).toMatch(/allowed; the task goes on/);
-    await notified(id, 'succeeded');
-    const again = await fetch(n.links!.allow, { method: 'POST', headers: { origin } });
-    expect(again.status).toBe(410);
-    expect((await fetch(n.links!.deny, { method: 'POST', headers: { origin } })).status).toBe(410);
-  });
+  it(
+    'a needs_input notification carries the whole request and allow/deny links; a link shows it, decides ' +
+      'once, then is refused',
+    async () => {
+      const tag = `T${uniq()}`;
+      const id = await start(asking(`${'x'.repeat(300)} ${tag}`));
+      const n = (await notified(id, 'needs_input')).n;
+      expect(JSON.stringify(n.input_request?.input)).toContain(tag);
+      expect(n.links?.allow).toMatch(/\/tap\//);
+      const page = await fetch(n.links!.allow);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain(tag);
+      expect(html).toContain('<form method="post">');
+      // Opening the link decides nothing.
+      expect(await state(id)).toBe('needs_input');
+      const origin = new URL(n.links!.allow).origin;
+      const confirm = await fetch(n.links!.allow, { method: 'POST', headers: { origin } });
+      expect(confirm.status).toBe(200);
+      expect(await confirm.text()).toMatch(/allowed; the task goes on/);
+      await notified(id, 'succeeded');
+      const again = await fetch(n.links!.allow, { method: 'POST', headers: { origin } });
+      expect(again.status).toBe(410);
+      expect((await fetch(n.links!.deny, { method: 'POST', headers: { origin } })).status).toBe(410);
+    },
+  );
 
   it('a deny link passes its message to claude; a tampered, foreign-origin or expired link is refused', async () => {
     const id = await start(asking(`d${uniq()}`));
@@ -221,22 +225,26 @@ describe('notify', () => {
     }
   });
 
-  it('a path that URL parsing would change never passes as a one-tap page: /tap/../mcp is refused, not served as /mcp', async () => {
-    const { request } = await import('node:http');
-    const u = new URL(server.url);
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
-    const raw = (path: string) =>
-      new Promise<number>((resolve, reject) => {
-        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-        const r = request({ host: u.hostname, port: u.port, path, method: 'POST', headers }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+  it(
+    'a path that URL parsing would change never passes as a one-tap page: /tap/../mcp is refused, not served ' +
+      'as /mcp',
+    async () => {
+      const { request } = await import('node:http');
+      const u = new URL(server.url);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+      const raw = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+          const r = request({ host: u.hostname, port: u.port, path, method: 'POST', headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          r.on('error', reject);
+          r.end(body);
         });
-        r.on('error', reject);
-        r.end(body);
-      });
-    for (const path of ['/tap/../mcp', '/tap/%2e%2e/mcp', '/tap/%2E%2E/metrics', '/tap/..%2fmcp', '/tap/./../mcp'])
-      expect(await raw(path), path).toBe(400);
-    expect(await raw('/mcp')).toBe(401);
-  });
+      for (const path of ['/tap/../mcp', '/tap/%2e%2e/mcp', '/tap/%2E%2E/metrics', '/tap/..%2fmcp', '/tap/./../mcp'])
+        expect(await raw(path), path).toBe(400);
+      expect(await raw('/mcp')).toBe(401);
+    },
+  );
 });

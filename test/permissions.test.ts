@@ -19,7 +19,8 @@ import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { viewOf, type TaskView as View } from './support/views.js';
 
 // Issue 12: a permission claude's tier does not grant becomes a question to the caller: the tool path (task_status
-// shows needs_input, answer_task answers), and the protocol paths (MRTR elicitation, legacy elicitation/create, tasks/update).
+// shows needs_input, answer_task answers), and the protocol paths (MRTR elicitation, legacy elicitation/create,
+// tasks/update).
 let api: ScriptedApi;
 let config: string;
 let server: StartedServer;
@@ -157,32 +158,36 @@ async function elicitingClient(
 
 describe('permission requests: the protocol paths', () => {
   for (const era of ['modern', 'legacy'] as const) {
-    it(`${era === 'modern' ? '2026-07-28 (input_required, multi-round-trip)' : 'legacy (elicitation/create)'}: a deep_task in flight asks the client, whose answer runs the command`, async () => {
-      const asked: string[] = [];
-      const c = await elicitingClient(era, asked);
-      try {
-        const tag = `VIA_${era}_${uniq()}`;
-        const r = await c.client.callTool(
-          { name: 'deep_task', arguments: { prompt: asking(tag), wait_s: 30 } },
-          { timeout: 120_000 },
-        );
-        const v = viewOf(r);
-        const fin = v.final
-          ? v
-          : viewOf(
-              await c.client.callTool(
-                { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
-                { timeout: 120_000 },
-              ),
-            );
-        expect(asked.length).toBe(1);
-        expect(asked[0]).toMatch(/asks for permission: Bash \{"command":"curl/);
-        expect(fin.state).toBe('succeeded');
-        expect(fin.result?.text).toContain(tag);
-      } finally {
-        await c.close();
-      }
-    });
+    it(
+      `${era === 'modern' ? '2026-07-28 (input_required, multi-round-trip)' : 'legacy (elicitation/create)'}: ` +
+        `a deep_task in flight asks the client, whose answer runs the command`,
+      async () => {
+        const asked: string[] = [];
+        const c = await elicitingClient(era, asked);
+        try {
+          const tag = `VIA_${era}_${uniq()}`;
+          const r = await c.client.callTool(
+            { name: 'deep_task', arguments: { prompt: asking(tag), wait_s: 30 } },
+            { timeout: 120_000 },
+          );
+          const v = viewOf(r);
+          const fin = v.final
+            ? v
+            : viewOf(
+                await c.client.callTool(
+                  { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
+                  { timeout: 120_000 },
+                ),
+              );
+          expect(asked.length).toBe(1);
+          expect(asked[0]).toMatch(/asks for permission: Bash \{"command":"curl/);
+          expect(fin.state).toBe('succeeded');
+          expect(fin.result?.text).toContain(tag);
+        } finally {
+          await c.close();
+        }
+      },
+    );
   }
 
   it('tasks extension: tasks/get reports input_required with the elicitation; tasks/update answers it', async () => {
@@ -228,69 +233,73 @@ describe('permission requests: the protocol paths', () => {
   });
 
   // Issue 19, item 12: the dangerous part of a long command came after the cut of every place that asks a person.
-  it('a long command: the elicitation, task_status and tasks/get show its dangerous tail; short places say they are shortened', async () => {
-    const tail = `echo DANGER_TAIL_${uniq()}`;
-    const long = `[[bash:curl -s http://127.0.0.1:9/; echo ${'harmless '.repeat(60)}; ${tail}]]`;
-    const asked: string[] = [];
-    const c = await elicitingClient('modern', asked);
-    try {
-      const r = await c.client.callTool(
-        { name: 'deep_task', arguments: { prompt: long, wait_s: 30 } },
-        { timeout: 120_000 },
-      );
-      const v = viewOf(r);
-      const fin = v.final
-        ? v
-        : viewOf(
-            await c.client.callTool(
-              { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
-              { timeout: 120_000 },
-            ),
-          );
-      expect(fin.state).toBe('succeeded');
-      expect(asked).toHaveLength(1);
-      expect(asked[0]).toContain(tail);
-      expect(asked[0]).not.toContain('shortened');
-    } finally {
-      await c.close();
-    }
-    // The question stays open while it is read from three places: a deadline far away.
-    const patient = configFile({
-      tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
-    });
-    const raw = await startRawServer(api, { env: { CLAUDE_TIERS_CONFIG: patient } });
-    try {
-      const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: long } });
-      const taskId = String(result!.taskId);
-      type Got = {
-        status: string;
-        statusMessage: string;
-        inputRequests?: Record<string, { params: { message: string } }>;
-      };
-      const got = (await waitFor(
-        async () => {
-          const g = (await raw.rpc('tasks/get', { taskId })).result as Got | undefined;
-          return g?.status === 'input_required' ? g : undefined;
-        },
-        30_000,
-        200,
-      ))!;
-      // The progress line is short: head, tail, length, and that it was shortened.
-      expect(got.statusMessage).toContain(tail);
-      expect(got.statusMessage).toContain('curl -s http://127.0.0.1:9/');
-      expect(got.statusMessage).toMatch(/ … .*\(shortened, [\d,]+ chars\)/);
-      expect(got.statusMessage.length).toBeLessThan(400);
-      expect(Object.values(got.inputRequests ?? {})[0]?.params.message).toContain(tail);
-      const status = (
-        await raw.rpc('tools/call', { name: 'task_status', arguments: { task_id: taskId } }, { tasks: false })
-      ).result as { content: Array<{ text: string }>; structuredContent: View };
-      expect(status.structuredContent.progress).toContain(tail);
-      const needsInput = status.content[0]!.text.split('\n').find((l) => l.startsWith('needs input:'));
-      expect(needsInput).toContain(tail);
-      expect(needsInput).toContain(`${'harmless '.repeat(60).trim()}`);
-      await raw.rpc('tasks/cancel', { taskId });
-    } finally {
-      await raw.close();
-    }
-  });
+  it(
+    'a long command: the elicitation, task_status and tasks/get show its dangerous tail; short places say ' +
+      'they are shortened',
+    async () => {
+      const tail = `echo DANGER_TAIL_${uniq()}`;
+      const long = `[[bash:curl -s http://127.0.0.1:9/; echo ${'harmless '.repeat(60)}; ${tail}]]`;
+      const asked: string[] = [];
+      const c = await elicitingClient('modern', asked);
+      try {
+        const r = await c.client.callTool(
+          { name: 'deep_task', arguments: { prompt: long, wait_s: 30 } },
+          { timeout: 120_000 },
+        );
+        const v = viewOf(r);
+        const fin = v.final
+          ? v
+          : viewOf(
+              await c.client.callTool(
+                { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
+                { timeout: 120_000 },
+              ),
+            );
+        expect(fin.state).toBe('succeeded');
+        expect(asked).toHaveLength(1);
+        expect(asked[0]).toContain(tail);
+        expect(asked[0]).not.toContain('shortened');
+      } finally {
+        await c.close();
+      }
+      // The question stays open while it is read from three places: a deadline far away.
+      const patient = configFile({
+        tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read'], permissionTimeoutS: 120 } },
+      });
+      const raw = await startRawServer(api, { env: { CLAUDE_TIERS_CONFIG: patient } });
+      try {
+        const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: long } });
+        const taskId = String(result!.taskId);
+        type Got = {
+          status: string;
+          statusMessage: string;
+          inputRequests?: Record<string, { params: { message: string } }>;
+        };
+        const got = (await waitFor(
+          async () => {
+            const g = (await raw.rpc('tasks/get', { taskId })).result as Got | undefined;
+            return g?.status === 'input_required' ? g : undefined;
+          },
+          30_000,
+          200,
+        ))!;
+        // The progress line is short: head, tail, length, and that it was shortened.
+        expect(got.statusMessage).toContain(tail);
+        expect(got.statusMessage).toContain('curl -s http://127.0.0.1:9/');
+        expect(got.statusMessage).toMatch(/ … .*\(shortened, [\d,]+ chars\)/);
+        expect(got.statusMessage.length).toBeLessThan(400);
+        expect(Object.values(got.inputRequests ?? {})[0]?.params.message).toContain(tail);
+        const status = (
+          await raw.rpc('tools/call', { name: 'task_status', arguments: { task_id: taskId } }, { tasks: false })
+        ).result as { content: Array<{ text: string }>; structuredContent: View };
+        expect(status.structuredContent.progress).toContain(tail);
+        const needsInput = status.content[0]!.text.split('\n').find((l) => l.startsWith('needs input:'));
+        expect(needsInput).toContain(tail);
+        expect(needsInput).toContain(`${'harmless '.repeat(60).trim()}`);
+        await raw.rpc('tasks/cancel', { taskId });
+      } finally {
+        await raw.close();
+      }
+    },
+  );
 });

@@ -62,25 +62,28 @@ describe('images', () => {
     expect(imageBlocksAt(deepTag).length).toBeGreaterThan(0);
   });
 
-  it('a path outside the roots, a file of another type, or a bad mimeType is refused with the field named', async () => {
-    const before = api.requests.length;
-    const outside = await s.client.callTool({
-      name: 'quick_answer',
-      arguments: { prompt: 'x', images: [{ path: '/etc/hostname.png' }] },
-    });
-    expect(textOf(outside)).toMatch(/images\[0\]\.path: .* outside the allowed roots/);
-    const txt = await s.client.callTool({
-      name: 'deep_task',
-      arguments: { prompt: 'x', images: [{ path: join(pics, 'notes.txt') }] },
-    });
-    expect(textOf(txt)).toMatch(/images\[0\]\.path: .* is not a \.png, \.jpg, \.gif or \.webp file/);
-    const mime = await s.client.callTool({
-      name: 'quick_answer',
-      arguments: { prompt: 'x', images: [{ data: 'AAAA', mimeType: 'image/tiff' }] },
-    });
-    expect(textOf(mime)).toMatch(/mimeType/);
-    expect(api.requests.length).toBe(before);
-  });
+  it(
+    'a path outside the roots, a file of another type, or a bad mimeType is refused with the field ' + 'named',
+    async () => {
+      const before = api.requests.length;
+      const outside = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'x', images: [{ path: '/etc/hostname.png' }] },
+      });
+      expect(textOf(outside)).toMatch(/images\[0\]\.path: .* outside the allowed roots/);
+      const txt = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: 'x', images: [{ path: join(pics, 'notes.txt') }] },
+      });
+      expect(textOf(txt)).toMatch(/images\[0\]\.path: .* is not a \.png, \.jpg, \.gif or \.webp file/);
+      const mime = await s.client.callTool({
+        name: 'quick_answer',
+        arguments: { prompt: 'x', images: [{ data: 'AAAA', mimeType: 'image/tiff' }] },
+      });
+      expect(textOf(mime)).toMatch(/mimeType/);
+      expect(api.requests.length).toBe(before);
+    },
+  );
 });
 
 describe('prompts', () => {

@@ -44,32 +44,35 @@ describe('server lifecycle', () => {
     }
   });
 
-  it('SIGTERM: exits promptly, kills running tasks and their tools, marks them killed (server shutdown) on disk', async () => {
-    const marker = uniqueSleep(200);
-    const s = await startServer(api);
-    const r = await s.client.callTool({
-      name: 'deep_task',
-      arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
-    });
-    const id = viewOf(r).task_id;
-    expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
-    const t0 = Date.now();
-    process.kill(s.pid, 'SIGTERM');
-    expect(await waitFor(() => !isAlive(s.pid), 30_000, 20)).toBe(true);
-    // limits.shutdownMs (1.4 s) caps it; 10x that for a busy machine. `npm run bench -- shutdown` has the figure.
-    expect(Date.now() - t0).toBeLessThan(15_000);
-    expect(processesMatching(marker)).toEqual([]);
-    await s.close().catch(() => {});
-    const s2 = await startServer(api, { stateDir: s.stateDir });
-    try {
-      const v = viewOf(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-      expect(v.state).toBe('killed');
-      expect(v.end?.reason).toBe('shutdown');
-      expect(v.end?.message).toMatch(/SIGTERM/);
-    } finally {
-      await s2.close();
-    }
-  });
+  it(
+    'SIGTERM: exits promptly, kills running tasks and their tools, marks them killed (server shutdown) on ' + 'disk',
+    async () => {
+      const marker = uniqueSleep(200);
+      const s = await startServer(api);
+      const r = await s.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `[[bash:echo started; sleep ${marker}]]`, wait_s: 0 },
+      });
+      const id = viewOf(r).task_id;
+      expect(await waitFor(() => processesMatching(marker).length > 0, 20_000)).toBe(true);
+      const t0 = Date.now();
+      process.kill(s.pid, 'SIGTERM');
+      expect(await waitFor(() => !isAlive(s.pid), 30_000, 20)).toBe(true);
+      // limits.shutdownMs (1.4 s) caps it; 10x that for a busy machine. `npm run bench -- shutdown` has the figure.
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(processesMatching(marker)).toEqual([]);
+      await s.close().catch(() => {});
+      const s2 = await startServer(api, { stateDir: s.stateDir });
+      try {
+        const v = viewOf(await s2.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
+        expect(v.state).toBe('killed');
+        expect(v.end?.reason).toBe('shutdown');
+        expect(v.end?.message).toMatch(/SIGTERM/);
+      } finally {
+        await s2.close();
+      }
+    },
+  );
 
   it("two servers share one state dir: a live server's running task is not declared lost by the other", async () => {
     const marker = uniqueSleep(100);

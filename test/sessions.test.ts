@@ -67,49 +67,52 @@ describe('structured output', () => {
 });
 
 describe('sessions', () => {
-  it('a continue runs on the requested model; two forks of one task each see its history and not each other', async () => {
-    const tag = uniq();
-    const first = await finished(
-      await file.server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: `ORIGIN_${tag} [[text:first]]`, wait_s: 20 },
-      }),
-    );
-    expect(first.state).toBe('succeeded');
-    expect(first.session_id).toBeTruthy();
-    const cont = await finished(
-      await file.server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: `CONTINUE_${tag}`, continue_task_id: first.task_id, model: 'sonnet', wait_s: 20 },
-      }),
-    );
-    expect(cont.state).toBe('succeeded');
-    const contReq = file.api.messageRequests((q) => q.lastUserText.includes(`CONTINUE_${tag}`));
-    expect(contReq.length).toBeGreaterThan(0);
-    expect(contReq.every((q) => /sonnet/.test(q.model ?? ''))).toBe(true);
-    expect(JSON.stringify(contReq[0]!.messages)).toContain(`ORIGIN_${tag}`);
+  it(
+    'a continue runs on the requested model; two forks of one task each see its history and not each ' + 'other',
+    async () => {
+      const tag = uniq();
+      const first = await finished(
+        await file.server.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `ORIGIN_${tag} [[text:first]]`, wait_s: 20 },
+        }),
+      );
+      expect(first.state).toBe('succeeded');
+      expect(first.session_id).toBeTruthy();
+      const cont = await finished(
+        await file.server.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `CONTINUE_${tag}`, continue_task_id: first.task_id, model: 'sonnet', wait_s: 20 },
+        }),
+      );
+      expect(cont.state).toBe('succeeded');
+      const contReq = file.api.messageRequests((q) => q.lastUserText.includes(`CONTINUE_${tag}`));
+      expect(contReq.length).toBeGreaterThan(0);
+      expect(contReq.every((q) => /sonnet/.test(q.model ?? ''))).toBe(true);
+      expect(JSON.stringify(contReq[0]!.messages)).toContain(`ORIGIN_${tag}`);
 
-    const one = await finished(
-      await file.server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: `FORK_ONE_${tag}`, continue_task_id: first.task_id, fork: true, wait_s: 20 },
-      }),
-    );
-    const two = await finished(
-      await file.server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: `FORK_TWO_${tag}`, continue_task_id: first.task_id, fork: true, wait_s: 20 },
-      }),
-    );
-    expect([one.state, two.state]).toEqual(['succeeded', 'succeeded']);
-    expect(new Set([first.session_id, one.session_id, two.session_id]).size).toBe(3);
-    const twoReq = file.api.messageRequests((q) => q.lastUserText.includes(`FORK_TWO_${tag}`));
-    expect(twoReq.length).toBeGreaterThan(0);
-    const history = JSON.stringify(twoReq[0]!.messages);
-    expect(history).toContain(`ORIGIN_${tag}`);
-    expect(history).not.toContain(`FORK_ONE_${tag}`);
-    expect(twoReq.every((q) => /opus/.test(q.model ?? ''))).toBe(true);
-  });
+      const one = await finished(
+        await file.server.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `FORK_ONE_${tag}`, continue_task_id: first.task_id, fork: true, wait_s: 20 },
+        }),
+      );
+      const two = await finished(
+        await file.server.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `FORK_TWO_${tag}`, continue_task_id: first.task_id, fork: true, wait_s: 20 },
+        }),
+      );
+      expect([one.state, two.state]).toEqual(['succeeded', 'succeeded']);
+      expect(new Set([first.session_id, one.session_id, two.session_id]).size).toBe(3);
+      const twoReq = file.api.messageRequests((q) => q.lastUserText.includes(`FORK_TWO_${tag}`));
+      expect(twoReq.length).toBeGreaterThan(0);
+      const history = JSON.stringify(twoReq[0]!.messages);
+      expect(history).toContain(`ORIGIN_${tag}`);
+      expect(history).not.toContain(`FORK_ONE_${tag}`);
+      expect(twoReq.every((q) => /opus/.test(q.model ?? ''))).toBe(true);
+    },
+  );
 
   it('fork without continue_task_id is refused with the field named', async () => {
     const r = await file.server.client.callTool({ name: 'deep_task', arguments: { prompt: 'x', fork: true } });

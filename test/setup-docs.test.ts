@@ -42,21 +42,26 @@ async function mcpList(home: string): Promise<string> {
 }
 
 describe('setup snippets in the README (issue 21, item 1)', () => {
-  it("Claude Code: the `claude mcp add` line, with this checkout's path, gives a server `claude mcp list` shows Connected", async () => {
-    const cmd = snippet('claude-code-cli').trim();
-    expect(cmd).toBe('claude mcp add --scope user claude-tiers -- node /path/to/claude-tiers/dist/src/index.js');
-    expect(readme).toMatch(/npx -y claude-tiers[^\n]*|once published/);
-    const home = await makeTempHome();
-    const add = await execa(REAL_CLAUDE, forThisCheckout(cmd).split(' ').slice(1), {
-      env: claudeEnv(api, home),
-      extendEnv: false,
-      cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')),
-      reject: false,
-      timeout: 30_000,
-    });
-    expect(add.exitCode, add.stderr).toBe(0);
-    expect(await mcpList(home)).toMatch(/claude-tiers: node \S+dist\/src\/index\.js - ✔ Connected/);
-  }, 120_000);
+  it(
+    "Claude Code: the `claude mcp add` line, with this checkout's path, gives a server `claude mcp list` " +
+      'shows Connected',
+    async () => {
+      const cmd = snippet('claude-code-cli').trim();
+      expect(cmd).toBe('claude mcp add --scope user claude-tiers -- node /path/to/claude-tiers/dist/src/index.js');
+      expect(readme).toMatch(/npx -y claude-tiers[^\n]*|once published/);
+      const home = await makeTempHome();
+      const add = await execa(REAL_CLAUDE, forThisCheckout(cmd).split(' ').slice(1), {
+        env: claudeEnv(api, home),
+        extendEnv: false,
+        cwd: mkdtempSync(join(tmpdir(), 'ct-proj-')),
+        reject: false,
+        timeout: 30_000,
+      });
+      expect(add.exitCode, add.stderr).toBe(0);
+      expect(await mcpList(home)).toMatch(/claude-tiers: node \S+dist\/src\/index\.js - ✔ Connected/);
+    },
+    120_000,
+  );
 
   it('no snippet leads with npx: the npx forms are given as "once published"', () => {
     const section = readme.slice(
@@ -90,24 +95,31 @@ describe('setup snippets in the README (issue 21, item 1)', () => {
 });
 
 describe('claude-tiers setup (issue 21, item 1)', () => {
-  it('claude-code: prints the line for this copy; --write adds it and `claude mcp list` shows it Connected; again replaces it', async () => {
-    const home = await makeTempHome();
-    const env = { ...claudeEnv(api, home), CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE };
-    const shown = await runCli(['setup', 'claude-code'], { env });
-    expect(shown.code).toBe(0);
-    expect(shown.stdout).toBe(`claude mcp add --scope user claude-tiers -- ${process.execPath} ${SERVER_ENTRY}\n`);
-    expect(shown.stderr).toMatch(/--write/);
-    for (let i = 0; i < 2; i++) {
-      const written = await runCli(['setup', 'claude-code', '--write'], { env, timeoutMs: 90_000 });
-      expect(written.code, written.stderr).toBe(0);
-      expect(written.stdout).toMatch(/^added to Claude Code \(user scope/);
-    }
-    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as {
-      mcpServers: Record<string, { command: string; args: string[] }>;
-    };
-    expect(config.mcpServers['claude-tiers']).toMatchObject({ command: process.execPath, args: [SERVER_ENTRY] });
-    expect(await mcpList(home)).toMatch(new RegExp(`claude-tiers: ${process.execPath} ${SERVER_ENTRY} - ✔ Connected`));
-  }, 180_000);
+  it(
+    'claude-code: prints the line for this copy; --write adds it and `claude mcp list` shows it Connected; ' +
+      'again replaces it',
+    async () => {
+      const home = await makeTempHome();
+      const env = { ...claudeEnv(api, home), CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE };
+      const shown = await runCli(['setup', 'claude-code'], { env });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toBe(`claude mcp add --scope user claude-tiers -- ${process.execPath} ${SERVER_ENTRY}\n`);
+      expect(shown.stderr).toMatch(/--write/);
+      for (let i = 0; i < 2; i++) {
+        const written = await runCli(['setup', 'claude-code', '--write'], { env, timeoutMs: 90_000 });
+        expect(written.code, written.stderr).toBe(0);
+        expect(written.stdout).toMatch(/^added to Claude Code \(user scope/);
+      }
+      const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as {
+        mcpServers: Record<string, { command: string; args: string[] }>;
+      };
+      expect(config.mcpServers['claude-tiers']).toMatchObject({ command: process.execPath, args: [SERVER_ENTRY] });
+      expect(await mcpList(home)).toMatch(
+        new RegExp(`claude-tiers: ${process.execPath} ${SERVER_ENTRY} - ✔ Connected`),
+      );
+    },
+    180_000,
+  );
 
   it('claude-desktop --write merges into the platform file, keeping other servers and keys', async () => {
     const home = await makeTempHome();
@@ -149,52 +161,56 @@ describe('claude-tiers setup (issue 21, item 1)', () => {
     expect(readFileSync(file, 'utf8')).toBe('{ not json');
   });
 
-  it('codex --write merges into ~/.codex/config.toml: other tables kept, our old table (and its sub-tables) replaced', async () => {
-    const home = await makeTempHome();
-    const file = join(home, '.codex', 'config.toml');
-    mkdirSync(join(home, '.codex'));
-    writeFileSync(
-      file,
-      [
-        'model = "o4"',
-        '',
-        '[mcp_servers.other]',
-        'command = "other"',
-        '',
-        '[mcp_servers.claude-tiers]',
-        'command = "npx"',
-        'args = ["-y", "claude-tiers"]',
-        '',
-        '[mcp_servers.claude-tiers.env]',
-        'A = "1"',
-        '',
-        '[profiles.fast]',
-        'model = "mini"',
-        '',
-      ].join('\n'),
-    );
-    const env = { ...claudeEnv(api, home) };
-    for (let i = 0; i < 2; i++) expect((await runCli(['setup', 'codex', '--write'], { env })).code).toBe(0);
-    const toml = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(toml).toEqual({
-      model: 'o4',
-      mcp_servers: {
-        other: { command: 'other' },
-        'claude-tiers': {
-          command: process.execPath,
-          args: [SERVER_ENTRY],
-          startup_timeout_sec: 20,
-          tool_timeout_sec: 300,
+  it(
+    'codex --write merges into ~/.codex/config.toml: other tables kept, our old table (and its sub-tables) ' +
+      'replaced',
+    async () => {
+      const home = await makeTempHome();
+      const file = join(home, '.codex', 'config.toml');
+      mkdirSync(join(home, '.codex'));
+      writeFileSync(
+        file,
+        [
+          'model = "o4"',
+          '',
+          '[mcp_servers.other]',
+          'command = "other"',
+          '',
+          '[mcp_servers.claude-tiers]',
+          'command = "npx"',
+          'args = ["-y", "claude-tiers"]',
+          '',
+          '[mcp_servers.claude-tiers.env]',
+          'A = "1"',
+          '',
+          '[profiles.fast]',
+          'model = "mini"',
+          '',
+        ].join('\n'),
+      );
+      const env = { ...claudeEnv(api, home) };
+      for (let i = 0; i < 2; i++) expect((await runCli(['setup', 'codex', '--write'], { env })).code).toBe(0);
+      const toml = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      expect(toml).toEqual({
+        model: 'o4',
+        mcp_servers: {
+          other: { command: 'other' },
+          'claude-tiers': {
+            command: process.execPath,
+            args: [SERVER_ENTRY],
+            startup_timeout_sec: 20,
+            tool_timeout_sec: 300,
+          },
         },
-      },
-      profiles: { fast: { model: 'mini' } },
-    });
-    // Printed, the same table.
-    const shown = parseToml((await runCli(['setup', 'codex'], { env })).stdout) as {
-      mcp_servers: Record<string, unknown>;
-    };
-    expect(shown.mcp_servers['claude-tiers']).toEqual((toml.mcp_servers as Record<string, unknown>)['claude-tiers']);
-  });
+        profiles: { fast: { model: 'mini' } },
+      });
+      // Printed, the same table.
+      const shown = parseToml((await runCli(['setup', 'codex'], { env })).stdout) as {
+        mcp_servers: Record<string, unknown>;
+      };
+      expect(shown.mcp_servers['claude-tiers']).toEqual((toml.mcp_servers as Record<string, unknown>)['claude-tiers']);
+    },
+  );
 
   it('a bad setup command line exits 2 with one line', async () => {
     const env = claudeEnv(api, await makeTempHome());
@@ -260,60 +276,69 @@ describe('packaging and the README (finding 14)', () => {
     }
   });
 
-  it('from a checkout, --help and the start-up line say how to start this copy (node .../dist/src/index.js), not npx', async () => {
-    const { env } = await serverEnv(api);
-    const help = await runCli(['--help'], { env });
-    expect(help.stdout).toContain(`claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
-    expect(help.stdout).not.toMatch(/npx/);
-    const s = await startServer(api);
-    try {
-      // The line comes once the engine is built, just after the server starts answering.
-      await waitFor(() => s.stderr().includes('add to Claude Code'), 10_000);
-      expect(s.stderr()).toContain(`add to Claude Code: claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
-    } finally {
-      await s.close();
-    }
-  });
+  it(
+    'from a checkout, --help and the start-up line say how to start this copy (node .../dist/src/index.js), ' +
+      'not npx',
+    async () => {
+      const { env } = await serverEnv(api);
+      const help = await runCli(['--help'], { env });
+      expect(help.stdout).toContain(`claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
+      expect(help.stdout).not.toMatch(/npx/);
+      const s = await startServer(api);
+      try {
+        // The line comes once the engine is built, just after the server starts answering.
+        await waitFor(() => s.stderr().includes('add to Claude Code'), 10_000);
+        expect(s.stderr()).toContain(`add to Claude Code: claude mcp add claude-tiers -- node ${SERVER_ENTRY}`);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
-  it('Claude Code in -p mode calls the tools once allowed, as the README says (--allowedTools, or a permission rule)', async () => {
-    const allowed = /--allowedTools=(\S+)/.exec(snippet('claude-code-print-mode'))![1]!;
-    const { env: serverVars } = await serverEnv(api);
-    const mcpConfig = join(mkdtempSync(join(tmpdir(), 'ct-parent-')), 'mcp.json');
-    writeFileSync(
-      mcpConfig,
-      JSON.stringify({
-        mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], env: serverVars } },
-      }),
-    );
-    const parent = async (extra: string[], home?: string) => {
-      const r = await execa(
-        REAL_CLAUDE,
-        ['-p', '--output-format=json', `--mcp-config=${mcpConfig}`, '--strict-mcp-config', ...extra],
-        {
-          env: { ...claudeEnv(api, home ?? (await makeTempHome())), ENABLE_TOOL_SEARCH: 'false' },
-          extendEnv: false,
-          cwd: mkdtempSync(join(tmpdir(), 'ct-parent-cwd-')),
-          input: '[[tool:mcp__claude-tiers__quick_answer:{"prompt":"what does HTTP 418 mean"}]]',
-          reject: false,
-          timeout: 60_000,
-        },
+  it(
+    'Claude Code in -p mode calls the tools once allowed, as the README says (--allowedTools, or a permission ' +
+      'rule)',
+    async () => {
+      const allowed = /--allowedTools=(\S+)/.exec(snippet('claude-code-print-mode'))![1]!;
+      const { env: serverVars } = await serverEnv(api);
+      const mcpConfig = join(mkdtempSync(join(tmpdir(), 'ct-parent-')), 'mcp.json');
+      writeFileSync(
+        mcpConfig,
+        JSON.stringify({
+          mcpServers: { 'claude-tiers': { command: process.execPath, args: [SERVER_ENTRY], env: serverVars } },
+        }),
       );
-      return JSON.parse(r.stdout) as { result: string; permission_denials: Array<{ tool_name: string }> };
-    };
-    const denied = await parent([]);
-    expect(denied.permission_denials.map((d) => d.tool_name)).toEqual(['mcp__claude-tiers__quick_answer']);
-    const byFlag = await parent([`--allowedTools=${allowed}`]);
-    expect(byFlag.permission_denials).toEqual([]);
-    expect(byFlag.result).toContain('ok: what does HTTP 418 mean');
-    // The shorter form --help gives: every tool of the server.
-    expect((await parent(['--allowedTools=mcp__claude-tiers'])).permission_denials).toEqual([]);
-    // The README's permission rule, in the user's ~/.claude/settings.json.
-    const rule = /`(\{"permissions": \{"allow": \["mcp__claude-tiers"\]\}\})`/.exec(readme)![1]!;
-    const home = await makeTempHome();
-    mkdirSync(join(home, '.claude'));
-    writeFileSync(join(home, '.claude', 'settings.json'), rule);
-    const byRule = await parent([], home);
-    expect(byRule.permission_denials).toEqual([]);
-    expect(byRule.result).toContain('ok: what does HTTP 418 mean');
-  }, 180_000);
+      const parent = async (extra: string[], home?: string) => {
+        const r = await execa(
+          REAL_CLAUDE,
+          ['-p', '--output-format=json', `--mcp-config=${mcpConfig}`, '--strict-mcp-config', ...extra],
+          {
+            env: { ...claudeEnv(api, home ?? (await makeTempHome())), ENABLE_TOOL_SEARCH: 'false' },
+            extendEnv: false,
+            cwd: mkdtempSync(join(tmpdir(), 'ct-parent-cwd-')),
+            input: '[[tool:mcp__claude-tiers__quick_answer:{"prompt":"what does HTTP 418 mean"}]]',
+            reject: false,
+            timeout: 60_000,
+          },
+        );
+        return JSON.parse(r.stdout) as { result: string; permission_denials: Array<{ tool_name: string }> };
+      };
+      const denied = await parent([]);
+      expect(denied.permission_denials.map((d) => d.tool_name)).toEqual(['mcp__claude-tiers__quick_answer']);
+      const byFlag = await parent([`--allowedTools=${allowed}`]);
+      expect(byFlag.permission_denials).toEqual([]);
+      expect(byFlag.result).toContain('ok: what does HTTP 418 mean');
+      // The shorter form --help gives: every tool of the server.
+      expect((await parent(['--allowedTools=mcp__claude-tiers'])).permission_denials).toEqual([]);
+      // The README's permission rule, in the user's ~/.claude/settings.json.
+      const rule = /`(\{"permissions": \{"allow": \["mcp__claude-tiers"\]\}\})`/.exec(readme)![1]!;
+      const home = await makeTempHome();
+      mkdirSync(join(home, '.claude'));
+      writeFileSync(join(home, '.claude', 'settings.json'), rule);
+      const byRule = await parent([], home);
+      expect(byRule.permission_denials).toEqual([]);
+      expect(byRule.result).toContain('ok: what does HTTP 418 mean');
+    },
+    180_000,
+  );
 });

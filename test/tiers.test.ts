@@ -58,49 +58,52 @@ describe('tiers reach claude as configured', () => {
     }
   });
 
-  it('uses an operator-defined tier when named, refuses an unknown one with the known names, and routes "auto"', async () => {
-    const config = configFile({
-      tiers: {
-        cheap: {
-          model: 'sonnet',
-          outputFormat: 'json',
-          timeoutS: 60,
-          idleTimeoutS: 60,
-          maxRetries: 0,
-          allowedTools: ['Read'],
-          contextMode: 'minimal',
+  it(
+    'uses an operator-defined tier when named, refuses an unknown one with the known names, and routes ' + '"auto"',
+    async () => {
+      const config = configFile({
+        tiers: {
+          cheap: {
+            model: 'sonnet',
+            outputFormat: 'json',
+            timeoutS: 60,
+            idleTimeoutS: 60,
+            maxRetries: 0,
+            allowedTools: ['Read'],
+            contextMode: 'minimal',
+          },
         },
-      },
-    });
-    const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
-    try {
-      api.reset();
-      const r = await s.client.callTool({
-        name: 'quick_answer',
-        arguments: { prompt: 'custom tier [[text:cheap answer]]', tier: 'cheap' },
       });
-      expect(textOf(r)).toBe('cheap answer');
-      expect(api.messageRequests((q) => q.firstUserText.includes('custom tier'))[0]!.model).toMatch(/sonnet/);
-      const bad = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'x', tier: 'premium' } });
-      expect(bad.isError).toBe(true);
-      expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, sandboxed, cheap/);
-      const auto = await s.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 },
-      });
-      expect(viewOf(auto).routed).toBe('routed: speed (a simple question)');
-      expect(viewOf(auto).result?.text).toBe('Paris');
-      const auto2 = await s.client.callTool({
-        name: 'quick_answer',
-        arguments: { prompt: 'Run the tests in this project [[text:ran]]', tier: 'auto' },
-      });
-      expect((auto2.structuredContent as { routed?: string }).routed).toBe(
-        'routed: comprehensive (mentions running tests or commands)',
-      );
-    } finally {
-      await s.close();
-    }
-  });
+      const s = await startServer(api, { env: { CLAUDE_TIERS_CONFIG: config } });
+      try {
+        api.reset();
+        const r = await s.client.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: 'custom tier [[text:cheap answer]]', tier: 'cheap' },
+        });
+        expect(textOf(r)).toBe('cheap answer');
+        expect(api.messageRequests((q) => q.firstUserText.includes('custom tier'))[0]!.model).toMatch(/sonnet/);
+        const bad = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: 'x', tier: 'premium' } });
+        expect(bad.isError).toBe(true);
+        expect(textOf(bad)).toMatch(/unknown tier "premium"; known tiers: speed, comprehensive, sandboxed, cheap/);
+        const auto = await s.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: 'What is the capital of France? [[text:Paris]]', tier: 'auto', wait_s: 30 },
+        });
+        expect(viewOf(auto).routed).toBe('routed: speed (a simple question)');
+        expect(viewOf(auto).result?.text).toBe('Paris');
+        const auto2 = await s.client.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: 'Run the tests in this project [[text:ran]]', tier: 'auto' },
+        });
+        expect((auto2.structuredContent as { routed?: string }).routed).toBe(
+          'routed: comprehensive (mentions running tests or commands)',
+        );
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   it('a malformed config stops start-up with the file and field named', async () => {
     const file = configFile({ tiers: { speed: { timeoutS: 'fast' } }, limits: { maxRunning: 0 } });
@@ -277,27 +280,30 @@ describe('doctor', () => {
     expect(r.code).toBe(0);
   });
 
-  it('warns that the comprehensive tier runs Bash unconfined without asking, and names the sandboxed tier', async () => {
-    const base = {
-      ANTHROPIC_API_KEY: 'sk-test',
-      CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
-      CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
-    };
-    const r = await doctor({
-      ...base,
-      CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
-    });
-    expect(r.out).toMatch(
-      /PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/,
-    );
-    const noBash = await doctor({
-      ...base,
-      CLAUDE_TIERS_CONFIG: configFile({
-        tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read', 'Edit'] } },
-      }),
-    });
-    expect(noBash.out).toMatch(/PASS\s+bash\s+no tier runs Bash unconfined without asking/);
-  });
+  it(
+    'warns that the comprehensive tier runs Bash unconfined without asking, and names the sandboxed ' + 'tier',
+    async () => {
+      const base = {
+        ANTHROPIC_API_KEY: 'sk-test',
+        CLAUDE_TIERS_CLAUDE_BIN: REAL_CLAUDE,
+        CLAUDE_TIERS_STATE_DIR: tmp('ct-doc-'),
+      };
+      const r = await doctor({
+        ...base,
+        CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
+      });
+      expect(r.out).toMatch(
+        /PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/,
+      );
+      const noBash = await doctor({
+        ...base,
+        CLAUDE_TIERS_CONFIG: configFile({
+          tiers: { comprehensive: { mcpConfig: null, allowedTools: ['Read', 'Edit'] } },
+        }),
+      });
+      expect(noBash.out).toMatch(/PASS\s+bash\s+no tier runs Bash unconfined without asking/);
+    },
+  );
 
   it('says when containment is unavailable, and why, without failing', async () => {
     const r = await doctor({

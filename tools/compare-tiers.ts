@@ -27,10 +27,14 @@ export const compareTiersTool = (limits: Limits) =>
     name: 'compare_tiers',
     title: 'Compare two tiers (A/B)',
     description:
-      'Run the same prompts through two tiers as deep tasks, interleaved (a, b, a, b…), `runs` times each, and compare success rate, latency p50/p95, ' +
-      'time to first event, cost, turns and output tokens (each with the ratio b/a). It can take minutes: it returns a compare_id at once; ' +
-      'compare_status follows it and, when done, gives the table and the paths of compare.json and a self-contained report.html. ' +
-      'kill_task { compare_id } stops it; so does cancelling a compare_tiers call that waits (wait_s). Each caller runs at most 2 comparisons at once.',
+      'Run the same prompts through two tiers as deep tasks, interleaved (a, b, a, b…), `runs` times each, ' +
+      'and compare success rate, latency p50/p95, ' +
+      ('time to first event, cost, turns and output tokens (each with the ratio b/a). It can take minutes: ' +
+        'it returns a compare_id at once; ') +
+      ('compare_status follows it and, when done, gives the table and the paths of compare.json and a ' +
+        'self-contained report.html. ') +
+      ('kill_task { compare_id } stops it; so does cancelling a compare_tiers call that waits (wait_s). Each ' +
+        'caller runs at most 2 comparisons at once.'),
     inputSchema: z.strictObject({
       tiers: z
         .array(TierField, { error: 'tiers must be an array of two tier names, e.g. ["speed", "comprehensive"]' })
@@ -51,13 +55,16 @@ export const compareTiersTool = (limits: Limits) =>
       wait_s: waitField(limits.maxWaitS)
         .optional()
         .describe(
-          `Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this call while it waits stops the comparison.`,
+          `Wait up to this many seconds for it to finish (0-${limits.maxWaitS}, default 0); cancelling this ` +
+            `call while it waits stops the comparison.`,
         ),
     }),
     outputSchema: CompareStatusSchema,
     rateLimited: true,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
-    usage: `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: 0-${limits.maxWaitS} }`,
+    usage:
+      `compare_tiers takes { tiers: [a, b] (two tier names), prompts: string[] (1-50), runs?: 1-5, wait_s?: ` +
+      `0-${limits.maxWaitS} }`,
     async handle(input, ctx) {
       const { compare } = ctx;
       const started = compare.start({
@@ -88,7 +95,9 @@ export const compareStatusTool = (limits: Limits) =>
     name: 'compare_status',
     title: 'Comparison status',
     description:
-      'Progress of a compare_tiers comparison (runs done of total); once done, the summary per tier with ratios b/a, the table, and the paths of compare.json and report.html. With wait_s it waits for the comparison to finish.',
+      'Progress of a compare_tiers comparison (runs done of total); once done, the summary per tier with ' +
+      'ratios b/a, the table, and the paths of compare.json and report.html. With wait_s it waits for the ' +
+      'comparison to finish.',
     inputSchema: z.strictObject({
       compare_id: CompareIdField,
       wait_s: waitField(limits.maxWaitS)

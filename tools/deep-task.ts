@@ -22,8 +22,10 @@ export const deepTaskTool = (limits: Limits) =>
     name: 'deep_task',
     title: 'Deep task (comprehensive tier)',
     description:
-      'Start a long Claude Code task in the background: strong model, full tools, the comprehensive MCP servers. Returns a task_id ' +
-      `at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it finishes quickly). Follow it with task_status, stop it with kill_task. ` +
+      'Start a long Claude Code task in the background: strong model, full tools, the comprehensive MCP ' +
+      'servers. Returns a task_id ' +
+      (`at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it finishes quickly). ` +
+        `Follow it with task_status, stop it with kill_task. `) +
       "continue_task_id resumes an earlier task's conversation as a new task.",
     inputSchema: z
       .strictObject({
@@ -33,7 +35,8 @@ export const deepTaskTool = (limits: Limits) =>
         wait_s: waitField(limits.maxWaitS)
           .optional()
           .describe(
-            `Seconds to wait for a quick finish before returning the task id (0-${limits.maxWaitS}, default ${DEFAULT_WAIT_S}).`,
+            `Seconds to wait for a quick finish before returning the task id (0-${limits.maxWaitS}, ` +
+              `default ${DEFAULT_WAIT_S}).`,
           ),
         timeout_s: z
           .number({ error: 'timeout_s must be a number of seconds' })
@@ -69,7 +72,8 @@ export const deepTaskTool = (limits: Limits) =>
           .boolean({ error: 'fork must be true or false' })
           .optional()
           .describe(
-            'With continue_task_id: branch the earlier session (a new session id), so two follow-ups never share a transcript.',
+            'With continue_task_id: branch the earlier session (a new session id), so two follow-ups never ' +
+              'share a transcript.',
           ),
         output_schema: OutputSchemaField.optional(),
         images: ImagesField.optional(),
@@ -77,13 +81,15 @@ export const deepTaskTool = (limits: Limits) =>
           .enum(['none', 'worktree'], { error: 'isolation must be "none" or "worktree"' })
           .optional()
           .describe(
-            '"worktree": run in a new git worktree on branch claude-tiers/<task_id> (cwd must be in a git repository); default: the tier\'s.',
+            '"worktree": run in a new git worktree on branch claude-tiers/<task_id> (cwd must be in a git ' +
+              "repository); default: the tier's.",
           ),
         keep_worktree: z
           .boolean({ error: 'keep_worktree must be true or false' })
           .optional()
           .describe(
-            'With isolation "worktree": keep the worktree folder after the task (its work is committed to the branch either way).',
+            'With isolation "worktree": keep the worktree folder after the task (its work is committed to ' +
+              'the branch either way).',
           ),
         base_ref: z
           .string({ error: 'base_ref must be a string' })
@@ -105,7 +111,11 @@ export const deepTaskTool = (limits: Limits) =>
     // As a native MCP task the client polls tasks/get, so the call returns at once.
     taskInput: (input) => ({ ...input, wait_s: 0 }),
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-    usage: `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", keep_worktree?: boolean, base_ref? }`,
+    usage:
+      `deep_task takes { prompt: string (required), cwd?, model?, wait_s?: 0-${limits.maxWaitS}, timeout_s?, ` +
+      `idle_timeout_s?, max_turns?, max_budget_usd?, max_output_tokens?, system_prompt?, tier?, ` +
+      `continue_task_id?, fork?: boolean, output_schema?: JSON Schema object, isolation?: "none" | "worktree", ` +
+      `keep_worktree?: boolean, base_ref? }`,
     handle: ({ wait_s: waitS = DEFAULT_WAIT_S, ...ask }, ctx) => {
       const wait = { waitS, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };
       if (ctx.resumeTaskId) return ctx.tasks.follow(ctx.resumeTaskId, wait);

@@ -49,7 +49,9 @@ export const BudgetField = z
   .positive('max_budget_usd must be > 0')
   .max(1000, 'max_budget_usd must be at most 1000')
   .describe(
-    'Spending ceiling in USD for this call: claude stops once its reported cost passes it (--max-budget-usd). With tier "auto" it also picks the strongest model whose estimated cost fits (the result\'s routed says why).',
+    'Spending ceiling in USD for this call: claude stops once its reported cost passes it ' +
+      '(--max-budget-usd). With tier "auto" it also picks the strongest model whose estimated cost fits (the ' +
+      "result's routed says why).",
   );
 
 export const TaskIdField = z
@@ -97,7 +99,8 @@ export const OutputSchemaField = z
     }
   })
   .describe(
-    'JSON Schema of the answer: claude returns an object that matches it (structuredContent.output), via its StructuredOutput tool.',
+    'JSON Schema of the answer: claude returns an object that matches it (structuredContent.output), via ' +
+      'its StructuredOutput tool.',
   );
 
 // Images sent with the prompt (png, jpeg, gif, webp): a file inside the allowed roots, or base64 data with its type.

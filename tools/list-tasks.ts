@@ -9,7 +9,8 @@ export const listTasksTool = defineTool({
   name: 'list_tasks',
   title: 'List tasks',
   description:
-    'Recent tasks, newest first, optionally filtered by state, with a one-line progress each and the counts running/queued.',
+    'Recent tasks, newest first, optionally filtered by state, with a one-line progress each and the counts ' +
+    'running/queued.',
   inputSchema: z.strictObject({
     state: z
       .union([State, z.array(State).min(1, 'state must not be an empty list')])

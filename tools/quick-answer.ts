@@ -18,7 +18,8 @@ export const quickAnswerTool = (limits: Limits) =>
     name: 'quick_answer',
     title: 'Quick answer (speed tier)',
     description:
-      'Ask Claude Code a quick question and wait for the answer. Speed tier: a fast model (haiku-class), minimal context, ' +
+      'Ask Claude Code a quick question and wait for the answer. Speed tier: a fast model (haiku-class), ' +
+      'minimal context, ' +
       'read-only tools, no extra MCP servers. Use deep_task for work that edits files, runs commands or takes minutes.',
     inputSchema: z.strictObject({
       prompt: promptField(limits.maxPromptChars),
@@ -46,13 +47,16 @@ export const quickAnswerTool = (limits: Limits) =>
     rateLimited: true,
     annotations: { readOnlyHint: true, openWorldHint: true },
     usage:
-      'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, system_prompt?: string, tier?: string (or "auto"), max_budget_usd?: number (USD), output_schema?: JSON Schema object, cache?: boolean }',
+      'quick_answer takes { prompt: string (required), model?: string, cwd?: string, timeout_s?: number, ' +
+      'system_prompt?: string, tier?: string (or "auto"), max_budget_usd?: number (USD), output_schema?: ' +
+      'JSON Schema object, cache?: boolean }',
     async handle(input, ctx) {
       const answer = await ctx.quick({ ...camelKeys(input), principal: ctx.viewer.principal }, ctx.signal);
       const notes = [
         answer.routed,
         answer.fallback &&
-          `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed (${answer.fallback.reason})`,
+          `fallback: answered by tier ${answer.tier} because ${answer.fallback.from_tier} failed ` +
+            `(${answer.fallback.reason})`,
         answer.fallback_model && `fallback model used: ${answer.fallback_model}`,
         answer.cached && `cached answer, ${answer.cached.age_s} s old`,
       ].filter(Boolean);

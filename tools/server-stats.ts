@@ -6,7 +6,8 @@ export const serverStatsTool = defineTool({
   name: 'server_stats',
   title: 'Server stats',
   description:
-    "Counters of this claude-tiers server: running/queued tasks (the server's and your own, with your fair share), claude processes, warm spare hits and misses, answer cache, uptime and memory.",
+    "Counters of this claude-tiers server: running/queued tasks (the server's and your own, with your fair " +
+    'share), claude processes, warm spare hits and misses, answer cache, uptime and memory.',
   inputSchema: z.strictObject({}),
   annotations: { readOnlyHint: true, idempotentHint: true },
   usage: 'server_stats takes no arguments: {}',
@@ -20,8 +21,10 @@ export const serverStatsTool = defineTool({
         .join(', ') ||
         'none finished');
     const text = [
-      `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued (peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
-      `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,
+      `up ${stats.uptime_s} s · ${stats.tasks.running} running, ${stats.tasks.queued} queued ` +
+        `(peak ${stats.tasks.peak_running}) · ${stats.claude_processes} claude processes`,
+      `warm spares: ${stats.spares.ready} ready, ${stats.spares.hits} hits, ${stats.spares.misses} ` +
+        `misses, ${stats.spares.spawned} spawned, ${stats.spares.expired} expired, ${stats.spares.died} died`,
       `circuits: ${
         Object.entries(stats.circuits)
           .map(
@@ -29,7 +32,8 @@ export const serverStatsTool = defineTool({
           )
           .join(', ') || 'none'
       }`,
-      `cache: ${stats.cache.entries} entries, ${stats.cache.bytes} bytes, ${stats.cache.hits} hits, ${stats.cache.misses} misses · rss ${stats.memory_mb.rss} MB`,
+      `cache: ${stats.cache.entries} entries, ${stats.cache.bytes} bytes, ${stats.cache.hits} ` +
+        `hits, ${stats.cache.misses} misses · rss ${stats.memory_mb.rss} MB`,
       ...(mine
         ? [
             `yours (${mine.principal}): ${mine.running} running, ${mine.queued} queued, ${finished} · ` +

@@ -9,8 +9,10 @@ export const taskStatusTool = (limits: Limits) =>
     name: 'task_status',
     title: 'Task status',
     description:
-      'State, progress, recent events, partial output and the final result of a deep_task. With wait_s it long-polls: it returns as soon as ' +
-      'the state changes or new events arrive (after `cursor`), else after wait_s. With task_ids and wait_for ("any" | "all") it waits on several tasks at once.',
+      'State, progress, recent events, partial output and the final result of a deep_task. With wait_s it ' +
+      'long-polls: it returns as soon as ' +
+      ('the state changes or new events arrive (after `cursor`), else after wait_s. With task_ids and ' +
+        'wait_for ("any" | "all") it waits on several tasks at once.'),
     inputSchema: z
       .strictObject({
         task_id: TaskIdField.optional(),
@@ -52,7 +54,9 @@ export const taskStatusTool = (limits: Limits) =>
     annotations: { readOnlyHint: true, idempotentHint: true },
     asksCaller: true,
     showsBoard: true,
-    usage: `task_status takes { task_id: "t_..." } or { task_ids: ["t_..."], wait_for?: "any"|"all" }, plus wait_s?: 0-${limits.maxWaitS}, cursor?: number, tail?: 0-200`,
+    usage:
+      `task_status takes { task_id: "t_..." } or { task_ids: ["t_..."], wait_for?: "any"|"all" }, plus ` +
+      `wait_s?: 0-${limits.maxWaitS}, cursor?: number, tail?: 0-200`,
     async handle(input, ctx) {
       const { tasks } = ctx;
       const wait = { waitS: input.wait_s ?? 0, signal: ctx.signal, progress: ctx.progress, viewer: ctx.viewer };

@@ -5,7 +5,8 @@ import { TaskStore } from '../../src/tasks/store.js';
 import { isFinal } from '../../src/tasks/types.js';
 import { round, rssMb } from '../stats.js';
 
-// `node dist/bench/soak/soak.js [minutes]`: mixed load (quick answers, deep tasks with Bash steps, random kills, status polls).
+// `node dist/bench/soak/soak.js [minutes]`: mixed load (quick answers, deep tasks with Bash steps, random kills, status
+// polls).
 async function main(): Promise<void> {
   const minutes = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 5);
   const tag = `9${String(process.pid).slice(-3)}`;

@@ -9,7 +9,8 @@ const HOUR_MS = 3_600_000;
 // The panel and its chart points: their schemas are in src/shapes.
 export type { OpsPoint, OpsView } from '../shapes/board.js';
 
-// A metric as getMetricsAsJSON() gives it, with the metricName a histogram's values carry (prom-client's type omits it).
+// A metric as getMetricsAsJSON() gives it, with the metricName a histogram's values carry (prom-client's type omits
+// it).
 interface MetricJson {
   name: string;
   values: Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;

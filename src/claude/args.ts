@@ -17,7 +17,8 @@ export interface RunRequest {
   extraAllowedTools?: string[];
   /** Ask the host about tool uses the tier does not allow (a task whose caller can answer). */
   forwardPermissions?: boolean;
-  /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt): long text never goes in argv. */
+  /** A 0600 file with everything appended to the system prompt (tier text, context files, the request's system_prompt):
+   * long text never goes in argv. */
   appendSystemPromptFile?: string;
   /** A 0600 file with the tier's own system prompt (contextMode minimal): operator text never goes in argv either. */
   systemPromptFile?: string;
@@ -66,7 +67,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   const budget = req.maxBudgetUsd ?? tier.maxBudgetUsd;
   if (budget !== undefined) args.push(opt('max-budget-usd', budget));
   if (tier.contextMode === 'minimal') {
-    // Minimal context: a short system prompt and only the tier's built-in tools offered (CLAUDE.md discovery is off via env).
+    // Minimal context: a short system prompt and only the tier's built-in tools offered (CLAUDE.md discovery is off via
+    // env).
     // The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
     if (req.systemPromptFile) args.push(opt('system-prompt-file', req.systemPromptFile));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
@@ -82,7 +84,8 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   return args;
 }
 
-// The environment claude runs with: the server's own minus its secrets (the HTTP token, the config's secretEnv), plus what the tier adds.
+// The environment claude runs with: the server's own minus its secrets (the HTTP token, the config's secretEnv), plus
+// what the tier adds.
 export function buildClaudeEnv(
   tier: TierConfig,
   base: NodeJS.ProcessEnv,

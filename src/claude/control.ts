@@ -13,7 +13,8 @@ export function userMessage(content: UserContent): Record<string, unknown> {
 
 // What the host sets up before the first prompt instead of in argv (the SDK's initialize request carries the same).
 export interface RunSetup {
-  /** JSON Schema for the final answer: claude offers the model a StructuredOutput tool and returns structured_output. */
+  /** JSON Schema for the final answer: claude offers the model a StructuredOutput tool and returns structured_output.
+   * */
   jsonSchema?: Record<string, unknown>;
 }
 
@@ -26,12 +27,14 @@ export function initializeRequest(requestId: string, setup: RunSetup): Record<st
   };
 }
 
-// Asks claude to stop the turn at once; it answers with a control_response, then a result (aborted_tools / aborted_streaming).
+// Asks claude to stop the turn at once; it answers with a control_response, then a result (aborted_tools /
+// aborted_streaming).
 export function interruptRequest(requestId: string): Record<string, unknown> {
   return { type: 'control_request', request_id: requestId, request: { subtype: 'interrupt' } };
 }
 
-// A can_use_tool request (claude spawned with --permission-prompt-tool stdio): which tool, with what input, and why it asks.
+// A can_use_tool request (claude spawned with --permission-prompt-tool stdio): which tool, with what input, and why it
+// asks.
 export interface PermissionRequest {
   requestId: string;
   toolName: string;

@@ -116,7 +116,8 @@ export const SystemEvent = byKey(
   SystemOther,
 );
 
-// One finished content block of the model's answer; synthetic API-error messages have model "<synthetic>" and a top-level error.
+// One finished content block of the model's answer; synthetic API-error messages have model "<synthetic>" and a
+// top-level error.
 export const AssistantEvent = z.looseObject({
   type: z.literal('assistant'),
   message: z.looseObject({
@@ -131,7 +132,8 @@ export const AssistantEvent = z.looseObject({
   ...base,
 });
 
-// Tool results fed back to the model; tool_use_result is the tool's structured output (shape per tool, or an error string).
+// Tool results fed back to the model; tool_use_result is the tool's structured output (shape per tool, or an error
+// string).
 export const UserEvent = z.looseObject({
   type: z.literal('user'),
   message: z.looseObject({ role: str, content: z.union([z.string(), z.array(UserBlock)]) }),
@@ -151,7 +153,8 @@ const ModelUsage = z.record(
   }),
 );
 
-// The end of a turn. Cost and modelUsage are running totals in a long-lived process; model_usage_since_last_result is per turn.
+// The end of a turn. Cost and modelUsage are running totals in a long-lived process; model_usage_since_last_result is
+// per turn.
 export const ResultEvent = z.looseObject({
   type: z.literal('result'),
   subtype: z.string(),

@@ -41,7 +41,8 @@ function packageBinaries(): string[] {
   return out;
 }
 
-// Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's own.
+// Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's
+// own.
 export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
   const env = options.env ?? process.env;
   const explicit = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
@@ -49,7 +50,8 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   if (explicit) {
     if (isExecutableFile(explicit)) return { path: explicit, source };
     throw new ClaudeNotFoundError(
-      `claude not found: ${source === 'config' ? "the config's claudeBin" : 'CLAUDE_TIERS_CLAUDE_BIN'} is set to ${explicit}, which is not an executable file. ` +
+      `claude not found: ${source === 'config' ? "the config's claudeBin" : 'CLAUDE_TIERS_CLAUDE_BIN'} is ` +
+        `set to ${explicit}, which is not an executable file. ` +
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }
@@ -81,7 +83,8 @@ export function claudeBinaryOf(
   return () => {
     if (depth >= config.maxDepth) {
       throw new ToolError(
-        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) and maxDepth is ${config.maxDepth}; recursion is not allowed`,
+        `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) ` +
+          `and maxDepth is ${config.maxDepth}; recursion is not allowed`,
       );
     }
     try {

@@ -11,7 +11,8 @@ export type ParsedLine =
 const PREVIEW_CHARS = 200;
 const MAX_ISSUES = 3;
 
-// Up to three issues as "path: message", e.g. "message.content.0.id: Invalid input: expected string, received undefined".
+// Up to three issues as "path: message", e.g. "message.content.0.id: Invalid input: expected string, received
+// undefined".
 function summarizeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, MAX_ISSUES).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
   if (issues.length > MAX_ISSUES) shown.push(`+${issues.length - MAX_ISSUES} more`);

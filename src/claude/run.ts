@@ -202,7 +202,8 @@ export class ClaudeRun {
     return this.terminating;
   }
 
-  // Ends the run however it stands: a finished turn may exit on its own within the kill grace, anything else is stopped.
+  // Ends the run however it stands: a finished turn may exit on its own within the kill grace, anything else is
+  // stopped.
   async close(reason: StopReason): Promise<void> {
     if (!this.proc.hasExited() && this.settled && !this.stopReason) {
       this.proc.closeStdin();
@@ -243,10 +244,13 @@ export class ClaudeRun {
         event.response.subtype === 'error' &&
         event.response.request_id?.startsWith('init_')
       ) {
-        // claude refused the run's set-up (e.g. an output schema it cannot use): say so, rather than a later vaguer error.
+        // claude refused the run's set-up (e.g. an output schema it cannot use): say so, rather than a later vaguer
+        // error.
         void this.stop({
           reason: 'error',
-          message: `claude refused the run's set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}`,
+          message:
+            `claude refused the run's ` +
+            `set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}`,
         });
       }
     } else if (this.preview.length < PREVIEW_CHARS) this.preview += `${raw.slice(0, 500)}\n`;

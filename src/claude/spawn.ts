@@ -106,7 +106,8 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
     let why = '';
     const exited = child.then((r) => {
       const gone = 'code' in r && r.code === 'ENOENT' && !existsSync(options.bin);
-      const hint = `claude not found: ${file} is not there any more; reinstall it, or restart the server to look again. `;
+      const hint =
+        `claude not found: ${file} is not there any more; reinstall it, or restart the server to look ` + `again. `;
       why = `${gone ? hint : ''}${String(r.message ?? '')}`.slice(0, 500);
       return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined };
     }) as Promise<ExitInfo>;

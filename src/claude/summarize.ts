@@ -6,7 +6,8 @@ const asObj = (v: unknown): Obj | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-// One line (whitespace runs collapsed), at most `max` characters, ending in '…' when cut; never splits a surrogate pair.
+// One line (whitespace runs collapsed), at most `max` characters, ending in '…' when cut; never splits a surrogate
+// pair.
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (flat.length <= max) return flat;
@@ -126,7 +127,8 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
       return typeof event.message.content === 'string' ? undefined : describeToolResults(event.message.content);
     case 'result': {
       const cost = `$${(event.total_cost_usd ?? 0).toFixed(4)}`;
-      const head = `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns · ${cost}`;
+      const head =
+        `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns ` + `· ${cost}`;
       if (!event.is_error) return head;
       // An interrupted turn's text is claude's internal diagnostic line: the reason says it all.
       if (event.terminal_reason?.startsWith('aborted')) return `${head} · interrupted (${event.terminal_reason})`;

@@ -69,7 +69,8 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     const tasks = engine.registry;
     let id: string;
     try {
-      // The same start as deep_task's: with --redis the task goes through the shared queue to whichever server takes it.
+      // The same start as deep_task's: with --redis the task goes through the shared queue to whichever server takes
+      // it.
       const started = await tasks.start(
         { prompt, tier: typeof opts.tier === 'string' ? opts.tier : undefined, clientId: 'cli' },
         { viewer: LOCAL },
@@ -195,7 +196,8 @@ async function showTasks(load: () => Promise<TaskRecord[]>, config: Config, opts
   const draw = async () => {
     const table = tasksTable(await load().catch(() => []), Date.now(), process.stdout.columns ?? 160);
     process.stdout.write(
-      `\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to quit\n\n${table}\n`,
+      `\x1b[H\x1b[2J${new Date().toLocaleTimeString()}  claude-tiers tasks (${config.stateDir})  Ctrl-C to ` +
+        `quit\n\n${table}\n`,
     );
   };
   await draw();

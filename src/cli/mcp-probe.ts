@@ -50,7 +50,10 @@ export function probeMcpServer(
           if (msg.id === 1 && msg.result)
             finish(
               true,
-              `${msg.result.serverInfo?.name ?? '?'} ${msg.result.serverInfo?.version ?? ''} answered in ${Date.now() - started} ms`.trim(),
+              (
+                `${msg.result.serverInfo?.name ?? '?'} ${msg.result.serverInfo?.version ?? ''} answered ` +
+                `in ${Date.now() - started} ms`
+              ).trim(),
             );
         } catch {
           /* partial line */

@@ -2,7 +2,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { shownUrl } from '../cluster/shown-url.js';
 import { printOut } from './output.js';
 
-// `--print-config`: the effective config, where each value came from, and what a project config tried to set but may not.
+// `--print-config`: the effective config, where each value came from, and what a project config tried to set but may
+// not.
 // The HTTP token, the Redis password and the notify secret are never printed (the output may be pasted into an issue).
 export function printConfig(loaded: LoadedConfig): number {
   const { httpToken, httpTokens, redis, notify, ...rest } = loaded.config;
@@ -18,7 +19,9 @@ export function printConfig(loaded: LoadedConfig): number {
   const ignored = loaded.ignored.map((i) => ({
     key: i.key,
     file: i.file,
-    why: `${i.why}; a project config cannot set it, only your own config (--config, $CLAUDE_TIERS_CONFIG, $XDG_CONFIG_HOME/claude-tiers/config.json)`,
+    why:
+      `${i.why}; a project config cannot set it, only your own config (--config, $CLAUDE_TIERS_CONFIG, ` +
+      `$XDG_CONFIG_HOME/claude-tiers/config.json)`,
   }));
   const rejected = loaded.projectRejected ? { projectRejected: loaded.projectRejected } : {};
   const files = { file: loaded.file ?? null, projectFile: loaded.projectFile ?? null, ...rejected };

@@ -10,7 +10,8 @@ const fmtS = (ms: number) =>
     ? `${Math.round(ms / 1000)}s`
     : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
-// The `claude-tiers tasks` table: state, elapsed, turns, last tool, cost; running tasks get a bar of elapsed time against their timeout.
+// The `claude-tiers tasks` table: state, elapsed, turns, last tool, cost; running tasks get a bar of elapsed time
+// against their timeout.
 export function tasksTable(records: TaskRecord[], now = Date.now(), width = 120): string {
   const header = ['TASK', 'STATE', 'ELAPSED', 'TURNS', 'COST', 'PROGRESS / LAST TOOL'];
   const rows = records.map((r) => {

@@ -68,9 +68,11 @@ export function unreachable(url: string, err: unknown): Error {
   const why = (err as Error)?.message ?? String(err);
   if (/WRONGPASS|NOAUTH/.test(why))
     return new ToolError(
-      `the shared task store (Redis at ${shownUrl(url)}) refuses this server: ${why}; fix the password in the Redis URL (--redis, CLAUDE_TIERS_REDIS_URL) and restart the server`,
+      `the shared task store (Redis at ${shownUrl(url)}) refuses this server: ${why}; fix the password in ` +
+        `the Redis URL (--redis, CLAUDE_TIERS_REDIS_URL) and restart the server`,
     );
   return new ToolError(
-    `the shared task store (Redis at ${shownUrl(url)}) is unreachable: ${why}. Tasks already running keep running and write their results when it is back; retry then`,
+    `the shared task store (Redis at ${shownUrl(url)}) is unreachable: ${why}. Tasks already running keep ` +
+      `running and write their results when it is back; retry then`,
   );
 }

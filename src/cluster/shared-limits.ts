@@ -88,7 +88,8 @@ export class SharedRateLimiter implements Admission {
       if (wait === undefined) return this.local.admit(clientId);
       if (wait > 0)
         throw new ToolError(
-          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}) across the cluster; retry in ${seconds(wait)} s`,
+          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}) across the ` +
+            `cluster; retry in ${seconds(wait)} s`,
         );
     }
     if (globalPerMinute > 0) {

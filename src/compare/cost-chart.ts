@@ -97,7 +97,9 @@ export function costChart(tiers: [string, string], prompts: string[], runs: Comp
   });
   out += `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${baseY}" y2="${baseY}" stroke="#333"/>`;
   out += `<line x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${baseY}" stroke="#333"/>`;
-  out += `<text x="${(LEFT + W - RIGHT) / 2}" y="${baseY + 44}" text-anchor="middle" font-size="13">prompt # (see the prompt list below)</text>`;
+  out +=
+    `<text x="${(LEFT + W - RIGHT) / 2}" y="${baseY + 44}" text-anchor="middle" font-size="13">prompt # (see ` +
+    `the prompt list below)</text>`;
   const yTitle = `mean cost per run, USD${axis.log ? ' (log scale)' : ''}`;
   const yAt = `transform="translate(18 ${(TOP + baseY) / 2}) rotate(-90)"`;
   out += `<text ${yAt} text-anchor="middle" font-size="13">${yTitle}</text>`;

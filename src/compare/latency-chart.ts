@@ -18,22 +18,33 @@ const jitter = (i: number): number => ((i * 7919) % 97) / 48 - 1;
 // One tier's row: every run as a dot (hollow when it failed), a box from p25 to p75 and a line at the median.
 function row(tier: string, runs: CompareRun[], y: number, x: (v: number) => number, color: string): string {
   const values = runs.map((r) => r.latency_ms).filter((v): v is number => v !== null);
-  let out = `<text x="${LEFT - 12}" y="${y + 5}" text-anchor="end" font-size="14" font-weight="600">${esc(tier)}</text>`;
+  let out =
+    `<text x="${LEFT - 12}" y="${y + 5}" text-anchor="end" font-size="14" ` + `font-weight="600">${esc(tier)}</text>`;
   const count = plural(values.length, 'run');
   out += `<text x="${LEFT - 12}" y="${y + 22}" text-anchor="end" font-size="11" fill="#555">${count}</text>`;
   if (values.length) {
     const p25 = percentile(values, 25)!;
     const p50 = percentile(values, 50)!;
     const p75 = percentile(values, 75)!;
-    out += `<line x1="${r1(x(Math.min(...values)))}" x2="${r1(x(Math.max(...values)))}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5"/>`;
-    out += `<rect x="${r1(x(p25))}" y="${y - 18}" width="${r1(Math.max(2, x(p75) - x(p25)))}" height="36" fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="1.5"/>`;
-    out += `<line x1="${r1(x(p50))}" x2="${r1(x(p50))}" y1="${y - 22}" y2="${y + 22}" stroke="${color}" stroke-width="3"><title>median ${Math.round(p50)} ms</title></line>`;
+    out +=
+      `<line x1="${r1(x(Math.min(...values)))}" x2="${r1(x(Math.max(...values)))}" y1="${y}" y2="${y}" ` +
+      `stroke="${color}" stroke-width="1.5"/>`;
+    out +=
+      `<rect x="${r1(x(p25))}" y="${y - 18}" width="${r1(Math.max(2, x(p75) - x(p25)))}" height="36" ` +
+      `fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="1.5"/>`;
+    out +=
+      `<line x1="${r1(x(p50))}" x2="${r1(x(p50))}" y1="${y - 22}" y2="${y + 22}" stroke="${color}" ` +
+      `stroke-width="3"><title>median ${Math.round(p50)} ms</title></line>`;
   }
   runs.forEach((r, i) => {
     if (r.latency_ms === null) return;
     const cy = y + jitter(i) * 26;
     const fill = r.success ? color : '#fff';
-    out += `<circle cx="${r1(x(r.latency_ms))}" cy="${r1(cy)}" r="4.5" fill="${fill}" fill-opacity="${r.success ? 0.75 : 1}" stroke="${color}" stroke-width="1.5"><title>prompt ${r.prompt_index + 1} run ${r.run}: ${r.latency_ms} ms${r.success ? '' : ` (${esc(r.state)})`}</title></circle>`;
+    out +=
+      `<circle cx="${r1(x(r.latency_ms))}" cy="${r1(cy)}" r="4.5" fill="${fill}" ` +
+      `fill-opacity="${r.success ? 0.75 : 1}" stroke="${color}" ` +
+      `stroke-width="1.5"><title>prompt ${r.prompt_index + 1} run ${r.run}: ${r.latency_ms} ` +
+      `ms${r.success ? '' : ` (${esc(r.state)})`}</title></circle>`;
   });
   return out;
 }
@@ -55,10 +66,14 @@ export function latencyChart(tiers: [string, string], runs: CompareRun[]): strin
   ]);
   for (const t of ticks) {
     out += `<line x1="${r1(x(t))}" x2="${r1(x(t))}" y1="${TOP}" y2="${axisY}" stroke="#e3e3e3"/>`;
-    out += `<text x="${r1(x(t))}" y="${axisY + 18}" text-anchor="middle" font-size="12">${tickLabel(t, ticks[1]! - ticks[0]!)}</text>`;
+    out +=
+      `<text x="${r1(x(t))}" y="${axisY + 18}" text-anchor="middle" ` +
+      `font-size="12">${tickLabel(t, ticks[1]! - ticks[0]!)}</text>`;
   }
   out += `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${axisY}" y2="${axisY}" stroke="#333"/>`;
-  out += `<text x="${(LEFT + W - RIGHT) / 2}" y="${axisY + 42}" text-anchor="middle" font-size="13">latency, ms (submission to final state)</text>`;
+  out +=
+    `<text x="${(LEFT + W - RIGHT) / 2}" y="${axisY + 42}" text-anchor="middle" font-size="13">latency, ms ` +
+    `(submission to final state)</text>`;
   tiers.forEach((tier, i) => {
     out += row(
       tier,

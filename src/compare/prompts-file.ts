@@ -18,7 +18,8 @@ export function parsePrompts(text: string, file = 'prompts'): string[] {
         prompt = typeof value === 'string' ? value : (value as { prompt?: unknown }).prompt;
       } catch (err) {
         throw new ToolError(
-          `--prompts: ${file} line ${i + 1} is not valid JSON (${(err as Error).message}); write {"prompt": "..."} or plain text`,
+          `--prompts: ${file} line ${i + 1} is not valid JSON (${(err as Error).message}); write {"prompt": ` +
+            `"..."} or plain text`,
         );
       }
     }
@@ -57,7 +58,8 @@ export function checkTiers(tiers: string[], configured: string[], field = '--tie
   const unknown = tiers.filter((t) => !configured.includes(t));
   if (unknown.length)
     throw new ToolError(
-      `${field}: unknown tier ${unknown.map((t) => JSON.stringify(t)).join(', ')}; configured tiers: ${configured.join(', ')}`,
+      `${field}: unknown tier ${unknown.map((t) => JSON.stringify(t)).join(', ')}; configured ` +
+        `tiers: ${configured.join(', ')}`,
     );
   if (tiers[0] === tiers[1]) throw new ToolError(`${field}: the two tiers must differ (got ${tiers[0]} twice)`);
   return [tiers[0]!, tiers[1]!];

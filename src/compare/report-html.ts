@@ -4,8 +4,10 @@ import { esc, TIER_COLORS } from './svg-util.js';
 import { formatMetric, formatRatio, METRIC_LABELS, NO_VALUE, plural } from './table.js';
 import { METRICS, type CompareResult, type CompareRun } from './types.js';
 
-const CSS = `
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 960px; color: #1d1d1d; padding: 0 16px; overflow-wrap: anywhere; }
+const CSS =
+  `
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: ` +
+  `24px auto; max-width: 960px; color: #1d1d1d; padding: 0 16px; overflow-wrap: anywhere; }
 h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; }
 .meta { color: #555; margin: 0 0 16px; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
@@ -27,7 +29,9 @@ ol.prompts li, ul.failures li { margin: 2px 0; font-family: ui-monospace, Menlo,
 
 function summaryTable(result: CompareResult): string {
   const { a, b, ratio_b_over_a: ratios } = result.summary;
-  const head = `<tr><th>metric</th>${[a, b].map((t, i) => `<th><span class="swatch" style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`).join('')}<th>b/a</th></tr>`;
+  const head = `<tr><th>metric</th>${[a, b]
+    .map((t, i) => `<th><span class="swatch" ` + `style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`)
+    .join('')}<th>b/a</th></tr>`;
   const runs = `<tr><td>runs</td><td>${a.runs}</td><td>${b.runs}</td><td></td></tr>`;
   const rows = METRICS.map(
     (m) =>
@@ -45,7 +49,10 @@ function runsTable(result: CompareResult): string {
       const cells = [r.prompt_index + 1, r.run, esc(r.tier), esc(r.state), dash(r.latency_ms), dash(r.first_event_ms)];
       cells.push(r.cost_usd.toFixed(6), r.turns, r.output_tokens, esc(r.task_id ?? ''));
       const reason = r.success ? '' : esc(r.error ?? r.state);
-      return `<tr${r.success ? '' : ' class="bad"'}>${cells.map((c) => `<td>${c}</td>`).join('')}<td class="reason">${reason}</td></tr>`;
+      return (
+        `<tr${r.success ? '' : ' class="bad"'}>${cells.map((c) => `<td>${c}</td>`).join('')}<td ` +
+        `class="reason">${reason}</td></tr>`
+      );
     })
     .join('');
   const head = ['prompt', 'run', 'tier', 'state', 'latency ms', 'first event ms', 'cost USD', 'turns', 'output tokens'];
@@ -63,7 +70,10 @@ function failures(result: CompareResult): string {
     return `<b>${esc(runName(r))}</b> (${which}): ${esc(r.error ?? r.state)}`;
   };
   const items = failed.map((r) => `<li>${item(r)}</li>`).join('');
-  return `<h2 class="bad">Failed runs (${failed.length} of ${result.results.length})</h2>\n<ul class="failures">${items}</ul>\n`;
+  return (
+    `<h2 class="bad">Failed runs (${failed.length} of ${result.results.length})</h2>\n<ul ` +
+    `class="failures">${items}</ul>\n`
+  );
 }
 
 // The self-contained report: summary table, latency and cost charts as inline SVG, the prompts and every run.
@@ -73,9 +83,13 @@ export function reportHtml(result: CompareResult): string {
   const title = `A/B comparison: ${ta} vs ${tb}`;
   const done = result.results.length;
   const total = result.prompts.length * result.runs * 2;
-  const meta = `${plural(result.prompts.length, 'prompt')} × ${plural(result.runs, 'run')} per tier, ${done} of ${plural(total, 'run')} done${result.aborted ? ' (stopped early)' : ''} · ${esc(result.started_at)} to ${esc(result.ended_at)} · runs interleaved ${esc(ta)}, ${esc(tb)}, ${esc(ta)}, ${esc(tb)}…`;
+  const meta =
+    `${plural(result.prompts.length, 'prompt')} × ${plural(result.runs, 'run')} per tier, ${done} ` +
+    `of ${plural(total, 'run')} done${result.aborted ? ' (stopped early)' : ''} · ${esc(result.started_at)} ` +
+    `to ${esc(result.ended_at)} · runs interleaved ${esc(ta)}, ${esc(tb)}, ${esc(ta)}, ${esc(tb)}…`;
   const prompts = result.prompts.map((p) => `<li>${esc(p.length > 200 ? `${p.slice(0, 200)}…` : p)}</li>`).join('');
-  return `<!doctype html>
+  return (
+    `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -88,7 +102,8 @@ export function reportHtml(result: CompareResult): string {
 <p class="meta">${meta}</p>
 <h2 id="summary">Summary</h2>
 ${summaryTable(result)}
-<p class="meta">Latency: from submission to the task's final state. First event: from the task's start to claude's first event. Percentiles by nearest rank; b/a divides tier ${esc(tb)} by tier ${esc(ta)}.</p>
+<p class="meta">Latency: from submission to the task's final state. First event: from the task's start to ` +
+    `claude's first event. Percentiles by nearest rank; b/a divides tier ${esc(tb)} by tier ${esc(ta)}.</p>
 ${failures(result)}<h2 id="latency">Latency</h2>
 <figure>${latencyChart(result.tiers, result.results)}</figure>
 <h2 id="cost">Cost</h2>
@@ -99,5 +114,6 @@ ${failures(result)}<h2 id="latency">Latency</h2>
 ${runsTable(result)}
 </body>
 </html>
-`;
+`
+  );
 }

@@ -79,7 +79,8 @@ export function runFromRecord(step: CompareStep, rec: Readonly<TaskRecord>): Com
   return out;
 }
 
-// Runs one prompt on one tier as a deep task and waits for its end; an open permission request is denied (nobody watches).
+// Runs one prompt on one tier as a deep task and waits for its end; an open permission request is denied (nobody
+// watches).
 async function runOne(
   registry: TaskService,
   step: CompareStep,

@@ -30,7 +30,8 @@ export const r1 = (n: number): string => String(Math.round(n * 10) / 10);
 // The chart's visible title and its accessible <title>, the opening of every chart.
 export function svgOpen(width: number, height: number, title: string, id: string): string {
   return (
-    `<svg id="${id}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title">` +
+    `<svg id="${id}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
+    `aria-labelledby="${id}-title">` +
     `<title id="${id}-title">${esc(title)}</title>` +
     `<rect width="${width}" height="${height}" fill="#fff"/>` +
     `<text x="${width / 2}" y="26" text-anchor="middle" font-size="18" font-weight="600">${esc(title)}</text>`

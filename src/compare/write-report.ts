@@ -39,7 +39,8 @@ export function writeReport(dir: string, result: CompareResult): ReportPaths {
     writeAtomic(paths.html, reportHtml(result));
   } catch (err) {
     throw new ToolError(
-      `--out: cannot write the report to ${paths.dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `--out: cannot write the report to ${paths.dir} ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
   return paths;

@@ -9,7 +9,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'claude-tiers');
 }
 
-// Public list prices (USD per million tokens) of the aliases, as chosen here: haiku 1/5, sonnet 3/15, opus 15/75 in/out;
+// Public list prices (USD per million tokens) of the aliases, as chosen here: haiku 1/5, sonnet 3/15, opus 15/75
+// in/out;
 // a cache read costs 0.1x the input price, a cache write (5-minute cache) 1.25x. Override or add models with `prices`.
 export const DEFAULT_PRICES: Record<string, Price> = {
   haiku: { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
@@ -110,7 +111,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
         contextMode: 'minimal',
         contextFiles: [],
         systemPrompt:
-          'You are Claude Code, answering a quick question from another agent. Answer directly and briefly. Use the read-only tools only when the question is about local files.',
+          'You are Claude Code, answering a quick question from another agent. Answer directly and briefly. ' +
+          'Use the read-only tools only when the question is about local files.',
         timeoutS: 120,
         idleTimeoutS: 120,
         maxRetries: 1,

@@ -48,7 +48,8 @@ function markAll(value: unknown, path: string, source: string, provenance: Prove
   else provenance[path] = source;
 }
 
-// The user's own config: --config, else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json (if it exists).
+// The user's own config: --config, else $CLAUDE_TIERS_CONFIG, else $XDG_CONFIG_HOME/claude-tiers/config.json (if it
+// exists).
 function userConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
   if (flag) return resolve(cwd, flag);
   if (env.CLAUDE_TIERS_CONFIG) return resolve(cwd, env.CLAUDE_TIERS_CONFIG);
@@ -57,7 +58,8 @@ function userConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): str
   return user && existsSync(user) ? user : undefined;
 }
 
-// A project's config in the working directory; read only when no config was named explicitly, and restricted (see trust.ts).
+// A project's config in the working directory; read only when no config was named explicitly, and restricted (see
+// trust.ts).
 function projectConfigPath(env: NodeJS.ProcessEnv, cwd: string, flag?: string): string | undefined {
   if (flag || env.CLAUDE_TIERS_CONFIG) return undefined;
   const local = join(cwd, 'claude-tiers.config.json');
@@ -82,7 +84,8 @@ function readConfigFile(file: string): Json {
   const bad = prototypeKey(parsed);
   if (bad)
     throw new ConfigError(
-      `config file ${file}: the key ${bad} is not allowed (${[...FORBIDDEN_KEYS].join(', ')} are never config keys); remove it`,
+      `config file ${file}: the key ${bad} is not allowed (${[...FORBIDDEN_KEYS].join(', ')} are never ` +
+        `config keys); remove it`,
     );
   const tiers = parsed.tiers;
   if (isObject(tiers)) {
@@ -105,7 +108,8 @@ const intFrom = (name: string, v: string): number => {
   return n;
 };
 
-// The same rule as the config's httpToken, as one line: an empty or short token would make the HTTP server easy to enter.
+// The same rule as the config's httpToken, as one line: an empty or short token would make the HTTP server easy to
+// enter.
 function checkEnvToken(token: string): string {
   const parsed = HttpToken.safeParse(token);
   if (parsed.success) return token;
@@ -116,8 +120,10 @@ function checkEnvToken(token: string): string {
         ? `is ${token.length} characters long`
         : 'contains spaces or non-ASCII characters';
   throw new ConfigError(
-    `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable characters without spaces; ` +
-      'set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one generated at start-up',
+    `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable ` +
+      `characters without spaces; ` +
+      ('set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one ' +
+        'generated at start-up'),
   );
 }
 
@@ -174,7 +180,8 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
   return layer;
 }
 
-// defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors name the file and field path.
+// defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors
+// name the file and field path.
 // A project's config is never fatal: when it does not read, parse or validate, it is left out whole (projectRejected
 // says why).
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
@@ -231,7 +238,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
   for (const [name, tier] of Object.entries(config.tiers)) {
     if (tier.fallbackTier && !Object.hasOwn(config.tiers, tier.fallbackTier)) {
       throw new ConfigError(
-        `tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known tiers: ${Object.keys(config.tiers).join(', ')}`,
+        `tiers.${name}.fallbackTier: unknown tier "${tier.fallbackTier}"; known ` +
+          `tiers: ${Object.keys(config.tiers).join(', ')}`,
       );
     }
   }

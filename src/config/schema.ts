@@ -43,7 +43,8 @@ export const SandboxHost = z
     'a host such as api.example.com, *.example.com, 10.0.0.1 or localhost:8080 (no scheme, no path)',
   );
 
-// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash writes only in the cwd, network allow-listed.
+// Claude Code's own sandbox for a tier (bubblewrap + socat on Linux): Bash writes only in the cwd, network
+// allow-listed.
 export const SandboxSchema = z.strictObject({
   enabled: z.boolean().default(true),
   network: z.strictObject({ allowedDomains: z.array(SandboxHost).default([]) }).prefault({}),
@@ -88,13 +89,15 @@ export const TierSchema = z.strictObject({
   maxMemoryMb: z.number().int().positive().optional(),
   /** stream-json tiers: ask claude for partial messages, so output tokens are counted live (caps act mid-turn). */
   partialMessages: z.boolean().default(false),
-  /** A tool use the tier does not allow: ask the caller ("forward", tasks only) or let claude deny it at once ("deny"). */
+  /** A tool use the tier does not allow: ask the caller ("forward", tasks only) or let claude deny it at once ("deny").
+   * */
   permissionPrompts: z.enum(['forward', 'deny']).default('deny'),
   /** How long a forwarded permission request waits for an answer before it is denied. */
   permissionTimeoutS: z.number().positive().max(86_400).default(300),
   /** Claude Code's sandbox for Bash, with write and network limits; absent or disabled = no sandbox. */
   sandbox: SandboxSchema.optional(),
-  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too). */
+  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too).
+   * */
   isolation: z.enum(['none', 'worktree']).default('none'),
 });
 export type TierConfig = z.infer<typeof TierSchema>;
@@ -192,7 +195,8 @@ export const ConfigSchema = z
     maxDepth: z.number().int().min(0).max(10),
     /** Bearer token for `serve --http` (config or CLAUDE_TIERS_HTTP_TOKEN, else one made at start-up). */
     httpToken: HttpToken.optional(),
-    /** More bearer tokens for `serve --http`, one per person or team: each owns its tasks; an admin token sees and acts on every task. */
+    /** More bearer tokens for `serve --http`, one per person or team: each owns its tasks; an admin token sees and acts
+     * on every task. */
     httpTokens: z
       .array(
         z.strictObject({
@@ -210,7 +214,8 @@ export const ConfigSchema = z
         (list) => !list.some((t) => t.name === 'default'),
         'httpTokens: "default" is the main token\'s name; choose another',
       ),
-    /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a reverse proxy forwards. */
+    /** Host names (besides the bound address and localhost) that `serve --http` accepts in the Host header: the names a
+     * reverse proxy forwards. */
     allowedHosts: z.array(HostName).default([]),
     /** Environment variables of the server that claude never gets (CLAUDE_TIERS_HTTP_TOKEN is always withheld). */
     secretEnv: z
@@ -225,14 +230,16 @@ export const ConfigSchema = z
       .optional(),
     /** Price table per model or alias (USD per million tokens), for tier "auto" with a budget: see src/cost. */
     prices: z.record(ModelName, PriceSchema).default({}),
-    /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token without its own entry). */
+    /** serve --http: USD each token may spend per UTC day, by token name ("default": the main token and every token
+     * without its own entry). */
     budgets: z
       .record(
         z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'budgets takes token names such as "default", "ci" or "alice"'),
         z.number().positive('budgets.<token> is USD per UTC day, > 0'),
       )
       .default({}),
-    /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on this server only. */
+    /** Several servers, one queue and one task store: Redis (--redis, CLAUDE_TIERS_REDIS_URL). Without it, tasks run on
+     * this server only. */
     redis: z
       .strictObject({
         url: z
@@ -240,7 +247,8 @@ export const ConfigSchema = z
           .regex(/^rediss?:\/\/\S+$/, 'redis.url is a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
           .refine(
             (u) => URL.canParse(u),
-            'redis.url does not parse as a URL: write redis://[user:password@]host:port[/db], with special characters of the password %-encoded',
+            'redis.url does not parse as a URL: write redis://[user:password@]host:port[/db], with special ' +
+              'characters of the password %-encoded',
           ),
         prefix: z
           .string()
@@ -262,7 +270,8 @@ export const ConfigSchema = z
     {
       path: ['limits', 'maxRunning'],
       message:
-        '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or CLAUDE_TIERS_REDIS_URL), or raise it',
+        '0 (a front end that runs no tasks) needs a shared queue that other servers run: set --redis (or ' +
+        'CLAUDE_TIERS_REDIS_URL), or raise it',
       // Checked along with the other fields' errors, so one start-up names every mistake.
       when: () => true,
     },

@@ -1,5 +1,6 @@
 // Where a value may come from. A project config sits in the folder an MCP client starts the server in,
-// which may be a repository the user has never read: it may tune tiers and limits, never decide what runs or with which rights.
+// which may be a repository the user has never read: it may tune tiers and limits, never decide what runs or with which
+// rights.
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -93,8 +94,10 @@ function restrictTiers(tiers: Json, file: string, ignored: IgnoredKey[]): Json {
 export function ignoredWarning(ignored: IgnoredKey[]): string | undefined {
   if (!ignored.length) return undefined;
   return (
-    `claude-tiers: warning: ${ignored[0]!.file} is a project config, so ${ignored.map((i) => i.key).join(', ')} ${ignored.length === 1 ? 'was' : 'were'} ignored ` +
-    '(only your own config may set them: --config FILE, $CLAUDE_TIERS_CONFIG or $XDG_CONFIG_HOME/claude-tiers/config.json; --print-config says why)'
+    `claude-tiers: warning: ${ignored[0]!.file} is a project config, ` +
+    `so ${ignored.map((i) => i.key).join(', ')} ${ignored.length === 1 ? 'was' : 'were'} ignored ` +
+    ('(only your own config may set them: --config FILE, $CLAUDE_TIERS_CONFIG or ' +
+      '$XDG_CONFIG_HOME/claude-tiers/config.json; --print-config says why)')
   );
 }
 

@@ -1,7 +1,8 @@
 import type { Price } from '../config/schema.js';
 import { priceOf, usdOf } from './prices.js';
 
-// How a tier typically runs: turns, tokens sent per turn besides the prompt (system prompt, tools, earlier turns), output.
+// How a tier typically runs: turns, tokens sent per turn besides the prompt (system prompt, tools, earlier turns),
+// output.
 export interface UsageProfile {
   turns: number;
   contextTokens: number;
@@ -28,7 +29,8 @@ export interface CostEstimate {
   basis: string;
 }
 
-// Profiles used until a tier has history: the speed tier (one turn, a short prompt), every other tier like comprehensive.
+// Profiles used until a tier has history: the speed tier (one turn, a short prompt), every other tier like
+// comprehensive.
 export const DEFAULT_PROFILES: Record<string, UsageProfile> = {
   speed: { turns: 1, contextTokens: 2_000, outputTokens: 400 },
   comprehensive: { turns: 8, contextTokens: 20_000, outputTokens: 2_500 },
@@ -43,7 +45,8 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 // Estimates what a prompt will cost on a tier and model: prompt tokens (chars/4) plus the tier's usual context, turns
 // and output, learned as the mean of the last `window` runs of that tier and model (else of the tier on any model, else
-// defaults), priced with the price table: the first turn writes the cache, later turns read it. Pure; history injectable.
+// defaults), priced with the price table: the first turn writes the cache, later turns read it. Pure; history
+// injectable.
 export class CostModel {
   private readonly samples: CostSample[] = [];
   private readonly window: number;

@@ -50,7 +50,8 @@ export class Spending {
     );
   }
 
-  // Teaches the cost model the succeeded tasks among these records (oldest first), e.g. the state dir's recent tasks at start-up.
+  // Teaches the cost model the succeeded tasks among these records (oldest first), e.g. the state dir's recent tasks at
+  // start-up.
   learn(records: FinishedRecord[]): void {
     for (const r of records) if (r.state === 'succeeded') this.costs.record(entryOf(r));
   }

@@ -35,7 +35,8 @@ export interface BreakerTicket {
 }
 
 // The last error as the breaker message quotes it: without the error's own advice in parentheses (the breaker gives its
-// own), whitespace collapsed, cut at a word with an ellipsis, so the message never ends mid-phrase as in "(the API is );".
+// own), whitespace collapsed, cut at a word with an ellipsis, so the message never ends mid-phrase as in "(the API is
+// );".
 export function lastErrorText(error: string, max = 160): string {
   const text = error
     .replace(/\s+/g, ' ')
@@ -98,7 +99,9 @@ export class CircuitBreakers {
     const next =
       c.state === 'half_open' ? 'a probe call is running now' : `next probe in ${Math.ceil(waitMs / 1000)} s`;
     throw new ToolError(
-      `circuit open for ${key}: ${c.failures} upstream failures in a row (last: ${c.lastError ?? 'unknown'}); calls fail fast for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`,
+      `circuit open for ${key}: ${c.failures} upstream failures in a row ` +
+        `(last: ${c.lastError ?? 'unknown'}); calls fail fast ` +
+        `for ${Math.round(this.options.cooldownMs / 1000)} s, ${next}. Retry later or use another tier/model.`,
     );
   }
 

@@ -66,7 +66,8 @@ export class RateLimiter {
       const wait = this.take(b, perMinute, burst, now);
       if (wait > 0)
         throw new ToolError(
-          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry in ${seconds(wait)} s`,
+          `rate limited: this client may start ${perMinute} calls a minute (burst ${burst}); retry ` +
+            `in ${seconds(wait)} s`,
         );
     }
     if (globalPerMinute > 0) {

@@ -7,7 +7,8 @@ export class GitMissingError extends ToolError {
   override name = 'GitMissingError';
   constructor(path: string | undefined) {
     super(
-      `isolation: the git command was not found on PATH (${path ?? 'unset'}); install git (Debian: apt-get install git) or run the task without isolation`,
+      `isolation: the git command was not found on PATH (${path ?? 'unset'}); install git (Debian: apt-get ` +
+        `install git) or run the task without isolation`,
     );
   }
 }
@@ -43,7 +44,8 @@ const LOCKED =
 // task could have written, says) so that no git the server runs executes a program or enters another repository:
 // no fsmonitor (core.fsmonitor runs a command), no hooks (core.hooksPath), no submodule recursion, no untracked
 // cache, no network transport (protocol.allow: a clone or fetch names its local path with protocol.file.allow), no
-// auto gc or maintenance (they spawn more git). Diffs add --no-ext-diff --no-textconv; blobs are hashed with --no-filters.
+// auto gc or maintenance (they spawn more git). Diffs add --no-ext-diff --no-textconv; blobs are hashed with
+// --no-filters.
 export const HARDENING: readonly string[] = [
   'core.fsmonitor=false',
   'core.hooksPath=/dev/null',

@@ -107,7 +107,8 @@ async function checkedOutIn(repoRoot: string, branch: string, opts?: GitOptions)
 }
 
 // The user's uncommitted work in a worktree that the merge would touch: every tracked change (staged or not), and the
-// untracked or ignored files (or folders) at paths the merge writes. Read with status in read-only mode (no index refresh is written).
+// untracked or ignored files (or folders) at paths the merge writes. Read with status in read-only mode (no index
+// refresh is written).
 async function dirtyFiles(worktree: string, touched: Set<string>, opts?: GitOptions): Promise<string[]> {
   // --ignored=matching: an ignored file (a .env) where the merge writes is the user's too, and stored nowhere else.
   const args = ['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--ignored=matching', '--no-renames'];

@@ -25,7 +25,10 @@ export function checkSandboxTools(env: NodeJS.ProcessEnv): SandboxToolsCheck {
   });
   if (!missing.length) return { ok: true, found };
   const packages = missing.map((t) => t.pkg);
-  const message = `sandbox unavailable: ${missing.map((t) => t.bin).join(' and ')} not found on PATH; install the Debian package${packages.length > 1 ? 's' : ''} ${packages.join(' and ')} (apt-get install -y ${packages.join(' ')}); the task was not started`;
+  const message =
+    `sandbox unavailable: ${missing.map((t) => t.bin).join(' and ')} not found on PATH; install the Debian ` +
+    `package${packages.length > 1 ? 's' : ''} ${packages.join(' and ')} (apt-get install ` +
+    `-y ${packages.join(' ')}); the task was not started`;
   return { ok: false, missing: missing.map((t) => t.bin), packages, message };
 }
 

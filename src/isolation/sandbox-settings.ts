@@ -28,7 +28,8 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
       // Never run Bash unconfined when bubblewrap or socat is missing: claude refuses to start instead.
       failIfUnavailable: true,
       autoAllowBashIfSandboxed: true,
-      // Without this the model may set Bash's dangerouslyDisableSandbox, and under bypassPermissions nothing refuses it.
+      // Without this the model may set Bash's dangerouslyDisableSandbox, and under bypassPermissions nothing refuses
+      // it.
       allowUnsandboxedCommands: false,
       network: {
         // Without strictAllowlist a host off the list is "asked about", and bypassPermissions answers yes.

@@ -49,7 +49,8 @@ async function repoOf(
   } catch (err) {
     if (err instanceof GitError)
       throw new ToolError(
-        `isolation: ${cwd} is not inside a git repository (isolation "worktree" needs one; run git init, or use isolation "none")`,
+        `isolation: ${cwd} is not inside a git repository (isolation "worktree" needs one; run git init, or ` +
+          `use isolation "none")`,
       );
     throw err;
   }
@@ -120,12 +121,14 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
   const { root, gitDir, rel } = await repoOf(o.cwd, deps.git);
   if (o.roots && !pathInsideRoots(root, o.roots, root))
     throw new ToolError(
-      `isolation: the repository of ${o.cwd} is ${root}, outside the allowed roots; a worktree would copy all of it. Use isolation "none", or ask the operator to add ${root} as a root`,
+      `isolation: the repository of ${o.cwd} is ${root}, outside the allowed roots; a worktree would copy ` +
+        `all of it. Use isolation "none", or ask the operator to add ${root} as a root`,
     );
   // A .git file (gitdir: /elsewhere) would make the worktree one of a repository outside the roots.
   if (o.roots && !pathInsideRoots(gitDir, o.roots, gitDir))
     throw new ToolError(
-      `isolation: the git directory of ${o.cwd} is ${gitDir}, outside the allowed roots; a worktree would be one of that repository. Use isolation "none", or ask the operator to add it as a root`,
+      `isolation: the git directory of ${o.cwd} is ${gitDir}, outside the allowed roots; a worktree would ` +
+        `be one of that repository. Use isolation "none", or ask the operator to add it as a root`,
     );
   const path = join(resolve(o.stateDir), 'worktrees', o.dirName ?? o.taskId);
   const branch = branchFor(o.continueTaskId ?? o.taskId);
@@ -160,7 +163,8 @@ export async function prepareWorktree(o: PrepareOptions, deps: WorktreeDeps): Pr
         ).trim();
       } catch {
         throw new ToolError(
-          `isolation: base_ref "${ref}" is not a commit in ${root}${ref === 'HEAD' ? ' (a repository needs one commit first)' : ''}`,
+          `isolation: base_ref "${ref}" is not a commit ` +
+            `in ${root}${ref === 'HEAD' ? ' (a repository needs one commit first)' : ''}`,
         );
       }
       if (await branchExists(gitDir, branch, deps.git))
@@ -277,7 +281,9 @@ async function takeCloneCommits(wt: Worktree, deps: WorktreeDeps): Promise<{ par
     );
     if (isCommit && (await isAncestor(wt.gitDir, wt.baseCommit, oid, opts))) return { parent: oid };
     return {
-      warning: `the task's clone held ${ref} at ${oid}, which does not descend from the base commit; its files were committed on the base`,
+      warning:
+        `the task's clone held ${ref} at ${oid}, which does not descend from the base commit; its files were ` +
+        `committed on the base`,
     };
   } finally {
     const left = await readRef(wt.gitDir, tmp, opts).catch(() => undefined);
@@ -316,7 +322,8 @@ async function commitTask(
       if (commit && (await isAncestor(wt.gitDir, wt.baseCommit, cur.oid, deps.git))) parent = cur.oid;
       else if (cur.oid !== wt.baseCommit)
         warnings.push(
-          `the task moved ${ref} to ${cur.oid}, which does not descend from the base commit; its files were committed on the base`,
+          `the task moved ${ref} to ${cur.oid}, which does not descend from the base commit; its files were ` +
+            `committed on the base`,
         );
     }
   } else if (existsSync(wt.path)) {

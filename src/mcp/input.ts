@@ -12,8 +12,10 @@ import type { McpTasks, Viewer } from '../engine.js';
 import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
 import type { InputRequest } from '../tasks/input-requests.js';
 
-// A task's permission request asked through the protocol: an elicitation inside an input_required result. The 2026-07-28
-// client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy client that
+// A task's permission request asked through the protocol: an elicitation inside an input_required result. The
+// 2026-07-28
+// client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy client
+// that
 // declared elicitation, the SDK's shim sends elicitation/create while the call is in flight. One mechanism, both eras.
 
 const KEY = /^perm:(t_[A-Za-z0-9_-]{4,64}):(p_[A-Za-z0-9_-]{4,32})$/;
@@ -43,7 +45,9 @@ export function elicitationFor(
     key: `perm:${taskId}:${q.request_id}`,
     params: {
       mode: 'form',
-      message: `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}; it will be denied at ${q.expires_at} if nobody answers.`,
+      message:
+        `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}; it will be denied ` +
+        `at ${q.expires_at} if nobody answers.`,
       requestedSchema: DECISION_SCHEMA,
     },
   };
@@ -114,7 +118,8 @@ export function askClient(
   });
 }
 
-// The caller's own task a retried call resumes, from its request state (attacker-controlled: checked against the client).
+// The caller's own task a retried call resumes, from its request state (attacker-controlled: checked against the
+// client).
 export async function resumedTask(
   tasks: Pick<McpTasks, 'record'>,
   ctx: ServerContext,

@@ -26,7 +26,11 @@ function message(name: string, args: Record<string, string>): string {
   if (name === 'quick')
     return `Call the claude-tiers tool quick_answer with this prompt and give me its answer:\n\n${args.prompt}`;
   const follow = args.continue_task_id ? ` Pass continue_task_id "${args.continue_task_id}".` : '';
-  return `Call the claude-tiers tool deep_task with this prompt.${follow} Then follow it with task_status (wait_s 30) until it is final, answer any permission request it shows with answer_task, and report its result:\n\n${args.prompt}`;
+  return (
+    `Call the claude-tiers tool deep_task with this prompt.${follow} Then follow it with task_status (wait_s ` +
+    `30) until it is final, answer any permission request it shows with answer_task, and report its ` +
+    `result:\n\n${args.prompt}`
+  );
 }
 
 // Registers prompts/list, prompts/get and completion/complete (task ids for continue_task_id).

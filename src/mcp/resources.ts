@@ -128,7 +128,8 @@ export function registerTaskResources(
     if (!existsSync(path) && rec.state !== 'queued' && rec.owner.serverId !== (await ensure()).serverId) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
-        `the raw event log of task ${id} is kept by the server that ran it (on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`,
+        `the raw event log of task ${id} is kept by the server that ran it ` +
+          `(on ${rec.owner.host ?? 'another machine'}); task_status shows its events on any server`,
       );
     }
     return { contents: [{ uri, mimeType: MIME, text: existsSync(path) ? await readTail(path, MAX_READ) : '' }] };

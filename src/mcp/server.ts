@@ -74,7 +74,8 @@ export function createServer(
         completions: {},
       },
       instructions:
-        'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks (comprehensive tier) that return a task id; ' +
+        'quick_answer: fast synchronous answers (speed tier). deep_task: long Claude Code tasks ' +
+        '(comprehensive tier) that return a task id; ' +
         'follow them with task_status (long-poll with wait_s), list_tasks, and stop them with kill_task.',
     },
   );
@@ -122,7 +123,8 @@ export function createServer(
       if (err instanceof ToolError) return errorResult(err.message);
       engine.log.error({ err, tool: name }, 'tool failed unexpectedly');
       return errorResult(
-        `${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a bug, please report it with the server log.`,
+        `${name} failed: ${(err as Error)?.message ?? String(err)}. The server is still running; this is a ` +
+          `bug, please report it with the server log.`,
       );
     }
   });

@@ -15,14 +15,20 @@ export interface TapDeps {
 const STYLE =
   'body{font:16px/1.45 system-ui,sans-serif;max-width:40rem;margin:1.5rem auto;padding:0 1rem}' +
   'pre{white-space:pre-wrap;word-break:break-word;background:#f3f3f3;padding:.75rem;border-radius:6px}' +
-  'button{font-size:1.1rem;padding:.6rem 1.4rem}textarea{width:100%;min-height:4rem}.deny{color:#a00}.allow{color:#060}';
-const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+  ('button{font-size:1.1rem;padding:.6rem ' +
+    '1.4rem}textarea{width:100%;min-height:4rem}.deny{color:#a00}.allow{color:#060}');
+const CSP =
+  `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action ` +
+  `'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function page(status: number, title: string, body: string): Response {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
+  const html =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
+    `content="width=device-width,initial-scale=1"><meta name="referrer" ` +
+    `content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
   return new Response(html, {
     status,
     headers: {
@@ -64,7 +70,8 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
       page(
         410,
         'Link no longer valid',
-        `<p>Task ${esc(g.taskId)} no longer waits on request ${esc(g.requestId)}: it was answered (links work once), timed out, or the task ended.</p>`,
+        `<p>Task ${esc(g.taskId)} no longer waits on request ${esc(g.requestId)}: it was answered (links ` +
+          `work once), timed out, or the task ended.</p>`,
       );
     if (used.has(token)) return gone();
     const found = await openRequest(deps, g);
@@ -76,12 +83,14 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
       const input = decisionText(open.tool, open.input);
       const message =
         g.decision === 'deny'
-          ? '<p><label>Message to claude (optional)<br><textarea name="message" maxlength="2000"></textarea></label></p>'
+          ? '<p><label>Message to claude (optional)<br><textarea name="message" ' +
+            'maxlength="2000"></textarea></label></p>'
           : '';
       return page(
         200,
         `${verb} ${open.tool}?`,
-        `<p>Task <b>${esc(rec.id)}</b> (${esc(rec.request.tier)}, ${esc(rec.request.cwd)}) asks to run <b>${esc(open.tool)}</b> with this input (${input.length} characters, shown whole):</p>` +
+        `<p>Task <b>${esc(rec.id)}</b> (${esc(rec.request.tier)}, ${esc(rec.request.cwd)}) asks to run ` +
+          `<b>${esc(open.tool)}</b> with this input (${input.length} characters, shown whole):</p>` +
           `<pre>${esc(input)}</pre>${open.reason ? `<p>Reason: ${esc(open.reason)}</p>` : ''}` +
           `<p>Prompt: ${esc(rec.request.prompt.slice(0, 300))}${rec.request.prompt.length > 300 ? '…' : ''}</p>` +
           `<p>Unanswered, it will be denied at ${esc(open.expires_at)}.</p>` +
@@ -112,7 +121,8 @@ export function tapHandler(deps: TapDeps): (request: Request) => Promise<Respons
     return page(
       200,
       g.decision === 'allow' ? 'Allowed' : 'Denied',
-      `<p>Task ${esc(g.taskId)}: ${esc(found.open.tool)} was ${g.decision === 'allow' ? 'allowed; the task goes on' : 'denied; claude is told'}.</p>`,
+      `<p>Task ${esc(g.taskId)}: ${esc(found.open.tool)} ` +
+        `was ${g.decision === 'allow' ? 'allowed; the task goes on' : 'denied; claude is told'}.</p>`,
     );
   };
 }

@@ -34,11 +34,14 @@ export interface TaskHost {
   lost(record: TaskRecord): void;
   /** The server shuts down: nothing new starts. */
   closing(): boolean;
-  /** Starts a task here at once, after this server's own admission (ToolErrors); `accepted` runs once it is admitted. */
+  /** Starts a task here at once, after this server's own admission (ToolErrors); `accepted` runs once it is admitted.
+   * */
   runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask;
-  /** What a queued task needs to run here now (its request resolved here); throws the reason when it cannot run here. */
+  /** What a queued task needs to run here now (its request resolved here); throws the reason when it cannot run here.
+   * */
   admit(record: TaskRecord): Promise<Admission>;
-  /** Runs a task admitted here (content: what the queue carried, images included); the run releases what `admit` held. */
+  /** Runs a task admitted here (content: what the queue carried, images included); the run releases what `admit` held.
+   * */
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask;
 }
 
@@ -84,7 +87,8 @@ export interface TaskBackend {
   watchAll(listener: (id: string) => void): () => void;
   /** A task another server runs, to follow (after a read). */
   follower(id: string): FollowedTask | undefined;
-  /** Asks the server that runs a task to kill it. `strict`: refuse (ToolError) where the owner cannot be reached at once. */
+  /** Asks the server that runs a task to kill it. `strict`: refuse (ToolError) where the owner cannot be reached at
+   * once. */
   requestKill(record: TaskRecord, end: EndInfo & { by: string }, strict: boolean): Promise<void>;
   /** Gives the answer to the open question of a task another server runs. */
   sendAnswer(record: TaskRecord, requestId: string, answer: InputAnswer): Promise<void>;

@@ -58,7 +58,8 @@ export class PendingInputs {
     const open = this.current();
     if (result === 'unknown')
       throw new ToolError(
-        `request_id: task ${taskId} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
+        `request_id: task ${taskId} has no open ` +
+          `request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
       );
   }
 

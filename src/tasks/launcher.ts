@@ -76,7 +76,8 @@ export class Launcher implements TaskHost {
   runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask {
     if (this.p.deps.config.limits.maxRunning === 0)
       throw new ToolError(
-        'this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through deep_task, which queues it for the workers',
+        'this server runs no tasks itself (limits.maxRunning 0, a front end of a cluster); submit through ' +
+          'deep_task, which queues it for the workers',
       );
     this.p.deps.claudeBinary();
     this.p.scheduler.checkRoom(record.principal ?? LOCAL_PRINCIPAL);
@@ -119,7 +120,8 @@ export class Launcher implements TaskHost {
     });
   }
 
-  // Runs a task here; the breaker ticket and budget hold it was admitted with are released by the runner, whatever happens.
+  // Runs a task here; the breaker ticket and budget hold it was admitted with are released by the runner, whatever
+  // happens.
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask {
     const { deps, backend } = this.p;
     const store = backend.disk;

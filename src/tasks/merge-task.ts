@@ -39,7 +39,8 @@ export async function mergeTask(
   }
   if (rec.owner.host && rec.owner.host !== hostname()) {
     throw new ToolError(
-      `task_id: task ${rec.id} ran on ${rec.owner.host}; its branch is in a repository there: merge it from that machine`,
+      `task_id: task ${rec.id} ran on ${rec.owner.host}; its branch is in a repository there: merge it from ` +
+        `that machine`,
     );
   }
   const message = `claude-tiers: ${opts.strategy === 'squash' ? 'squash' : 'merge'} task ${rec.id}\n\n${firstLine(rec)}`;
@@ -73,7 +74,10 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
       ? `; warning: it brought in tool configuration, which now configures your tools: ${listed(o.tool_config)}`
       : '';
     return {
-      text: `merged task ${id} (${branch}) into ${o.into} as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} (${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}${warn}`,
+      text:
+        `merged task ${id} (${branch}) into ${o.into} ` +
+        `as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} ` +
+        `(${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}${warn}`,
       structured,
     };
   }
@@ -86,11 +90,15 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
       };
     case 'conflict':
       return fail(
-        `merge_task: ${branch} conflicts with ${o.into} in ${o.conflicts.join(', ')}; nothing was changed. Continue the task (deep_task with continue_task_id) to resolve them on its branch, or merge it by hand (git merge ${branch})`,
+        `merge_task: ${branch} conflicts with ${o.into} in ${o.conflicts.join(', ')}; nothing was changed. ` +
+          `Continue the task (deep_task with continue_task_id) to resolve them on its branch, or merge it by ` +
+          `hand (git merge ${branch})`,
       );
     case 'dirty':
       return fail(
-        `merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another branch (into)`,
+        `merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would ` +
+          `touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another ` +
+          `branch (into)`,
       );
     case 'tool_config':
       return fail(

@@ -47,7 +47,9 @@ export function checkEvent(
         const last = record.tools[record.tools.length - 1];
         return {
           reason: 'loop',
-          message: `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} times in a row with the same input`,
+          message:
+            `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} ` +
+            `times in a row with the same input`,
         };
       }
     }
@@ -56,7 +58,9 @@ export function checkEvent(
   if (limits.maxOutputTokens !== undefined && s.outputTokens > limits.maxOutputTokens) {
     return {
       reason: 'budget',
-      message: `stopped: budget - ${s.outputTokens} output tokens, over the cap of ${limits.maxOutputTokens}; $${s.costUsd.toFixed(4)} spent`,
+      message:
+        `stopped: budget - ${s.outputTokens} output tokens, over the cap of ${limits.maxOutputTokens}; ` +
+        `$${s.costUsd.toFixed(4)} spent`,
     };
   }
   if (limits.maxCostUsd !== undefined && s.costUsd > limits.maxCostUsd) {
@@ -80,7 +84,9 @@ export function checkOutput(state: MonitorState, bytes: number, limits: MonitorL
   if (state.outputBytes > limits.maxOutputBytes) {
     return {
       reason: 'output_cap',
-      message: `stopped: output cap - claude printed ${Math.round(state.outputBytes / 1048576)} MB, over the cap of ${Math.round(limits.maxOutputBytes / 1048576)} MB`,
+      message:
+        `stopped: output cap - claude printed ${Math.round(state.outputBytes / 1048576)} MB, over the cap ` +
+        `of ${Math.round(limits.maxOutputBytes / 1048576)} MB`,
     };
   }
   return undefined;

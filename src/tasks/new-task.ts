@@ -58,7 +58,8 @@ export async function newTask(
   const kept = prev?.worktree && prev.worktreeSummary?.path;
   if (kept && (prev.worktree!.kind === 'clone') !== !!tier.sandbox?.enabled)
     throw new ToolError(
-      `tier: task ${prev.id} kept its folder (keep_worktree), made for a tier ${tier.sandbox?.enabled ? 'without' : 'with'} ` +
+      `tier: task ${prev.id} kept its folder (keep_worktree), made for a ` +
+        `tier ${tier.sandbox?.enabled ? 'without' : 'with'} ` +
         `a sandbox; continue it on such a tier (it ran on "${prev.request.tier}")`,
     );
   // Follow-ups of one isolated task share its folder: one at a time, or the first to end removes it under the other.
@@ -73,7 +74,8 @@ export async function newTask(
   const isolation = prev ? (prev.worktree ? 'worktree' : 'none') : (req.isolation ?? tier.isolation);
   if (prev && req.isolation && req.isolation !== isolation)
     throw new ToolError(
-      `isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes a session in the folder it ran in; omit isolation`,
+      `isolation: a follow-up keeps the isolation of task ${prev.id} ("${isolation}"), since claude resumes ` +
+        `a session in the folder it ran in; omit isolation`,
     );
   const record: TaskRecord = {
     version: 1,

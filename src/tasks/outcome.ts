@@ -25,7 +25,9 @@ export function decideOutcome(
       state: 'failed',
       end: {
         reason: 'error',
-        message: `claude ended without structured output (${r.numTurns} turns; it never called its StructuredOutput tool); output_schema was not met`,
+        message:
+          `claude ended without structured output (${r.numTurns} turns; it never called its StructuredOutput ` +
+          `tool); output_schema was not met`,
       },
     };
   }
@@ -40,7 +42,9 @@ export function decideOutcome(
         state: 'failed',
         end: {
           reason: 'max_turns',
-          message: `stopped at the turn limit (max_turns, ${r.numTurns} turns); partial output kept. Raise max_turns or continue the task.`,
+          message:
+            `stopped at the turn limit (max_turns, ${r.numTurns} turns); partial output kept. Raise max_turns ` +
+            `or continue the task.`,
         },
       };
     }
@@ -49,7 +53,9 @@ export function decideOutcome(
         state: 'failed',
         end: {
           reason: 'max_budget',
-          message: `stopped at the budget limit (max_budget_usd): $${r.costUsd.toFixed(4)} spent; partial output kept. Raise max_budget_usd to go on.`,
+          message:
+            `stopped at the budget limit (max_budget_usd): $${r.costUsd.toFixed(4)} spent; partial output ` +
+            `kept. Raise max_budget_usd to go on.`,
         },
       };
     }
@@ -59,7 +65,9 @@ export function decideOutcome(
       state: 'failed',
       end: {
         reason: 'error',
-        message: `claude reported an error (${r.subtype}): ${(r.text || r.errors?.join('; ') || 'no details').slice(0, 500)}`,
+        message:
+          `claude reported an error ` +
+          `(${r.subtype}): ${(r.text || r.errors?.join('; ') || 'no details').slice(0, 500)}`,
       },
     };
   }

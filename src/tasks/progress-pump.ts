@@ -17,7 +17,8 @@ export type Followable = Pick<LiveTask, 'seq' | 'onChange'> & {
   readonly calling?: LiveTask['calling'];
 };
 
-// Sends a task's progress while a request waits on it: at most 4 per second, increasing, and never in the last moments before the result.
+// Sends a task's progress while a request waits on it: at most 4 per second, increasing, and never in the last moments
+// before the result.
 export function startProgressPump(
   task: Followable | undefined,
   send: ProgressSend | undefined,

@@ -4,7 +4,8 @@ import type { TaskRecord } from './types.js';
 
 const SAVE_THROTTLE_MS = 250;
 
-// Persists task records: at once (awaited, for state changes) or coalesced within 250 ms; writes of one task never overlap.
+// Persists task records: at once (awaited, for state changes) or coalesced within 250 ms; writes of one task never
+// overlap.
 export class RecordWriter {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly chains = new Map<string, Promise<void>>();

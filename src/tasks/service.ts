@@ -22,7 +22,8 @@ import { ownCounts } from './own-counts.js';
 
 const KEEP_FINISHED_IN_MEMORY = 300;
 const DEFAULT_TAIL = 10;
-// How long kill_task (answer_task) waits for another server to report the task it was asked to kill as ended (as answered).
+// How long kill_task (answer_task) waits for another server to report the task it was asked to kill as ended (as
+// answered).
 const REMOTE_KILL_WAIT_MS = 10_000;
 // How long an answer sent to another process waits for that process to take it: it notices the answer, hands it to
 // claude and rewrites the record, each slower on a busy machine (10 s was missed once beside a soak and a CI run).
@@ -185,7 +186,8 @@ export class TaskService {
     const open = rec.state === 'needs_input' ? rec.inputRequest : undefined;
     if (open?.request_id !== requestId)
       throw new ToolError(
-        `request_id: task ${rec.id} has no open request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
+        `request_id: task ${rec.id} has no open ` +
+          `request ${requestId}; ${open ? `its open request is ${open.request_id}` : 'it waits on no request now'}`,
       );
     await this.backend.sendAnswer(rec, requestId, answer);
     if (
@@ -196,7 +198,8 @@ export class TaskService {
       ))
     )
       throw new ToolError(
-        `task_id: the server running task ${rec.id} did not take the answer within ${REMOTE_ANSWER_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`,
+        `task_id: the server running task ${rec.id} did not take the answer ` +
+          `within ${REMOTE_ANSWER_WAIT_MS / 1000} s (is it reachable?); see task_status and answer again`,
       );
     return this.reply(rec.id, { tail: DEFAULT_TAIL, viewer });
   }
@@ -297,7 +300,8 @@ export class TaskService {
   // The text block claude is writing now, for a live task.
   writingOf = (id: string): { chars: number } | undefined => this.launcher.live(id)?.writing;
 
-  // Wakes `listener` on every change of a task this server runs or follows (through the backend); returns the unsubscribe.
+  // Wakes `listener` on every change of a task this server runs or follows (through the backend); returns the
+  // unsubscribe.
   watch = (id: string, listener: () => void): (() => void) =>
     this.launcher.live(id)?.onChange(listener) ?? this.backend.watch(id, listener) ?? (() => {});
   // Wakes `listener` with the id of any task that changes here, or that another server announces (the board).
@@ -346,7 +350,8 @@ export class TaskService {
   visible = (id: string, viewer: Viewer | undefined, rec = this.peek(id)): TaskRecord | undefined =>
     rec && visibleTo(rec, viewer) ? rec : undefined;
 
-  // A task's record (fresh) when the viewer may see it, else a ToolError that names the id and the caller's recent tasks.
+  // A task's record (fresh) when the viewer may see it, else a ToolError that names the id and the caller's recent
+  // tasks.
   async get(id: string, viewer?: Viewer): Promise<TaskRecord> {
     const rec = this.visible(id, viewer, await this.record(id));
     if (rec) return rec;

@@ -24,7 +24,8 @@ const ID_RE = /^t_[A-Za-z0-9_-]{4,64}$/;
 // How long the background prune reads records before it lets calls in (task_status p99 is a benchmark target).
 const PRUNE_SLICE_MS = 2;
 
-// Task state on disk: <root>/tasks/<id>/{record.json,events.jsonl} plus <root>/active/<id> markers for unfinished tasks.
+// Task state on disk: <root>/tasks/<id>/{record.json,events.jsonl} plus <root>/active/<id> markers for unfinished
+// tasks.
 export class TaskStore {
   readonly tasksDir: string;
   readonly activeDir: string;

@@ -39,7 +39,8 @@ function logOwnLine(ctx: LineContext, value: Record<string, unknown>, at: number
 
 const stopIf = (ctx: LineContext, reason: EndInfo | undefined) => reason && ctx.stop(reason);
 
-// Handles one line of a task's run: logs it as it arrives, folds it into the record, describes it once, checks the monitors.
+// Handles one line of a task's run: logs it as it arrives, folds it into the record, describes it once, checks the
+// monitors.
 export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   const { task } = ctx;
   if (line.kind === 'oversized') {

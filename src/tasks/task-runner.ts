@@ -225,7 +225,8 @@ async function finalize(
       record.textTail = `${record.textTail ? `${record.textTail}\n` : ''}${writing.tail}`.slice(-8192);
     }
     const decided = decideOutcome(record, stop, end.exit, end.stderr);
-    // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what happened.
+    // A stopped run's result is claude's answer to our interrupt, not an answer to the task: the stop says what
+    // happened.
     if (stop) record.result = undefined;
     record.state = decided.state;
     record.end = decided.end;

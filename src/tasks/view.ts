@@ -152,14 +152,16 @@ export function viewText(v: TaskView): string {
     const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}${q.reason ? ` (${q.reason})` : ''}`;
     lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
     lines.push(
-      `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or "deny" with a message)`,
+      `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or ` +
+        `"deny" with a message)`,
     );
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
   if (v.worktree)
     lines.push(
       v.worktree.branch
-        ? `worktree: branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}`
+        ? `worktree: ` +
+            `branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}`
         : 'worktree: no changes (no branch kept)',
     );
   for (const note of [v.worktree?.head_moved, ...(v.worktree?.warnings ?? [])])

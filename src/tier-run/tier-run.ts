@@ -202,7 +202,9 @@ function turnLimits(kind: 'answer' | 'task', timeoutS: number, idleS: number): T
       ...limits,
       wallStop: {
         reason: 'wall_timeout',
-        message: `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task for long work.`,
+        message:
+          `timed out after ${timeoutS} s (timeout_s); claude was stopped. Raise timeout_s, or use deep_task ` +
+          `for long work.`,
       },
       idleStop: { reason: 'idle_timeout', message: `${stalled}; claude was stopped.` },
     };

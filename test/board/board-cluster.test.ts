@@ -46,45 +46,49 @@ afterAll(async () => {
 });
 
 describe('the board in a cluster', () => {
-  it("a task queued on one server and run on another shows on the first server's board, and its changes arrive live", async () => {
-    const base = front.url.replace(/\/mcp$/, '');
-    const login = await fetch(`${base}/board/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `token=${TOKEN}`,
-    });
-    expect(login.status).toBe(303);
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const ctl = new AbortController();
-    const stream = await fetch(`${base}/board/api/stream`, {
-      headers: { cookie, accept: 'text/event-stream' },
-      signal: ctl.signal,
-    });
-    const reader = stream.body!.getReader();
-    let text = '';
-    const read = async (until: () => boolean) => {
-      const end = Date.now() + 60_000;
-      while (!until() && Date.now() < end) text += new TextDecoder().decode((await reader.read()).value);
-    };
-    await read(() => text.includes('event: list'));
-    const started = await worker.call('deep_task', { prompt: '[[bash:echo clustered; sleep 1]]', wait_s: 0 });
-    const id = started.task_id as string;
-    const succeeded = () => new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}","state":"succeeded"`).test(text);
-    await read(succeeded);
-    ctl.abort();
-    expect(text).toMatch(new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}"`));
-    expect(succeeded()).toBe(true);
-    const list = (await (await fetch(`${base}/board/api/tasks`, { headers: { cookie } })).json()) as {
-      rows: Array<{ task_id: string; state: string }>;
-    };
-    expect(list.rows.find((r) => r.task_id === id)?.state).toBe('succeeded');
-    // The operator panel on the front reads the cluster's bucket: the call made on the worker took one of five.
-    const ops = (await (await fetch(`${base}/board/api/ops`, { headers: { cookie } })).json()) as {
-      rate: { client: number | null; global: number | null } | null;
-    };
-    expect(ops.rate?.client).toBe(4);
-  });
+  it(
+    "a task queued on one server and run on another shows on the first server's board, and its changes arrive " +
+      'live',
+    async () => {
+      const base = front.url.replace(/\/mcp$/, '');
+      const login = await fetch(`${base}/board/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${TOKEN}`,
+      });
+      expect(login.status).toBe(303);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const ctl = new AbortController();
+      const stream = await fetch(`${base}/board/api/stream`, {
+        headers: { cookie, accept: 'text/event-stream' },
+        signal: ctl.signal,
+      });
+      const reader = stream.body!.getReader();
+      let text = '';
+      const read = async (until: () => boolean) => {
+        const end = Date.now() + 60_000;
+        while (!until() && Date.now() < end) text += new TextDecoder().decode((await reader.read()).value);
+      };
+      await read(() => text.includes('event: list'));
+      const started = await worker.call('deep_task', { prompt: '[[bash:echo clustered; sleep 1]]', wait_s: 0 });
+      const id = started.task_id as string;
+      const succeeded = () => new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}","state":"succeeded"`).test(text);
+      await read(succeeded);
+      ctl.abort();
+      expect(text).toMatch(new RegExp(`event: rows\\ndata: [^\\n]*"task_id":"${id}"`));
+      expect(succeeded()).toBe(true);
+      const list = (await (await fetch(`${base}/board/api/tasks`, { headers: { cookie } })).json()) as {
+        rows: Array<{ task_id: string; state: string }>;
+      };
+      expect(list.rows.find((r) => r.task_id === id)?.state).toBe('succeeded');
+      // The operator panel on the front reads the cluster's bucket: the call made on the worker took one of five.
+      const ops = (await (await fetch(`${base}/board/api/ops`, { headers: { cookie } })).json()) as {
+        rate: { client: number | null; global: number | null } | null;
+      };
+      expect(ops.rate?.client).toBe(4);
+    },
+  );
 
   it('a one-tap link the worker sent works on the front (the servers share one links key), once', async () => {
     // acceptEdits runs plain commands; one that reaches the network needs a decision.

@@ -13,49 +13,55 @@ describe('the board, unit by unit', () => {
     expect(() => parseCliArgs(['ask', '--board-port', '1', 'q'])).toThrow(/unknown option --board-port for ask/);
   });
 
-  it('the change feed gives what changed after a position, once per task, and says when it cannot reach back', async () => {
-    const listeners = new Set<(id: string) => void>();
-    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
-    feed.retain();
-    const emit = (id: string) => [...listeners].forEach((l) => l(id));
-    emit('t_a');
-    const at = feed.seq;
-    emit('t_b');
-    emit('t_c');
-    emit('t_b');
-    expect(feed.since(at)).toEqual(['t_b', 't_c']);
-    expect(feed.since(feed.seq)).toEqual([]);
-    expect(feed.since(feed.seq + 1)).toBeUndefined();
-    expect(parsePosition(`${feed.boot}:${at}`, feed.boot)).toBe(at);
-    expect(parsePosition('0000beef:3', feed.boot === '0000beef' ? 'x' : feed.boot)).toBeUndefined();
-    feed.release();
-    expect(listeners.size).toBe(0);
-  });
+  it(
+    'the change feed gives what changed after a position, once per task, and says when it cannot reach ' + 'back',
+    async () => {
+      const listeners = new Set<(id: string) => void>();
+      const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+      feed.retain();
+      const emit = (id: string) => [...listeners].forEach((l) => l(id));
+      emit('t_a');
+      const at = feed.seq;
+      emit('t_b');
+      emit('t_c');
+      emit('t_b');
+      expect(feed.since(at)).toEqual(['t_b', 't_c']);
+      expect(feed.since(feed.seq)).toEqual([]);
+      expect(feed.since(feed.seq + 1)).toBeUndefined();
+      expect(parsePosition(`${feed.boot}:${at}`, feed.boot)).toBe(at);
+      expect(parsePosition('0000beef:3', feed.boot === '0000beef' ? 'x' : feed.boot)).toBeUndefined();
+      feed.release();
+      expect(listeners.size).toBe(0);
+    },
+  );
 
-  it('the change feed hands a change out at once, takes one that came before the wait, and paces a busy watcher', async () => {
-    const listeners = new Set<(id: string) => void>();
-    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
-    feed.retain();
-    const emit = (id: string) => [...listeners].forEach((l) => l(id));
-    const signal = new AbortController().signal;
-    // Which settles first: the feed's wait, or a timer of `ms` set at the same moment.
-    const first = (p: Promise<boolean>, ms: number) =>
-      Promise.race([p.then(() => 'feed'), new Promise((r) => setTimeout(() => r('timer'), ms))]);
-    // After a quiet spell: no fixed delay, the change is out within the same turn of the event loop.
-    const quiet = feed.next(signal, feed.seq);
-    emit('t_a');
-    expect(await first(quiet, 10)).toBe('feed');
-    // A change made before the watcher waits again is not missed.
-    const at = feed.seq;
-    emit('t_b');
-    expect(await first(feed.next(signal, at), 2000)).toBe('feed');
-    // A busy watcher gets its next batch no earlier than it asked.
-    const paced = feed.next(signal, feed.seq, Date.now() + 200);
-    emit('t_c');
-    expect(await first(paced, 20)).toBe('timer');
-    expect(await paced).toBe(true);
-    feed.release();
-  });
+  it(
+    'the change feed hands a change out at once, takes one that came before the wait, and paces a busy ' + 'watcher',
+    async () => {
+      const listeners = new Set<(id: string) => void>();
+      const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+      feed.retain();
+      const emit = (id: string) => [...listeners].forEach((l) => l(id));
+      const signal = new AbortController().signal;
+      // Which settles first: the feed's wait, or a timer of `ms` set at the same moment.
+      const first = (p: Promise<boolean>, ms: number) =>
+        Promise.race([p.then(() => 'feed'), new Promise((r) => setTimeout(() => r('timer'), ms))]);
+      // After a quiet spell: no fixed delay, the change is out within the same turn of the event loop.
+      const quiet = feed.next(signal, feed.seq);
+      emit('t_a');
+      expect(await first(quiet, 10)).toBe('feed');
+      // A change made before the watcher waits again is not missed.
+      const at = feed.seq;
+      emit('t_b');
+      expect(await first(feed.next(signal, at), 2000)).toBe('feed');
+      // A busy watcher gets its next batch no earlier than it asked.
+      const paced = feed.next(signal, feed.seq, Date.now() + 200);
+      emit('t_c');
+      expect(await first(paced, 20)).toBe('timer');
+      expect(await paced).toBe(true);
+      feed.release();
+    },
+  );
 
   it('a diff is split per file with its added and removed lines (binary files counted apart)', () => {
     const numstat = '2\t0\tnew.txt\0' + '0\t1\tREADME\0' + '-\t-\timg.png\0';
@@ -86,14 +92,17 @@ describe('the board, unit by unit', () => {
     expect(files[1]!.patch).toBe('@@ -1,2 +1 @@\n base\n-second\n');
   });
 
-  it("the diff flags a file that configures the user's tools (a .claude hook at any depth), and only such files", () => {
-    const numstat = ['3\t0\tsub/.claude/settings.json', '1\t0\tsub/code.txt', '1\t0\t.mcp.json', ''].join('\0');
-    const files = parseDiff(numstat, '');
-    expect(files.map((f) => [f.path, !!f.tool_config])).toEqual([
-      ['sub/.claude/settings.json', true],
-      ['sub/code.txt', false],
-      ['.mcp.json', true],
-    ]);
-    expect(files[0]!.tool_config).toMatch(/hooks/);
-  });
+  it(
+    "the diff flags a file that configures the user's tools (a .claude hook at any depth), and only such " + 'files',
+    () => {
+      const numstat = ['3\t0\tsub/.claude/settings.json', '1\t0\tsub/code.txt', '1\t0\t.mcp.json', ''].join('\0');
+      const files = parseDiff(numstat, '');
+      expect(files.map((f) => [f.path, !!f.tool_config])).toEqual([
+        ['sub/.claude/settings.json', true],
+        ['sub/code.txt', false],
+        ['.mcp.json', true],
+      ]);
+      expect(files[0]!.tool_config).toMatch(/hooks/);
+    },
+  );
 });

@@ -116,46 +116,54 @@ afterAll(async () => {
 });
 
 describe('the board in a browser', () => {
-  it('login: a wrong token is refused; the right one gives an HttpOnly, SameSite=Strict cookie that is not the token', async () => {
-    // (In a context of its own: the refused login is a 401, which the browser logs as a console error.)
-    const refused = await browser.newContext();
-    const r = await refused.newPage();
-    await r.goto(`${base}/`);
-    await r.fill('#token', 'not-a-token-at-all-000000');
-    await r.click('button[type="submit"]');
-    await expect.poll(() => r.locator('.error').textContent(), { timeout: 30_000 }).toContain('not valid');
-    expect(await refused.cookies()).toEqual([]);
-    await refused.close();
-    await login(page, MAIN);
-    expect(await page.locator('[data-testid="who"]').textContent()).toBe('token:default');
-    const [cookie] = await ctx.cookies();
-    expect(cookie).toMatchObject({ name: 'ct_board', httpOnly: true, sameSite: 'Strict' });
-    expect(cookie!.value).not.toContain(MAIN);
-    const csp = (await page.request.get(`${base}/`)).headers()['content-security-policy'];
-    expect(csp).toMatch(/default-src 'self'/);
-  });
+  it(
+    'login: a wrong token is refused; the right one gives an HttpOnly, SameSite=Strict cookie that is not the ' +
+      'token',
+    async () => {
+      // (In a context of its own: the refused login is a 401, which the browser logs as a console error.)
+      const refused = await browser.newContext();
+      const r = await refused.newPage();
+      await r.goto(`${base}/`);
+      await r.fill('#token', 'not-a-token-at-all-000000');
+      await r.click('button[type="submit"]');
+      await expect.poll(() => r.locator('.error').textContent(), { timeout: 30_000 }).toContain('not valid');
+      expect(await refused.cookies()).toEqual([]);
+      await refused.close();
+      await login(page, MAIN);
+      expect(await page.locator('[data-testid="who"]').textContent()).toBe('token:default');
+      const [cookie] = await ctx.cookies();
+      expect(cookie).toMatchObject({ name: 'ct_board', httpOnly: true, sameSite: 'Strict' });
+      expect(cookie!.value).not.toContain(MAIN);
+      const csp = (await page.request.get(`${base}/`)).headers()['content-security-policy'];
+      expect(csp).toMatch(/default-src 'self'/);
+    },
+  );
 
-  it('a task started over MCP shows in the list, and its state changes show, without a reload (latency measured)', async () => {
-    const t0 = Date.now();
-    const id = await deep({ prompt: `[[bash:echo live-${uniq()}; sleep 2]]` });
-    const called = Date.now();
-    await stateOf(id).waitFor({ timeout: 10_000 });
-    const shown = Date.now();
-    await expect.poll(() => stateOf(id).textContent(), { timeout: 60_000 }).toBe('succeeded');
-    const done = await until(id, (v) => v.final);
-    expect(done.state).toBe('succeeded');
-    // The final state: from the MCP long-poll seeing it to the browser having it (the browser is usually first: <= 0).
-    const killId = await deep({ prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` });
-    await expect.poll(() => stateOf(killId).textContent(), { timeout: 30_000 }).toBe('running');
-    await mcp.callTool({ name: 'kill_task', arguments: { task_id: killId } });
-    const killed = Date.now();
-    await expect.poll(() => stateOf(killId).textContent(), { timeout: 10_000, interval: 20 }).toBe('killed');
-    const killShown = Date.now() - killed;
-    console.log(
-      `board latency: new task row ${shown - called} ms after deep_task returned (${shown - t0} ms after it was sent); killed shown ${killShown} ms after kill_task returned`,
-    );
-    expect(shown - called).toBeLessThan(10_000);
-  });
+  it(
+    'a task started over MCP shows in the list, and its state changes show, without a reload (latency ' + 'measured)',
+    async () => {
+      const t0 = Date.now();
+      const id = await deep({ prompt: `[[bash:echo live-${uniq()}; sleep 2]]` });
+      const called = Date.now();
+      await stateOf(id).waitFor({ timeout: 10_000 });
+      const shown = Date.now();
+      await expect.poll(() => stateOf(id).textContent(), { timeout: 60_000 }).toBe('succeeded');
+      const done = await until(id, (v) => v.final);
+      expect(done.state).toBe('succeeded');
+      // The final state: from the MCP long-poll seeing it to the browser having it (the browser is usually first: <= 0).
+      const killId = await deep({ prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` });
+      await expect.poll(() => stateOf(killId).textContent(), { timeout: 30_000 }).toBe('running');
+      await mcp.callTool({ name: 'kill_task', arguments: { task_id: killId } });
+      const killed = Date.now();
+      await expect.poll(() => stateOf(killId).textContent(), { timeout: 10_000, interval: 20 }).toBe('killed');
+      const killShown = Date.now() - killed;
+      console.log(
+        `board latency: new task row ${shown - called} ms after deep_task returned (${shown - t0} ms after it ` +
+          `was sent); killed shown ${killShown} ms after kill_task returned`,
+      );
+      expect(shown - called).toBeLessThan(10_000);
+    },
+  );
 
   it('prompt and output holding <script> and <img onerror> show as text; nothing runs', async () => {
     const evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
@@ -309,58 +317,66 @@ describe('the board in a browser', () => {
       .not.toBe(first);
     const next = (await page.locator('[data-testid="task-view"]').getAttribute('data-task'))!;
     const done = await until(next, (v) => v.final);
-    // (The scripted API answers from the conversation's first message; the follow-up's prompt reached it in the resumed one.)
+    // (The scripted API answers from the conversation's first message; the follow-up's prompt reached it in the resumed
+    // one.)
     expect(done).toMatchObject({ state: 'succeeded', continue_of: first });
     expect(api.requests.some((r) => JSON.stringify(r.messages).includes('follow-up answer'))).toBe(true);
     await page.fill('[data-testid="filter-text"]', '');
   });
 
-  it('the live feed resumes after a drop: with Last-Event-ID it sends what changed meanwhile, not the whole list again', async () => {
-    const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const firstEvent = async (headers: Record<string, string>) => {
-      const ctl = new AbortController();
-      const r = await fetch(`${base}/board/api/stream`, {
-        headers: { cookie, accept: 'text/event-stream', ...headers },
-        signal: ctl.signal,
-      });
-      const reader = r.body!.getReader();
-      let text = '';
-      while (!/\n\n(id: [^\n]+\nevent: \w+\ndata: [^\n]*\n\n)/.test(text))
-        text += new TextDecoder().decode((await reader.read()).value);
-      ctl.abort();
-      const m = /id: ([^\n]+)\nevent: (\w+)\ndata: ([^\n]*)/.exec(text)!;
-      return {
-        id: m[1]!,
-        event: m[2]!,
-        data: JSON.parse(m[3]!) as { rows: Array<{ task_id: string; state: string }> },
+  it(
+    'the live feed resumes after a drop: with Last-Event-ID it sends what changed meanwhile, not the whole ' +
+      'list again',
+    async () => {
+      const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const firstEvent = async (headers: Record<string, string>) => {
+        const ctl = new AbortController();
+        const r = await fetch(`${base}/board/api/stream`, {
+          headers: { cookie, accept: 'text/event-stream', ...headers },
+          signal: ctl.signal,
+        });
+        const reader = r.body!.getReader();
+        let text = '';
+        while (!/\n\n(id: [^\n]+\nevent: \w+\ndata: [^\n]*\n\n)/.test(text))
+          text += new TextDecoder().decode((await reader.read()).value);
+        ctl.abort();
+        const m = /id: ([^\n]+)\nevent: (\w+)\ndata: ([^\n]*)/.exec(text)!;
+        return {
+          id: m[1]!,
+          event: m[2]!,
+          data: JSON.parse(m[3]!) as { rows: Array<{ task_id: string; state: string }> },
+        };
       };
-    };
-    const first = await firstEvent({});
-    expect(first.event).toBe('list');
-    const id = await deep({ prompt: '[[text:while away]]' });
-    expect((await until(id, (v) => v.final)).state).toBe('succeeded');
-    const resumed = await firstEvent({ 'last-event-id': first.id });
-    expect(resumed.event).toBe('rows');
-    expect(resumed.data.rows.map((r) => r.task_id)).toEqual([id]);
-    expect(resumed.data.rows[0]!.state).toBe('succeeded');
-    // An id this server never gave (another process, a restart) gets the whole list.
-    expect((await firstEvent({ 'last-event-id': '00000000:5' })).event).toBe('list');
-  });
+      const first = await firstEvent({});
+      expect(first.event).toBe('list');
+      const id = await deep({ prompt: '[[text:while away]]' });
+      expect((await until(id, (v) => v.final)).state).toBe('succeeded');
+      const resumed = await firstEvent({ 'last-event-id': first.id });
+      expect(resumed.event).toBe('rows');
+      expect(resumed.data.rows.map((r) => r.task_id)).toEqual([id]);
+      expect(resumed.data.rows[0]!.state).toBe('succeeded');
+      // An id this server never gave (another process, a restart) gets the whole list.
+      expect((await firstEvent({ 'last-event-id': '00000000:5' })).event).toBe('list');
+    },
+  );
 
-  it('the operator panel shows load, budgets and charts; nothing was loaded from another host; no console errors', async () => {
-    await page.reload();
-    await page.locator('[data-testid="ops"]').waitFor({ timeout: 10_000 });
-    // The main token is not an admin: it sees its own running and queued tasks and its fair share, not the server's.
-    expect(await page.locator('[data-testid="ops"]').textContent()).toMatch(
-      /your tasks: running \d+ · queued \d+ · spares ready \d+your fair share: \d+ running slots · \d+ queue places/,
-    );
-    expect(await page.locator('[data-testid="ops"] .budgets').textContent()).toContain('token:default');
-    expect(await page.locator('[data-testid="chart"] svg').count()).toBe(3);
-    await page.screenshot({ path: join(DOCS, 'board-list.png'), fullPage: true });
-    const origin = new URL(base).origin;
-    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'))).toEqual([]);
-    expect(consoleErrors).toEqual([]);
-  });
+  it(
+    'the operator panel shows load, budgets and charts; nothing was loaded from another host; no console ' + 'errors',
+    async () => {
+      await page.reload();
+      await page.locator('[data-testid="ops"]').waitFor({ timeout: 10_000 });
+      // The main token is not an admin: it sees its own running and queued tasks and its fair share, not the server's.
+      expect(await page.locator('[data-testid="ops"]').textContent()).toMatch(
+        /your tasks: running \d+ · queued \d+ · spares ready \d+your fair share: \d+ running slots · \d+ queue places/,
+      );
+      expect(await page.locator('[data-testid="ops"] .budgets').textContent()).toContain('token:default');
+      expect(await page.locator('[data-testid="chart"] svg').count()).toBe(3);
+      await page.screenshot({ path: join(DOCS, 'board-list.png'), fullPage: true });
+      const origin = new URL(base).origin;
+      expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'))).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+    },
+  );
 
   it('logout ends the session: the old cookie no longer reads the API', async () => {
     const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -371,66 +387,71 @@ describe('the board in a browser', () => {
 });
 
 describe('the board as an MCP App', () => {
-  it('tools link to ui://claude-tiers/board; the resource renders in a host (AppBridge) and its Kill button reaches the server', async () => {
-    const tools = (await mcp.listTools()).tools;
-    for (const name of ['list_tasks', 'task_status', 'deep_task'])
-      expect(tools.find((t) => t.name === name)?._meta).toMatchObject({
-        ui: { resourceUri: 'ui://claude-tiers/board' },
-      });
-    const read = await mcp.readResource({ uri: 'ui://claude-tiers/board' });
-    const res = read.contents[0] as { mimeType: string; text: string };
-    expect(res.mimeType).toBe('text/html;profile=mcp-app');
-    const id = await deep({ prompt: `[[bash:echo app; sleep ${uniqueSleep()}]]` });
-    await until(id, (v) => v.state === 'running' || v.final);
+  it(
+    'tools link to ui://claude-tiers/board; the resource renders in a host (AppBridge) and its Kill button ' +
+      'reaches the server',
+    async () => {
+      const tools = (await mcp.listTools()).tools;
+      for (const name of ['list_tasks', 'task_status', 'deep_task'])
+        expect(tools.find((t) => t.name === name)?._meta).toMatchObject({
+          ui: { resourceUri: 'ui://claude-tiers/board' },
+        });
+      const read = await mcp.readResource({ uri: 'ui://claude-tiers/board' });
+      const res = read.contents[0] as { mimeType: string; text: string };
+      expect(res.mimeType).toBe('text/html;profile=mcp-app');
+      const id = await deep({ prompt: `[[bash:echo app; sleep ${uniqueSleep()}]]` });
+      await until(id, (v) => v.state === 'running' || v.final);
 
-    const host = await browser.newPage();
-    host.on('console', (m) => m.type() === 'error' && consoleErrors.push(`app: ${m.text()}`));
-    await host.setContent(
-      '<!doctype html><body style="margin:0"><iframe id="app" sandbox="allow-scripts" style="width:1200px;height:800px;border:0"></iframe></body>',
-    );
-    // The host side is ext-apps' own AppBridge over our MCP client; messages cross into the iframe by postMessage.
-    const bridge = new AppBridge(
-      mcp,
-      { name: 'board-test-host', version: '1' },
-      { serverTools: {}, serverResources: {}, openLinks: {}, logging: {} },
-    );
-    const transport = {
-      onmessage: undefined as ((m: unknown) => void) | undefined,
-      onclose: undefined as (() => void) | undefined,
-      onerror: undefined as ((e: Error) => void) | undefined,
-      start: async () => {},
-      close: async () => transport.onclose?.(),
-      send: async (m: unknown) =>
-        void (await host.evaluate(
-          (msg) => (document.getElementById('app') as HTMLIFrameElement).contentWindow!.postMessage(msg, '*'),
-          m as object,
-        )),
-    };
-    await host.exposeFunction('__toHost', (m: unknown) => transport.onmessage?.(m));
-    await host.evaluate(() => {
-      const frame = document.getElementById('app') as HTMLIFrameElement;
-      window.addEventListener(
-        'message',
-        (e) =>
-          e.source === frame.contentWindow && (window as unknown as { __toHost(m: unknown): void }).__toHost(e.data),
+      const host = await browser.newPage();
+      host.on('console', (m) => m.type() === 'error' && consoleErrors.push(`app: ${m.text()}`));
+      await host.setContent(
+        '<!doctype html><body style="margin:0"><iframe id="app" sandbox="allow-scripts" ' +
+          'style="width:1200px;height:800px;border:0"></iframe></body>',
       );
-    });
-    await bridge.connect(transport as never);
-    await host.evaluate((html) => ((document.getElementById('app') as HTMLIFrameElement).srcdoc = html), res.text);
-    const app = host.frameLocator('#app');
-    await app.locator(`tr[data-task="${id}"]`).waitFor({ timeout: 20_000 });
-    await app.locator(`tr[data-task="${id}"]`).click();
-    await app.locator('[data-testid="kill"]').waitFor({ timeout: 10_000 });
-    await host.screenshot({ path: join(DOCS, 'board-app.png') });
-    await app.locator('[data-testid="kill"]').click();
-    expect((await until(id, (v) => v.final)).state).toBe('killed');
-    await expect
-      .poll(() => app.locator('[data-testid="task-state"]').textContent(), { timeout: 10_000 })
-      .toBe('killed');
-    await bridge.close();
-    await host.close();
-    expect(consoleErrors).toEqual([]);
-  });
+      // The host side is ext-apps' own AppBridge over our MCP client; messages cross into the iframe by postMessage.
+      const bridge = new AppBridge(
+        mcp,
+        { name: 'board-test-host', version: '1' },
+        { serverTools: {}, serverResources: {}, openLinks: {}, logging: {} },
+      );
+      const transport = {
+        onmessage: undefined as ((m: unknown) => void) | undefined,
+        onclose: undefined as (() => void) | undefined,
+        onerror: undefined as ((e: Error) => void) | undefined,
+        start: async () => {},
+        close: async () => transport.onclose?.(),
+        send: async (m: unknown) =>
+          void (await host.evaluate(
+            (msg) => (document.getElementById('app') as HTMLIFrameElement).contentWindow!.postMessage(msg, '*'),
+            m as object,
+          )),
+      };
+      await host.exposeFunction('__toHost', (m: unknown) => transport.onmessage?.(m));
+      await host.evaluate(() => {
+        const frame = document.getElementById('app') as HTMLIFrameElement;
+        window.addEventListener(
+          'message',
+          (e) =>
+            e.source === frame.contentWindow && (window as unknown as { __toHost(m: unknown): void }).__toHost(e.data),
+        );
+      });
+      await bridge.connect(transport as never);
+      await host.evaluate((html) => ((document.getElementById('app') as HTMLIFrameElement).srcdoc = html), res.text);
+      const app = host.frameLocator('#app');
+      await app.locator(`tr[data-task="${id}"]`).waitFor({ timeout: 20_000 });
+      await app.locator(`tr[data-task="${id}"]`).click();
+      await app.locator('[data-testid="kill"]').waitFor({ timeout: 10_000 });
+      await host.screenshot({ path: join(DOCS, 'board-app.png') });
+      await app.locator('[data-testid="kill"]').click();
+      expect((await until(id, (v) => v.final)).state).toBe('killed');
+      await expect
+        .poll(() => app.locator('[data-testid="task-state"]').textContent(), { timeout: 10_000 })
+        .toBe('killed');
+      await bridge.close();
+      await host.close();
+      expect(consoleErrors).toEqual([]);
+    },
+  );
 });
 
 describe('the board of a stdio server (--board-port)', () => {

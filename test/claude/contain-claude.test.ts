@@ -44,12 +44,15 @@ const event = (type: string, subtype?: string) => (line: string) =>
 const requestsWith = (tag: string) => api.messageRequests((r) => r.firstUserText.includes(tag)).length;
 const PLAIN: Containment = { kind: 'none', why: 'control' };
 
-// A Bash step that double-forks two sleeps (issue 11, finding 1), then waits; its sleep arguments are watched for survivors.
+// A Bash step that double-forks two sleeps (issue 11, finding 1), then waits; its sleep arguments are watched for
+// survivors.
 function escapingStep(): { prompt: string; args: string[] } {
   const args = [uniqueSleep(777), uniqueSleep(777)];
   reaper.watch(...args);
   return {
-    prompt: `[[bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo started; sleep 30]] ${args[0]}`,
+    prompt:
+      `[[bash:echo x; (setsid sleep ${args[0]} &); setsid -f sleep ${args[1]}; echo started; sleep ` +
+      `30]] ${args[0]}`,
     args,
   };
 }
@@ -64,62 +67,73 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
     expect(await run.exited).toMatchObject({ code: 0, signal: null });
   });
 
-  it('stream-json both ways: a prompt gets system/init and a result; closing stdin ends claude and the wrapper', async () => {
-    const run = claude(STREAM);
-    run.child.stdin!.write(user('hello'));
-    expect(JSON.parse(await run.line(event('system', 'init')))).toMatchObject({
-      claude_code_version: expect.any(String),
-    });
-    expect(JSON.parse(await run.line(event('result')))).toMatchObject({
-      subtype: 'success',
-      is_error: false,
-      result: 'ok: hello',
-    });
-    // Claude is pid 1 of its namespace, in the wrapper's process group.
-    const inner = innerPid(containment, run.pid)!;
-    expect(readProcStat(inner)).toMatchObject({ ppid: run.pid, pgid: run.pid });
-    run.child.stdin!.end();
-    expect(await run.exited).toMatchObject({ code: 0, signal: null });
-    expect(isAlive(inner)).toBe(false);
-  });
+  it(
+    'stream-json both ways: a prompt gets system/init and a result; closing stdin ends claude and the ' + 'wrapper',
+    async () => {
+      const run = claude(STREAM);
+      run.child.stdin!.write(user('hello'));
+      expect(JSON.parse(await run.line(event('system', 'init')))).toMatchObject({
+        claude_code_version: expect.any(String),
+      });
+      expect(JSON.parse(await run.line(event('result')))).toMatchObject({
+        subtype: 'success',
+        is_error: false,
+        result: 'ok: hello',
+      });
+      // Claude is pid 1 of its namespace, in the wrapper's process group.
+      const inner = innerPid(containment, run.pid)!;
+      expect(readProcStat(inner)).toMatchObject({ ppid: run.pid, pgid: run.pid });
+      run.child.stdin!.end();
+      expect(await run.exited).toMatchObject({ code: 0, signal: null });
+      expect(isAlive(inner)).toBe(false);
+    },
+  );
 
-  it('an interrupt on stdin is answered; SIGINT and SIGTERM sent to the spawned pid alone never reach claude (unshare blocks them); SIGTERM to the group ends it with 143', async () => {
-    const run = claude(STREAM);
-    run.child.stdin!.write(user('wait [[hang]] c1'));
-    expect(await hangingRequest('c1')).toBe(true);
-    run.child.stdin!.write(
-      `${JSON.stringify({ type: 'control_request', request_id: 'r1', request: { subtype: 'interrupt' } })}\n`,
-    );
-    expect(await run.line((l) => event('control_response')(l) && l.includes('"r1"'))).toBeTruthy();
-    expect(JSON.parse(await run.line(event('result')))).toMatchObject({
-      terminal_reason: expect.stringMatching(/^aborted/),
-    });
-    process.kill(run.pid, 'SIGINT');
-    process.kill(run.pid, 'SIGTERM');
-    await delay(1000);
-    expect([run.hasExited(), isAlive(innerPid(containment, run.pid)!)]).toEqual([false, true]);
-    process.kill(-run.pid, 'SIGTERM');
-    expect(await run.exited).toMatchObject({ code: 143, signal: null });
-  });
+  it(
+    'an interrupt on stdin is answered; SIGINT and SIGTERM sent to the spawned pid alone never reach claude ' +
+      '(unshare blocks them); SIGTERM to the group ends it with 143',
+    async () => {
+      const run = claude(STREAM);
+      run.child.stdin!.write(user('wait [[hang]] c1'));
+      expect(await hangingRequest('c1')).toBe(true);
+      run.child.stdin!.write(
+        `${JSON.stringify({ type: 'control_request', request_id: 'r1', request: { subtype: 'interrupt' } })}\n`,
+      );
+      expect(await run.line((l) => event('control_response')(l) && l.includes('"r1"'))).toBeTruthy();
+      expect(JSON.parse(await run.line(event('result')))).toMatchObject({
+        terminal_reason: expect.stringMatching(/^aborted/),
+      });
+      process.kill(run.pid, 'SIGINT');
+      process.kill(run.pid, 'SIGTERM');
+      await delay(1000);
+      expect([run.hasExited(), isAlive(innerPid(containment, run.pid)!)]).toEqual([false, true]);
+      process.kill(-run.pid, 'SIGTERM');
+      expect(await run.exited).toMatchObject({ code: 143, signal: null });
+    },
+  );
 
-  it('-p json mode: SIGINT to the pid alone does not interrupt a hung turn; SIGINT to the group ends it with a result, exit 0', async () => {
-    const run = claude([
-      '-p',
-      '--output-format=json',
-      '--model=haiku',
-      '--no-session-persistence',
-      '--strict-mcp-config',
-    ]);
-    run.child.stdin!.end('wait [[hang]] j1');
-    expect(await hangingRequest('j1')).toBe(true);
-    process.kill(run.pid, 'SIGINT');
-    await delay(1000);
-    expect(run.hasExited()).toBe(false);
-    process.kill(-run.pid, 'SIGINT');
-    const exit = await Promise.race([run.exited, delay(10_000, 'still running')]);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(JSON.parse(await run.line(event('result')))).toMatchObject({ type: 'result' });
-  });
+  it(
+    '-p json mode: SIGINT to the pid alone does not interrupt a hung turn; SIGINT to the group ends it with a ' +
+      'result, exit 0',
+    async () => {
+      const run = claude([
+        '-p',
+        '--output-format=json',
+        '--model=haiku',
+        '--no-session-persistence',
+        '--strict-mcp-config',
+      ]);
+      run.child.stdin!.end('wait [[hang]] j1');
+      expect(await hangingRequest('j1')).toBe(true);
+      process.kill(run.pid, 'SIGINT');
+      await delay(1000);
+      expect(run.hasExited()).toBe(false);
+      process.kill(-run.pid, 'SIGINT');
+      const exit = await Promise.race([run.exited, delay(10_000, 'still running')]);
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      expect(JSON.parse(await run.line(event('result')))).toMatchObject({ type: 'result' });
+    },
+  );
 
   // kill_task today: interrupt, close stdin, SIGTERM the group, SIGKILL every noted group and pid.
   async function killTask(c: Containment): Promise<string[]> {
@@ -144,9 +158,12 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
     return args;
   }
 
-  it('kill_task (terminateTree on the spawned pid) leaves nothing of a double-forking Bash step when contained', async () => {
-    expect((await killTask(containment)).flatMap(sleepers)).toEqual([]);
-  });
+  it(
+    'kill_task (terminateTree on the spawned pid) leaves nothing of a double-forking Bash step when ' + 'contained',
+    async () => {
+      expect((await killTask(containment)).flatMap(sleepers)).toEqual([]);
+    },
+  );
 
   it('(control) the same kill of an uncontained claude leaves both double-forked sleeps running', async () => {
     expect((await killTask(PLAIN)).map((a) => sleepers(a).length)).toEqual([1, 1]);
@@ -187,11 +204,14 @@ describe.skipIf(containment.kind !== 'pidns')('claude through the containment wr
     return { args, after: () => requestsWith(tag) - at2s, claudePid: pid };
   }
 
-  it('a SIGKILLed server: its contained claude makes no API request after 2 s and the double forks are gone', async () => {
-    const r = await killServer('contained');
-    expect(r.after()).toBe(0);
-    expect(r.args.flatMap(sleepers)).toEqual([]);
-  });
+  it(
+    'a SIGKILLed server: its contained claude makes no API request after 2 s and the double forks are ' + 'gone',
+    async () => {
+      const r = await killServer('contained');
+      expect(r.after()).toBe(0);
+      expect(r.args.flatMap(sleepers)).toEqual([]);
+    },
+  );
 
   it('(control) a SIGKILLed server: an uncontained claude keeps calling the API', async () => {
     const r = await killServer('plain');

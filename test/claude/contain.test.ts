@@ -86,8 +86,11 @@ describe.skipIf(!linux)('probeContainment', () => {
   });
 
   it.skipIf(!root)('uses a user namespace of its own when not root (run as nobody)', async () => {
-    const code = `const m = await import(${JSON.stringify(MODULE)}); const c = m.probeContainment(); const w = m.containedCommand(c, '/bin/sh', ['-c', 'echo $$']);
-      const r = (await import('node:child_process')).spawnSync(w.file, w.args, { encoding: 'utf8' }); console.log(JSON.stringify({ c, pid: r.stdout.trim() }));`;
+    const code =
+      `const m = await import(${JSON.stringify(MODULE)}); const c = m.probeContainment(); const w = ` +
+      `m.containedCommand(c, '/bin/sh', ['-c', 'echo $$']);
+      const r = (await import('node:child_process')).spawnSync(w.file, w.args, { encoding: 'utf8' }); ` +
+      `console.log(JSON.stringify({ c, pid: r.stdout.trim() }));`;
     const p = reaper.track(
       startProcess('setpriv', [
         '--reuid=65534',
@@ -107,24 +110,29 @@ describe.skipIf(!linux)('probeContainment', () => {
 });
 
 describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => {
-  it("Node sees unshare (setpriv exec'd it), leading its group and session; the command is its only child, pid 1 inside, same group", async () => {
-    const { script, args } = escapeScript();
-    const run = start(containment, 'bash', ['-c', script]);
-    await run.line((l) => l === 'x');
-    expect(await until(() => sleepers(args[0]!).length + sleepers(args[1]!).length === 2, 20_000)).toBe(true);
-    const outer = readProcStat(run.pid)!;
-    expect(outer.comm).toBe('unshare');
-    expect([outer.pgid, outer.sid]).toEqual([run.pid, run.pid]);
-    const inner = readProcStat(innerPid(containment, run.pid)!)!;
-    expect(inner.comm).toBe('bash');
-    expect([inner.ppid, inner.pgid, inner.sid]).toEqual([run.pid, run.pid, run.pid]);
-    expect(nsPids(inner.pid)).toEqual([inner.pid, 1]);
-    // The double-forked sleeps are re-parented to the namespace's init (bash), not to the host's: still our descendants.
-    const escaped = [...sleepers(args[0]!), ...sleepers(args[1]!)].map((pid) => readProcStat(pid)!);
-    for (const s of escaped) expect([s.ppid, s.sid === s.pid]).toEqual([inner.pid, true]);
-    expect(listDescendants(run.pid).map((p) => p.pid)).toEqual(expect.arrayContaining(escaped.map((s) => s.pid)));
-    expect(innerPid({ kind: 'none', why: '' }, run.pid)).toBe(run.pid);
-  });
+  it(
+    "Node sees unshare (setpriv exec'd it), leading its group and session; the command is its only child, pid " +
+      '1 inside, same group',
+    async () => {
+      const { script, args } = escapeScript();
+      const run = start(containment, 'bash', ['-c', script]);
+      await run.line((l) => l === 'x');
+      expect(await until(() => sleepers(args[0]!).length + sleepers(args[1]!).length === 2, 20_000)).toBe(true);
+      const outer = readProcStat(run.pid)!;
+      expect(outer.comm).toBe('unshare');
+      expect([outer.pgid, outer.sid]).toEqual([run.pid, run.pid]);
+      const inner = readProcStat(innerPid(containment, run.pid)!)!;
+      expect(inner.comm).toBe('bash');
+      expect([inner.ppid, inner.pgid, inner.sid]).toEqual([run.pid, run.pid, run.pid]);
+      expect(nsPids(inner.pid)).toEqual([inner.pid, 1]);
+      // The double-forked sleeps are re-parented to the namespace's init (bash), not to the host's: still our
+      // descendants.
+      const escaped = [...sleepers(args[0]!), ...sleepers(args[1]!)].map((pid) => readProcStat(pid)!);
+      for (const s of escaped) expect([s.ppid, s.sid === s.pid]).toEqual([inner.pid, true]);
+      expect(listDescendants(run.pid).map((p) => p.pid)).toEqual(expect.arrayContaining(escaped.map((s) => s.pid)));
+      expect(innerPid({ kind: 'none', why: '' }, run.pid)).toBe(run.pid);
+    },
+  );
 
   it('(c) SIGKILL of the spawned pid alone takes the command and its double forks down', async () => {
     const { script, args } = escapeScript();
@@ -135,32 +143,39 @@ describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => 
     expect(await until(() => args.every((a) => sleepers(a).length === 0), 20_000)).toBe(true);
   });
 
-  it('exit codes pass through, and when the command ends on its own its double forks are gone by the exit event', async () => {
-    expect(await start(containment, 'sh', ['-c', 'exit 3']).exited).toMatchObject({ code: 3, signal: null });
-    const [a, b] = [uniqueSleep(777), uniqueSleep(777)];
-    reaper.watch(a, b);
-    const run = start(containment, 'bash', [
-      '-c',
-      `(setsid sleep ${a} &); setsid -f sleep ${b}; until [ "$(pgrep -xc sleep)" = 2 ]; do :; done; exit 5`,
-    ]);
-    expect(await run.exited).toMatchObject({ code: 5, signal: null });
-    expect([...sleepers(a), ...sleepers(b)]).toEqual([]); // checked at once: no grace period
-  });
+  it(
+    'exit codes pass through, and when the command ends on its own its double forks are gone by the exit ' + 'event',
+    async () => {
+      expect(await start(containment, 'sh', ['-c', 'exit 3']).exited).toMatchObject({ code: 3, signal: null });
+      const [a, b] = [uniqueSleep(777), uniqueSleep(777)];
+      reaper.watch(a, b);
+      const run = start(containment, 'bash', [
+        '-c',
+        `(setsid sleep ${a} &); setsid -f sleep ${b}; until [ "$(pgrep -xc sleep)" = 2 ]; do :; done; exit 5`,
+      ]);
+      expect(await run.exited).toMatchObject({ code: 5, signal: null });
+      expect([...sleepers(a), ...sleepers(b)]).toEqual([]); // checked at once: no grace period
+    },
+  );
 
-  it('the command is pid 1: a signal it has no handler for (sleep and SIGTERM) is ignored, even sent to the group; SIGKILL is not', async () => {
-    const arg = uniqueSleep(777);
-    reaper.watch(arg);
-    const run = start(containment, 'sleep', [arg]);
-    expect(await until(() => sleepers(arg).length === 1, 20_000)).toBe(true);
-    process.kill(-run.pid, 'SIGTERM');
-    process.kill(-run.pid, 'SIGINT');
-    await new Promise((r) => setTimeout(r, 500));
-    expect([run.hasExited(), sleepers(arg).length]).toEqual([false, 1]);
-    process.kill(-run.pid, 'SIGKILL');
-    expect(await run.exited).toMatchObject({ signal: 'SIGKILL' });
-    // The wrapper's exit can be seen a moment before the kernel has reaped the namespace's pid 1.
-    expect(await until(() => sleepers(arg).length === 0, 20_000)).toBe(true);
-  });
+  it(
+    'the command is pid 1: a signal it has no handler for (sleep and SIGTERM) is ignored, even sent to the ' +
+      'group; SIGKILL is not',
+    async () => {
+      const arg = uniqueSleep(777);
+      reaper.watch(arg);
+      const run = start(containment, 'sleep', [arg]);
+      expect(await until(() => sleepers(arg).length === 1, 20_000)).toBe(true);
+      process.kill(-run.pid, 'SIGTERM');
+      process.kill(-run.pid, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 500));
+      expect([run.hasExited(), sleepers(arg).length]).toEqual([false, 1]);
+      process.kill(-run.pid, 'SIGKILL');
+      expect(await run.exited).toMatchObject({ signal: 'SIGKILL' });
+      // The wrapper's exit can be seen a moment before the kernel has reaped the namespace's pid 1.
+      expect(await until(() => sleepers(arg).length === 0, 20_000)).toBe(true);
+    },
+  );
 
   it('SIGKILL of the command alone ends the run too (util-linux reports it as exit 1, not as a signal)', async () => {
     const { script, args } = escapeScript();
@@ -176,8 +191,11 @@ describe.skipIf(containment.kind !== 'pidns')('the wrapped process tree', () => 
     const arg = uniqueSleep(777);
     reaper.watch(arg);
     const cmd = containedCommand(containment, 'sleep', [arg]);
-    const code = `const { spawn } = require('node:child_process'); const { parentPort, workerData: w } = require('node:worker_threads');
-      spawn(w.file, w.args, { detached: true, stdio: 'ignore' }); parentPort.postMessage('spawned'); setInterval(() => {}, 60_000);`;
+    const code =
+      `const { spawn } = require('node:child_process'); const { parentPort, workerData: w } = ` +
+      `require('node:worker_threads');
+      spawn(w.file, w.args, { detached: true, stdio: 'ignore' }); parentPort.postMessage('spawned'); ` +
+      `setInterval(() => {}, 60_000);`;
     const worker = new Worker(code, { eval: true, workerData: cmd });
     await new Promise((r) => worker.once('message', r));
     expect(await until(() => sleepers(arg).length === 1, 20_000)).toBe(true);

@@ -58,7 +58,8 @@ interface FakeClaude {
   exited: Promise<unknown>;
 }
 
-// A shell tree shaped like claude running Bash tools: children in its group, others in new sessions, some ignoring SIGTERM.
+// A shell tree shaped like claude running Bash tools: children in its group, others in new sessions, some ignoring
+// SIGTERM.
 async function startFakeClaude(opts: { parentIgnoresTerm?: boolean; exitOnInt?: boolean } = {}): Promise<FakeClaude> {
   const tag = newTag();
   tags.push(tag);

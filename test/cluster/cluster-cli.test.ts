@@ -26,22 +26,26 @@ afterAll(async () => {
 
 // The CLI is one more client of the task service: with --redis its commands go through the shared queue and store.
 describe('the CLI with --redis', () => {
-  it('run puts the task in the shared queue, a server of the cluster runs it, and the CLI prints its result; tasks and kill see the cluster', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'ct-cli-redis-'));
-    const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
-    const cli = (args: string[]) =>
-      run(process.execPath, [SERVER_ENTRY, ...args, '--redis', redis.url], { env, cwd: ROOT, timeout: 90_000 });
-    const r = await cli(['run', 'through the queue [[bash:echo from-queue]]']);
-    expect(r.stdout).toBe('done: from-queue\n');
-    const id = /(t_\S+) · /.exec(r.stderr)?.[1];
-    expect(id, r.stderr).toBeDefined();
-    // The worker ran it (its state dir holds the task's log), not the CLI's own process.
-    expect(ranOn([worker], id!)?.name).toBe('worker');
-    expect(readdirSync(join(stateDir, 'tasks'))).not.toContain(id);
-    // The listing is the cluster's: the task is there although this state dir never saw it.
-    const list = JSON.parse((await cli(['tasks', '--json'])).stdout) as Array<{ id: string; state: string }>;
-    expect(list.find((t) => t.id === id)?.state).toBe('succeeded');
-    const k = await cli(['kill', id!]);
-    expect(k.stdout).toBe(`${id} already succeeded\n`);
-  });
+  it(
+    'run puts the task in the shared queue, a server of the cluster runs it, and the CLI prints its result; ' +
+      'tasks and kill see the cluster',
+    async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'ct-cli-redis-'));
+      const { env } = await serverEnv(api, { stateDir, env: { CLAUDE_TIERS_LOG_LEVEL: 'warn' } });
+      const cli = (args: string[]) =>
+        run(process.execPath, [SERVER_ENTRY, ...args, '--redis', redis.url], { env, cwd: ROOT, timeout: 90_000 });
+      const r = await cli(['run', 'through the queue [[bash:echo from-queue]]']);
+      expect(r.stdout).toBe('done: from-queue\n');
+      const id = /(t_\S+) · /.exec(r.stderr)?.[1];
+      expect(id, r.stderr).toBeDefined();
+      // The worker ran it (its state dir holds the task's log), not the CLI's own process.
+      expect(ranOn([worker], id!)?.name).toBe('worker');
+      expect(readdirSync(join(stateDir, 'tasks'))).not.toContain(id);
+      // The listing is the cluster's: the task is there although this state dir never saw it.
+      const list = JSON.parse((await cli(['tasks', '--json'])).stdout) as Array<{ id: string; state: string }>;
+      expect(list.find((t) => t.id === id)?.state).toBe('succeeded');
+      const k = await cli(['kill', id!]);
+      expect(k.stdout).toBe(`${id} already succeeded\n`);
+    },
+  );
 });

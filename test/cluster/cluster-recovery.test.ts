@@ -9,37 +9,41 @@ import { ranOn, startNode, type Node, type View } from './cluster-support.js';
 const file = apiPerFile();
 
 describe('cluster recovery', () => {
-  it('a server that shuts down (SIGTERM) takes no queued task on its way out: they all run on the other, once', async () => {
-    const redis = await startRedis();
-    file.keep(redis);
-    const nodes = await Promise.all(
-      ['f', 'g'].map((n) => startNode(n, file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })),
-    );
-    file.keep(...nodes);
-    const [f, g] = nodes as [Node, Node];
-    const sleeps = [uniqueSleep(300), uniqueSleep(300)];
-    const long: string[] = [];
-    for (const s of sleeps)
-      long.push((await g.call('deep_task', { prompt: `[[bash:echo x; sleep ${s}]]`, wait_s: 0 })).task_id as string);
-    await waitFor(() => sleeps.every((s) => processesMatching(`sleep ${s}`).length > 0), 30_000);
-    const quick: string[] = [];
-    for (let i = 0; i < 3; i++)
-      quick.push((await g.call('deep_task', { prompt: `[[bash:echo after-${i}]]`, wait_s: 0 })).task_id as string);
-    const onF = long.find((id) => ranOn([f], id))!;
-    process.kill(f.pid, 'SIGTERM');
-    await waitFor(() => !isAlive(f.pid), 15_000);
-    expect(((await g.call('task_status', { task_id: onF })) as unknown as View).state).toBe('killed');
-    for (const id of quick)
-      expect(((await g.call('task_status', { task_id: id })) as unknown as View).state).toBe('queued');
-    // Free g's slot: the three run there.
-    expect((await g.call('kill_task', { task_id: long.find((id) => id !== onF)! })).state).toBe('killed');
-    for (const id of quick) {
-      let v = (await g.call('task_status', { task_id: id, wait_s: 30 })) as unknown as View;
-      while (!v.final) v = (await g.call('task_status', { task_id: id, wait_s: 30 })) as unknown as View;
-      expect(v.state, id).toBe('succeeded');
-      expect(ranOn([g], id)).toBe(g);
-    }
-  }, 180_000);
+  it(
+    'a server that shuts down (SIGTERM) takes no queued task on its way out: they all run on the other, ' + 'once',
+    async () => {
+      const redis = await startRedis();
+      file.keep(redis);
+      const nodes = await Promise.all(
+        ['f', 'g'].map((n) => startNode(n, file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '1' })),
+      );
+      file.keep(...nodes);
+      const [f, g] = nodes as [Node, Node];
+      const sleeps = [uniqueSleep(300), uniqueSleep(300)];
+      const long: string[] = [];
+      for (const s of sleeps)
+        long.push((await g.call('deep_task', { prompt: `[[bash:echo x; sleep ${s}]]`, wait_s: 0 })).task_id as string);
+      await waitFor(() => sleeps.every((s) => processesMatching(`sleep ${s}`).length > 0), 30_000);
+      const quick: string[] = [];
+      for (let i = 0; i < 3; i++)
+        quick.push((await g.call('deep_task', { prompt: `[[bash:echo after-${i}]]`, wait_s: 0 })).task_id as string);
+      const onF = long.find((id) => ranOn([f], id))!;
+      process.kill(f.pid, 'SIGTERM');
+      await waitFor(() => !isAlive(f.pid), 15_000);
+      expect(((await g.call('task_status', { task_id: onF })) as unknown as View).state).toBe('killed');
+      for (const id of quick)
+        expect(((await g.call('task_status', { task_id: id })) as unknown as View).state).toBe('queued');
+      // Free g's slot: the three run there.
+      expect((await g.call('kill_task', { task_id: long.find((id) => id !== onF)! })).state).toBe('killed');
+      for (const id of quick) {
+        let v = (await g.call('task_status', { task_id: id, wait_s: 30 })) as unknown as View;
+        while (!v.final) v = (await g.call('task_status', { task_id: id, wait_s: 30 })) as unknown as View;
+        expect(v.state, id).toBe('succeeded');
+        expect(ranOn([g], id)).toBe(g);
+      }
+    },
+    180_000,
+  );
 
   it("a Redis that comes back without its data gets every server's finished tasks again", async () => {
     const redis = await startRedis({ persist: false });
@@ -100,28 +104,32 @@ describe('cluster recovery', () => {
     );
   }, 180_000);
 
-  it('a long-poll with a cursor on a task another server runs waits for a change instead of returning at once', async () => {
-    const redis = await startRedis();
-    file.keep(redis);
-    // The front end runs nothing: the task runs on the worker.
-    const [front, worker] = await Promise.all([
-      startNode('k', file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '0' }),
-      startNode('l', file.api, redis.url),
-    ]);
-    file.keep(front!, worker!);
-    const sleep = uniqueSleep(3);
-    const id = (
-      await front!.call('deep_task', { prompt: `[[bash:echo started; sleep ${sleep}]][[text:woke]]`, wait_s: 0 })
-    ).task_id as string;
-    await waitFor(() => processesMatching(`sleep ${sleep}`).length > 0, 30_000);
-    let v = (await front!.call('task_status', { task_id: id })) as unknown as View;
-    let polls = 0;
-    while (!v.final && polls < 50) {
-      v = (await front!.call('task_status', { task_id: id, wait_s: 10, cursor: v.cursor })) as unknown as View;
-      polls++;
-    }
-    expect(v.state).toBe('succeeded');
-    // A 3 s Bash step and the answer after it: a handful of changes, not a poll loop.
-    expect(polls).toBeLessThan(12);
-  }, 180_000);
+  it(
+    'a long-poll with a cursor on a task another server runs waits for a change instead of returning at ' + 'once',
+    async () => {
+      const redis = await startRedis();
+      file.keep(redis);
+      // The front end runs nothing: the task runs on the worker.
+      const [front, worker] = await Promise.all([
+        startNode('k', file.api, redis.url, { CLAUDE_TIERS_MAX_RUNNING: '0' }),
+        startNode('l', file.api, redis.url),
+      ]);
+      file.keep(front!, worker!);
+      const sleep = uniqueSleep(3);
+      const id = (
+        await front!.call('deep_task', { prompt: `[[bash:echo started; sleep ${sleep}]][[text:woke]]`, wait_s: 0 })
+      ).task_id as string;
+      await waitFor(() => processesMatching(`sleep ${sleep}`).length > 0, 30_000);
+      let v = (await front!.call('task_status', { task_id: id })) as unknown as View;
+      let polls = 0;
+      while (!v.final && polls < 50) {
+        v = (await front!.call('task_status', { task_id: id, wait_s: 10, cursor: v.cursor })) as unknown as View;
+        polls++;
+      }
+      expect(v.state).toBe('succeeded');
+      // A 3 s Bash step and the answer after it: a handful of changes, not a poll loop.
+      expect(polls).toBeLessThan(12);
+    },
+    180_000,
+  );
 });

@@ -45,68 +45,76 @@ async function finished(id: string): Promise<TaskView> {
 }
 
 describe('tier "auto" with a budget', () => {
-  it("quick_answer: a budget below the strong model's estimate runs the cheaper model at the API, says why, and caps claude at the budget", async () => {
-    const tag = `q${uniq()}`;
-    const r = await server.client.callTool({
-      name: 'quick_answer',
-      arguments: {
-        prompt: `Run the test suite ${tag} [[text:ran]][[usage:30000,3000]]`,
-        tier: 'auto',
-        max_budget_usd: 0.25,
-      },
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
-    const answer = r.structuredContent as { routed?: string; tier: string; cost_usd: number };
-    expect(answer.tier).toBe('comprehensive');
-    expect(answer.routed).toMatch(
-      /^routed: comprehensive on sonnet \(opus estimate \$0\.77 > budget \$0\.25; sonnet estimate \$0\.15 <= budget \$0\.25\): mentions running tests or commands$/,
-    );
-    expect(textOf(r)).toContain('routed: comprehensive on sonnet (opus estimate $0.77 > budget $0.25');
-    expect(answer.cost_usd).toBeGreaterThan(0);
-    const models = modelsAsked(tag);
-    expect(models.length).toBeGreaterThan(0);
-    for (const m of models) expect(m).toMatch(/sonnet/);
-    const run = argv.runs().find((a) => a.includes('--model=sonnet'));
-    expect(run).toContain('--max-budget-usd=0.25');
-  });
+  it(
+    "quick_answer: a budget below the strong model's estimate runs the cheaper model at the API, says why, " +
+      'and caps claude at the budget',
+    async () => {
+      const tag = `q${uniq()}`;
+      const r = await server.client.callTool({
+        name: 'quick_answer',
+        arguments: {
+          prompt: `Run the test suite ${tag} [[text:ran]][[usage:30000,3000]]`,
+          tier: 'auto',
+          max_budget_usd: 0.25,
+        },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const answer = r.structuredContent as { routed?: string; tier: string; cost_usd: number };
+      expect(answer.tier).toBe('comprehensive');
+      expect(answer.routed).toMatch(
+        /^routed: comprehensive on sonnet \(opus estimate \$0\.77 > budget \$0\.25; sonnet estimate \$0\.15 <= budget \$0\.25\): mentions running tests or commands$/,
+      );
+      expect(textOf(r)).toContain('routed: comprehensive on sonnet (opus estimate $0.77 > budget $0.25');
+      expect(answer.cost_usd).toBeGreaterThan(0);
+      const models = modelsAsked(tag);
+      expect(models.length).toBeGreaterThan(0);
+      for (const m of models) expect(m).toMatch(/sonnet/);
+      const run = argv.runs().find((a) => a.includes('--model=sonnet'));
+      expect(run).toContain('--max-budget-usd=0.25');
+    },
+  );
 
-  it('deep_task: the same choice for a task, learned from the history so far; a budget that fits keeps the strong model', async () => {
-    const tag = `d${uniq()}`;
-    const cheap = await server.client.callTool({
-      name: 'deep_task',
-      arguments: {
-        prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`,
-        tier: 'auto',
-        max_budget_usd: 0.25,
-        wait_s: 0,
-      },
-    });
-    expect(cheap.isError, textOf(cheap)).toBeFalsy();
-    const v = await finished((cheap.structuredContent as TaskView).task_id);
-    expect(v.state).toBe('succeeded');
-    expect(v.model).toBe('sonnet');
-    expect(v.routed).toMatch(
-      /^routed: comprehensive on sonnet \(opus estimate \$0\.\d+ > budget \$0\.25; sonnet estimate \$0\.\d+ <= budget \$0\.25\): asks to change files or code$/,
-    );
-    expect(modelsAsked(tag).every((m) => /sonnet/.test(m ?? ''))).toBe(true);
-    const rich = `r${uniq()}`;
-    const strong = await server.client.callTool({
-      name: 'deep_task',
-      arguments: {
-        prompt: `Fix the bug in the login function ${rich} [[text:fixed]]`,
-        tier: 'auto',
-        max_budget_usd: 5,
-        wait_s: 0,
-      },
-    });
-    const w = await finished((strong.structuredContent as TaskView).task_id);
-    expect(w.state).toBe('succeeded');
-    expect(w.routed).toMatch(
-      /^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/,
-    );
-    expect(await waitFor(() => modelsAsked(rich).length > 0, 30_000)).toBe(true);
-    expect(modelsAsked(rich).every((m) => /opus/.test(m ?? ''))).toBe(true);
-  });
+  it(
+    'deep_task: the same choice for a task, learned from the history so far; a budget that fits keeps the ' +
+      'strong model',
+    async () => {
+      const tag = `d${uniq()}`;
+      const cheap = await server.client.callTool({
+        name: 'deep_task',
+        arguments: {
+          prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`,
+          tier: 'auto',
+          max_budget_usd: 0.25,
+          wait_s: 0,
+        },
+      });
+      expect(cheap.isError, textOf(cheap)).toBeFalsy();
+      const v = await finished((cheap.structuredContent as TaskView).task_id);
+      expect(v.state).toBe('succeeded');
+      expect(v.model).toBe('sonnet');
+      expect(v.routed).toMatch(
+        /^routed: comprehensive on sonnet \(opus estimate \$0\.\d+ > budget \$0\.25; sonnet estimate \$0\.\d+ <= budget \$0\.25\): asks to change files or code$/,
+      );
+      expect(modelsAsked(tag).every((m) => /sonnet/.test(m ?? ''))).toBe(true);
+      const rich = `r${uniq()}`;
+      const strong = await server.client.callTool({
+        name: 'deep_task',
+        arguments: {
+          prompt: `Fix the bug in the login function ${rich} [[text:fixed]]`,
+          tier: 'auto',
+          max_budget_usd: 5,
+          wait_s: 0,
+        },
+      });
+      const w = await finished((strong.structuredContent as TaskView).task_id);
+      expect(w.state).toBe('succeeded');
+      expect(w.routed).toMatch(
+        /^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/,
+      );
+      expect(await waitFor(() => modelsAsked(rich).length > 0, 30_000)).toBe(true);
+      expect(modelsAsked(rich).every((m) => /opus/.test(m ?? ''))).toBe(true);
+    },
+  );
 
   it('quick_answer: max_budget_usd is a ceiling for one call: claude stops once its cost passes it', async () => {
     const file = join(ROOT, 'package.json');

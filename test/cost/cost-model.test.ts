@@ -59,23 +59,26 @@ describe('CostModel', () => {
     expect(model.estimate('comprehensive', 'mystery-model', 0)).toBeUndefined();
   });
 
-  it('learns turns, context and output from the history of the tier and model, and prices it for a model never run', () => {
-    const model = new CostModel({
-      prices,
-      history: [sample(), sample({ turns: 4, inputTokens: 8_400, outputTokens: 500 })],
-    });
-    const learned = model.profile('comprehensive', 'sonnet');
-    // Per turn: 2,200/2 - 100 prompt tokens = 1,000; 8,400/4 - 100 = 2,000.
-    expect(learned).toEqual({
-      profile: { turns: 3, contextTokens: 1_500, outputTokens: 400 },
-      basis: '2 recent comprehensive sonnet runs',
-    });
-    const opus = model.estimate('comprehensive', 'opus', 400)!;
-    expect(opus.basis).toBe('2 recent comprehensive runs');
-    expect(opus.usd).toBeCloseTo((1_600 * 18.75 + 2 * 1_600 * 1.5 + 400 * 75) / 1e6, 9);
-    // Another tier's history says nothing about this one.
-    expect(model.estimate('speed', 'haiku', 0)!.basis).toBe('defaults');
-  });
+  it(
+    'learns turns, context and output from the history of the tier and model, and prices it for a model never ' + 'run',
+    () => {
+      const model = new CostModel({
+        prices,
+        history: [sample(), sample({ turns: 4, inputTokens: 8_400, outputTokens: 500 })],
+      });
+      const learned = model.profile('comprehensive', 'sonnet');
+      // Per turn: 2,200/2 - 100 prompt tokens = 1,000; 8,400/4 - 100 = 2,000.
+      expect(learned).toEqual({
+        profile: { turns: 3, contextTokens: 1_500, outputTokens: 400 },
+        basis: '2 recent comprehensive sonnet runs',
+      });
+      const opus = model.estimate('comprehensive', 'opus', 400)!;
+      expect(opus.basis).toBe('2 recent comprehensive runs');
+      expect(opus.usd).toBeCloseTo((1_600 * 18.75 + 2 * 1_600 * 1.5 + 400 * 75) / 1e6, 9);
+      // Another tier's history says nothing about this one.
+      expect(model.estimate('speed', 'haiku', 0)!.basis).toBe('defaults');
+    },
+  );
 
   it('keeps to the last 50 runs and ignores runs that did nothing', () => {
     const model = new CostModel({ prices });

@@ -49,7 +49,9 @@ describe('DailyBudgets', () => {
     expect(() => budgets.admit('token:ci')).not.toThrow();
     budgets.spend('token:ci', 0.015);
     expect(() => budgets.admit('token:ci')).toThrow(
-      'budget: token "ci" has spent $0.0350 of its daily budget of $0.03 (budgets.ci in the server\'s config) today; calls that start claude are refused until it resets at 2026-11-28T00:00:00.000Z (in 3.5 h); raise budgets.ci to allow more',
+      'budget: token "ci" has spent $0.0350 of its daily budget of $0.03 (budgets.ci in the server\'s ' +
+        'config) today; calls that start claude are refused until it resets at 2026-11-28T00:00:00.000Z (in ' +
+        '3.5 h); raise budgets.ci to allow more',
     );
     // Another token, and a principal without a budget, go on.
     expect(() => budgets.admit('token:alice')).not.toThrow();
@@ -80,21 +82,25 @@ describe('DailyBudgets', () => {
 });
 
 describe('fileBudgetStore', () => {
-  it('writes a 0600 JSON file in the state dir and reads it back; a corrupt file counts as nothing spent, with a warning', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ct-budgets-'));
-    const warnings: string[] = [];
-    const store = fileBudgetStore(dir, (m) => warnings.push(m));
-    expect(store.load()).toBeUndefined();
-    store.save({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
-    const file = join(dir, 'budgets.json');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
-    expect(store.load()).toEqual({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
-    expect(warnings).toEqual([]);
-    writeFileSync(file, '{ not json');
-    expect(store.load()).toBeUndefined();
-    expect(warnings[0]).toMatch(/budgets\.json: .*today's spend starts from zero/);
-  });
+  it(
+    'writes a 0600 JSON file in the state dir and reads it back; a corrupt file counts as nothing spent, with ' +
+      'a warning',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-budgets-'));
+      const warnings: string[] = [];
+      const store = fileBudgetStore(dir, (m) => warnings.push(m));
+      expect(store.load()).toBeUndefined();
+      store.save({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
+      const file = join(dir, 'budgets.json');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
+      expect(store.load()).toEqual({ day: '2026-11-27', spent: { 'token:ci': 0.5 } });
+      expect(warnings).toEqual([]);
+      writeFileSync(file, '{ not json');
+      expect(store.load()).toBeUndefined();
+      expect(warnings[0]).toMatch(/budgets\.json: .*today's spend starts from zero/);
+    },
+  );
 });
 
 describe('DailyBudgets holds for calls in flight (issue 19, item 11)', () => {

@@ -53,68 +53,72 @@ afterAll(async () => {
 });
 
 describe('daily budgets per HTTP token', () => {
-  it('a token that has spent its budget is refused (quick_answer and deep_task) with how much, the budget and the reset; others go on; a restart keeps it', async () => {
-    const ci = await as(CI);
-    const main = await as(MAIN);
-    const ops = await as(OPS);
-    try {
-      // One expensive answer: claude reports the cost of 500k input tokens, far over $0.01.
-      const first = await ci.callTool({
-        name: 'quick_answer',
-        arguments: { prompt: '[[text:pricey]][[usage:500000,200000]]' },
-      });
-      expect(first.isError, textOf(first)).toBeFalsy();
-      expect((first.structuredContent as { cost_usd: number }).cost_usd).toBeGreaterThan(0.01);
-      const before = api.messageRequests().length;
-      for (const [name, args] of [
-        ['quick_answer', { prompt: 'again [[text:no]]' }],
-        ['deep_task', { prompt: 'a task [[text:no]]', wait_s: 0 }],
-      ] as const) {
-        const refused = await ci.callTool({ name, arguments: args });
-        expect(refused.isError).toBe(true);
-        const m = REFUSAL.exec(textOf(refused));
-        expect(m, textOf(refused)).not.toBeNull();
-        expect([m![1], m![2], m![3]]).toEqual(['ci', '0.01', 'ci']);
-        const reset = Date.parse(m![4]!);
-        expect(reset).toBe((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000);
-        expect(Number(m![5])).toBeCloseTo((reset - Date.now()) / 3_600_000, 0);
+  it(
+    'a token that has spent its budget is refused (quick_answer and deep_task) with how much, the budget and ' +
+      'the reset; others go on; a restart keeps it',
+    async () => {
+      const ci = await as(CI);
+      const main = await as(MAIN);
+      const ops = await as(OPS);
+      try {
+        // One expensive answer: claude reports the cost of 500k input tokens, far over $0.01.
+        const first = await ci.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: '[[text:pricey]][[usage:500000,200000]]' },
+        });
+        expect(first.isError, textOf(first)).toBeFalsy();
+        expect((first.structuredContent as { cost_usd: number }).cost_usd).toBeGreaterThan(0.01);
+        const before = api.messageRequests().length;
+        for (const [name, args] of [
+          ['quick_answer', { prompt: 'again [[text:no]]' }],
+          ['deep_task', { prompt: 'a task [[text:no]]', wait_s: 0 }],
+        ] as const) {
+          const refused = await ci.callTool({ name, arguments: args });
+          expect(refused.isError).toBe(true);
+          const m = REFUSAL.exec(textOf(refused));
+          expect(m, textOf(refused)).not.toBeNull();
+          expect([m![1], m![2], m![3]]).toEqual(['ci', '0.01', 'ci']);
+          const reset = Date.parse(m![4]!);
+          expect(reset).toBe((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000);
+          expect(Number(m![5])).toBeCloseTo((reset - Date.now()) / 3_600_000, 0);
+        }
+        expect(api.messageRequests().length).toBe(before);
+        // A task's cost counts when it ends: the main token ("default") spends its budget with one task.
+        const task = await main.callTool(
+          { name: 'deep_task', arguments: { prompt: '[[text:done]][[usage:500000,200000]]', wait_s: 30 } },
+          { timeout: 60_000 },
+        );
+        expect((task.structuredContent as { state: string }).state).toBe('succeeded');
+        const mainRefused = await main.callTool({ name: 'quick_answer', arguments: { prompt: 'x [[text:no]]' } });
+        expect(textOf(mainRefused)).toMatch(
+          /^budget: token "default" has spent .* of its daily budget of \$0\.02 \(budgets\.default/,
+        );
+        // ops shares the default amount, not the main token's spend; reading tools stay open to a spent token.
+        const fine = await ops.callTool({ name: 'quick_answer', arguments: { prompt: 'ops [[text:fine]]' } });
+        expect(textOf(fine)).toBe('fine');
+        expect((await ci.callTool({ name: 'list_tasks', arguments: {} })).isError).toBeFalsy();
+      } finally {
+        await Promise.all([ci.close(), main.close(), ops.close()]);
       }
-      expect(api.messageRequests().length).toBe(before);
-      // A task's cost counts when it ends: the main token ("default") spends its budget with one task.
-      const task = await main.callTool(
-        { name: 'deep_task', arguments: { prompt: '[[text:done]][[usage:500000,200000]]', wait_s: 30 } },
-        { timeout: 60_000 },
-      );
-      expect((task.structuredContent as { state: string }).state).toBe('succeeded');
-      const mainRefused = await main.callTool({ name: 'quick_answer', arguments: { prompt: 'x [[text:no]]' } });
-      expect(textOf(mainRefused)).toMatch(
-        /^budget: token "default" has spent .* of its daily budget of \$0\.02 \(budgets\.default/,
-      );
-      // ops shares the default amount, not the main token's spend; reading tools stay open to a spent token.
-      const fine = await ops.callTool({ name: 'quick_answer', arguments: { prompt: 'ops [[text:fine]]' } });
-      expect(textOf(fine)).toBe('fine');
-      expect((await ci.callTool({ name: 'list_tasks', arguments: {} })).isError).toBeFalsy();
-    } finally {
-      await Promise.all([ci.close(), main.close(), ops.close()]);
-    }
-    const file = join(stateDir, 'budgets.json');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { day: string; spent: Record<string, number> };
-    expect(saved.day).toBe(new Date().toISOString().slice(0, 10));
-    expect(saved.spent['token:ci']).toBeGreaterThan(0.01);
-    expect(saved.spent['token:ops']).toBeGreaterThan(0);
-    // After a restart the spend is still there.
-    await server!.close();
-    server = await startHttpServer(env);
-    const again = await as(CI);
-    try {
-      const refused = await again.callTool({
-        name: 'quick_answer',
-        arguments: { prompt: 'after restart [[text:no]]' },
-      });
-      expect(textOf(refused)).toMatch(REFUSAL);
-    } finally {
-      await again.close();
-    }
-  });
+      const file = join(stateDir, 'budgets.json');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { day: string; spent: Record<string, number> };
+      expect(saved.day).toBe(new Date().toISOString().slice(0, 10));
+      expect(saved.spent['token:ci']).toBeGreaterThan(0.01);
+      expect(saved.spent['token:ops']).toBeGreaterThan(0);
+      // After a restart the spend is still there.
+      await server!.close();
+      server = await startHttpServer(env);
+      const again = await as(CI);
+      try {
+        const refused = await again.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: 'after restart [[text:no]]' },
+        });
+        expect(textOf(refused)).toMatch(REFUSAL);
+      } finally {
+        await again.close();
+      }
+    },
+  );
 });

@@ -42,7 +42,8 @@ describe('resolveRoute', () => {
     expect(r.tierName).toBe('comprehensive');
     expect(r.model).toBe('sonnet');
     expect(r.routed).toBe(
-      'routed: comprehensive on sonnet (opus estimate $0.77 > budget $0.25; sonnet estimate $0.15 <= budget $0.25): mentions running tests or commands',
+      'routed: comprehensive on sonnet (opus estimate $0.77 > budget $0.25; sonnet estimate $0.15 <= budget ' +
+        '$0.25): mentions running tests or commands',
     );
   });
 

@@ -64,7 +64,9 @@ describe('sandboxed tasks side by side on one repository (issue 19 item 3)', () 
                 await server.client.callTool({
                   name: 'deep_task',
                   arguments: {
-                    prompt: `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status --short >/dev/null && echo STEP2_${w}]]`,
+                    prompt:
+                      `[[bash:echo ${w} > same.txt && echo STEP1_${w}]][[bash:cat same.txt && git status ` +
+                      `--short >/dev/null && echo STEP2_${w}]]`,
                     cwd: repo,
                     tier: 'sandboxed',
                     wait_s: 0,

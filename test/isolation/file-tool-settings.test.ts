@@ -24,16 +24,19 @@ describe('fileToolSettings', () => {
     });
   });
 
-  it('a worktree inside the state dir: its siblings denied, itself not, and the path guard for what comes later', () => {
-    const own = join(stateDir, 'worktrees', 't_own');
-    const s = fileToolSettings({ stateDir, ownDir: own, hidden: [] }) as {
-      permissions: { deny: string[] };
-      hooks?: unknown;
-    };
-    expect(s.permissions.deny).toContain(`Read(/${join(stateDir, 'tasks')}/**)`);
-    expect(s.permissions.deny.some((r) => r === `Read(/${own})` || r === `Read(/${own}/**)`)).toBe(false);
-    expect(JSON.stringify(s.hooks)).toContain('path-guard-main.js');
-  });
+  it(
+    'a worktree inside the state dir: its siblings denied, itself not, and the path guard for what comes ' + 'later',
+    () => {
+      const own = join(stateDir, 'worktrees', 't_own');
+      const s = fileToolSettings({ stateDir, ownDir: own, hidden: [] }) as {
+        permissions: { deny: string[] };
+        hooks?: unknown;
+      };
+      expect(s.permissions.deny).toContain(`Read(/${join(stateDir, 'tasks')}/**)`);
+      expect(s.permissions.deny.some((r) => r === `Read(/${own})` || r === `Read(/${own}/**)`)).toBe(false);
+      expect(JSON.stringify(s.hooks)).toContain('path-guard-main.js');
+    },
+  );
 
   it("the speed tier's shared files carry them, and its argv names the file", async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ct-ftset-cwd-'));

@@ -27,33 +27,45 @@ function repoWithTask(file = 'task.txt', content = 'from the task\n') {
 }
 
 describe('merge back', () => {
-  it('merges into the clean checked-out branch: ref, index and files advance; a merge commit has two parents', async () => {
-    const r = repoWithTask();
-    const before = r.git('rev-parse', 'main').trim();
-    const out = await mergeBack(r.req(), new RepoLocks());
-    expect(out).toMatchObject({ merged: true, into: 'main', moved: 'worktree', previous: before, files: ['task.txt'] });
-    expect(r.git('rev-parse', 'main').trim()).toBe(out.merged && out.commit);
-    expect(r.git('rev-list', '--parents', '-n', '1', 'main').trim().split(' ')).toHaveLength(3);
-    expect(readFileSync(join(r.root, 'task.txt'), 'utf8')).toBe('from the task\n');
-    expect(r.git('status', '--porcelain')).toBe('');
-  });
+  it(
+    'merges into the clean checked-out branch: ref, index and files advance; a merge commit has two ' + 'parents',
+    async () => {
+      const r = repoWithTask();
+      const before = r.git('rev-parse', 'main').trim();
+      const out = await mergeBack(r.req(), new RepoLocks());
+      expect(out).toMatchObject({
+        merged: true,
+        into: 'main',
+        moved: 'worktree',
+        previous: before,
+        files: ['task.txt'],
+      });
+      expect(r.git('rev-parse', 'main').trim()).toBe(out.merged && out.commit);
+      expect(r.git('rev-list', '--parents', '-n', '1', 'main').trim().split(' ')).toHaveLength(3);
+      expect(readFileSync(join(r.root, 'task.txt'), 'utf8')).toBe('from the task\n');
+      expect(r.git('status', '--porcelain')).toBe('');
+    },
+  );
 
-  it('a branch that adds tool configuration is refused, naming it; nothing changes unless allowToolConfig', async () => {
-    const r = repoWithTask('.mcp.json', '{"mcpServers":{"x":{"command":"touch","args":["/tmp/pwned"]}}}\n');
-    const main = r.git('rev-parse', 'main').trim();
-    const out = await mergeBack(r.req(), new RepoLocks());
-    expect(out).toEqual({
-      merged: false,
-      reason: 'tool_config',
-      into: 'main',
-      tool_config: [{ path: '.mcp.json', reason: 'MCP servers claude starts' }],
-    });
-    expect(r.git('rev-parse', 'main').trim()).toBe(main);
-    expect(existsSync(join(r.root, '.mcp.json'))).toBe(false);
-    const allowed = await mergeBack(r.req({ allowToolConfig: true }), new RepoLocks());
-    expect(allowed).toMatchObject({ merged: true, tool_config: [{ path: '.mcp.json' }] });
-    expect(existsSync(join(r.root, '.mcp.json'))).toBe(true);
-  });
+  it(
+    'a branch that adds tool configuration is refused, naming it; nothing changes unless ' + 'allowToolConfig',
+    async () => {
+      const r = repoWithTask('.mcp.json', '{"mcpServers":{"x":{"command":"touch","args":["/tmp/pwned"]}}}\n');
+      const main = r.git('rev-parse', 'main').trim();
+      const out = await mergeBack(r.req(), new RepoLocks());
+      expect(out).toEqual({
+        merged: false,
+        reason: 'tool_config',
+        into: 'main',
+        tool_config: [{ path: '.mcp.json', reason: 'MCP servers claude starts' }],
+      });
+      expect(r.git('rev-parse', 'main').trim()).toBe(main);
+      expect(existsSync(join(r.root, '.mcp.json'))).toBe(false);
+      const allowed = await mergeBack(r.req({ allowToolConfig: true }), new RepoLocks());
+      expect(allowed).toMatchObject({ merged: true, tool_config: [{ path: '.mcp.json' }] });
+      expect(existsSync(join(r.root, '.mcp.json'))).toBe(true);
+    },
+  );
 
   it('tool configuration is found at any depth and in any case, and only there', () => {
     for (const p of ['sub/.claude/settings.json', 'a/b/.Claude/x', 'x/.mcp.json', '.githooks/pre-commit', '.envrc'])
@@ -71,18 +83,21 @@ describe('merge back', () => {
     expect(r.git('rev-parse', 'main^{tree}')).toBe(r.git('rev-parse', 'claude-tiers/t_one^{tree}'));
   });
 
-  it('a branch that is not checked out moves by compare-and-swap; the checked-out branch and its files stay', async () => {
-    const r = repoWithTask();
-    r.git('branch', 'release');
-    const main = r.git('rev-parse', 'main').trim();
-    writeFileSync(join(r.root, 'README.md'), 'my uncommitted edit\n');
-    const out = await mergeBack(r.req({ into: 'release' }), new RepoLocks());
-    expect(out).toMatchObject({ merged: true, into: 'release', moved: 'ref' });
-    expect(r.git('show', 'release:task.txt')).toBe('from the task\n');
-    expect(r.git('rev-parse', 'main').trim()).toBe(main);
-    expect(existsSync(join(r.root, 'task.txt'))).toBe(false);
-    expect(readFileSync(join(r.root, 'README.md'), 'utf8')).toBe('my uncommitted edit\n');
-  });
+  it(
+    'a branch that is not checked out moves by compare-and-swap; the checked-out branch and its files ' + 'stay',
+    async () => {
+      const r = repoWithTask();
+      r.git('branch', 'release');
+      const main = r.git('rev-parse', 'main').trim();
+      writeFileSync(join(r.root, 'README.md'), 'my uncommitted edit\n');
+      const out = await mergeBack(r.req({ into: 'release' }), new RepoLocks());
+      expect(out).toMatchObject({ merged: true, into: 'release', moved: 'ref' });
+      expect(r.git('show', 'release:task.txt')).toBe('from the task\n');
+      expect(r.git('rev-parse', 'main').trim()).toBe(main);
+      expect(existsSync(join(r.root, 'task.txt'))).toBe(false);
+      expect(readFileSync(join(r.root, 'README.md'), 'utf8')).toBe('my uncommitted edit\n');
+    },
+  );
 
   it('a conflict changes nothing and names the files', async () => {
     const r = repoWithTask('README.md', 'the task says\n');
@@ -139,30 +154,34 @@ describe('merge back', () => {
     expect(pairs).toEqual([{ a: 'claude-tiers/t_a', b: 'claude-tiers/t_b', files: ['x.txt'] }]);
   });
 
-  it('an ignored file where the merge writes is uncommitted work too; a squash merged before is up to date; task branches are no target', async () => {
-    const r = repoWithTask('.env', 'FROM_TASK=1\n');
-    writeFileSync(join(r.root, '.gitignore'), '.env\n');
-    r.git('add', '.gitignore');
-    r.git('commit', '-q', '-m', 'ignore .env');
-    writeFileSync(join(r.root, '.env'), 'MY_SECRET=1\n');
-    const main = r.git('rev-parse', 'main').trim();
-    expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({
-      merged: false,
-      reason: 'dirty',
-      dirty: ['.env'],
-    });
-    expect(readFileSync(join(r.root, '.env'), 'utf8')).toBe('MY_SECRET=1\n');
-    expect(r.git('rev-parse', 'main').trim()).toBe(main);
-    r.git('branch', 'release');
-    expect((await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).merged).toBe(true);
-    const once = r.git('rev-parse', 'release').trim();
-    expect(await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).toMatchObject({
-      reason: 'up_to_date',
-    });
-    expect(r.git('rev-parse', 'release').trim()).toBe(once);
-    r.git('branch', 'claude-tiers/t_other');
-    await expect(mergeBack(r.req({ into: 'claude-tiers/t_other' }), new RepoLocks())).rejects.toThrow(
-      /is a task's branch/,
-    );
-  });
+  it(
+    'an ignored file where the merge writes is uncommitted work too; a squash merged before is up to date; ' +
+      'task branches are no target',
+    async () => {
+      const r = repoWithTask('.env', 'FROM_TASK=1\n');
+      writeFileSync(join(r.root, '.gitignore'), '.env\n');
+      r.git('add', '.gitignore');
+      r.git('commit', '-q', '-m', 'ignore .env');
+      writeFileSync(join(r.root, '.env'), 'MY_SECRET=1\n');
+      const main = r.git('rev-parse', 'main').trim();
+      expect(await mergeBack(r.req(), new RepoLocks())).toMatchObject({
+        merged: false,
+        reason: 'dirty',
+        dirty: ['.env'],
+      });
+      expect(readFileSync(join(r.root, '.env'), 'utf8')).toBe('MY_SECRET=1\n');
+      expect(r.git('rev-parse', 'main').trim()).toBe(main);
+      r.git('branch', 'release');
+      expect((await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).merged).toBe(true);
+      const once = r.git('rev-parse', 'release').trim();
+      expect(await mergeBack(r.req({ into: 'release', strategy: 'squash' }), new RepoLocks())).toMatchObject({
+        reason: 'up_to_date',
+      });
+      expect(r.git('rev-parse', 'release').trim()).toBe(once);
+      r.git('branch', 'claude-tiers/t_other');
+      await expect(mergeBack(r.req({ into: 'claude-tiers/t_other' }), new RepoLocks())).rejects.toThrow(
+        /is a task's branch/,
+      );
+    },
+  );
 });

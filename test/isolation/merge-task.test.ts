@@ -46,38 +46,41 @@ async function finished(prompt: string): Promise<View> {
 const merge = (args: Record<string, unknown>) => s.client.callTool({ name: 'merge_task', arguments: args });
 
 describe('merge_task', () => {
-  it('merges a task into the checked-out branch, refuses a conflict and a dirty tree, and changes nothing then', async () => {
-    const a = await finished('[[bash:echo one > a.txt]]');
-    const b = await finished('[[bash:echo two > a.txt]]');
-    expect([a.state, b.state]).toEqual(['succeeded', 'succeeded']);
+  it(
+    'merges a task into the checked-out branch, refuses a conflict and a dirty tree, and changes nothing ' + 'then',
+    async () => {
+      const a = await finished('[[bash:echo one > a.txt]]');
+      const b = await finished('[[bash:echo two > a.txt]]');
+      expect([a.state, b.state]).toEqual(['succeeded', 'succeeded']);
 
-    const first = await merge({ task_id: a.task_id });
-    expect(first.isError).toBeFalsy();
-    expect(textOf(first)).toMatch(new RegExp(`merged task ${a.task_id} .* into main`));
-    expect(readFileSync(join(repo, 'a.txt'), 'utf8')).toBe('one\n');
-    expect(git('status', '--porcelain')).toBe('');
+      const first = await merge({ task_id: a.task_id });
+      expect(first.isError).toBeFalsy();
+      expect(textOf(first)).toMatch(new RegExp(`merged task ${a.task_id} .* into main`));
+      expect(readFileSync(join(repo, 'a.txt'), 'utf8')).toBe('one\n');
+      expect(git('status', '--porcelain')).toBe('');
 
-    const head = git('rev-parse', 'main');
-    const clash = await merge({ task_id: b.task_id, strategy: 'squash' });
-    expect(clash.isError).toBe(true);
-    expect(textOf(clash)).toMatch(/conflicts with main in a\.txt; nothing was changed/);
-    expect(git('rev-parse', 'main')).toBe(head);
+      const head = git('rev-parse', 'main');
+      const clash = await merge({ task_id: b.task_id, strategy: 'squash' });
+      expect(clash.isError).toBe(true);
+      expect(textOf(clash)).toMatch(/conflicts with main in a\.txt; nothing was changed/);
+      expect(git('rev-parse', 'main')).toBe(head);
 
-    const c = await finished('[[bash:echo three > c.txt]]');
-    writeFileSync(join(repo, 'README'), 'my work in progress\n');
-    const dirty = await merge({ task_id: c.task_id });
-    expect(dirty.isError).toBe(true);
-    expect(textOf(dirty)).toMatch(/uncommitted changes the merge would touch: README/);
-    expect(readFileSync(join(repo, 'README'), 'utf8')).toBe('my work in progress\n');
-    expect(git('rev-parse', 'main')).toBe(head);
+      const c = await finished('[[bash:echo three > c.txt]]');
+      writeFileSync(join(repo, 'README'), 'my work in progress\n');
+      const dirty = await merge({ task_id: c.task_id });
+      expect(dirty.isError).toBe(true);
+      expect(textOf(dirty)).toMatch(/uncommitted changes the merge would touch: README/);
+      expect(readFileSync(join(repo, 'README'), 'utf8')).toBe('my work in progress\n');
+      expect(git('rev-parse', 'main')).toBe(head);
 
-    git('branch', 'release', 'main');
-    const elsewhere = await merge({ task_id: c.task_id, into: 'release', strategy: 'squash' });
-    expect(textOf(elsewhere)).toMatch(/into release as one squashed commit/);
-    expect(git('show', 'release:c.txt')).toBe('three');
-    expect(git('rev-parse', 'main')).toBe(head);
-    git('checkout', '--', 'README');
-  });
+      git('branch', 'release', 'main');
+      const elsewhere = await merge({ task_id: c.task_id, into: 'release', strategy: 'squash' });
+      expect(textOf(elsewhere)).toMatch(/into release as one squashed commit/);
+      expect(git('show', 'release:c.txt')).toBe('three');
+      expect(git('rev-parse', 'main')).toBe(head);
+      git('checkout', '--', 'README');
+    },
+  );
 
   it('refuses a running task, a task without a worktree, and bad input, naming the field', async () => {
     const marker = uniqueSleep(120);

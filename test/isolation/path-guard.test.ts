@@ -18,31 +18,34 @@ function layout() {
 }
 
 describe('guardDecision', () => {
-  it('refuses hidden paths, searches from above them and links into them; lets the own folder and the rest through', () => {
-    const { stateDir, own, config, scope } = layout();
-    const later = join(stateDir, 'worktrees', 't_later');
-    symlinkSync(later, join(own, 'link'));
-    const cwd = join(own, 'src');
-    const no = (tool: string, input: object) => expect(guardDecision(scope, tool, input, cwd, '/root')).toBeDefined();
-    const yes = (tool: string, input: object) =>
-      expect(guardDecision(scope, tool, input, cwd, '/root')).toBeUndefined();
-    no('Read', { file_path: join(later, 'x') });
-    no('Read', { file_path: '../../t_later/x' });
-    no('Read', { file_path: join(own, 'link', 'x') });
-    no('Write', { file_path: join(stateDir, 'audit.key') });
-    no('NotebookEdit', { notebook_path: config });
-    no('Grep', { pattern: 'x', path: stateDir });
-    no('Grep', { pattern: 'x', path: tmpdir() });
-    no('Glob', { pattern: `${stateDir}/**/x` });
-    no('Glob', { pattern: '../../**', path: cwd });
-    no('Glob', { pattern: '*', path: join(stateDir, 'worktrees') });
-    yes('Read', { file_path: join(cwd, 'a.txt') });
-    yes('Read', { file_path: '/etc/hostname' });
-    yes('Grep', { pattern: 'x' });
-    yes('Glob', { pattern: '**/*.ts' });
-    yes('Grep', { pattern: 'x', path: '/usr/share' });
-    yes('Bash', { command: `cat ${later}/x` });
-  });
+  it(
+    'refuses hidden paths, searches from above them and links into them; lets the own folder and the rest ' + 'through',
+    () => {
+      const { stateDir, own, config, scope } = layout();
+      const later = join(stateDir, 'worktrees', 't_later');
+      symlinkSync(later, join(own, 'link'));
+      const cwd = join(own, 'src');
+      const no = (tool: string, input: object) => expect(guardDecision(scope, tool, input, cwd, '/root')).toBeDefined();
+      const yes = (tool: string, input: object) =>
+        expect(guardDecision(scope, tool, input, cwd, '/root')).toBeUndefined();
+      no('Read', { file_path: join(later, 'x') });
+      no('Read', { file_path: '../../t_later/x' });
+      no('Read', { file_path: join(own, 'link', 'x') });
+      no('Write', { file_path: join(stateDir, 'audit.key') });
+      no('NotebookEdit', { notebook_path: config });
+      no('Grep', { pattern: 'x', path: stateDir });
+      no('Grep', { pattern: 'x', path: tmpdir() });
+      no('Glob', { pattern: `${stateDir}/**/x` });
+      no('Glob', { pattern: '../../**', path: cwd });
+      no('Glob', { pattern: '*', path: join(stateDir, 'worktrees') });
+      yes('Read', { file_path: join(cwd, 'a.txt') });
+      yes('Read', { file_path: '/etc/hostname' });
+      yes('Grep', { pattern: 'x' });
+      yes('Glob', { pattern: '**/*.ts' });
+      yes('Grep', { pattern: 'x', path: '/usr/share' });
+      yes('Bash', { command: `cat ${later}/x` });
+    },
+  );
 });
 
 describe('guardDecision, the own folder against what it holds', () => {
@@ -76,26 +79,32 @@ describe('guardDecision, the own folder against what it holds', () => {
     expect(decide('Write', { file_path: join(own, '.claudefile') })).toBeUndefined();
   });
 
-  it('looks for .claude only below the own folder or cwd: a state dir or repo under some .claude folder is writable', () => {
-    // A configured stateDir under ~/.claude (its worktree is the own folder), and a repo cloned under a .claude folder.
-    const home = mkdtempSync(join(tmpdir(), 'ct-guard-home-'));
-    const stateDir = join(home, '.claude', 'tiers-state');
-    const own = join(stateDir, 'worktrees', 't_own');
-    mkdirSync(own, { recursive: true });
-    const scope = { stateDir, ownDir: own, hidden: [] };
-    const inTree = (tool: string, input: object) => guardDecision(scope, tool, input, own, home);
-    expect(inTree('Write', { file_path: join(own, 'src', 'a.ts') })).toBeUndefined();
-    expect(inTree('Edit', { file_path: 'README.md' })).toBeUndefined();
-    expect(inTree('Write', { file_path: join(own, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
-    expect(inTree('Write', { file_path: join(home, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
-    const repo = join(home, 'work', '.claude', 'skills', 'repo');
-    mkdirSync(repo, { recursive: true });
-    const plain = { stateDir: join(home, 'state'), ownDir: repo, hidden: [] };
-    const inRepo = (tool: string, input: object) => guardDecision(plain, tool, input, repo, home);
-    expect(inRepo('Write', { file_path: join(repo, 'index.ts') })).toBeUndefined();
-    expect(inRepo('MultiEdit', { file_path: 'lib/x.ts' })).toBeUndefined();
-    expect(inRepo('Write', { file_path: join(repo, 'lib', '.claude', 'commands', 'x.md') })).toMatch(/\.claude folder/);
-  });
+  it(
+    'looks for .claude only below the own folder or cwd: a state dir or repo under some .claude folder is ' +
+      'writable',
+    () => {
+      // A configured stateDir under ~/.claude (its worktree is the own folder), and a repo cloned under a .claude folder.
+      const home = mkdtempSync(join(tmpdir(), 'ct-guard-home-'));
+      const stateDir = join(home, '.claude', 'tiers-state');
+      const own = join(stateDir, 'worktrees', 't_own');
+      mkdirSync(own, { recursive: true });
+      const scope = { stateDir, ownDir: own, hidden: [] };
+      const inTree = (tool: string, input: object) => guardDecision(scope, tool, input, own, home);
+      expect(inTree('Write', { file_path: join(own, 'src', 'a.ts') })).toBeUndefined();
+      expect(inTree('Edit', { file_path: 'README.md' })).toBeUndefined();
+      expect(inTree('Write', { file_path: join(own, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
+      expect(inTree('Write', { file_path: join(home, '.claude', 'settings.json') })).toMatch(/\.claude folder/);
+      const repo = join(home, 'work', '.claude', 'skills', 'repo');
+      mkdirSync(repo, { recursive: true });
+      const plain = { stateDir: join(home, 'state'), ownDir: repo, hidden: [] };
+      const inRepo = (tool: string, input: object) => guardDecision(plain, tool, input, repo, home);
+      expect(inRepo('Write', { file_path: join(repo, 'index.ts') })).toBeUndefined();
+      expect(inRepo('MultiEdit', { file_path: 'lib/x.ts' })).toBeUndefined();
+      expect(inRepo('Write', { file_path: join(repo, 'lib', '.claude', 'commands', 'x.md') })).toMatch(
+        /\.claude folder/,
+      );
+    },
+  );
 });
 
 // Whether the temp dir's file system ignores case (macOS's default APFS, Windows); ext4 and tmpfs here do not.

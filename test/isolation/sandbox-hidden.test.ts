@@ -17,43 +17,51 @@ function state() {
 }
 
 describe('hiddenRules', () => {
-  it('with the own worktree inside the state dir: denyRead the dir, allowRead the worktree, a Read rule for every sibling on the way', () => {
-    const dir = state();
-    const own = join(dir, 'worktrees', 't_own');
-    const r = hiddenRules({ stateDir: dir, ownDir: own, hidden: [] });
-    expect(r.denyRead).toEqual([dir]);
-    expect(r.allowRead).toEqual([own]);
-    for (const p of [
-      'audit.key',
-      'tasks',
-      'spare-files',
-      'worktrees/t_other',
-      'active',
-      'audit*',
-      'budgets*',
-      'worktrees/t_own?*',
-    ]) {
-      expect(r.readDeny).toContain(`Read(/${join(dir, p)})`);
-      expect(r.readDeny).toContain(`Read(/${join(dir, p)}/**)`);
-    }
-    // Nothing that covers the own worktree or a folder above it.
-    expect(
-      r.readDeny.filter(
-        (rule) =>
-          rule === `Read(/${dir}/worktrees)` ||
-          rule.startsWith(`Read(/${own})`) ||
-          rule.startsWith(`Read(/${dir})`) ||
-          rule === `Read(/${dir}/**)`,
-      ),
-    ).toEqual([]);
-  });
+  it(
+    'with the own worktree inside the state dir: denyRead the dir, allowRead the worktree, a Read rule for ' +
+      'every sibling on the way',
+    () => {
+      const dir = state();
+      const own = join(dir, 'worktrees', 't_own');
+      const r = hiddenRules({ stateDir: dir, ownDir: own, hidden: [] });
+      expect(r.denyRead).toEqual([dir]);
+      expect(r.allowRead).toEqual([own]);
+      for (const p of [
+        'audit.key',
+        'tasks',
+        'spare-files',
+        'worktrees/t_other',
+        'active',
+        'audit*',
+        'budgets*',
+        'worktrees/t_own?*',
+      ]) {
+        expect(r.readDeny).toContain(`Read(/${join(dir, p)})`);
+        expect(r.readDeny).toContain(`Read(/${join(dir, p)}/**)`);
+      }
+      // Nothing that covers the own worktree or a folder above it.
+      expect(
+        r.readDeny.filter(
+          (rule) =>
+            rule === `Read(/${dir}/worktrees)` ||
+            rule.startsWith(`Read(/${own})`) ||
+            rule.startsWith(`Read(/${dir})`) ||
+            rule === `Read(/${dir}/**)`,
+        ),
+      ).toEqual([]);
+    },
+  );
 
-  it('with the own folder outside the state dir (a sandboxed task in its cwd): the whole state dir is denied to both', () => {
-    const dir = state();
-    const own = mkdtempSync(join(tmpdir(), 'ct-own-'));
-    const r = hiddenRules({ stateDir: dir, ownDir: own, hidden: [] });
-    expect(r).toEqual({ denyRead: [dir], allowRead: [], readDeny: [`Read(/${dir})`, `Read(/${dir}/**)`] });
-  });
+  it(
+    'with the own folder outside the state dir (a sandboxed task in its cwd): the whole state dir is denied ' +
+      'to both',
+    () => {
+      const dir = state();
+      const own = mkdtempSync(join(tmpdir(), 'ct-own-'));
+      const r = hiddenRules({ stateDir: dir, ownDir: own, hidden: [] });
+      expect(r).toEqual({ denyRead: [dir], allowRead: [], readDeny: [`Read(/${dir})`, `Read(/${dir}/**)`] });
+    },
+  );
 
   it('names both spellings of a linked state dir; hides a config file, never a folder that holds the own one', () => {
     const dir = state();

@@ -89,7 +89,8 @@ const denials = (r: Ran) =>
 
 describe('the sandboxed tier', () => {
   it('runs a Bash write inside the cwd with no permission request', async () => {
-    // A tier without Bash in allowedTools would be asked about this command under acceptEdits (it has a network call); the sandboxed tier asks nobody.
+    // A tier without Bash in allowedTools would be asked about this command under acceptEdits (it has a network call);
+    // the sandboxed tier asks nobody.
     const r = await runSandboxed('[[bash:echo inside > inside.txt; curl -s -m 2 http://127.0.0.1:9/; echo BASH_RAN]]');
     expect(resultText(r)).toContain('BASH_RAN');
     expect(readFileSync(join(r.cwd, 'inside.txt'), 'utf8')).toBe('inside\n');
@@ -97,15 +98,19 @@ describe('the sandboxed tier', () => {
     expect(denials(r)).toEqual([]);
   });
 
-  it('refuses Bash writes outside the cwd (read-only file system), also when the model asks to leave the sandbox', async () => {
-    const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
-    const r = await runSandboxed(
-      `[[bash:echo x > ${outside}/bash.txt; echo rc=$?]][[tool:Bash:{"command":"echo x > ${outside}/escape.txt; echo rc=$?","dangerouslyDisableSandbox":true}]]`,
-    );
-    expect(r.toolResults).toMatch(/bash\.txt: Read-only file system/);
-    expect(r.toolResults).toMatch(/escape\.txt: Read-only file system/);
-    expect(readdirSync(outside)).toEqual([]);
-  });
+  it(
+    'refuses Bash writes outside the cwd (read-only file system), also when the model asks to leave the ' + 'sandbox',
+    async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
+      const r = await runSandboxed(
+        `[[bash:echo x > ${outside}/bash.txt; echo rc=$?]][[tool:Bash:{"command":"echo x ` +
+          `> ${outside}/escape.txt; echo rc=$?","dangerouslyDisableSandbox":true}]]`,
+      );
+      expect(r.toolResults).toMatch(/bash\.txt: Read-only file system/);
+      expect(r.toolResults).toMatch(/escape\.txt: Read-only file system/);
+      expect(readdirSync(outside)).toEqual([]);
+    },
+  );
 
   it('refuses a Write tool call outside the cwd, and allows one inside', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
@@ -118,62 +123,84 @@ describe('the sandboxed tier', () => {
     expect(r.asked).toEqual([]);
   });
 
-  it('keeps Bash off the network: a listener on 127.0.0.1 is reached only when allow-listed, and only through the sandbox proxy', async () => {
-    // curl honours the sandbox's proxy variables unless no_proxy (which lists 127.0.0.1) sends it direct; --noproxy '' forces the proxy.
-    const cmd = `curl -sS -m 5 --noproxy '' http://127.0.0.1:${port}/; echo proxied=$?; curl -sS -m 5 http://127.0.0.1:${port}/; echo direct=$?`;
-    const before = hits;
-    const closed = await runSandboxed(`[[bash:${cmd}]]`);
-    expect(resultText(closed)).not.toContain('LISTENER_SAYS_HI');
-    expect(closed.toolResults).toMatch(/host is not on the allow list/);
-    expect(hits).toBe(before);
-    const open = await runSandboxed(`[[bash:${cmd}]]`, { tier: sandboxedTier([`127.0.0.1:${port}`]) });
-    expect(resultText(open)).toMatch(/LISTENER_SAYS_HI\s+proxied=0/);
-    // A direct connection never leaves the sandbox's own network namespace, allow-listed or not.
-    expect(resultText(open)).toMatch(/Failed to connect[\s\S]*direct=7/);
-    expect(hits).toBe(before + 1);
-  });
+  it(
+    'keeps Bash off the network: a listener on 127.0.0.1 is reached only when allow-listed, and only through ' +
+      'the sandbox proxy',
+    async () => {
+      // curl honours the sandbox's proxy variables unless no_proxy (which lists 127.0.0.1) sends it direct; --noproxy ''
+      // forces the proxy.
+      const cmd =
+        `curl -sS -m 5 --noproxy '' http://127.0.0.1:${port}/; echo proxied=$?; curl -sS -m 5 ` +
+        `http://127.0.0.1:${port}/; echo direct=$?`;
+      const before = hits;
+      const closed = await runSandboxed(`[[bash:${cmd}]]`);
+      expect(resultText(closed)).not.toContain('LISTENER_SAYS_HI');
+      expect(closed.toolResults).toMatch(/host is not on the allow list/);
+      expect(hits).toBe(before);
+      const open = await runSandboxed(`[[bash:${cmd}]]`, { tier: sandboxedTier([`127.0.0.1:${port}`]) });
+      expect(resultText(open)).toMatch(/LISTENER_SAYS_HI\s+proxied=0/);
+      // A direct connection never leaves the sandbox's own network namespace, allow-listed or not.
+      expect(resultText(open)).toMatch(/Failed to connect[\s\S]*direct=7/);
+      expect(hits).toBe(before + 1);
+    },
+  );
 
-  it('WebFetch is outside the network allow-list: the tier denies it, and without that deny it reaches the listener', async () => {
-    const fetch = `[[tool:WebFetch:{"url":"http://127.0.0.1:${port}/secret","prompt":"summarize"}]]`;
-    const before = hits;
-    const denied = await runSandboxed(fetch);
-    expect(denied.toolResults).toMatch(/No such tool available: WebFetch|WebFetch/);
-    expect(hits).toBe(before);
-    // The same sandbox without the WebFetch deny (and without claude's claude.ai domain preflight, which is no allow-list).
-    const settings = sandboxSettings(sandboxedTier()) as { sandbox: unknown; permissions: Record<string, unknown> };
-    const file = join(mkdtempSync(join(tmpdir(), 'ct-settings-')), 'settings.json');
-    writeFileSync(
-      file,
-      JSON.stringify({ ...settings, skipWebFetchPreflight: true, permissions: { ...settings.permissions, deny: [] } }),
-      { mode: 0o600 },
-    );
-    await runSandboxed(fetch, { tier: { ...sandboxedTier(), disallowedTools: [] }, settingsFile: file });
-    expect(hits).toBeGreaterThan(before);
-  });
+  it(
+    'WebFetch is outside the network allow-list: the tier denies it, and without that deny it reaches the ' +
+      'listener',
+    async () => {
+      const fetch = `[[tool:WebFetch:{"url":"http://127.0.0.1:${port}/secret","prompt":"summarize"}]]`;
+      const before = hits;
+      const denied = await runSandboxed(fetch);
+      expect(denied.toolResults).toMatch(/No such tool available: WebFetch|WebFetch/);
+      expect(hits).toBe(before);
+      // The same sandbox without the WebFetch deny (and without claude's claude.ai domain preflight, which is no
+      // allow-list).
+      const settings = sandboxSettings(sandboxedTier()) as { sandbox: unknown; permissions: Record<string, unknown> };
+      const file = join(mkdtempSync(join(tmpdir(), 'ct-settings-')), 'settings.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...settings,
+          skipWebFetchPreflight: true,
+          permissions: { ...settings.permissions, deny: [] },
+        }),
+        { mode: 0o600 },
+      );
+      await runSandboxed(fetch, { tier: { ...sandboxedTier(), disallowedTools: [] }, settingsFile: file });
+      expect(hits).toBeGreaterThan(before);
+    },
+  );
 
-  it('is refused before claude starts when bwrap or socat is missing, naming the Debian packages; claude refuses too', async () => {
-    expect(checkSandboxTools(process.env)).toMatchObject({ ok: true });
-    // A PATH holding everything of /usr/bin except bwrap (Debian merges /bin into /usr/bin).
-    const bin = mkdtempSync(join(tmpdir(), 'ct-nobwrap-'));
-    for (const name of readdirSync('/usr/bin'))
-      if (name !== 'bwrap') symlinkSync(join('/usr/bin', name), join(bin, name));
-    const noBwrap = checkSandboxTools({ PATH: bin });
-    expect(noBwrap).toMatchObject({ ok: false, missing: ['bwrap'], packages: ['bubblewrap'] });
-    expect(!noBwrap.ok && noBwrap.message).toMatch(
-      /bwrap not found on PATH; install the Debian package bubblewrap \(apt-get install -y bubblewrap\)/,
-    );
-    const empty = mkdtempSync(join(tmpdir(), 'ct-nothing-'));
-    mkdirSync(join(empty, 'x'));
-    const none = checkSandboxTools({ PATH: join(empty, 'x') });
-    expect(!none.ok && none.message).toMatch(
-      /install the Debian packages bubblewrap and socat \(apt-get install -y bubblewrap socat\)/,
-    );
-    // The second guard: claude itself, with failIfUnavailable, will not run Bash unconfined.
-    const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
-    const r = await runSandboxed(`[[bash:echo x > ${outside}/unconfined.txt]]`, { env: { PATH: bin } });
-    expect(readdirSync(outside)).toEqual([]);
-    expect(r.outcome.kind === 'result' && r.outcome.result.is_error).toBe(true);
-    expect(JSON.stringify(r.outcome)).toMatch(/Sandbox required but unavailable: .*bubblewrap \(bwrap\) not installed/);
-    expect(f.api.messageRequests((q) => q.firstUserText.includes('unconfined.txt'))).toEqual([]);
-  });
+  it(
+    'is refused before claude starts when bwrap or socat is missing, naming the Debian packages; claude ' +
+      'refuses too',
+    async () => {
+      expect(checkSandboxTools(process.env)).toMatchObject({ ok: true });
+      // A PATH holding everything of /usr/bin except bwrap (Debian merges /bin into /usr/bin).
+      const bin = mkdtempSync(join(tmpdir(), 'ct-nobwrap-'));
+      for (const name of readdirSync('/usr/bin'))
+        if (name !== 'bwrap') symlinkSync(join('/usr/bin', name), join(bin, name));
+      const noBwrap = checkSandboxTools({ PATH: bin });
+      expect(noBwrap).toMatchObject({ ok: false, missing: ['bwrap'], packages: ['bubblewrap'] });
+      expect(!noBwrap.ok && noBwrap.message).toMatch(
+        /bwrap not found on PATH; install the Debian package bubblewrap \(apt-get install -y bubblewrap\)/,
+      );
+      const empty = mkdtempSync(join(tmpdir(), 'ct-nothing-'));
+      mkdirSync(join(empty, 'x'));
+      const none = checkSandboxTools({ PATH: join(empty, 'x') });
+      expect(!none.ok && none.message).toMatch(
+        /install the Debian packages bubblewrap and socat \(apt-get install -y bubblewrap socat\)/,
+      );
+      // The second guard: claude itself, with failIfUnavailable, will not run Bash unconfined.
+      const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
+      const r = await runSandboxed(`[[bash:echo x > ${outside}/unconfined.txt]]`, { env: { PATH: bin } });
+      expect(readdirSync(outside)).toEqual([]);
+      expect(r.outcome.kind === 'result' && r.outcome.result.is_error).toBe(true);
+      expect(JSON.stringify(r.outcome)).toMatch(
+        /Sandbox required but unavailable: .*bubblewrap \(bwrap\) not installed/,
+      );
+      expect(f.api.messageRequests((q) => q.firstUserText.includes('unconfined.txt'))).toEqual([]);
+    },
+  );
 });

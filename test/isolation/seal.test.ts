@@ -87,7 +87,9 @@ describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
       const r = await runTask(
         repo,
         tier,
-        `[[bash:echo mine > mine.txt; git init -q evil && git -C evil -c user.email=e@x -c user.name=e commit -q --allow-empty -m e && git -C evil config core.fsmonitor '${cmd}' && echo PLANTED; git add evil; echo added=$?]]`,
+        `[[bash:echo mine > mine.txt; git init -q evil && git -C evil -c user.email=e@x -c user.name=e ` +
+          `commit -q --allow-empty -m e && git -C evil config core.fsmonitor '${cmd}' && echo PLANTED; git add ` +
+          `evil; echo added=$?]]`,
       );
       expect(r.toolResults).toContain('PLANTED');
       expect(readdirSync(marks)).toEqual([]);
@@ -97,25 +99,32 @@ describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
     },
   );
 
-  it('unconfined: a submodule git dir (modules/<name>/config) with core.fsmonitor and a .gitattributes clean filter run nothing', async () => {
-    const repo = scratchRepo();
-    const marks = markerDir();
-    const steps = [
-      `git init -q sub && git -C sub -c user.email=e@x -c user.name=e commit -q --allow-empty -m s`,
-      `printf '[submodule "sub"]\\n\\tpath = sub\\n\\turl = ./sub\\n' > .gitmodules && git add .gitmodules sub && git submodule absorbgitdirs sub && cat sub/.git && echo ABSORBED`,
-      // Planted last, so the task's own git commands above never run it: only a later git in sub/ would.
-      `git -C sub config core.fsmonitor 'touch ${marks}/submodule-ran; false' && git config --file "$(git rev-parse --git-dir)/modules/sub/config" core.fsmonitor | grep -c touch`,
-      `git config filter.evil.clean 'touch ${marks}/filter-ran; cat' && printf '* filter=evil\\n' > .gitattributes && echo data > filtered.txt && echo FILTERED`,
-    ];
-    const r = await runTask(repo, 'unconfined', steps.map((s) => `[[bash:${s}]]`).join(''));
-    expect(r.toolResults).toMatch(/gitdir: .*modules\/sub/);
-    expect(r.toolResults).toContain('ABSORBED');
-    expect(r.toolResults).toContain('FILTERED');
-    expect(readdirSync(marks)).toEqual([]);
-    // Stored as the task wrote them (no filter ran); the submodule is refused, never entered.
-    expect(repo.git('show', `${r.summary.branch}:filtered.txt`)).toBe('data\n');
-    expect(r.summary.not_committed).toEqual(['sub/']);
-  });
+  it(
+    'unconfined: a submodule git dir (modules/<name>/config) with core.fsmonitor and a .gitattributes clean ' +
+      'filter run nothing',
+    async () => {
+      const repo = scratchRepo();
+      const marks = markerDir();
+      const steps = [
+        `git init -q sub && git -C sub -c user.email=e@x -c user.name=e commit -q --allow-empty -m s`,
+        `printf '[submodule "sub"]\\n\\tpath = sub\\n\\turl = ./sub\\n' > .gitmodules && git add .gitmodules ` +
+          `sub && git submodule absorbgitdirs sub && cat sub/.git && echo ABSORBED`,
+        // Planted last, so the task's own git commands above never run it: only a later git in sub/ would.
+        `git -C sub config core.fsmonitor 'touch ${marks}/submodule-ran; false' && git config --file "$(git ` +
+          `rev-parse --git-dir)/modules/sub/config" core.fsmonitor | grep -c touch`,
+        `git config filter.evil.clean 'touch ${marks}/filter-ran; cat' && printf '* filter=evil\\n' > ` +
+          `.gitattributes && echo data > filtered.txt && echo FILTERED`,
+      ];
+      const r = await runTask(repo, 'unconfined', steps.map((s) => `[[bash:${s}]]`).join(''));
+      expect(r.toolResults).toMatch(/gitdir: .*modules\/sub/);
+      expect(r.toolResults).toContain('ABSORBED');
+      expect(r.toolResults).toContain('FILTERED');
+      expect(readdirSync(marks)).toEqual([]);
+      // Stored as the task wrote them (no filter ran); the submodule is refused, never entered.
+      expect(repo.git('show', `${r.summary.branch}:filtered.txt`)).toBe('data\n');
+      expect(r.summary.not_committed).toEqual(['sub/']);
+    },
+  );
 });
 
 describe('the server writes only the task branch, by CAS (issue 19 item 4)', () => {
@@ -146,141 +155,163 @@ describe('the server writes only the task branch, by CAS (issue 19 item 4)', () 
 });
 
 describe('a sandboxed task changes nothing of the user repository (issue 19 item 2)', () => {
-  it('commit, update-ref of main, a tag, writes into .git and another task branch all fail; no sandbox leftovers', async () => {
-    const repo = scratchRepo();
-    const main = repo.git('rev-parse', 'main').trim();
-    repo.git('branch', 'claude-tiers/victim', main);
-    const refsBefore = refs(repo);
-    const gitDir = join(repo.root, '.git');
-    const steps = [
-      `echo a > a.txt; git add a.txt && git -c user.email=e@x -c user.name=e commit -qm evil; echo commit=$?`,
-      `git update-ref refs/heads/main HEAD; echo local_main=$?; git -C ${repo.root} update-ref refs/heads/main ${main}~0; echo user_main=$?`,
-      `git -C ${repo.root} tag evil; echo tag=$?; git -C ${repo.root} update-ref refs/heads/claude-tiers/victim HEAD; echo victim=$?`,
-      `echo x > ${gitDir}/planted; echo plant=$?; cp ${gitDir}/index ${gitDir}/index.copy; echo index=$?; mkdir -p ${gitDir}/modules/sub && echo '[core]' > ${gitDir}/modules/sub/config; echo modules=$?; echo STEPS_RAN`,
-    ];
-    const r = await runTask(repo, 'sandboxed', steps.map((s) => `[[bash:${s}]]`).join(''));
-    expect(r.toolResults).toContain('STEPS_RAN');
-    for (const name of ['user_main', 'tag', 'victim', 'plant', 'index', 'modules'])
-      expect(r.toolResults).toMatch(new RegExp(`${name}=(?!0)\\d`));
-    expect(
-      refs(repo)
-        .split('\n')
-        .filter((l) => !l.startsWith(`refs/heads/${r.summary.branch}`)),
-    ).toEqual(refsBefore.split('\n'));
-    expect(repo.git('rev-parse', 'main').trim()).toBe(main);
-    for (const p of [
-      'planted',
-      'index.copy',
-      'modules',
-      'config.worktree',
-      'objects/info/alternates',
-      'glab-cli',
-      '.claude-sandbox-noreplace',
-      'info/.claude-sandbox-noreplace',
-    ])
-      expect(existsSync(join(gitDir, p)), p).toBe(false);
-    // The task's files reach its branch through the server, without the sandbox's placeholder files.
-    expect(r.summary.changed_files).toEqual(['a.txt']);
-    expect(repo.git('status', '--porcelain')).toBe('');
-  });
+  it(
+    'commit, update-ref of main, a tag, writes into .git and another task branch all fail; no sandbox ' + 'leftovers',
+    async () => {
+      const repo = scratchRepo();
+      const main = repo.git('rev-parse', 'main').trim();
+      repo.git('branch', 'claude-tiers/victim', main);
+      const refsBefore = refs(repo);
+      const gitDir = join(repo.root, '.git');
+      const steps = [
+        `echo a > a.txt; git add a.txt && git -c user.email=e@x -c user.name=e commit -qm evil; echo commit=$?`,
+        `git update-ref refs/heads/main HEAD; echo local_main=$?; git -C ${repo.root} update-ref ` +
+          `refs/heads/main ${main}~0; echo user_main=$?`,
+        `git -C ${repo.root} tag evil; echo tag=$?; git -C ${repo.root} update-ref ` +
+          `refs/heads/claude-tiers/victim HEAD; echo victim=$?`,
+        `echo x > ${gitDir}/planted; echo plant=$?; cp ${gitDir}/index ${gitDir}/index.copy; echo index=$?; ` +
+          `mkdir -p ${gitDir}/modules/sub && echo '[core]' > ${gitDir}/modules/sub/config; echo modules=$?; echo ` +
+          `STEPS_RAN`,
+      ];
+      const r = await runTask(repo, 'sandboxed', steps.map((s) => `[[bash:${s}]]`).join(''));
+      expect(r.toolResults).toContain('STEPS_RAN');
+      for (const name of ['user_main', 'tag', 'victim', 'plant', 'index', 'modules'])
+        expect(r.toolResults).toMatch(new RegExp(`${name}=(?!0)\\d`));
+      expect(
+        refs(repo)
+          .split('\n')
+          .filter((l) => !l.startsWith(`refs/heads/${r.summary.branch}`)),
+      ).toEqual(refsBefore.split('\n'));
+      expect(repo.git('rev-parse', 'main').trim()).toBe(main);
+      for (const p of [
+        'planted',
+        'index.copy',
+        'modules',
+        'config.worktree',
+        'objects/info/alternates',
+        'glab-cli',
+        '.claude-sandbox-noreplace',
+        'info/.claude-sandbox-noreplace',
+      ])
+        expect(existsSync(join(gitDir, p)), p).toBe(false);
+      // The task's files reach its branch through the server, without the sandbox's placeholder files.
+      expect(r.summary.changed_files).toEqual(['a.txt']);
+      expect(repo.git('status', '--porcelain')).toBe('');
+    },
+  );
 
-  it("the task's own commits in its clone reach its branch, fetched back only when they descend from the base", async () => {
-    const repo = scratchRepo();
-    const r = await runTask(
-      repo,
-      'sandboxed',
-      "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task commit' && echo COMMITTED; echo b > b.txt]]",
-    );
-    expect(r.toolResults).toContain('COMMITTED');
-    expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([
-      expect.stringMatching(/^claude-tiers: task/),
-      'task commit',
-      'initial',
-    ]);
-    expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
-    expect(r.summary.warnings).toBeUndefined();
-    // Only the task's branch was written: the import ref is gone.
-    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
-      ['refs/heads/main', `refs/heads/${r.summary.branch}`].sort(),
-    );
-    // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
-    const orphan = await runTask(
-      repo,
-      'sandboxed',
-      '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan $(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]',
-    );
-    expect(orphan.toolResults).toContain('ORPHANED');
-    expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([
-      expect.stringMatching(/^claude-tiers: task/),
-      'initial',
-    ]);
-    expect(orphan.summary.changed_files).toEqual(['o.txt']);
-  });
+  it(
+    "the task's own commits in its clone reach its branch, fetched back only when they descend from the " + 'base',
+    async () => {
+      const repo = scratchRepo();
+      const r = await runTask(
+        repo,
+        'sandboxed',
+        "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task " +
+          "commit' && echo COMMITTED; echo b > b.txt]]",
+      );
+      expect(r.toolResults).toContain('COMMITTED');
+      expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([
+        expect.stringMatching(/^claude-tiers: task/),
+        'task commit',
+        'initial',
+      ]);
+      expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
+      expect(r.summary.warnings).toBeUndefined();
+      // Only the task's branch was written: the import ref is gone.
+      expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
+        ['refs/heads/main', `refs/heads/${r.summary.branch}`].sort(),
+      );
+      // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
+      const orphan = await runTask(
+        repo,
+        'sandboxed',
+        '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan ' +
+          '$(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]',
+      );
+      expect(orphan.toolResults).toContain('ORPHANED');
+      expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([
+        expect.stringMatching(/^claude-tiers: task/),
+        'initial',
+      ]);
+      expect(orphan.summary.changed_files).toEqual(['o.txt']);
+    },
+  );
 
-  it("a clone branch rewritten to a history of its own is reported and not taken (the clone's git driven directly)", async () => {
-    const repo = scratchRepo();
-    const deps = { locks: new RepoLocks() };
-    const wt = await prepareWorktree(
-      { cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true },
-      deps,
-    );
-    const inClone = (...args: string[]) =>
-      execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], {
-        encoding: 'utf8',
-      }).trim();
-    const orphan = inClone('commit-tree', '-m', 'orphan', inClone('mktree', '--missing'));
-    inClone('update-ref', `refs/heads/${wt.branch}`, orphan);
-    writeFileSync(join(wt.path, 'o.txt'), 'o\n');
-    const s = await finishWorktree(wt, { keep: false }, deps);
-    expect(s.warnings?.join()).toMatch(/does not descend from the base commit; its files were committed on the base/);
-    expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([
-      expect.stringMatching(/^claude-tiers: task/),
-      'initial',
-    ]);
-    expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
-      ['refs/heads/main', `refs/heads/${s.branch}`].sort(),
-    );
-  });
+  it(
+    "a clone branch rewritten to a history of its own is reported and not taken (the clone's git driven " + 'directly)',
+    async () => {
+      const repo = scratchRepo();
+      const deps = { locks: new RepoLocks() };
+      const wt = await prepareWorktree(
+        { cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true },
+        deps,
+      );
+      const inClone = (...args: string[]) =>
+        execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], {
+          encoding: 'utf8',
+        }).trim();
+      const orphan = inClone('commit-tree', '-m', 'orphan', inClone('mktree', '--missing'));
+      inClone('update-ref', `refs/heads/${wt.branch}`, orphan);
+      writeFileSync(join(wt.path, 'o.txt'), 'o\n');
+      const s = await finishWorktree(wt, { keep: false }, deps);
+      expect(s.warnings?.join()).toMatch(/does not descend from the base commit; its files were committed on the base/);
+      expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([
+        expect.stringMatching(/^claude-tiers: task/),
+        'initial',
+      ]);
+      expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
+        ['refs/heads/main', `refs/heads/${s.branch}`].sort(),
+      );
+    },
+  );
 
-  it('the leftovers an earlier sandboxed worktree dropped in the user .git go when a sandboxed task starts, if still empty', async () => {
-    const repo = scratchRepo();
-    const gitDir = join(repo.root, '.git');
-    writeFileSync(join(gitDir, 'config.worktree'), '');
-    writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), '');
-    for (const d of ['glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace'])
-      mkdirSync(join(gitDir, d), { recursive: true });
-    mkdirSync(join(gitDir, '.claude-sandbox-noreplace'));
-    writeFileSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'), 'not empty: not ours to delete');
-    const wt = await prepareWorktree(
-      { cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true },
-      { locks: new RepoLocks() },
-    );
-    for (const p of [
-      'config.worktree',
-      'objects/info/alternates',
-      'glab-cli',
-      'info/.claude-sandbox-noreplace',
-      'objects/info/.claude-sandbox-noreplace',
-    ])
-      expect(existsSync(join(gitDir, p)), p).toBe(false);
-    expect(existsSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'))).toBe(true);
-    await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
-  });
+  it(
+    'the leftovers an earlier sandboxed worktree dropped in the user .git go when a sandboxed task starts, if ' +
+      'still empty',
+    async () => {
+      const repo = scratchRepo();
+      const gitDir = join(repo.root, '.git');
+      writeFileSync(join(gitDir, 'config.worktree'), '');
+      writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), '');
+      for (const d of ['glab-cli', 'info/.claude-sandbox-noreplace', 'objects/info/.claude-sandbox-noreplace'])
+        mkdirSync(join(gitDir, d), { recursive: true });
+      mkdirSync(join(gitDir, '.claude-sandbox-noreplace'));
+      writeFileSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'), 'not empty: not ours to delete');
+      const wt = await prepareWorktree(
+        { cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true },
+        { locks: new RepoLocks() },
+      );
+      for (const p of [
+        'config.worktree',
+        'objects/info/alternates',
+        'glab-cli',
+        'info/.claude-sandbox-noreplace',
+        'objects/info/.claude-sandbox-noreplace',
+      ])
+        expect(existsSync(join(gitDir, p)), p).toBe(false);
+      expect(existsSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'))).toBe(true);
+      await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
+    },
+  );
 
-  it('an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task branch', async () => {
-    const repo = scratchRepo();
-    const wt = await prepareWorktree(
-      { cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true },
-      { locks: new RepoLocks() },
-    );
-    for (const name of ['.bashrc', '.gitconfig', '.mcp.json', '.zshrc']) writeFileSync(join(wt.path, name), '');
-    mkdirSync(join(wt.path, '.claude'));
-    writeFileSync(join(wt.path, '.claude', 'settings.json'), '');
-    writeFileSync(join(wt.path, 'work.txt'), 'work\n');
-    const s = await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
-    expect(s.changed_files).toEqual(['work.txt']);
-    expect(
-      execFileSync('git', ['-C', repo.root, 'ls-tree', '-r', '--name-only', s.branch!], { encoding: 'utf8' }),
-    ).not.toMatch(/bashrc|gitconfig|mcp\.json|zshrc|settings\.json/);
-  });
+  it(
+    'an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task ' + 'branch',
+    async () => {
+      const repo = scratchRepo();
+      const wt = await prepareWorktree(
+        { cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true },
+        { locks: new RepoLocks() },
+      );
+      for (const name of ['.bashrc', '.gitconfig', '.mcp.json', '.zshrc']) writeFileSync(join(wt.path, name), '');
+      mkdirSync(join(wt.path, '.claude'));
+      writeFileSync(join(wt.path, '.claude', 'settings.json'), '');
+      writeFileSync(join(wt.path, 'work.txt'), 'work\n');
+      const s = await finishWorktree(wt, { keep: false }, { locks: new RepoLocks() });
+      expect(s.changed_files).toEqual(['work.txt']);
+      expect(
+        execFileSync('git', ['-C', repo.root, 'ls-tree', '-r', '--name-only', s.branch!], { encoding: 'utf8' }),
+      ).not.toMatch(/bashrc|gitconfig|mcp\.json|zshrc|settings\.json/);
+    },
+  );
 });

@@ -16,39 +16,43 @@ const worktrees = (r: ReturnType<typeof scratchRepo>) =>
     .filter((l) => l.startsWith('worktree '));
 
 describe('worktree isolation', () => {
-  it('three concurrent tasks on one repo each keep only their own content, and the user tree, index and HEAD stay as they were', async () => {
-    const repo = scratchRepo();
-    const head = repo.git('rev-parse', 'HEAD');
-    const deps = { locks: new RepoLocks() };
-    const ids = ['t_one', 't_two', 't_three'];
-    const summaries = await Promise.all(
-      ids.map(async (id) => {
-        const wt = await prepareWorktree({ cwd: repo.root, taskId: id, stateDir: repo.stateDir }, deps);
-        expect(wt.path).toBe(join(repo.stateDir, 'worktrees', id));
-        writeFileSync(join(wt.cwdInWorktree, 'note.txt'), `written by ${id}\n`);
-        writeFileSync(join(wt.cwdInWorktree, 'README.md'), `changed by ${id}\n`);
-        return finishWorktree(wt, { keep: false, reason: 'succeeded' }, deps);
-      }),
-    );
-    for (const [i, id] of ids.entries()) {
-      const s = summaries[i]!;
-      expect(s.branch).toBe(`claude-tiers/${id}`);
-      expect(s.base_commit).toBe(head.trim());
-      expect(s.changed_files.sort()).toEqual(['README.md', 'note.txt']);
-      expect(s.diffstat).toMatch(/2 files changed/);
-      expect(s.path).toBeUndefined();
-      expect(repo.git('show', `claude-tiers/${id}:note.txt`)).toBe(`written by ${id}\n`);
-      expect(repo.git('log', '-1', '--format=%s', `claude-tiers/${id}`)).toContain(`task ${id}`);
-      expect(existsSync(join(repo.stateDir, 'worktrees', id))).toBe(false);
-    }
-    expect(branches(repo)).toEqual(ids.map((id) => `claude-tiers/${id}`).sort());
-    expect(repo.git('status', '--porcelain')).toBe('');
-    expect(repo.git('rev-parse', 'HEAD')).toBe(head);
-    expect(repo.git('symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
-    expect(existsSync(join(repo.root, 'note.txt'))).toBe(false);
-    expect(readFileSync(join(repo.root, 'README.md'), 'utf8')).toBe('hello\n');
-    expect(worktrees(repo)).toHaveLength(1);
-  });
+  it(
+    'three concurrent tasks on one repo each keep only their own content, and the user tree, index and HEAD ' +
+      'stay as they were',
+    async () => {
+      const repo = scratchRepo();
+      const head = repo.git('rev-parse', 'HEAD');
+      const deps = { locks: new RepoLocks() };
+      const ids = ['t_one', 't_two', 't_three'];
+      const summaries = await Promise.all(
+        ids.map(async (id) => {
+          const wt = await prepareWorktree({ cwd: repo.root, taskId: id, stateDir: repo.stateDir }, deps);
+          expect(wt.path).toBe(join(repo.stateDir, 'worktrees', id));
+          writeFileSync(join(wt.cwdInWorktree, 'note.txt'), `written by ${id}\n`);
+          writeFileSync(join(wt.cwdInWorktree, 'README.md'), `changed by ${id}\n`);
+          return finishWorktree(wt, { keep: false, reason: 'succeeded' }, deps);
+        }),
+      );
+      for (const [i, id] of ids.entries()) {
+        const s = summaries[i]!;
+        expect(s.branch).toBe(`claude-tiers/${id}`);
+        expect(s.base_commit).toBe(head.trim());
+        expect(s.changed_files.sort()).toEqual(['README.md', 'note.txt']);
+        expect(s.diffstat).toMatch(/2 files changed/);
+        expect(s.path).toBeUndefined();
+        expect(repo.git('show', `claude-tiers/${id}:note.txt`)).toBe(`written by ${id}\n`);
+        expect(repo.git('log', '-1', '--format=%s', `claude-tiers/${id}`)).toContain(`task ${id}`);
+        expect(existsSync(join(repo.stateDir, 'worktrees', id))).toBe(false);
+      }
+      expect(branches(repo)).toEqual(ids.map((id) => `claude-tiers/${id}`).sort());
+      expect(repo.git('status', '--porcelain')).toBe('');
+      expect(repo.git('rev-parse', 'HEAD')).toBe(head);
+      expect(repo.git('symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+      expect(existsSync(join(repo.root, 'note.txt'))).toBe(false);
+      expect(readFileSync(join(repo.root, 'README.md'), 'utf8')).toBe('hello\n');
+      expect(worktrees(repo)).toHaveLength(1);
+    },
+  );
 
   it('a task that changed nothing leaves no branch and no worktree', async () => {
     const repo = scratchRepo();
@@ -107,26 +111,30 @@ describe('worktree isolation', () => {
     await expect(git(repo.root, ['add', 'README.md'], { lockRetryMs: 50 })).resolves.toBe('');
   });
 
-  it('recovers a crashed task: its changes are committed to its branch, the worktree pruned, git worktree list clean', async () => {
-    const repo = scratchRepo();
-    const wt = await prepareWorktree(
-      { cwd: repo.root, taskId: 't_lost', stateDir: repo.stateDir },
-      { locks: new RepoLocks() },
-    );
-    writeFileSync(join(wt.path, 'README.md'), 'half done\n');
-    writeFileSync(join(wt.path, 'untracked.txt'), 'partial\n');
-    // The server dies here; a new one finds the worktree in the task's record.
-    const stored = JSON.parse(JSON.stringify(wt)) as Worktree;
-    const s = await recoverWorktree(stored, { locks: new RepoLocks() });
-    expect(s.branch).toBe('claude-tiers/t_lost');
-    expect(s.changed_files.sort()).toEqual(['README.md', 'untracked.txt']);
-    expect(repo.git('show', 'claude-tiers/t_lost:untracked.txt')).toBe('partial\n');
-    expect(repo.git('log', '-1', '--format=%s', 'claude-tiers/t_lost')).toMatch(/t_lost \(lost/);
-    expect(existsSync(wt.path)).toBe(false);
-    expect(worktrees(repo)).toHaveLength(1);
-    expect(repo.git('worktree', 'list')).not.toMatch(/prunable|t_lost/);
-    expect(repo.git('status', '--porcelain')).toBe('');
-  });
+  it(
+    'recovers a crashed task: its changes are committed to its branch, the worktree pruned, git worktree list ' +
+      'clean',
+    async () => {
+      const repo = scratchRepo();
+      const wt = await prepareWorktree(
+        { cwd: repo.root, taskId: 't_lost', stateDir: repo.stateDir },
+        { locks: new RepoLocks() },
+      );
+      writeFileSync(join(wt.path, 'README.md'), 'half done\n');
+      writeFileSync(join(wt.path, 'untracked.txt'), 'partial\n');
+      // The server dies here; a new one finds the worktree in the task's record.
+      const stored = JSON.parse(JSON.stringify(wt)) as Worktree;
+      const s = await recoverWorktree(stored, { locks: new RepoLocks() });
+      expect(s.branch).toBe('claude-tiers/t_lost');
+      expect(s.changed_files.sort()).toEqual(['README.md', 'untracked.txt']);
+      expect(repo.git('show', 'claude-tiers/t_lost:untracked.txt')).toBe('partial\n');
+      expect(repo.git('log', '-1', '--format=%s', 'claude-tiers/t_lost')).toMatch(/t_lost \(lost/);
+      expect(existsSync(wt.path)).toBe(false);
+      expect(worktrees(repo)).toHaveLength(1);
+      expect(repo.git('worktree', 'list')).not.toMatch(/prunable|t_lost/);
+      expect(repo.git('status', '--porcelain')).toBe('');
+    },
+  );
 
   it('recovers a task whose worktree folder is already gone: no stale entry is left', async () => {
     const repo = scratchRepo();

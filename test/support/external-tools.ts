@@ -47,7 +47,9 @@ export async function externalTools(): Promise<ExternalTools | { unavailable: st
     );
   } catch (err) {
     return {
-      unavailable: `could not install ${Object.values(EXTERNAL).join(', ')} from the npm registry: ${(err as Error).message.split('\n')[0]}`,
+      unavailable:
+        `could not install ${Object.values(EXTERNAL).join(', ')} from the npm ` +
+        `registry: ${(err as Error).message.split('\n')[0]}`,
     };
   }
   const missing = Object.values(p).filter((f) => !existsSync(f));

@@ -180,7 +180,8 @@ export function argvRecordingClaude(dir: string): { bin: string; log: string; ru
   const log = join(dir, 'argv.jsonl');
   writeFileSync(
     bin,
-    `#!/bin/sh\nnode -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2))+"\\n")' "${log}" "$@"\nexec "${REAL_CLAUDE}" "$@"\n`,
+    `#!/bin/sh\nnode -e 'require("fs").appendFileSync(process.argv[1], ` +
+      `JSON.stringify(process.argv.slice(2))+"\\n")' "${log}" "$@"\nexec "${REAL_CLAUDE}" "$@"\n`,
   );
   chmodSync(bin, 0o755);
   writeFileSync(log, '');
@@ -202,13 +203,15 @@ export function textOf(result: unknown): string {
 }
 
 let sleepCounter = 0;
-// A `sleep` duration that is unique in the process table (e.g. 300.004217931), so a test can find exactly its own processes.
+// A `sleep` duration that is unique in the process table (e.g. 300.004217931), so a test can find exactly its own
+// processes.
 export function uniqueSleep(seconds = 300): string {
   sleepCounter++;
   return `${seconds}.${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100000).padStart(5, '0')}${String(sleepCounter).padStart(3, '0')}`;
 }
 
-// Starts `claude-tiers serve --http LISTEN` (default 127.0.0.1:0) with this environment; resolves with the URL it prints.
+// Starts `claude-tiers serve --http LISTEN` (default 127.0.0.1:0) with this environment; resolves with the URL it
+// prints.
 export async function startHttpServer(
   env: Record<string, string>,
   listen = '127.0.0.1:0',

@@ -91,7 +91,8 @@ export function startProcess(
   };
 }
 
-// Remembers what a test started and SIGKILLs every leftover by pid (with its start time), so a failed test leaves nothing.
+// Remembers what a test started and SIGKILLs every leftover by pid (with its start time), so a failed test leaves
+// nothing.
 export function createReaper(): { track(s: Started): Started; watch(...sleepArgs: string[]): void; reap(): void } {
   const started: Started[] = [];
   const args: string[] = [];

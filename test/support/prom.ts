@@ -8,7 +8,8 @@ export interface Sample {
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
 
-// A tiny parser of the text exposition format: comments must be HELP or TYPE, every other line one sample; throws otherwise.
+// A tiny parser of the text exposition format: comments must be HELP or TYPE, every other line one sample; throws
+// otherwise.
 export function parseProm(text: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {

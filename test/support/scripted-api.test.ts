@@ -57,32 +57,36 @@ describe('scenario decisions', () => {
     ]);
   });
 
-  it('steps through tool turns by the number of tool results, and never sends a tool_use to a request without tools', () => {
-    const first = { role: 'user', content: 'go [[bash:echo 1]][[tool:Read:{"file_path":"/etc/hostname"}]]' };
-    const tools = [{ name: 'Bash' }];
-    expect(decideReply({ messages: [first], tools })).toMatchObject({
-      kind: 'tool',
-      name: 'Bash',
-      input: { command: 'echo 1' },
-    });
-    const afterOne = [
-      first,
-      { role: 'assistant', content: [] },
-      { role: 'user', content: [{ type: 'tool_result', content: 'one' }] },
-    ];
-    expect(decideReply({ messages: afterOne, tools })).toMatchObject({
-      kind: 'tool',
-      name: 'Read',
-      input: { file_path: '/etc/hostname' },
-    });
-    const afterTwo = [
-      ...afterOne,
-      { role: 'assistant', content: [] },
-      { role: 'user', content: [{ type: 'tool_result', content: 'two' }] },
-    ];
-    expect(decideReply({ messages: afterTwo, tools })).toMatchObject({ kind: 'text', text: 'done: two' });
-    expect(decideReply({ messages: [first] })).toMatchObject({ kind: 'text' });
-  });
+  it(
+    'steps through tool turns by the number of tool results, and never sends a tool_use to a request without ' +
+      'tools',
+    () => {
+      const first = { role: 'user', content: 'go [[bash:echo 1]][[tool:Read:{"file_path":"/etc/hostname"}]]' };
+      const tools = [{ name: 'Bash' }];
+      expect(decideReply({ messages: [first], tools })).toMatchObject({
+        kind: 'tool',
+        name: 'Bash',
+        input: { command: 'echo 1' },
+      });
+      const afterOne = [
+        first,
+        { role: 'assistant', content: [] },
+        { role: 'user', content: [{ type: 'tool_result', content: 'one' }] },
+      ];
+      expect(decideReply({ messages: afterOne, tools })).toMatchObject({
+        kind: 'tool',
+        name: 'Read',
+        input: { file_path: '/etc/hostname' },
+      });
+      const afterTwo = [
+        ...afterOne,
+        { role: 'assistant', content: [] },
+        { role: 'user', content: [{ type: 'tool_result', content: 'two' }] },
+      ];
+      expect(decideReply({ messages: afterTwo, tools })).toMatchObject({ kind: 'text', text: 'done: two' });
+      expect(decideReply({ messages: [first] })).toMatchObject({ kind: 'text' });
+    },
+  );
 
   it('applies error-model only to the matching model', () => {
     const messages = [{ role: 'user', content: 'x [[error-model:opus:529]]' }];

@@ -85,7 +85,8 @@ async function streamReply(res: ServerResponse, reply: Reply, model: string): Pr
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   if (reply.kind === 'malformed') {
     res.end(
-      'event: message_start\ndata: {"type":"message_start","message":{not json\n\nevent: ???\ndata: [[[\n\ngarbage line without fields\n\n',
+      'event: message_start\ndata: {"type":"message_start","message":{not json\n\nevent: ???\ndata: ' +
+        '[[[\n\ngarbage line without fields\n\n',
     );
     return;
   }

@@ -300,94 +300,100 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     }
   });
 
-  it("owner write vs lost: a task declared lost once (however many read it) is never revived by its owner's write", async () => {
-    const all = await open(kind.storage(), 2);
-    const [a] = all as [Server, Server];
-    const rec = newRecord(a.host.owner);
-    await a.backend.create(rec, runOf(rec), () => {});
-    const on = (await runner(all, rec.id))!;
-    const task = on.host.tasks.get(rec.id)!;
-    await waitFor(async () => (await on.backend.read(rec.id))?.state === 'running');
-    await kind.orphan(on, task);
-    const reads = await Promise.all([on.backend.read(rec.id), on.backend.read(rec.id), on.backend.read(rec.id)]);
-    expect(reads.map((r) => r?.state)).toEqual(['lost', 'lost', 'lost']);
-    expect(on.host.lostSeen.map((r) => r.id)).toEqual([rec.id]);
-    // The owner, unaware, writes again.
-    task.update((r) => (r.stats.turns = 7));
-    await on.backend.save(task, true);
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const s of all) {
-      const now = await s.backend.read(rec.id);
-      expect(now?.state).toBe('lost');
-      expect(now?.stats.turns).not.toBe(7);
-    }
-  });
+  it(
+    "owner write vs lost: a task declared lost once (however many read it) is never revived by its owner's " + 'write',
+    async () => {
+      const all = await open(kind.storage(), 2);
+      const [a] = all as [Server, Server];
+      const rec = newRecord(a.host.owner);
+      await a.backend.create(rec, runOf(rec), () => {});
+      const on = (await runner(all, rec.id))!;
+      const task = on.host.tasks.get(rec.id)!;
+      await waitFor(async () => (await on.backend.read(rec.id))?.state === 'running');
+      await kind.orphan(on, task);
+      const reads = await Promise.all([on.backend.read(rec.id), on.backend.read(rec.id), on.backend.read(rec.id)]);
+      expect(reads.map((r) => r?.state)).toEqual(['lost', 'lost', 'lost']);
+      expect(on.host.lostSeen.map((r) => r.id)).toEqual([rec.id]);
+      // The owner, unaware, writes again.
+      task.update((r) => (r.stats.turns = 7));
+      await on.backend.save(task, true);
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const s of all) {
+        const now = await s.backend.read(rec.id);
+        expect(now?.state).toBe('lost');
+        expect(now?.stats.turns).not.toBe(7);
+      }
+    },
+  );
 
-  it('answer vs end: an answer from another server reaches the open question once; one racing the end is harmless', async () => {
-    const all = await open(kind.storage(), 2);
-    const [a] = all as [Server, Server];
-    const ask = async (task: LiveTask, requestId: string): Promise<InputAnswer> => {
-      const request: InputRequest = {
-        request_id: requestId,
-        kind: 'permission',
-        tool: 'Bash',
-        input: { command: 'echo x' },
-        asked_at: new Date().toISOString(),
-        expires_at: new Date(Date.now() + 30_000).toISOString(),
+  it(
+    'answer vs end: an answer from another server reaches the open question once; one racing the end is ' + 'harmless',
+    async () => {
+      const all = await open(kind.storage(), 2);
+      const [a] = all as [Server, Server];
+      const ask = async (task: LiveTask, requestId: string): Promise<InputAnswer> => {
+        const request: InputRequest = {
+          request_id: requestId,
+          kind: 'permission',
+          tool: 'Bash',
+          input: { command: 'echo x' },
+          asked_at: new Date().toISOString(),
+          expires_at: new Date(Date.now() + 30_000).toISOString(),
+        };
+        const answer = task.inputs.ask(request, 30_000, task.stopSignal);
+        task.update((r) => {
+          r.state = 'needs_input';
+          r.inputRequest = request;
+        });
+        await on(task).backend.save(task, true);
+        return answer;
       };
-      const answer = task.inputs.ask(request, 30_000, task.stopSignal);
-      task.update((r) => {
-        r.state = 'needs_input';
-        r.inputRequest = request;
-      });
-      await on(task).backend.save(task, true);
-      return answer;
-    };
-    const on = (task: LiveTask) => all.find((s) => s.host.tasks.get(task.id) === task)!;
-    // One answer, from the other server.
-    const rec = newRecord(a.host.owner);
-    await a.backend.create(rec, runOf(rec), () => {});
-    const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
-    const asked = ask(task, 'r1');
-    const other = all.find((s) => s !== on(task))!;
-    const seen = (await waitFor(
-      async () =>
-        (await other.backend.read(rec.id))?.state === 'needs_input' ? other.backend.read(rec.id) : undefined,
-      5000,
-    ))!;
-    await other.backend.sendAnswer(seen, 'r1', { decision: 'allow', by: 'other server' });
-    expect(await asked).toEqual({ decision: 'allow', by: 'other server' });
-    await on(task).host.end(task, 'succeeded');
-    // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing throws.
-    const rec2 = newRecord(a.host.owner);
-    await a.backend.create(rec2, runOf(rec2), () => {});
-    const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;
-    const asked2 = ask(task2, 'r2');
-    const other2 = all.find((s) => s !== on(task2))!;
-    const seen2 = (await waitFor(
-      async () =>
-        (await other2.backend.read(rec2.id))?.state === 'needs_input' ? other2.backend.read(rec2.id) : undefined,
-      5000,
-    ))!;
-    const owner2 = on(task2);
-    await Promise.all([
-      other2.backend.sendAnswer(seen2, 'r2', { decision: 'allow', by: 'late' }),
-      task2.stop({ reason: 'killed', by: 'test', message: 'ended' }),
-    ]);
-    const got = await asked2;
-    expect(got.decision === 'allow' || got.by === 'task end').toBe(true);
-    await owner2.host.end(task2, 'killed');
-    // After the end, an answer reaches nothing and is no error.
-    await expect(other2.backend.sendAnswer(seen2, 'r2', { decision: 'deny', by: 'after' })).resolves.toBeUndefined();
-    expect(task2.inputs.size).toBe(0);
-    expect(
-      (
-        await waitFor(
-          async () =>
-            (await other2.backend.read(rec2.id))?.state === 'killed' ? other2.backend.read(rec2.id) : undefined,
-          5000,
-        )
-      )?.state,
-    ).toBe('killed');
-  });
+      const on = (task: LiveTask) => all.find((s) => s.host.tasks.get(task.id) === task)!;
+      // One answer, from the other server.
+      const rec = newRecord(a.host.owner);
+      await a.backend.create(rec, runOf(rec), () => {});
+      const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
+      const asked = ask(task, 'r1');
+      const other = all.find((s) => s !== on(task))!;
+      const seen = (await waitFor(
+        async () =>
+          (await other.backend.read(rec.id))?.state === 'needs_input' ? other.backend.read(rec.id) : undefined,
+        5000,
+      ))!;
+      await other.backend.sendAnswer(seen, 'r1', { decision: 'allow', by: 'other server' });
+      expect(await asked).toEqual({ decision: 'allow', by: 'other server' });
+      await on(task).host.end(task, 'succeeded');
+      // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing throws.
+      const rec2 = newRecord(a.host.owner);
+      await a.backend.create(rec2, runOf(rec2), () => {});
+      const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;
+      const asked2 = ask(task2, 'r2');
+      const other2 = all.find((s) => s !== on(task2))!;
+      const seen2 = (await waitFor(
+        async () =>
+          (await other2.backend.read(rec2.id))?.state === 'needs_input' ? other2.backend.read(rec2.id) : undefined,
+        5000,
+      ))!;
+      const owner2 = on(task2);
+      await Promise.all([
+        other2.backend.sendAnswer(seen2, 'r2', { decision: 'allow', by: 'late' }),
+        task2.stop({ reason: 'killed', by: 'test', message: 'ended' }),
+      ]);
+      const got = await asked2;
+      expect(got.decision === 'allow' || got.by === 'task end').toBe(true);
+      await owner2.host.end(task2, 'killed');
+      // After the end, an answer reaches nothing and is no error.
+      await expect(other2.backend.sendAnswer(seen2, 'r2', { decision: 'deny', by: 'after' })).resolves.toBeUndefined();
+      expect(task2.inputs.size).toBe(0);
+      expect(
+        (
+          await waitFor(
+            async () =>
+              (await other2.backend.read(rec2.id))?.state === 'killed' ? other2.backend.read(rec2.id) : undefined,
+            5000,
+          )
+        )?.state,
+      ).toBe('killed');
+    },
+  );
 });

@@ -72,47 +72,50 @@ async function ask(s: StartedServer, args: Record<string, unknown>): Promise<str
 }
 
 describe('CLAUDE.md files above the cwd', () => {
-  it('reach a modular run (up to the repo top or the allowed root), not a minimal one, never through a symlink out', async () => {
-    const { outer, repo, plain, stateDir } = layout();
-    const config = configFile({ allowedRoots: [outer], tiers: { comprehensive: { mcpConfig: null } } });
-    const s = await startServer(f.api, { cwd: outer, stateDir, env: { CLAUDE_TIERS_CONFIG: config } });
-    f.keep(s);
-    const sub = join(repo, 'sub');
+  it(
+    'reach a modular run (up to the repo top or the allowed root), not a minimal one, never through a symlink ' + 'out',
+    async () => {
+      const { outer, repo, plain, stateDir } = layout();
+      const config = configFile({ allowedRoots: [outer], tiers: { comprehensive: { mcpConfig: null } } });
+      const s = await startServer(f.api, { cwd: outer, stateDir, env: { CLAUDE_TIERS_CONFIG: config } });
+      f.keep(s);
+      const sub = join(repo, 'sub');
 
-    // Modular, shared files (no system_prompt): the repository's files and the cwd's own, none above the repo.
-    const modular = await ask(s, { cwd: sub, tier: 'comprehensive' });
-    for (const m of [M.root, M.rootLocal, M.rootDot, M.sub, M.subLocal])
-      expect([m, modular.includes(m)]).toEqual([m, true]);
-    expect([M.above, modular.includes(M.above)]).toEqual([M.above, false]);
-    // The cwd's CLAUDE.md comes once, as the added folder's memory; only its CLAUDE.local.md is appended.
-    expect(modular.includes(`# Project memory: ${join(realpathSync(sub), 'CLAUDE.md')}`)).toBe(false);
+      // Modular, shared files (no system_prompt): the repository's files and the cwd's own, none above the repo.
+      const modular = await ask(s, { cwd: sub, tier: 'comprehensive' });
+      for (const m of [M.root, M.rootLocal, M.rootDot, M.sub, M.subLocal])
+        expect([m, modular.includes(m)]).toEqual([m, true]);
+      expect([M.above, modular.includes(M.above)]).toEqual([M.above, false]);
+      // The cwd's CLAUDE.md comes once, as the added folder's memory; only its CLAUDE.local.md is appended.
+      expect(modular.includes(`# Project memory: ${join(realpathSync(sub), 'CLAUDE.md')}`)).toBe(false);
 
-    // Minimal: no CLAUDE.md at all.
-    const minimal = await ask(s, { cwd: sub, tier: 'speed' });
-    for (const m of [M.root, M.rootLocal, M.rootDot, M.sub, M.subLocal])
-      expect([m, minimal.includes(m)]).toEqual([m, false]);
+      // Minimal: no CLAUDE.md at all.
+      const minimal = await ask(s, { cwd: sub, tier: 'speed' });
+      for (const m of [M.root, M.rootLocal, M.rootDot, M.sub, M.subLocal])
+        expect([m, minimal.includes(m)]).toEqual([m, false]);
 
-    // A deep_task (files of its own): the symlink out of the roots and the FIFO are skipped, the big file is cut.
-    const m = `TASK-${rand()}`;
-    const args = { prompt: `${m} [[text:ok]]`, cwd: join(repo, 'mid', 'deeper'), tier: 'comprehensive', wait_s: 0 };
-    let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: args }));
-    for (const end = Date.now() + 90_000; !v.final && Date.now() < end;) {
-      const more = { task_id: v.task_id, wait_s: 10, cursor: v.cursor };
-      v = viewOf(await s.client.callTool({ name: 'task_status', arguments: more }));
-    }
-    expect(v.state).toBe('succeeded');
-    const deep = sent(m);
-    expect([M.root, deep.includes(M.root)]).toEqual([M.root, true]);
-    expect([M.outside, deep.includes(M.outside)]).toEqual([M.outside, false]);
-    expect([M.tail, deep.includes(M.tail)]).toEqual([M.tail, false]);
-    expect(/\[cut: [^\]]*CLAUDE\.local\.md has \d+ bytes/.test(deep)).toBe(true);
+      // A deep_task (files of its own): the symlink out of the roots and the FIFO are skipped, the big file is cut.
+      const m = `TASK-${rand()}`;
+      const args = { prompt: `${m} [[text:ok]]`, cwd: join(repo, 'mid', 'deeper'), tier: 'comprehensive', wait_s: 0 };
+      let v = viewOf(await s.client.callTool({ name: 'deep_task', arguments: args }));
+      for (const end = Date.now() + 90_000; !v.final && Date.now() < end;) {
+        const more = { task_id: v.task_id, wait_s: 10, cursor: v.cursor };
+        v = viewOf(await s.client.callTool({ name: 'task_status', arguments: more }));
+      }
+      expect(v.state).toBe('succeeded');
+      const deep = sent(m);
+      expect([M.root, deep.includes(M.root)]).toEqual([M.root, true]);
+      expect([M.outside, deep.includes(M.outside)]).toEqual([M.outside, false]);
+      expect([M.tail, deep.includes(M.tail)]).toEqual([M.tail, false]);
+      expect(/\[cut: [^\]]*CLAUDE\.local\.md has \d+ bytes/.test(deep)).toBe(true);
 
-    // No repository (a request's system prompt: files of its own): up to the allowed root, not into the state dir.
-    const bare = await ask(s, { cwd: join(plain, 'sub'), tier: 'comprehensive', system_prompt: 'Be brief.' });
-    expect([M.above, bare.includes(M.above)]).toEqual([M.above, true]);
-    expect([M.plainLocal, bare.includes(M.plainLocal)]).toEqual([M.plainLocal, true]);
-    expect([M.state, bare.includes(M.state)]).toEqual([M.state, false]);
-  });
+      // No repository (a request's system prompt: files of its own): up to the allowed root, not into the state dir.
+      const bare = await ask(s, { cwd: join(plain, 'sub'), tier: 'comprehensive', system_prompt: 'Be brief.' });
+      expect([M.above, bare.includes(M.above)]).toEqual([M.above, true]);
+      expect([M.plainLocal, bare.includes(M.plainLocal)]).toEqual([M.plainLocal, true]);
+      expect([M.state, bare.includes(M.state)]).toEqual([M.state, false]);
+    },
+  );
 });
 
 describe('CLAUDE.md files above the cwd of an isolated task', () => {

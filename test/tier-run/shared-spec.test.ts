@@ -35,22 +35,25 @@ const fileArg = (spec: RunSpec, flag: string): string =>
   spec.args.find((a) => a.startsWith(`--${flag}=`))!.slice(flag.length + 3);
 
 describe('sharedSpec', () => {
-  it("is worked out once per tier, cwd, model and flags; its settings keep the file tools off the user's config", async () => {
-    const s = server();
-    const tier = s.deps.config.tiers.speed!;
-    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
-    expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).toBe(first);
-    expect(s.lookups()).toBe(1);
-    const settings = readFileSync(fileArg(first, 'settings'), 'utf8');
-    expect(settings).toContain(`Read(/${s.hidden}/**)`);
-    expect(settings).toContain(`Read(/${s.deps.config.stateDir}/**)`);
-    const other = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'sonnet');
-    expect(other).not.toBe(first);
-    expect(other.args).toContain('--model=sonnet');
-    const flagged = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku', { maxBudgetUsd: 0.5 });
-    expect(flagged.args).toContain('--max-budget-usd=0.5');
-    expect(s.lookups()).toBe(3);
-  });
+  it(
+    "is worked out once per tier, cwd, model and flags; its settings keep the file tools off the user's " + 'config',
+    async () => {
+      const s = server();
+      const tier = s.deps.config.tiers.speed!;
+      const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+      expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).toBe(first);
+      expect(s.lookups()).toBe(1);
+      const settings = readFileSync(fileArg(first, 'settings'), 'utf8');
+      expect(settings).toContain(`Read(/${s.hidden}/**)`);
+      expect(settings).toContain(`Read(/${s.deps.config.stateDir}/**)`);
+      const other = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'sonnet');
+      expect(other).not.toBe(first);
+      expect(other.args).toContain('--model=sonnet');
+      const flagged = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku', { maxBudgetUsd: 0.5 });
+      expect(flagged.args).toContain('--max-budget-usd=0.5');
+      expect(s.lookups()).toBe(3);
+    },
+  );
 
   it("of a modular tier holds the cwd's CLAUDE.local.md as it is at each run", async () => {
     const s = server();

@@ -49,57 +49,65 @@ describe('deep_task', () => {
     expect(viewOf(r).result?.text).toBe('shaped');
   });
 
-  it('declares output schemas for task_status (one task or several) and kill_task, and their results match them', async () => {
-    const tools = (await server.client.listTools()).tools;
-    for (const name of ['task_status', 'kill_task']) {
-      const schema = tools.find((t) => t.name === name)?.outputSchema as { type?: string; anyOf?: unknown[] };
-      expect(schema?.type, name).toBe('object');
-      expect(schema?.anyOf, name).toHaveLength(2);
-    }
-    // The client checks each structuredContent against the declared schema; viewOf and viewsOf check it again.
-    const id = viewOf(
-      await server.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` },
-      }),
-    ).task_id;
-    expect(viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } })).task_id).toBe(id);
-    const many = viewsOf(await server.client.callTool({ name: 'task_status', arguments: { task_ids: [id] } }));
-    expect(many.tasks.map((v) => v.task_id)).toEqual([id]);
-    const killed = viewOf(await server.client.callTool({ name: 'kill_task', arguments: { task_id: id } }));
-    expect(killed.state).toBe('killed');
-  });
+  it(
+    'declares output schemas for task_status (one task or several) and kill_task, and their results match ' + 'them',
+    async () => {
+      const tools = (await server.client.listTools()).tools;
+      for (const name of ['task_status', 'kill_task']) {
+        const schema = tools.find((t) => t.name === name)?.outputSchema as { type?: string; anyOf?: unknown[] };
+        expect(schema?.type, name).toBe('object');
+        expect(schema?.anyOf, name).toHaveLength(2);
+      }
+      // The client checks each structuredContent against the declared schema; viewOf and viewsOf check it again.
+      const id = viewOf(
+        await server.client.callTool({
+          name: 'deep_task',
+          arguments: { prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` },
+        }),
+      ).task_id;
+      expect(viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } })).task_id).toBe(
+        id,
+      );
+      const many = viewsOf(await server.client.callTool({ name: 'task_status', arguments: { task_ids: [id] } }));
+      expect(many.tasks.map((v) => v.task_id)).toEqual([id]);
+      const killed = viewOf(await server.client.callTool({ name: 'kill_task', arguments: { task_id: id } }));
+      expect(killed.state).toBe('killed');
+    },
+  );
 
-  it('returns a task id at once while claude runs a Bash step, and shows the tool call and the final result', async () => {
-    const step = `step_${uniq()}`;
-    const r = await server.client.callTool({
-      name: 'deep_task',
-      arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 },
-    });
-    // "At once" is behaviour, not a clock: the id came back before the task's 2 s Bash step had returned to claude.
-    const stepDone = api.messageRequests(
-      (q) => q.firstUserText.includes(step) && JSON.stringify(q.messages).includes('"tool_result"'),
-    );
-    expect(r.isError, textOf(r)).toBeFalsy();
-    const started = viewOf(r);
-    expect(started.task_id).toMatch(/^t_/);
-    expect(['queued', 'running']).toContain(started.state);
-    expect(started.final).toBe(false);
-    expect(stepDone).toEqual([]);
-    // long-poll until the tool call shows up
-    let v = await status(started.task_id);
-    const deadline = Date.now() + 30_000;
-    while (!v.last_tool && !v.final && Date.now() < deadline)
-      v = await status(started.task_id, { wait_s: 5, cursor: v.cursor });
-    expect(v.last_tool).toMatch(/^Bash: sleep 2/);
-    const fin = await waitFinal(started.task_id);
-    expect(fin.state).toBe('succeeded');
-    expect(fin.result?.text).toMatch(/^done: step_/);
-    expect(fin.result?.num_turns).toBeGreaterThanOrEqual(2);
-    expect(typeof fin.result?.cost_usd).toBe('number');
-    expect(fin.turns).toBeGreaterThanOrEqual(2);
-    expect(fin.tool_calls).toBe(1);
-  });
+  it(
+    'returns a task id at once while claude runs a Bash step, and shows the tool call and the final ' + 'result',
+    async () => {
+      const step = `step_${uniq()}`;
+      const r = await server.client.callTool({
+        name: 'deep_task',
+        arguments: { prompt: `run it [[bash:sleep 2 && echo ${step}]]`, wait_s: 0 },
+      });
+      // "At once" is behaviour, not a clock: the id came back before the task's 2 s Bash step had returned to claude.
+      const stepDone = api.messageRequests(
+        (q) => q.firstUserText.includes(step) && JSON.stringify(q.messages).includes('"tool_result"'),
+      );
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const started = viewOf(r);
+      expect(started.task_id).toMatch(/^t_/);
+      expect(['queued', 'running']).toContain(started.state);
+      expect(started.final).toBe(false);
+      expect(stepDone).toEqual([]);
+      // long-poll until the tool call shows up
+      let v = await status(started.task_id);
+      const deadline = Date.now() + 30_000;
+      while (!v.last_tool && !v.final && Date.now() < deadline)
+        v = await status(started.task_id, { wait_s: 5, cursor: v.cursor });
+      expect(v.last_tool).toMatch(/^Bash: sleep 2/);
+      const fin = await waitFinal(started.task_id);
+      expect(fin.state).toBe('succeeded');
+      expect(fin.result?.text).toMatch(/^done: step_/);
+      expect(fin.result?.num_turns).toBeGreaterThanOrEqual(2);
+      expect(typeof fin.result?.cost_usd).toBe('number');
+      expect(fin.turns).toBeGreaterThanOrEqual(2);
+      expect(fin.tool_calls).toBe(1);
+    },
+  );
 
   it('sends increasing progress with messages when the request carries a progressToken', async () => {
     const progress: Array<{ progress: number; message?: string }> = [];

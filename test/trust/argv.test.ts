@@ -51,43 +51,47 @@ describe('argv', () => {
   });
 
   // Issue 19, item 15: the speed tier's own system prompt went in argv as --system-prompt=<text>.
-  it("the operator's tier system prompt reaches the model from a 0600 file; no claude argv carries it, a warm spare's neither", async () => {
-    const marker = `OPSYS${Date.now()}`;
-    const rec = argvRecordingClaude(mkdtempSync(join(tmpdir(), 'ct-argv-')));
-    const config = configFile({
-      tiers: { comprehensive: { mcpConfig: null }, speed: { systemPrompt: `${marker} answer briefly` } },
-    });
-    const s = await startServer(file.api, {
-      spares: 1,
-      env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_CLAUDE_BIN: rec.bin },
-    });
-    try {
-      type Stats = { spares: { ready: number } };
-      const ready = async () =>
-        ((await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as Stats).spares.ready ===
-        1;
-      expect(await waitFor(ready, 30_000, 250), 'a warm spare of the speed tier starts').toBe(true);
-      await sleep(1500); // let it finish its start-up
-      const r = await s.client.callTool({
-        name: 'quick_answer',
-        arguments: { prompt: `hi ${Date.now()} [[text:fine]]` },
+  it(
+    "the operator's tier system prompt reaches the model from a 0600 file; no claude argv carries it, a warm " +
+      "spare's neither",
+    async () => {
+      const marker = `OPSYS${Date.now()}`;
+      const rec = argvRecordingClaude(mkdtempSync(join(tmpdir(), 'ct-argv-')));
+      const config = configFile({
+        tiers: { comprehensive: { mcpConfig: null }, speed: { systemPrompt: `${marker} answer briefly` } },
       });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      expect(textOf(r)).toBe('fine');
-      expect((r.structuredContent as { warm?: boolean }).warm, 'served by the warm spare').toBe(true);
-      expect(file.api.messageRequests((q) => q.systemText.includes(marker)).length).toBeGreaterThan(0);
-      const runs = rec.runs();
-      expect(runs.length).toBeGreaterThan(0);
-      for (const argv of runs) expect(argv.join(' ')).not.toContain(marker);
-      const files = runs
-        .flat()
-        .filter((a) => a.startsWith('--system-prompt-file='))
-        .map((a) => a.slice('--system-prompt-file='.length));
-      expect(files.length).toBe(runs.length);
-      expect(readFileSync(files[0]!, 'utf8')).toContain(marker);
-      expect(statSync(files[0]!).mode & 0o777).toBe(0o600);
-    } finally {
-      await s.close();
-    }
-  });
+      const s = await startServer(file.api, {
+        spares: 1,
+        env: { CLAUDE_TIERS_CONFIG: config, CLAUDE_TIERS_CLAUDE_BIN: rec.bin },
+      });
+      try {
+        type Stats = { spares: { ready: number } };
+        const ready = async () =>
+          ((await s.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as Stats).spares
+            .ready === 1;
+        expect(await waitFor(ready, 30_000, 250), 'a warm spare of the speed tier starts').toBe(true);
+        await sleep(1500); // let it finish its start-up
+        const r = await s.client.callTool({
+          name: 'quick_answer',
+          arguments: { prompt: `hi ${Date.now()} [[text:fine]]` },
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect(textOf(r)).toBe('fine');
+        expect((r.structuredContent as { warm?: boolean }).warm, 'served by the warm spare').toBe(true);
+        expect(file.api.messageRequests((q) => q.systemText.includes(marker)).length).toBeGreaterThan(0);
+        const runs = rec.runs();
+        expect(runs.length).toBeGreaterThan(0);
+        for (const argv of runs) expect(argv.join(' ')).not.toContain(marker);
+        const files = runs
+          .flat()
+          .filter((a) => a.startsWith('--system-prompt-file='))
+          .map((a) => a.slice('--system-prompt-file='.length));
+        expect(files.length).toBe(runs.length);
+        expect(readFileSync(files[0]!, 'utf8')).toContain(marker);
+        expect(statSync(files[0]!).mode & 0o777).toBe(0o600);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 });

@@ -60,46 +60,50 @@ afterAll(async () => {
 });
 
 describe('ownership', () => {
-  it('a stdio task with a private prompt is not readable over HTTP; tokens do not see each other; an admin sees all', async () => {
-    const local = idOf(
-      await stdio.client.callTool({
-        name: 'deep_task',
-        arguments: { prompt: 'PRIVATE_LOCAL_PROMPT [[text:local]]', wait_s: 10 },
-      }),
-    );
-    const main = await as(MAIN);
-    const alice = await as(ALICE);
-    const ops = await as(ADMIN);
-    try {
-      const mine = idOf(
-        await main.callTool({
+  it(
+    'a stdio task with a private prompt is not readable over HTTP; tokens do not see each other; an admin ' +
+      'sees all',
+    async () => {
+      const local = idOf(
+        await stdio.client.callTool({
           name: 'deep_task',
-          arguments: { prompt: 'MAIN_TOKEN_PROMPT [[bash:echo x; sleep 20]]', wait_s: 0 },
+          arguments: { prompt: 'PRIVATE_LOCAL_PROMPT [[text:local]]', wait_s: 10 },
         }),
       );
-      // list_tasks, task_status, resources/list, resources/read: nothing of the local task, nor of another token's.
-      expect((await listed(main)).map((t) => t.task_id)).not.toContain(local);
-      expect((await listed(alice)).map((t) => t.task_id)).toEqual([]);
-      const status = await alice.callTool({ name: 'task_status', arguments: { task_id: mine } });
-      expect(status.isError).toBe(true);
-      expect(textOf(status)).toMatch(/no task/);
-      expect(textOf(await main.callTool({ name: 'task_status', arguments: { task_id: local } }))).toMatch(/no task/);
-      expect((await main.listResources()).resources.map((r) => r.uri).join(' ')).not.toContain(local);
-      await expect(main.readResource({ uri: `claude-tiers://tasks/${local}/events` })).rejects.toThrow(
-        /unknown resource/,
-      );
-      // Another token cannot kill it; its owner and an admin can see it; the admin sees every task.
-      const refused = await alice.callTool({ name: 'kill_task', arguments: { task_id: mine } });
-      expect(refused.isError).toBe(true);
-      expect((await listed(ops)).map((t) => t.task_id)).toEqual(expect.arrayContaining([local, mine]));
-      const killed = await ops.callTool({ name: 'kill_task', arguments: { task_id: mine } });
-      expect((killed.structuredContent as { state: string }).state).toBe('killed');
-      // The CLI's view (the local user) is the stdio server's: it sees the local task, not the token's.
-      const localList = await stdio.client.callTool({ name: 'list_tasks', arguments: {} });
-      expect(textOf(localList)).toContain(local);
-      expect(textOf(localList)).not.toContain(mine);
-    } finally {
-      await Promise.all([main.close(), alice.close(), ops.close()]);
-    }
-  });
+      const main = await as(MAIN);
+      const alice = await as(ALICE);
+      const ops = await as(ADMIN);
+      try {
+        const mine = idOf(
+          await main.callTool({
+            name: 'deep_task',
+            arguments: { prompt: 'MAIN_TOKEN_PROMPT [[bash:echo x; sleep 20]]', wait_s: 0 },
+          }),
+        );
+        // list_tasks, task_status, resources/list, resources/read: nothing of the local task, nor of another token's.
+        expect((await listed(main)).map((t) => t.task_id)).not.toContain(local);
+        expect((await listed(alice)).map((t) => t.task_id)).toEqual([]);
+        const status = await alice.callTool({ name: 'task_status', arguments: { task_id: mine } });
+        expect(status.isError).toBe(true);
+        expect(textOf(status)).toMatch(/no task/);
+        expect(textOf(await main.callTool({ name: 'task_status', arguments: { task_id: local } }))).toMatch(/no task/);
+        expect((await main.listResources()).resources.map((r) => r.uri).join(' ')).not.toContain(local);
+        await expect(main.readResource({ uri: `claude-tiers://tasks/${local}/events` })).rejects.toThrow(
+          /unknown resource/,
+        );
+        // Another token cannot kill it; its owner and an admin can see it; the admin sees every task.
+        const refused = await alice.callTool({ name: 'kill_task', arguments: { task_id: mine } });
+        expect(refused.isError).toBe(true);
+        expect((await listed(ops)).map((t) => t.task_id)).toEqual(expect.arrayContaining([local, mine]));
+        const killed = await ops.callTool({ name: 'kill_task', arguments: { task_id: mine } });
+        expect((killed.structuredContent as { state: string }).state).toBe('killed');
+        // The CLI's view (the local user) is the stdio server's: it sees the local task, not the token's.
+        const localList = await stdio.client.callTool({ name: 'list_tasks', arguments: {} });
+        expect(textOf(localList)).toContain(local);
+        expect(textOf(localList)).not.toContain(mine);
+      } finally {
+        await Promise.all([main.close(), alice.close(), ops.close()]);
+      }
+    },
+  );
 });

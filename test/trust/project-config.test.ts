@@ -20,34 +20,38 @@ type Printed = {
 const BOM = '\uFEFF';
 
 describe('a project config with a problem', () => {
-  it('an unknown key: the server still starts in that folder and answers; one warning names file, key and fix; the file is ignored', async () => {
-    const project = tmp('ct-project-bad-');
-    const path = configFile({ limits: { maxQueue: 7 }, tiers: { speed: { timeoutS: 33, fooBar: true } } }, project);
-    const s = await startServer(file.api, { cwd: project, env: projectEnv() });
-    try {
-      const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:still serving]]' } });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      expect(textOf(r)).toBe('still serving');
-      const warnings = s
-        .stderr()
-        .split('\n')
-        .filter((l) => l.includes('warning') && l.includes(path));
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(
-        /all of it was ignored: tiers\.speed\.fooBar: not a config key .*Fix or remove that key/,
-      );
-    } finally {
-      await s.close();
-    }
-    const { env } = await serverEnv(file.api, { env: projectEnv() });
-    const printed = await runCli(['--print-config'], { env, cwd: project });
-    expect(printed.code, printed.stderr).toBe(0);
-    const out = JSON.parse(printed.stdout) as Printed;
-    expect(out.projectRejected).toMatch(/tiers\.speed\.fooBar: not a config key/);
-    // Ignored whole: its valid keys do not apply either.
-    expect(out.config.limits.maxQueue).not.toBe(7);
-    expect(out.config.tiers.speed!.timeoutS).not.toBe(33);
-  });
+  it(
+    'an unknown key: the server still starts in that folder and answers; one warning names file, key and fix; ' +
+      'the file is ignored',
+    async () => {
+      const project = tmp('ct-project-bad-');
+      const path = configFile({ limits: { maxQueue: 7 }, tiers: { speed: { timeoutS: 33, fooBar: true } } }, project);
+      const s = await startServer(file.api, { cwd: project, env: projectEnv() });
+      try {
+        const r = await s.client.callTool({ name: 'quick_answer', arguments: { prompt: '[[text:still serving]]' } });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect(textOf(r)).toBe('still serving');
+        const warnings = s
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('warning') && l.includes(path));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(
+          /all of it was ignored: tiers\.speed\.fooBar: not a config key .*Fix or remove that key/,
+        );
+      } finally {
+        await s.close();
+      }
+      const { env } = await serverEnv(file.api, { env: projectEnv() });
+      const printed = await runCli(['--print-config'], { env, cwd: project });
+      expect(printed.code, printed.stderr).toBe(0);
+      const out = JSON.parse(printed.stdout) as Printed;
+      expect(out.projectRejected).toMatch(/tiers\.speed\.fooBar: not a config key/);
+      // Ignored whole: its valid keys do not apply either.
+      expect(out.config.limits.maxQueue).not.toBe(7);
+      expect(out.config.tiers.speed!.timeoutS).not.toBe(33);
+    },
+  );
 
   it('invalid JSON, a wrong type, or a non-object: exit 0 with a warning, never exit 2', async () => {
     for (const [text, why] of [

@@ -380,7 +380,8 @@ export function renderOps(o: Ops): HTMLElement {
     h(
       'p',
       {},
-      `${o.scope === 'yours' ? 'your tasks: ' : ''}running ${o.running} · queued ${o.queued} · spares ready ${o.spares_ready}`,
+      `${o.scope === 'yours' ? 'your tasks: ' : ''}running ${o.running} · queued ${o.queued} · spares ` +
+        `ready ${o.spares_ready}`,
     ),
     o.share
       ? h('p', { class: 'sub' }, `your fair share: ${o.share.running} running slots · ${o.share.queue} queue places`)

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { ownProcessGroup, readProcStat, type ProcInfo } from './proc.js';
 
-// Children of one process from /proc/<pid>/task/*/children (every thread may fork); undefined when that file is unavailable.
+// Children of one process from /proc/<pid>/task/*/children (every thread may fork); undefined when that file is
+// unavailable.
 function childrenFromTasks(pid: number): number[] | undefined {
   let tids: string[];
   try {
@@ -69,7 +70,8 @@ export function listDescendants(rootPid: number, options: { scan?: boolean } = {
   return out;
 }
 
-// A process group to kill later, with its leader's start time so a reused pgid is never hit (undefined: leader already gone).
+// A process group to kill later, with its leader's start time so a reused pgid is never hit (undefined: leader already
+// gone).
 export interface GroupRef {
   pgid: number;
   leaderStartTime: string | undefined;

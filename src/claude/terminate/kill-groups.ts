@@ -21,7 +21,8 @@ export function killGroups(groups: Iterable<number>, signal: NodeJS.Signals): nu
   return n;
 }
 
-// Signals a group only if its leader is still the recorded process, or is gone (a dead leader's pid cannot be reused while its group lives).
+// Signals a group only if its leader is still the recorded process, or is gone (a dead leader's pid cannot be reused
+// while its group lives).
 export function killGroupIfLeaderMatches(group: GroupRef, signal: NodeJS.Signals): boolean {
   if (forbiddenGroup(group.pgid)) return false;
   const now = processStartTime(group.pgid);

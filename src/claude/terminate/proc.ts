@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-// One process as seen in /proc/<pid>/stat; startTime (field 22, clock ticks since boot) is kept as a string so it never loses precision.
+// One process as seen in /proc/<pid>/stat; startTime (field 22, clock ticks since boot) is kept as a string so it never
+// loses precision.
 export interface ProcInfo {
   pid: number;
   ppid: number;

@@ -86,7 +86,8 @@ async function waitExit(
 
 function noop(): void {}
 
-// The graceful stop of one claude process and everything it started: interrupt, close stdin, SIGTERM, SIGKILL, then every noted group and pid.
+// The graceful stop of one claude process and everything it started: interrupt, close stdin, SIGTERM, SIGKILL, then
+// every noted group and pid.
 export async function terminateTree(options: TerminateOptions): Promise<TerminateReport> {
   const started = Date.now();
   const { pid, signal } = options;
@@ -135,7 +136,8 @@ export async function terminateTree(options: TerminateOptions): Promise<Terminat
   if (claudeGroup) killGroupIfLeaderMatches(claudeGroup, 'SIGKILL');
   const signalled = noted.killAll('SIGKILL');
   step(
-    `SIGKILL: ${noted.groups.size} groups, ${noted.procs.size} processes (${added} new), ${signalled} signals delivered`,
+    `SIGKILL: ${noted.groups.size} groups, ${noted.procs.size} processes (${added} new), ${signalled} ` +
+      `signals delivered`,
   );
   // Whatever noted process still runs (e.g. it was not ours to kill) may have forked meanwhile: one more pass.
   if (noted.rescan() > 0) {

@@ -66,7 +66,9 @@ export function checkTarget(req: IncomingMessage, rules: Pick<RequestRules, 'all
   if (!rules.allowedHosts.has(host))
     return {
       status: 403,
-      error: `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect through localhost`,
+      error:
+        `Host ${host} is not allowed; add it to allowedHosts in your config (for a reverse proxy) or connect ` +
+        `through localhost`,
     };
   return undefined;
 }

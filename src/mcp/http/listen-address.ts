@@ -41,11 +41,20 @@ export function describeListenError(err: NodeJS.ErrnoException, address: ListenA
   const at = `--http ${address.urlHost}:${address.port}`;
   switch (err.code) {
     case 'EADDRINUSE':
-      return `${at}: port ${address.port} is already in use; stop the program using it or choose another port (${address.urlHost}:0 picks a free one)`;
+      return (
+        `${at}: port ${address.port} is already in use; stop the program using it or choose another port ` +
+        `(${address.urlHost}:0 picks a free one)`
+      );
     case 'EACCES':
-      return `${at}: not allowed to listen on port ${address.port} (ports below 1024 need privileges); choose a port above 1023`;
+      return (
+        `${at}: not allowed to listen on port ${address.port} (ports below 1024 need privileges); choose a ` +
+        `port above 1023`
+      );
     case 'EADDRNOTAVAIL':
-      return `${at}: ${address.host} is not an address of this machine; use 127.0.0.1 (this machine only) or an address of one of its interfaces`;
+      return (
+        `${at}: ${address.host} is not an address of this machine; use 127.0.0.1 (this machine only) or an ` +
+        `address of one of its interfaces`
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `${at}: cannot resolve the host name ${address.host}; use an IP address such as 127.0.0.1`;

@@ -43,7 +43,8 @@ function listen(server: HttpServer, address: ListenAddress): Promise<void> {
 // The MCP handler, once the engine exists.
 type McpFetch = (request: Request) => Promise<Response>;
 
-// Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the handler.
+// Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the
+// handler.
 // The board (at / and /board/) is checked for target and Host here, and for its own session in its handler.
 function handleRequests(
   server: HttpServer,
@@ -89,7 +90,8 @@ function handleRequests(
   });
 }
 
-// `claude-tiers serve --http HOST:PORT`: the same tools over Streamable HTTP at /mcp, bearer token required, one shared registry.
+// `claude-tiers serve --http HOST:PORT`: the same tools over Streamable HTTP at /mcp, bearer token required, one shared
+// registry.
 // Returns -1 while serving, or 2 after one line on stderr when the address is bad or cannot be listened on.
 export async function runHttpServer(config: Config, listenValue: string): Promise<number> {
   let address: ListenAddress;
@@ -146,7 +148,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     server.close();
     throw err;
   }
-  // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one, makes
+  // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one,
+  // makes
   // it a client of its own for tasks/*.
   const factory = (ctx: { era?: 'legacy' | 'modern'; requestInfo?: Request }) => {
     const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? {
@@ -186,12 +189,15 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   engine.notifier?.setLinkBase(`http://${address.urlHost}:${port}`);
   const boardUrl = `http://${address.urlHost}:${port}/`;
   process.stderr.write(
-    `claude-tiers serving Streamable HTTP at ${url} · board at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`,
+    `claude-tiers serving Streamable HTTP at ${url} · board ` +
+      `at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`,
   );
   if (isExposed(address.host)) {
     process.stderr.write(
-      `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain HTTP; remote clients need a reverse proxy with TLS in front, ` +
-        `and the names they use in allowedHosts (your config; now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`,
+      `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain ` +
+        `HTTP; remote clients need a reverse proxy with TLS in front, ` +
+        (`and the names they use in allowedHosts (your config; ` +
+          `now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`),
     );
   }
   // Warm spares start after the server answers, so they never delay start-up.

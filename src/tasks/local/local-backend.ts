@@ -141,7 +141,8 @@ export class LocalBackend implements TaskBackend {
   async requestKill(record: TaskRecord, end: EndInfo & { by: string }, strict: boolean): Promise<void> {
     if (strict)
       throw new ToolError(
-        `task ${record.id} belongs to another claude-tiers server (pid ${record.owner.pid}) that is still running; kill it from that server's client`,
+        `task ${record.id} belongs to another claude-tiers server (pid ${record.owner.pid}) that is still ` +
+          `running; kill it from that server's client`,
       );
     await requestKill(this.opts.stateDir, record.id, end.by);
   }

@@ -39,7 +39,9 @@ export function asLost(record: TaskRecord, remote = false): TaskRecord {
   const where = remote && record.owner.host ? ` on ${record.owner.host}` : '';
   record.end = {
     reason: 'lost',
-    message: `the claude-tiers server that ran this task (pid ${record.owner.pid}${where}) stopped before the task finished; ${record.stats.events} events of partial output kept; its processes were killed`,
+    message:
+      `the claude-tiers server that ran this task (pid ${record.owner.pid}${where}) stopped before the task ` +
+      `finished; ${record.stats.events} events of partial output kept; its processes were killed`,
   };
   return record;
 }

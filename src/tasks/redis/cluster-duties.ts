@@ -37,7 +37,8 @@ export function clusterDuties(p: DutyParts): ClusterHandlers {
     },
     refused(record) {
       const message =
-        'stopped: the cluster declared this task lost (this server could not reach Redis, or did not answer, for longer than a heartbeat); partial output kept';
+        'stopped: the cluster declared this task lost (this server could not reach Redis, or did not ' +
+        'answer, for longer than a heartbeat); partial output kept';
       void running(record.id)?.stop({ reason: 'lost', message });
     },
   };

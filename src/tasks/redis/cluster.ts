@@ -30,7 +30,8 @@ export interface ClusterOptions {
   serverId: string;
   eventCap: number;
   log: Logger;
-  /** The records on this server's disk (its tasks, finished or running), newest first: written again to a Redis that came back empty. */
+  /** The records on this server's disk (its tasks, finished or running), newest first: written again to a Redis that
+   * came back empty. */
   ownRecords: () => Iterable<TaskRecord>;
   limits: { pruneMaxAgeDays: number; pruneMaxTasks: number } & QueueShareLimits;
 }
@@ -95,13 +96,15 @@ export class Cluster {
     });
   }
 
-  // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the heartbeat.
+  // Connects (waiting a little for Redis, never failing: calls fail clearly until it is there) and starts the
+  // heartbeat.
   static async open(opts: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster(opts);
     const ready = Promise.all([new Promise((r) => cluster.redis.once('ready', r)), cluster.queue.ready()]);
     await Promise.race([ready, new Promise((r) => setTimeout(r, CONNECT_WAIT_MS).unref())]);
     cluster.liveness.start({ pid: process.pid });
-    // Each sweep also retries owner writes a timed-out command left pending (the connection stayed up: no reconnect retries them).
+    // Each sweep also retries owner writes a timed-out command left pending (the connection stayed up: no reconnect
+    // retries them).
     const sweep = () => {
       cluster.writes.retry();
       void cluster.upkeep.sweep();
@@ -153,7 +156,8 @@ export class Cluster {
   // Tasks waiting in the shared queue (for the queue-full check).
   waiting = (): Promise<number> => this.shared(() => this.queue.waiting());
 
-  // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue; `run` throws HandBack to give a job back).
+  // Runs up to `concurrency` queued tasks at once on this machine (see JobQueue; `run` throws HandBack to give a job
+  // back).
   serve(concurrency: number, run: (id: string, info: JobInfo) => Promise<void>): void {
     this.queue.serve(concurrency, run);
   }
@@ -198,7 +202,8 @@ export class Cluster {
   events = (id: string, opts: { from?: number; limit: number }): Promise<EventLine[]> =>
     this.shared(() => this.records.readEvents(id, opts));
 
-  // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed tasks
+  // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed
+  // tasks
   // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
   attach(h: ClusterHandlers): void {
     this.handlers = h;

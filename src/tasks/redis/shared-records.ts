@@ -3,7 +3,8 @@ import type { Logger } from '../../log.js';
 import { isFinal, readTaskRecord, type EventLine, type TaskRecord, type TaskState } from '../types.js';
 
 // Writes a record when its stored state is one of ARGV[9..] ("*": any; "none": there is no record yet) and, when
-// ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces the change. Atomic,
+// ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces
+// the change. Atomic,
 // so a claim, a kill of a queued task, a "lost" and an owner's write never both win.
 const SCRIPT = `
 local cur = redis.call('HGET', KEYS[1], 'state')
@@ -72,7 +73,8 @@ export class SharedRecords {
   private key = (id: string): string => `${this.prefix}:task:${id}`;
   private events = (id: string): string => `${this.prefix}:ev:${id}`;
 
-  // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when written.
+  // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when
+  // written.
   // With `owner`: only while the stored record is still that server's (an owner's write never revives a task
   // another server declared lost).
   async put(
