@@ -150,7 +150,8 @@ describe('the board in a browser', () => {
       await expect.poll(() => stateOf(id).textContent(), { timeout: 60_000 }).toBe('succeeded');
       const done = await until(id, (v) => v.final);
       expect(done.state).toBe('succeeded');
-      // The final state: from the MCP long-poll seeing it to the browser having it (the browser is usually first: <= 0).
+      // The final state: from the MCP long-poll seeing it to the browser having it (the browser is usually first: <=
+      // 0).
       const killId = await deep({ prompt: `[[bash:echo k; sleep ${uniqueSleep()}]]` });
       await expect.poll(() => stateOf(killId).textContent(), { timeout: 30_000 }).toBe('running');
       await mcp.callTool({ name: 'kill_task', arguments: { task_id: killId } });

@@ -105,7 +105,8 @@ describe('failures', () => {
       const listed = await e.call('list_tasks', {});
       expect(listed.isError).toBe(true);
       expect(listed.text).toMatch(/unreachable.*retry/);
-      // "At once": a refused connection, not ioredis's reconnect loop (quiet: well under 0.5 s; 10x+ for a busy machine).
+      // "At once": a refused connection, not ioredis's reconnect loop (quiet: well under 0.5 s; 10x+ for a busy
+      // machine).
       expect(Date.now() - t0).toBeLessThan(10_000);
       // The running task finishes while Redis is away.
       await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 30_000);

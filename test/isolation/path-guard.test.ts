@@ -83,7 +83,8 @@ describe('guardDecision, the own folder against what it holds', () => {
     'looks for .claude only below the own folder or cwd: a state dir or repo under some .claude folder is ' +
       'writable',
     () => {
-      // A configured stateDir under ~/.claude (its worktree is the own folder), and a repo cloned under a .claude folder.
+      // A configured stateDir under ~/.claude (its worktree is the own folder), and a repo cloned under a .claude
+      // folder.
       const home = mkdtempSync(join(tmpdir(), 'ct-guard-home-'));
       const stateDir = join(home, '.claude', 'tiers-state');
       const own = join(stateDir, 'worktrees', 't_own');

@@ -88,7 +88,8 @@ describe('a sandboxed run reads nothing of the state dir but its own worktree', 
       const marker = `RUN-${rand()}`;
       const inState = ['audit.key', 'audit.jsonl', 'tasks/t_other/record.json', 'worktrees/t_other/o.txt'];
       const hidden = [...inState.map((p) => join(stateDir, p)), config];
-      // A worktree made after the settings were written is hidden from Bash too (the sandbox hides the whole state dir).
+      // A worktree made after the settings were written is hidden from Bash too (the sandbox hides the whole state
+      // dir).
       const cats = [...hidden, `${later}/l.txt`].map((p) => `cat ${p}; echo rc=$?`).join('; ');
       const bash = `${cats}; ls ${stateDir}; cat mine.txt; echo ok > new.txt; cat new.txt`;
       const reads = hidden.map((p) => `[[tool:Read:{"file_path":"${p}"}]]`).join('');

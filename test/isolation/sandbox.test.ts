@@ -127,7 +127,8 @@ describe('the sandboxed tier', () => {
     'keeps Bash off the network: a listener on 127.0.0.1 is reached only when allow-listed, and only through ' +
       'the sandbox proxy',
     async () => {
-      // curl honours the sandbox's proxy variables unless no_proxy (which lists 127.0.0.1) sends it direct; --noproxy ''
+      // curl honours the sandbox's proxy variables unless no_proxy (which lists 127.0.0.1) sends it direct; --noproxy
+      // ''
       // forces the proxy.
       const cmd =
         `curl -sS -m 5 --noproxy '' http://127.0.0.1:${port}/; echo proxied=$?; curl -sS -m 5 ` +

@@ -363,7 +363,8 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
       await other.backend.sendAnswer(seen, 'r1', { decision: 'allow', by: 'other server' });
       expect(await asked).toEqual({ decision: 'allow', by: 'other server' });
       await on(task).host.end(task, 'succeeded');
-      // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing throws.
+      // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing
+      // throws.
       const rec2 = newRecord(a.host.owner);
       await a.backend.create(rec2, runOf(rec2), () => {});
       const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;

@@ -190,7 +190,12 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   const boardUrl = `http://${address.urlHost}:${port}/`;
   process.stderr.write(
     `claude-tiers serving Streamable HTTP at ${url} · board ` +
-      `at ${boardUrl}${generated ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}` : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'}\n`,
+      `at ${boardUrl}${
+        generated
+          ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep ` +
+            `one): ${token}`
+          : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'
+      }\n`,
   );
   if (isExposed(address.host)) {
     process.stderr.write(
