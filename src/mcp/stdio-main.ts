@@ -42,7 +42,7 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
   if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {
-      const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine });
+      const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine, listEarly: true });
       server.oninitialized = () => void setTimeout(startEngine, ENGINE_AFTER_HANDSHAKE_MS);
       servers.push(dispose);
       return server;
