@@ -65,7 +65,10 @@ export { process };
 const layout = {
   name: 'server-layout',
   setup(b) {
-    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: 'sdk-shims', namespace: 'ours' }));
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
+      path: 'sdk-shims',
+      namespace: 'ours',
+    }));
     b.onLoad({ filter: /^sdk-shims$/, namespace: 'ours' }, () => ({ contents: SDK_SHIMS, loader: 'js' }));
     // Bare imports of other packages stay imports (resolved from node_modules at run time, as before).
     b.onResolve({ filter: /^[^./]/ }, (args) =>
