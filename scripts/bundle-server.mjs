@@ -42,9 +42,34 @@ function refuseUnbundlable(path, text) {
   for (const [pattern, why] of REFUSED) if (pattern.test(text)) throw new Error(`${path}: ${why}`);
 }
 
+// The MCP SDK's Node shims, as the SDK's own (node:process, the default JSON Schema validator) except that ajv (~300 KB,
+// evaluated at import) is required at the validator's first use: only an elicitation's answer is checked with it, so
+// the stdio server no longer loads ajv before it answers tools/list. The validator itself is the SDK's, unchanged.
+const SDK_SHIMS = `import process from 'node:process';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+export class DefaultJsonSchemaValidator {
+  #args;
+  #inner;
+  constructor(...args) {
+    this.#args = args;
+  }
+  getValidator(schema) {
+    this.#inner ??= new (require('@modelcontextprotocol/server/validators/ajv').AjvJsonSchemaValidator)(...this.#args);
+    return this.#inner.getValidator(schema);
+  }
+}
+export { process };
+`;
+
 const layout = {
   name: 'server-layout',
   setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
+      path: 'sdk-shims',
+      namespace: 'ours',
+    }));
+    b.onLoad({ filter: /^sdk-shims$/, namespace: 'ours' }, () => ({ contents: SDK_SHIMS, loader: 'js' }));
     // Bare imports of other packages stay imports (resolved from node_modules at run time, as before).
     b.onResolve({ filter: /^[^./]/ }, (args) =>
       args.path.startsWith('node:') || !BUNDLED.test(args.path) ? { path: args.path, external: true } : undefined,

@@ -2,10 +2,10 @@ import type { Logger } from './log.js';
 
 const HARD_EXIT_MARGIN_MS = 400;
 
-// Ends the server when stdin closes or on SIGTERM/SIGINT/SIGHUP: a clean shutdown, bounded so the process exits within
-// 2 s.
+// Ends the server when stdin closes or on SIGTERM/SIGINT/SIGHUP: a clean shutdown, bounded so the process exits within 2 s.
+// `log` makes (or returns) the logger at its first line: the stdio server loads pino only after tools/list.
 export function installWatchdog(options: {
-  log: Logger;
+  log: () => Logger;
   shutdown: (reason: string) => Promise<void>;
   killAllSync: () => void;
   shutdownMs: number;
@@ -16,16 +16,16 @@ export function installWatchdog(options: {
   const stop = (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    options.log.info({ reason }, 'shutting down');
+    options.log().info({ reason }, 'shutting down');
     const hard = setTimeout(() => {
-      options.log.warn('shutdown took too long; killing what is left');
+      options.log().warn('shutdown took too long; killing what is left');
       killAllClaudeSync();
       process.exit(code);
     }, options.shutdownMs + HARD_EXIT_MARGIN_MS);
     hard.unref();
     options
       .shutdown(reason)
-      .catch((err: unknown) => options.log.error({ err }, 'shutdown failed'))
+      .catch((err: unknown) => options.log().error({ err }, 'shutdown failed'))
       .finally(() => {
         killAllClaudeSync();
         process.exit(code);
@@ -39,6 +39,6 @@ export function installWatchdog(options: {
   process.once('SIGINT', () => stop('SIGINT', 130));
   process.once('SIGHUP', () => stop('SIGHUP', 129));
   process.on('exit', () => killAllClaudeSync());
-  process.on('uncaughtException', (err) => options.log.error({ err }, 'uncaught exception (server keeps running)'));
-  process.on('unhandledRejection', (err) => options.log.error({ err }, 'unhandled rejection (server keeps running)'));
+  process.on('uncaughtException', (err) => options.log().error({ err }, 'uncaught exception (server keeps running)'));
+  process.on('unhandledRejection', (err) => options.log().error({ err }, 'unhandled rejection (server keeps running)'));
 }

@@ -42,9 +42,14 @@ function mergeInto(target: Json, layer: object, source: string, provenance: Prov
   }
 }
 
+// A value set at path replaces what was under it: its old sources go, then each of its leaves gets this one.
 function markAll(value: unknown, path: string, source: string, provenance: Provenance): void {
   for (const k of Object.keys(provenance)) if (k === path || k.startsWith(`${path}.`)) delete provenance[k];
-  if (isObject(value)) for (const [k, v] of Object.entries(value)) markAll(v, `${path}.${k}`, source, provenance);
+  markLeaves(value, path, source, provenance);
+}
+
+function markLeaves(value: unknown, path: string, source: string, provenance: Provenance): void {
+  if (isObject(value)) for (const [k, v] of Object.entries(value)) markLeaves(v, `${path}.${k}`, source, provenance);
   else provenance[path] = source;
 }
 
@@ -212,7 +217,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; fla
     mergeInto(merged, envLayer(env, cwd), 'env', provenance);
     mergeInto(merged, flagLayer(flags, cwd), 'flag', provenance);
     if (file) mergeInto(merged, { configFile: file }, 'loader', provenance);
-    return { merged, provenance, parsed: ConfigSchema.safeParse(merged) };
+    // Parsed once per start: zod's compiled fast path (jit) would cost more to build than it saves here.
+    return { merged, provenance, parsed: ConfigSchema.safeParse(merged, { jitless: true }) };
   };
   let built = layered(project?.layer);
   if (!built.parsed.success && project) {

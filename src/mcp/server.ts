@@ -61,6 +61,8 @@ export function createServer(
     rateKey?: string;
     resourceUpdates?: ResourceUpdates;
     onToolsListed?: () => void;
+    /** Convert the tool schemas as soon as the handshake is answered, while the client reads it (stdio start-up). */
+    listEarly?: boolean;
   } = {},
 ): { server: Server; dispose: () => Promise<void> } {
   const server = new TaskAwareServer(
@@ -83,11 +85,15 @@ export function createServer(
   const clientId = options.clientId ?? randomUUID();
   const viewer: Viewer = options.viewer ?? { principal: LOCAL_PRINCIPAL, admin: false };
   let tools: ReturnType<typeof listed>[] | undefined;
+  const listTools = () => (tools ??= [...byName.values()].map(listed));
+  // The server is made on the client's first message: once that is answered, the client's tools/list is a round trip
+  // away, and the server would wait idle for it.
+  if (options.listEarly) setImmediate(listTools);
   server.setRequestHandler('tools/list', async () => {
     // The schemas are converted once per server; onToolsListed runs once the answer is written.
-    tools ??= [...byName.values()].map(listed);
+    const listedTools = listTools();
     if (options.onToolsListed) setImmediate(options.onToolsListed);
-    return { tools };
+    return { tools: listedTools };
   });
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const engine = await ready.get();

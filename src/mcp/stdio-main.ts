@@ -1,7 +1,7 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { createServer } from './server.js';
 import { launchCommand } from '../launch-command.js';
 import { startupLine } from '../startup-line.js';
@@ -24,28 +24,30 @@ export const terminalHint = (me = launchCommand()): string =>
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built once tools/list is answered (or on
 // first need, or shortly after the handshake), and calls wait for it.
 export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
-  const log = createLogger(config.logLevel);
+  // pino is loaded at the first log line or with the engine, after tools/list, never before the server answers.
+  let logger: Logger | undefined;
+  const log = () => (logger ??= createLogger(config.logLevel));
   const metricsPort = await openMetricsPort(config.metrics);
   if (!metricsPort) return 2;
   let engine: Engine | undefined;
-  const ready = new OnDemand(() => import('../create-engine.js').then((m) => m.createEngine(config, log)));
+  const ready = new OnDemand(() => import('../create-engine.js').then((m) => m.createEngine(config, log())));
   const servers: Array<() => Promise<void>> = [];
   let stopping = false;
   const startEngine = () => {
     if (!stopping) ready.start();
   };
   const openBoard = async (port: number) =>
-    (await import('../board/board-port.js')).openBoardPort(port, ready, config, log);
+    (await import('../board/board-port.js')).openBoardPort(port, ready, config, log());
   const board = boardPort === undefined ? undefined : await openBoard(boardPort);
   if (boardPort !== undefined && !board) return 2;
   const handle = serveStdio(
     () => {
-      const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine });
+      const { server, dispose } = createServer(config, ready, { onToolsListed: startEngine, listEarly: true });
       server.oninitialized = () => void setTimeout(startEngine, ENGINE_AFTER_HANDSHAKE_MS);
       servers.push(dispose);
       return server;
     },
-    { onerror: (err) => log.warn({ err: err.message }, 'mcp transport error') },
+    { onerror: (err) => log().warn({ err: err.message }, 'mcp transport error') },
   );
   const latest = setTimeout(startEngine, ENGINE_LATEST_START_MS);
   installWatchdog({
@@ -68,7 +70,7 @@ export async function runStdioServer(config: Config, boardPort?: number): Promis
     engine.registry.serveQueue();
   } catch (err) {
     // No engine, no server: one line and a non-zero exit, rather than a server whose every call fails.
-    log.error({ err: (err as Error).message }, 'cannot start the engine');
+    log().error({ err: (err as Error).message }, 'cannot start the engine');
     process.stderr.write(`claude-tiers: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostName } from '../mcp/http/check-request.js';
 import type { Metrics } from './metrics.js';
 
@@ -42,6 +42,8 @@ export async function openMetricsPort(
   if (options?.port === undefined) return NONE;
   const host = options.host ?? '127.0.0.1';
   let metrics: Metrics | undefined;
+  // node:http only when a port is configured: it is not loaded before the stdio server answers tools/list.
+  const { createServer } = await import('node:http');
   const server: Server = createServer((req, res) => {
     // Loopback names only: a web page cannot read the metrics through a rebound DNS name.
     if (!LOOPBACK_NAMES.has(hostName(req.headers.host) ?? ''))

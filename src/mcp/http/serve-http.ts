@@ -208,7 +208,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   // Warm spares start after the server answers, so they never delay start-up.
   setTimeout(() => engine.warmSpares(), 50).unref();
   installWatchdog({
-    log,
+    log: () => log,
     killAllSync: () => engine.killAllSync(),
     shutdownMs: config.limits.shutdownMs,
     watchStdin: false,
