@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { SharedRecords } from '../../src/tasks/redis/shared-records.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { taskRecord } from '../support/records.js';
 
 let redis: TestRedis;
 let conn: Redis;
@@ -16,20 +17,7 @@ afterAll(async () => {
 });
 
 const record = (id: string, state: TaskRecord['state'], serverId = 'submitter'): TaskRecord =>
-  ({
-    version: 1,
-    id,
-    state,
-    createdAt: Date.now(),
-    updatedAt: Date.now(),
-    request: { prompt: 'p', cwd: '/', model: 'm', tier: 'comprehensive', timeoutS: 1, idleTimeoutS: 1 },
-    owner: { serverId, pid: 1 },
-    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [],
-    lastText: '',
-    textTail: '',
-    permissionDenials: [],
-  }) as TaskRecord;
+  taskRecord({ id, state, owner: { serverId, pid: 1 } });
 
 describe('shared records (real Redis)', () => {
   it('of ten servers claiming one queued task at once, exactly one wins', async () => {

@@ -5,24 +5,13 @@ import type { ClaudeEvent } from '../../src/claude/events.js';
 import { parseEventLine } from '../../src/claude/parse-line.js';
 import { applyEvent } from '../../src/tasks/apply-event.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
+import { taskRecord } from '../support/records.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'claude', 'fixtures');
 
 function blankRecord(): TaskRecord {
-  return {
-    version: 1,
-    id: 't',
-    state: 'running',
-    createdAt: 0,
-    updatedAt: 0,
-    request: {} as TaskRecord['request'],
-    owner: { serverId: 's', pid: 1 },
-    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [],
-    lastText: '',
-    textTail: '',
-    permissionDenials: [],
-  };
+  const { startedAt: _, ...rest } = taskRecord({ id: 't', createdAt: 0, updatedAt: 0 });
+  return rest;
 }
 
 // Folds a captured stream into a record the way a run does: each line parsed and checked, then applied.

@@ -2,24 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { LiveTask } from '../../src/tasks/live-task.js';
 import { startProgressPump } from '../../src/tasks/progress-pump.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
+import { taskRecord } from '../support/records.js';
 
-function record(): TaskRecord {
-  return {
-    version: 1,
-    id: 't_pump0000',
-    state: 'running',
-    createdAt: Date.now(),
-    startedAt: Date.now(),
-    updatedAt: Date.now(),
-    request: {} as TaskRecord['request'],
-    owner: { serverId: 's', pid: 1 },
-    stats: { events: 0, turns: 1, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [],
-    lastText: '',
-    textTail: '',
-    permissionDenials: [],
-  };
-}
+const record = (): TaskRecord => taskRecord({ id: 't_pump0000', stats: { ...taskRecord().stats, turns: 1 } });
 
 describe('progress pump', () => {
   it('sends strictly increasing progress even when changes come in the same tick as a slow send', async () => {

@@ -4,24 +4,9 @@ import { LiveTask } from '../../src/tasks/live-task.js';
 import { startProgressPump } from '../../src/tasks/progress-pump.js';
 import { handleTaskLine, type LineContext } from '../../src/tasks/task-events.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
+import { taskRecord } from '../support/records.js';
 
-function record(): TaskRecord {
-  return {
-    version: 1,
-    id: 't_streamed00',
-    state: 'running',
-    createdAt: Date.now(),
-    startedAt: Date.now(),
-    updatedAt: Date.now(),
-    request: {} as TaskRecord['request'],
-    owner: { serverId: 's', pid: 1 },
-    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [],
-    lastText: '',
-    textTail: '',
-    permissionDenials: [],
-  };
-}
+const record = (): TaskRecord => taskRecord({ id: 't_streamed00' });
 
 // The lines claude 2.1.330 prints for one turn that calls Bash (with --include-partial-messages), in its order: the
 // assistant event comes after the input has streamed in, and content_block_stop only after that.

@@ -12,28 +12,13 @@ import type { TaskRecord } from '../../src/tasks/types.js';
 import { REAL_CLAUDE, startServer, textOf } from '../support/harness.js';
 import { viewOf } from '../support/views.js';
 import { claudePerFile } from '../support/per-file.js';
+import { taskRecord } from '../support/records.js';
 
 // Review finding: a task's stop record took a run's stop reason as it was; a run-only reason (closed: the runner let
 // its run go) wrote a record its schema refuses, which then read back as "unreadable record".
 const f = claudePerFile();
 
-function record(): TaskRecord {
-  return {
-    version: 1,
-    id: 't_stoprec0000',
-    state: 'running',
-    createdAt: Date.now(),
-    startedAt: Date.now(),
-    updatedAt: Date.now(),
-    request: {} as TaskRecord['request'],
-    owner: { serverId: 's', pid: 1 },
-    stats: { events: 0, turns: 0, toolCalls: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, apiRetries: 0 },
-    tools: [],
-    lastText: '',
-    textTail: '',
-    permissionDenials: [],
-  };
-}
+const record = (): TaskRecord => taskRecord({ id: 't_stoprec0000' });
 
 function newRun(): ClaudeRun {
   const tier = { ...defaultConfig().tiers.comprehensive!, mcpConfig: null, partialMessages: false };
