@@ -305,7 +305,8 @@ describe('budgets hold back calls in flight (item 11)', () => {
         (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent[
           'token:tiny2'
         ] ?? 0;
-      const deepReport = `estimate $${deepEstimate.toFixed(5)}, ran ${JSON.stringify(ran)}, spent $${deepSpent.toFixed(5)}`;
+      const deepReport =
+        `estimate $${deepEstimate.toFixed(5)}, ran ${JSON.stringify(ran)}, ` + `spent $${deepSpent.toFixed(5)}`;
       if (process.env.FAIR_SHARE_REPORT) console.log(`${report}\n${deepReport}`);
       expect(
         ran.map((r) => r.state),

@@ -124,10 +124,11 @@ describe('tier "auto" with a budget', () => {
 
   it('quick_answer: max_budget_usd is a ceiling for one call: claude stops once its cost passes it', async () => {
     const file = join(ROOT, 'package.json');
+    const read = `[[tool:Read:{"file_path":"${file}"}]]`;
     const r = await server.client.callTool({
       name: 'quick_answer',
       arguments: {
-        prompt: `[[usage:500000,200000]][[tool:Read:{"file_path":"${file}"}]][[tool:Read:{"file_path":"${file}"}]] ${uniq()}`,
+        prompt: `[[usage:500000,200000]]${read}${read} ${uniq()}`,
         max_budget_usd: 0.01,
       },
     });
