@@ -31,7 +31,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
-      // `catch {}` that ignores a failure on purpose (a best-effort cleanup) is allowed; an empty block elsewhere is not.
+      // `catch {}` that ignores a failure on purpose (a best-effort cleanup) is allowed;
+      // an empty block elsewhere is not.
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },

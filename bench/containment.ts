@@ -17,7 +17,9 @@ const STREAM = [
   '--no-session-persistence',
   '--strict-mcp-config',
 ];
-const PROMPT = `${JSON.stringify({ type: 'user', message: { role: 'user', content: 'bench containment [[text:4]]' }, parent_tool_use_id: null, session_id: '' })}\n`;
+const PROMPT_MESSAGE = { role: 'user', content: 'bench containment [[text:4]]' };
+const PROMPT_EVENT = { type: 'user', message: PROMPT_MESSAGE, parent_tool_use_id: null, session_id: '' };
+const PROMPT = `${JSON.stringify(PROMPT_EVENT)}\n`;
 
 // The wrapper's own cost, without claude's noise: spawn -> exit of /bin/true.
 async function timeTrue(c: Containment): Promise<number> {

@@ -15,11 +15,12 @@ const HINTS: Record<number, string> = {
   529: 'the API is overloaded; retry later or use another model/tier',
 };
 
+const UNREACHABLE =
+  /unable to connect|connection (refused|error)|ECONNREFUSED|ENOTFOUND|ECONNRESET|network error|fetch failed/i;
+
 // The one rule for "the API could not be reached" in claude's error text.
 export function isUnreachable(text: string | undefined): boolean {
-  return /unable to connect|connection (refused|error)|ECONNREFUSED|ENOTFOUND|ECONNRESET|network error|fetch failed/i.test(
-    text ?? '',
-  );
+  return UNREACHABLE.test(text ?? '');
 }
 
 // The upstream status of a failed result: the API's HTTP status, null when the API was unreachable, undefined when

@@ -13,8 +13,11 @@ import {
 import { join } from 'node:path';
 
 // What claude-tiers itself keeps in a state dir; a folder holding only these (or nothing) is ours to chmod.
-const OURS =
-  /^(tasks|active|kill-requests|answer-requests|worktrees|spare-files|compare|audit\.jsonl(\.1)?|audit\.key|links\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|\.doctor-\d+|(audit|links)\.key\..*\.tmp)$/;
+const OURS = new RegExp(
+  String.raw`^(tasks|active|kill-requests|answer-requests|worktrees|spare-files|compare|` +
+    String.raw`audit\.jsonl(\.1)?|audit\.key|links\.key|memory\.jsonl|budgets\.json(\..*\.tmp)?|` +
+    String.raw`\.doctor-\d+|(audit|links)\.key\..*\.tmp)$`,
+);
 
 // The state dir holds prompts, tool output and the audit key: it is created 0700, and an existing one of ours with a
 // wider mode is tightened. A folder that is not ours (e.g. a shared one) is left alone; the returned line says why.

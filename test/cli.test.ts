@@ -126,7 +126,10 @@ describe('the claude-tiers CLI', () => {
         [['--bogus-flag'], /^claude-tiers: unknown option --bogus-flag for serve; valid options: --http, /],
         [
           ['tasks', '--state', 'bogus'],
-          /^claude-tiers: --state: unknown value "bogus"; valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost/,
+          new RegExp(
+            String.raw`^claude-tiers: --state: unknown value "bogus"; ` +
+              String.raw`valid: queued, running, needs_input, succeeded, failed, killed, timed_out, lost`,
+          ),
         ],
         [['tasks', '--state', 'running,nope'], /unknown value "nope"/],
         [['ask', '-m', 'opus', 'hi'], /^claude-tiers: unknown option -m; a prompt that starts with "-" goes after --/],
@@ -163,7 +166,10 @@ describe('the claude-tiers CLI', () => {
     const noDir = await runCli(['tasks', '--json'], { env: { ...env, CLAUDE_TIERS_STATE_DIR: '/proc/version/state' } });
     expect(noDir.code).toBe(2);
     expect(noDir.stderr).toMatch(
-      /^claude-tiers: state dir \/proc\/version\/state cannot be used \(ENOTDIR.*\); set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write\n$/,
+      new RegExp(
+        String.raw`^claude-tiers: state dir \/proc\/version\/state cannot be used \(ENOTDIR.*\); ` +
+          String.raw`set --state-dir or CLAUDE_TIERS_STATE_DIR to a folder you can write\n$`,
+      ),
     );
     const badCwd = await runCli(['run', '--root', '/nonexistent-root', '[[text:x]]'], { env });
     expect(badCwd.code).toBe(1);

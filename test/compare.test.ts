@@ -227,7 +227,10 @@ describe('compare (A/B comparison of two tiers)', () => {
       expect(reason).toMatch(/400/);
       expect(r.stderr).toMatch(/^\[[#.]{24}\] \d+\/12 · prompt 5 run 1 on speed: failed [\d.]+ s \$[\d.]+ · .*400/m);
       expect(html).toMatch(
-        /<h2 class="bad">Failed runs \(1 of 12\)<\/h2>\n<ul class="failures"><li><b>prompt 5 run 1 on speed<\/b> \(failed, t_[^)]+\): [^<]*400/,
+        new RegExp(
+          String.raw`<h2 class="bad">Failed runs \(1 of 12\)<\/h2>\n` +
+            String.raw`<ul class="failures"><li><b>prompt 5 run 1 on speed<\/b> \(failed, t_[^)]+\): [^<]*400`,
+        ),
       );
       expectNarrowReady(html);
       expectVisibleBars(html);

@@ -95,7 +95,10 @@ describe('fair share between HTTP tokens (item 8)', () => {
         const fourth = await hang();
         expect(fourth.isError).toBe(true);
         expect(textOf(fourth)).toMatch(
-          /^queue full: 1 tasks running and 2 queued for token "a", its whole share of the queue \(2 places: maxQueue shared by 1 active principals\)/,
+          new RegExp(
+            String.raw`^queue full: 1 tasks running and 2 queued for token "a", ` +
+              String.raw`its whole share of the queue \(2 places: maxQueue shared by 1 active principals\)`,
+          ),
         );
         // c gets a place although the queue holds maxQueue tasks: it is under its share (1 of 2 shared by a and c).
         const cTask = await c.callTool({
@@ -107,7 +110,10 @@ describe('fair share between HTTP tokens (item 8)', () => {
         expect(structured<{ state: string }>(cTask).state).toBe('queued');
         const cSecond = await c.callTool({ name: 'deep_task', arguments: { prompt: '[[text:too many]]', wait_s: 0 } });
         expect(textOf(cSecond)).toMatch(
-          /^queue full: 0 tasks running and 1 queued for token "c", its whole share of the queue \(1 places: maxQueue shared by 2 active principals\)/,
+          new RegExp(
+            String.raw`^queue full: 0 tasks running and 1 queued for token "c", ` +
+              String.raw`its whole share of the queue \(1 places: maxQueue shared by 2 active principals\)`,
+          ),
         );
         // Each token's server_stats shows its own tasks besides the server's.
         type Stats = {
@@ -272,7 +278,10 @@ describe('budgets hold back calls in flight (item 11)', () => {
       expect(refused.length, report).toBeGreaterThanOrEqual(1);
       for (const text of refused)
         expect(text, report).toMatch(
-          /^budget: token "tiny" has spent \$\d+\.\d{4} of its daily budget of \$0\.005 .*(calls still running are estimated at \$\d+\.\d{4}|refused until it resets)/,
+          new RegExp(
+            String.raw`^budget: token "tiny" has spent \$\d+\.\d{4} of its daily budget of \$0\.005 ` +
+              String.raw`.*(calls still running are estimated at \$\d+\.\d{4}|refused until it resets)`,
+          ),
         );
       // Six parallel deep tasks of another tiny token (on haiku, each about half the comprehensive estimate of haiku):
       // one runs.
@@ -296,7 +305,8 @@ describe('budgets hold back calls in flight (item 11)', () => {
         (JSON.parse(readFileSync(join(stateDir2, 'budgets.json'), 'utf8')) as { spent: Record<string, number> }).spent[
           'token:tiny2'
         ] ?? 0;
-      const deepReport = `estimate $${deepEstimate.toFixed(5)}, ran ${JSON.stringify(ran)}, spent $${deepSpent.toFixed(5)}`;
+      const deepReport =
+        `estimate $${deepEstimate.toFixed(5)}, ran ${JSON.stringify(ran)}, ` + `spent $${deepSpent.toFixed(5)}`;
       if (process.env.FAIR_SHARE_REPORT) console.log(`${report}\n${deepReport}`);
       expect(
         ran.map((r) => r.state),

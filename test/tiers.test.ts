@@ -293,7 +293,10 @@ describe('doctor', () => {
         CLAUDE_TIERS_CONFIG: configFile({ tiers: { comprehensive: { mcpConfig: null } } }),
       });
       expect(r.out).toMatch(
-        /PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's user without asking, unconfined .*use the sandboxed tier/,
+        new RegExp(
+          String.raw`PASS\s+bash\s+warning: tier comprehensive runs any Bash command as the server's ` +
+            String.raw`user without asking, unconfined .*use the sandboxed tier`,
+        ),
       );
       const noBash = await doctor({
         ...base,

@@ -78,7 +78,11 @@ describe('a config file in the working directory (finding 5)', () => {
         expect(textOf(outside)).toMatch(/outside the allowed roots/);
         expect(existsSync(marker)).toBe(false);
         expect(s.stderr()).toMatch(
-          /warning: .*claude-tiers\.config\.json is a project config, so claudeBin, stateDir, allowedRoots, maxDepth, .*tiers\.comprehensive\.dangerouslySkipPermissions.* were ignored/,
+          new RegExp(
+            String.raw`warning: .*claude-tiers\.config\.json is a project config, ` +
+              String.raw`so claudeBin, stateDir, allowedRoots, maxDepth, ` +
+              String.raw`.*tiers\.comprehensive\.dangerouslySkipPermissions.* were ignored`,
+          ),
         );
       } finally {
         await s.close();

@@ -96,7 +96,9 @@ function describeToolResults(blocks: UserBlock[]): string | undefined {
   const first = results[0];
   if (!first) return undefined;
   const failed = results.filter((b) => b.is_error === true).length;
-  return `tool result${results.length > 1 ? 's' : ''}${failed ? ` (${failed} error)` : ''}: ${oneLine(toolResultText(first.content), 80)}`;
+  const plural = results.length > 1 ? 's' : '';
+  const errors = failed ? ` (${failed} error)` : '';
+  return `tool result${plural}${errors}: ${oneLine(toolResultText(first.content), 80)}`;
 }
 
 // A compact one-line description of an event for a task's "recent events" list, or undefined for noise
@@ -138,10 +140,13 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
     }
     case 'control_request': {
       const tool = str(event.request.tool_name);
-      return `control request ${event.request.subtype}${tool ? `: ${tool} ${summarizeToolInput(tool, event.request.input, 60)}` : ''}`;
+      const what = tool ? `: ${tool} ${summarizeToolInput(tool, event.request.input, 60)}` : '';
+      return `control request ${event.request.subtype}${what}`;
     }
-    case 'control_response':
-      return `control response ${event.response.subtype}${event.response.request_id ? ` (${event.response.request_id})` : ''}`;
+    case 'control_response': {
+      const id = event.response.request_id ? ` (${event.response.request_id})` : '';
+      return `control response ${event.response.subtype}${id}`;
+    }
     default:
       return undefined;
   }

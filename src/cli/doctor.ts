@@ -61,10 +61,10 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   try {
     loaded = loadConfig({ env, flags });
     validateTiers(loaded.config);
+    const ignored = loaded.ignored.length ? ` (ignored: ${loaded.ignored.map((i) => i.key).join(', ')})` : '';
     const files = [
       loaded.file && `file ${loaded.file}`,
-      loaded.projectFile &&
-        `project file ${loaded.projectFile}${loaded.ignored.length ? ` (ignored: ${loaded.ignored.map((i) => i.key).join(', ')})` : ''}`,
+      loaded.projectFile && `project file ${loaded.projectFile}${ignored}`,
     ].filter(Boolean);
     checks.push({ name: 'config', ok: true, detail: files.join('; ') || 'built-in defaults' });
   } catch (err) {

@@ -58,8 +58,12 @@ export function openRedis(
 }
 
 // Errors that say Redis is not there (as opposed to a bug of ours, which keeps its own message).
-const UNREACHABLE =
-  /Stream isn't writeable|Connection is closed|connection (?:wait|connecting|connect|reconnecting|close|end)|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|LOADING|WRONGPASS|NOAUTH|MaxRetriesPerRequest|max retries/i;
+const UNREACHABLE = new RegExp(
+  "Stream isn't writeable|Connection is closed|connection (?:wait|connecting|connect|reconnecting|close|end)|" +
+    'Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|LOADING|WRONGPASS|NOAUTH|' +
+    'MaxRetriesPerRequest|max retries',
+  'i',
+);
 
 // What a caller is told when the shared store cannot be reached: what failed, what keeps going, what to do.
 export function unreachable(url: string, err: unknown): Error {

@@ -33,10 +33,10 @@ function summaryTable(result: CompareResult): string {
     .map((t, i) => `<th><span class="swatch" ` + `style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`)
     .join('')}<th>b/a</th></tr>`;
   const runs = `<tr><td>runs</td><td>${a.runs}</td><td>${b.runs}</td><td></td></tr>`;
-  const rows = METRICS.map(
-    (m) =>
-      `<tr><td>${METRIC_LABELS[m]}</td><td>${formatMetric(m, a[m])}</td><td>${formatMetric(m, b[m])}</td><td>${formatRatio(ratios[m])}</td></tr>`,
-  ).join('');
+  const rows = METRICS.map((m) => {
+    const cells = [METRIC_LABELS[m], formatMetric(m, a[m]), formatMetric(m, b[m]), formatRatio(ratios[m])];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  }).join('');
   return `<div class="scroll"><table class="summary">${head}${runs}${rows}</table></div>`;
 }
 

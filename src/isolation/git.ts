@@ -37,8 +37,11 @@ export interface GitOptions {
 
 // Another git's work in progress: a lock file, or (git worktree add racing another one on the same repository) a
 // worktree entry it is still writing ("failed to read .git/worktrees/<name>/commondir").
-const LOCKED =
-  /index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref|failed to read .*worktrees\/[^/\s]+\/(?:commondir|gitdir)/i;
+const LOCKED = new RegExp(
+  String.raw`index\.lock|\.lock': File exists|Unable to create .*\.lock|could not lock config file|cannot lock ref|` +
+    String.raw`failed to read .*worktrees\/[^/\s]+\/(?:commondir|gitdir)`,
+  'i',
+);
 
 // Settings given on the command line (protected configuration: they win over anything a repository's own config, a
 // task could have written, says) so that no git the server runs executes a program or enters another repository:

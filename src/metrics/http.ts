@@ -63,10 +63,9 @@ export async function openMetricsPort(
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(
-      `claude-tiers: metrics port ${host}:${options.port}: cannot listen ` +
-        `(${e.code === 'EADDRINUSE' ? 'the port is in use; choose another, or 0 for a free one' : (e.code ?? e.message)})\n`,
-    );
+    const why =
+      e.code === 'EADDRINUSE' ? 'the port is in use; choose another, or 0 for a free one' : (e.code ?? e.message);
+    process.stderr.write(`claude-tiers: metrics port ${host}:${options.port}: cannot listen (${why})\n`);
     return undefined;
   }
   server.unref();

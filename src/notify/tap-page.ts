@@ -28,7 +28,8 @@ function page(status: number, title: string, body: string): Response {
   const html =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
     `content="width=device-width,initial-scale=1"><meta name="referrer" ` +
-    `content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
+    `content="no-referrer"><title>${esc(title)}</title><style>${STYLE}</style></head>` +
+    `<body><h1>${esc(title)}</h1>${body}</body></html>`;
   return new Response(html, {
     status,
     headers: {

@@ -43,7 +43,8 @@ export async function mergeTask(
         `that machine`,
     );
   }
-  const message = `claude-tiers: ${opts.strategy === 'squash' ? 'squash' : 'merge'} task ${rec.id}\n\n${firstLine(rec)}`;
+  const verb = opts.strategy === 'squash' ? 'squash' : 'merge';
+  const message = `claude-tiers: ${verb} task ${rec.id}\n\n${firstLine(rec)}`;
   const outcome = await mergeBack(
     {
       repoRoot: wt.repoRoot,

@@ -19,7 +19,11 @@ export interface MonitorState {
 
 const REFUSAL = [
   /^\s*(I'?m sorry|I am sorry|Sorry),?\s+(but\s+)?I\s+(can(?:no|')t|won'?t|am (?:not able|unable)|must decline)/i,
-  /^\s*I\s+(can(?:no|')t|won'?t|am not able to|am unable to|must decline to)\s+(help|assist|do|comply|provide|complete|fulfil+)/i,
+  new RegExp(
+    String.raw`^\s*I\s+(can(?:no|')t|won'?t|am not able to|am unable to|must decline to)\s+` +
+      String.raw`(help|assist|do|comply|provide|complete|fulfil+)`,
+    'i',
+  ),
   /^\s*(Unfortunately,?\s+)?I('m| am) not (able|allowed|permitted) to\b/i,
   /\bI (must|have to) (decline|refuse)\b/i,
 ];

@@ -157,13 +157,12 @@ export function viewText(v: TaskView): string {
     );
   }
   if (v.refusal) lines.push('flag: the final answer reads as a refusal');
-  if (v.worktree)
+  if (v.worktree) {
+    const stat = v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : '';
     lines.push(
-      v.worktree.branch
-        ? `worktree: ` +
-            `branch ${v.worktree.branch}${v.worktree.diffstat ? ` · ${v.worktree.diffstat.split('\n').pop()?.trim()}` : ''}`
-        : 'worktree: no changes (no branch kept)',
+      v.worktree.branch ? `worktree: branch ${v.worktree.branch}${stat}` : 'worktree: no changes (no branch kept)',
     );
+  }
   for (const note of [v.worktree?.head_moved, ...(v.worktree?.warnings ?? [])])
     if (note) lines.push(`worktree warning: ${note}`);
   if (v.worktree?.not_committed?.length)

@@ -368,7 +368,10 @@ describe('the board in a browser', () => {
       await page.locator('[data-testid="ops"]').waitFor({ timeout: 10_000 });
       // The main token is not an admin: it sees its own running and queued tasks and its fair share, not the server's.
       expect(await page.locator('[data-testid="ops"]').textContent()).toMatch(
-        /your tasks: running \d+ · queued \d+ · spares ready \d+your fair share: \d+ running slots · \d+ queue places/,
+        new RegExp(
+          String.raw`your tasks: running \d+ · queued \d+ · spares ready \d+` +
+            String.raw`your fair share: \d+ running slots · \d+ queue places`,
+        ),
       );
       expect(await page.locator('[data-testid="ops"] .budgets').textContent()).toContain('token:default');
       expect(await page.locator('[data-testid="chart"] svg').count()).toBe(3);

@@ -61,7 +61,11 @@ describe('the shared queue, per principal', () => {
       const a4 = await hang(uniqueSleep(120));
       expect(a4.isError).toBe(true);
       expect(a4.text).toMatch(
-        /^queue full: 2 queued for token "a" in the shared queue, its whole share \(2 places: maxQueue shared by 1 active principals\); the cluster has 2 queued \(limits: maxQueue 2\)/,
+        new RegExp(
+          String.raw`^queue full: 2 queued for token "a" in the shared queue, ` +
+            String.raw`its whole share \(2 places: maxQueue shared by 1 active principals\); ` +
+            String.raw`the cluster has 2 queued \(limits: maxQueue 2\)`,
+        ),
       );
       // c, through the other server, is under its share (1 of 2 shared by a and c): it gets a place in the full queue.
       const c1 = await c('deep_task', { prompt: '[[text:c was served]]', wait_s: 0 });
@@ -70,7 +74,11 @@ describe('the shared queue, per principal', () => {
       c1Id = c1.task_id;
       const c2 = await c('deep_task', { prompt: '[[text:too many]]', wait_s: 0 });
       expect(c2.text).toMatch(
-        /^queue full: 1 queued for token "c" in the shared queue, its whole share \(1 places: maxQueue shared by 2 active principals\); the cluster has 3 queued/,
+        new RegExp(
+          String.raw`^queue full: 1 queued for token "c" in the shared queue, ` +
+            String.raw`its whole share \(1 places: maxQueue shared by 2 active principals\); ` +
+            String.raw`the cluster has 3 queued`,
+        ),
       );
       // The slot frees twice: a's first queued task (queued before c's) and then c's run, before a's second.
       expect((await a('kill_task', { task_id: a1.task_id })).state).toBe('killed');

@@ -111,7 +111,10 @@ describe('DailyBudgets holds for calls in flight (issue 19, item 11)', () => {
     const third = b.reserve('token:ci', 0.004);
     expect(b.reservedNow('token:ci')).toBeCloseTo(0.012, 9);
     expect(() => b.reserve('token:ci', 0.004)).toThrow(
-      /^budget: token "ci" has spent \$0\.0000 of its daily budget of \$0\.01 .* its calls still running are estimated at \$0\.0120, which reaches it/,
+      new RegExp(
+        String.raw`^budget: token "ci" has spent \$0\.0000 of its daily budget of \$0\.01 ` +
+          String.raw`.* its calls still running are estimated at \$0\.0120, which reaches it`,
+      ),
     );
     b.spend('token:ci', 0.003);
     first();

@@ -15,8 +15,12 @@ let stateDir: string;
 const MAIN = 'main-token-0123456789abcdef';
 const CI = 'ci-token-0123456789abcdefgh';
 const OPS = 'ops-token-0123456789abcdefg';
-const REFUSAL =
-  /^budget: token "(\w+)" has spent \$\d+\.\d{4} of its daily budget of \$(\S+) \(budgets\.(\w+) in the server's config\) today; calls that start claude are refused until it resets at (\d{4}-\d\d-\d\dT00:00:00\.000Z) \(in (\d+(\.\d)?) h\); raise budgets\.\w+ to allow more$/;
+const REFUSAL = new RegExp(
+  String.raw`^budget: token "(\w+)" has spent \$\d+\.\d{4} of its daily budget of \$(\S+) ` +
+    String.raw`\(budgets\.(\w+) in the server's config\) today; ` +
+    String.raw`calls that start claude are refused until it resets at (\d{4}-\d\d-\d\dT00:00:00\.000Z) ` +
+    String.raw`\(in (\d+(\.\d)?) h\); raise budgets\.\w+ to allow more$`,
+);
 
 async function as(token: string): Promise<Client> {
   const client = new Client({ name: 'budget-test', version: '1' });

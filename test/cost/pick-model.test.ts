@@ -21,7 +21,12 @@ describe('pickModel', () => {
     const low = pickModel(fresh(), 'comprehensive', ladder, 100, 0.01);
     expect(low.model).toBe('haiku');
     expect(low.why).toMatch(
-      /^opus estimate \$0\.77 > budget \$0\.01, sonnet estimate \$0\.15 > budget \$0\.01, haiku estimate \$0\.052 > budget \$0\.01; the cheapest, haiku, runs capped at the budget$/,
+      new RegExp(
+        String.raw`^opus estimate \$0\.77 > budget \$0\.01, ` +
+          String.raw`sonnet estimate \$0\.15 > budget \$0\.01, ` +
+          String.raw`haiku estimate \$0\.052 > budget \$0\.01; ` +
+          String.raw`the cheapest, haiku, runs capped at the budget$`,
+      ),
     );
   });
 

@@ -16,7 +16,10 @@ describe('the circuit breaker message (finding 14)', () => {
       message = (err as Error).message;
     }
     expect(message).toMatch(
-      /^circuit open for speed:haiku: 1 upstream failures in a row \(last: Claude API error 529: x+…\); calls fail fast for 30 s/,
+      new RegExp(
+        String.raw`^circuit open for speed:haiku: 1 upstream failures in a row ` +
+          String.raw`\(last: Claude API error 529: x+…\); calls fail fast for 30 s`,
+      ),
     );
     expect(message).not.toMatch(/\(the API is \)/);
   });

@@ -114,9 +114,9 @@ describe('the sandboxed tier', () => {
 
   it('refuses a Write tool call outside the cwd, and allows one inside', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
-    const r = await runSandboxed(
-      `[[tool:Write:{"file_path":"${outside}/outside.txt","content":"x"}]][[tool:Write:{"file_path":"inside.txt","content":"y"}]]`,
-    );
+    const writeOutside = `[[tool:Write:{"file_path":"${outside}/outside.txt","content":"x"}]]`;
+    const writeInside = '[[tool:Write:{"file_path":"inside.txt","content":"y"}]]';
+    const r = await runSandboxed(`${writeOutside}${writeInside}`);
     expect(existsSync(join(outside, 'outside.txt'))).toBe(false);
     expect(r.toolResults).toMatch(/blockWritesOutsideWorkingDirectories/);
     expect(readFileSync(join(r.cwd, 'inside.txt'), 'utf8')).toBe('y');

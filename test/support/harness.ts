@@ -207,7 +207,9 @@ let sleepCounter = 0;
 // processes.
 export function uniqueSleep(seconds = 300): string {
   sleepCounter++;
-  return `${seconds}.${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100000).padStart(5, '0')}${String(sleepCounter).padStart(3, '0')}`;
+  const pid = String(process.pid % 1000).padStart(3, '0');
+  const now = String(Date.now() % 100000).padStart(5, '0');
+  return `${seconds}.${pid}${now}${String(sleepCounter).padStart(3, '0')}`;
 }
 
 // Starts `claude-tiers serve --http LISTEN` (default 127.0.0.1:0) with this environment; resolves with the URL it

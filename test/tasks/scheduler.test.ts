@@ -52,7 +52,10 @@ describe('Scheduler: fair share between principals', () => {
         void s.acquire(stop.signal, 'token:c').catch(() => {});
       }
       expect(() => s.checkRoom('token:c')).toThrow(
-        /^queue full: 0 tasks running and 2 queued for token "c", its whole share of the queue \(2 places: maxQueue shared by 2 active principals\)/,
+        new RegExp(
+          String.raw`^queue full: 0 tasks running and 2 queued for token "c", ` +
+            String.raw`its whole share of the queue \(2 places: maxQueue shared by 2 active principals\)`,
+        ),
       );
       stop.abort('test over');
     },

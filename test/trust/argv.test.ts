@@ -26,9 +26,9 @@ describe('argv', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(textOf(r)).toBe('fine');
+    const cjk = '漢字かな交じり文漢字';
     expect(
-      file.api.messageRequests((q) => q.systemText.includes(marker) && q.systemText.includes('漢字かな交じり文漢字'))
-        .length,
+      file.api.messageRequests((q) => q.systemText.includes(marker) && q.systemText.includes(cjk)).length,
     ).toBeGreaterThan(0);
   });
 

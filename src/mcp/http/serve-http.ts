@@ -157,7 +157,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
       admin: false,
     };
     const session = ctx.requestInfo?.headers.get('mcp-session-id');
-    const clientId = `http:${who.principal}${session ? `:${createHash('sha256').update(session).digest('hex').slice(0, 12)}` : ''}`;
+    const sessionTag = session ? `:${createHash('sha256').update(session).digest('hex').slice(0, 12)}` : '';
+    const clientId = `http:${who.principal}${sessionTag}`;
     return createServer(config, engineReady, {
       clientId,
       rateKey: `http:${who.principal}`,
