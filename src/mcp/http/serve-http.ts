@@ -193,8 +193,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     `claude-tiers serving Streamable HTTP at ${url} · board ` +
       `at ${boardUrl}${
         generated
-          ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep ` +
-            `one): ${token}`
+          ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}`
           : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'
       }\n`,
   );
