@@ -31,4 +31,5 @@ const results = await Promise.all(CHECKS.map(run));
 for (const { argv, status, text } of results) {
   process.stdout.write(`> ${argv.join(' ')}${status === 0 ? '' : ` (exit ${status})`}\n${text}`);
 }
-process.exit(results.some((r) => r.status !== 0) ? 1 : 0);
+// exitCode, not exit(): exit() would drop output still queued for a pipe (`npm run lint | tail`).
+process.exitCode = results.some((r) => r.status !== 0) ? 1 : 0;

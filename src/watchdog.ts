@@ -3,8 +3,7 @@ import type { Logger } from './log.js';
 const HARD_EXIT_MARGIN_MS = 400;
 
 // Ends the server when stdin closes or on SIGTERM/SIGINT/SIGHUP: a clean shutdown, bounded so the process exits within
-// 2 s.
-// `log` makes (or returns) the logger at its first line: the stdio server loads pino only after tools/list.
+// 2 s. `log` makes (or returns) the logger at its first line: the stdio server loads pino only after tools/list.
 export function installWatchdog(options: {
   log: () => Logger;
   shutdown: (reason: string) => Promise<void>;

@@ -17,8 +17,9 @@ export interface ToolContext extends ToolServices {
   clientId: string;
   /** Who is asking: tasks belong to the principal that started them (the local user, or an HTTP token). */
   viewer: Viewer;
-  /** A retried call (after the client answered a question) resumes this task of the caller's instead of starting anew.
-   * */
+  /**
+   * A retried call (after the client answered a question) resumes this task of the caller's instead of starting anew.
+   */
   resumeTaskId?: string;
 }
 
@@ -51,8 +52,9 @@ export interface ToolDefinition<
   usage: string;
   /** Calls that start claude count against the per-client and global rate limits. */
   rateLimited?: boolean;
-  /** Results that show a task's open permission request are asked of the client as an elicitation when it can answer.
-   * */
+  /**
+   * Results that show a task's open permission request are asked of the client as an elicitation when it can answer.
+   */
   asksCaller?: boolean;
   /** Its results are tasks the board (the MCP App ui://claude-tiers/board) can show: linked in the tool's _meta. */
   showsBoard?: boolean;

@@ -10,8 +10,7 @@ export const killTaskTool = defineTool({
   title: 'Kill task',
   description:
     'Stop a task and every process it started (claude, its tools, their children). A queued task is removed ' +
-    'from the queue. ' +
-    'Idempotent: killing a finished task returns its final status. Returns the partial output. ' +
+    'from the queue. Idempotent: killing a finished task returns its final status. Returns the partial output. ' +
     ('With compare_id instead: stop a compare_tiers comparison (its running task is killed, the runs done so ' +
       'far are reported).'),
   inputSchema: z

@@ -3,8 +3,8 @@ import { shownUrl } from '../cluster/shown-url.js';
 import { printOut } from './output.js';
 
 // `--print-config`: the effective config, where each value came from, and what a project config tried to set but may
-// not.
-// The HTTP token, the Redis password and the notify secret are never printed (the output may be pasted into an issue).
+// not. The HTTP token, the Redis password and the notify secret are never printed (the output may be pasted into an
+// issue).
 export function printConfig(loaded: LoadedConfig): number {
   const { httpToken, httpTokens, redis, notify, ...rest } = loaded.config;
   // The Redis URL may hold a password: shown with it replaced.

@@ -30,7 +30,7 @@ ol.prompts li, ul.failures li { margin: 2px 0; font-family: ui-monospace, Menlo,
 function summaryTable(result: CompareResult): string {
   const { a, b, ratio_b_over_a: ratios } = result.summary;
   const head = `<tr><th>metric</th>${[a, b]
-    .map((t, i) => `<th><span class="swatch" ` + `style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`)
+    .map((t, i) => `<th><span class="swatch" style="background:${TIER_COLORS[i]}"></span>${esc(t.tier)}</th>`)
     .join('')}<th>b/a</th></tr>`;
   const runs = `<tr><td>runs</td><td>${a.runs}</td><td>${b.runs}</td><td></td></tr>`;
   const rows = METRICS.map((m) => {

@@ -10,8 +10,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 // Public list prices (USD per million tokens) of the aliases, as chosen here: haiku 1/5, sonnet 3/15, opus 15/75
-// in/out;
-// a cache read costs 0.1x the input price, a cache write (5-minute cache) 1.25x. Override or add models with `prices`.
+// in/out; a cache read costs 0.1x the input price, a cache write (5-minute cache) 1.25x. Override or add models with
+// `prices`.
 export const DEFAULT_PRICES: Record<string, Price> = {
   haiku: { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
   sonnet: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },

@@ -186,9 +186,8 @@ function flagLayer(flags: ConfigFlags, cwd: string): Json {
 }
 
 // defaults <- the user's config file <- a project's config (restricted) <- environment <- flags, validated once; errors
-// name the file and field path.
-// A project's config is never fatal: when it does not read, parse or validate, it is left out whole (projectRejected
-// says why).
+// name the file and field path. A project's config is never fatal: when it does not read, parse or validate, it is left
+// out whole (projectRejected says why).
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; flags?: ConfigFlags } = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();

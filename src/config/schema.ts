@@ -89,15 +89,17 @@ export const TierSchema = z.strictObject({
   maxMemoryMb: z.number().int().positive().optional(),
   /** stream-json tiers: ask claude for partial messages, so output tokens are counted live (caps act mid-turn). */
   partialMessages: z.boolean().default(false),
-  /** A tool use the tier does not allow: ask the caller ("forward", tasks only) or let claude deny it at once ("deny").
-   * */
+  /**
+   * A tool use the tier does not allow: ask the caller ("forward", tasks only) or let claude deny it at once ("deny").
+   */
   permissionPrompts: z.enum(['forward', 'deny']).default('deny'),
   /** How long a forwarded permission request waits for an answer before it is denied. */
   permissionTimeoutS: z.number().positive().max(86_400).default(300),
   /** Claude Code's sandbox for Bash, with write and network limits; absent or disabled = no sandbox. */
   sandbox: SandboxSchema.optional(),
-  /** "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too).
-   * */
+  /**
+   * "worktree": the task runs in its own git worktree on branch claude-tiers/<task_id> (deep_task can ask for it too).
+   */
   isolation: z.enum(['none', 'worktree']).default('none'),
 });
 export type TierConfig = z.infer<typeof TierSchema>;

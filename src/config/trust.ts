@@ -1,6 +1,5 @@
-// Where a value may come from. A project config sits in the folder an MCP client starts the server in,
-// which may be a repository the user has never read: it may tune tiers and limits, never decide what runs or with which
-// rights.
+// Where a value may come from. A project config sits in the folder an MCP client starts the server in, which may be a
+// repository the user has never read: it may tune tiers and limits, never decide what runs or with which rights.
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -70,10 +70,9 @@ export class Spending {
     return call.maxBudgetUsd !== undefined ? Math.min(usd, call.maxBudgetUsd) : usd;
   }
 
-  // Admits a call that starts claude (ToolError when its principal's budget is spent or held by its calls in
-  // flight) and holds back the call's estimate until it settles. A principal without a budget (any principal of a
-  // server without budgets) is admitted and holds nothing, so nothing is estimated (the estimate serves the budgets
-  // only).
+  // Admits a call that starts claude (ToolError when its principal's budget is spent or held by its calls in flight)
+  // and holds back the call's estimate until it settles. A principal without a budget (any principal of a server
+  // without budgets) is admitted and holds nothing, so nothing is estimated (the estimate serves the budgets only).
   reserve(principal: string, call: CallEstimate): BudgetHold {
     const budgeted = this.budgets.any && this.budgets.appliesTo(principal);
     const estimateUsd = budgeted ? this.estimate(call) : 0;

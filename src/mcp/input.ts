@@ -13,10 +13,9 @@ import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
 import type { InputRequest } from '../tasks/input-requests.js';
 
 // A task's permission request asked through the protocol: an elicitation inside an input_required result. The
-// 2026-07-28
-// client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy client
-// that
-// declared elicitation, the SDK's shim sends elicitation/create while the call is in flight. One mechanism, both eras.
+// 2026-07-28 client's SDK answers it with its elicitation handler and retries the call (multi-round-trip); for a legacy
+// client that declared elicitation, the SDK's shim sends elicitation/create while the call is in flight. One mechanism,
+// both eras.
 
 const KEY = /^perm:(t_[A-Za-z0-9_-]{4,64}):(p_[A-Za-z0-9_-]{4,32})$/;
 

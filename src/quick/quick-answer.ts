@@ -145,8 +145,7 @@ async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signa
     if (req.outputSchema && res.structured_output === undefined)
       throw new ToolError(
         `claude ended without structured output (${res.num_turns} turns; it never called its ` +
-          `StructuredOutput tool); ask again or loosen output_schema. Its ` +
-          `text: ${resultText(res).slice(0, 300)}`,
+          `StructuredOutput tool); ask again or loosen output_schema. Its text: ${resultText(res).slice(0, 300)}`,
       );
     const answer = toAnswer(tierName, model, res, Date.now() - started, tier.fallbackModel);
     answer.warm = warm;

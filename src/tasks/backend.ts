@@ -34,14 +34,17 @@ export interface TaskHost {
   lost(record: TaskRecord): void;
   /** The server shuts down: nothing new starts. */
   closing(): boolean;
-  /** Starts a task here at once, after this server's own admission (ToolErrors); `accepted` runs once it is admitted.
-   * */
+  /**
+   * Starts a task here at once, after this server's own admission (ToolErrors); `accepted` runs once it is admitted.
+   */
   runHere(record: TaskRecord, run: ResolvedRun, accepted: () => void): LiveTask;
-  /** What a queued task needs to run here now (its request resolved here); throws the reason when it cannot run here.
-   * */
+  /**
+   * What a queued task needs to run here now (its request resolved here); throws the reason when it cannot run here.
+   */
   admit(record: TaskRecord): Promise<Admission>;
-  /** Runs a task admitted here (content: what the queue carried, images included); the run releases what `admit` held.
-   * */
+  /**
+   * Runs a task admitted here (content: what the queue carried, images included); the run releases what `admit` held.
+   */
   launch(record: TaskRecord, admission: Admission, content?: UserContent): LiveTask;
 }
 

@@ -16,8 +16,8 @@ export interface IsolationDeps {
 }
 
 // The folder claude runs in: the task's own git worktree, a clone of its own when sandboxed (a lease: committed and
-// removed when the task ends, however it
-// ends), or its cwd. A sandboxed tier without its tools is refused here, before anything is made or started.
+// removed when the task ends, however it ends), or its cwd. A sandboxed tier without its tools is refused here, before
+// anything is made or started.
 export async function leaseWorkdir(
   task: LiveTask,
   sandboxed: boolean,

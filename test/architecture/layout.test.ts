@@ -38,8 +38,7 @@ const packagesOf = (file: string) =>
 
 describe('code layout', () => {
   // Playwright's DEPS.list, per folder: a folder's modules import only the folders its DEPS.list names (besides its
-  // own),
-  // and every line there is still used, so the list tells the truth about the layers (this replaced a line cap).
+  // own), and every line there is still used, so the list tells the truth about the layers (this replaced a line cap).
   it('keeps each folder to the imports its DEPS.list names, and every DEPS.list line in use', () => {
     const folders = [...new Set(FILES.map((f) => dirname(f)))];
     const problems: string[] = [];

@@ -5,9 +5,8 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardDecision, guardEntry, guardHooks } from '../../src/isolation/path-guard.js';
 
-// The PreToolUse guard of a sandboxed run's file tools, decided at each call (the e2e proof through the real claude
-// is in sandbox-read.test.ts): a path in the state dir outside the task's folder, or a search from above it, is
-// refused.
+// The PreToolUse guard of a sandboxed run's file tools, decided at each call (the e2e proof through the real claude is
+// in sandbox-read.test.ts): a path in the state dir outside the task's folder, or a search from above it, is refused.
 function layout() {
   const stateDir = mkdtempSync(join(tmpdir(), 'ct-guard-'));
   const own = join(stateDir, 'worktrees', 't_own');

@@ -128,8 +128,7 @@ describe('the sandboxed tier', () => {
       'the sandbox proxy',
     async () => {
       // curl honours the sandbox's proxy variables unless no_proxy (which lists 127.0.0.1) sends it direct; --noproxy
-      // ''
-      // forces the proxy.
+      // '' forces the proxy.
       const cmd =
         `curl -sS -m 5 --noproxy '' http://127.0.0.1:${port}/; echo proxied=$?; curl -sS -m 5 ` +
         `http://127.0.0.1:${port}/; echo direct=$?`;

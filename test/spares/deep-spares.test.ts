@@ -7,9 +7,8 @@ import { isAlive, startServer, waitFor } from '../support/harness.js';
 import { metricsPortOf, parseProm, value, type Sample } from '../support/prom.js';
 
 // Issue 14: the comprehensive tier gets spares with its MCP servers already connected; a deep_task takes its first
-// event
-// from a warm spare. How fast (≤ 0.4 s, 0.091× cold) is `npm run bench -- first-event`: a clock is no test on a busy
-// machine.
+// event from a warm spare. How fast (≤ 0.4 s, 0.091× cold) is `npm run bench -- first-event`: a clock is no test on
+// a busy machine.
 let api: ScriptedApi;
 beforeAll(async () => {
   api = await startScriptedApi();

@@ -44,8 +44,7 @@ function listen(server: HttpServer, address: ListenAddress): Promise<void> {
 type McpFetch = (request: Request) => Promise<Response>;
 
 // Every request is checked (target, Host, token) before any MCP code runs; what passes gets the Origin check, then the
-// handler.
-// The board (at / and /board/) is checked for target and Host here, and for its own session in its handler.
+// handler. The board (at / and /board/) is checked for target and Host here, and for its own session in its handler.
 function handleRequests(
   server: HttpServer,
   rules: RequestRules,
@@ -91,8 +90,7 @@ function handleRequests(
 }
 
 // `claude-tiers serve --http HOST:PORT`: the same tools over Streamable HTTP at /mcp, bearer token required, one shared
-// registry.
-// Returns -1 while serving, or 2 after one line on stderr when the address is bad or cannot be listened on.
+// registry. Returns -1 while serving, or 2 after one line on stderr when the address is bad or cannot be listened on.
 export async function runHttpServer(config: Config, listenValue: string): Promise<number> {
   let address: ListenAddress;
   try {
@@ -149,8 +147,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     throw err;
   }
   // Each request is served as its token's principal (tasks, rate limits); a session id, when the client keeps one,
-  // makes
-  // it a client of its own for tasks/*.
+  // makes it a client of its own for tasks/*.
   const factory = (ctx: { era?: 'legacy' | 'modern'; requestInfo?: Request }) => {
     const who = identify(ctx.requestInfo?.headers.get('authorization'), tokens) ?? {
       principal: 'token:unknown',
@@ -193,8 +190,7 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
     `claude-tiers serving Streamable HTTP at ${url} · board ` +
       `at ${boardUrl}${
         generated
-          ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep ` +
-            `one): ${token}`
+          ? ` · bearer token (generated, shown once; set httpToken or CLAUDE_TIERS_HTTP_TOKEN to keep one): ${token}`
           : ' · bearer token from config/CLAUDE_TIERS_HTTP_TOKEN'
       }\n`,
   );

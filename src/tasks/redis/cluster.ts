@@ -203,8 +203,8 @@ export class Cluster {
     this.shared(() => this.records.readEvents(id, opts));
 
   // What the redis backend does for the cluster: kills and answers for tasks it runs (sent by any server), claimed
-  // tasks
-  // to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its own.
+  // tasks to check for a dead owner, its own checks every sweep, and its writes refused because a task is no longer its
+  // own.
   attach(h: ClusterHandlers): void {
     this.handlers = h;
   }

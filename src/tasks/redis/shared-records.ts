@@ -4,8 +4,7 @@ import { isFinal, readTaskRecord, type EventLine, type TaskRecord, type TaskStat
 
 // Writes a record when its stored state is one of ARGV[9..] ("*": any; "none": there is no record yet) and, when
 // ARGV[8] is set, its stored owner is ARGV[8]; keeps the index and the sets of queued and claimed tasks, and announces
-// the change. Atomic,
-// so a claim, a kill of a queued task, a "lost" and an owner's write never both win.
+// the change. Atomic, so a claim, a kill of a queued task, a "lost" and an owner's write never both win.
 const SCRIPT = `
 local cur = redis.call('HGET', KEYS[1], 'state')
 if cur and ARGV[8] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[8] then return 0 end
@@ -74,8 +73,7 @@ export class SharedRecords {
   private events = (id: string): string => `${this.prefix}:ev:${id}`;
 
   // Writes the record when its stored state is one of `from` (default: whatever it is, none included); true when
-  // written.
-  // With `owner`: only while the stored record is still that server's (an owner's write never revives a task
+  // written. With `owner`: only while the stored record is still that server's (an owner's write never revives a task
   // another server declared lost).
   async put(
     record: Readonly<TaskRecord>,
