@@ -69,8 +69,7 @@ describe('the claude binary of a server', () => {
       env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: [first, later, process.env.PATH].join(':') },
     });
     try {
-      const ask = async () =>
-        server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'say hi' } });
+      const ask = async () => server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'say hi' } });
       expect((await ask()).isError).toBeFalsy();
       rmSync(join(first, 'claude'));
       const gone = await ask();
