@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/claude/run.js';
 import { SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
@@ -48,5 +51,21 @@ describe('SpecCache', () => {
     const [a, b] = await Promise.all([cache.get('k', make), cache.get('k', make)]);
     expect(a).toBe(b);
     expect(calls).toBe(2);
+  });
+
+  it('makes a spec whose files are gone again, once for callers that ask at once', async () => {
+    const cache = new SpecCache();
+    const dirs: string[] = [];
+    const make = async (): Promise<MadeSpec> => {
+      dirs.push(mkdtempSync(join(tmpdir(), 'ct-cache-files-')));
+      return { spec: spec(`x${dirs.length}`), files: dirs.at(-1) };
+    };
+    const first = await cache.get('k', make);
+    expect(await cache.get('k', make)).toBe(first);
+    rmSync(dirs[0]!, { recursive: true });
+    const [a, b] = await Promise.all([cache.get('k', make), cache.get('k', make)]);
+    expect(a).toBe(b);
+    expect(a.bin).toBe('x2');
+    expect(dirs).toHaveLength(2);
   });
 });
