@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -42,10 +42,13 @@ function packageBinaries(): string[] {
 }
 
 // Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's
-// own.
+// own. The path is always absolute: runs spawn it from their own cwd, where a relative one (a PATH entry such as
+// `node_modules/.bin`) would name a file the task's tree holds. So a configured path is resolved against the server's
+// cwd, and relative PATH entries are skipped (as Go's exec.LookPath does).
 export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
   const env = options.env ?? process.env;
-  const explicit = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
+  const given = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
+  const explicit = given ? resolve(given) : undefined;
   const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
   if (explicit) {
     if (isExecutableFile(explicit)) return { path: explicit, source };
@@ -55,7 +58,7 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }
-  const pathDirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const pathDirs = (env.PATH ?? '').split(delimiter).filter((dir) => isAbsolute(dir));
   for (const dir of pathDirs) {
     const candidate = join(dir, 'claude');
     if (isExecutableFile(candidate)) return { path: candidate, source: 'PATH' };

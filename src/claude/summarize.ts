@@ -6,10 +6,20 @@ const asObj = (v: unknown): Obj | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-// One line (whitespace runs collapsed), at most `max` characters, ending in '…' when cut; never splits a surrogate
-// pair.
+// Characters that could hide part of an input from a reader (line breaks, terminal escapes, bidi overrides, zero
+// widths): shown escaped in a decision.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+const HIDING = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+// Text as a reader must see it, on a terminal or in a form: those characters escaped (\n, \u{1b}), never acted on.
+export function shown(text: string): string {
+  return text.replace(HIDING, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+// One line (whitespace runs collapsed, control and hiding characters escaped: a summary is printed on terminals), at
+// most `max` characters, ending in '…' when cut; never splits a surrogate pair.
 export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = shown(text.replace(/\s+/g, ' ').trim());
   if (flat.length <= max) return flat;
   if (max <= 0) return '';
   let head = flat.slice(0, max - 1);
@@ -51,14 +61,6 @@ export function summarizeToolInput(name: string, input: unknown, max = 80): stri
   else if (name.startsWith('mcp__')) picked = Object.values(o).find((v): v is string => typeof v === 'string');
   return oneLine(picked ?? compactJson(o), max);
 }
-
-// Characters that could hide part of an input from a reader (line breaks, terminal escapes, bidi overrides, zero
-// widths): shown escaped in a decision.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
-const HIDING = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const shown = (text: string): string =>
-  text.replace(HIDING, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
 // The longest rendering of an input a question shows whole (an elicitation, task_status): a page of text; beyond it the
 // head and tail, and the structured input_request of task_status carries it all.

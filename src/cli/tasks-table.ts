@@ -1,3 +1,4 @@
+import { shown } from '../claude/summarize.js';
 import type { TaskRecord } from '../tasks/types.js';
 
 const bar = (fraction: number, width = 12): string => {
@@ -11,7 +12,8 @@ const fmtS = (ms: number) =>
     : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
 // The `claude-tiers tasks` table: state, elapsed, turns, last tool, cost; running tasks get a bar of elapsed time
-// against their timeout.
+// against their timeout. A record's text came from the model: control characters are shown escaped, never sent to
+// the terminal.
 export function tasksTable(records: TaskRecord[], now = Date.now(), width = 120): string {
   const header = ['TASK', 'STATE', 'ELAPSED', 'TURNS', 'COST', 'PROGRESS / LAST TOOL'];
   const rows = records.map((r) => {
@@ -19,7 +21,7 @@ export function tasksTable(records: TaskRecord[], now = Date.now(), width = 120)
     const last = r.tools[r.tools.length - 1];
     const tool = last ? `${last.name}: ${last.summary}` : (r.end?.message ?? '');
     const progress = r.state === 'running' ? `${bar(elapsed / (r.request.timeoutS * 1000))} ${tool}` : tool;
-    return [r.id, r.state, fmtS(elapsed), String(r.stats.turns), `$${r.stats.costUsd.toFixed(3)}`, progress];
+    return [r.id, r.state, fmtS(elapsed), String(r.stats.turns), `$${r.stats.costUsd.toFixed(3)}`, shown(progress)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
