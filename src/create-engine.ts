@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { AnswerCache } from './answer-cache.js';
 import { AuditLog } from './audit.js';
 import { claudeBinaryOf } from './claude/find-binary.js';
-import type { RunSpec } from './claude/run.js';
 import { describeContainment, probeContainment } from './claude/contain.js';
 import { ProcessTable } from './claude/spawn.js';
 import { CompareJobs } from './compare/compare-jobs.js';
@@ -18,6 +17,7 @@ import { serverStats } from './metrics/server-stats.js';
 import type { QuickAnswer } from './quick/answer.js';
 import { QuickTier } from './quick/quick-answer.js';
 import { warmDefaultSpares, type QuickDeps } from './quick/spares.js';
+import { SpecCache } from './tier-run/spec-cache.js';
 import { stopTimings } from './tier-run/tier-run.js';
 import { SparePool } from './spares/spare-pool.js';
 import { TaskService } from './tasks/service.js';
@@ -69,9 +69,9 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   const stopSharing = cluster
     ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0)
     : () => {};
-  // Worked out once for every run: the user's config paths, and the specs of runs with a tier's shared files.
-  const hiddenPaths = configPaths(env, config.configFile);
-  const sharedSpecs = new Map<string, Promise<RunSpec>>();
+  // Worked out once for every run: where the user's config may be, and the specs of runs with a tier's shared files.
+  const candidates = configPaths(env, config.configFile);
+  const sharedSpecs = new SpecCache();
   const runDeps = {
     config,
     log,
@@ -83,7 +83,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     metrics,
     claudeBinary,
     spending,
-    hiddenPaths,
+    configPaths: candidates,
     sharedSpecs,
   };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.

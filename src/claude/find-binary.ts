@@ -72,18 +72,27 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   );
 }
 
+// The claude binary of a server, and how a run says it is gone.
+export interface BinaryLookup {
+  /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
+  (): ClaudeBinary;
+  /** A run found `path` gone (spawnClaude's ExitInfo.binaryGone): the next call looks for claude again. */
+  forget(path: string): void;
+}
+
 // The claude binary a server runs, found once: the first lookup that finds it (at start-up, for the startup line)
-// is kept, so no run stats the disk for it again; one removed later fails at its spawn (ENOENT, said by spawnClaude).
-// Until one is found, each run looks again (the startup line says calls fail until it is installed). Past maxDepth a
-// refusal (this server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every
-// place looked at.
+// is kept, so no run stats the disk for it again; one removed later fails at its spawn, which says so
+// (ExitInfo.binaryGone), and the run's caller drops the kept answer (forget): the next call looks again. Until one is
+// found, each run looks again (the startup line says calls fail until it is installed). Past maxDepth a refusal (this
+// server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every place looked
+// at.
 export function claudeBinaryOf(
   env: NodeJS.ProcessEnv,
   depth: number,
   config: { readonly claudeBin?: string; readonly maxDepth: number },
-): () => ClaudeBinary {
+): BinaryLookup {
   let found: ClaudeBinary | undefined;
-  return () => {
+  const lookup = () => {
     if (depth >= config.maxDepth) {
       throw new ToolError(
         `refused: this claude-tiers server runs at depth ${depth} (inside a claude started by claude-tiers) ` +
@@ -98,4 +107,8 @@ export function claudeBinaryOf(
       throw err;
     }
   };
+  const forget = (path: string): void => {
+    if (found?.path === path) found = undefined;
+  };
+  return Object.assign(lookup, { forget });
 }

@@ -18,6 +18,8 @@ export interface SpawnOptions {
 export interface ExitInfo {
   exitCode: number | undefined;
   signal: string | undefined;
+  /** The binary was not there when claude was started (removed while the server runs): its path. */
+  binaryGone?: string;
 }
 
 // One running claude process: its own process group, stdout read line by line, stdin owned by us.
@@ -82,6 +84,16 @@ function unwrapExit(
 }
 const DRAIN_AFTER_EXIT_MS = 500;
 
+// Whether claude's binary was gone when it was started, whatever ran it (the spawn's ENOENT, or unshare's "failed to
+// execute", exit 127): an early exit (127, or no line from claude) and no file there. The binary is found once per
+// server (claudeBinaryOf), so one removed since shows here first.
+const goneBinary = (bin: string, exitCode: number | undefined, spoke: boolean): boolean =>
+  (exitCode === 127 || !spoke) && !existsSync(bin);
+
+const goneHint = (bin: string): string =>
+  `claude not found: ${bin} is not there any more; reinstall it (or point CLAUDE_TIERS_CLAUDE_BIN or claudeBin at ` +
+  `one): the next call looks for it again. `;
+
 // The one place claude is spawned: detached (its own process group, so the group can be killed), contained in a PID
 // namespace where the kernel allows it (nothing it starts outlives it), piped stdio, never inherited.
 export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeProcess {
@@ -101,15 +113,12 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
   });
   const pid = child.pid;
   if (pid === undefined) {
-    // execa reports spawn errors on the promise; surface them as an immediate exit with the reason on stderr. The
-    // binary is found once per server (claudeBinaryOf): one removed since is said so here.
+    // execa reports spawn errors on the promise; surface them as an immediate exit with the reason on stderr.
     let why = '';
     const exited = child.then((r) => {
-      const gone = 'code' in r && r.code === 'ENOENT' && !existsSync(options.bin);
-      const hint =
-        `claude not found: ${file} is not there any more; reinstall it, or restart the server to look ` + `again. `;
-      why = `${gone ? hint : ''}${String(r.message ?? '')}`.slice(0, 500);
-      return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined };
+      const gone = goneBinary(options.bin, r.exitCode ?? 127, false);
+      why = `${gone ? goneHint(options.bin) : ''}${String(r.message ?? '')}`.slice(0, 500);
+      return { exitCode: r.exitCode ?? 127, signal: r.signal ?? undefined, ...(gone && { binaryGone: options.bin }) };
     }) as Promise<ExitInfo>;
     return {
       pid: -1,
@@ -125,9 +134,13 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
   const startTime = processStartTime(pid);
   let stderr = '';
   let done = false;
+  let spoke = false;
   const splitter = createLineSplitter({
     maxLineBytes: options.maxLineBytes,
-    onLine: options.onLine,
+    onLine: (line) => {
+      spoke = true;
+      options.onLine(line);
+    },
     onOversized: (info) => options.onOversized?.({ bytes: info.bytes, preview: info.preview }),
   });
   child.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
@@ -147,7 +160,10 @@ export function spawnClaude(options: SpawnOptions, table: ProcessTable): ClaudeP
         if (finished) return;
         finished = true;
         splitter.flush();
-        resolve(unwrapExit(table.containment, code, signal, stderr));
+        const exit = unwrapExit(table.containment, code, signal, stderr);
+        if (!goneBinary(options.bin, exit.exitCode, spoke)) return resolve(exit);
+        stderr = goneHint(options.bin) + stderr;
+        resolve({ ...exit, binaryGone: options.bin });
       };
       if (child.stdout && !child.stdout.readableEnded) {
         // A grandchild that inherited stdout could hold it open: do not wait for it forever.

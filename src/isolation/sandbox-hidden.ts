@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 // What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
@@ -107,10 +107,11 @@ export function ownInsideStateDir(scope: SandboxScope): boolean {
   return spellings(scope.stateDir).some((root) => owns.some((o) => o !== root && isInside(root, o)));
 }
 
-// The user's own config file (it may hold HTTP tokens) and the folder it is looked for in by default, where they exist.
+// Where the user's own config file (it may hold HTTP tokens) and the folder it is looked for in by default may be,
+// whether they exist yet or not: a run hides those that exist when it starts (one made after start-up too).
 export function configPaths(env: NodeJS.ProcessEnv, configFile: string | undefined): string[] {
   const xdg = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
   const named = env.CLAUDE_TIERS_CONFIG && isAbsolute(env.CLAUDE_TIERS_CONFIG) ? env.CLAUDE_TIERS_CONFIG : undefined;
   const paths = [configFile, named, xdg && join(xdg, 'claude-tiers')];
-  return [...new Set(paths)].filter((p): p is string => !!p && existsSync(p));
+  return [...new Set(paths)].filter((p): p is string => !!p);
 }

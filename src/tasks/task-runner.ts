@@ -13,7 +13,7 @@ import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import { spareable } from './task-spare.js';
-import { runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import { hiddenNow, runTier, type TierRunDeps } from '../tier-run/tier-run.js';
 import type { Admission } from './backend.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
@@ -84,7 +84,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     const sandbox = {
       stateDir: deps.config.stateDir,
       ownDir: task.record.worktree?.path ?? workdir,
-      hidden: deps.hiddenPaths,
+      hidden: hiddenNow(deps),
       cwd: workdir,
     };
     const forwardPermissions = tier.permissionPrompts === 'forward';

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
 import type { ResultEvent } from '../claude/events.js';
 import {
@@ -15,7 +17,9 @@ import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import type { Limits, TierConfig } from '../config/schema.js';
+import { fromPackageRoot } from '../paths.js';
 import { planRun, planSandbox, planShared } from '../tiers.js';
+import { fileStamp, type MadeSpec } from './spec-cache.js';
 import type { ResolvedRun } from './resolve.js';
 
 // What one run of a tier takes from the server, either tier: a claude run, and the warm spares that may serve it.
@@ -25,11 +29,11 @@ export interface TierRunDeps extends RunDeps {
 
 // What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
 // and the specs worked out already.
-export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'hiddenPaths' | 'sharedSpecs'>;
+export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configPaths' | 'sharedSpecs'>;
 
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
 export function runSpec(
-  deps: Omit<SpecDeps, 'hiddenPaths' | 'sharedSpecs'>,
+  deps: Omit<SpecDeps, 'configPaths' | 'sharedSpecs'>,
   tier: TierConfig,
   cwd: string,
   req: RunRequest,
@@ -51,19 +55,21 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 
 // What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
 // and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
-export const serverScope = (deps: Pick<RunDeps, 'config' | 'hiddenPaths'>, cwd: string): SandboxScope => ({
-  stateDir: deps.config.stateDir,
-  ownDir: cwd,
-  hidden: deps.hiddenPaths,
-});
+export const serverScope = (
+  deps: Pick<RunDeps, 'config' | 'configPaths'>,
+  cwd: string,
+  hidden = hiddenNow(deps),
+): SandboxScope => ({ stateDir: deps.config.stateDir, ownDir: cwd, hidden });
 
-// How many shared-files specs a server keeps (one per tier, cwd, model and flags asked for; the oldest goes first).
-const SHARED_SPECS_KEPT = 64;
+// Which of the user's config paths exist now: one made after start-up is hidden from the next run.
+export const hiddenNow = (deps: Pick<RunDeps, 'configPaths'>): string[] =>
+  deps.configPaths.filter((path) => existsSync(path));
 
 // The spec of a run with its tier's shared files (the kind a warm spare serves). It depends on the call only through
-// its tier, cwd, model and flags; the rest is the server's config (its state dir, the user's config, the binary), so
-// it is worked out once for each: files planned and written, argv, environment. Not kept for a modular tier: its
-// appended text holds the CLAUDE.md files above the cwd as they are at each run. One that fails is tried again.
+// its tier, cwd, model and flags; the rest is the server's (its state dir, which of the user's config paths exist,
+// the binary, the tier's MCP config file), so it is worked out once for each (files planned and written, argv,
+// environment) and made again when one of those changed (spec-cache.ts). Not kept for a modular tier: its appended
+// text holds the CLAUDE.md files above the cwd as they are at each run.
 export function sharedSpec(
   deps: SpecDeps,
   tierName: string,
@@ -72,20 +78,17 @@ export function sharedSpec(
   model: string,
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
-  const make = async (): Promise<RunSpec> => {
-    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd), deps.config.allowedRoots);
-    return runSpec(deps, tier, cwd, { model, ...flags, ...plan });
+  const hidden = hiddenNow(deps);
+  const make = async (): Promise<MadeSpec> => {
+    const mcp = tier.mcpConfig ? fromPackageRoot(tier.mcpConfig) : undefined;
+    const read = mcp ? { path: mcp, stamp: fileStamp(mcp) } : undefined;
+    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd, hidden), deps.config.allowedRoots);
+    const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
+    const file = plan.mcpConfigPath ?? plan.settingsFile ?? plan.systemPromptFile ?? plan.appendSystemPromptFile;
+    return { spec, files: file && dirname(file), read };
   };
-  if (tier.contextMode === 'modular') return make();
-  const key = JSON.stringify([tierName, cwd, model, flags]);
-  const specs = deps.sharedSpecs;
-  const known = specs.get(key);
-  if (known) return known;
-  const spec = make();
-  spec.catch(() => specs.get(key) === spec && specs.delete(key));
-  if (specs.size >= SHARED_SPECS_KEPT) specs.delete(specs.keys().next().value!);
-  specs.set(key, spec);
-  return spec;
+  if (tier.contextMode === 'modular') return make().then((m) => m.spec);
+  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags, hidden]), make);
 }
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
@@ -156,6 +159,12 @@ export async function runTier(
   await hooks.started?.(run);
   run.send(r.content, turnLimits(turn.kind, turn.timeoutS, turn.idleS), { jsonSchema: turn.jsonSchema });
   const outcome = await run.outcome;
+  const gone = outcome.kind === 'exited' ? outcome.exit.binaryGone : undefined;
+  // The binary was removed since it was found: the next call looks for it again and makes its specs anew.
+  if (gone) {
+    deps.claudeBinary.forget(gone);
+    deps.sharedSpecs.clear();
+  }
   return { run, warm, outcome, verdict: runVerdict(outcome) };
 }
 

@@ -1,9 +1,15 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { probeContainment } from '../../src/claude/contain.js';
 import { claudeBinaryOf } from '../../src/claude/find-binary.js';
 import { ProcessTable, spawnClaude } from '../../src/claude/spawn.js';
+import { REAL_CLAUDE, startServer, textOf } from '../support/harness.js';
+import { startScriptedApi } from '../support/scripted-api.js';
+
+// How this machine contains claude (a PID namespace where the kernel allows it), as a server here would.
+const containment = probeContainment();
 
 // A server finds its claude once (no stat on every run); one removed later fails at its spawn, which says so.
 describe('the claude binary of a server', () => {
@@ -33,4 +39,49 @@ describe('the claude binary of a server', () => {
     chmodSync(bin, 0o755);
     expect(binary().path).toBe(bin);
   });
+
+  it(`removed later, is said gone under this machine's containment (${containment.kind}), naming claude`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-bin-'));
+    const bin = join(dir, 'claude');
+    writeFileSync(bin, '#!/bin/sh\nexit 0\n');
+    chmodSync(bin, 0o755);
+    const binary = claudeBinaryOf({ CLAUDE_TIERS_CLAUDE_BIN: bin }, 0, { maxDepth: 2 });
+    expect(binary().path).toBe(bin);
+    rmSync(bin);
+    const proc = spawnClaude(
+      { bin, args: [], cwd: dir, env: {}, onLine: () => {}, maxLineBytes: 1024 },
+      new ProcessTable(containment),
+    );
+    const exit = await proc.exited;
+    expect(exit.exitCode).not.toBe(0);
+    expect(exit.binaryGone).toBe(bin);
+    expect(proc.stderrTail()).toMatch(new RegExp(`^claude not found: ${bin} is not there any more`));
+    binary.forget(bin);
+    expect(() => binary()).toThrow(/CLAUDE_TIERS_CLAUDE_BIN is set to .*not an executable file/);
+  });
+
+  it('removed while the server runs, fails one call saying so; the next call finds claude again', async () => {
+    const api = await startScriptedApi();
+    const first = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
+    const later = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
+    symlinkSync(REAL_CLAUDE, join(first, 'claude'));
+    const server = await startServer(api, {
+      env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: [first, later, process.env.PATH].join(':') },
+    });
+    try {
+      const ask = async () => server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'say hi' } });
+      expect((await ask()).isError).toBeFalsy();
+      rmSync(join(first, 'claude'));
+      const gone = await ask();
+      expect(gone.isError).toBe(true);
+      expect(textOf(gone)).toContain(`claude not found: ${join(first, 'claude')} is not there any more`);
+      symlinkSync(REAL_CLAUDE, join(later, 'claude'));
+      const again = await ask();
+      expect(textOf(again)).not.toMatch(/not found/);
+      expect(again.isError).toBeFalsy();
+    } finally {
+      await server.close();
+      await api.close();
+    }
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { configPaths, hiddenRules } from '../../src/isolation/sandbox-hidden.js';
+import { hiddenNow } from '../../src/tier-run/tier-run.js';
 import { sandboxSettings } from '../../src/isolation/sandbox-settings.js';
 
 // The rules that hide the state dir from a sandboxed run, computed from (state dir, the task's own folder): the
@@ -78,16 +79,16 @@ describe('hiddenRules', () => {
     expect(r.readDeny).toContain(`Read(/${config}/**)`);
   });
 
-  it('configPaths: the file read, $CLAUDE_TIERS_CONFIG and the default folder, where they exist', () => {
+  it('configPaths: the file read, $CLAUDE_TIERS_CONFIG and the default folder; a run hides those that exist', () => {
     const xdg = mkdtempSync(join(tmpdir(), 'ct-xdg-'));
-    mkdirSync(join(xdg, 'claude-tiers'));
     const file = join(xdg, 'named.json');
+    const paths = configPaths({ XDG_CONFIG_HOME: xdg, CLAUDE_TIERS_CONFIG: file }, file);
+    expect(paths).toEqual([file, join(xdg, 'claude-tiers')]);
+    expect(hiddenNow({ configPaths: paths })).toEqual([]);
+    mkdirSync(join(xdg, 'claude-tiers'));
     writeFileSync(file, '{}');
-    expect(configPaths({ XDG_CONFIG_HOME: xdg, CLAUDE_TIERS_CONFIG: file }, file)).toEqual([
-      file,
-      join(xdg, 'claude-tiers'),
-    ]);
-    expect(configPaths({ HOME: '/nonexistent-home' }, undefined)).toEqual([]);
+    expect(hiddenNow({ configPaths: paths })).toEqual([file, join(xdg, 'claude-tiers')]);
+    expect(configPaths({ HOME: '/nonexistent-home' }, undefined)).toEqual(['/nonexistent-home/.config/claude-tiers']);
   });
 
   it('reaches the settings: sandbox.filesystem and the permission deny list', () => {

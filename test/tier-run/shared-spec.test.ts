@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ClaudeBinary } from '../../src/claude/find-binary.js';
 import type { RunSpec } from '../../src/claude/run.js';
 import { defaultConfig } from '../../src/config/defaults.js';
+import { SpecCache } from '../../src/tier-run/spec-cache.js';
 import { sharedSpec, type SpecDeps } from '../../src/tier-run/tier-run.js';
 
 // The spec of a run with its tier's shared files depends on the call only through its tier, cwd, model and flags:
@@ -17,18 +18,21 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
   config.allowedRoots = [cwd];
   const hidden = mkdtempSync(join(tmpdir(), 'ct-spec-config-'));
   let lookups = 0;
+  // The user's config file: not there at start-up.
+  const later = join(hidden, 'later.json');
+  const lookup = () => {
+    lookups++;
+    return binary();
+  };
   const deps: SpecDeps = {
     config,
     env: {},
     depth: 0,
-    claudeBinary: () => {
-      lookups++;
-      return binary();
-    },
-    hiddenPaths: [hidden],
-    sharedSpecs: new Map<string, Promise<RunSpec>>(),
+    claudeBinary: Object.assign(lookup, { forget: () => {} }),
+    configPaths: [hidden, later],
+    sharedSpecs: new SpecCache(),
   };
-  return { deps, cwd, hidden, lookups: () => lookups };
+  return { deps, cwd, hidden, later, lookups: () => lookups };
 }
 
 const fileArg = (spec: RunSpec, flag: string): string =>
@@ -77,5 +81,41 @@ describe('sharedSpec', () => {
     await expect(sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).rejects.toThrow(/claude not found/);
     missing = false;
     expect((await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).bin).toBe('/bin/true');
+  });
+
+  it("hides a user config file made after start-up from the next run's file tools", async () => {
+    const s = server();
+    const tier = s.deps.config.tiers.speed!;
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(first, 'settings'), 'utf8')).not.toContain(s.later);
+    writeFileSync(s.later, '{}');
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(second, 'settings'), 'utf8')).toContain(`Read(/${s.later})`);
+  });
+
+  it("is made again when the tier's MCP config file is edited", async () => {
+    const s = server();
+    const mcp = join(mkdtempSync(join(tmpdir(), 'ct-spec-mcp-')), 'mcp.json');
+    const servers = (name: string) => ({ mcpServers: { [name]: { command: '/bin/true', args: [] } } });
+    writeFileSync(mcp, JSON.stringify(servers('first_server')));
+    const tier = { ...s.deps.config.tiers.speed!, mcpConfig: mcp };
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(first, 'mcp-config'), 'utf8')).toContain('first_server');
+    expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).toBe(first);
+    writeFileSync(mcp, JSON.stringify(servers('second_server_edited')));
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(second, 'mcp-config'), 'utf8')).toContain('second_server_edited');
+  });
+
+  it('is made again when its files were removed from outside (stateDir/spare-files/<hash>)', async () => {
+    const s = server();
+    const tier = s.deps.config.tiers.speed!;
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    const settings = fileArg(first, 'settings');
+    expect(dirname(dirname(settings))).toBe(join(s.deps.config.stateDir, 'spare-files'));
+    rmSync(dirname(settings), { recursive: true });
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(existsSync(fileArg(second, 'settings'))).toBe(true);
+    expect(readFileSync(fileArg(second, 'settings'), 'utf8')).toContain(`Read(/${s.hidden}/**)`);
   });
 });

@@ -1,0 +1,67 @@
+import { existsSync, statSync } from 'node:fs';
+import type { RunSpec } from '../claude/run.js';
+
+// A spec as it was made, with what it was made from that can change on disk: the folder its files are in (a spec
+// whose folder is gone is made again) and a file it read (made again when that file's stat differs).
+export interface MadeSpec {
+  spec: RunSpec;
+  /** The folder of the spec's files (stateDir/spare-files/<hash>), when it has any. */
+  files?: string;
+  /** A file the spec was made from (the tier's MCP config), and its stamp when it was read. */
+  read?: { path: string; stamp: string };
+}
+
+// A file's stamp: what changes when it is edited, replaced or removed.
+export function fileStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+const isFresh = (made: MadeSpec): boolean =>
+  (!made.files || existsSync(made.files)) && (!made.read || fileStamp(made.read.path) === made.read.stamp);
+
+// The specs of runs with a tier's shared files, made once per key and read after that: callers that ask at once share
+// one promise; one that fails is dropped (the next call makes it again), and so is one gone stale on disk. At most
+// `kept` are kept; the one least recently asked for goes first (keys hold client-chosen flags such as a budget).
+export class SpecCache {
+  private readonly specs = new Map<string, Promise<MadeSpec>>();
+
+  constructor(private readonly kept = 64) {}
+
+  get size(): number {
+    return this.specs.size;
+  }
+
+  /** The spec of `key`, made by `make` when there is none yet (or the kept one failed or went stale). */
+  get(key: string, make: () => Promise<MadeSpec>): Promise<RunSpec> {
+    const known = this.specs.get(key);
+    if (!known) return this.put(key, make).then((m) => m.spec);
+    this.specs.delete(key);
+    this.specs.set(key, known);
+    return known.then((m) => (isFresh(m) ? m : this.again(key, known, make))).then((m) => m.spec);
+  }
+
+  /** Forgets every spec (the binary they name is gone). */
+  clear(): void {
+    this.specs.clear();
+  }
+
+  // A stale spec made again, once: the first caller to find it stale replaces it, the others share the replacement.
+  private again(key: string, stale: Promise<MadeSpec>, make: () => Promise<MadeSpec>): Promise<MadeSpec> {
+    const now = this.specs.get(key);
+    return now && now !== stale ? now : this.put(key, make);
+  }
+
+  private put(key: string, make: () => Promise<MadeSpec>): Promise<MadeSpec> {
+    const made = make();
+    made.catch(() => this.specs.get(key) === made && this.specs.delete(key));
+    this.specs.delete(key);
+    if (this.specs.size >= this.kept) this.specs.delete(this.specs.keys().next().value!);
+    this.specs.set(key, made);
+    return made;
+  }
+}
