@@ -68,8 +68,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (budget !== undefined) args.push(opt('max-budget-usd', budget));
   if (tier.contextMode === 'minimal') {
     // Minimal context: a short system prompt and only the tier's built-in tools offered (CLAUDE.md discovery is off via
-    // env).
-    // The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
+    // env). The tier's system prompt comes from the file planRun wrote (never argv); every run of the server has one.
     if (req.systemPromptFile) args.push(opt('system-prompt-file', req.systemPromptFile));
     args.push(opt('tools', tier.allowedTools.filter(isBuiltinTool).join(',')));
   } else {

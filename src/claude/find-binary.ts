@@ -80,12 +80,11 @@ export interface BinaryLookup {
   forget(path: string): void;
 }
 
-// The claude binary a server runs, found once: the first lookup that finds it (at start-up, for the startup line)
-// is kept, so no run stats the disk for it again; one removed later fails at its spawn, which says so
+// The claude binary a server runs, found once: the first lookup that finds it (at start-up, for the startup line) is
+// kept, so no run stats the disk for it again; one removed later fails at its spawn, which says so
 // (ExitInfo.binaryGone), and the run's caller drops the kept answer (forget): the next call looks again. Until one is
 // found, each run looks again (the startup line says calls fail until it is installed). Past maxDepth a refusal (this
-// server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every place looked
-// at.
+// server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every place looked at.
 export function claudeBinaryOf(
   env: NodeJS.ProcessEnv,
   depth: number,
