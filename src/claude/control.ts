@@ -13,7 +13,7 @@ export function userMessage(content: UserContent): Record<string, unknown> {
 
 // What the host sets up before the first prompt instead of in argv (the SDK's initialize request carries the same).
 export interface RunSetup {
-  /** JSON Schema for the final answer: claude offers the model a StructuredOutput tool, returned as structured_output. */
+  /** JSON Schema for the final answer: claude offers a StructuredOutput tool and returns structured_output. */
   jsonSchema?: Record<string, unknown>;
 }
 
