@@ -166,8 +166,14 @@ export class RegistryBoardTasks implements BoardTasks {
       else if (missed.length) yield { seq: at, ids: missed.filter((id) => this.engine.registry.visible(id, viewer)) };
       let sent = 0;
       while (await feed.next(signal, at, sent + PACE_MS)) {
-        const ids = feed.since(at) ?? [];
+        const ids = feed.since(at);
         at = feed.seq;
+        // More changes than the feed keeps came since the last wake: the whole list again, not a partial one.
+        if (!ids) {
+          sent = Date.now();
+          yield { seq: at, reset: true };
+          continue;
+        }
         const visible = ids.filter((id) => this.engine.registry.visible(id, viewer));
         if (!visible.length) continue;
         sent = Date.now();
