@@ -68,7 +68,7 @@ describe('the board, unit by unit', () => {
     },
   );
 
-  it('the change feed counts nothing while nobody watches: a position from before such a gap reaches back too far', () => {
+  it('the change feed counts nothing while nobody watches: a position from before such a gap is too old', () => {
     const listeners = new Set<(id: string) => void>();
     const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
     const emit = (id: string) => [...listeners].forEach((l) => l(id));

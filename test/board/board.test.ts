@@ -361,6 +361,38 @@ describe('the board in a browser', () => {
     },
   );
 
+  it('a tab whose only connection drops sees, once back, what changed while nobody watched (all of it)', async () => {
+    // A tab of its own, the only one open (its failed reconnects are logged as console errors, kept apart).
+    await page.goto('about:blank');
+    const alone = await browser.newContext();
+    try {
+      const tab = await alone.newPage();
+      await login(tab, MAIN);
+      const row = (id: string) => tab.locator(`tr[data-task="${id}"] [data-testid="row-state"]`);
+      const live = tab.locator('[data-testid="live"]');
+      const id = await deep({ prompt: `[[bash:echo away; sleep ${uniqueSleep()}]]` });
+      await expect.poll(() => row(id).textContent(), { timeout: 30_000 }).toBe('running');
+      await alone.setOffline(true);
+      let fresh: string;
+      try {
+        await expect.poll(() => live.textContent(), { timeout: 10_000 }).toBe('reconnecting');
+        await mcp.callTool({ name: 'kill_task', arguments: { task_id: id } });
+        fresh = await deep({ prompt: '[[text:made while away]]' });
+        expect((await until(fresh, (v) => v.final)).state).toBe('succeeded');
+        expect((await until(id, (v) => v.final)).state).toBe('killed');
+      } finally {
+        await alone.setOffline(false);
+      }
+      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toBe('live');
+      await expect.poll(() => row(id).textContent(), { timeout: 10_000 }).toBe('killed');
+      await expect.poll(() => row(fresh).textContent(), { timeout: 10_000 }).toBe('succeeded');
+    } finally {
+      await alone.close();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-testid="who"]');
+    }
+  });
+
   it(
     'the operator panel shows load, budgets and charts; nothing was loaded from another host; no console ' + 'errors',
     async () => {
