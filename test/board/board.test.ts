@@ -311,6 +311,10 @@ describe('the board in a browser', () => {
     await page.fill('[data-testid="filter-text"]', first);
     await expect.poll(() => page.locator('tr[data-task]').count(), { timeout: 30_000 }).toBe(1);
     await page.click(`tr[data-task="${first}"]`);
+    // (Typed into the task shown, not into the one shown before it.)
+    await expect
+      .poll(() => page.locator('[data-testid="task-view"]').getAttribute('data-task'), { timeout: 20_000 })
+      .toBe(first);
     await page.fill('[data-testid="followup-prompt"]', '[[text:follow-up answer]]');
     await page.click('[data-testid="followup-send"]');
     await expect
