@@ -55,18 +55,25 @@ export class BoardStreams {
     );
     let cursor = Number.isInteger(given) && given >= 0 ? given : undefined;
     let final = false;
-    const push = async () => {
+    let state: string | undefined;
+    // The view after the cursor; with `ifNew`, sent only when it has events or a state the page has not seen.
+    const push = async (ifNew = false) => {
       const view = await this.tasks.follow(viewer, taskId, cursor ?? 0);
+      if (ifNew && view.cursor === cursor && view.state === state) return;
       this.write(res, String(view.cursor), 'task', view);
       cursor = view.cursor;
       final = view.final;
+      state = view.state;
     };
     const from = this.tasks.feed.seq;
     try {
       await push();
       // A finished task's stream stays open and quiet (a closed one would make the browser reconnect every second).
+      // A reset (the feed could not say what changed) may hide a change of this task: look again.
       for await (const change of this.tasks.watch(viewer, from, ctl.signal)) {
-        if (!final && 'ids' in change && change.ids.includes(taskId)) await push();
+        if (final) continue;
+        if ('reset' in change) await push(true);
+        else if (change.ids.includes(taskId)) await push();
       }
     } finally {
       ctl.abort();

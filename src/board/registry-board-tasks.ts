@@ -164,14 +164,19 @@ export class RegistryBoardTasks implements BoardTasks {
       const missed = since === undefined ? undefined : feed.since(since);
       if (!missed) yield { seq: at, reset: true };
       else if (missed.length) yield { seq: at, ids: missed.filter((id) => this.engine.registry.visible(id, viewer)) };
-      let sent = 0;
-      while (await feed.next(signal, at, sent + PACE_MS)) {
-        const ids = feed.since(at) ?? [];
+      // Every wake is paced, one that finds none of the viewer's tasks too (another token's busy tasks would
+      // otherwise wake this watcher, and scan the feed, at each change).
+      let woke = 0;
+      while (await feed.next(signal, at, woke + PACE_MS)) {
+        woke = Date.now();
+        const ids = feed.since(at);
         at = feed.seq;
-        const visible = ids.filter((id) => this.engine.registry.visible(id, viewer));
-        if (!visible.length) continue;
-        sent = Date.now();
-        yield { seq: at, ids: visible };
+        // More changes than the feed keeps came since the last wake: the whole list again, not a partial one.
+        if (!ids) yield { seq: at, reset: true };
+        else {
+          const visible = ids.filter((id) => this.engine.registry.visible(id, viewer));
+          if (visible.length) yield { seq: at, ids: visible };
+        }
       }
     } finally {
       feed.release();

@@ -24,7 +24,8 @@ export const terminalHint = (me = launchCommand()): string =>
 // answers at once; the engine (task registry, spawner, metrics) is loaded and built once tools/list is answered (or on
 // first need, or shortly after the handshake), and calls wait for it.
 export async function runStdioServer(config: Config, boardPort?: number): Promise<number> {
-  // pino is loaded at the first log line or with the engine, after tools/list, never before the server answers.
+  // pino is loaded at the first log line or with the engine (after tools/list), so a plain stdio server answers
+  // before it loads; with --board-port it is loaded at once, as the board is opened before stdio is served.
   let logger: Logger | undefined;
   const log = () => (logger ??= createLogger(config.logLevel));
   const metricsPort = await openMetricsPort(config.metrics);

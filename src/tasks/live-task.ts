@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../claude/events.js';
+import type { AssistantEvent, StreamEvent } from '../claude/events.js';
 import type { ClaudeRun, RunOutcome, StopReason, StopTimings } from '../claude/run.js';
 import { EndInfoSchema } from '../shapes/task-record.js';
 import { PendingInputs } from './input-requests.js';
@@ -141,11 +141,13 @@ export class LiveTask {
     return this.streamed.note(event, this.rec.stats.turns, this.rec.stats.lastMessageId);
   }
 
-  // The block being written is complete (its assistant event arrived) or the task ended.
-  endWriting(): Writing | undefined {
+  // The block being written is complete (its assistant event arrived: the streamed call it names is in the record
+  // now) or the task ended (no call is being made either).
+  endWriting(assistant?: AssistantEvent): Writing | undefined {
     const w = this.writingNow;
     this.writingNow = undefined;
-    this.streamed.clear();
+    if (assistant) this.streamed.named(assistant);
+    else this.streamed.clear();
     return w;
   }
 

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../claude/events.js';
+import { isBlock, type AssistantEvent, type StreamEvent } from '../claude/events.js';
 import { summarizeToolInput } from '../claude/summarize.js';
 
 // An input longer than this is not re-parsed as it streams (each try reads it all): its call shows with the assistant
@@ -20,8 +20,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 // after its own checks (15-25 ms later for the first call of a run); the progress of a task need not wait for that.
 export class StreamedCall {
   private messageId?: string;
-  private block?: { index: unknown; name: string; json: string };
+  private block?: { index: unknown; name: string; json: string; id?: string };
   private known?: StreamedCallView;
+  /** The tool-use id of the known call: only the assistant event naming it makes it go. */
+  private knownId?: string;
 
   get view(): StreamedCallView | undefined {
     return this.known;
@@ -36,9 +38,9 @@ export class StreamedCall {
       return false;
     }
     if (ev.type === 'content_block_start') {
-      const block = ev.content_block as { type?: unknown; name?: unknown } | undefined;
+      const block = ev.content_block as { type?: unknown; name?: unknown; id?: unknown } | undefined;
       const name = block?.type === 'tool_use' ? str(block.name) : undefined;
-      this.block = name ? { index: ev.index, name, json: '' } : undefined;
+      this.block = name ? { index: ev.index, name, json: '', id: str(block?.id) } : undefined;
       return false;
     }
     const delta = ev.delta as { type?: unknown; partial_json?: unknown } | undefined;
@@ -66,12 +68,27 @@ export class StreamedCall {
       summary: summarizeToolInput(block.name, input, 80),
       turn: sameTurn ? turns : turns + 1,
     };
+    this.knownId = block.id;
     return true;
   }
 
-  // The assistant event arrived (the record names the call now), or the run ended.
+  // An assistant event arrived: the calls it names are in the record now. With two calls in one message, the second
+  // one's input can be whole before the first one's assistant event: that event must not take the second call away
+  // (the progress would go back to the first). A call streamed without an id goes with any top-level assistant event.
+  named(event: AssistantEvent): void {
+    if (event.parent_tool_use_id) return;
+    const ids = new Set(event.message.content.flatMap((b) => (isBlock(b, 'tool_use') ? [b.id] : [])));
+    if (this.block && (this.block.id === undefined || ids.has(this.block.id))) this.block = undefined;
+    if (this.known && (this.knownId === undefined || ids.has(this.knownId))) {
+      this.known = undefined;
+      this.knownId = undefined;
+    }
+  }
+
+  // The run ended: nothing is being called.
   clear(): void {
     this.block = undefined;
     this.known = undefined;
+    this.knownId = undefined;
   }
 }

@@ -85,7 +85,7 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
     ctx.audit.write('tool_call', { task_id: task.id, tool: t.name, input: t.summary });
   if (parsed.kind === 'event') {
     const ev = parsed.event;
-    if (ev.type === 'assistant') task.endWriting();
+    if (ev.type === 'assistant') task.endWriting(ev);
     // A result ends the turn anyway; claude's own reason (max turns, budget) stays the one reported.
     if (ev.type !== 'result') stopIf(ctx, checkEvent(record, ctx.monitor, ev, ctx.limits));
     if (newTools > 0) ctx.toolStarted();

@@ -1,5 +1,10 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import type { BoardChange } from '../../src/board/board-tasks.js';
 import { ChangeFeed, parsePosition } from '../../src/board/change-feed.js';
+import { RegistryBoardTasks } from '../../src/board/registry-board-tasks.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import type { Engine } from '../../src/engine.js';
 import { parseDiff } from '../../src/board/task-diff.js';
 import { parseCliArgs, UsageError } from '../../src/cli-args.js';
 
@@ -60,6 +65,79 @@ describe('the board, unit by unit', () => {
       expect(await first(paced, 20)).toBe('timer');
       expect(await paced).toBe(true);
       feed.release();
+    },
+  );
+
+  it('the change feed counts nothing while nobody watches: a position from before such a gap is too old', () => {
+    const listeners = new Set<(id: string) => void>();
+    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+    const emit = (id: string) => [...listeners].forEach((l) => l(id));
+    feed.retain();
+    emit('t_a');
+    const at = feed.seq;
+    feed.release();
+    emit('t_b');
+    feed.retain();
+    expect(feed.since(at)).toBeUndefined();
+    expect(feed.since(0)).toBeUndefined();
+    expect(feed.since(feed.seq)).toEqual([]);
+    emit('t_c');
+    const now = feed.seq;
+    // A second watcher joining does not start a new stretch.
+    feed.retain();
+    expect(feed.since(now - 1)).toEqual(['t_c']);
+    feed.release();
+    feed.release();
+    // A feed that never counted anything has no gap to hide.
+    const fresh = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+    fresh.retain();
+    expect(fresh.since(0)).toEqual([]);
+    fresh.release();
+  });
+
+  it(
+    "the board's watch gives a reset (the whole list) to a page back after a gap, and to one more changes " +
+      'behind than the feed keeps',
+    async () => {
+      const listeners = new Set<(id: string) => void>();
+      const engine = {
+        config: defaultConfig({}, tmpdir()),
+        registry: {
+          watchAll: (l: (id: string) => void) => (listeners.add(l), () => listeners.delete(l)),
+          visible: (id: string) => ({ id }),
+        },
+      } as unknown as Engine;
+      const tasks = new RegistryBoardTasks(engine, { rateKey: () => 'k' });
+      const viewer = { principal: 'local', admin: true };
+      const emit = (id: string) => [...listeners].forEach((l) => l(id));
+      // The next change a watch hands out, or "none" when none comes within `ms`.
+      const within = (p: Promise<IteratorResult<BoardChange>>, ms: number) =>
+        Promise.race([p.then((r) => r.value as BoardChange), new Promise((r) => setTimeout(() => r('none'), ms))]);
+      const page = () => new AbortController().signal;
+
+      const first = tasks.watch(viewer, undefined, page())[Symbol.asyncIterator]();
+      expect(await within(first.next(), 2000)).toMatchObject({ reset: true });
+      const seen = first.next();
+      emit('t_a');
+      const last = (await within(seen, 2000)) as BoardChange;
+      expect(last).toMatchObject({ ids: ['t_a'] });
+      // The page's only connection drops: nobody watches while t_b changes.
+      await first.return!(undefined);
+      expect(listeners.size).toBe(0);
+      emit('t_b');
+      // It reconnects with its Last-Event-ID: it cannot be told what changed, so it gets the whole list.
+      const again = tasks.watch(viewer, last.seq, page())[Symbol.asyncIterator]();
+      expect(await within(again.next(), 2000)).toMatchObject({ reset: true });
+      // More changes between two wakes than the feed keeps: a reset, not silence.
+      const behind = again.next();
+      for (let i = 0; i <= 5000; i++) emit(`t_${i}`);
+      expect(await within(behind, 2000)).toMatchObject({ reset: true });
+      // And then the changes one by one again.
+      const after = again.next();
+      emit('t_z');
+      expect(await within(after, 2000)).toMatchObject({ ids: ['t_z'] });
+      await again.return!(undefined);
+      expect(listeners.size).toBe(0);
     },
   );
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -311,6 +311,10 @@ describe('the board in a browser', () => {
     await page.fill('[data-testid="filter-text"]', first);
     await expect.poll(() => page.locator('tr[data-task]').count(), { timeout: 30_000 }).toBe(1);
     await page.click(`tr[data-task="${first}"]`);
+    // (Typed into the task shown, not into the one shown before it.)
+    await expect
+      .poll(() => page.locator('[data-testid="task-view"]').getAttribute('data-task'), { timeout: 20_000 })
+      .toBe(first);
     await page.fill('[data-testid="followup-prompt"]', '[[text:follow-up answer]]');
     await page.click('[data-testid="followup-send"]');
     await expect
@@ -360,6 +364,56 @@ describe('the board in a browser', () => {
       expect((await firstEvent({ 'last-event-id': '00000000:5' })).event).toBe('list');
     },
   );
+
+  it('a tab whose only connection drops sees, once back, what changed while nobody watched (all of it)', async () => {
+    // The tab reaches the server through a relay the test can cut, as a network drops a connection; it is the only
+    // tab open (the main page waits on a blank page meanwhile).
+    const port = Number(new URL(base).port);
+    const links = new Set<Socket>();
+    let down = false;
+    const relay = createNetServer((inbound) => {
+      if (down) return inbound.destroy();
+      const out = connectTcp(port, '127.0.0.1');
+      const end = () => [inbound, out].forEach((s) => (s.destroy(), links.delete(s)));
+      for (const s of [inbound, out]) {
+        s.on('error', end).on('close', end);
+        links.add(s);
+      }
+      inbound.pipe(out).pipe(inbound);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    await page.goto('about:blank');
+    const alone = await browser.newContext();
+    try {
+      const tab = await alone.newPage();
+      const at = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+      await tab.goto(`${at}/`);
+      await tab.fill('#token', MAIN);
+      await tab.click('button[type="submit"]');
+      await tab.waitForSelector('[data-testid="who"]');
+      const row = (id: string) => tab.locator(`tr[data-task="${id}"] [data-testid="row-state"]`);
+      const live = tab.locator('[data-testid="live"]');
+      const id = await deep({ prompt: `[[bash:echo away; sleep ${uniqueSleep()}]]` });
+      await expect.poll(() => row(id).textContent(), { timeout: 30_000 }).toBe('running');
+      down = true;
+      links.forEach((s) => s.destroy());
+      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toBe('reconnecting');
+      await mcp.callTool({ name: 'kill_task', arguments: { task_id: id } });
+      const fresh = await deep({ prompt: '[[text:made while away]]' });
+      expect((await until(fresh, (v) => v.final)).state).toBe('succeeded');
+      expect((await until(id, (v) => v.final)).state).toBe('killed');
+      down = false;
+      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toBe('live');
+      await expect.poll(() => row(id).textContent(), { timeout: 10_000 }).toBe('killed');
+      await expect.poll(() => row(fresh).textContent(), { timeout: 10_000 }).toBe('succeeded');
+    } finally {
+      await alone.close();
+      links.forEach((s) => s.destroy());
+      await new Promise((r) => relay.close(r));
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-testid="who"]');
+    }
+  });
 
   it(
     'the operator panel shows load, budgets and charts; nothing was loaded from another host; no console ' + 'errors',

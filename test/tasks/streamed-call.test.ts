@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEventLine } from '../../src/claude/parse-line.js';
 import { LiveTask } from '../../src/tasks/live-task.js';
+import { formatProgress } from '../../src/tasks/progress.js';
 import { startProgressPump } from '../../src/tasks/progress-pump.js';
 import { handleTaskLine, type LineContext } from '../../src/tasks/task-events.js';
 import type { TaskRecord } from '../../src/tasks/types.js';
@@ -90,6 +91,50 @@ describe('a tool call streamed in whole', () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     await pump.stop();
+    expect(task.calling).toBeUndefined();
+  });
+
+  it("with two calls in one message, the first call's assistant event does not take the second one back", () => {
+    const task = new LiveTask(record(), 10);
+    const ctx = lineContext(task);
+    const feed = (value: object) => {
+      const raw = JSON.stringify(value);
+      handleTaskLine({ kind: 'line', raw, parsed: parseEventLine(raw), at: Date.now() }, ctx);
+    };
+    // What the progress line names (the pump sends this line), without its cost and time.
+    const shown = () => formatProgress(task.record, Date.now(), task.writing, task.calling).split(' · ').slice(0, 2);
+    const ev = (event: object) => ({ type: 'stream_event', event, session_id: 's' });
+    const input = (n: string) => JSON.stringify({ command: `echo ${n}`, description: `say ${n}` });
+    const call = (n: string) => ({ type: 'tool_use', id: `tu_${n}`, name: 'Bash', input: JSON.parse(input(n)) });
+    const assistant = (n: string) => ({
+      type: 'assistant',
+      message: { id: 'msg_two', role: 'assistant', content: [call(n)] },
+      session_id: 's',
+    });
+    const block = (index: number, n: string) => [
+      ev({ type: 'content_block_start', index, content_block: { ...call(n), input: {} } }),
+      ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: input(n) } }),
+    ];
+    // claude 2.1.330's order when the second input is whole before the first call's assistant event is printed.
+    feed(ev({ type: 'message_start', message: { id: 'msg_two', type: 'message', role: 'assistant', content: [] } }));
+    const seen: string[][] = [];
+    for (const line of [
+      ...block(0, 'one'),
+      ...block(1, 'two'),
+      ev({ type: 'content_block_stop', index: 0 }),
+      assistant('one'),
+      ev({ type: 'content_block_stop', index: 1 }),
+      assistant('two'),
+    ]) {
+      feed(line);
+      const now = shown();
+      if (now[1]?.startsWith('Bash') && seen[seen.length - 1]?.join() !== now.join()) seen.push(now);
+    }
+    expect(seen).toEqual([
+      ['turn 1', 'Bash: echo one'],
+      ['turn 1', 'Bash: echo two'],
+    ]);
+    expect(task.record.tools.map((t) => t.summary)).toEqual(['echo one', 'echo two']);
     expect(task.calling).toBeUndefined();
   });
 

@@ -179,9 +179,15 @@ async function main(): Promise<void> {
     if (selected !== id) return;
     const events = h('div', { class: 'events', 'data-testid': 'events' });
     appendEvents(events, detail.view);
+    // Each task event draws the task again: what the person was typing there (a deny message, a follow-up) stays.
+    const typing = '[data-testid="deny-message"], [data-testid="followup-prompt"]';
     const draw = () => {
       current = detail.view;
+      const same = taskBox.querySelector('[data-testid="task-view"]')?.getAttribute('data-task') === id;
+      const fields = () => [...taskBox.querySelectorAll<HTMLInputElement>(typing)];
+      const typed = new Map(same ? fields().map((el) => [el.dataset.testid, el.value]) : []);
       replace(taskBox, renderTask(detail, src, actions(id), events));
+      for (const el of fields()) el.value = typed.get(el.dataset.testid) ?? el.value;
     };
     draw();
     const stream = new EventSource(`/board/api/tasks/${encodeURIComponent(id)}/stream?cursor=${detail.view.cursor}`);
