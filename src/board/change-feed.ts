@@ -29,7 +29,9 @@ export class ChangeFeed {
   since(seq: number): string[] | undefined {
     if (seq > this.seqNo) return undefined;
     if (seq < this.seqNo && (this.recent[0]?.seq ?? Infinity) > seq + 1) return undefined;
-    return [...new Set(this.recent.filter((c) => c.seq > seq).map((c) => c.id))];
+    // Numbers in `recent` run without gaps, so the first one after `seq` is found by subtraction, not a scan.
+    const from = Math.max(0, seq + 1 - (this.recent[0]?.seq ?? seq + 1));
+    return [...new Set(this.recent.slice(from).map((c) => c.id))];
   }
 
   // Waits for a change after `after` (at once when one came already), or the signal; false when aborted. The changes
