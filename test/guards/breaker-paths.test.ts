@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -29,17 +29,20 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function start(limits: Partial<Config['limits']> = {}): Promise<Engine> {
+async function start(limits: Partial<Config['limits']> = {}, bin = REAL_CLAUDE): Promise<Engine> {
   const config = defaultConfig(process.env, home);
   config.stateDir = mkdtempSync(join(tmpdir(), 'ct-breaker-'));
-  config.claudeBin = REAL_CLAUDE;
+  config.claudeBin = bin;
   config.logLevel = 'silent';
   Object.assign(
     config.limits,
     { breakerThreshold: 1, breakerCooldownS: COOLDOWN_MS / 1000, killGraceMs: 500, interruptWaitMs: 500 },
     limits,
   );
-  Object.assign(config.tiers.comprehensive!, { mcpConfig: null, maxRetries: 0 });
+  // A binary of the test's own has no warm spare: a spare started from the file before it was replaced would serve the
+  // probe.
+  const spares = bin === REAL_CLAUDE ? {} : { warmSpares: 0, minSpares: 0, maxSpares: 0 };
+  Object.assign(config.tiers.comprehensive!, { mcpConfig: null, maxRetries: 0, ...spares });
   Object.assign(config.tiers.speed!, { warmSpares: 0, maxRetries: 0 });
   engine = await createEngine(config, createLogger('silent'), claudeEnv(api, home));
   return engine;
@@ -105,14 +108,18 @@ describe('circuit breaker: every probe path releases the probe', () => {
   });
 
   it('probe failed to start (the binary cannot be executed)', async () => {
-    const e = await start();
+    // The server finds its binary once, at start: what a probe can meet is that file replaced by one that cannot run
+    // (a broken upgrade). Moved internals: the test used to change the config's claudeBin on the running engine.
+    const bin = join(mkdtempSync(join(tmpdir(), 'ct-badbin-')), 'claude');
+    symlinkSync(REAL_CLAUDE, bin);
+    const e = await start({}, bin);
     await openDeep(e);
-    const bad = join(mkdtempSync(join(tmpdir(), 'ct-badbin-')), 'claude');
-    writeFileSync(bad, '#!/nonexistent/interpreter\n');
-    chmodSync(bad, 0o755);
-    e.config.claudeBin = bad;
+    rmSync(bin);
+    writeFileSync(bin, '#!/nonexistent/interpreter\n');
+    chmodSync(bin, 0o755);
     expect(await final(e, idOf(await deep(e, 'never runs')))).toBe('failed');
-    e.config.claudeBin = REAL_CLAUDE;
+    rmSync(bin);
+    symlinkSync(REAL_CLAUDE, bin);
     await nextDeepGetsThrough(e);
   });
 
