@@ -58,14 +58,13 @@ export class ChangeFeed {
   }
 
   // One more watcher: the feed listens to its source from the first until the last is gone (pair with release).
-  // Changes made while nobody listened were not counted, so a first watcher after a gap starts a new stretch: every
-  // older position then reaches back too far (a reconnecting page gets the whole list, not an empty catch-up).
+  // Changes made while nobody listened were not counted, so every first watcher starts a new stretch (the very first
+  // too: position 0 is handed out): every older position then reaches back too far, and a reconnecting page gets the
+  // whole list, not an empty catch-up.
   retain(): void {
     if (this.watchers++ > 0) return;
-    if (this.seqNo > 0) {
-      this.recent.length = 0;
-      this.seqNo++;
-    }
+    this.recent.length = 0;
+    this.seqNo++;
     this.unsubscribe = this.subscribe((id) => this.push(id));
   }
 
