@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { ToolError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -43,12 +43,17 @@ function packageBinaries(): string[] {
 
 // Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's
 // own. The path is always absolute: runs spawn it from their own cwd, where a relative one (a PATH entry such as
-// `node_modules/.bin`) would name a file the task's tree holds. So a configured path is resolved against the server's
-// cwd, and relative PATH entries are skipped (as Go's exec.LookPath does).
+// `node_modules/.bin`) would name a file the task's tree holds. So a relative configured path is refused, and relative
+// PATH entries are skipped (as Go's exec.LookPath does).
 export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
   const env = options.env ?? process.env;
   const given = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
-  const explicit = given ? resolve(given) : undefined;
+  if (given && !isAbsolute(given))
+    throw new ClaudeNotFoundError(
+      `claude not found: ${env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : "the config's claudeBin"} is ` +
+        `${given}, a relative path; give an absolute one (each run starts claude from its own folder).`,
+    );
+  const explicit = given;
   const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
   if (explicit) {
     if (isExecutableFile(explicit)) return { path: explicit, source };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeContainment } from '../../src/claude/contain.js';
-import { claudeBinaryOf } from '../../src/claude/find-binary.js';
+import { claudeBinaryOf, findClaude } from '../../src/claude/find-binary.js';
 import { ProcessTable, spawnClaude } from '../../src/claude/spawn.js';
 import { REAL_CLAUDE, startServer, textOf } from '../support/harness.js';
 import { startScriptedApi } from '../support/scripted-api.js';
@@ -13,6 +13,27 @@ const containment = probeContainment();
 
 // A server finds its claude once (no stat on every run); one removed later fails at its spawn, which says so.
 describe('the claude binary of a server', () => {
+  it('is never a relative path: a configured one is refused by name, relative PATH entries are skipped', () => {
+    // A run spawns claude from its own folder, where a relative path names a file of the task's tree.
+    expect(() => findClaude({ env: { CLAUDE_TIERS_CLAUDE_BIN: 'node_modules/.bin/claude' } })).toThrow(
+      /CLAUDE_TIERS_CLAUDE_BIN is node_modules\/\.bin\/claude, a relative path; give an absolute one/,
+    );
+    expect(() => findClaude({ env: {}, configured: './claude' })).toThrow(
+      /the config's claudeBin is \.\/claude, a rel/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'ct-relpath-'));
+    try {
+      writeFileSync(join(dir, 'claude'), '#!/bin/sh\nexit 0\n');
+      chmodSync(join(dir, 'claude'), 0o755);
+      const abs = findClaude({ env: { PATH: dir } });
+      expect(abs).toEqual({ path: join(dir, 'claude'), source: 'PATH' });
+      const found = findClaude({ env: { PATH: `ct-relative-dir:${dir}` } });
+      expect(found.path).toBe(join(dir, 'claude'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is found once; removed later, the spawn says claude is gone and how to fix it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-bin-'));
     const bin = join(dir, 'claude');
