@@ -155,7 +155,7 @@ export async function planRun(
 
 // The files of a spare-able run (MCP config, appended prompt, settings) in a folder named by their content: a spare
 // and the run it serves share them, a change of content is a new folder (and a new spare key), and nothing is
-// rewritten in place under a running claude. The content is known before anything is written: when its folder is
+// rewritten in place under a running claude. The content is known before anything is written: when its files are
 // there already (an earlier run's, a spare's), nothing is. The settings' rules are the same for every run of a
 // server from one cwd (its state dir, its config), so the speed tier's runs share one folder.
 export async function planShared(
@@ -172,7 +172,13 @@ export async function planShared(
   for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
   const base = join(stateDir, 'spare-files');
   const dir = join(base, hash.digest('hex').slice(0, 16));
-  if (existsSync(dir)) return planIn(planned, dir);
+  const missing = planned.files.filter((f) => !existsSync(join(dir, f.name)));
+  if (!missing.length) return planIn(planned, dir);
+  if (existsSync(dir)) {
+    // Some of its files were removed, not the folder: those are written again (the same content, by its name).
+    for (const f of missing) await writeFileAtomic(join(dir, f.name), f.text);
+    return planIn(planned, dir);
+  }
   const tmp = join(base, `tmp-${randomUUID()}`);
   await writePlan(planned, tmp);
   // Another run may have made the folder meanwhile: the same content, so this copy goes.

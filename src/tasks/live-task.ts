@@ -141,6 +141,11 @@ export class LiveTask {
     return this.streamed.note(event, this.rec.stats.turns, this.rec.stats.lastMessageId);
   }
 
+  // claude retries the API call (system/api_retry): the message being streamed is dropped, and any call it made known.
+  retrying(): void {
+    this.streamed.clear();
+  }
+
   // The block being written is complete (its assistant event arrived: the streamed call it names is in the record
   // now) or the task ended (no call is being made either).
   endWriting(assistant?: AssistantEvent): Writing | undefined {

@@ -22,8 +22,10 @@ export class StreamedCall {
   private messageId?: string;
   private block?: { index: unknown; name: string; json: string; id?: string };
   private known?: StreamedCallView;
-  /** The tool-use id of the known call: only the assistant event naming it makes it go. */
+  /** The tool-use id of the known call: the assistant event naming it makes it go. */
   private knownId?: string;
+  /** The message the known call is in: the start of another one makes it go (its assistant event never came). */
+  private knownMessageId?: string;
 
   get view(): StreamedCallView | undefined {
     return this.known;
@@ -35,6 +37,9 @@ export class StreamedCall {
     const ev = event.event as Record<string, unknown>;
     if (ev.type === 'message_start') {
       this.messageId = str((ev.message as { id?: unknown } | undefined)?.id);
+      // A message's assistant event comes before the next message starts (its tools run in between): a call still
+      // known from another message never ran (the stream broke and claude retried with new ids).
+      if (this.known && this.knownMessageId !== this.messageId) this.clear();
       return false;
     }
     if (ev.type === 'content_block_start') {
@@ -69,6 +74,7 @@ export class StreamedCall {
       turn: sameTurn ? turns : turns + 1,
     };
     this.knownId = block.id;
+    this.knownMessageId = this.messageId;
     return true;
   }
 
@@ -85,10 +91,11 @@ export class StreamedCall {
     }
   }
 
-  // The run ended: nothing is being called.
+  // The run ended, or claude retries the API call (the message being streamed is dropped): nothing is being called.
   clear(): void {
     this.block = undefined;
     this.known = undefined;
     this.knownId = undefined;
+    this.knownMessageId = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit.js';
-import type { ClaudeEvent, StreamEvent } from '../claude/events.js';
+import { isSystem, type ClaudeEvent, type StreamEvent } from '../claude/events.js';
 import type { RunLine } from '../claude/run.js';
 import { describeLogLine, INVALID_LINE, OVERSIZED_LINE } from '../claude/summarize.js';
 import type { Logger } from '../log.js';
@@ -86,6 +86,7 @@ export function handleTaskLine(line: RunLine, ctx: LineContext): void {
   if (parsed.kind === 'event') {
     const ev = parsed.event;
     if (ev.type === 'assistant') task.endWriting(ev);
+    if (isSystem(ev, 'api_retry')) task.retrying();
     // A result ends the turn anyway; claude's own reason (max turns, budget) stays the one reported.
     if (ev.type !== 'result') stopIf(ctx, checkEvent(record, ctx.monitor, ev, ctx.limits));
     if (newTools > 0) ctx.toolStarted();

@@ -1,28 +1,29 @@
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RunSpec } from '../claude/run.js';
 
-// A spec as it was made, with what it was made from that can change on disk: the folder its files are in (a spec
-// whose folder is gone is made again) and a file it read (made again when that file's stat differs).
+// A spec as it was made, with what it was made from that can change on disk: the files it names (a spec one of whose
+// files is gone is made again) and a file it read (made again when that file's content differs).
 export interface MadeSpec {
   spec: RunSpec;
-  /** The folder of the spec's files (stateDir/spare-files/<hash>), when it has any. */
-  files?: string;
+  /** Every file the spec names (in stateDir/spare-files/<hash>): one removed from the folder is one claude lacks. */
+  files?: readonly string[];
   /** A file the spec was made from (the tier's MCP config), and its stamp when it was read. */
   read?: { path: string; stamp: string };
 }
 
-// A file's stamp: what changes when it is edited, replaced or removed.
+// A file's stamp: a hash of its content (the file is small). A stat can miss a same-size edit within one tick of
+// the file system's clock.
 export function fileStamp(path: string): string {
   try {
-    const s = statSync(path);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
   } catch {
     return 'missing';
   }
 }
 
 const isFresh = (made: MadeSpec): boolean =>
-  (!made.files || existsSync(made.files)) && (!made.read || fileStamp(made.read.path) === made.read.stamp);
+  (made.files ?? []).every((f) => existsSync(f)) && (!made.read || fileStamp(made.read.path) === made.read.stamp);
 
 // The specs of runs with a tier's shared files, made once per key and read after that: callers that ask at once share
 // one promise; one that fails is dropped (the next call makes it again), and so is one gone stale on disk. At most

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
 import type { ResultEvent } from '../claude/events.js';
 import {
@@ -84,8 +83,8 @@ export function sharedSpec(
     const read = mcp ? { path: mcp, stamp: fileStamp(mcp) } : undefined;
     const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd, hidden), deps.config.allowedRoots);
     const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
-    const file = plan.mcpConfigPath ?? plan.settingsFile ?? plan.systemPromptFile ?? plan.appendSystemPromptFile;
-    return { spec, files: file && dirname(file), read };
+    const named = [plan.mcpConfigPath, plan.settingsFile, plan.systemPromptFile, plan.appendSystemPromptFile];
+    return { spec, files: named.filter((f): f is string => !!f), read };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
   return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags, hidden]), make);

@@ -153,4 +153,55 @@ describe('a tool call streamed in whole', () => {
     expect(task.noteStream(streamEvent(s.last))).toBe(true);
     expect(task.calling).toMatchObject({ name: 'Bash', turn: 1 });
   });
+  // The stream broke after msg_a's Bash input was whole; claude retried: the retried message has new ids, so msg_a's
+  // assistant event never comes. Either the start of the retried message or claude's api_retry line drops the call.
+  it('is dropped when another message starts, or claude retries, without its assistant event', () => {
+    const retry = {
+      type: 'system',
+      subtype: 'api_retry',
+      attempt: 1,
+      max_retries: 10,
+      retry_delay_ms: 569,
+      error_status: 529,
+      error: 'overloaded',
+      session_id: 's',
+      uuid: 'd7540dd5-8e53-4b62-9208-3c28009c6002',
+    };
+    for (const after of ['message_start', 'api_retry'] as const) {
+      const task = new LiveTask(record(), 10);
+      const ctx = lineContext(task);
+      const feed = (value: object) => {
+        const raw = JSON.stringify(value);
+        handleTaskLine({ kind: 'line', raw, parsed: parseEventLine(raw), at: Date.now() }, ctx);
+      };
+      const broken = stream('msg_a', 'echo never ran');
+      for (const line of [...broken.before, broken.last]) feed(line);
+      expect(task.calling).toMatchObject({ name: 'Bash', summary: 'echo never ran' });
+      const retried = stream('msg_r', 'echo ran');
+      if (after === 'api_retry') {
+        feed(retry);
+        expect(task.calling, after).toBeUndefined();
+      }
+      feed(retried.before[0]!);
+      expect(task.calling, after).toBeUndefined();
+      for (const line of [...retried.before.slice(1), retried.last]) feed(line);
+      expect(task.calling).toMatchObject({ summary: 'echo ran', turn: 1 });
+      feed(retried.assistant);
+      expect(task.calling).toBeUndefined();
+      expect(task.record.tools.map((t) => t.summary)).toEqual(['echo ran']);
+    }
+  });
+
+  it("keeps a known call when its own message's start is seen again", () => {
+    const task = new LiveTask(record(), 10);
+    const streamEvent = (value: object) => {
+      const parsed = parseEventLine(JSON.stringify(value));
+      if (parsed.kind !== 'event' || parsed.event.type !== 'stream_event') throw new Error('not a stream event');
+      return parsed.event;
+    };
+    const s = stream('msg_d', 'echo kept');
+    for (const line of [...s.before, s.last]) task.noteStream(streamEvent(line));
+    task.noteStream(streamEvent(s.before[0]!));
+    expect(task.calling).toMatchObject({ summary: 'echo kept' });
+  });
 });

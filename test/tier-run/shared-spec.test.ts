@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,5 +117,34 @@ describe('sharedSpec', () => {
     const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
     expect(existsSync(fileArg(second, 'settings'))).toBe(true);
     expect(readFileSync(fileArg(second, 'settings'), 'utf8')).toContain(`Read(/${s.hidden}/**)`);
+  });
+  it('is made again, its file written again, when one file was removed from its folder (not the folder)', async () => {
+    const s = server();
+    const tier = s.deps.config.tiers.speed!;
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    const settings = fileArg(first, 'settings');
+    rmSync(settings);
+    expect(existsSync(dirname(settings))).toBe(true);
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(second).not.toBe(first);
+    expect(readFileSync(fileArg(second, 'settings'), 'utf8')).toContain(`Read(/${s.hidden}/**)`);
+    expect(statSync(fileArg(second, 'settings')).mode & 0o777).toBe(0o600);
+  });
+
+  it("is made again when the tier's MCP config is edited in place to the same size, its mtime kept", async () => {
+    const s = server();
+    const mcp = join(mkdtempSync(join(tmpdir(), 'ct-spec-mcp-')), 'mcp.json');
+    const servers = (name: string) => JSON.stringify({ mcpServers: { [name]: { command: '/bin/true', args: [] } } });
+    // One whole second for both: a same-size edit within one tick of the file system's clock looks like this.
+    const tick = 1_700_000_000;
+    writeFileSync(mcp, servers('server_one'));
+    utimesSync(mcp, tick, tick);
+    const tier = { ...s.deps.config.tiers.speed!, mcpConfig: mcp };
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(first, 'mcp-config'), 'utf8')).toContain('server_one');
+    writeFileSync(mcp, servers('server_two'));
+    utimesSync(mcp, tick, tick);
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(readFileSync(fileArg(second, 'mcp-config'), 'utf8')).toContain('server_two');
   });
 });

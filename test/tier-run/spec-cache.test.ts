@@ -1,9 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/claude/run.js';
-import { SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
+import { fileStamp, SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
+
+// The temp folders the tests make, removed when they are done.
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 
 const spec = (name: string): RunSpec => ({ bin: name, args: [], cwd: '/', env: {}, maxLineBytes: 1 });
 
@@ -57,8 +68,8 @@ describe('SpecCache', () => {
     const cache = new SpecCache();
     const dirs: string[] = [];
     const make = async (): Promise<MadeSpec> => {
-      dirs.push(mkdtempSync(join(tmpdir(), 'ct-cache-files-')));
-      return { spec: spec(`x${dirs.length}`), files: dirs.at(-1) };
+      dirs.push(tempDir('ct-cache-files-'));
+      return { spec: spec(`x${dirs.length}`), files: [dirs.at(-1)!] };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
@@ -67,5 +78,35 @@ describe('SpecCache', () => {
     expect(a).toBe(b);
     expect(a.bin).toBe('x2');
     expect(dirs).toHaveLength(2);
+  });
+  it('makes a spec again when one of its files is gone, the others and their folder still there', async () => {
+    const cache = new SpecCache();
+    const dir = tempDir('ct-cache-some-');
+    const files = ['mcp.json', 'settings.json'].map((name) => join(dir, name));
+    let made = 0;
+    const make = async (): Promise<MadeSpec> => {
+      for (const f of files) writeFileSync(f, '{}');
+      return { spec: spec(`x${++made}`), files };
+    };
+    const first = await cache.get('k', make);
+    expect(await cache.get('k', make)).toBe(first);
+    rmSync(files[1]!);
+    expect((await cache.get('k', make)).bin).toBe('x2');
+  });
+
+  it('makes a spec again when the file it read is edited to the same size with its mtime put back', async () => {
+    const cache = new SpecCache();
+    const path = join(tempDir('ct-cache-read-'), 'mcp.json');
+    // One whole second for both: a same-size edit within one tick of the file system's clock looks like this.
+    const tick = 1_700_000_000;
+    writeFileSync(path, '{"a":1}');
+    utimesSync(path, tick, tick);
+    let made = 0;
+    const make = async (): Promise<MadeSpec> => ({ spec: spec(`x${++made}`), read: { path, stamp: fileStamp(path) } });
+    const first = await cache.get('k', make);
+    expect(await cache.get('k', make)).toBe(first);
+    writeFileSync(path, '{"a":2}');
+    utimesSync(path, tick, tick);
+    expect((await cache.get('k', make)).bin).toBe('x2');
   });
 });
