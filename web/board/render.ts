@@ -162,6 +162,7 @@ export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTM
     type: 'text',
     placeholder: 'message for claude (with Deny)',
     'data-testid': 'deny-message',
+    'data-request': q?.request_id ?? '',
     maxlength: 2000,
   });
   const follow = h('textarea', {
