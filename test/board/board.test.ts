@@ -225,14 +225,11 @@ describe('the board in a browser', () => {
       await until(id, (v) => v.state === 'needs_input' || v.final);
       await page.click(`tr[data-task="${id}"]`);
       await page.locator('[data-testid="permission"]').waitFor({ timeout: 10_000 });
-      const request = () =>
-        page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="deny-message"]')?.dataset.request);
-      const first = await request();
-      expect(first).toBeTruthy();
+      const input = () => page.evaluate(() => document.querySelector('[data-testid="permission-input"]')?.textContent);
+      expect(await input()).toContain('echo one');
       await page.fill('[data-testid="deny-message"]', 'NOT_FOR_THE_NEXT_ONE');
       await page.click('[data-testid="deny"]');
-      // (Between the two, no request is shown.)
-      await expect.poll(async () => ((await request()) ?? first) !== first, { timeout: 60_000 }).toBe(true);
+      await expect.poll(input, { timeout: 60_000 }).toContain('owt');
       expect(await page.inputValue('[data-testid="deny-message"]')).toBe('');
       const shown = (await page.locator('[data-testid="permission-input"]').textContent())!;
       expect(shown).toContain('echo \\u{202e}owt');
