@@ -55,24 +55,22 @@ export class BoardStreams {
     );
     let cursor = Number.isInteger(given) && given >= 0 ? given : undefined;
     let final = false;
-    let state: string | undefined;
-    // The view after the cursor; with `ifNew`, sent only when it has events or a state the page has not seen.
-    const push = async (ifNew = false) => {
+    // The view after the cursor.
+    const push = async () => {
       const view = await this.tasks.follow(viewer, taskId, cursor ?? 0);
-      if (ifNew && view.cursor === cursor && view.state === state) return;
       this.write(res, String(view.cursor), 'task', view);
       cursor = view.cursor;
       final = view.final;
-      state = view.state;
     };
     const from = this.tasks.feed.seq;
     try {
       await push();
       // A finished task's stream stays open and quiet (a closed one would make the browser reconnect every second).
-      // A reset (the feed could not say what changed) may hide a change of this task: look again.
+      // A reset (the feed could not say what changed) may hide a change of this task, events or not (progress, cost):
+      // send it again (resets are rare; the page draws the same view twice at worst).
       for await (const change of this.tasks.watch(viewer, from, ctl.signal)) {
         if (final) continue;
-        if ('reset' in change) await push(true);
+        if ('reset' in change) await push();
         else if (change.ids.includes(taskId)) await push();
       }
     } finally {

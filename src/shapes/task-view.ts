@@ -45,8 +45,9 @@ export const TaskViewSchema = z.object({
   worktree: WorktreeSummarySchema.partial({ head_commit: true, changed_files: true, diffstat: true }).optional(),
   /** With output_schema: the object claude returned. */
   output: z.unknown().optional(),
-  /** The question the task waits on (state needs_input): answer it with answer_task. */
-  input_request: InputRequestSchema.optional(),
+  /** The question the task waits on (state needs_input): answer it with answer_task. `input_text` is its input as a
+   * person must see it to decide (characters that could hide a part shown escaped, long input shortened). */
+  input_request: InputRequestSchema.extend({ input_text: str }).optional(),
   /** The text block claude is writing right now: its length so far and its last characters. */
   writing: z.object({ chars: num, text_tail: str }).optional(),
 });

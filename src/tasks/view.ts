@@ -85,7 +85,10 @@ export async function taskView(
   if (live?.writing && !isFinal(record.state))
     view.writing = { chars: live.writing.chars, text_tail: live.writing.tail.slice(-500) };
   if (record.sessionId) view.session_id = record.sessionId;
-  if (record.state === 'needs_input' && record.inputRequest) view.input_request = record.inputRequest;
+  if (record.state === 'needs_input' && record.inputRequest) {
+    const q = record.inputRequest;
+    view.input_request = { ...q, input_text: decisionText(q.tool, q.input, DECISION_MAX_CHARS) };
+  }
   if (record.end) view.end = record.end;
   if (record.result) {
     const r = record.result;
@@ -149,7 +152,7 @@ export function viewText(v: TaskView): string {
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.input_request) {
     const q = v.input_request;
-    const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}${q.reason ? ` (${q.reason})` : ''}`;
+    const what = `${q.tool} ${q.input_text}${q.reason ? ` (${q.reason})` : ''}`;
     lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
     lines.push(
       `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or ` +

@@ -1,5 +1,9 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import type { BoardSession } from '../../src/board/board-sessions.js';
+import { BoardStreams } from '../../src/board/board-streams.js';
 import type { BoardChange } from '../../src/board/board-tasks.js';
 import { ChangeFeed, parsePosition } from '../../src/board/change-feed.js';
 import { RegistryBoardTasks } from '../../src/board/registry-board-tasks.js';
@@ -10,6 +14,29 @@ import { parseCliArgs, UsageError } from '../../src/cli-args.js';
 
 // Issue 22: the board's small parts, without a server.
 describe('the board, unit by unit', () => {
+  it("a reset of the feed re-sends a task's view even with no new event (its progress may have changed)", async () => {
+    // The task's view changes without an event (progress, cost); the feed then says only "reset" twice.
+    let progress = 0;
+    const view = () => ({ task_id: 't_a', cursor: 3, state: 'running', final: false, progress: `p${progress++}` });
+    async function* watch(_v: unknown, _s: unknown, signal: AbortSignal): AsyncGenerator<BoardChange> {
+      yield { seq: 1, reset: true };
+      yield { seq: 2, reset: true };
+      await new Promise((r) => signal.addEventListener('abort', r));
+    }
+    const tasks = { feed: { seq: 0, boot: 'b' }, follow: async () => view(), watch };
+    const streams = new BoardStreams(tasks as unknown as ConstructorParameters<typeof BoardStreams>[0]);
+    const req = Object.assign(new EventEmitter(), { url: '/x?cursor=3', headers: {} });
+    const sent: string[] = [];
+    const res = Object.assign(new EventEmitter(), { writeHead() {}, end() {}, write: (t: string) => sent.push(t) });
+    const session = { id: 's', who: {} } as unknown as BoardSession;
+    const done = streams.task(req as unknown as IncomingMessage, res as unknown as ServerResponse, session, 't_a');
+    await expect.poll(() => sent.filter((t) => t.includes('event: task')).length).toBe(3);
+    const shown = sent.filter((t) => t.includes('event: task')).map((t) => /"progress":"(p\d)"/.exec(t)?.[1]);
+    expect(new Set(shown).size).toBe(3);
+    streams.closeAll();
+    await done;
+  });
+
   it('--board-port takes a port for stdio servers; a bad value or --http beside it is one clear error', () => {
     expect(parseCliArgs(['serve', '--board-port', '0']).options['board-port']).toBe('0');
     expect(() => parseCliArgs(['serve', '--board-port', 'x'])).toThrow(/--board-port needs a port number 0-65535/);

@@ -179,17 +179,27 @@ async function main(): Promise<void> {
     if (selected !== id) return;
     const events = h('div', { class: 'events', 'data-testid': 'events' });
     appendEvents(events, detail.view);
-    // Each task event draws the task again: what the person was typing there (a deny message, a follow-up) stays.
+    // Each task event draws the task again (`keep`): what the person was typing there (a follow-up, a deny message for
+    // the same request) stays, with its focus and caret. The draw of select (after an action sent it) starts empty.
     const typing = '[data-testid="deny-message"], [data-testid="followup-prompt"]';
-    const draw = () => {
+    const fields = () => [...taskBox.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>(typing)];
+    const key = (el: HTMLElement) => `${el.dataset.testid}:${el.dataset.request ?? ''}`;
+    const draw = (keep: boolean) => {
       current = detail.view;
-      const same = taskBox.querySelector('[data-testid="task-view"]')?.getAttribute('data-task') === id;
-      const fields = () => [...taskBox.querySelectorAll<HTMLInputElement>(typing)];
-      const typed = new Map(same ? fields().map((el) => [el.dataset.testid, el.value]) : []);
+      const same = keep && taskBox.querySelector('[data-testid="task-view"]')?.getAttribute('data-task') === id;
+      const old = same ? fields() : [];
+      const typed = new Map(old.map((el) => [key(el), el.value]));
+      const active = old.find((el) => el === document.activeElement);
+      const caret = active && { key: key(active), start: active.selectionStart, end: active.selectionEnd };
       replace(taskBox, renderTask(detail, src, actions(id), events));
-      for (const el of fields()) el.value = typed.get(el.dataset.testid) ?? el.value;
+      for (const el of fields()) {
+        el.value = typed.get(key(el)) ?? el.value;
+        if (caret?.key !== key(el)) continue;
+        el.focus();
+        el.setSelectionRange(caret.start, caret.end);
+      }
     };
-    draw();
+    draw(false);
     const stream = new EventSource(`/board/api/tasks/${encodeURIComponent(id)}/stream?cursor=${detail.view.cursor}`);
     taskStream = stream;
     stream.addEventListener('task', (ev) => {
@@ -198,8 +208,8 @@ async function main(): Promise<void> {
       const fresh = v.cursor > detail.view.cursor ? v.events : [];
       appendEvents(events, { ...v, events: fresh });
       detail = { ...detail, view: { ...v, events: [] } };
-      draw();
-      if (v.final && !wasFinal) void src.task(id).then((d) => selected === id && ((detail = d), draw()));
+      draw(true);
+      if (v.final && !wasFinal) void src.task(id).then((d) => selected === id && ((detail = d), draw(true)));
     });
   }
 

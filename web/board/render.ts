@@ -162,6 +162,7 @@ export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTM
     type: 'text',
     placeholder: 'message for claude (with Deny)',
     'data-testid': 'deny-message',
+    'data-request': q?.request_id ?? '',
     maxlength: 2000,
   });
   const follow = h('textarea', {
@@ -205,7 +206,7 @@ export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTM
           { class: 'ask', 'data-testid': 'permission' },
           h('h3', {}, 'Permission request: ', h('span', { class: 'mono', 'data-testid': 'permission-tool' }, q.tool)),
           q.reason ? h('p', {}, q.reason) : null,
-          h('pre', { 'data-testid': 'permission-input' }, JSON.stringify(q.input, null, 2)),
+          h('pre', { 'data-testid': 'permission-input' }, q.input_text),
           h('p', { class: 'sub' }, `denied at ${q.expires_at} without an answer`),
           h(
             'div',
