@@ -218,26 +218,23 @@ describe('the board in a browser', () => {
     ).toBe(true);
   });
 
-  it(
-    'a second permission request starts with an empty deny message; a command holding U+202E shows it escaped',
-    async () => {
-      const id = await deep({ prompt: `${asking('one')}[[bash:curl -s http://127.0.0.1:9/; echo \u202eowt]]` });
-      await until(id, (v) => v.state === 'needs_input' || v.final);
-      await page.click(`tr[data-task="${id}"]`);
-      await page.locator('[data-testid="permission"]').waitFor({ timeout: 10_000 });
-      const input = () => page.evaluate(() => document.querySelector('[data-testid="permission-input"]')?.textContent);
-      expect(await input()).toContain('echo one');
-      await page.fill('[data-testid="deny-message"]', 'NOT_FOR_THE_NEXT_ONE');
-      await page.click('[data-testid="deny"]');
-      await expect.poll(input, { timeout: 60_000 }).toContain('owt');
-      expect(await page.inputValue('[data-testid="deny-message"]')).toBe('');
-      const shown = (await page.locator('[data-testid="permission-input"]').textContent())!;
-      expect(shown).toContain('echo \\u{202e}owt');
-      expect(shown).not.toContain('\u202e');
-      await page.click('[data-testid="deny"]');
-      expect((await until(id, (v) => v.final)).state).toBe('succeeded');
-    },
-  );
+  it('a second permission request starts with an empty deny message; a command holding U+202E shows it escaped', async () => {
+    const id = await deep({ prompt: `${asking('one')}[[bash:curl -s http://127.0.0.1:9/; echo \u202eowt]]` });
+    await until(id, (v) => v.state === 'needs_input' || v.final);
+    await page.click(`tr[data-task="${id}"]`);
+    await page.locator('[data-testid="permission"]').waitFor({ timeout: 10_000 });
+    const input = () => page.evaluate(() => document.querySelector('[data-testid="permission-input"]')?.textContent);
+    expect(await input()).toContain('echo one');
+    await page.fill('[data-testid="deny-message"]', 'NOT_FOR_THE_NEXT_ONE');
+    await page.click('[data-testid="deny"]');
+    await expect.poll(input, { timeout: 60_000 }).toContain('owt');
+    expect(await page.inputValue('[data-testid="deny-message"]')).toBe('');
+    const shown = (await page.locator('[data-testid="permission-input"]').textContent())!;
+    expect(shown).toContain('echo \\u{202e}owt');
+    expect(shown).not.toContain('\u202e');
+    await page.click('[data-testid="deny"]');
+    expect((await until(id, (v) => v.final)).state).toBe('succeeded');
+  });
 
   it('Kill stops a running task', async () => {
     const id = await deep({ prompt: `[[bash:echo started; sleep ${uniqueSleep()}]]` });
