@@ -218,7 +218,7 @@ describe('the board in a browser', () => {
     ).toBe(true);
   });
 
-  it('a second permission request starts with an empty deny message; a command holding U+202E shows it escaped', async () => {
+  it('a second permission request has an empty deny message; a command holding U+202E shows it escaped', async () => {
     const id = await deep({ prompt: `${asking('one')}[[bash:curl -s http://127.0.0.1:9/; echo \u202eowt]]` });
     await until(id, (v) => v.state === 'needs_input' || v.final);
     await page.click(`tr[data-task="${id}"]`);
