@@ -28,7 +28,6 @@ export { QuickAnswerSchema } from './shapes/quick-answer.js';
 export { TaskViewSchema, type TaskView } from './shapes/task-view.js';
 export { KillTaskOutputSchema, listedOutputSchema, TaskStatusOutputSchema } from './shapes/tool-outputs.js';
 export { CompareStatusSchema } from './shapes/compare.js';
-export { camelKeys } from './shapes/requests.js';
 export type { TaskReply } from './tasks/view.js';
 export { LOCAL_PRINCIPAL, TASK_STATES, type TaskState, type Viewer } from './tasks/types.js';
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { camelKeys, TaskViewSchema, type Limits } from '../src/engine.js';
+import { TaskViewSchema, type Limits } from '../src/engine.js';
 import { defineTool } from './define-tool.js';
 import {
   BudgetField,
+  camelKeys,
   CwdField,
   ImagesField,
   ModelField,

@@ -76,16 +76,3 @@ export const QuickRequestSchema = TaskAskSchema.pick({
   .extend(WithAskSchema.shape)
   .extend({ cache: z.boolean().optional() });
 export type QuickRequest = z.infer<typeof QuickRequestSchema>;
-
-// snake_case to camelCase, as a type: "max_budget_usd" is "maxBudgetUsd".
-type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
-export type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : K]: T[K] };
-
-// A tool's snake_case input in the server's spelling, so a request is never copied field by field (the compiler
-// checks the result against the request it is passed as).
-export function camelKeys<T extends object>(input: T): CamelKeys<T> {
-  const out: Record<string, unknown> = {};
-  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) out[camel(k)] = v;
-  return out as CamelKeys<T>;
-}

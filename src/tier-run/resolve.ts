@@ -1,11 +1,10 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { UserContent } from '../claude/control.js';
 import type { Config, TierConfig } from '../config/schema.js';
 import type { CostModel } from '../cost/cost-model.js';
 import { pickModel } from '../cost/pick-model.js';
 import { modelLadder } from '../cost/prices.js';
-import { resolveCwd } from '../cwd.js';
+import { inside, real, resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { imageBlocks, type ImageInput } from '../images.js';
 import { routeAuto } from '../routing.js';
@@ -81,13 +80,13 @@ export async function resolveRun(config: Config, asked: AskedRun): Promise<Resol
   const tier = getTier(config, asked.tierName);
   const cwd = resolveCwd(asked.cwd, config.allowedRoots);
   const state = realOrSelf(config.stateDir);
-  if (isInside(state, cwd))
+  if (inside(cwd, state))
     throw new ToolError(
       `cwd: ${asked.cwd} lies in the server's state dir (${state}), which holds every task's records and keys; ` +
         'pass a directory of your project',
     );
   for (const [i, image] of (asked.images ?? []).entries())
-    if ('path' in image && isInside(state, realOrSelf(resolve(cwd, image.path))))
+    if ('path' in image && inside(realOrSelf(resolve(cwd, image.path)), state))
       throw new ToolError(`images[${i}].path: ${image.path} lies in the server's state dir; pass an image of yours`);
   const images = asked.images ? await imageBlocks(asked.images, config.allowedRoots, cwd) : undefined;
   const content: UserContent = images ? [...images, { type: 'text', text: asked.prompt }] : asked.prompt;
@@ -95,18 +94,7 @@ export async function resolveRun(config: Config, asked: AskedRun): Promise<Resol
 }
 
 // A path where its links lead, or as written when it does not exist.
-function realOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-const isInside = (parent: string, child: string): boolean => {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
+const realOrSelf = (path: string): string => real(path) ?? resolve(path);
 
 // The same request on another tier (a fallback tier): that tier's own model, the same cwd and content.
 export function onTier(config: Config, run: ResolvedRun, tierName: string): ResolvedRun {

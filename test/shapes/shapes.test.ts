@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { camelKeys, SubmitRequestSchema } from '../../src/shapes/requests.js';
+import { SubmitRequestSchema } from '../../src/shapes/requests.js';
+import { camelKeys } from '../../tools/fields.js';
 import { readTaskRecord, type TaskRecord } from '../../src/shapes/task-record.js';
 
 // The boundary shapes of src/shapes: a stored record is read back whole (and only when it has the record's shape),
