@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import { probeContainment } from '../../src/claude/contain.js';
 import { ProcessTable } from '../../src/claude/spawn.js';
 import { startServer, type StartedServer, type StartOptions } from './harness.js';
 import { claudeEnv, makeTempHome, startScriptedApi, type ScriptedApi } from './scripted-api.js';
@@ -46,14 +47,16 @@ export function serverPerFile(options?: StartOptions): { readonly api: ScriptedA
 }
 
 // For a file whose tests drive claude directly: one scripted API, a temp HOME (env() is claude's environment for
-// both) and a process table, whose processes are all killed after the file.
+// both) and a process table, whose processes are all killed after the file. The table contains claude as a server's
+// does (a PID namespace that dies with its parent, where the kernel allows), so a test worker killed mid-file leaves
+// no claude, bwrap or socat behind.
 export function claudePerFile(): {
   readonly api: ScriptedApi;
   readonly table: ProcessTable;
   env(): Record<string, string>;
 } {
   const file = apiPerFile();
-  const table = new ProcessTable();
+  const table = new ProcessTable(probeContainment());
   let home = '';
   beforeAll(async () => {
     home = await makeTempHome();
