@@ -211,31 +211,32 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     "the task's own commits in its clone reach its branch, fetched back only when they descend from the " + 'base',
     async () => {
       const repo = scratchRepo();
-      const r = await runTask(
-        repo,
-        'sandboxed',
-        "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task " +
-          "commit' && echo COMMITTED; echo b > b.txt]]",
+      // A sandboxed task whose git steps in its clone printed `done` (they all ran), then wrote one more file: its
+      // run, and the subjects of its branch.
+      const sandboxedGit = async (steps: string, done: string, file: string) => {
+        const r = await runTask(repo, 'sandboxed', `[[bash:${steps} && echo ${done}; echo ${file[0]} > ${file}]]`);
+        expect(r.toolResults).toContain(done);
+        return { ...r, subjects: subjects(repo, r.summary.branch!) };
+      };
+      const git = 'git -c user.email=e@x -c user.name=e';
+      const r = await sandboxedGit(
+        `echo a > a.txt && git add a.txt && ${git} commit -qm 'task commit'`,
+        'COMMITTED',
+        'b.txt',
       );
-      expect(r.toolResults).toContain('COMMITTED');
-      expect(subjects(repo, r.summary.branch!)).toEqual([
-        expect.stringMatching(/^claude-tiers: task/),
-        'task commit',
-        'initial',
-      ]);
+      expect(r.subjects).toEqual([expect.stringMatching(/^claude-tiers: task/), 'task commit', 'initial']);
       expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
       expect(r.summary.warnings).toBeUndefined();
       // Only the task's branch was written: the import ref is gone.
       expect(refNames(repo)).toEqual(['refs/heads/main', `refs/heads/${r.summary.branch}`].sort());
       // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
-      const orphan = await runTask(
-        repo,
-        'sandboxed',
-        '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan ' +
-          '$(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]',
+      const orphan = await sandboxedGit(
+        `B=$(git symbolic-ref HEAD) && C=$(${git} commit-tree -m orphan $(git mktree </dev/null)) && ` +
+          'git update-ref $B $C',
+        'ORPHANED',
+        'o.txt',
       );
-      expect(orphan.toolResults).toContain('ORPHANED');
-      expect(subjects(repo, orphan.summary.branch!)).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
+      expect(orphan.subjects).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
       expect(orphan.summary.changed_files).toEqual(['o.txt']);
     },
   );
