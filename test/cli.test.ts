@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import {
   ROOT,
   runCli,
   SERVER_ENTRY,
+  startCli,
   startServer,
   uniqueSleep,
   waitFor,
@@ -320,28 +321,19 @@ describe('permission requests from the CLI (issue 21, item 4)', () => {
   it(
     'run without a terminal says how to answer; `answer ... allow` from another process lets the command ' + 'run',
     async () => {
-      const proc = spawn(process.execPath, [SERVER_ENTRY, 'run', asking('piped-allow')], {
-        env: permEnv,
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+      const { proc, closed: exited, stdout, stderr } = startCli(['run', asking('piped-allow')], { env: permEnv });
       try {
         expect(
           await waitFor(
-            () => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(err),
+            () => /waits for permission to run Bash; answer with: claude-tiers answer t_\S+ allow\|deny/.test(stderr()),
             60_000,
           ),
         ).toBe(true);
-        const id = /(t_\S+) waits for permission/.exec(err)![1]!;
+        const id = /(t_\S+) waits for permission/.exec(stderr())![1]!;
         const answered = await runCli(['answer', id, 'allow'], { env: permEnv, timeoutMs: 60_000 });
         expect(answered.code, answered.stderr).toBe(0);
         expect(await exited).toBe(0);
-        expect(out).toContain('piped-allow');
+        expect(stdout()).toContain('piped-allow');
       } finally {
         proc.kill('SIGKILL');
       }

@@ -16,6 +16,7 @@ import {
   runCli,
   SERVER_ENTRY,
   serverEnv,
+  startCli,
   startHttpServer,
   startServer,
   textOf,
@@ -279,16 +280,8 @@ describe('compare (A/B comparison of two tiers)', () => {
       writeFileSync(file, '{"prompt": "hangs [[hang]]"}\n');
       const out = join(work, 'out-stopped');
       const before = api.messageRequests((q) => q.firstUserText.includes('hangs')).length;
-      const proc = spawn(
-        process.execPath,
-        [SERVER_ENTRY, 'compare', '--tiers', 'speed,comprehensive', '--prompts', file, '--out', out],
-        { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const closed = new Promise<number | null>((resolve) => proc.once('close', resolve));
+      const cli = startCli(['compare', '--tiers', 'speed,comprehensive', '--prompts', file, '--out', out], { env });
+      const { proc, closed } = cli;
       try {
         expect(
           await waitFor(() => api.messageRequests((q) => q.firstUserText.includes('hangs')).length > before, 60_000),
@@ -298,7 +291,8 @@ describe('compare (A/B comparison of two tiers)', () => {
       } finally {
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
-      expect(stderr).toMatch(/stopped early; wrote/);
+      const stdout = cli.stdout();
+      expect(cli.stderr()).toMatch(/stopped early; wrote/);
       expect(row(stdout, 'runs')).toEqual(['0', '0']);
       for (const label of ['success rate', 'latency p50', 'cost mean', 'turns mean', 'output tokens mean'])
         expect(row(stdout, label)).toEqual(['–', '–', '–']);

@@ -6,6 +6,7 @@ import { metricsPortOf, parseProm, value } from './support/prom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import {
+  configFile,
   processesMatching,
   runCli,
   serverEnv,
@@ -151,15 +152,10 @@ describe('--metrics-port in stdio mode', () => {
   it(
     'serves the same metrics on loopback without a token: spare takes, rate-limit refusals and an opened ' + 'circuit',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'ct-metrics-cfg-'));
-      const config = join(dir, 'config.json');
-      writeFileSync(
-        config,
-        JSON.stringify({
-          tiers: { comprehensive: { mcpConfig: null } },
-          limits: { ratePerMinute: 1, rateBurst: 2, breakerThreshold: 1 },
-        }),
-      );
+      const config = configFile({
+        tiers: { comprehensive: { mcpConfig: null } },
+        limits: { ratePerMinute: 1, rateBurst: 2, breakerThreshold: 1 },
+      });
       const s = await startServer(api, {
         args: ['--metrics-port', '0'],
         spares: 1,

@@ -11,10 +11,10 @@ import {
   serverEnv,
   startServer,
   textOf,
-  waitFor,
+  waitForValue,
   type StartedServer,
 } from './support/harness.js';
-import { startRawServer } from './support/raw-rpc.js';
+import { startRawServer, type RawServer } from './support/raw-rpc.js';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.js';
 import { viewOf, type TaskView as View } from './support/views.js';
 
@@ -128,11 +128,22 @@ describe('permission requests: the tool path', () => {
   });
 });
 
+// What tasks/get says of a task on a raw server once its status is `status` (polled for 30 s).
+const tasksGetWhen = (raw: RawServer, taskId: string, status: string) =>
+  waitForValue(
+    async () => {
+      const got = (await raw.rpc('tasks/get', { taskId })).result;
+      return got?.status === status ? got : undefined;
+    },
+    30_000,
+    200,
+  );
+
 // A real SDK client that answers elicitations (allow), in either era.
 async function elicitingClient(
   era: 'legacy' | 'modern',
   asked: string[],
-): Promise<{ client: Client; close(): Promise<void> }> {
+): Promise<{ deepTask(prompt: string): Promise<View>; close(): Promise<void> }> {
   const { env } = await serverEnv(api, { env: { CLAUDE_TIERS_CONFIG: config } });
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -153,7 +164,14 @@ async function elicitingClient(
     return { action: 'accept', content: { decision: 'allow' } };
   });
   await client.connect(transport);
-  return { client, close: () => client.close() };
+  // A deep task of prompt, waited for (30 s in its call, then 30 s more in task_status): its view then.
+  const deepTask = async (prompt: string): Promise<View> => {
+    const opts = { timeout: 120_000 };
+    const v = viewOf(await client.callTool({ name: 'deep_task', arguments: { prompt, wait_s: 30 } }, opts));
+    if (v.final) return v;
+    return viewOf(await client.callTool({ name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } }, opts));
+  };
+  return { deepTask, close: () => client.close() };
 }
 
 describe('permission requests: the protocol paths', () => {
@@ -166,19 +184,7 @@ describe('permission requests: the protocol paths', () => {
         const c = await elicitingClient(era, asked);
         try {
           const tag = `VIA_${era}_${uniq()}`;
-          const r = await c.client.callTool(
-            { name: 'deep_task', arguments: { prompt: asking(tag), wait_s: 30 } },
-            { timeout: 120_000 },
-          );
-          const v = viewOf(r);
-          const fin = v.final
-            ? v
-            : viewOf(
-                await c.client.callTool(
-                  { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
-                  { timeout: 120_000 },
-                ),
-              );
+          const fin = await c.deepTask(asking(tag));
           expect(asked.length).toBe(1);
           expect(asked[0]).toMatch(/asks for permission: Bash \{"command":"curl/);
           expect(fin.state).toBe('succeeded');
@@ -196,15 +202,8 @@ describe('permission requests: the protocol paths', () => {
       const tag = `VIA_TASKS_${uniq()}`;
       const { result } = await raw.rpc('tools/call', { name: 'deep_task', arguments: { prompt: asking(tag) } });
       const taskId = String(result!.taskId);
-      const asking2 = await waitFor(
-        async () => {
-          const got = (await raw.rpc('tasks/get', { taskId })).result!;
-          return got.status === 'input_required' ? got : undefined;
-        },
-        30_000,
-        200,
-      );
-      const requests = asking2!.inputRequests as Record<string, { method: string; params: { message: string } }>;
+      const asking2 = await tasksGetWhen(raw, taskId, 'input_required');
+      const requests = asking2.inputRequests as Record<string, { method: string; params: { message: string } }>;
       const [key, req] = Object.entries(requests)[0]!;
       expect(req.method).toBe('elicitation/create');
       expect(req.params.message).toContain(tag);
@@ -216,16 +215,9 @@ describe('permission requests: the protocol paths', () => {
           })
         ).error,
       ).toBeUndefined();
-      const done = await waitFor(
-        async () => {
-          const got = (await raw.rpc('tasks/get', { taskId })).result!;
-          return got.status === 'completed' ? got : undefined;
-        },
-        30_000,
-        200,
-      );
+      const done = await tasksGetWhen(raw, taskId, 'completed');
       expect(
-        (done!.result as { structuredContent: { result: { text: string } } }).structuredContent.result.text,
+        (done.result as { structuredContent: { result: { text: string } } }).structuredContent.result.text,
       ).toContain(tag);
     } finally {
       await raw.close();
@@ -242,19 +234,7 @@ describe('permission requests: the protocol paths', () => {
       const asked: string[] = [];
       const c = await elicitingClient('modern', asked);
       try {
-        const r = await c.client.callTool(
-          { name: 'deep_task', arguments: { prompt: long, wait_s: 30 } },
-          { timeout: 120_000 },
-        );
-        const v = viewOf(r);
-        const fin = v.final
-          ? v
-          : viewOf(
-              await c.client.callTool(
-                { name: 'task_status', arguments: { task_id: v.task_id, wait_s: 30 } },
-                { timeout: 120_000 },
-              ),
-            );
+        const fin = await c.deepTask(long);
         expect(fin.state).toBe('succeeded');
         expect(asked).toHaveLength(1);
         expect(asked[0]).toContain(tail);
@@ -275,14 +255,7 @@ describe('permission requests: the protocol paths', () => {
           statusMessage: string;
           inputRequests?: Record<string, { params: { message: string } }>;
         };
-        const got = (await waitFor(
-          async () => {
-            const g = (await raw.rpc('tasks/get', { taskId })).result as Got | undefined;
-            return g?.status === 'input_required' ? g : undefined;
-          },
-          30_000,
-          200,
-        ))!;
+        const got = (await tasksGetWhen(raw, taskId, 'input_required')) as Got;
         // The progress line is short: head, tail, length, and that it was shortened.
         expect(got.statusMessage).toContain(tail);
         expect(got.statusMessage).toContain('curl -s http://127.0.0.1:9/');

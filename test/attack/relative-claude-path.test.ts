@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFile, REAL_CLAUDE, startServer, textOf, type StartedServer } from '../support/harness.js';
-import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { finalView, viewOf } from '../support/views.js';
-import { gitIn } from './repo-server.js';
+import { describe, expect, it } from 'vitest';
+import { REAL_CLAUDE, textOf } from '../support/harness.js';
+import { viewOf } from '../support/views.js';
+import { useRepoServer } from './repo-server.js';
 
 // The claude binary is found once (claudeBinaryOf) by findOnPath, which keeps a PATH entry as written: with a
 // relative entry (`node_modules/.bin` on PATH, a common shell set-up) the path found is relative
@@ -13,40 +11,21 @@ import { gitIn } from './repo-server.js';
 // it names <run cwd>/node_modules/.bin/claude: a file the task's tree holds. A sandboxed task (isolation "none", which
 // a client may ask for) writes one in its cwd, and the next run there (any token's, any tier's) runs it as the
 // server's user, outside any sandbox: claude itself is what sets the sandbox up.
-let api: ScriptedApi;
-let server: StartedServer;
-let roots: string;
-let repo: string;
-
-beforeAll(async () => {
-  api = await startScriptedApi();
-  roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
-  repo = join(roots, 'repo');
-  mkdirSync(repo);
-  gitIn(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'README'), 'base\n');
-  gitIn(repo, 'add', '.');
-  gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
-  // The user's project, where their MCP client started the server: a JS project with claude installed locally.
-  mkdirSync(join(repo, 'node_modules', '.bin'), { recursive: true });
-  symlinkSync(REAL_CLAUDE, join(repo, 'node_modules', '.bin', 'claude'));
-  const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  server = await startServer(api, {
-    cwd: repo,
-    env: {
-      CLAUDE_TIERS_CONFIG: config,
-      CLAUDE_TIERS_CLAUDE_BIN: '',
-      PATH: `node_modules/.bin:${process.env.PATH ?? '/usr/bin:/bin'}`,
+const ctx = useRepoServer(
+  {},
+  {
+    // The user's project, where their MCP client started the server: a JS project with claude installed locally.
+    beforeStart(repo) {
+      mkdirSync(join(repo, 'node_modules', '.bin'), { recursive: true });
+      symlinkSync(REAL_CLAUDE, join(repo, 'node_modules', '.bin', 'claude'));
     },
-  });
-});
-afterAll(async () => {
-  await server?.close();
-  await api?.close();
-});
+    env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: `node_modules/.bin:${process.env.PATH ?? '/usr/bin:/bin'}` },
+  },
+);
 
 describe('a claude binary found through a relative PATH entry', () => {
   it('is not replaced by a file a sandboxed task writes in its cwd', async () => {
+    const { server, roots, repo } = ctx;
     const first = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', cwd: repo } });
     expect(first.isError, textOf(first)).toBeFalsy();
     const escaped = join(roots, 'escaped');
@@ -62,7 +41,7 @@ describe('a claude binary found through a relative PATH entry', () => {
       arguments: { prompt: `[[bash:${cmd}]]`, cwd: repo, tier: 'sandboxed', isolation: 'none', wait_s: 0 },
     });
     expect(r.isError, textOf(r)).toBeFalsy();
-    const v = await finalView(server.client, viewOf(r).task_id);
+    const v = await ctx.final(viewOf(r).task_id);
     console.log('task:', v.state, v.last_text);
     expect(v.last_text).toMatch(/planted=0/);
     // The sandbox holds the task itself: it cannot write outside its cwd.

@@ -22,8 +22,18 @@ export interface RepoServer {
   close(): Promise<void>;
 }
 
+// What a test adds to the set-up: env over the server's (its config is CLAUDE_TIERS_CONFIG), and what it does in the
+// repository once it is committed, before the server starts there.
+export interface RepoServerOptions {
+  env?: Record<string, string>;
+  beforeStart?(repo: string): void;
+}
+
 // Starts it; files maps paths inside the repository to their content.
-export async function startRepoServer(files: Record<string, string> = {}): Promise<RepoServer> {
+export async function startRepoServer(
+  files: Record<string, string> = {},
+  options: RepoServerOptions = {},
+): Promise<RepoServer> {
   const api = await startScriptedApi();
   const roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
   const repo = join(roots, 'repo');
@@ -36,7 +46,8 @@ export async function startRepoServer(files: Record<string, string> = {}): Promi
   gitIn(repo, 'add', '.');
   gitIn(repo, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'base');
   const config = configFile({ allowedRoots: [roots], tiers: { comprehensive: { mcpConfig: null } } });
-  const server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config } });
+  options.beforeStart?.(repo);
+  const server = await startServer(api, { cwd: repo, env: { CLAUDE_TIERS_CONFIG: config, ...options.env } });
   return {
     api,
     roots,
@@ -52,10 +63,10 @@ export async function startRepoServer(files: Record<string, string> = {}): Promi
 
 // The same, for one test file: starts it before the file's tests (beforeAll) and closes it after them (afterAll).
 // Its fields are read from the started set-up, so read them inside a test, not at the top of the file.
-export function useRepoServer(files: Record<string, string> = {}): RepoServer {
+export function useRepoServer(files: Record<string, string> = {}, options: RepoServerOptions = {}): RepoServer {
   let ctx: RepoServer | undefined;
   beforeAll(async () => {
-    ctx = await startRepoServer(files);
+    ctx = await startRepoServer(files, options);
   });
   afterAll(async () => {
     await ctx?.close();

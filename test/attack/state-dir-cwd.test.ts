@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
-import { viewOf, type TaskView as View } from '../support/views.js';
+import { finalView, viewOf } from '../support/views.js';
 
 // The state dir under the allowed roots (the defaults do it when the server starts in $HOME: roots [~], state dir
 // ~/.local/state/claude-tiers). A cwd is checked against the roots only, so a caller names the state dir itself as
@@ -28,15 +28,6 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function final(id: string): Promise<View> {
-  let v = viewOf(await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }));
-  for (const end = Date.now() + 120_000; !v.final && Date.now() < end;)
-    v = viewOf(
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } }),
-    );
-  return v;
-}
-
 describe('the state dir as a cwd', () => {
   it('is refused, or a sandboxed task there still cannot read the audit key nor write the state dir', async () => {
     // A first task makes the audit key (prompts are audited only when asked; the key exists once anything audits).
@@ -46,7 +37,7 @@ describe('the state dir as a cwd', () => {
       arguments: { prompt: `[[bash:${cmd}]]`, cwd: stateDir, tier: 'sandboxed', isolation: 'none', wait_s: 0 },
     });
     if (r.isError) return void expect(textOf(r)).toMatch(/cwd/);
-    const v = await final(viewOf(r).task_id);
+    const v = await finalView(server.client, viewOf(r).task_id);
     const key = existsSync(join(stateDir, 'audit.key'))
       ? readFileSync(join(stateDir, 'audit.key')).toString('hex')
       : '';

@@ -13,6 +13,16 @@ import { parseDiff } from '../../src/board/task-diff.js';
 import { parseCliArgs, UsageError } from '../../src/cli-args.js';
 
 // Issue 22: the board's small parts, without a server.
+// A fake source of task changes (the registry's watchAll): watch subscribes a listener, emit(id) tells every one.
+function changeSource() {
+  const listeners = new Set<(id: string) => void>();
+  return {
+    listeners,
+    watch: (l: (id: string) => void) => (listeners.add(l), () => listeners.delete(l)),
+    emit: (id: string) => [...listeners].forEach((l) => l(id)),
+  };
+}
+
 describe('the board, unit by unit', () => {
   it("a reset of the feed re-sends a task's view even with no new event (its progress may have changed)", async () => {
     // The task's view changes without an event (progress, cost); the feed then says only "reset" twice.
@@ -48,10 +58,9 @@ describe('the board, unit by unit', () => {
   it(
     'the change feed gives what changed after a position, once per task, and says when it cannot reach ' + 'back',
     async () => {
-      const listeners = new Set<(id: string) => void>();
-      const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+      const { listeners, watch, emit } = changeSource();
+      const feed = new ChangeFeed(watch);
       feed.retain();
-      const emit = (id: string) => [...listeners].forEach((l) => l(id));
       emit('t_a');
       const at = feed.seq;
       emit('t_b');
@@ -70,10 +79,9 @@ describe('the board, unit by unit', () => {
   it(
     'the change feed hands a change out at once, takes one that came before the wait, and paces a busy ' + 'watcher',
     async () => {
-      const listeners = new Set<(id: string) => void>();
-      const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+      const { watch, emit } = changeSource();
+      const feed = new ChangeFeed(watch);
       feed.retain();
-      const emit = (id: string) => [...listeners].forEach((l) => l(id));
       const signal = new AbortController().signal;
       // Which settles first: the feed's wait, or a timer of `ms` set at the same moment.
       const first = (p: Promise<boolean>, ms: number) =>
@@ -96,9 +104,8 @@ describe('the board, unit by unit', () => {
   );
 
   it('the change feed counts nothing while nobody watches: a position from before such a gap is too old', () => {
-    const listeners = new Set<(id: string) => void>();
-    const feed = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
-    const emit = (id: string) => [...listeners].forEach((l) => l(id));
+    const { listeners, watch, emit } = changeSource();
+    const feed = new ChangeFeed(watch);
     feed.retain();
     emit('t_a');
     const at = feed.seq;
@@ -116,7 +123,7 @@ describe('the board, unit by unit', () => {
     feed.release();
     feed.release();
     // Position 0 is handed out too (the first page ever): a change while that page was away is a gap as well.
-    const fresh = new ChangeFeed((l) => (listeners.add(l), () => listeners.delete(l)));
+    const fresh = new ChangeFeed(watch);
     fresh.retain();
     const first = fresh.seq;
     fresh.release();
@@ -131,17 +138,16 @@ describe('the board, unit by unit', () => {
     "the board's watch gives a reset (the whole list) to a page back after a gap, and to one more changes " +
       'behind than the feed keeps',
     async () => {
-      const listeners = new Set<(id: string) => void>();
+      const { listeners, watch, emit } = changeSource();
       const engine = {
         config: defaultConfig({}, tmpdir()),
         registry: {
-          watchAll: (l: (id: string) => void) => (listeners.add(l), () => listeners.delete(l)),
+          watchAll: watch,
           visible: (id: string) => ({ id }),
         },
       } as unknown as Engine;
       const tasks = new RegistryBoardTasks(engine, { rateKey: () => 'k' });
       const viewer = { principal: 'local', admin: true };
-      const emit = (id: string) => [...listeners].forEach((l) => l(id));
       // The next change a watch hands out, or "none" when none comes within `ms`.
       const within = (p: Promise<IteratorResult<BoardChange>>, ms: number) =>
         Promise.race([p.then((r) => r.value as BoardChange), new Promise((r) => setTimeout(() => r('none'), ms))]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
 import { argvRecordingClaude, ROOT, startServer, textOf, waitFor, type StartedServer } from '../support/harness.js';
+import { finalView, type TaskView } from '../support/views.js';
 
 // Issue 14, part 3: tier "auto" with max_budget_usd picks the strongest model whose estimated cost fits, at the API;
 // max_budget_usd is a per-call ceiling on quick_answer too. The real claude against the scripted API.
@@ -11,15 +12,6 @@ let api: ScriptedApi;
 let server: StartedServer;
 let argv: ReturnType<typeof argvRecordingClaude>;
 const uniq = () => `${process.pid}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-type TaskView = {
-  task_id: string;
-  state: string;
-  final: boolean;
-  cursor: number;
-  routed?: string;
-  model: string;
-  cost_usd: number;
-};
 
 beforeAll(async () => {
   api = await startScriptedApi();
@@ -33,15 +25,19 @@ afterAll(async () => {
 
 const modelsAsked = (tag: string) => api.messageRequests((q) => q.firstUserText.includes(tag)).map((q) => q.model);
 
-async function finished(id: string): Promise<TaskView> {
-  let v = (await server.client.callTool({ name: 'task_status', arguments: { task_id: id } }))
-    .structuredContent as TaskView;
-  const end = Date.now() + 60_000;
-  while (!v.final && Date.now() < end)
-    v = (
-      await server.client.callTool({ name: 'task_status', arguments: { task_id: id, wait_s: 10, cursor: v.cursor } })
-    ).structuredContent as TaskView;
-  return v;
+// A deep_task on tier "auto" asking to fix code (tag makes the prompt its own), with a budget: its final view.
+async function autoFix(tag: string, budget: number): Promise<TaskView> {
+  const r = await server.client.callTool({
+    name: 'deep_task',
+    arguments: {
+      prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`,
+      tier: 'auto',
+      max_budget_usd: budget,
+      wait_s: 0,
+    },
+  });
+  expect(r.isError, textOf(r)).toBeFalsy();
+  return finalView(server.client, (r.structuredContent as { task_id: string }).task_id, 60_000);
 }
 
 describe('tier "auto" with a budget', () => {
@@ -82,17 +78,7 @@ describe('tier "auto" with a budget', () => {
       'strong model',
     async () => {
       const tag = `d${uniq()}`;
-      const cheap = await server.client.callTool({
-        name: 'deep_task',
-        arguments: {
-          prompt: `Fix the bug in the login function ${tag} [[text:fixed]]`,
-          tier: 'auto',
-          max_budget_usd: 0.25,
-          wait_s: 0,
-        },
-      });
-      expect(cheap.isError, textOf(cheap)).toBeFalsy();
-      const v = await finished((cheap.structuredContent as TaskView).task_id);
+      const v = await autoFix(tag, 0.25);
       expect(v.state).toBe('succeeded');
       expect(v.model).toBe('sonnet');
       expect(v.routed).toMatch(
@@ -103,16 +89,7 @@ describe('tier "auto" with a budget', () => {
       );
       expect(modelsAsked(tag).every((m) => /sonnet/.test(m ?? ''))).toBe(true);
       const rich = `r${uniq()}`;
-      const strong = await server.client.callTool({
-        name: 'deep_task',
-        arguments: {
-          prompt: `Fix the bug in the login function ${rich} [[text:fixed]]`,
-          tier: 'auto',
-          max_budget_usd: 5,
-          wait_s: 0,
-        },
-      });
-      const w = await finished((strong.structuredContent as TaskView).task_id);
+      const w = await autoFix(rich, 5);
       expect(w.state).toBe('succeeded');
       expect(w.routed).toMatch(
         /^routed: comprehensive on opus \(opus estimate \$0\.\d+ <= budget \$5\.00\): asks to change files or code$/,

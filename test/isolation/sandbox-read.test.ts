@@ -75,15 +75,21 @@ function fakeState() {
   return { stateDir, own, config, secrets };
 }
 
+// A fake state dir, and the arguments of a sandboxed run in its own worktree there (cwd: the worktree's src), with
+// the config file hidden too.
+function sandboxedInFakeState() {
+  const state = fakeState();
+  const scope: SandboxScope = { stateDir: state.stateDir, ownDir: state.own, hidden: [state.config] };
+  const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
+  return { ...state, args, cwd: join(state.own, 'src') };
+}
+
 describe('a sandboxed run reads nothing of the state dir but its own worktree', () => {
   it(
     'Bash cat and the Read and Grep tools fail on the audit key and log, task records, another worktree and ' +
       'the config; its own files stay readable and writable',
     async () => {
-      const { stateDir, own, config, secrets } = fakeState();
-      const scope: SandboxScope = { stateDir, ownDir: own, hidden: [config] };
-      const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
-      const cwd = join(own, 'src');
+      const { stateDir, config, secrets, args, cwd } = sandboxedInFakeState();
       const later = join(stateDir, 'worktrees', 't_later');
       const marker = `RUN-${rand()}`;
       const inState = ['audit.key', 'audit.jsonl', 'tasks/t_other/record.json', 'worktrees/t_other/o.txt'];
@@ -128,10 +134,7 @@ describe('a folder made in the state dir after the run started', () => {
     'stays unreadable to Read, Grep and Glob (the deny rules were fixed at start; the path guard checks each ' +
       'call)',
     async () => {
-      const { stateDir, own, config, secrets } = fakeState();
-      const scope: SandboxScope = { stateDir, ownDir: own, hidden: [config] };
-      const args = buildClaudeArgs(tier, { mcpConfigPath: null, sandboxScope: scope });
-      const cwd = join(own, 'src');
+      const { stateDir, secrets, args, cwd } = sandboxedInFakeState();
       // An unguessable name, as a clone's would be: no rule written at start can name it.
       const later = join(stateDir, 'worktrees', `t_${rand()}`);
       const marker = `RUN-${rand()}`;

@@ -76,6 +76,13 @@ async function runTask(
 
 const markerDir = () => mkdtempSync(join(tmpdir(), 'ct-marker-'));
 const refs = (repo: Repo) => repo.git('for-each-ref', '--format=%(refname) %(objectname)').trim();
+// The subjects of a branch's commits, newest first.
+const subjects = (repo: Repo, branch: string) => repo.git('log', '--format=%s', branch).trim().split('\n');
+// The refs of repo, by name only, sorted.
+const refNames = (repo: Repo) => repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort();
+// A sandboxed task's worktree (a clone of its own) of repo, made as the server makes it, with no task run in it.
+const cloneWorktree = (repo: Repo, taskId: string, deps = { locks: new RepoLocks() }) =>
+  prepareWorktree({ cwd: repo.root, taskId, stateDir: repo.stateDir, clone: true }, deps);
 
 describe('the server commits a hostile task sealed (issue 19 item 1)', () => {
   it.each(['comprehensive', 'sandboxed'] as const)(
@@ -204,36 +211,32 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     "the task's own commits in its clone reach its branch, fetched back only when they descend from the " + 'base',
     async () => {
       const repo = scratchRepo();
-      const r = await runTask(
-        repo,
-        'sandboxed',
-        "[[bash:echo a > a.txt && git add a.txt && git -c user.email=e@x -c user.name=e commit -qm 'task " +
-          "commit' && echo COMMITTED; echo b > b.txt]]",
+      // A sandboxed task whose git steps in its clone printed `done` (they all ran), then wrote one more file: its
+      // run, and the subjects of its branch.
+      const sandboxedGit = async (steps: string, done: string, file: string) => {
+        const r = await runTask(repo, 'sandboxed', `[[bash:${steps} && echo ${done}; echo ${file[0]} > ${file}]]`);
+        expect(r.toolResults).toContain(done);
+        return { ...r, subjects: subjects(repo, r.summary.branch!) };
+      };
+      const git = 'git -c user.email=e@x -c user.name=e';
+      const r = await sandboxedGit(
+        `echo a > a.txt && git add a.txt && ${git} commit -qm 'task commit'`,
+        'COMMITTED',
+        'b.txt',
       );
-      expect(r.toolResults).toContain('COMMITTED');
-      expect(repo.git('log', '--format=%s', r.summary.branch!).trim().split('\n')).toEqual([
-        expect.stringMatching(/^claude-tiers: task/),
-        'task commit',
-        'initial',
-      ]);
+      expect(r.subjects).toEqual([expect.stringMatching(/^claude-tiers: task/), 'task commit', 'initial']);
       expect(r.summary.changed_files.sort()).toEqual(['a.txt', 'b.txt']);
       expect(r.summary.warnings).toBeUndefined();
       // Only the task's branch was written: the import ref is gone.
-      expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
-        ['refs/heads/main', `refs/heads/${r.summary.branch}`].sort(),
-      );
+      expect(refNames(repo)).toEqual(['refs/heads/main', `refs/heads/${r.summary.branch}`].sort());
       // A branch the task rewrote to a history of its own is not taken: its files are, on the base.
-      const orphan = await runTask(
-        repo,
-        'sandboxed',
-        '[[bash:B=$(git symbolic-ref HEAD) && C=$(git -c user.email=e@x -c user.name=e commit-tree -m orphan ' +
-          '$(git mktree </dev/null)) && git update-ref $B $C && echo ORPHANED; echo o > o.txt]]',
+      const orphan = await sandboxedGit(
+        `B=$(git symbolic-ref HEAD) && C=$(${git} commit-tree -m orphan $(git mktree </dev/null)) && ` +
+          'git update-ref $B $C',
+        'ORPHANED',
+        'o.txt',
       );
-      expect(orphan.toolResults).toContain('ORPHANED');
-      expect(repo.git('log', '--format=%s', orphan.summary.branch!).trim().split('\n')).toEqual([
-        expect.stringMatching(/^claude-tiers: task/),
-        'initial',
-      ]);
+      expect(orphan.subjects).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
       expect(orphan.summary.changed_files).toEqual(['o.txt']);
     },
   );
@@ -243,10 +246,7 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     async () => {
       const repo = scratchRepo();
       const deps = { locks: new RepoLocks() };
-      const wt = await prepareWorktree(
-        { cwd: repo.root, taskId: 't_orphan', stateDir: repo.stateDir, clone: true },
-        deps,
-      );
+      const wt = await cloneWorktree(repo, 't_orphan', deps);
       const inClone = (...args: string[]) =>
         execFileSync('git', ['-C', wt.path, '-c', 'user.email=e@x', '-c', 'user.name=e', ...args], {
           encoding: 'utf8',
@@ -256,13 +256,8 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
       writeFileSync(join(wt.path, 'o.txt'), 'o\n');
       const s = await finishWorktree(wt, { keep: false }, deps);
       expect(s.warnings?.join()).toMatch(/does not descend from the base commit; its files were committed on the base/);
-      expect(repo.git('log', '--format=%s', s.branch!).trim().split('\n')).toEqual([
-        expect.stringMatching(/^claude-tiers: task/),
-        'initial',
-      ]);
-      expect(repo.git('for-each-ref', '--format=%(refname)').trim().split('\n').sort()).toEqual(
-        ['refs/heads/main', `refs/heads/${s.branch}`].sort(),
-      );
+      expect(subjects(repo, s.branch!)).toEqual([expect.stringMatching(/^claude-tiers: task/), 'initial']);
+      expect(refNames(repo)).toEqual(['refs/heads/main', `refs/heads/${s.branch}`].sort());
     },
   );
 
@@ -278,10 +273,7 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
         mkdirSync(join(gitDir, d), { recursive: true });
       mkdirSync(join(gitDir, '.claude-sandbox-noreplace'));
       writeFileSync(join(gitDir, '.claude-sandbox-noreplace', 'keep'), 'not empty: not ours to delete');
-      const wt = await prepareWorktree(
-        { cwd: repo.root, taskId: 't_leftovers', stateDir: repo.stateDir, clone: true },
-        { locks: new RepoLocks() },
-      );
+      const wt = await cloneWorktree(repo, 't_leftovers');
       for (const p of [
         'config.worktree',
         'objects/info/alternates',
@@ -299,10 +291,7 @@ describe('a sandboxed task changes nothing of the user repository (issue 19 item
     'an interrupted sandbox leaves empty placeholder dotfiles: they are not committed to the task ' + 'branch',
     async () => {
       const repo = scratchRepo();
-      const wt = await prepareWorktree(
-        { cwd: repo.root, taskId: 't_placeholders', stateDir: repo.stateDir, clone: true },
-        { locks: new RepoLocks() },
-      );
+      const wt = await cloneWorktree(repo, 't_placeholders');
       for (const name of ['.bashrc', '.gitconfig', '.mcp.json', '.zshrc']) writeFileSync(join(wt.path, name), '');
       mkdirSync(join(wt.path, '.claude'));
       writeFileSync(join(wt.path, '.claude', 'settings.json'), '');

@@ -243,25 +243,32 @@ export async function startHttpServer(
   };
 }
 
+// Starts the built CLI (stdin closed) and keeps its output, for a test that acts while it runs: closed is its exit
+// code (null when a signal ended it), stdout() and stderr() what it printed so far.
+export function startCli(
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string },
+): { proc: ChildProcess; closed: Promise<number | null>; stdout(): string; stderr(): string } {
+  const proc = spawn(process.execPath, [SERVER_ENTRY, ...args], {
+    env: options.env,
+    cwd: options.cwd ?? ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((resolve) => proc.once('close', resolve));
+  return { proc, closed, stdout: () => stdout, stderr: () => stderr };
+}
+
 // Runs the built CLI to its end (stdin closed) and returns its exit code and output; never throws on a non-zero exit.
-export function runCli(
+export async function runCli(
   args: string[],
   options: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [SERVER_ENTRY, ...args], {
-      env: options.env,
-      cwd: options.cwd ?? ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const cli = startCli(args, options);
+  const timer = setTimeout(() => cli.proc.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const code = await cli.closed.finally(() => clearTimeout(timer));
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

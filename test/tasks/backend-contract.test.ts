@@ -217,6 +217,12 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
   const killEnd = (by: string): EndInfo & { by: string } => ({ reason: 'killed', by, message: `killed by ${by}` });
   // The server whose host runs the task, once one does.
   const runner = (all: Server[], id: string) => waitFor(() => all.find((s) => s.host.tasks.has(id)), 15_000);
+  // What server s reads of task id once its state is `state` (undefined if it is not within ms).
+  const readWhen = (s: Server, id: string, state: string, ms = 5000) =>
+    waitFor(async () => {
+      const r = await s.backend.read(id);
+      return r?.state === state ? r : undefined;
+    }, ms);
   const runs = (all: Server[], id: string) =>
     all.reduce((n, s) => n + s.host.launched.filter((x) => x === id).length, 0);
 
@@ -251,10 +257,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
     task.update((r) => (r.stats.turns = 3));
     await on.host.end(task, 'succeeded');
     for (const s of all) {
-      const seen = await waitFor(
-        async () => ((await s.backend.read(rec.id))?.state === 'succeeded' ? s.backend.read(rec.id) : undefined),
-        5000,
-      );
+      const seen = await readWhen(s, rec.id, 'succeeded');
       expect(seen?.stats.turns).toBe(3);
       const listed = await s.backend.list((r) => r.state === 'succeeded', 10);
       expect(listed.map((r) => r.id)).toContain(rec.id);
@@ -349,32 +352,24 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
         return answer;
       };
       const on = (task: LiveTask) => all.find((s) => s.host.tasks.get(task.id) === task)!;
+      // A task created on a, asked a question by the server that runs it, seen waiting by the other server.
+      const askedTask = async (requestId: string) => {
+        const rec = newRecord(a.host.owner);
+        await a.backend.create(rec, runOf(rec), () => {});
+        const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
+        const asked = ask(task, requestId);
+        const other = all.find((s) => s !== on(task))!;
+        const seen = (await readWhen(other, rec.id, 'needs_input'))!;
+        return { rec, task, asked, other, seen };
+      };
       // One answer, from the other server.
-      const rec = newRecord(a.host.owner);
-      await a.backend.create(rec, runOf(rec), () => {});
-      const task = (await runner(all, rec.id))!.host.tasks.get(rec.id)!;
-      const asked = ask(task, 'r1');
-      const other = all.find((s) => s !== on(task))!;
-      const seen = (await waitFor(
-        async () =>
-          (await other.backend.read(rec.id))?.state === 'needs_input' ? other.backend.read(rec.id) : undefined,
-        5000,
-      ))!;
+      const { task, asked, other, seen } = await askedTask('r1');
       await other.backend.sendAnswer(seen, 'r1', { decision: 'allow', by: 'other server' });
       expect(await asked).toEqual({ decision: 'allow', by: 'other server' });
       await on(task).host.end(task, 'succeeded');
       // An answer racing the task's end: the question settles once, as answered or as denied by the end; nothing
       // throws.
-      const rec2 = newRecord(a.host.owner);
-      await a.backend.create(rec2, runOf(rec2), () => {});
-      const task2 = (await runner(all, rec2.id))!.host.tasks.get(rec2.id)!;
-      const asked2 = ask(task2, 'r2');
-      const other2 = all.find((s) => s !== on(task2))!;
-      const seen2 = (await waitFor(
-        async () =>
-          (await other2.backend.read(rec2.id))?.state === 'needs_input' ? other2.backend.read(rec2.id) : undefined,
-        5000,
-      ))!;
+      const { rec: rec2, task: task2, asked: asked2, other: other2, seen: seen2 } = await askedTask('r2');
       const owner2 = on(task2);
       await Promise.all([
         other2.backend.sendAnswer(seen2, 'r2', { decision: 'allow', by: 'late' }),
@@ -386,15 +381,7 @@ describe.each([local, shared])('the task backend contract: $name', (kind) => {
       // After the end, an answer reaches nothing and is no error.
       await expect(other2.backend.sendAnswer(seen2, 'r2', { decision: 'deny', by: 'after' })).resolves.toBeUndefined();
       expect(task2.inputs.size).toBe(0);
-      expect(
-        (
-          await waitFor(
-            async () =>
-              (await other2.backend.read(rec2.id))?.state === 'killed' ? other2.backend.read(rec2.id) : undefined,
-            5000,
-          )
-        )?.state,
-      ).toBe('killed');
+      expect((await readWhen(other2, rec2.id, 'killed'))?.state).toBe('killed');
     },
   );
 });

@@ -46,6 +46,13 @@ const stream = (id: string, command: string) => {
   };
 };
 
+// One of the lines above as the stream event claude's parser makes of it (what LiveTask.noteStream takes).
+const streamEvent = (value: object) => {
+  const parsed = parseEventLine(JSON.stringify(value));
+  if (parsed.kind !== 'event' || parsed.event.type !== 'stream_event') throw new Error('not a stream event');
+  return parsed.event;
+};
+
 function lineContext(task: LiveTask): LineContext {
   return {
     task,
@@ -140,11 +147,6 @@ describe('a tool call streamed in whole', () => {
 
   it('waits for an input that is not whole yet, and ignores a subagent call', () => {
     const task = new LiveTask(record(), 10);
-    const streamEvent = (value: object) => {
-      const parsed = parseEventLine(JSON.stringify(value));
-      if (parsed.kind !== 'event' || parsed.event.type !== 'stream_event') throw new Error('not a stream event');
-      return parsed.event;
-    };
     const s = stream('msg_c', 'echo }');
     for (const line of s.before) task.noteStream(streamEvent(line));
     expect(task.calling).toBeUndefined();
@@ -194,11 +196,6 @@ describe('a tool call streamed in whole', () => {
 
   it("keeps a known call when its own message's start is seen again", () => {
     const task = new LiveTask(record(), 10);
-    const streamEvent = (value: object) => {
-      const parsed = parseEventLine(JSON.stringify(value));
-      if (parsed.kind !== 'event' || parsed.event.type !== 'stream_event') throw new Error('not a stream event');
-      return parsed.event;
-    };
     const s = stream('msg_d', 'echo kept');
     for (const line of [...s.before, s.last]) task.noteStream(streamEvent(line));
     task.noteStream(streamEvent(s.before[0]!));
