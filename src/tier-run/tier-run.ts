@@ -103,14 +103,20 @@ export const spareBounds = (tier: TierConfig): { min: number; max: number } => (
 export interface RunShape {
   /** Where claude runs: the request's cwd, or a task's worktree. */
   workdir: string;
-  /** A folder for files of this run's own (removed when the run ends); without one, the tier's shared files. */
-  ownDir?: string;
-  /** The request's system prompt (appended; files of its own only). */
-  systemPrompt?: string;
-  /** What the run must not read (default: serverScope); a sandboxed run's settings go in ownDir. */
-  sandbox?: SandboxScope;
+  /** Files of this run's own; without them, the tier's shared files (the kind a warm spare serves; sharedSpec). */
+  own?: OwnFiles;
   /** Flags beyond the model and the files. */
   flags?: Pick<RunRequest, 'maxTurns' | 'maxBudgetUsd' | 'resumeSessionId' | 'forkSession' | 'forwardPermissions'>;
+}
+
+// What makes a run's files its own, not a spare's: a folder for them (removed when the run ends), and what else the
+// run has that a spare started by this server has not.
+export interface OwnFiles {
+  dir: string;
+  /** The request's system prompt (appended). */
+  systemPrompt?: string;
+  /** What the run must not read (default: serverScope); a sandboxed run's settings go in dir. */
+  scope?: SandboxScope;
   /** How deep in a chain of servers the run is (default: this server's depth). */
   depth?: number;
 }
@@ -167,21 +173,18 @@ export async function runTier(
   return { run, warm, outcome, verdict: runVerdict(outcome) };
 }
 
-// A run's spec, with its files: files of its own in ownDir (a lease, removed in the caller's finally), else the
-// tier's shared files, which a warm spare of the same key has too.
+// A run's spec, with its files: files of its own (a lease, removed in the caller's finally), else the tier's shared
+// files, which a warm spare of the same key has too.
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
+  const { own, workdir } = shape;
+  if (!own) return sharedSpec(deps, r.tierName, r.tier, workdir, r.model, shape.flags);
+  leases.add('run files', () => rm(own.dir, { recursive: true, force: true }));
+  const scope = own.scope ?? serverScope(deps, workdir);
   const { allowedRoots } = deps.config;
-  const own = shape.ownDir;
-  if (!own && !shape.sandbox && shape.depth === undefined)
-    return sharedSpec(deps, r.tierName, r.tier, shape.workdir, r.model, shape.flags);
-  if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
-  const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
-  const plan = own
-    ? await planRun(r.tierName, r.tier, shape.workdir, scope, own, shape.systemPrompt, allowedRoots)
-    : await planShared(r.tierName, r.tier, shape.workdir, scope, allowedRoots);
-  const sandbox = own && shape.sandbox && r.tier.sandbox?.enabled ? await planSandbox(r.tier, shape.sandbox, own) : {};
-  const runDeps = shape.depth === undefined ? deps : { ...deps, depth: shape.depth };
-  return runSpec(runDeps, r.tier, shape.workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
+  const plan = await planRun(r.tierName, r.tier, workdir, scope, own.dir, own.systemPrompt, allowedRoots);
+  const sandbox = own.scope && r.tier.sandbox?.enabled ? await planSandbox(r.tier, own.scope, own.dir) : {};
+  const runDeps = own.depth === undefined ? deps : { ...deps, depth: own.depth };
+  return runSpec(runDeps, r.tier, workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
 }
 
 // A warm spare of the spec's key when one may serve it (refill: another is started in its place), else a cold claude.
