@@ -16,9 +16,8 @@ import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import type { Limits, TierConfig } from '../config/schema.js';
-import { fromPackageRoot } from '../paths.js';
 import { planRun, planSandbox, planShared } from '../tiers.js';
-import { fileStamp, type MadeSpec } from './spec-cache.js';
+import type { MadeSpec } from './spec-cache.js';
 import type { ResolvedRun } from './resolve.js';
 
 // What one run of a tier takes from the server, either tier: a claude run, and the warm spares that may serve it.
@@ -78,10 +77,10 @@ export function sharedSpec(
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
   const hidden = hiddenNow(deps);
+  // The MCP config's stamp is that of the text its files were planned from (one read for both).
   const make = async (): Promise<MadeSpec> => {
-    const mcp = tier.mcpConfig ? fromPackageRoot(tier.mcpConfig) : undefined;
-    const read = mcp ? { path: mcp, stamp: fileStamp(mcp) } : undefined;
-    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd, hidden), deps.config.allowedRoots);
+    const scope = serverScope(deps, cwd, hidden);
+    const { read, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
     const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
     const named = [plan.mcpConfigPath, plan.settingsFile, plan.systemPromptFile, plan.appendSystemPromptFile];
     return { spec, files: named.filter((f): f is string => !!f), read };
