@@ -164,11 +164,9 @@ export async function runTier(
   run.send(r.content, turnLimits(turn.kind, turn.timeoutS, turn.idleS), { jsonSchema: turn.jsonSchema });
   const outcome = await run.outcome;
   const gone = outcome.kind === 'exited' ? outcome.exit.binaryGone : undefined;
-  // The binary was removed since it was found: the next call looks for it again and makes its specs anew.
-  if (gone) {
-    deps.claudeBinary.forget(gone);
-    deps.sharedSpecs.clear();
-  }
+  // The binary was removed since it was found: the next call looks for it again (and the lookup's watchers drop
+  // what was made from it: create-engine.ts).
+  if (gone) deps.claudeBinary.forget(gone);
   return { run, warm, outcome, verdict: runVerdict(outcome) };
 }
 

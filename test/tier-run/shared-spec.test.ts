@@ -28,7 +28,7 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
     config,
     env: {},
     depth: 0,
-    claudeBinary: Object.assign(lookup, { forget: () => {} }),
+    claudeBinary: Object.assign(lookup, { forget: () => {}, watch: () => {} }),
     configPaths: [hidden, later],
     sharedSpecs: new SpecCache(),
   };
