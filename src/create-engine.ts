@@ -70,7 +70,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0)
     : () => {};
   // Worked out once for every run: where the user's config may be, and the specs of runs with a tier's shared files.
-  const candidates = configPaths(env, config.configFile);
+  const configCandidates = configPaths(env, config.configFile);
   const sharedSpecs = new SpecCache();
   const runDeps = {
     config,
@@ -83,7 +83,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     metrics,
     claudeBinary,
     spending,
-    configPaths: candidates,
+    configCandidates,
     sharedSpecs,
   };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.

@@ -13,7 +13,8 @@ import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import { spareable } from './task-spare.js';
-import { hiddenNow, runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import { runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import { hiddenNow } from '../isolation/sandbox-hidden.js';
 import type { Admission } from './backend.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
@@ -89,7 +90,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
           scope: {
             stateDir: deps.config.stateDir,
             ownDir: task.record.worktree?.path ?? workdir,
-            hidden: hiddenNow(deps),
+            hidden: hiddenNow(deps.configCandidates),
             cwd: workdir,
           },
           depth: Math.max(deps.depth, req.depth ?? 0),

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
 import type { ResultEvent } from '../claude/events.js';
@@ -11,7 +10,7 @@ import {
   type TurnLimits,
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
-import type { SandboxScope } from '../isolation/sandbox-hidden.js';
+import { hiddenNow, type SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -27,11 +26,11 @@ export interface TierRunDeps extends RunDeps {
 
 // What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
 // and the specs worked out already.
-export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configPaths' | 'sharedSpecs'>;
+export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configCandidates' | 'sharedSpecs'>;
 
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
 export function runSpec(
-  deps: Omit<SpecDeps, 'configPaths' | 'sharedSpecs'>,
+  deps: Omit<SpecDeps, 'configCandidates' | 'sharedSpecs'>,
   tier: TierConfig,
   cwd: string,
   req: RunRequest,
@@ -54,14 +53,10 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 // What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
 // and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
 export const serverScope = (
-  deps: Pick<RunDeps, 'config' | 'configPaths'>,
+  deps: Pick<RunDeps, 'config' | 'configCandidates'>,
   cwd: string,
-  hidden = hiddenNow(deps),
+  hidden = hiddenNow(deps.configCandidates),
 ): SandboxScope => ({ stateDir: deps.config.stateDir, ownDir: cwd, hidden });
-
-// Which of the user's config paths exist now: one made after start-up is hidden from the next run.
-export const hiddenNow = (deps: Pick<RunDeps, 'configPaths'>): string[] =>
-  deps.configPaths.filter((path) => existsSync(path));
 
 // The spec of a run with its tier's shared files (the kind a warm spare serves). It depends on the call only through
 // its tier, cwd, model and flags; the rest is the server's (its state dir, which of the user's config paths exist,
@@ -76,7 +71,7 @@ export function sharedSpec(
   model: string,
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
-  const hidden = hiddenNow(deps);
+  const hidden = hiddenNow(deps.configCandidates);
   // The MCP config's stamp is that of the text its files were planned from (one read for both).
   const make = async (): Promise<MadeSpec> => {
     const scope = serverScope(deps, cwd, hidden);

@@ -29,7 +29,7 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
     env: {},
     depth: 0,
     claudeBinary: Object.assign(lookup, { forget: () => {}, watch: () => {} }),
-    configPaths: [hidden, later],
+    configCandidates: [hidden, later],
     sharedSpecs: new SpecCache(),
   };
   return { deps, cwd, hidden, later, lookups: () => lookups };
