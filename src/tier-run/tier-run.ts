@@ -71,17 +71,19 @@ export function sharedSpec(
   model: string,
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
-  const hidden = hiddenNow(deps.configCandidates);
-  // The MCP config's stamp is that of the text its files were planned from (one read for both).
+  // The MCP config's stamp is that of the text its files were planned from (one read for both); the user's config
+  // paths that exist are hidden, and a kept spec is made again when one of them came or went.
   const make = async (): Promise<MadeSpec> => {
+    const hidden = hiddenNow(deps.configCandidates);
     const scope = serverScope(deps, cwd, hidden);
     const { read, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
     const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
     const named = [plan.mcpConfigPath, plan.settingsFile, plan.systemPromptFile, plan.appendSystemPromptFile];
-    return { spec, files: named.filter((f): f is string => !!f), read };
+    const seen = { paths: deps.configCandidates, existing: hidden };
+    return { spec, files: named.filter((f): f is string => !!f), read, seen };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
-  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags, hidden]), make);
+  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags]), make);
 }
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
