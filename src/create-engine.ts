@@ -70,7 +70,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     ? shareBudgets(spending.budgets, cluster.connection, config.redis!.prefix, Object.keys(config.budgets).length > 0)
     : () => {};
   // Worked out once for every run: where the user's config may be, and the specs of runs with a tier's shared files.
-  const candidates = configPaths(env, config.configFile);
+  const configCandidates = configPaths(env, config.configFile);
   const sharedSpecs = new SpecCache();
   const runDeps = {
     config,
@@ -83,7 +83,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     metrics,
     claudeBinary,
     spending,
-    configPaths: candidates,
+    configCandidates,
     sharedSpecs,
   };
   // Spares are shared by the quick path and by deep tasks of tiers that keep them.
@@ -98,6 +98,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     idleS: config.limits.spareIdleS,
     maxKeys: config.limits.spareKeys,
     tickMs: 1000,
+    binaryGone: (path) => claudeBinary.forget(path),
   });
   // One-tap approval links exist only with notify: their key is made then, and only then is their page served. In a
   // cluster every server shares one key, so a link works on whichever server a request reaches; it is read from Redis
@@ -138,6 +139,20 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
     maxBytes: config.limits.cacheMaxBytes,
   });
   const quickDeps: QuickDeps = { ...runDeps, spares, cache };
+  let warmed = false;
+  const warmSpares = () => {
+    warmed = true;
+    void warmDefaultSpares(quickDeps);
+  };
+  // The lookup is the one place that knows a binary is gone (a run's or a spare's spawn found it so): the specs and
+  // the spares made from it go; once claude is found again, the tiers' default spares are kept warm from that one.
+  claudeBinary.watch({
+    gone: (path) => {
+      sharedSpecs.clear();
+      spares.dropBin(path);
+    },
+    found: () => warmed && setImmediate(warmSpares),
+  });
   const startedAt = Date.now();
   metrics.watch({
     tasks: () => registry.counts,
@@ -184,7 +199,7 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
         answer: (id, requestId, answer) => registry.answer(id, requestId, answer),
       }),
     quick: new QuickTier(quickDeps).answer,
-    warmSpares: () => void warmDefaultSpares(quickDeps),
+    warmSpares,
     stats: async (viewer) => {
       const peakRunning = registry.counts.peak_running;
       const stats = await serverStats({

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -21,13 +22,27 @@ export const McpConfigFile = z.strictObject({
 });
 export type McpConfigFile = z.infer<typeof McpConfigFile>;
 
+// A file's stamp: a hash of its content (an MCP config is small). A stat can miss a same-size edit within one tick of
+// the file system's clock.
+export const contentStamp = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
 // Reads and validates an MCP config; errors name the file and the field.
 export function loadMcpConfig(path: string): McpConfigFile {
-  if (!existsSync(path)) throw new Error(`MCP config ${path}: does not exist`);
+  return readMcpConfig(path).config;
+}
+
+// An MCP config as loadMcpConfig gives it, and the stamp of the text it was read from (one read for both): a spec
+// made from it is made again when the file's stamp differs.
+export function readMcpConfig(path: string): { config: McpConfigFile; stamp: string } {
   let raw: unknown;
+  let stamp: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    const bytes = readFileSync(path);
+    stamp = contentStamp(bytes);
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`MCP config ${path}: does not exist`, { cause: err });
     throw new Error(`MCP config ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   // Jitless: a file parsed once per read, where zod's compiled fast path would cost more to build than it saves.
@@ -46,7 +61,7 @@ export function loadMcpConfig(path: string): McpConfigFile {
       );
     }
   }
-  return parsed.data;
+  return { config: parsed.data, stamp };
 }
 
 // The `--allowedTools` entries that let claude call every tool of these servers.

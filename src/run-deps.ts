@@ -26,7 +26,7 @@ export interface RunDeps {
   /** The claude binary to run now (a ToolError naming every place looked at when none is found); forget: gone. */
   readonly claudeBinary: BinaryLookup;
   /** Where the user's config file and folder may be (configPaths, at start-up); each run hides those that exist. */
-  readonly configPaths: readonly string[];
+  readonly configCandidates: readonly string[];
   /** The specs of runs with their tier's shared files, worked out once per (tier, cwd, model, flags): sharedSpec. */
   readonly sharedSpecs: SpecCache;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { projectMemory } from './context-files.js';
 import { ToolError } from './errors.js';
-import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, writeFileAtomic } from './mcp-config.js';
+import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, readMcpConfig, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
 import { fileToolSettings, sandboxSettings } from './isolation/sandbox-settings.js';
@@ -87,6 +87,14 @@ function appendedText(tierName: string, tier: TierConfig, place: PlanPlace, requ
 interface PlannedFiles {
   files: Array<{ name: 'mcp.json' | 'append-system-prompt.txt' | 'system-prompt.txt' | 'settings.json'; text: string }>;
   extraAllowedTools: string[];
+  /** The tier's MCP config file, and the stamp of the text the files were planned from. */
+  read?: McpRead;
+}
+
+// A tier's MCP config file as a plan read it: its path and the stamp of its content then (mcp-config.ts contentStamp).
+export interface McpRead {
+  path: string;
+  stamp: string;
 }
 
 // What a run of a tier in a cwd needs written: its MCP config (placeholders filled in), the appended text (the tier's,
@@ -99,9 +107,12 @@ function planFiles(tierName: string, tier: TierConfig, place: PlanPlace, request
   const append = appendedText(tierName, tier, place, requestAppend);
   const system = ownSystemPrompt(tier);
   if (tier.mcpConfig) {
+    const path = fromPackageRoot(tier.mcpConfig);
     let source;
     try {
-      source = loadMcpConfig(fromPackageRoot(tier.mcpConfig));
+      const read = readMcpConfig(path);
+      source = read.config;
+      planned.read = { path, stamp: read.stamp };
     } catch (err) {
       throw new ToolError(`tier ${tierName}: ${(err as Error).message}; fix tiers.${tierName}.mcpConfig`);
     }
@@ -153,6 +164,10 @@ export async function planRun(
   return writePlan(planned, outDir);
 }
 
+// A shared run's plan, with the tier's MCP config as it was read for it (a spec made from it is made again when the
+// file's content differs).
+export type SharedPlan = RunPlan & { read?: McpRead };
+
 // The files of a spare-able run (MCP config, appended prompt, settings) in a folder named by their content: a spare
 // and the run it serves share them, a change of content is a new folder (and a new spare key), and nothing is
 // rewritten in place under a running claude. The content is known before anything is written: when its files are
@@ -164,8 +179,9 @@ export async function planShared(
   cwd: string,
   scope: SandboxScope,
   roots: readonly string[] = [],
-): Promise<RunPlan> {
+): Promise<SharedPlan> {
   const planned = planFiles(name, tier, { cwd, scope, roots });
+  const { read } = planned;
   if (!planned.files.length) return { mcpConfigPath: null, extraAllowedTools: planned.extraAllowedTools };
   const { stateDir } = scope;
   const hash = createHash('sha256');
@@ -173,17 +189,17 @@ export async function planShared(
   const base = join(stateDir, 'spare-files');
   const dir = join(base, hash.digest('hex').slice(0, 16));
   const missing = planned.files.filter((f) => !existsSync(join(dir, f.name)));
-  if (!missing.length) return planIn(planned, dir);
+  if (!missing.length) return { ...planIn(planned, dir), read };
   if (existsSync(dir)) {
     // Some of its files were removed, not the folder: those are written again (the same content, by its name).
     for (const f of missing) await writeFileAtomic(join(dir, f.name), f.text);
-    return planIn(planned, dir);
+    return { ...planIn(planned, dir), read };
   }
   const tmp = join(base, `tmp-${randomUUID()}`);
   await writePlan(planned, tmp);
   // Another run may have made the folder meanwhile: the same content, so this copy goes.
   await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
-  return planIn(planned, dir);
+  return { ...planIn(planned, dir), read };
 }
 
 // A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open

@@ -77,17 +77,28 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
   );
 }
 
-// The claude binary of a server, and how a run says it is gone.
+// The claude binary of a server, how a run says it is gone, and who must hear of it.
 export interface BinaryLookup {
   /** The claude binary to run now; a ToolError naming every place looked at when none is found. */
   (): ClaudeBinary;
   /** A run found `path` gone (spawnClaude's ExitInfo.binaryGone): the next call looks for claude again. */
   forget(path: string): void;
+  /** Tells `watcher` of every binary found gone, and of the one found after that. */
+  watch(watcher: BinaryWatcher): void;
+}
+
+// What depends on the binary a server runs (the specs that name it, the warm spares spawned from it).
+export interface BinaryWatcher {
+  /** `path` was found gone: whatever was made from it goes. */
+  gone(path: string): void;
+  /** A binary was found after one was gone (reinstalled, or another on PATH). */
+  found?(binary: ClaudeBinary): void;
 }
 
 // The claude binary a server runs, found once: the first lookup that finds it (at start-up, for the startup line) is
 // kept, so no run stats the disk for it again; one removed later fails at its spawn, which says so
-// (ExitInfo.binaryGone), and the run's caller drops the kept answer (forget): the next call looks again. Until one is
+// (ExitInfo.binaryGone), and the run's caller drops the kept answer (forget): the next call looks again, and the
+// watchers hear of both (the one place that knows a binary is gone). Until one is
 // found, each run looks again (the startup line says calls fail until it is installed). Past maxDepth a refusal (this
 // server runs inside a claude that claude-tiers started); a missing binary is a ToolError naming every place looked at.
 export function claudeBinaryOf(
@@ -96,6 +107,8 @@ export function claudeBinaryOf(
   config: { readonly claudeBin?: string; readonly maxDepth: number },
 ): BinaryLookup {
   let found: ClaudeBinary | undefined;
+  let lost = false;
+  const watchers: BinaryWatcher[] = [];
   const lookup = () => {
     if (depth >= config.maxDepth) {
       throw new ToolError(
@@ -104,7 +117,12 @@ export function claudeBinaryOf(
       );
     }
     try {
-      found ??= findClaude({ env, configured: config.claudeBin });
+      if (found) return found;
+      found = findClaude({ env, configured: config.claudeBin });
+      if (lost) {
+        lost = false;
+        for (const w of watchers) w.found?.(found);
+      }
       return found;
     } catch (err) {
       if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
@@ -112,7 +130,11 @@ export function claudeBinaryOf(
     }
   };
   const forget = (path: string): void => {
-    if (found?.path === path) found = undefined;
+    if (found?.path === path) {
+      found = undefined;
+      lost = true;
+    }
+    for (const w of watchers) w.gone(path);
   };
-  return Object.assign(lookup, { forget });
+  return Object.assign(lookup, { forget, watch: (w: BinaryWatcher) => void watchers.push(w) });
 }

@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 // What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
@@ -115,3 +115,7 @@ export function configPaths(env: NodeJS.ProcessEnv, configFile: string | undefin
   const paths = [configFile, named, xdg && join(xdg, 'claude-tiers')];
   return [...new Set(paths)].filter((p): p is string => !!p);
 }
+
+// Which of those paths (configPaths, worked out at start-up) exist now: one made after start-up is hidden from the
+// next run.
+export const hiddenNow = (candidates: readonly string[]): string[] => candidates.filter((path) => existsSync(path));

@@ -114,8 +114,10 @@ async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signa
     leases.add('breaker ticket', () => ticket.report(verdict));
     // The tier's own files (its system prompt, MCP config) are shared by content with the spares of its key; a
     // request's system prompt makes files of this run's own, which a spare never has.
-    const ownDir = req.systemPrompt ? join(tmpdir(), `claude-tiers-run-${randomUUID()}`) : undefined;
-    const shape = { workdir: cwd, ownDir, systemPrompt: req.systemPrompt, flags: { maxBudgetUsd: req.maxBudgetUsd } };
+    const own = req.systemPrompt
+      ? { dir: join(tmpdir(), `claude-tiers-run-${randomUUID()}`), systemPrompt: req.systemPrompt }
+      : undefined;
+    const shape = { workdir: cwd, own, flags: { maxBudgetUsd: req.maxBudgetUsd } };
     const timeoutS = req.timeoutS ?? tier.timeoutS;
     const turn = {
       kind: 'answer' as const,
@@ -124,7 +126,7 @@ async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signa
       jsonSchema: req.outputSchema,
       stopOn: { signal, reason: CANCELLED },
     };
-    const spare = ownDir || req.outputSchema ? undefined : { refill: !(req.maxBudgetUsd || req.model) };
+    const spare = own || req.outputSchema ? undefined : { refill: !(req.maxBudgetUsd || req.model) };
     // The answer never waits for claude to exit: the run closes on its own time.
     const end = await runTier(deps, r, shape, turn, { spare, close: (run) => void run.close(CLOSED) }, leases);
     // Without a beforeStart hook a run always starts.

@@ -48,6 +48,8 @@ export interface PoolOptions {
   /** How many different specs (e.g. cwds) are kept warm at once; the least recently used goes first. */
   maxKeys: number;
   tickMs: number;
+  /** A spare found its binary gone (ExitInfo.binaryGone): the server's lookup hears of it (BinaryLookup.forget). */
+  binaryGone?(path: string): void;
 }
 
 const RETIRED = { reason: 'retired', message: 'warm spare retired' };
@@ -138,6 +140,11 @@ export class SparePool {
     return taken;
   }
 
+  // Drops every spec spawned from `bin`, with its spares (that binary is gone): none is spawned from it again.
+  dropBin(bin: string): void {
+    for (const [key, entry] of [...this.entries]) if (entry.spec.bin === bin) this.drop(key);
+  }
+
   private register(spec: SpareSpec, bounds: SpareBounds, pinned = false): Entry {
     const own = { ...bounds };
     const entry: Entry = {
@@ -216,6 +223,7 @@ export class SparePool {
       list!.splice(idx, 1);
       this.refreshReady();
       this.stats.died++;
+      if (exit.binaryGone) this.options.binaryGone?.(exit.binaryGone);
       const entry = this.entries.get(key);
       if (!entry || this.disposed) return;
       this.options.log.warn(

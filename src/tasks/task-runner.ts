@@ -13,7 +13,8 @@ import type { EventLog, TaskStore } from './store.js';
 import { permissionHook } from './permission-hook.js';
 import { handleTaskLine } from './task-events.js';
 import { spareable } from './task-spare.js';
-import { hiddenNow, runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import { runTier, type TierRunDeps } from '../tier-run/tier-run.js';
+import { hiddenNow } from '../isolation/sandbox-hidden.js';
 import type { Admission } from './backend.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
@@ -71,8 +72,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     });
     const { tier } = resolved;
     // A task a warm spare can serve runs with the shared files of its key; any other with files of its own.
-    const shared = spareable(req, tier);
-    const ownDir = shared ? undefined : join(deps.store.taskDir(task.id), 'run');
+    const shared = spareable(req, tier, deps.depth);
     const workdir = await leaseWorkdir(
       task,
       !!tier.sandbox?.enabled,
@@ -80,13 +80,21 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
       leases,
     );
     if (task.record.worktree) await deps.save(task, true);
-    // A sandboxed run reads nothing of the state dir but its own folder, and not the user's config.
-    const sandbox = {
-      stateDir: deps.config.stateDir,
-      ownDir: task.record.worktree?.path ?? workdir,
-      hidden: hiddenNow(deps),
-      cwd: workdir,
-    };
+    // A run of its own reads nothing of the state dir but its own folder (its worktree, else its cwd), and not the
+    // user's config; a task queued by a deeper server (cluster) runs as deep as that server.
+    const own = shared
+      ? undefined
+      : {
+          dir: join(deps.store.taskDir(task.id), 'run'),
+          systemPrompt: req.systemPrompt,
+          scope: {
+            stateDir: deps.config.stateDir,
+            ownDir: task.record.worktree?.path ?? workdir,
+            hidden: hiddenNow(deps.configCandidates),
+            cwd: workdir,
+          },
+          depth: Math.max(deps.depth, req.depth ?? 0),
+        };
     const forwardPermissions = tier.permissionPrompts === 'forward';
     const flags = {
       maxTurns: req.maxTurns,
@@ -95,9 +103,7 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
       forkSession: req.fork,
       forwardPermissions,
     };
-    // A task queued by a nested server (cluster) runs as deep as that server, at least.
-    const depth = Math.max(deps.depth, req.depth ?? 0);
-    const shape = { workdir, ownDir, systemPrompt: req.systemPrompt, sandbox, flags, depth };
+    const shape = { workdir, own, flags };
     const turn = {
       kind: 'task' as const,
       timeoutS: req.timeoutS,

@@ -1,29 +1,33 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { RunSpec } from '../claude/run.js';
+import { contentStamp } from '../mcp-config.js';
 
 // A spec as it was made, with what it was made from that can change on disk: the files it names (a spec one of whose
-// files is gone is made again) and a file it read (made again when that file's content differs).
+// files is gone is made again), a file it read (made again when that file's content differs), and paths whose
+// existence it depends on (made again when one of them came or went).
 export interface MadeSpec {
   spec: RunSpec;
   /** Every file the spec names (in stateDir/spare-files/<hash>): one removed from the folder is one claude lacks. */
   files?: readonly string[];
-  /** A file the spec was made from (the tier's MCP config), and its stamp when it was read. */
+  /** A file the spec was made from (the tier's MCP config), and the stamp of the text it was made from. */
   read?: { path: string; stamp: string };
+  /** Paths that may or may not exist (the user's config paths), and those that existed when it was made. */
+  seen?: { paths: readonly string[]; existing: readonly string[] };
 }
 
-// A file's stamp: a hash of its content (the file is small). A stat can miss a same-size edit within one tick of
-// the file system's clock.
+// A file's stamp now (contentStamp of what it holds), or 'missing'.
 export function fileStamp(path: string): string {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    return contentStamp(readFileSync(path));
   } catch {
     return 'missing';
   }
 }
 
-const isFresh = (made: MadeSpec): boolean =>
-  (made.files ?? []).every((f) => existsSync(f)) && (!made.read || fileStamp(made.read.path) === made.read.stamp);
+const isFresh = ({ files = [], read, seen }: MadeSpec): boolean =>
+  files.every((f) => existsSync(f)) &&
+  (!seen || seen.paths.every((p) => existsSync(p) === seen.existing.includes(p))) &&
+  (!read || fileStamp(read.path) === read.stamp);
 
 // The specs of runs with a tier's shared files, made once per key and read after that: callers that ask at once share
 // one promise; one that fails is dropped (the next call makes it again), and so is one gone stale on disk. At most

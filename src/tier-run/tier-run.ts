@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { buildClaudeArgs, buildClaudeEnv, type RunRequest } from '../claude/args.js';
 import type { ResultEvent } from '../claude/events.js';
@@ -11,14 +10,13 @@ import {
   type TurnLimits,
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
-import type { SandboxScope } from '../isolation/sandbox-hidden.js';
+import { hiddenNow, type SandboxScope } from '../isolation/sandbox-hidden.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
 import type { Limits, TierConfig } from '../config/schema.js';
-import { fromPackageRoot } from '../paths.js';
 import { planRun, planSandbox, planShared } from '../tiers.js';
-import { fileStamp, type MadeSpec } from './spec-cache.js';
+import type { MadeSpec } from './spec-cache.js';
 import type { ResolvedRun } from './resolve.js';
 
 // What one run of a tier takes from the server, either tier: a claude run, and the warm spares that may serve it.
@@ -28,11 +26,11 @@ export interface TierRunDeps extends RunDeps {
 
 // What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
 // and the specs worked out already.
-export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configPaths' | 'sharedSpecs'>;
+export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configCandidates' | 'sharedSpecs'>;
 
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
 export function runSpec(
-  deps: Omit<SpecDeps, 'configPaths' | 'sharedSpecs'>,
+  deps: Omit<SpecDeps, 'configCandidates' | 'sharedSpecs'>,
   tier: TierConfig,
   cwd: string,
   req: RunRequest,
@@ -55,14 +53,10 @@ export function stopTimings(limits: Limits, shutdown = false): StopTimings {
 // What a run in `cwd` must not read when its caller names nothing else: the state dir (less cwd, where it lies in it)
 // and the user's config, which holds the HTTP tokens. The same for every run from one cwd: warm spares share it.
 export const serverScope = (
-  deps: Pick<RunDeps, 'config' | 'configPaths'>,
+  deps: Pick<RunDeps, 'config' | 'configCandidates'>,
   cwd: string,
-  hidden = hiddenNow(deps),
+  hidden = hiddenNow(deps.configCandidates),
 ): SandboxScope => ({ stateDir: deps.config.stateDir, ownDir: cwd, hidden });
-
-// Which of the user's config paths exist now: one made after start-up is hidden from the next run.
-export const hiddenNow = (deps: Pick<RunDeps, 'configPaths'>): string[] =>
-  deps.configPaths.filter((path) => existsSync(path));
 
 // The spec of a run with its tier's shared files (the kind a warm spare serves). It depends on the call only through
 // its tier, cwd, model and flags; the rest is the server's (its state dir, which of the user's config paths exist,
@@ -77,17 +71,19 @@ export function sharedSpec(
   model: string,
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
-  const hidden = hiddenNow(deps);
+  // The MCP config's stamp is that of the text its files were planned from (one read for both); the user's config
+  // paths that exist are hidden, and a kept spec is made again when one of them came or went.
   const make = async (): Promise<MadeSpec> => {
-    const mcp = tier.mcpConfig ? fromPackageRoot(tier.mcpConfig) : undefined;
-    const read = mcp ? { path: mcp, stamp: fileStamp(mcp) } : undefined;
-    const plan = await planShared(tierName, tier, cwd, serverScope(deps, cwd, hidden), deps.config.allowedRoots);
+    const hidden = hiddenNow(deps.configCandidates);
+    const scope = serverScope(deps, cwd, hidden);
+    const { read, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
     const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
     const named = [plan.mcpConfigPath, plan.settingsFile, plan.systemPromptFile, plan.appendSystemPromptFile];
-    return { spec, files: named.filter((f): f is string => !!f), read };
+    const seen = { paths: deps.configCandidates, existing: hidden };
+    return { spec, files: named.filter((f): f is string => !!f), read, seen };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
-  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags, hidden]), make);
+  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags]), make);
 }
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
@@ -103,14 +99,20 @@ export const spareBounds = (tier: TierConfig): { min: number; max: number } => (
 export interface RunShape {
   /** Where claude runs: the request's cwd, or a task's worktree. */
   workdir: string;
-  /** A folder for files of this run's own (removed when the run ends); without one, the tier's shared files. */
-  ownDir?: string;
-  /** The request's system prompt (appended; files of its own only). */
-  systemPrompt?: string;
-  /** What the run must not read (default: serverScope); a sandboxed run's settings go in ownDir. */
-  sandbox?: SandboxScope;
+  /** Files of this run's own; without them, the tier's shared files (the kind a warm spare serves; sharedSpec). */
+  own?: OwnFiles;
   /** Flags beyond the model and the files. */
   flags?: Pick<RunRequest, 'maxTurns' | 'maxBudgetUsd' | 'resumeSessionId' | 'forkSession' | 'forwardPermissions'>;
+}
+
+// What makes a run's files its own, not a spare's: a folder for them (removed when the run ends), and what else the
+// run has that a spare started by this server has not.
+export interface OwnFiles {
+  dir: string;
+  /** The request's system prompt (appended). */
+  systemPrompt?: string;
+  /** What the run must not read (default: serverScope); a sandboxed run's settings go in dir. */
+  scope?: SandboxScope;
   /** How deep in a chain of servers the run is (default: this server's depth). */
   depth?: number;
 }
@@ -159,29 +161,24 @@ export async function runTier(
   run.send(r.content, turnLimits(turn.kind, turn.timeoutS, turn.idleS), { jsonSchema: turn.jsonSchema });
   const outcome = await run.outcome;
   const gone = outcome.kind === 'exited' ? outcome.exit.binaryGone : undefined;
-  // The binary was removed since it was found: the next call looks for it again and makes its specs anew.
-  if (gone) {
-    deps.claudeBinary.forget(gone);
-    deps.sharedSpecs.clear();
-  }
+  // The binary was removed since it was found: the next call looks for it again (and the lookup's watchers drop
+  // what was made from it: create-engine.ts).
+  if (gone) deps.claudeBinary.forget(gone);
   return { run, warm, outcome, verdict: runVerdict(outcome) };
 }
 
-// A run's spec, with its files: files of its own in ownDir (a lease, removed in the caller's finally), else the
-// tier's shared files, which a warm spare of the same key has too.
+// A run's spec, with its files: files of its own (a lease, removed in the caller's finally), else the tier's shared
+// files, which a warm spare of the same key has too.
 async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, leases: Leases): Promise<RunSpec> {
+  const { own, workdir } = shape;
+  if (!own) return sharedSpec(deps, r.tierName, r.tier, workdir, r.model, shape.flags);
+  leases.add('run files', () => rm(own.dir, { recursive: true, force: true }));
+  const scope = own.scope ?? serverScope(deps, workdir);
   const { allowedRoots } = deps.config;
-  const own = shape.ownDir;
-  if (!own && !shape.sandbox && shape.depth === undefined)
-    return sharedSpec(deps, r.tierName, r.tier, shape.workdir, r.model, shape.flags);
-  if (own) leases.add('run files', () => rm(own, { recursive: true, force: true }));
-  const scope = shape.sandbox ?? serverScope(deps, shape.workdir);
-  const plan = own
-    ? await planRun(r.tierName, r.tier, shape.workdir, scope, own, shape.systemPrompt, allowedRoots)
-    : await planShared(r.tierName, r.tier, shape.workdir, scope, allowedRoots);
-  const sandbox = own && shape.sandbox && r.tier.sandbox?.enabled ? await planSandbox(r.tier, shape.sandbox, own) : {};
-  const runDeps = shape.depth === undefined ? deps : { ...deps, depth: shape.depth };
-  return runSpec(runDeps, r.tier, shape.workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
+  const plan = await planRun(r.tierName, r.tier, workdir, scope, own.dir, own.systemPrompt, allowedRoots);
+  const sandbox = own.scope && r.tier.sandbox?.enabled ? await planSandbox(r.tier, own.scope, own.dir) : {};
+  const runDeps = own.depth === undefined ? deps : { ...deps, depth: own.depth };
+  return runSpec(runDeps, r.tier, workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
 }
 
 // A warm spare of the spec's key when one may serve it (refill: another is started in its place), else a cold claude.

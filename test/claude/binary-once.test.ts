@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { probeContainment } from '../../src/claude/contain.js';
 import { claudeBinaryOf, findClaude } from '../../src/claude/find-binary.js';
 import { ProcessTable, spawnClaude } from '../../src/claude/spawn.js';
-import { REAL_CLAUDE, startServer, textOf } from '../support/harness.js';
+import { REAL_CLAUDE, startServer, textOf, waitFor } from '../support/harness.js';
 import { startScriptedApi } from '../support/scripted-api.js';
 
 // How this machine contains claude (a PID namespace where the kernel allows it), as a server here would.
@@ -100,6 +100,42 @@ describe('the claude binary of a server', () => {
       const again = await ask();
       expect(textOf(again)).not.toMatch(/not found/);
       expect(again.isError).toBeFalsy();
+    } finally {
+      await server.close();
+      await api.close();
+    }
+  }, 120_000);
+
+  it('removed while a warm spare waits, no spare is spawned from it again; one found after it keeps them', async () => {
+    const api = await startScriptedApi();
+    const first = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
+    symlinkSync(REAL_CLAUDE, join(first, 'claude'));
+    const server = await startServer(api, {
+      spares: 1,
+      env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: [first, process.env.PATH].join(':') },
+    });
+    type Spares = { spawned: number; ready_pids: number[] };
+    const spares = async () =>
+      (
+        (await server.client.callTool({ name: 'server_stats', arguments: {} })).structuredContent as {
+          spares: Spares;
+        }
+      ).spares;
+    try {
+      expect(await waitFor(async () => (await spares()).ready_pids.length === 1, 30_000, 200)).toBe(true);
+      const before = await spares();
+      rmSync(join(first, 'claude'));
+      // The spare dies: the pool finds its binary gone (its own exit, or the one spawned in its place).
+      process.kill(before.ready_pids[0]!, 'SIGKILL');
+      // Before, the pool spawned the missing file again after 1, 2, 4 s ... (its backoff), for ever.
+      await new Promise((r) => setTimeout(r, 8000));
+      const after = await spares();
+      expect(after.spawned - before.spawned).toBeLessThanOrEqual(1);
+      expect(after.ready_pids).toEqual([]);
+      // The next call finds another claude (the package's own), and the tier's spares are kept warm from it.
+      const again = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'say hi' } });
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect(await waitFor(async () => (await spares()).ready_pids.length === 1, 30_000, 200)).toBe(true);
     } finally {
       await server.close();
       await api.close();

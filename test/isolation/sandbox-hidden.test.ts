@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
-import { configPaths, hiddenRules } from '../../src/isolation/sandbox-hidden.js';
-import { hiddenNow } from '../../src/tier-run/tier-run.js';
+import { configPaths, hiddenNow, hiddenRules } from '../../src/isolation/sandbox-hidden.js';
 import { sandboxSettings } from '../../src/isolation/sandbox-settings.js';
 
 // The rules that hide the state dir from a sandboxed run, computed from (state dir, the task's own folder): the
@@ -84,10 +83,10 @@ describe('hiddenRules', () => {
     const file = join(xdg, 'named.json');
     const paths = configPaths({ XDG_CONFIG_HOME: xdg, CLAUDE_TIERS_CONFIG: file }, file);
     expect(paths).toEqual([file, join(xdg, 'claude-tiers')]);
-    expect(hiddenNow({ configPaths: paths })).toEqual([]);
+    expect(hiddenNow(paths)).toEqual([]);
     mkdirSync(join(xdg, 'claude-tiers'));
     writeFileSync(file, '{}');
-    expect(hiddenNow({ configPaths: paths })).toEqual([file, join(xdg, 'claude-tiers')]);
+    expect(hiddenNow(paths)).toEqual([file, join(xdg, 'claude-tiers')]);
     expect(configPaths({ HOME: '/nonexistent-home' }, undefined)).toEqual(['/nonexistent-home/.config/claude-tiers']);
   });
 

@@ -28,8 +28,8 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
     config,
     env: {},
     depth: 0,
-    claudeBinary: Object.assign(lookup, { forget: () => {} }),
-    configPaths: [hidden, later],
+    claudeBinary: Object.assign(lookup, { forget: () => {}, watch: () => {} }),
+    configCandidates: [hidden, later],
     sharedSpecs: new SpecCache(),
   };
   return { deps, cwd, hidden, later, lookups: () => lookups };
@@ -91,6 +91,12 @@ describe('sharedSpec', () => {
     writeFileSync(s.later, '{}');
     const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
     expect(readFileSync(fileArg(second, 'settings'), 'utf8')).toContain(`Read(/${s.later})`);
+    expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku')).toBe(second);
+    // Removed again: the spec is made again without it.
+    rmSync(s.later);
+    const third = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(third).not.toBe(second);
+    expect(readFileSync(fileArg(third, 'settings'), 'utf8')).not.toContain(s.later);
   });
 
   it("is made again when the tier's MCP config file is edited", async () => {
