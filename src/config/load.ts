@@ -173,7 +173,9 @@ export interface ConfigFlags {
 function flagLayer(flags: ConfigFlags, cwd: string): Json {
   const layer: Json = {};
   if (flags.stateDir) layer.stateDir = resolve(cwd, flags.stateDir);
-  if (flags.claudeBin) layer.claudeBin = flags.claudeBin;
+  // Given on the command line, a relative path is the invoking shell's, as --config is (an env or file value must be
+  // absolute: the schema refuses it, naming where it came from).
+  if (flags.claudeBin) layer.claudeBin = resolve(cwd, flags.claudeBin);
   if (flags.logLevel) layer.logLevel = flags.logLevel;
   if (flags.roots?.length) layer.allowedRoots = flags.roots.map((r) => resolve(cwd, r));
   if (flags.metricsPort !== undefined) layer.metrics = { port: flags.metricsPort };
