@@ -42,9 +42,10 @@ function refuseUnbundlable(path, text) {
   for (const [pattern, why] of REFUSED) if (pattern.test(text)) throw new Error(`${path}: ${why}`);
 }
 
-// The MCP SDK's Node shims, as the SDK's own (node:process, the default JSON Schema validator) except that ajv (~300 KB,
-// evaluated at import) is required at the validator's first use: only an elicitation's answer is checked with it, so
-// the stdio server no longer loads ajv before it answers tools/list. The validator itself is the SDK's, unchanged.
+// The MCP SDK's Node shims, as the SDK's own (node:process, the default JSON Schema validator) except that ajv
+// (~300 KB, evaluated at import) is required at the validator's first use: only an elicitation's answer is checked with
+// it, so the stdio server no longer loads ajv before it answers tools/list. The validator itself is the SDK's,
+// unchanged.
 const SDK_SHIMS = `import process from 'node:process';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
