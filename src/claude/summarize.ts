@@ -131,8 +131,8 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
       return typeof event.message.content === 'string' ? undefined : describeToolResults(event.message.content);
     case 'result': {
       const cost = `$${(event.total_cost_usd ?? 0).toFixed(4)}`;
-      const head =
-        `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns ` + `· ${cost}`;
+      const turns = `${event.num_turns ?? '?'} turns`;
+      const head = `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${turns} · ${cost}`;
       if (!event.is_error) return head;
       // An interrupted turn's text is claude's internal diagnostic line: the reason says it all.
       if (event.terminal_reason?.startsWith('aborted')) return `${head} · interrupted (${event.terminal_reason})`;

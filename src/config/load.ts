@@ -126,9 +126,8 @@ function checkEnvToken(token: string): string {
         : 'contains spaces or non-ASCII characters';
   throw new ConfigError(
     `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable ` +
-      `characters without spaces; ` +
-      ('set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one ' +
-        'generated at start-up'),
+      'characters without spaces; set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) ' +
+      'or unset it to have one generated at start-up',
   );
 }
 
