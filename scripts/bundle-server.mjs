@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from './zod-english.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
@@ -42,9 +43,10 @@ function refuseUnbundlable(path, text) {
   for (const [pattern, why] of REFUSED) if (pattern.test(text)) throw new Error(`${path}: ${why}`);
 }
 
-// The MCP SDK's Node shims, as the SDK's own (node:process, the default JSON Schema validator) except that ajv (~300 KB,
-// evaluated at import) is required at the validator's first use: only an elicitation's answer is checked with it, so
-// the stdio server no longer loads ajv before it answers tools/list. The validator itself is the SDK's, unchanged.
+// The MCP SDK's Node shims, as the SDK's own (node:process, the default JSON Schema validator) except that ajv
+// (~300 KB, evaluated at import) is required at the validator's first use: only an elicitation's answer is checked with
+// it, so the stdio server no longer loads ajv before it answers tools/list. The validator itself is the SDK's,
+// unchanged.
 const SDK_SHIMS = `import process from 'node:process';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
@@ -74,12 +76,6 @@ const layout = {
     b.onResolve({ filter: /^[^./]/ }, (args) =>
       args.path.startsWith('node:') || !BUNDLED.test(args.path) ? { path: args.path, external: true } : undefined,
     );
-    // zod re-exports every locale's messages; the server speaks English only (zod sets it itself), as the board does.
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer)
-        ? { path: join(root, 'node_modules', 'zod', 'v4', 'locales', 'en.js') }
-        : undefined,
-    );
     // Our modules: import.meta.url is the module's own file under dist/src, computed from the chunk's location.
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (!args.path.startsWith(dist + sep)) return undefined;
@@ -108,5 +104,5 @@ await build({
   // Linked maps: esbuild reads each input's //# sourceMappingURL (tsc's .js.map) and maps through it to src/*.ts.
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [layout],
+  plugins: [zodEnglishOnly(root), layout],
 });

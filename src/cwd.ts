@@ -11,19 +11,66 @@ export function real(path: string): string | undefined {
   }
 }
 
-// Whether `child` is `root` or lies below it (both real paths).
+// A path where its links lead, or as written (absolute) when it does not exist.
+export const realOrSelf = (path: string): string => real(path) ?? resolve(path);
+
+// Whether `child` is `root` or lies below it (both absolute; real paths where links matter). An entry whose name
+// starts with two dots (`root/..x`) lies below it.
 export const inside = (child: string, root: string): boolean => {
-  if (child === root) return true;
   const rel = relative(root, child);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 };
 
-// Resolves a requested working directory (symlinks followed) and refuses anything outside the allowed roots.
-export function resolveCwd(requested: string | undefined, roots: string[]): string {
-  const realRoots = roots.map((r) => real(r)).filter((r): r is string => !!r);
+// What a request's paths are checked against, their links followed once per request: the allowed roots that exist
+// and the server's state dir (never a task's to work in or read from).
+export interface PathBounds {
+  /** The roots as configured, for messages. */
+  readonly configured: readonly string[];
+  readonly roots: readonly string[];
+  readonly stateDir?: string;
+}
+
+// The bounds of one request: one realpath per root, one for the state dir.
+export function pathBounds(roots: readonly string[], stateDir?: string): PathBounds {
+  const realRoots = roots.map((r) => real(r)).filter((r): r is string => r !== undefined);
+  return { configured: roots, roots: realRoots, ...(stateDir === undefined ? {} : { stateDir: realOrSelf(stateDir) }) };
+}
+
+// Where a path a request names lies (relative to cwd; one that does not exist yet is judged by its nearest existing
+// parent): in the state dir, outside the roots, or inside them.
+export function placeOf(path: string, bounds: PathBounds, cwd: string): 'state' | 'outside' | 'inside' {
+  let probe = isAbsolute(path) ? path : resolve(cwd, path);
+  let resolved = real(probe);
+  while (!resolved) {
+    const parent = resolve(probe, '..');
+    if (parent === probe) return 'outside';
+    probe = parent;
+    resolved = real(probe);
+  }
+  const at = resolved;
+  if (bounds.stateDir !== undefined && inside(at, bounds.stateDir)) return 'state';
+  return bounds.roots.some((root) => inside(at, root)) ? 'inside' : 'outside';
+}
+
+// Resolves a requested working directory (symlinks followed) and refuses anything outside the allowed roots, or in
+// the state dir when the bounds name it.
+export function resolveCwd(requested: string | undefined, bounds: PathBounds): string {
+  const realRoots = bounds.roots;
   if (realRoots.length === 0)
-    throw new ToolError(`no allowed root exists (configured: ${roots.join(', ')}); fix allowedRoots in the config`);
-  if (requested === undefined) return realRoots[0]!;
+    throw new ToolError(
+      `no allowed root exists (configured: ${bounds.configured.join(', ')}); fix allowedRoots in the config`,
+    );
+  const resolved = requested === undefined ? realRoots[0]! : existingDir(requested, realRoots);
+  if (bounds.stateDir !== undefined && inside(resolved, bounds.stateDir))
+    throw new ToolError(
+      `cwd: ${requested ?? resolved} lies in the server's state dir (${bounds.stateDir}), which holds every task's ` +
+        'records and keys; pass a directory of your project',
+    );
+  return resolved;
+}
+
+// A requested cwd as a real directory inside one of the (real) roots; a ToolError naming the problem otherwise.
+function existingDir(requested: string, realRoots: readonly string[]): string {
   const absolute = isAbsolute(requested) ? requested : resolve(realRoots[0]!, requested);
   const resolved = real(absolute);
   if (!resolved)
@@ -43,15 +90,5 @@ export function resolveCwd(requested: string | undefined, roots: string[]): stri
 
 // Whether a path a tool wants to touch (relative to cwd; it may not exist yet) lies inside the allowed roots.
 export function pathInsideRoots(path: string, roots: string[], cwd: string): boolean {
-  const realRoots = roots.map((r) => real(r)).filter((r): r is string => !!r);
-  let probe = isAbsolute(path) ? path : resolve(cwd, path);
-  let resolved = real(probe);
-  // A file to be created: judge by its nearest existing parent.
-  while (!resolved) {
-    const parent = resolve(probe, '..');
-    if (parent === probe) return false;
-    probe = parent;
-    resolved = real(probe);
-  }
-  return realRoots.some((root) => inside(resolved!, root));
+  return placeOf(path, pathBounds(roots), cwd) === 'inside';
 }

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { pathInsideRoots } from './cwd.js';
+import { placeOf, type PathBounds } from './cwd.js';
 import { ToolError } from './errors.js';
 import type { ImageInput } from './shapes/requests.js';
 
@@ -18,10 +18,11 @@ const BY_EXTENSION: Record<string, string> = {
   '.webp': 'image/webp',
 };
 
-// Image content blocks for the stream-json user message; every problem is a ToolError naming the image.
+// Image content blocks for the stream-json user message (a path inside the roots, never in the state dir); every
+// problem is a ToolError naming the image.
 export async function imageBlocks(
   images: ImageInput[],
-  roots: string[],
+  bounds: PathBounds,
   cwd: string,
 ): Promise<Array<Record<string, unknown>>> {
   const blocks: Array<Record<string, unknown>> = [];
@@ -31,7 +32,10 @@ export async function imageBlocks(
     let data: string;
     if ('path' in image) {
       const full = isAbsolute(image.path) ? image.path : resolve(cwd, image.path);
-      if (!pathInsideRoots(full, roots, cwd))
+      const place = placeOf(full, bounds, cwd);
+      if (place === 'state')
+        throw new ToolError(`${field}.path: ${image.path} lies in the server's state dir; pass an image of yours`);
+      if (place === 'outside')
         throw new ToolError(
           `${field}.path: ${image.path} is outside the allowed roots; pass an image inside them, or its data`,
         );

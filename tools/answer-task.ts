@@ -9,8 +9,8 @@ export const answerTaskTool = defineTool({
   description:
     'Answer a permission request of a deep_task that is waiting (state needs_input; task_status shows ' +
     'input_request with the tool and its input). ' +
-    ('"allow" lets claude run the tool as asked; "deny" refuses it, and message (if given) reaches claude as ' +
-      'the reason. Unanswered requests are denied at expires_at.'),
+    '"allow" lets claude run the tool as asked; "deny" refuses it, and message (if given) reaches claude as ' +
+    'the reason. Unanswered requests are denied at expires_at.',
   inputSchema: z.strictObject({
     task_id: TaskIdField,
     request_id: z

@@ -28,13 +28,11 @@ export const compareTiersTool = (limits: Limits) =>
     title: 'Compare two tiers (A/B)',
     description:
       'Run the same prompts through two tiers as deep tasks, interleaved (a, b, a, b…), `runs` times each, ' +
-      'and compare success rate, latency p50/p95, ' +
-      ('time to first event, cost, turns and output tokens (each with the ratio b/a). It can take minutes: ' +
-        'it returns a compare_id at once; ') +
-      ('compare_status follows it and, when done, gives the table and the paths of compare.json and a ' +
-        'self-contained report.html. ') +
-      ('kill_task { compare_id } stops it; so does cancelling a compare_tiers call that waits (wait_s). Each ' +
-        'caller runs at most 2 comparisons at once.'),
+      'and compare success rate, latency p50/p95, time to first event, cost, turns and output tokens (each with ' +
+      'the ratio b/a). It can take minutes: it returns a compare_id at once; compare_status follows it and, ' +
+      'when done, gives the table and the paths of compare.json and a self-contained report.html. ' +
+      'kill_task { compare_id } stops it; so does cancelling a compare_tiers call that waits (wait_s). ' +
+      'Each caller runs at most 2 comparisons at once.',
     inputSchema: z.strictObject({
       tiers: z
         .array(TierField, { error: 'tiers must be an array of two tier names, e.g. ["speed", "comprehensive"]' })

@@ -24,9 +24,8 @@ export const deepTaskTool = (limits: Limits) =>
     title: 'Deep task (comprehensive tier)',
     description:
       'Start a long Claude Code task in the background: strong model, full tools, the comprehensive MCP ' +
-      'servers. Returns a task_id ' +
-      (`at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it finishes quickly). ` +
-        `Follow it with task_status, stop it with kill_task. `) +
+      `servers. Returns a task_id at once (after waiting up to wait_s, default ${DEFAULT_WAIT_S} s, in case it ` +
+      'finishes quickly). Follow it with task_status, stop it with kill_task. ' +
       "continue_task_id resumes an earlier task's conversation as a new task.",
     inputSchema: z
       .strictObject({

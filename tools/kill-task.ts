@@ -11,8 +11,8 @@ export const killTaskTool = defineTool({
   description:
     'Stop a task and every process it started (claude, its tools, their children). A queued task is removed ' +
     'from the queue. Idempotent: killing a finished task returns its final status. Returns the partial output. ' +
-    ('With compare_id instead: stop a compare_tiers comparison (its running task is killed, the runs done so ' +
-      'far are reported).'),
+    'With compare_id instead: stop a compare_tiers comparison (its running task is killed, the runs done so ' +
+    'far are reported).',
   inputSchema: z
     .strictObject({
       task_id: TaskIdField.optional(),

@@ -9,12 +9,10 @@ export const mergeTaskTool = defineTool({
   description:
     'Merge the branch of a finished deep_task that ran with isolation "worktree" into a branch of its repository. ' +
     "The merge is worked out in git's object store: a conflict changes nothing and names the files; a target branch " +
-    ('checked out with uncommitted changes is refused (naming them); a clean checkout is advanced; a branch ' +
-      'not checked ') +
-    'out moves by compare-and-swap. strategy "merge" makes a merge commit, "squash" one commit. ' +
-    ('A branch that adds or changes tool configuration (a .claude/settings.json hook, .mcp.json, git hooks) ' +
-      'is refused unless ') +
-    'allow_tool_config is true.',
+    'checked out with uncommitted changes is refused (naming them); a clean checkout is advanced; a branch ' +
+    'not checked out moves by compare-and-swap. strategy "merge" makes a merge commit, "squash" one commit. ' +
+    'A branch that adds or changes tool configuration (a .claude/settings.json hook, .mcp.json, git hooks) ' +
+    'is refused unless allow_tool_config is true.',
   inputSchema: z.strictObject({
     task_id: TaskIdField,
     strategy: z

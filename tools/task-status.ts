@@ -10,9 +10,8 @@ export const taskStatusTool = (limits: Limits) =>
     title: 'Task status',
     description:
       'State, progress, recent events, partial output and the final result of a deep_task. With wait_s it ' +
-      'long-polls: it returns as soon as ' +
-      ('the state changes or new events arrive (after `cursor`), else after wait_s. With task_ids and ' +
-        'wait_for ("any" | "all") it waits on several tasks at once.'),
+      'long-polls: it returns as soon as the state changes or new events arrive (after `cursor`), else after ' +
+      'wait_s. With task_ids and wait_for ("any" | "all") it waits on several tasks at once.',
     inputSchema: z
       .strictObject({
         task_id: TaskIdField.optional(),

@@ -5,26 +5,18 @@ import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from '../scripts/zod-english.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const src = join(root, 'web', 'board');
 const out = join(root, 'dist', 'web');
 mkdirSync(out, { recursive: true });
 
-// The App's SDK, slimmed (345 KB instead of 680 KB before gzip): zod (through the MCP SDK) re-exports every locale's
-// error messages, and the App uses English only, so the locale index is swapped for one that has just "en" (zod sets
-// English itself); and the MCP client modules are marked free of side effects, as they are (see below).
+// The App's SDK, slimmed (345 KB instead of 680 KB before gzip): zod (through the MCP SDK) keeps English only
+// (zodEnglishOnly), and the MCP client modules are marked free of side effects, as they are (see below).
 const slimSdk = {
   name: 'slim-sdk',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer)
-        ? {
-            path: join(root, 'node_modules', 'zod', 'v4', 'locales', 'en.js'),
-            namespace: 'zod-en',
-          }
-        : undefined,
-    );
     // ext-apps takes only Protocol from the MCP client package, whose modules declare no sideEffects: let the
     // bundler drop what is not used (the OAuth client, transports, validators).
     b.onResolve({ filter: /^@modelcontextprotocol\/(client|core)(\/|$)|^\.\/.*\.mjs$/ }, async (args) => {
@@ -41,10 +33,6 @@ const slimSdk = {
       });
       return /@modelcontextprotocol[\\/](client|core)[\\/]/.test(r.path) ? { ...r, sideEffects: false } : r;
     });
-    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: root,
-    }));
   },
 };
 const common = {
@@ -58,7 +46,7 @@ const common = {
 };
 const [board, app] = await Promise.all([
   build({ ...common, entryPoints: [join(src, 'http-main.ts')] }),
-  build({ ...common, entryPoints: [join(src, 'app-main.ts')], plugins: [slimSdk] }),
+  build({ ...common, entryPoints: [join(src, 'app-main.ts')], plugins: [zodEnglishOnly(root), slimSdk] }),
 ]);
 writeFileSync(join(out, 'board.js'), board.outputFiles[0].text);
 for (const f of ['board.css', 'board.html', 'login.html']) copyFileSync(join(src, f), join(out, f));

@@ -48,18 +48,18 @@ function packageBinaries(): string[] {
 export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
   const env = options.env ?? process.env;
   const given = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
-  if (given && !isAbsolute(given))
+  if (given) {
+    const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
+    const named = source === 'config' ? "the config's claudeBin" : source;
+    // A guard: loadConfig already refuses a relative claudeBin, naming where it came from.
+    if (!isAbsolute(given))
+      throw new ClaudeNotFoundError(
+        `claude not found: ${named} is ${given}, a relative path; give an absolute one (each run starts claude ` +
+          'from its own folder).',
+      );
+    if (isExecutableFile(given)) return { path: given, source };
     throw new ClaudeNotFoundError(
-      `claude not found: ${env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : "the config's claudeBin"} is ` +
-        `${given}, a relative path; give an absolute one (each run starts claude from its own folder).`,
-    );
-  const explicit = given;
-  const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
-  if (explicit) {
-    if (isExecutableFile(explicit)) return { path: explicit, source };
-    throw new ClaudeNotFoundError(
-      `claude not found: ${source === 'config' ? "the config's claudeBin" : 'CLAUDE_TIERS_CLAUDE_BIN'} is ` +
-        `set to ${explicit}, which is not an executable file. ` +
+      `claude not found: ${named} is set to ${given}, which is not an executable file. ` +
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }

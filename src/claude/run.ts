@@ -246,12 +246,8 @@ export class ClaudeRun {
       ) {
         // claude refused the run's set-up (e.g. an output schema it cannot use): say so, rather than a later vaguer
         // error.
-        void this.stop({
-          reason: 'error',
-          message:
-            `claude refused the run's ` +
-            `set-up: ${String((event.response as { error?: unknown }).error ?? 'no reason given')}`,
-        });
+        const why = String((event.response as { error?: unknown }).error ?? 'no reason given');
+        void this.stop({ reason: 'error', message: `claude refused the run's set-up: ${why}` });
       }
     } else if (this.preview.length < PREVIEW_CHARS) this.preview += `${raw.slice(0, 500)}\n`;
     this.emit({ kind: 'line', raw, parsed, at });

@@ -1,55 +1,11 @@
 import { isBlock, isSystem, type ClaudeEvent, type UserBlock } from './events.js';
+import { asObj, compactJson, KEY_FIELD, oneLine } from './decision-text.js';
 import type { ParsedLine } from './parse-line.js';
 
-type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj | undefined =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+// The renderings of text for a reader live in decision-text.ts (free of zod, so the board's page can use them too).
+export { DECISION_MAX_CHARS, decisionText, oneLine, shown } from './decision-text.js';
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-// Characters that could hide part of an input from a reader (line breaks, terminal escapes, bidi overrides, zero
-// widths): shown escaped in a decision.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
-const HIDING = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-// Text as a reader must see it, on a terminal or in a form: those characters escaped (\n, \u{1b}), never acted on.
-export function shown(text: string): string {
-  return text.replace(HIDING, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
-}
-
-// One line (whitespace runs collapsed, control and hiding characters escaped: a summary is printed on terminals), at
-// most `max` characters, ending in '…' when cut; never splits a surrogate pair.
-export function oneLine(text: string, max: number): string {
-  const flat = shown(text.replace(/\s+/g, ' ').trim());
-  if (flat.length <= max) return flat;
-  if (max <= 0) return '';
-  let head = flat.slice(0, max - 1);
-  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
-  return `${head}…`;
-}
-
-const compactJson = (v: unknown): string => {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-};
-
-// The input field that best says what a built-in tool call does.
-const KEY_FIELD: Record<string, string[]> = {
-  Bash: ['command'],
-  Read: ['file_path'],
-  Edit: ['file_path'],
-  MultiEdit: ['file_path'],
-  Write: ['file_path'],
-  NotebookEdit: ['notebook_path', 'file_path'],
-  Grep: ['pattern'],
-  Glob: ['pattern'],
-  WebFetch: ['url'],
-  WebSearch: ['query'],
-  Task: ['description', 'prompt'],
-  Agent: ['description', 'prompt'],
-};
 
 // A short one-line summary of a tool call's input (Bash: the command, Read: the path, ...), for progress lines.
 export function summarizeToolInput(name: string, input: unknown, max = 80): string {
@@ -60,30 +16,6 @@ export function summarizeToolInput(name: string, input: unknown, max = 80): stri
   if (keys) picked = keys.map((k) => str(o[k])).find((v) => v !== undefined);
   else if (name.startsWith('mcp__')) picked = Object.values(o).find((v): v is string => typeof v === 'string');
   return oneLine(picked ?? compactJson(o), max);
-}
-
-// The longest rendering of an input a question shows whole (an elicitation, task_status): a page of text; beyond it the
-// head and tail, and the structured input_request of task_status carries it all.
-export const DECISION_MAX_CHARS = 8000;
-
-// A tool call's input as a person who decides on it must see it: all of it as JSON (where the command ends is never in
-// doubt), the field that says what it does first (Bash: the command), nothing collapsed or hidden. Longer than
-// `max`: its head and its tail around " … ", and the note "(shortened, N chars)". The one rendering of an input for
-// a decision.
-export function decisionText(name: string, input: unknown, max = Number.POSITIVE_INFINITY): string {
-  const o = asObj(input);
-  const key = o && (KEY_FIELD[name] ?? []).find((k) => Object.hasOwn(o, k));
-  const whole = typeof input === 'string' ? input : compactJson(input ?? null);
-  const raw = o && key ? compactJson({ [key]: o[key], ...o }) : whole;
-  const text = shown(raw);
-  if (text.length <= max) return text;
-  const note = ` (shortened, ${text.length.toLocaleString('en-US')} chars)`;
-  const room = Math.max(2, max - note.length - 3);
-  let head = text.slice(0, Math.ceil(room / 2));
-  let tail = text.slice(text.length - Math.floor(room / 2));
-  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
-  if (/^[\uDC00-\uDFFF]/.test(tail)) tail = tail.slice(1);
-  return `${head} … ${tail}${note}`;
 }
 
 // The text of a tool_result's content (a string, or text blocks among others).
@@ -131,8 +63,8 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
       return typeof event.message.content === 'string' ? undefined : describeToolResults(event.message.content);
     case 'result': {
       const cost = `$${(event.total_cost_usd ?? 0).toFixed(4)}`;
-      const head =
-        `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${event.num_turns ?? '?'} turns ` + `· ${cost}`;
+      const turns = `${event.num_turns ?? '?'} turns`;
+      const head = `result ${event.subtype}${event.is_error ? ' (error)' : ''} · ${turns} · ${cost}`;
       if (!event.is_error) return head;
       // An interrupted turn's text is claude's internal diagnostic line: the reason says it all.
       if (event.terminal_reason?.startsWith('aborted')) return `${head} · interrupted (${event.terminal_reason})`;

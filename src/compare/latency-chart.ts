@@ -18,8 +18,8 @@ const jitter = (i: number): number => ((i * 7919) % 97) / 48 - 1;
 // One tier's row: every run as a dot (hollow when it failed), a box from p25 to p75 and a line at the median.
 function row(tier: string, runs: CompareRun[], y: number, x: (v: number) => number, color: string): string {
   const values = runs.map((r) => r.latency_ms).filter((v): v is number => v !== null);
-  let out =
-    `<text x="${LEFT - 12}" y="${y + 5}" text-anchor="end" font-size="14" ` + `font-weight="600">${esc(tier)}</text>`;
+  const name = esc(tier);
+  let out = `<text x="${LEFT - 12}" y="${y + 5}" text-anchor="end" font-size="14" font-weight="600">${name}</text>`;
   const count = plural(values.length, 'run');
   out += `<text x="${LEFT - 12}" y="${y + 22}" text-anchor="end" font-size="11" fill="#555">${count}</text>`;
   if (values.length) {

@@ -126,9 +126,8 @@ function checkEnvToken(token: string): string {
         : 'contains spaces or non-ASCII characters';
   throw new ConfigError(
     `CLAUDE_TIERS_HTTP_TOKEN ${what}: the HTTP bearer token needs at least ${HTTP_TOKEN_MIN} printable ` +
-      `characters without spaces; ` +
-      ('set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) or unset it to have one ' +
-        'generated at start-up'),
+      'characters without spaces; set a longer one (e.g. CLAUDE_TIERS_HTTP_TOKEN=$(openssl rand -base64 24)) ' +
+      'or unset it to have one generated at start-up',
   );
 }
 
@@ -173,7 +172,9 @@ export interface ConfigFlags {
 function flagLayer(flags: ConfigFlags, cwd: string): Json {
   const layer: Json = {};
   if (flags.stateDir) layer.stateDir = resolve(cwd, flags.stateDir);
-  if (flags.claudeBin) layer.claudeBin = flags.claudeBin;
+  // Given on the command line, a relative path is the invoking shell's, as --config is (an env or file value must be
+  // absolute: the schema refuses it, naming where it came from).
+  if (flags.claudeBin) layer.claudeBin = resolve(cwd, flags.claudeBin);
   if (flags.logLevel) layer.logLevel = flags.logLevel;
   if (flags.roots?.length) layer.allowedRoots = flags.roots.map((r) => resolve(cwd, r));
   if (flags.metricsPort !== undefined) layer.metrics = { port: flags.metricsPort };

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
 // A model name or alias as claude accepts it; never shaped like a flag.
@@ -190,7 +191,15 @@ export const ConfigSchema = z
   .strictObject({
     /** The user's config file that was read (set by the loader): hidden from sandboxed tasks. */
     configFile: z.string().optional(),
-    claudeBin: z.string().optional(),
+    /** Absolute: each run starts claude from its own folder, where a relative path names a file of the task's tree. */
+    claudeBin: z
+      .string()
+      .refine(isAbsolute, {
+        error: (iss) =>
+          `${JSON.stringify(iss.input)} is a relative path, and each run starts claude from its own folder: make it ` +
+          'absolute where it is set (CLAUDE_TIERS_CLAUDE_BIN, or claudeBin in the config file)',
+      })
+      .optional(),
     stateDir: z.string(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     allowedRoots: z.array(z.string()).min(1),

@@ -95,8 +95,8 @@ export function ignoredWarning(ignored: IgnoredKey[]): string | undefined {
   return (
     `claude-tiers: warning: ${ignored[0]!.file} is a project config, ` +
     `so ${ignored.map((i) => i.key).join(', ')} ${ignored.length === 1 ? 'was' : 'were'} ignored ` +
-    ('(only your own config may set them: --config FILE, $CLAUDE_TIERS_CONFIG or ' +
-      '$XDG_CONFIG_HOME/claude-tiers/config.json; --print-config says why)')
+    '(only your own config may set them: --config FILE, $CLAUDE_TIERS_CONFIG or ' +
+    '$XDG_CONFIG_HOME/claude-tiers/config.json; --print-config says why)'
   );
 }
 

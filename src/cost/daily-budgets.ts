@@ -153,8 +153,8 @@ export class DailyBudgets {
     }
     throw new ToolError(
       `budget: token "${token}" has spent $${spent.toFixed(4)} of ${limit} today; ` +
-        (`calls that start claude are refused until it resets at ${new Date(reset).toISOString()} ` +
-          `(in ${hours} h); raise budgets.${budget.name} to allow more`),
+        `calls that start claude are refused until it resets at ${new Date(reset).toISOString()} ` +
+        `(in ${hours} h); raise budgets.${budget.name} to allow more`,
     );
   }
 }

@@ -1,9 +1,11 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inside } from '../cwd.js';
 
 // What the guard hides: the state dir less the task's own folder, and more paths with everything below them. The same
-// scope as SandboxScope (sandbox-hidden.ts), kept apart so the hook's entry point loads nothing but node's fs and path.
+// scope as SandboxScope (sandbox-hidden.ts), kept apart so the hook's entry point loads little beyond node's fs and
+// path (and cwd.ts's `inside`, the one test of "lies below" the server uses).
 export interface GuardScope {
   stateDir: string;
   ownDir: string;
@@ -30,11 +32,6 @@ const WRITES = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 // The PreToolUse matcher of the hook (a regular expression over tool names).
 export const GUARDED_TOOLS = Object.keys(FILE_TOOLS).join('|');
 
-const isInside = (parent: string, child: string): boolean => {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
-
 // The real path of `path`, through its longest existing prefix (a file that Write would create does not exist yet).
 function realish(path: string): string {
   let head = path;
@@ -58,7 +55,7 @@ const spellings = (path: string): string[] => [...new Set([resolve(path), realis
 // The folders of `path` a .claude rule looks at: those below the own folder or cwd it lies in (the deeper one), so a
 // state dir or a repo that lives under some .claude folder is not refused whole; all of them for a path outside both.
 function foldersBelow(path: string, roots: readonly string[]): string[] {
-  const root = roots.filter((r) => isInside(r, path)).sort((a, b) => b.length - a.length)[0];
+  const root = roots.filter((r) => inside(path, r)).sort((a, b) => b.length - a.length)[0];
   return (root === undefined ? path : relative(root, path)).split(sep);
 }
 
@@ -101,13 +98,13 @@ export function guardDecision(
     for (const p of spellings(path)) {
       if (WRITES.has(tool) && foldersBelow(p, roots).includes('.claude'))
         return `${path} is in a .claude folder: claude's settings, hooks and commands are not the task's to write`;
-      const inOwn = owns.some((o) => isInside(o, p));
+      const inOwn = owns.some((o) => inside(p, o));
       // The own folder opens a hidden one it lies in (its worktree in the state dir), never one that lies in it (a
       // state dir under the cwd of a task without a worktree): the deeper of the two decides.
-      if (hidden.some((h) => isInside(h, p) && !owns.some((o) => isInside(o, p) && isInside(h, o))))
+      if (hidden.some((h) => inside(p, h) && !owns.some((o) => inside(p, o) && inside(o, h))))
         return `${path} is in what the sandbox hides (the server's state, the user's config), not in the task's folder`;
       // A search from the own folder over a hidden one inside it: the deny rules fixed at start hide that one whole.
-      if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => isInside(p, h))) {
+      if (!inOwn && SEARCHES.has(tool) && hidden.some((h) => inside(h, p))) {
         const instead = `search inside this task's folder (${scope.ownDir}) instead`;
         return `${tool} over ${path} would walk into what the sandbox hides; ${instead}`;
       }

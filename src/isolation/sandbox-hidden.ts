@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { inside } from '../cwd.js';
 
 // What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
 // its own worktree or clone.
@@ -28,11 +29,6 @@ const STATE_NAMES = [
   ...['tasks', 'active', 'kill-requests', 'answer-requests', 'worktrees', 'spare-files', 'compare'],
   ...['audit*', 'links*', 'memory*', 'budgets*', '.doctor-*'],
 ];
-
-const isInside = (parent: string, child: string): boolean => {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
 
 // Both spellings of a path when a link is involved (the rules are matched as written, and again where links lead).
 function spellings(path: string): string[] {
@@ -81,7 +77,7 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
   const readDeny: string[] = [];
   const owns = spellings(scope.ownDir);
   for (const root of spellings(scope.stateDir)) {
-    const own = owns.find((o) => isInside(root, o));
+    const own = owns.find((o) => inside(o, root));
     // A task whose own folder is the state dir itself: nothing of it can be hidden (never the case of a worktree).
     if (own === root) continue;
     denyRead.push(root);
@@ -93,7 +89,7 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
     for (const path of siblingsOnTheWay(root, own)) readDeny.push(...below(path));
   }
   for (const path of scope.hidden.flatMap(spellings)) {
-    if (owns.some((o) => isInside(path, o))) continue;
+    if (owns.some((o) => inside(o, path))) continue;
     denyRead.push(path);
     readDeny.push(...below(path));
   }
@@ -104,7 +100,7 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
 // rules then name the state dir's entries beside it as they are at start, not the ones made later.
 export function ownInsideStateDir(scope: SandboxScope): boolean {
   const owns = spellings(scope.ownDir);
-  return spellings(scope.stateDir).some((root) => owns.some((o) => o !== root && isInside(root, o)));
+  return spellings(scope.stateDir).some((root) => owns.some((o) => o !== root && inside(o, root)));
 }
 
 // Where the user's own config file (it may hold HTTP tokens) and the folder it is looked for in by default may be,

@@ -15,8 +15,8 @@ export interface TapDeps {
 const STYLE =
   'body{font:16px/1.45 system-ui,sans-serif;max-width:40rem;margin:1.5rem auto;padding:0 1rem}' +
   'pre{white-space:pre-wrap;word-break:break-word;background:#f3f3f3;padding:.75rem;border-radius:6px}' +
-  ('button{font-size:1.1rem;padding:.6rem ' +
-    '1.4rem}textarea{width:100%;min-height:4rem}.deny{color:#a00}.allow{color:#060}');
+  'button{font-size:1.1rem;padding:.6rem 1.4rem}textarea{width:100%;min-height:4rem}' +
+  '.deny{color:#a00}.allow{color:#060}';
 const CSP =
   `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action ` +
   `'self'; frame-ancestors 'none'; base-uri 'none'`;

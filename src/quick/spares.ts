@@ -1,6 +1,6 @@
 import type { QuickAnswer } from './answer.js';
 import type { AnswerCache } from '../answer-cache.js';
-import { resolveCwd } from '../cwd.js';
+import { pathBounds, resolveCwd } from '../cwd.js';
 import { sharedSpec, spareBounds, spareKey, type TierRunDeps } from '../tier-run/tier-run.js';
 
 // What the quick path needs besides a run: the answer cache.
@@ -15,7 +15,7 @@ export async function warmDefaultSpares(deps: QuickDeps): Promise<void> {
     const bounds = spareBounds(tier);
     if (bounds.min <= 0 || tier.sandbox?.enabled || tier.isolation === 'worktree') continue;
     try {
-      const cwd = resolveCwd(undefined, deps.config.allowedRoots);
+      const cwd = resolveCwd(undefined, pathBounds(deps.config.allowedRoots));
       const flags = tier.permissionPrompts === 'forward' ? { forwardPermissions: true } : {};
       const spec = await sharedSpec(deps, name, tier, cwd, tier.model, flags);
       deps.spares.keepWarm({ ...spec, key: spareKey(spec), tier: name }, bounds);

@@ -1,9 +1,9 @@
-import { decisionText } from '../claude/summarize.js';
+import { decisionText, oneLine, shown } from '../claude/summarize.js';
 import { isFinal, type TaskRecord } from './types.js';
 
 const SHORT = 240;
 
-// One readable progress line, e.g. `turn 3 · Bash: npm test · $0.04 · 41 s`.
+// One readable progress line (control and hiding characters escaped), e.g. `turn 3 · Bash: npm test · $0.04 · 41 s`.
 export function formatProgress(
   record: Readonly<TaskRecord>,
   now: number,
@@ -22,9 +22,11 @@ export function formatProgress(
   else if (streamed) parts.push(`${streamed.name}: ${streamed.summary}`);
   else if (writing && !isFinal(record.state)) parts.push(`writing ${writing.chars.toLocaleString('en-US')} chars`);
   else if (last) parts.push(`${last.name}: ${last.summary}`);
-  else if (record.lastText) parts.push(`"${record.lastText.replace(/\s+/g, ' ').slice(0, 60)}"`);
+  else if (record.lastText) parts.push(`"${oneLine(record.lastText, 60)}"`);
   if (record.stats.costUsd > 0) parts.push(`$${record.stats.costUsd.toFixed(2)}`);
   parts.push(`${Math.round((now - (record.startedAt ?? record.createdAt)) / 1000)} s`);
   if (!['running', 'queued', 'needs_input'].includes(record.state)) parts.push(record.state);
-  return parts.join(' · ');
+  // The model's words and the tools it names may hold terminal escapes: the line is printed on terminals (run, the
+  // tasks table, MCP clients), so they are shown escaped here, once for every sink.
+  return shown(parts.join(' · '));
 }

@@ -152,7 +152,9 @@ export function viewText(v: TaskView): string {
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.input_request) {
     const q = v.input_request;
-    const what = `${q.tool} ${q.input_text}${q.reason ? ` (${q.reason})` : ''}`;
+    // A view made by an older server (a cluster mid-upgrade) has no input_text: rendered here the same way.
+    const input = q.input_text ?? decisionText(q.tool, q.input, DECISION_MAX_CHARS);
+    const what = `${q.tool} ${input}${q.reason ? ` (${q.reason})` : ''}`;
     lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
     lines.push(
       `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or ` +

@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import type { UserContent } from '../claude/control.js';
 import type { Config, TierConfig } from '../config/schema.js';
 import type { CostModel } from '../cost/cost-model.js';
 import { pickModel } from '../cost/pick-model.js';
 import { modelLadder } from '../cost/prices.js';
-import { inside, real, resolveCwd } from '../cwd.js';
+import { pathBounds, resolveCwd } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { imageBlocks, type ImageInput } from '../images.js';
 import { routeAuto } from '../routing.js';
@@ -78,23 +77,13 @@ export interface AskedRun {
 // types, capped; relative paths found from the cwd); every problem is a ToolError naming the field.
 export async function resolveRun(config: Config, asked: AskedRun): Promise<ResolvedRun> {
   const tier = getTier(config, asked.tierName);
-  const cwd = resolveCwd(asked.cwd, config.allowedRoots);
-  const state = realOrSelf(config.stateDir);
-  if (inside(cwd, state))
-    throw new ToolError(
-      `cwd: ${asked.cwd} lies in the server's state dir (${state}), which holds every task's records and keys; ` +
-        'pass a directory of your project',
-    );
-  for (const [i, image] of (asked.images ?? []).entries())
-    if ('path' in image && inside(realOrSelf(resolve(cwd, image.path)), state))
-      throw new ToolError(`images[${i}].path: ${image.path} lies in the server's state dir; pass an image of yours`);
-  const images = asked.images ? await imageBlocks(asked.images, config.allowedRoots, cwd) : undefined;
+  // The roots and the state dir are looked up once; the cwd and each image path are checked against them.
+  const bounds = pathBounds(config.allowedRoots, config.stateDir);
+  const cwd = resolveCwd(asked.cwd, bounds);
+  const images = asked.images ? await imageBlocks(asked.images, bounds, cwd) : undefined;
   const content: UserContent = images ? [...images, { type: 'text', text: asked.prompt }] : asked.prompt;
   return { tierName: asked.tierName, tier, cwd, model: asked.model ?? tier.model, content };
 }
-
-// A path where its links lead, or as written when it does not exist.
-const realOrSelf = (path: string): string => real(path) ?? resolve(path);
 
 // The same request on another tier (a fallback tier): that tier's own model, the same cwd and content.
 export function onTier(config: Config, run: ResolvedRun, tierName: string): ResolvedRun {

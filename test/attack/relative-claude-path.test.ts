@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REAL_CLAUDE, textOf } from '../support/harness.js';
+import { configFile, REAL_CLAUDE, runCli, textOf } from '../support/harness.js';
 import { viewOf } from '../support/views.js';
 import { useRepoServer } from './repo-server.js';
 
@@ -57,4 +58,41 @@ describe('a claude binary found through a relative PATH entry', () => {
     );
     expect(existsSync(escaped)).toBe(false);
   }, 240_000);
+});
+
+// The same hole through the server's own settings: a relative claudeBin names a file of each run's folder. It is
+// refused when the config is loaded (the server does not start; one line says which setting and how to fix it), not
+// at each call; --claude-bin on the command line is the invoking shell's path, as --config is.
+describe('a relative claudeBin', () => {
+  const home = () => mkdtempSync(join(tmpdir(), 'ct-relbin-'));
+  const base = () => ({ HOME: home(), PATH: process.env.PATH ?? '/usr/bin:/bin', CLAUDE_TIERS_CONFIG: '' });
+  const oneLine = (r: { stderr: string }) => {
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it('from CLAUDE_TIERS_CLAUDE_BIN or the config file stops start-up with one line naming its source', async () => {
+    const fromEnv = await runCli([], { env: { ...base(), CLAUDE_TIERS_CLAUDE_BIN: 'node_modules/.bin/claude' } });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toMatch(
+      /claudeBin: "node_modules\/\.bin\/claude" is a relative path.*absolute.*\(from env\)/,
+    );
+    oneLine(fromEnv);
+    const file = configFile({ claudeBin: './claude' });
+    const fromFile = await runCli([], { env: { ...base(), CLAUDE_TIERS_CONFIG: file } });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toContain(`claudeBin: "./claude" is a relative path`);
+    expect(fromFile.stderr).toContain(`(from file ${file})`);
+    oneLine(fromFile);
+    // doctor names it too (it used to pass the config and fail only at the binary).
+    const doctor = await runCli(['doctor'], { env: { ...base(), CLAUDE_TIERS_CLAUDE_BIN: './claude' } });
+    expect(doctor.stdout).toMatch(/FAIL\s+config\s+invalid configuration: claudeBin: "\.\/claude" is a relative path/);
+  });
+
+  it("given as --claude-bin is resolved against the invoking shell's folder", async () => {
+    const cwd = home();
+    const r = await runCli(['--print-config', '--claude-bin', './bin/claude'], { env: base(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`"claudeBin": ${JSON.stringify(join(cwd, 'bin', 'claude'))}`);
+  });
 });

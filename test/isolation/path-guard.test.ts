@@ -67,6 +67,19 @@ describe('guardDecision, the own folder against what it holds', () => {
     expect(guardDecision(withTree, 'Read', { file_path: join(stateDir, 'audit.key') }, own, '/root')).toBeDefined();
   });
 
+  it('refuses an entry of a hidden folder whose name starts with two dots (`..x` lies inside, not above)', () => {
+    const { stateDir, own, scope } = layout();
+    mkdirSync(join(stateDir, '..x'));
+    writeFileSync(join(stateDir, '..x', 'secret'), 'key\n');
+    const decide = (tool: string, input: object) => guardDecision(scope, tool, input, own, '/root');
+    expect(decide('Read', { file_path: join(stateDir, '..x', 'secret') })).toMatch(/sandbox hides/);
+    expect(decide('Read', { file_path: join(stateDir, '..audit.key') })).toMatch(/sandbox hides/);
+    expect(decide('Grep', { pattern: 'x', path: join(stateDir, '..x') })).toMatch(/sandbox hides/);
+    // The own folder's own `..x` stays its own.
+    mkdirSync(join(own, '..x'));
+    expect(decide('Read', { file_path: join(own, '..x', 'a') })).toBeUndefined();
+  });
+
   it("refuses a write into any .claude folder (claude's settings and hooks), and lets reads through", () => {
     const { own, scope } = layout();
     const decide = (tool: string, input: object) => guardDecision(scope, tool, input, own, '/root');

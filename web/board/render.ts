@@ -1,3 +1,4 @@
+import { DECISION_MAX_CHARS, decisionText } from '../../src/claude/decision-text.js';
 import { h, s, type Child } from './dom.js';
 import type { Detail, FileDiff, Ops, OpsPoint, Row, Source, View } from './model.js';
 
@@ -206,7 +207,12 @@ export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTM
           { class: 'ask', 'data-testid': 'permission' },
           h('h3', {}, 'Permission request: ', h('span', { class: 'mono', 'data-testid': 'permission-tool' }, q.tool)),
           q.reason ? h('p', {}, q.reason) : null,
-          h('pre', { 'data-testid': 'permission-input' }, q.input_text),
+          // A view from an older server (a cluster mid-upgrade) has no input_text: rendered here the same way.
+          h(
+            'pre',
+            { 'data-testid': 'permission-input' },
+            q.input_text ?? decisionText(q.tool, q.input, DECISION_MAX_CHARS),
+          ),
           h('p', { class: 'sub' }, `denied at ${q.expires_at} without an answer`),
           h(
             'div',

@@ -197,9 +197,8 @@ export async function runHttpServer(config: Config, listenValue: string): Promis
   if (isExposed(address.host)) {
     process.stderr.write(
       `claude-tiers: warning: listening on ${address.urlHost}, reachable from other machines over plain ` +
-        `HTTP; remote clients need a reverse proxy with TLS in front, ` +
-        (`and the names they use in allowedHosts (your config; ` +
-          `now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`),
+        'HTTP; remote clients need a reverse proxy with TLS in front, and the names they use in allowedHosts ' +
+        `(your config; now: ${config.allowedHosts.join(', ') || 'none, so only localhost names are accepted'})\n`,
     );
   }
   // Warm spares start after the server answers, so they never delay start-up.
