@@ -41,15 +41,16 @@ function packageBinaries(): string[] {
   return out;
 }
 
-// Finds claude: CLAUDE_TIERS_CLAUDE_BIN (or the config's claudeBin) wins, else `claude` on PATH, else the package's
-// own. The path is always absolute: runs spawn it from their own cwd, where a relative one (a PATH entry such as
-// `node_modules/.bin`) would name a file the task's tree holds. So a relative configured path is refused, and relative
-// PATH entries are skipped (as Go's exec.LookPath does).
+// Finds claude: the configured path wins (the loaded config's claudeBin, which already holds --claude-bin over
+// CLAUDE_TIERS_CLAUDE_BIN over the config file; without a config, CLAUDE_TIERS_CLAUDE_BIN), else `claude` on PATH, else
+// the package's own. The path is always absolute: runs spawn it from their own cwd, where a relative one (a PATH entry
+// such as `node_modules/.bin`) would name a file the task's tree holds. So a relative configured path is refused, and
+// relative PATH entries are skipped (as Go's exec.LookPath does).
 export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
   const env = options.env ?? process.env;
-  const given = env.CLAUDE_TIERS_CLAUDE_BIN || options.configured;
+  const given = options.configured || env.CLAUDE_TIERS_CLAUDE_BIN;
   if (given) {
-    const source = env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
+    const source = given === env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
     const named = source === 'config' ? "the config's claudeBin" : source;
     // A guard: loadConfig already refuses a relative claudeBin, naming where it came from.
     if (!isAbsolute(given))

@@ -29,6 +29,9 @@ describe('the claude binary of a server', () => {
       expect(abs).toEqual({ path: join(dir, 'claude'), source: 'PATH' });
       const found = findClaude({ env: { PATH: `ct-relative-dir:${dir}` } });
       expect(found.path).toBe(join(dir, 'claude'));
+      // The loaded config's claudeBin (--claude-bin over the environment) is the one used, as --print-config shows.
+      const flagged = findClaude({ env: { CLAUDE_TIERS_CLAUDE_BIN: './claude' }, configured: join(dir, 'claude') });
+      expect(flagged).toEqual({ path: join(dir, 'claude'), source: 'config' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
