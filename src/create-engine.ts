@@ -146,9 +146,10 @@ export async function createEngine(config: Config, log: Logger, env: NodeJS.Proc
   };
   // The lookup is the one place that knows a binary is gone (a run's or a spare's spawn found it so): the specs and
   // the spares made from it go; once claude is found again, the tiers' default spares are kept warm from that one.
+  // Every kept spec names the binary in use, so they go when that one is gone (an older one's went with it then).
   claudeBinary.watch({
-    gone: (path) => {
-      sharedSpecs.clear();
+    gone: (path, kept) => {
+      if (kept) sharedSpecs.clear();
       spares.dropBin(path);
     },
     found: () => warmed && setImmediate(warmSpares),

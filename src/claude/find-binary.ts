@@ -90,9 +90,9 @@ export interface BinaryLookup {
 
 // What depends on the binary a server runs (the specs that name it, the warm spares spawned from it).
 export interface BinaryWatcher {
-  /** `path` was found gone: whatever was made from it goes. */
-  gone(path: string): void;
-  /** A binary was found after one was gone (reinstalled, or another on PATH). */
+  /** `path` was found gone: whatever was made from it goes; `kept` when it was the binary this server used now. */
+  gone(path: string, kept: boolean): void;
+  /** A binary was found after none was (not installed at start-up, gone, then reinstalled or another on PATH). */
   found?(binary: ClaudeBinary): void;
 }
 
@@ -126,16 +126,21 @@ export function claudeBinaryOf(
       }
       return found;
     } catch (err) {
-      if (err instanceof ClaudeNotFoundError) throw new ToolError(err.message);
+      if (err instanceof ClaudeNotFoundError) {
+        // None yet (e.g. not installed at start-up): the one found later is announced.
+        lost = true;
+        throw new ToolError(err.message);
+      }
       throw err;
     }
   };
   const forget = (path: string): void => {
-    if (found?.path === path) {
+    const kept = found?.path === path;
+    if (kept) {
       found = undefined;
       lost = true;
     }
-    for (const w of watchers) w.gone(path);
+    for (const w of watchers) w.gone(path, kept);
   };
   return Object.assign(lookup, { forget, watch: (w: BinaryWatcher) => void watchers.push(w) });
 }

@@ -27,6 +27,7 @@ export function formatProgress(
   parts.push(`${Math.round((now - (record.startedAt ?? record.createdAt)) / 1000)} s`);
   if (!['running', 'queued', 'needs_input'].includes(record.state)) parts.push(record.state);
   // The model's words and the tools it names may hold terminal escapes: the line is printed on terminals (run, the
-  // tasks table, MCP clients), so they are shown escaped here, once for every sink.
+  // tasks table, MCP clients), so the whole line is shown escaped here, for every sink (oneLine and the tool summaries
+  // escape their own text already; escaping is idempotent).
   return shown(parts.join(' · '));
 }

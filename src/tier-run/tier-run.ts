@@ -83,8 +83,14 @@ export function sharedSpec(
     return { spec, files: named.filter((f): f is string => !!f), read, seen };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
-  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flags]), make);
+  return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flagsKey(flags)]), make);
 }
+
+// The flags as a cache key: one spelling for one argv (an absent flag and a false or undefined one are the same run).
+const flagsKey = (flags: object): Array<[string, unknown]> =>
+  Object.entries(flags)
+    .filter(([, v]) => v !== undefined && v !== false)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
 
 // Equal keys mean a warm spare fits the request exactly (binary, argv, cwd).
 export const spareKey = (spec: RunSpec): string => JSON.stringify([spec.bin, spec.args, spec.cwd]);

@@ -5,7 +5,7 @@ import { textOf } from '../support/harness.js';
 import { viewOf } from '../support/views.js';
 import { useRepoServer } from './repo-server.js';
 
-// The user's config paths were found once, at start-up (RunDeps.hiddenPaths, configPaths: only paths that existed
+// The user's config paths were found once, at start-up (only the paths that existed
 // then). A config folder made after the server started ($XDG_CONFIG_HOME/claude-tiers, here ~/.config/claude-tiers:
 // the user sets up tokens for the next start, or for an HTTP server beside this stdio one) was then hidden from no
 // run: not from the sandboxed tier's Bash (bwrap's denyRead), not from the speed tier's Read (its cached settings).

@@ -56,6 +56,10 @@ describe('sharedSpec', () => {
       const flagged = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku', { maxBudgetUsd: 0.5 });
       expect(flagged.args).toContain('--max-budget-usd=0.5');
       expect(s.lookups()).toBe(3);
+      // A flag that is off, however it is spelled, is the same run: the quick path's `{}` and a deep task's flags.
+      const spelled = { maxTurns: undefined, forwardPermissions: false, forkSession: false };
+      expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku', spelled)).toBe(first);
+      expect(s.lookups()).toBe(3);
     },
   );
 
