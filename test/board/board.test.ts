@@ -238,9 +238,16 @@ describe('the board in a browser', () => {
 
   it('Kill stops a running task', async () => {
     const id = await deep({ prompt: `[[bash:echo started; sleep ${uniqueSleep()}]]` });
-    await until(id, (v) => v.state === 'running' || v.final);
+    const live = await until(id, (v) => v.state === 'running' || v.final);
+    expect(live.final ? `ended before the kill: ${live.state} (${live.end?.message})` : 'live').toBe('live');
     await page.click(`tr[data-task="${id}"]`);
-    await page.locator('[data-testid="kill"]').click();
+    // Its panel (fetched on the click; slow on a busy machine), with the panel's text if it never comes.
+    const panel = page.locator(`[data-testid="task-view"][data-task="${id}"]`);
+    await panel.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      const shown = await page.locator('[data-testid="task-view"], .task, .error').allTextContents();
+      throw new Error(`${err.message.split('\n')[0]}; the task panel shows: ${JSON.stringify(shown).slice(0, 500)}`);
+    });
+    await panel.locator('[data-testid="kill"]').click();
     await expect.poll(() => taskState().textContent(), { timeout: 30_000 }).toBe('killed');
     expect((await until(id, (v) => v.final)).state).toBe('killed');
   });
