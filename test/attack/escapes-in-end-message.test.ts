@@ -13,7 +13,7 @@ const ESC = '\u001b';
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 describe("a tool name of the model's in a task's end message", () => {
-  it('reaches neither run\'s terminal nor task_status text raw', async () => {
+  it("reaches neither run's terminal nor task_status text raw", async () => {
     // Five calls of one unknown tool with one input: the loop monitor stops the task (loopRepeats 5).
     const name = `Read${ESC}[2J${ESC}]0;owned\u0007`;
     const call = `[[tool:${name}:{"file_path":"/etc/hostname"}]]`;
