@@ -75,3 +75,26 @@ export function decisionText(name: string, input: unknown, max = Number.POSITIVE
   if (/^[\uDC00-\uDFFF]/.test(tail)) tail = tail.slice(1);
   return `${head} … ${tail}${note}`;
 }
+
+// A permission question as the client or server holds it (InputRequest; a view's copy may carry its input_text).
+export interface Question {
+  tool: string;
+  input: unknown;
+  reason?: string;
+  input_text?: string;
+}
+
+// A permission question's parts as the person who decides must read them: the tool's name and claude's reason
+// escaped like the input (a task or its model can put terminal escapes, bidi overrides or zero widths in them). The
+// input is the view's input_text where a server made one, else rendered here the same way (an older server's view).
+export function questionParts(q: Question, max = DECISION_MAX_CHARS): { tool: string; input: string; reason?: string } {
+  const input = q.input_text ?? decisionText(q.tool, q.input, max);
+  return { tool: shown(q.tool), input, ...(q.reason ? { reason: shown(q.reason) } : {}) };
+}
+
+// The question on one line, "Tool {input} (reason)": the one rendering of it for every sink (the CLI's prompt and
+// answer, the elicitation, the tool result's text).
+export function questionLine(q: Question, max = DECISION_MAX_CHARS): string {
+  const p = questionParts(q, max);
+  return `${p.tool} ${p.input}${p.reason ? ` (${p.reason})` : ''}`;
+}

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { createEngine } from '../create-engine.js';
 import type { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
-import { decisionText, shown } from '../claude/summarize.js';
+import { questionLine, questionParts } from '../claude/decision-text.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type TaskState } from '../tasks/types.js';
@@ -104,7 +104,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
         // No one to ask here: say once per request how to answer from elsewhere.
         const how = `answer with: claude-tiers answer ${id} allow|deny [--message M]`;
         if (hinted !== open.request_id)
-          process.stderr.write(`${id} waits for permission to run ${shown(open.tool)}; ${how}\n`);
+          process.stderr.write(`${id} waits for permission to run ${questionParts(open).tool}; ${how}\n`);
         hinted = open.request_id;
         return;
       }
@@ -156,14 +156,14 @@ export async function answerCommand(config: Config, words: string[], opts: Opts)
       // --request pins the answer to the request the person saw: a newer one is never answered unseen.
       const asked = typeof opts.request === 'string' ? opts.request : undefined;
       if (asked && asked !== open.request_id) {
+        const tool = questionParts(open).tool;
         throw new ToolError(
-          `task ${id} waits on request ${open.request_id} (${shown(open.tool)}), not ${asked}; nothing was answered`,
+          `task ${id} waits on request ${open.request_id} (${tool}), not ${asked}; nothing was answered`,
         );
       }
       const reply = await engine.registry.answer(id, open.request_id, { decision, message, by: 'cli answer' }, LOCAL);
       const now = reply.structured.state;
-      const what = decisionText(open.tool, open.input, 240);
-      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${shown(open.tool)} ${what}; now ${now}`);
+      printOut(`${id} ${decision === 'allow' ? 'allowed' : 'denied'} ${questionLine(open, 240)}; now ${now}`);
       return 0;
     } catch (err) {
       return fail(err);

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { DECISION_MAX_CHARS, decisionText, shown } from '../claude/summarize.js';
+import { questionLine } from '../claude/decision-text.js';
 import type { InputAnswer, InputRequest } from '../tasks/input-requests.js';
 
 const ANSWERED_ELSEWHERE_POLL_MS = 500;
@@ -17,9 +17,7 @@ export async function askPermission(
   // Ctrl-C while asked stops the task, as it does at any other time.
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   try {
-    const input = decisionText(q.tool, q.input, DECISION_MAX_CHARS);
-    const why = q.reason ? ` (${shown(q.reason)})` : '';
-    process.stderr.write(`\r\x1b[2K${id} asks for permission: ${shown(q.tool)} ${input}${why}\n`);
+    process.stderr.write(`\r\x1b[2K${id} asks for permission: ${questionLine(q)}\n`);
     process.stderr.write(`  (it will be denied at ${q.expires_at} if nobody answers; `);
     process.stderr.write(`or answer from elsewhere: claude-tiers answer ${id} allow|deny)\n`);
     let yes: boolean | undefined;

@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { ToolResult } from '../../tools/define-tool.js';
 import type { McpTasks, Viewer } from '../engine.js';
-import { DECISION_MAX_CHARS, decisionText } from '../claude/summarize.js';
+import { questionLine } from '../claude/decision-text.js';
 import type { InputRequest } from '../tasks/input-requests.js';
 
 // A task's permission request asked through the protocol: an elicitation inside an input_required result. The
@@ -39,13 +39,12 @@ export function elicitationFor(
   taskId: string,
   q: InputRequest,
 ): { key: string; params: { mode: 'form'; message: string; requestedSchema: typeof DECISION_SCHEMA } } {
-  const what = `${q.tool} ${decisionText(q.tool, q.input, DECISION_MAX_CHARS)}`;
   return {
     key: `perm:${taskId}:${q.request_id}`,
     params: {
       mode: 'form',
       message:
-        `Task ${taskId} asks for permission: ${what}${q.reason ? ` (${q.reason})` : ''}; it will be denied ` +
+        `Task ${taskId} asks for permission: ${questionLine(q)}; it will be denied ` +
         `at ${q.expires_at} if nobody answers.`,
       requestedSchema: DECISION_SCHEMA,
     },

@@ -1,4 +1,5 @@
 import { parseEventLine } from '../claude/parse-line.js';
+import { questionLine } from '../claude/decision-text.js';
 import { DECISION_MAX_CHARS, decisionText, describeLogLine } from '../claude/summarize.js';
 import { diffLink, eventsLink, type ResourceLink } from './event-links.js';
 import type { LiveTask } from './live-task.js';
@@ -152,10 +153,9 @@ export function viewText(v: TaskView): string {
   if (v.end) lines.push(`${v.state === 'succeeded' ? 'done' : 'stopped'}: ${v.end.message}`);
   if (v.input_request) {
     const q = v.input_request;
-    // A view made by an older server (a cluster mid-upgrade) has no input_text: rendered here the same way.
-    const input = q.input_text ?? decisionText(q.tool, q.input, DECISION_MAX_CHARS);
-    const what = `${q.tool} ${input}${q.reason ? ` (${q.reason})` : ''}`;
-    lines.push(`needs input: permission for ${what}; it will be denied at ${q.expires_at} if nobody answers`);
+    // A view made by an older server (a cluster mid-upgrade) has no input_text: questionLine renders it the same way.
+    const denied = `it will be denied at ${q.expires_at} if nobody answers`;
+    lines.push(`needs input: permission for ${questionLine(q)}; ${denied}`);
     lines.push(
       `answer: answer_task {"task_id":"${v.task_id}","request_id":"${q.request_id}","decision":"allow"} (or ` +
         `"deny" with a message)`,

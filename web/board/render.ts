@@ -1,4 +1,4 @@
-import { DECISION_MAX_CHARS, decisionText } from '../../src/claude/decision-text.js';
+import { questionParts } from '../../src/claude/decision-text.js';
 import { h, s, type Child } from './dom.js';
 import type { Detail, FileDiff, Ops, OpsPoint, Row, Source, View } from './model.js';
 
@@ -159,6 +159,7 @@ export interface TaskActions {
 export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTMLElement): HTMLElement {
   const v = d.view;
   const q = v.state === 'needs_input' ? v.input_request : undefined;
+  const ask = q && questionParts(q);
   const msg = h('input', {
     type: 'text',
     placeholder: 'message for claude (with Deny)',
@@ -201,18 +202,14 @@ export function renderTask(d: Detail, src: Source, act: TaskActions, events: HTM
       ),
     ),
     h('div', { class: 'progress', 'data-testid': 'task-progress' }, v.progress),
-    q
+    q && ask
       ? h(
           'div',
           { class: 'ask', 'data-testid': 'permission' },
-          h('h3', {}, 'Permission request: ', h('span', { class: 'mono', 'data-testid': 'permission-tool' }, q.tool)),
-          q.reason ? h('p', {}, q.reason) : null,
-          // A view from an older server (a cluster mid-upgrade) has no input_text: rendered here the same way.
-          h(
-            'pre',
-            { 'data-testid': 'permission-input' },
-            q.input_text ?? decisionText(q.tool, q.input, DECISION_MAX_CHARS),
-          ),
+          h('h3', {}, 'Permission request: ', h('span', { class: 'mono', 'data-testid': 'permission-tool' }, ask.tool)),
+          ask.reason ? h('p', { 'data-testid': 'permission-reason' }, ask.reason) : null,
+          // A view from an older server (a cluster mid-upgrade) has no input_text: questionParts renders it alike.
+          h('pre', { 'data-testid': 'permission-input' }, ask.input),
           h('p', { class: 'sub' }, `denied at ${q.expires_at} without an answer`),
           h(
             'div',
