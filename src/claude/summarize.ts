@@ -1,5 +1,5 @@
 import { isBlock, isSystem, type ClaudeEvent, type UserBlock } from './events.js';
-import { asObj, compactJson, KEY_FIELD, oneLine } from './decision-text.js';
+import { asObj, compactJson, KEY_FIELD, oneLine, shown } from './decision-text.js';
 import type { ParsedLine } from './parse-line.js';
 
 // The renderings of text for a reader live in decision-text.ts (free of zod, so the board's page can use them too).
@@ -40,20 +40,20 @@ function describeToolResults(blocks: UserBlock[]): string | undefined {
 export function describeEvent(event: ClaudeEvent): string | undefined {
   switch (event.type) {
     case 'system': {
-      if (isSystem(event, 'init')) return `started · model ${event.model ?? '?'} · session ${event.session_id}`;
+      if (isSystem(event, 'init')) return `started · model ${shown(event.model ?? '?')} · session ${event.session_id}`;
       if (isSystem(event, 'api_retry'))
         return `api retry ${event.attempt}/${event.max_retries} (${event.error_status ?? 'connection'})`;
-      if (isSystem(event, 'model_fallback')) return `model fallback → ${event.fallback_model ?? '?'}`;
+      if (isSystem(event, 'model_fallback')) return `model fallback → ${shown(event.fallback_model ?? '?')}`;
       if (isSystem(event, 'task_started')) return `task started: ${oneLine(event.description ?? event.task_id, 80)}`;
       if (isSystem(event, 'task_notification'))
         return `task ${event.status}: ${oneLine(event.summary ?? event.task_id, 80)}`;
-      if (event.subtype === 'permission_denied') return `permission denied: ${str(event.tool_name) ?? '?'}`;
+      if (event.subtype === 'permission_denied') return `permission denied: ${shown(str(event.tool_name) ?? '?')}`;
       return undefined;
     }
     case 'assistant': {
       const parts = event.message.content.flatMap((b) => {
         if (isBlock(b, 'text')) return b.text.trim() ? [`text: ${oneLine(b.text, 100)}`] : [];
-        if (isBlock(b, 'tool_use')) return [`tool ${b.name}: ${summarizeToolInput(b.name, b.input)}`];
+        if (isBlock(b, 'tool_use')) return [`tool ${shown(b.name)}: ${summarizeToolInput(b.name, b.input)}`];
         if (isBlock(b, 'thinking')) return b.thinking.trim() ? [`thinking: ${oneLine(b.thinking, 60)}`] : [];
         return [];
       });
@@ -74,7 +74,7 @@ export function describeEvent(event: ClaudeEvent): string | undefined {
     }
     case 'control_request': {
       const tool = str(event.request.tool_name);
-      const what = tool ? `: ${tool} ${summarizeToolInput(tool, event.request.input, 60)}` : '';
+      const what = tool ? `: ${shown(tool)} ${summarizeToolInput(tool, event.request.input, 60)}` : '';
       return `control request ${event.request.subtype}${what}`;
     }
     case 'control_response': {

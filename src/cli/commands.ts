@@ -27,13 +27,14 @@ async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>)
   }
 }
 
-// A failed command is one line on stderr and exit code 1; a stack trace only with CLAUDE_TIERS_LOG_LEVEL=debug.
+// A failed command is one line on stderr and exit code 1; a stack trace only with CLAUDE_TIERS_LOG_LEVEL=debug. The
+// line is shown escaped: an error may quote a task's or a model's text, and a terminal must never act on it.
 const fail = (err: unknown): number => {
   const debug = /^(debug|trace)$/.test(process.env.CLAUDE_TIERS_LOG_LEVEL ?? '') && !(err instanceof ToolError);
   const message = (err as Error)?.message ?? String(err);
-  process.stderr.write(
-    `claude-tiers: ${debug ? ((err as Error).stack ?? message) : message.replace(/\s*\n\s*/g, ' ')}\n`,
-  );
+  const text = debug ? ((err as Error).stack ?? message) : message.replace(/\s*\n\s*/g, ' ');
+  const line = text.split('\n').map(shown).join('\n');
+  process.stderr.write(`claude-tiers: ${line}\n`);
   return 1;
 };
 

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { shown } from '../claude/decision-text.js';
 import { ToolError } from '../errors.js';
 import {
   conflictsBetween,
@@ -78,7 +79,7 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
       text:
         `merged task ${id} (${branch}) into ${o.into} ` +
         `as ${o.strategy === 'squash' ? 'one squashed commit' : 'a merge commit'} ${o.commit.slice(0, 12)} ` +
-        `(${n} file${n === 1 ? '' : 's'}: ${o.files.slice(0, 20).join(', ')}${n > 20 ? ', …' : ''})${how}${warn}`,
+        `(${n} file${n === 1 ? '' : 's'}: ${names(o.files.slice(0, 20))}${n > 20 ? ', …' : ''})${how}${warn}`,
       structured,
     };
   }
@@ -91,14 +92,14 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
       };
     case 'conflict':
       return fail(
-        `merge_task: ${branch} conflicts with ${o.into} in ${o.conflicts.join(', ')}; nothing was changed. ` +
+        `merge_task: ${branch} conflicts with ${o.into} in ${names(o.conflicts)}; nothing was changed. ` +
           `Continue the task (deep_task with continue_task_id) to resolve them on its branch, or merge it by ` +
           `hand (git merge ${branch})`,
       );
     case 'dirty':
       return fail(
         `merge_task: ${o.into} is checked out at ${o.worktree} with uncommitted changes the merge would ` +
-          `touch: ${o.dirty.join(', ')}; nothing was changed. Commit or stash them, or merge into another ` +
+          `touch: ${names(o.dirty)}; nothing was changed. Commit or stash them, or merge into another ` +
           `branch (into)`,
       );
     case 'tool_config':
@@ -114,7 +115,10 @@ function render(id: string, branch: string, o: MergeBackOutcome): MergeReply {
   }
 }
 
-const listed = (files: ToolConfigFile[]): string => files.map((f) => `${f.path} (${f.reason})`).join(', ');
+// File names as git gives them (-z: any byte but '/' and NUL) are a task's text: shown escaped in the reply's words;
+// the structured content keeps them as they are.
+const names = (paths: string[]): string => paths.map(shown).join(', ');
+const listed = (files: ToolConfigFile[]): string => files.map((f) => `${shown(f.path)} (${f.reason})`).join(', ');
 
 const MAX_COMPARED = 20;
 

@@ -1,3 +1,4 @@
+import { shown } from '../claude/decision-text.js';
 import { isBlock, type ClaudeEvent } from '../claude/events.js';
 import type { EndInfo, TaskRecord } from './types.js';
 
@@ -52,7 +53,7 @@ export function checkEvent(
         return {
           reason: 'loop',
           message:
-            `stopped: loop - ${last?.name ?? block.name} "${last?.summary ?? ''}" called ${state.repeats} ` +
+            `stopped: loop - ${shown(last?.name ?? block.name)} "${last?.summary ?? ''}" called ${state.repeats} ` +
             `times in a row with the same input`,
         };
       }

@@ -1,3 +1,4 @@
+import { shown } from '../claude/decision-text.js';
 import { describeApiError, isAuthFailure } from '../errors.js';
 import type { EndInfo, TaskRecord, TaskState } from './types.js';
 
@@ -67,7 +68,7 @@ export function decideOutcome(
         reason: 'error',
         message:
           `claude reported an error ` +
-          `(${r.subtype}): ${(r.text || r.errors?.join('; ') || 'no details').slice(0, 500)}`,
+          `(${shown(r.subtype)}): ${shown((r.text || r.errors?.join('; ') || 'no details').slice(0, 500))}`,
       },
     };
   }
@@ -77,7 +78,7 @@ export function decideOutcome(
     state: 'failed',
     end: {
       reason: 'crashed',
-      message: `claude ${how} without a result${tail ? `: ${tail}` : ''}; partial output kept.`,
+      message: `claude ${how} without a result${tail ? `: ${shown(tail)}` : ''}; partial output kept.`,
     },
   };
 }

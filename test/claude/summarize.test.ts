@@ -166,6 +166,19 @@ describe('describeEvent on hand-made events', () => {
     expect(describeEvent(results)).toBe('tool results (1 error): ok [image]');
     expect(describeEvent(event({ type: 'system', subtype: 'hook_started' }))).toBeUndefined();
   });
+
+  it("shows the model's tool names, a denied tool's name and the model escaped, never raw", () => {
+    const name = 'Read\u001b]0;owned\u0007';
+    const call = event({
+      type: 'assistant',
+      message: { content: [{ type: 'tool_use', id: 't1', name, input: { file_path: '/x' } }] },
+    });
+    expect(describeEvent(call)).toBe('tool Read\\u{1b}]0;owned\\u{7}: {"file_path":"/x"}');
+    const denied = event({ type: 'system', subtype: 'permission_denied', tool_name: name });
+    expect(describeEvent(denied)).toBe('permission denied: Read\\u{1b}]0;owned\\u{7}');
+    const init = event({ type: 'system', subtype: 'init', model: 'm\u001b[2J', session_id: 's1' });
+    expect(describeEvent(init)).toBe('started · model m\\u{1b}[2J · session s1');
+  });
 });
 
 // Issue 19, item 12: what a person decides on is shown whole, or head and tail with its length.
