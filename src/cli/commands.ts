@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { createEngine } from '../create-engine.js';
 import type { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
-import { questionLine, questionParts } from '../claude/decision-text.js';
+import { questionLine, questionParts, shown } from '../claude/decision-text.js';
 import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type TaskState } from '../tasks/types.js';
