@@ -7,7 +7,7 @@ import { ToolError } from '../errors.js';
 import { formatProgress } from '../tasks/progress.js';
 import { isFinal, LOCAL_PRINCIPAL, type TaskRecord, type TaskState } from '../tasks/types.js';
 import { askPermission } from './permission-prompt.js';
-import { printOut } from './output.js';
+import { answerOut, printOut } from './output.js';
 import { tasksTable } from './tasks-table.js';
 
 type Opts = Record<string, string | boolean>;
@@ -54,7 +54,7 @@ export async function askCommand(config: Config, words: string[], opts: Opts): P
         },
         controller.signal,
       );
-      printOut(opts.json ? JSON.stringify(answer) : answer.answer);
+      printOut(opts.json ? JSON.stringify(answer) : answerOut(answer.answer, !!process.stdout.isTTY));
       return 0;
     } catch (err) {
       return fail(err);
@@ -137,7 +137,7 @@ export async function runCommand(config: Config, words: string[], opts: Opts): P
     const reply = await tasks.reply(id, { tail: 0 });
     const view = reply.structured;
     if (opts.json) printOut(JSON.stringify(view));
-    else if (view.state === 'succeeded') printOut(view.result?.text || reply.text);
+    else if (view.state === 'succeeded') printOut(answerOut(view.result?.text || reply.text, !!process.stdout.isTTY));
     else fail(new ToolError(`task ${id} ${view.state}: ${view.end?.message ?? 'no reason recorded'}`));
     return view.state === 'succeeded' ? 0 : 1;
   });
