@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey } from '../answer-cache.js';
+import { cwdStill } from '../cwd.js';
 import type { RunOutcome } from '../claude/run.js';
 import type { BudgetHold } from '../cost/spending.js';
 import { ToolError } from '../errors.js';
@@ -117,7 +118,9 @@ async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signa
     const own = req.systemPrompt
       ? { dir: join(tmpdir(), `claude-tiers-run-${randomUUID()}`), systemPrompt: req.systemPrompt }
       : undefined;
-    const shape = { workdir: cwd, own, flags: { maxBudgetUsd: req.maxBudgetUsd } };
+    // Resolved just before (a short window, but a task may swap a folder on the path for a link meanwhile): its real
+    // path still its own, or nothing starts.
+    const shape = { workdir: cwdStill(cwd, 'the call was checked'), own, flags: { maxBudgetUsd: req.maxBudgetUsd } };
     const timeoutS = req.timeoutS ?? tier.timeoutS;
     const turn = {
       kind: 'answer' as const,
