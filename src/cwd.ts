@@ -69,6 +69,26 @@ export function resolveCwd(requested: string | undefined, bounds: PathBounds): s
   return resolved;
 }
 
+// A cwd checked earlier (resolveCwd: its real path), checked again where it is used (a queued task's when its run
+// starts): a folder on its path swapped for a link meanwhile must not move the run into the state dir or out of the
+// roots. `since` says when it was checked. Returns the path, still its own real path.
+export function cwdStill(checked: string, since: string, bounds: PathBounds): string {
+  const now = real(checked);
+  if (now !== checked) throw cwdChanged(checked, since, now);
+  try {
+    return resolveCwd(checked, bounds);
+  } catch (err) {
+    throw cwdChanged(checked, since, now, (err as Error).message.replace(/^cwd: /, ''));
+  }
+}
+
+// The error of a checked cwd that changed since (cwdStill; a quick run checks its own inline): where it leads now,
+// or why it is refused now.
+export function cwdChanged(checked: string, since: string, now: string | undefined, why?: string): ToolError {
+  const what = why ?? (now ? `it now leads to ${now} (a folder on its path was replaced by a link)` : 'it is gone');
+  return new ToolError(`cwd: ${checked} changed since ${since}: ${what}; the run was not started`);
+}
+
 // A requested cwd as a real directory inside one of the (real) roots; a ToolError naming the problem otherwise.
 function existingDir(requested: string, realRoots: readonly string[]): string {
   const absolute = isAbsolute(requested) ? requested : resolve(realRoots[0]!, requested);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { inside } from '../cwd.js';
+import { ToolError } from '../errors.js';
 
 // What a run must not read (Bash too when sandboxed, else its file tools), and the one folder inside it that it must:
 // its own worktree or clone.
@@ -78,8 +79,10 @@ export function hiddenRules(scope: SandboxScope): HiddenRules {
   const owns = spellings(scope.ownDir);
   for (const root of spellings(scope.stateDir)) {
     const own = owns.find((o) => inside(o, root));
-    // A task whose own folder is the state dir itself: nothing of it can be hidden (never the case of a worktree).
-    if (own === root) continue;
+    // A run whose own folder is the state dir itself could be hidden nothing of it: no legitimate run has that (a
+    // worktree lies below it, a cwd is refused there), so it is refused, not planned.
+    if (own === root)
+      throw new ToolError(`cwd: ${scope.ownDir} is the server's state dir (${root}); a run never works there`);
     denyRead.push(root);
     if (!own) {
       readDeny.push(...below(root));

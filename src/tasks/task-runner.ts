@@ -19,6 +19,7 @@ import type { Admission } from './backend.js';
 import { leaseWorkdir } from './task-worktree.js';
 import type { RepoLocks } from '../isolation/repo-locks.js';
 import { LOCAL_PRINCIPAL, type EndInfo, type ProcRef } from './types.js';
+import { cwdStill, pathBounds } from '../cwd.js';
 
 // What a task's run needs from the registry.
 export interface RunnerDeps extends TierRunDeps {
@@ -73,12 +74,12 @@ export async function runTask(task: LiveTask, admission: Admission, deps: Runner
     const { tier } = resolved;
     // A task a warm spare can serve runs with the shared files of its key; any other with files of its own.
     const shared = spareable(req, tier, deps.depth);
-    const workdir = await leaseWorkdir(
-      task,
-      !!tier.sandbox?.enabled,
-      { stateDir: deps.config.stateDir, roots: deps.config.allowedRoots, locks: deps.locks, env: deps.env },
-      leases,
-    );
+    // Its cwd was checked when it was submitted; a task that ran meanwhile may have swapped a folder on its path for
+    // a link (into the state dir, out of the roots): checked again, and that checked path is where it runs.
+    const { stateDir, allowedRoots: roots } = deps.config;
+    const cwd = cwdStill(req.cwd, 'the task was submitted', pathBounds(roots, stateDir));
+    const isolation = { stateDir, roots, locks: deps.locks, env: deps.env };
+    const workdir = await leaseWorkdir(task, cwd, !!tier.sandbox?.enabled, isolation, leases);
     if (task.record.worktree) await deps.save(task, true);
     // A run of its own reads nothing of the state dir but its own folder (its worktree, else its cwd), and not the
     // user's config; a task queued by a deeper server (cluster) runs as deep as that server.

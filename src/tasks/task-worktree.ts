@@ -16,22 +16,23 @@ export interface IsolationDeps {
 }
 
 // The folder claude runs in: the task's own git worktree, a clone of its own when sandboxed (a lease: committed and
-// removed when the task ends, however it ends), or its cwd. A sandboxed tier without its tools is refused here, before
-// anything is made or started.
+// removed when the task ends, however it ends), or its cwd (`cwd`: the request's, as checked again at its start). A
+// sandboxed tier without its tools is refused here, before anything is made or started.
 export async function leaseWorkdir(
   task: LiveTask,
+  cwd: string,
   sandboxed: boolean,
   deps: IsolationDeps,
   leases: Leases,
 ): Promise<string> {
   const req = task.record.request;
   if (sandboxed) requireSandboxTools(deps.env);
-  if (req.isolation !== 'worktree') return req.cwd;
+  if (req.isolation !== 'worktree') return cwd;
   // The folder is held first and let go last (leases are released newest first): after the worktree is finished.
   leases.add('worktree folder', holdFolder(deps.locks, req.worktreeOf?.dir ?? task.id, task.id, req.continueTaskId));
   const wt = await prepareWorktree(
     {
-      cwd: req.cwd,
+      cwd,
       taskId: task.id,
       stateDir: deps.stateDir,
       baseRef: req.baseRef,

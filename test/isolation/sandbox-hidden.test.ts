@@ -63,6 +63,14 @@ describe('hiddenRules', () => {
     },
   );
 
+  it('refuses a run whose own folder is the state dir itself (or a link to it): nothing of it could be hidden', () => {
+    const dir = state();
+    const link = join(mkdtempSync(join(tmpdir(), 'ct-link-')), 'cwd');
+    symlinkSync(dir, link);
+    for (const ownDir of [dir, link])
+      expect(() => hiddenRules({ stateDir: dir, ownDir, hidden: [] })).toThrow(/is the server's state dir/);
+  });
+
   it('names both spellings of a linked state dir; hides a config file, never a folder that holds the own one', () => {
     const dir = state();
     const link = join(mkdtempSync(join(tmpdir(), 'ct-link-')), 'state');

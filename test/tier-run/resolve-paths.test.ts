@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { inside, pathBounds, placeOf } from '../../src/cwd.js';
+import { cwdStill, inside, pathBounds, placeOf } from '../../src/cwd.js';
 import { resolveRun } from '../../src/tier-run/resolve.js';
 
 // One PNG pixel.
@@ -58,5 +58,29 @@ describe('inside and placeOf', () => {
     expect(placeOf('..x/new.png', bounds, project)).toBe('inside');
     expect(placeOf('../state/b.png', bounds, project)).toBe('state');
     expect(placeOf(join(root, 'elsewhere'), bounds, project)).toBe('outside');
+  });
+});
+
+// A task's cwd, checked when it was submitted, is checked again when its run starts (task-runner.ts): a folder on its
+// path swapped for a link meanwhile is refused, naming where it leads now.
+describe('cwdStill', () => {
+  it('keeps a cwd that is still its own real path; refuses one swapped for a link or gone', () => {
+    const { root, project, stateDir } = layout();
+    const bounds = pathBounds([root], stateDir);
+    const sub = join(project, 'sub');
+    mkdirSync(sub);
+    expect(cwdStill(sub, 'the task was submitted', bounds)).toBe(sub);
+    rmSync(sub, { recursive: true });
+    expect(() => cwdStill(sub, 'the task was submitted', bounds)).toThrow(/cwd: .*sub changed since .*: it is gone/);
+    symlinkSync(stateDir, sub);
+    expect(() => cwdStill(sub, 'the task was submitted', bounds)).toThrow(
+      new RegExp(`cwd: ${sub} changed since the task was submitted: it now leads to ${stateDir} `),
+    );
+    // Still its own real path, but no longer inside the roots (they changed): refused too.
+    rmSync(sub);
+    mkdirSync(sub);
+    expect(() => cwdStill(sub, 'the task was submitted', pathBounds([join(root, 'other')], stateDir))).toThrow(
+      /cwd: .*sub changed since the task was submitted: no allowed root exists/,
+    );
   });
 });
