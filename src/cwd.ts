@@ -84,7 +84,7 @@ export function cwdStill(checked: string, since: string, bounds: PathBounds): st
 
 // The error of a checked cwd that changed since (cwdStill; a quick run checks its own inline): where it leads now,
 // or why it is refused now.
-export function cwdChanged(checked: string, since: string, now: string | undefined, why?: string): ToolError {
+function cwdChanged(checked: string, since: string, now: string | undefined, why?: string): ToolError {
   const what = why ?? (now ? `it now leads to ${now} (a folder on its path was replaced by a link)` : 'it is gone');
   return new ToolError(`cwd: ${checked} changed since ${since}: ${what}; the run was not started`);
 }

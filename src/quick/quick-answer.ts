@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey } from '../answer-cache.js';
-import { cwdChanged } from '../cwd.js';
 import type { RunOutcome } from '../claude/run.js';
 import type { BudgetHold } from '../cost/spending.js';
 import { ToolError } from '../errors.js';
@@ -93,20 +91,6 @@ async function cachedRun(
   return answer;
 }
 
-// The cwd was resolved just before (a short window, but a task may swap a folder on its path for a link meanwhile):
-// its real path still its own, or nothing starts. Checked here, one realpath, so the quick path enters no other module
-// for it (bench/walk.ts); a queued task's cwd is checked by cwdStill.
-function stillReal(cwd: string): string {
-  let now: string | undefined;
-  try {
-    now = realpathSync(cwd);
-  } catch {
-    /* gone */
-  }
-  if (now !== cwd) throw cwdChanged(cwd, 'the call was checked', now);
-  return cwd;
-}
-
 // One synchronous run of a resolved request: a warm spare when one fits, else a cold claude; every lease released in
 // one finally.
 async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signal: AbortSignal): Promise<QuickAnswer> {
@@ -133,7 +117,7 @@ async function runOnce(deps: QuickDeps, r: ResolvedRun, req: QuickRequest, signa
     const own = req.systemPrompt
       ? { dir: join(tmpdir(), `claude-tiers-run-${randomUUID()}`), systemPrompt: req.systemPrompt }
       : undefined;
-    const shape = { workdir: stillReal(cwd), own, flags: { maxBudgetUsd: req.maxBudgetUsd } };
+    const shape = { workdir: cwd, own, flags: { maxBudgetUsd: req.maxBudgetUsd } };
     const timeoutS = req.timeoutS ?? tier.timeoutS;
     const turn = {
       kind: 'answer' as const,
