@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("a sandboxed task whose cwd holds the server's code and claude", () => {
-  it("cannot open the server's dist/ files or the package's claude for writing; the rest of its cwd it can", async () => {
+  it("cannot open the server's dist/ files or the package's claude for writing; the rest it can", async () => {
     // `: >>` opens for appending and writes nothing: where it succeeds, no content changes. A probe file made in
     // claude's package folder (the running binary itself is busy) goes again at once.
     const probe = `node_modules/@anthropic-ai/claude-code/.ct-probe-${process.pid}`;

@@ -63,7 +63,7 @@ describe('the claude binary of a server', () => {
     }
   });
 
-  it('is never one on PATH in a folder a task may write (an allowed root, the state dir): skipped, with a warning', () => {
+  it('is never one on PATH in a folder a task may write (a root, the state dir): skipped, with a warning', () => {
     const roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
     const elsewhere = mkdtempSync(join(tmpdir(), 'ct-bin-'));
     const link = join(tmpdir(), `ct-link-${process.pid}-${Date.now()}`);
