@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFile, ROOT, startServer, textOf, type StartedServer } from '../support/harness.js';
 import { startScriptedApi, type ScriptedApi } from '../support/scripted-api.js';
@@ -37,5 +39,30 @@ describe("a sandboxed task whose cwd holds the server's code and claude", () => 
     expect(v.last_text).toMatch(/dist=[1-9]/);
     expect(v.last_text).toMatch(/pino=[1-9]/);
     expect(v.last_text).toMatch(/claude=[1-9]/);
+  }, 240_000);
+
+  it("cannot make a file in the server's dist/ with the Write tool; one beside it, in its cwd, it can", async () => {
+    const denied = join(ROOT, 'dist', `.ct-probe-${process.pid}`);
+    const allowed = join(ROOT, `.ct-probe-${process.pid}`);
+    const write = (path: string) => `[[tool:Write:${JSON.stringify({ file_path: path, content: 'x' })}]]`;
+    try {
+      const r = await server.client.callTool({
+        name: 'deep_task',
+        arguments: {
+          prompt: write(denied) + write(allowed),
+          cwd: ROOT,
+          tier: 'sandboxed',
+          isolation: 'none',
+          wait_s: 0,
+        },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      await finalView(server.client, viewOf(r).task_id);
+      expect(existsSync(allowed)).toBe(true);
+      expect(existsSync(denied)).toBe(false);
+    } finally {
+      rmSync(denied, { force: true });
+      rmSync(allowed, { force: true });
+    }
   }, 240_000);
 });
