@@ -42,7 +42,7 @@ const known = (key: Buffer) => async (): Promise<Buffer> => key;
 export async function createEngine(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const depth = Number.parseInt(env.CLAUDE_TIERS_DEPTH ?? '0', 10) || 0;
   const serverId = randomUUID();
-  const claudeBinary = claudeBinaryOf(env, depth, config);
+  const claudeBinary = claudeBinaryOf(env, depth, config, (message) => log.warn(message));
   const procs = new ProcessTable(probeContainment({ env }));
   log.info({ containment: describeContainment(procs.containment) }, 'task containment');
   const audit = new AuditLog(config.stateDir, {

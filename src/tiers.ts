@@ -210,8 +210,9 @@ export async function planSandbox(
   tier: TierConfig,
   scope: SandboxScope,
   outDir: string,
+  readOnly: readonly string[] = [],
 ): Promise<{ settingsFile?: string; sandboxScope?: SandboxScope }> {
-  const settings = sandboxSettings(tier, scope);
+  const settings = sandboxSettings(tier, scope, readOnly);
   if (!settings) return {};
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const settingsFile = join(outDir, 'settings.json');

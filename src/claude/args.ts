@@ -27,6 +27,8 @@ export interface RunRequest {
   settingsFile?: string;
   /** What a sandboxed run must not read (the state dir less its own folder, the user's config). */
   sandboxScope?: SandboxScope;
+  /** What a sandboxed run must not write (serverCode: the claude binary and the server's own code). */
+  readOnly?: readonly string[];
 }
 
 const isBuiltinTool = (t: string) => !t.startsWith('mcp__');
@@ -56,7 +58,7 @@ export function buildClaudeArgs(tier: TierConfig, req: RunRequest): string[] {
   if (req.forwardPermissions) args.push(opt('permission-prompt-tool', 'stdio'));
   // Claude Code's own sandbox (the only reason a built-in tier may bypass permissions): settings from a file or inline.
   // A tier without one never builds them.
-  const sandbox = tier.sandbox?.enabled ? sandboxSettings(tier, req.sandboxScope) : undefined;
+  const sandbox = tier.sandbox?.enabled ? sandboxSettings(tier, req.sandboxScope, req.readOnly) : undefined;
   if (sandbox) args.push(opt('settings', req.settingsFile ?? JSON.stringify(sandbox)));
   // Any other tier: the rules that keep its file tools off the server's state dir and the user's config (planFiles).
   else if (req.settingsFile) args.push(opt('settings', req.settingsFile));

@@ -1,6 +1,7 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
+import { inside } from '../cwd.js';
 import { ToolError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -41,13 +42,42 @@ function packageBinaries(): string[] {
   return out;
 }
 
+// Where claude is looked for, and what a task may write: the allowed roots and the state dir.
+export interface FindOptions {
+  env?: NodeJS.ProcessEnv;
+  configured?: string;
+  /** The allowed roots and the state dir: a task may write there, so no claude found on PATH is run from there. */
+  writable?: readonly string[];
+  /** Told (at start-up) of a claude skipped or kept inside `writable`. */
+  warn?(message: string): void;
+}
+
+// A path's real path; itself when it cannot be resolved.
+function realOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+// The folder of `writable` that holds the file at `path` (the link itself, where its folder really is, or the file it
+// leads to), if any: a task may write there, replace the file or point the link elsewhere.
+function writableHolder(path: string, writable: readonly string[]): string | undefined {
+  const spots = [join(realOf(dirname(path)), basename(path)), realOf(path)];
+  return writable.find((dir) => [dir, realOf(dir)].some((d) => spots.some((spot) => inside(spot, d))));
+}
+
 // Finds claude: the configured path wins (the loaded config's claudeBin, which already holds --claude-bin over
 // CLAUDE_TIERS_CLAUDE_BIN over the config file; without a config, CLAUDE_TIERS_CLAUDE_BIN), else `claude` on PATH, else
 // the package's own. The path is always absolute: runs spawn it from their own cwd, where a relative one (a PATH entry
 // such as `node_modules/.bin`) would name a file the task's tree holds. So a relative configured path is refused, and
-// relative PATH entries are skipped (as Go's exec.LookPath does).
-export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: string } = {}): ClaudeBinary {
+// relative PATH entries are skipped (as Go's exec.LookPath does); so is a PATH entry's claude that lies in a folder a
+// task may write (options.writable; a configured one is kept, with a warning). The path returned is the real one, found
+// once: a link swapped later does not redirect the server's spawns.
+export function findClaude(options: FindOptions = {}): ClaudeBinary {
   const env = options.env ?? process.env;
+  const writable = options.writable ?? [];
   const given = options.configured || env.CLAUDE_TIERS_CLAUDE_BIN;
   if (given) {
     const source = given === env.CLAUDE_TIERS_CLAUDE_BIN ? 'CLAUDE_TIERS_CLAUDE_BIN' : 'config';
@@ -58,25 +88,56 @@ export function findClaude(options: { env?: NodeJS.ProcessEnv; configured?: stri
         `claude not found: ${named} is ${given}, a relative path; give an absolute one (each run starts claude ` +
           'from its own folder).',
       );
-    if (isExecutableFile(given)) return { path: given, source };
+    if (isExecutableFile(given)) {
+      const holder = writableHolder(given, writable);
+      if (holder)
+        options.warn?.(
+          `claude ${given} (${named}) lies inside ${holder}, which tasks may write: a task there could replace ` +
+            'the program this server runs outside any sandbox; point it at a claude outside the allowed roots.',
+        );
+      return { path: realOf(given), source };
+    }
     throw new ClaudeNotFoundError(
       `claude not found: ${named} is set to ${given}, which is not an executable file. ` +
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
     );
   }
   const pathDirs = (env.PATH ?? '').split(delimiter).filter((dir) => isAbsolute(dir));
+  const skipped: string[] = [];
   for (const dir of pathDirs) {
     const candidate = join(dir, 'claude');
-    if (isExecutableFile(candidate)) return { path: candidate, source: 'PATH' };
+    if (!isExecutableFile(candidate)) continue;
+    const holder = writableHolder(candidate, writable);
+    if (!holder) return { path: realOf(candidate), source: 'PATH' };
+    skipped.push(candidate);
+    options.warn?.(
+      `claude ${candidate} on PATH is skipped: it lies inside ${holder}, which tasks may write. ` +
+        'Set CLAUDE_TIERS_CLAUDE_BIN to the claude to run.',
+    );
   }
   const pkg = packageBinaries();
-  for (const candidate of pkg) if (isExecutableFile(candidate)) return { path: candidate, source: 'package' };
+  for (const candidate of pkg) if (isExecutableFile(candidate)) return { path: realOf(candidate), source: 'package' };
   throw new ClaudeNotFoundError(
-    'claude not found. Looked at: (1) CLAUDE_TIERS_CLAUDE_BIN (not set), (2) `claude` on PATH (not found), ' +
+    'claude not found. Looked at: (1) CLAUDE_TIERS_CLAUDE_BIN (not set), (2) `claude` on PATH ' +
+      `(${skipped.length ? `skipped, where tasks may write: ${skipped.join(', ')}` : 'not found'}), ` +
       `(3) the package's own ${pkg[pkg.length - 1]} (missing). Install it with \`npm install\` in claude-tiers, ` +
       '`npm install -g @anthropic-ai/claude-code`, or set CLAUDE_TIERS_CLAUDE_BIN to its path.',
   );
 }
+
+// What of a server's config the lookup of its claude reads.
+export interface ClaudeConfig {
+  readonly claudeBin?: string;
+  readonly maxDepth: number;
+  readonly allowedRoots?: readonly string[];
+  readonly stateDir?: string;
+}
+
+// Where a task may write, so where no claude found on PATH is run from: the allowed roots and the state dir.
+export const taskWritable = (config: Omit<ClaudeConfig, 'maxDepth'>): string[] => [
+  ...(config.allowedRoots ?? []),
+  ...(config.stateDir ? [config.stateDir] : []),
+];
 
 // The claude binary of a server, how a run says it is gone, and who must hear of it.
 export interface BinaryLookup {
@@ -105,7 +166,8 @@ export interface BinaryWatcher {
 export function claudeBinaryOf(
   env: NodeJS.ProcessEnv,
   depth: number,
-  config: { readonly claudeBin?: string; readonly maxDepth: number },
+  config: ClaudeConfig,
+  warn?: (message: string) => void,
 ): BinaryLookup {
   let found: ClaudeBinary | undefined;
   let lost = false;
@@ -119,7 +181,7 @@ export function claudeBinaryOf(
     }
     try {
       if (found) return found;
-      found = findClaude({ env, configured: config.claudeBin });
+      found = findClaude({ env, configured: config.claudeBin, writable: taskWritable(config), warn });
       if (lost) {
         lost = false;
         for (const w of watchers) w.found?.(found);

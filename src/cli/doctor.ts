@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeContainment, probeContainment } from '../claude/contain.js';
-import { ClaudeNotFoundError, findClaude } from '../claude/find-binary.js';
+import { ClaudeNotFoundError, findClaude, taskWritable } from '../claude/find-binary.js';
 import { claudeVersionSync } from '../claude/spawn.js';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
 import { findOnPath, SANDBOX_TOOLS } from '../isolation/sandbox-check.js';
@@ -79,9 +79,12 @@ export async function runDoctor(flags: ConfigFlags, env: NodeJS.ProcessEnv = pro
   // Neither `claude --version` nor the MCP servers probed below get the server's secrets.
   withholdSecrets(env, config.secretEnv);
   try {
-    const bin = findClaude({ env, configured: config.claudeBin });
+    const warnings: string[] = [];
+    const writable = taskWritable(config);
+    const bin = findClaude({ env, configured: config.claudeBin, writable, warn: (w) => warnings.push(w) });
     const version = claudeVersionSync(bin.path, env, 20_000);
-    checks.push({ name: 'claude', ok: true, detail: `${bin.path} (from ${bin.source}): ${version}` });
+    const warned = warnings.map((w) => `; warning: ${w}`).join('');
+    checks.push({ name: 'claude', ok: true, detail: `${bin.path} (from ${bin.source}): ${version}${warned}` });
   } catch (err) {
     checks.push({
       name: 'claude',

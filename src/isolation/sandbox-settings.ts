@@ -11,16 +11,27 @@ function claudeFolders(scope: SandboxScope): string[] {
   return [join(resolve(scope.cwd ?? scope.ownDir), '.claude')];
 }
 
+// Edit and Write deny rules for `paths` and everything below them (`//` starts an absolute path).
+const editDeny = (paths: readonly string[]): string[] =>
+  paths.flatMap((p) => ['Edit', 'Write'].flatMap((tool) => [`${tool}(/${p})`, `${tool}(/${p}/**)`]));
+
 // The `--settings` object that turns on Claude Code's own sandbox for a tier (keys measured against claude 2.1.330).
 // The sandbox's writable folder and blockWritesOutsideWorkingDirectories both take the working directory from the
 // process's cwd (the task's worktree). With a scope, the state dir (less the task's own folder) and the user's config
-// are hidden from Bash and from the file tools. Returns undefined when the tier has no enabled sandbox.
-export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<string, unknown> | undefined {
+// are hidden from Bash and from the file tools. `readOnly` (serverCode: the claude binary and the server's own code,
+// which the server runs outside any sandbox) is never writable to Bash, nor, with the Read rules of a scope, to the
+// file tools. Returns undefined when the tier has no enabled sandbox.
+export function sandboxSettings(
+  tier: TierConfig,
+  scope?: SandboxScope,
+  readOnly: readonly string[] = [],
+): Record<string, unknown> | undefined {
   if (!tier.sandbox?.enabled) return undefined;
   const hidden = scope ? hiddenRules(scope) : { denyRead: [], allowRead: [], readDeny: [] };
+  const denyWrite = [...(scope ? claudeFolders(scope) : []), ...readOnly];
   const fs = {
     ...(hidden.denyRead.length ? { denyRead: hidden.denyRead, allowRead: hidden.allowRead } : {}),
-    ...(scope ? { denyWrite: claudeFolders(scope) } : {}),
+    ...(denyWrite.length ? { denyWrite } : {}),
   };
   return {
     sandbox: {
@@ -45,7 +56,7 @@ export function sandboxSettings(tier: TierConfig, scope?: SandboxScope): Record<
       blockWritesOutsideWorkingDirectories: true,
       // WebFetch runs in claude's own process, outside the sandbox and its network allow-list. The Read rules keep
       // the file tools (which run in claude's process too) out of what the sandbox hides from Bash.
-      deny: ['WebFetch', 'WebSearch', ...hidden.readDeny],
+      deny: ['WebFetch', 'WebSearch', ...hidden.readDeny, ...(hidden.readDeny.length ? editDeny(readOnly) : [])],
     },
     // The Read rules are fixed at start; the guard also refuses folders made later (another task's worktree).
     ...(scope ? { hooks: guardHooks(scope) } : {}),

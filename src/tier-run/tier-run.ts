@@ -11,6 +11,7 @@ import {
 } from '../claude/run.js';
 import { verdictOf, type Verdict } from '../guards/breaker.js';
 import { hiddenNow, type SandboxScope } from '../isolation/sandbox-hidden.js';
+import { serverCode } from '../isolation/server-code.js';
 import type { Leases } from '../leases.js';
 import type { RunDeps } from '../run-deps.js';
 import type { SparePool } from '../spares/spare-pool.js';
@@ -35,9 +36,10 @@ export function runSpec(
   cwd: string,
   req: RunRequest,
 ): RunSpec {
+  const bin = deps.claudeBinary().path;
   return {
-    bin: deps.claudeBinary().path,
-    args: buildClaudeArgs(tier, req),
+    bin,
+    args: buildClaudeArgs(tier, { readOnly: serverCode(bin), ...req }),
     cwd,
     env: buildClaudeEnv(tier, deps.env, deps.depth, deps.config.secretEnv),
     maxLineBytes: deps.config.limits.maxStdoutLineBytes,
@@ -182,7 +184,8 @@ async function prepareRun(deps: TierRunDeps, r: ResolvedRun, shape: RunShape, le
   const scope = own.scope ?? serverScope(deps, workdir);
   const { allowedRoots } = deps.config;
   const plan = await planRun(r.tierName, r.tier, workdir, scope, own.dir, own.systemPrompt, allowedRoots);
-  const sandbox = own.scope && r.tier.sandbox?.enabled ? await planSandbox(r.tier, own.scope, own.dir) : {};
+  const readOnly = serverCode(deps.claudeBinary().path);
+  const sandbox = own.scope && r.tier.sandbox?.enabled ? await planSandbox(r.tier, own.scope, own.dir, readOnly) : {};
   const runDeps = own.depth === undefined ? deps : { ...deps, depth: own.depth };
   return runSpec(runDeps, r.tier, workdir, { model: r.model, ...shape.flags, ...plan, ...sandbox });
 }

@@ -31,6 +31,8 @@ describe('a claude binary found through an absolute PATH entry inside the projec
     const { server, roots, repo } = ctx;
     const first = await server.client.callTool({ name: 'quick_answer', arguments: { prompt: 'hi', cwd: repo } });
     expect(first.isError, textOf(first)).toBeFalsy();
+    // The project's claude is skipped at start-up, and the warning says how to pin one.
+    expect(server.stderr()).toMatch(/node_modules\/\.bin\/claude on PATH is skipped: .*CLAUDE_TIERS_CLAUDE_BIN/);
     const escaped = join(roots, 'escaped');
     const script = `#!/bin/sh\\necho ran-as-$(id -un) > ${escaped}\\nexec ${REAL_CLAUDE} "$@"\\n`;
     const cmd =

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,13 @@ import { startScriptedApi } from '../support/scripted-api.js';
 
 // How this machine contains claude (a PID namespace where the kernel allows it), as a server here would.
 const containment = probeContainment();
+
+// A claude of its own at `path`: a program running the real one, not a link to it (a link is resolved once, when it
+// is found, and the real path is what runs: removing the link removes nothing the server runs).
+const installClaude = (path: string): void => {
+  writeFileSync(path, `#!/bin/sh\nexec "${REAL_CLAUDE}" "$@"\n`);
+  chmodSync(path, 0o755);
+};
 
 // A server finds its claude once (no stat on every run); one removed later fails at its spawn, which says so.
 describe('the claude binary of a server', () => {
@@ -34,6 +41,56 @@ describe('the claude binary of a server', () => {
       expect(flagged).toEqual({ path: join(dir, 'claude'), source: 'config' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is its real path, found once: a link swapped later does not redirect what the server runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-link-'));
+    try {
+      writeFileSync(join(dir, 'real'), '#!/bin/sh\nexit 0\n');
+      writeFileSync(join(dir, 'other'), '#!/bin/sh\nexit 1\n');
+      chmodSync(join(dir, 'real'), 0o755);
+      chmodSync(join(dir, 'other'), 0o755);
+      mkdirSync(join(dir, 'bin'));
+      symlinkSync(join(dir, 'real'), join(dir, 'bin', 'claude'));
+      const binary = claudeBinaryOf({ PATH: join(dir, 'bin') }, 0, { maxDepth: 2 });
+      expect(binary()).toEqual({ path: realpathSync(join(dir, 'real')), source: 'PATH' });
+      rmSync(join(dir, 'bin', 'claude'));
+      symlinkSync(join(dir, 'other'), join(dir, 'bin', 'claude'));
+      expect(binary().path).toBe(realpathSync(join(dir, 'real')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is never one on PATH in a folder a task may write (a root, the state dir): skipped, with a warning', () => {
+    const roots = mkdtempSync(join(tmpdir(), 'ct-roots-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'ct-bin-'));
+    const link = join(tmpdir(), `ct-link-${process.pid}-${Date.now()}`);
+    try {
+      mkdirSync(join(roots, 'proj', 'node_modules', '.bin'), { recursive: true });
+      installClaude(join(roots, 'proj', 'node_modules', '.bin', 'claude'));
+      installClaude(join(elsewhere, 'claude'));
+      // The project's folder through a link made outside the roots, as a shell's $PWD may name it.
+      symlinkSync(join(roots, 'proj'), link);
+      const warnings: string[] = [];
+      const warn = (w: string) => void warnings.push(w);
+      const env = { PATH: `${join(link, 'node_modules', '.bin')}:${elsewhere}` };
+      const found = findClaude({ env, writable: [roots], warn });
+      expect(found).toEqual({ path: realpathSync(join(elsewhere, 'claude')), source: 'PATH' });
+      expect(warnings.join('\n')).toMatch(/node_modules\/\.bin\/claude on PATH is skipped: .*CLAUDE_TIERS_CLAUDE_BIN/);
+      // The state dir counts too; a configured one is kept (the operator named it), with a warning.
+      expect(findClaude({ env, writable: [join(roots, 'proj')] }).path).toBe(realpathSync(join(elsewhere, 'claude')));
+      warnings.length = 0;
+      const pinned = join(roots, 'proj', 'node_modules', '.bin', 'claude');
+      expect(findClaude({ env: { CLAUDE_TIERS_CLAUDE_BIN: pinned }, writable: [roots], warn }).path).toBe(
+        realpathSync(pinned),
+      );
+      expect(warnings.join('\n')).toMatch(/lies inside .*which tasks may write/);
+    } finally {
+      rmSync(link, { force: true });
+      rmSync(roots, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 
@@ -88,7 +145,7 @@ describe('the claude binary of a server', () => {
     const api = await startScriptedApi();
     const first = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
     const later = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
-    symlinkSync(REAL_CLAUDE, join(first, 'claude'));
+    installClaude(join(first, 'claude'));
     const server = await startServer(api, {
       env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: [first, later, process.env.PATH].join(':') },
     });
@@ -99,7 +156,7 @@ describe('the claude binary of a server', () => {
       const gone = await ask();
       expect(gone.isError).toBe(true);
       expect(textOf(gone)).toContain(`claude not found: ${join(first, 'claude')} is not there any more`);
-      symlinkSync(REAL_CLAUDE, join(later, 'claude'));
+      installClaude(join(later, 'claude'));
       const again = await ask();
       expect(textOf(again)).not.toMatch(/not found/);
       expect(again.isError).toBeFalsy();
@@ -112,7 +169,7 @@ describe('the claude binary of a server', () => {
   it('removed while a warm spare waits, no spare is spawned from it again; one found after it keeps them', async () => {
     const api = await startScriptedApi();
     const first = mkdtempSync(join(tmpdir(), 'ct-bin-path-'));
-    symlinkSync(REAL_CLAUDE, join(first, 'claude'));
+    installClaude(join(first, 'claude'));
     const server = await startServer(api, {
       spares: 1,
       env: { CLAUDE_TIERS_CLAUDE_BIN: '', PATH: [first, process.env.PATH].join(':') },

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -110,8 +110,13 @@ describe('circuit breaker: every probe path releases the probe', () => {
   it('probe failed to start (the binary cannot be executed)', async () => {
     // The server finds its binary once, at start: what a probe can meet is that file replaced by one that cannot run
     // (a broken upgrade). Moved internals: the test used to change the config's claudeBin on the running engine.
+    // A program running the real claude, not a link to it: a link is resolved once, at start, and its real path runs.
     const bin = join(mkdtempSync(join(tmpdir(), 'ct-badbin-')), 'claude');
-    symlinkSync(REAL_CLAUDE, bin);
+    const install = () => {
+      writeFileSync(bin, `#!/bin/sh\nexec "${REAL_CLAUDE}" "$@"\n`);
+      chmodSync(bin, 0o755);
+    };
+    install();
     const e = await start({}, bin);
     await openDeep(e);
     rmSync(bin);
@@ -119,7 +124,7 @@ describe('circuit breaker: every probe path releases the probe', () => {
     chmodSync(bin, 0o755);
     expect(await final(e, idOf(await deep(e, 'never runs')))).toBe('failed');
     rmSync(bin);
-    symlinkSync(REAL_CLAUDE, bin);
+    install();
     await nextDeepGetsThrough(e);
   });
 
