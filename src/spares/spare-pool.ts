@@ -145,6 +145,19 @@ export class SparePool {
     for (const [key, entry] of [...this.entries]) if (entry.spec.bin === bin) this.drop(key);
   }
 
+  // Retires the ready spares of every spec whose argv names a file in `dir` (their files were found changed, then
+  // written again: a spare spawned meanwhile may have read another's text); the specs stay, and spares are spawned
+  // again from the files as they are now.
+  retireNaming(dir: string): void {
+    const inDir = (arg: string) => arg.includes(`=${dir}/`) || arg.startsWith(`${dir}/`);
+    for (const [key, entry] of this.entries) {
+      if (!entry.spec.args.some(inDir)) continue;
+      for (const spare of this.ready.get(key)?.splice(0) ?? []) void this.retire(spare);
+    }
+    this.refreshReady();
+    setImmediate(() => this.adjust());
+  }
+
   private register(spec: SpareSpec, bounds: SpareBounds, pinned = false): Entry {
     const own = { ...bounds };
     const entry: Entry = {

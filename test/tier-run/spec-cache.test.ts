@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/claude/run.js';
-import { fileStamp, SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
+import { fileStamp } from '../../src/mcp-config.js';
+import { SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
 
 // The temp folders the tests make, removed when they are done.
 const temps: string[] = [];
@@ -69,7 +70,9 @@ describe('SpecCache', () => {
     const dirs: string[] = [];
     const make = async (): Promise<MadeSpec> => {
       dirs.push(tempDir('ct-cache-files-'));
-      return { spec: spec(`x${dirs.length}`), files: [dirs.at(-1)!] };
+      const path = join(dirs.at(-1)!, 'settings.json');
+      writeFileSync(path, '{}');
+      return { spec: spec(`x${dirs.length}`), files: [{ path, stamp: fileStamp(path) }] };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
@@ -86,12 +89,34 @@ describe('SpecCache', () => {
     let made = 0;
     const make = async (): Promise<MadeSpec> => {
       for (const f of files) writeFileSync(f, '{}');
-      return { spec: spec(`x${++made}`), files };
+      return { spec: spec(`x${++made}`), files: files.map((path) => ({ path, stamp: fileStamp(path) })) };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
     rmSync(files[1]!);
     expect((await cache.get('k', make)).bin).toBe('x2');
+  });
+
+  it('makes a spec again when one of its files holds other text than was written (same size, mtime put back)', async () => {
+    const cache = new SpecCache();
+    const dir = tempDir('ct-cache-changed-');
+    const files = ['system-prompt.txt', 'settings.json'].map((name) => join(dir, name));
+    const tick = 1_700_000_000;
+    let made = 0;
+    const make = async (): Promise<MadeSpec> => {
+      for (const f of files) {
+        writeFileSync(f, 'OWN_TEXT');
+        utimesSync(f, tick, tick);
+      }
+      return { spec: spec(`x${++made}`), files: files.map((path) => ({ path, stamp: fileStamp(path) })) };
+    };
+    const first = await cache.get('k', make);
+    expect(await cache.get('k', make)).toBe(first);
+    writeFileSync(files[0]!, 'TASKTEXT');
+    utimesSync(files[0]!, tick, tick);
+    const second = await cache.get('k', make);
+    expect(second.bin).toBe('x2');
+    expect(await cache.get('k', make)).toBe(second);
   });
 
   it('makes a spec again when the file it read is edited to the same size with its mtime put back', async () => {
