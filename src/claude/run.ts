@@ -29,6 +29,9 @@ export interface RunSpec {
   cwd: string;
   env: Record<string, string>;
   maxLineBytes: number;
+  /** Shared files argv names (stateDir/spare-files), each with the stamp of the text written there: a warm spare is
+   *  spawned from them only while they hold it (a task's Bash may write there). */
+  files?: readonly { path: string; stamp: string }[];
 }
 
 // How long a stop may take (from config): interrupt → wait → close stdin → SIGTERM → grace → SIGKILL.

@@ -84,7 +84,7 @@ export function sharedSpec(
     const scope = serverScope(deps, cwd, hidden);
     const { read, files, rewritten, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
     if (rewritten) deps.spares.retireNaming(rewritten);
-    const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
+    const spec = { ...runSpec(deps, tier, cwd, { model, ...flags, ...plan }), files };
     const seen = { paths: deps.configCandidates, existing: hidden };
     return { spec, files, read, seen };
   };
