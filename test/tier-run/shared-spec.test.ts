@@ -161,7 +161,7 @@ describe('sharedSpec', () => {
     expect(readFileSync(fileArg(second, 'mcp-config'), 'utf8')).toContain('server_two');
   });
 
-  it("is made again when a file of its folder holds another text (a task's write): written again, spares retired", async () => {
+  it("is made again when a file holds another text (a task's write): written again, spares retired", async () => {
     const s = server();
     const tier = s.deps.config.tiers.speed!;
     const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');

@@ -97,7 +97,7 @@ describe('SpecCache', () => {
     expect((await cache.get('k', make)).bin).toBe('x2');
   });
 
-  it('makes a spec again when one of its files holds other text than was written (same size, mtime put back)', async () => {
+  it('makes a spec again when one of its files holds another text (same size, mtime put back)', async () => {
     const cache = new SpecCache();
     const dir = tempDir('ct-cache-changed-');
     const files = ['system-prompt.txt', 'settings.json'].map((name) => join(dir, name));
