@@ -26,15 +26,6 @@ export type McpConfigFile = z.infer<typeof McpConfigFile>;
 // the file system's clock.
 export const contentStamp = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-// A file's stamp now (contentStamp of what it holds, one read), or 'missing'.
-export function fileStamp(path: string): string {
-  try {
-    return contentStamp(readFileSync(path));
-  } catch {
-    return 'missing';
-  }
-}
-
 // Reads and validates an MCP config; errors name the file and the field.
 export function loadMcpConfig(path: string): McpConfigFile {
   return readMcpConfig(path).config;

@@ -5,15 +5,8 @@ import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { projectMemory } from './context-files.js';
 import { ToolError } from './errors.js';
-import {
-  contentStamp,
-  fileStamp,
-  loadMcpConfig,
-  materializeMcpConfig,
-  mcpAllowedTools,
-  readMcpConfig,
-  writeFileAtomic,
-} from './mcp-config.js';
+import { holds, type SpecFile } from './claude/run.js';
+import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, readMcpConfig, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
 import { fileToolSettings, sandboxSettings } from './isolation/sandbox-settings.js';
@@ -173,11 +166,11 @@ export async function planRun(
 }
 
 // A shared run's plan, with the tier's MCP config as it was read for it (a spec made from it is made again when the
-// file's content differs), the stamp of each file it names as written, and the folder when files found there held
+// file's content differs), each file it names with the text written there, and the folder when files found there held
 // other content (or none): spares spawned from that folder meanwhile may have read what a task wrote.
 export type SharedPlan = RunPlan & {
   read?: McpRead;
-  files?: Array<{ path: string; stamp: string }>;
+  files?: SpecFile[];
   rewritten?: string;
 };
 
@@ -202,7 +195,7 @@ export async function planShared(
   for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
   const base = join(stateDir, 'spare-files');
   const dir = join(base, hash.digest('hex').slice(0, 16));
-  const files = planned.files.map((f) => ({ path: join(dir, f.name), stamp: contentStamp(Buffer.from(f.text)) }));
+  const files = planned.files.map((f) => ({ path: join(dir, f.name), text: f.text }));
   const plan = { ...planIn(planned, dir), read, files };
   if (!existsSync(dir)) {
     const tmp = join(base, `tmp-${randomUUID()}`);
@@ -216,9 +209,9 @@ export async function planShared(
     await rm(tmp, { recursive: true, force: true });
   }
   let rewritten: string | undefined;
-  for (const [i, f] of planned.files.entries()) {
-    if (fileStamp(files[i]!.path) === files[i]!.stamp) continue;
-    await writeFileAtomic(files[i]!.path, f.text);
+  for (const f of files) {
+    if (holds(f)) continue;
+    await writeFileAtomic(f.path, f.text);
     rewritten = dir;
   }
   return { ...plan, rewritten };

@@ -1,7 +1,6 @@
 import type { Logger } from '../log.js';
-import { ClaudeRun, type RunSpec, type StopTimings } from '../claude/run.js';
+import { ClaudeRun, filesIntact, type RunSpec, type StopTimings } from '../claude/run.js';
 import { totalRssMb } from '../claude/rss.js';
-import { fileStamp } from '../mcp-config.js';
 import type { ProcessTable } from '../claude/spawn.js';
 import { SpareSizer } from './spare-sizer.js';
 
@@ -65,9 +64,6 @@ export interface SpareStats {
   died: number;
   ready: number;
 }
-
-// True when every shared file a spec names holds the text it was written with (one read each).
-const intact = (spec: SpareSpec): boolean => (spec.files ?? []).every((f) => fileStamp(f.path) === f.stamp);
 
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
@@ -207,7 +203,7 @@ export class SparePool {
       while (list.length > target) void this.retire(list.shift()!);
       // None is spawned from shared files that hold another text than was written (the next run of that spec writes
       // them again and retires the spares of their folder: tier-run.ts sharedSpec).
-      if (list.length < target && !intact(entry.spec)) continue;
+      if (list.length < target && !filesIntact(entry.spec)) continue;
       while (list.length < target && room > 0 && !entry.timer) {
         list.push(this.spawn(entry.spec, key));
         room--;

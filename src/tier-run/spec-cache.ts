@@ -1,23 +1,30 @@
-import { existsSync } from 'node:fs';
-import type { RunSpec } from '../claude/run.js';
-import { fileStamp } from '../mcp-config.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { filesIntact, type RunSpec } from '../claude/run.js';
+import { contentStamp } from '../mcp-config.js';
 
 // A spec as it was made, with what it was made from that can change on disk: the files it names (a spec one of whose
-// files is gone or holds other text than was written is made again, which writes it again), a file it read (made again
-// when that file's content differs), and paths whose existence it depends on (made again when one came or went).
+// files is gone or holds another text than was written, RunSpec.files, is made again, which writes it again), a file
+// it read (made again when that file's content differs), and paths whose
+// existence it depends on (made again when one of them came or went).
 export interface MadeSpec {
   spec: RunSpec;
-  /** Every file the spec names (in stateDir/spare-files/<hash>) and the stamp of what was written there: one removed is
-   *  one claude lacks, one changed (a task's Bash may write there) would steer claude. */
-  files?: readonly { path: string; stamp: string }[];
   /** A file the spec was made from (the tier's MCP config), and the stamp of the text it was made from. */
   read?: { path: string; stamp: string };
   /** Paths that may or may not exist (the user's config paths), and those that existed when it was made. */
   seen?: { paths: readonly string[]; existing: readonly string[] };
 }
 
-const isFresh = ({ files = [], read, seen }: MadeSpec): boolean =>
-  files.every((f) => fileStamp(f.path) === f.stamp) &&
+// A file's stamp now (contentStamp of what it holds), or 'missing'.
+export function fileStamp(path: string): string {
+  try {
+    return contentStamp(readFileSync(path));
+  } catch {
+    return 'missing';
+  }
+}
+
+const isFresh = ({ spec, read, seen }: MadeSpec): boolean =>
+  filesIntact(spec) &&
   (!seen || seen.paths.every((p) => existsSync(p) === seen.existing.includes(p))) &&
   (!read || fileStamp(read.path) === read.stamp);
 

@@ -86,7 +86,7 @@ export function sharedSpec(
     if (rewritten) deps.spares.retireNaming(rewritten);
     const spec = { ...runSpec(deps, tier, cwd, { model, ...flags, ...plan }), files };
     const seen = { paths: deps.configCandidates, existing: hidden };
-    return { spec, files, read, seen };
+    return { spec, read, seen };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
   return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flagsKey(flags)]), make);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/claude/run.js';
-import { fileStamp } from '../../src/mcp-config.js';
-import { SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
+import { fileStamp, SpecCache, type MadeSpec } from '../../src/tier-run/spec-cache.js';
 
 // The temp folders the tests make, removed when they are done.
 const temps: string[] = [];
@@ -72,7 +71,7 @@ describe('SpecCache', () => {
       dirs.push(tempDir('ct-cache-files-'));
       const path = join(dirs.at(-1)!, 'settings.json');
       writeFileSync(path, '{}');
-      return { spec: spec(`x${dirs.length}`), files: [{ path, stamp: fileStamp(path) }] };
+      return { spec: { ...spec(`x${dirs.length}`), files: [{ path, text: '{}' }] } };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
@@ -89,7 +88,7 @@ describe('SpecCache', () => {
     let made = 0;
     const make = async (): Promise<MadeSpec> => {
       for (const f of files) writeFileSync(f, '{}');
-      return { spec: spec(`x${++made}`), files: files.map((path) => ({ path, stamp: fileStamp(path) })) };
+      return { spec: { ...spec(`x${++made}`), files: files.map((path) => ({ path, text: '{}' })) } };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
@@ -108,7 +107,7 @@ describe('SpecCache', () => {
         writeFileSync(f, 'OWN_TEXT');
         utimesSync(f, tick, tick);
       }
-      return { spec: spec(`x${++made}`), files: files.map((path) => ({ path, stamp: fileStamp(path) })) };
+      return { spec: { ...spec(`x${++made}`), files: files.map((path) => ({ path, text: 'OWN_TEXT' })) } };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
