@@ -44,7 +44,7 @@ export interface SpecFile {
 // True when a file holds the text it was written with (one read; the files are small: settings, prompts, MCP config).
 export function holds(file: SpecFile): boolean {
   try {
-    return readFileSync(file.path, 'utf8') === file.text;
+    return readFileSync(file.path).equals(Buffer.from(file.text));
   } catch {
     return false;
   }

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { filesIntact, type RunSpec } from '../claude/run.js';
 import { contentStamp } from '../mcp-config.js';
 
-// A spec as it was made, with what it was made from that can change on disk: the files it names (a spec one of whose
-// files is gone or holds another text than was written, RunSpec.files, is made again, which writes it again), a file
-// it read (made again when that file's content differs), and paths whose
-// existence it depends on (made again when one of them came or went).
+// A spec as it was made, with what it was made from that can change on disk: the files it names (RunSpec.files: a spec
+// one of whose files is gone or holds another text than was written is made again, which writes it again), a file it
+// read (made again when that file's content differs), and paths whose existence it depends on (made again when one of
+// them came or went).
 export interface MadeSpec {
   spec: RunSpec;
   /** A file the spec was made from (the tier's MCP config), and the stamp of the text it was made from. */
