@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config, TierConfig } from './config/schema.js';
 import { projectMemory } from './context-files.js';
 import { ToolError } from './errors.js';
+import { holds, type SpecFile } from './claude/run.js';
 import { loadMcpConfig, materializeMcpConfig, mcpAllowedTools, readMcpConfig, writeFileAtomic } from './mcp-config.js';
 import { fromPackageRoot } from './paths.js';
 import type { SandboxScope } from './isolation/sandbox-hidden.js';
@@ -165,14 +166,20 @@ export async function planRun(
 }
 
 // A shared run's plan, with the tier's MCP config as it was read for it (a spec made from it is made again when the
-// file's content differs).
-export type SharedPlan = RunPlan & { read?: McpRead };
+// file's content differs), each file it names with the text written there, and the folder when files found there held
+// other content (or none): spares spawned from that folder meanwhile may have read what a task wrote.
+export type SharedPlan = RunPlan & {
+  read?: McpRead;
+  files?: SpecFile[];
+  rewritten?: string;
+};
 
 // The files of a spare-able run (MCP config, appended prompt, settings) in a folder named by their content: a spare
-// and the run it serves share them, a change of content is a new folder (and a new spare key), and nothing is
-// rewritten in place under a running claude. The content is known before anything is written: when its files are
-// there already (an earlier run's, a spare's), nothing is. The settings' rules are the same for every run of a
-// server from one cwd (its state dir, its config), so the speed tier's runs share one folder.
+// and the run it serves share them, and a change of content is a new folder (and a new spare key). The content is
+// known before anything is written. The folder lies in the state dir, which an unsandboxed task's Bash may write:
+// when it is there already (an earlier run's, a spare's), each file is read and trusted only while it holds the
+// planned text; another text, or none, is written again. The settings' rules are the same for every run of a server
+// from one cwd (its state dir, its config), so the speed tier's runs share one folder.
 export async function planShared(
   name: string,
   tier: TierConfig,
@@ -188,18 +195,26 @@ export async function planShared(
   for (const f of planned.files) hash.update(f.name).update('\0').update(f.text).update('\0');
   const base = join(stateDir, 'spare-files');
   const dir = join(base, hash.digest('hex').slice(0, 16));
-  const missing = planned.files.filter((f) => !existsSync(join(dir, f.name)));
-  if (!missing.length) return { ...planIn(planned, dir), read };
-  if (existsSync(dir)) {
-    // Some of its files were removed, not the folder: those are written again (the same content, by its name).
-    for (const f of missing) await writeFileAtomic(join(dir, f.name), f.text);
-    return { ...planIn(planned, dir), read };
+  const files = planned.files.map((f) => ({ path: join(dir, f.name), text: f.text }));
+  const plan = { ...planIn(planned, dir), read, files };
+  if (!existsSync(dir)) {
+    const tmp = join(base, `tmp-${randomUUID()}`);
+    await writePlan(planned, tmp);
+    const placed = await rename(tmp, dir).then(
+      () => true,
+      () => false,
+    );
+    if (placed) return plan;
+    // Another run made the folder meanwhile (or a task did): this copy goes, and what is there is checked below.
+    await rm(tmp, { recursive: true, force: true });
   }
-  const tmp = join(base, `tmp-${randomUUID()}`);
-  await writePlan(planned, tmp);
-  // Another run may have made the folder meanwhile: the same content, so this copy goes.
-  await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
-  return { ...planIn(planned, dir), read };
+  let rewritten: string | undefined;
+  for (const f of files) {
+    if (holds(f)) continue;
+    await writeFileAtomic(f.path, f.text);
+    rewritten = dir;
+  }
+  return { ...plan, rewritten };
 }
 
 // A sandboxed run's settings in a 0600 file of its own folder: the rules name other tasks' folders (their ids open

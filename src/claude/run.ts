@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   controlResponse,
@@ -29,7 +30,28 @@ export interface RunSpec {
   cwd: string;
   env: Record<string, string>;
   maxLineBytes: number;
+  /** Shared files argv names (stateDir/spare-files), each with the text written there: a kept spec is used, and a warm
+   *  spare spawned, only while they hold it (a task's Bash may write there; filesIntact). */
+  files?: readonly SpecFile[];
 }
+
+// A file a spec names, and the text it was written with.
+export interface SpecFile {
+  path: string;
+  text: string;
+}
+
+// True when a file holds the text it was written with (one read; the files are small: settings, prompts, MCP config).
+export function holds(file: SpecFile): boolean {
+  try {
+    return readFileSync(file.path).equals(Buffer.from(file.text));
+  } catch {
+    return false;
+  }
+}
+
+// True when every shared file a spec names holds the text it was written with.
+export const filesIntact = (spec: RunSpec): boolean => (spec.files ?? []).every(holds);
 
 // How long a stop may take (from config): interrupt → wait → close stdin → SIGTERM → grace → SIGKILL.
 export interface StopTimings {

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { ClaudeRun, type RunSpec, type StopTimings } from '../claude/run.js';
+import { ClaudeRun, filesIntact, type RunSpec, type StopTimings } from '../claude/run.js';
 import { totalRssMb } from '../claude/rss.js';
 import type { ProcessTable } from '../claude/spawn.js';
 import { SpareSizer } from './spare-sizer.js';
@@ -145,6 +145,19 @@ export class SparePool {
     for (const [key, entry] of [...this.entries]) if (entry.spec.bin === bin) this.drop(key);
   }
 
+  // Retires the ready spares of every spec whose argv names a file in `dir` (their files were found changed, then
+  // written again: a spare spawned meanwhile may have read another's text); the specs stay, and spares are spawned
+  // again from the files as they are now.
+  retireNaming(dir: string): void {
+    const inDir = (arg: string) => arg.includes(`=${dir}/`) || arg.startsWith(`${dir}/`);
+    for (const [key, entry] of this.entries) {
+      if (!entry.spec.args.some(inDir)) continue;
+      for (const spare of this.ready.get(key)?.splice(0) ?? []) void this.retire(spare);
+    }
+    this.refreshReady();
+    setImmediate(() => this.adjust());
+  }
+
   private register(spec: SpareSpec, bounds: SpareBounds, pinned = false): Entry {
     const own = { ...bounds };
     const entry: Entry = {
@@ -188,6 +201,9 @@ export class SparePool {
       this.ready.set(key, list);
       const target = entry.sizer.target(list.length + Math.max(0, room));
       while (list.length > target) void this.retire(list.shift()!);
+      // None is spawned from shared files that hold another text than was written (the next run of that spec writes
+      // them again and retires the spares of their folder: tier-run.ts sharedSpec).
+      if (list.length < target && !filesIntact(entry.spec)) continue;
       while (list.length < target && room > 0 && !entry.timer) {
         list.push(this.spawn(entry.spec, key));
         room--;

@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { RunSpec } from '../claude/run.js';
+import { filesIntact, type RunSpec } from '../claude/run.js';
 import { contentStamp } from '../mcp-config.js';
 
-// A spec as it was made, with what it was made from that can change on disk: the files it names (a spec one of whose
-// files is gone is made again), a file it read (made again when that file's content differs), and paths whose
-// existence it depends on (made again when one of them came or went).
+// A spec as it was made, with what it was made from that can change on disk: the files it names (RunSpec.files: a spec
+// one of whose files is gone or holds another text than was written is made again, which writes it again), a file it
+// read (made again when that file's content differs), and paths whose existence it depends on (made again when one of
+// them came or went).
 export interface MadeSpec {
   spec: RunSpec;
-  /** Every file the spec names (in stateDir/spare-files/<hash>): one removed from the folder is one claude lacks. */
-  files?: readonly string[];
   /** A file the spec was made from (the tier's MCP config), and the stamp of the text it was made from. */
   read?: { path: string; stamp: string };
   /** Paths that may or may not exist (the user's config paths), and those that existed when it was made. */
@@ -24,8 +23,8 @@ export function fileStamp(path: string): string {
   }
 }
 
-const isFresh = ({ files = [], read, seen }: MadeSpec): boolean =>
-  files.every((f) => existsSync(f)) &&
+const isFresh = ({ spec, read, seen }: MadeSpec): boolean =>
+  filesIntact(spec) &&
   (!seen || seen.paths.every((p) => existsSync(p) === seen.existing.includes(p))) &&
   (!read || fileStamp(read.path) === read.stamp);
 

@@ -26,8 +26,13 @@ export interface TierRunDeps extends RunDeps {
 }
 
 // What a run's spec is made of: the server's config, environment and depth, its binary and what runs must not read,
-// and the specs worked out already.
-export type SpecDeps = Pick<RunDeps, 'config' | 'env' | 'depth' | 'claudeBinary' | 'configCandidates' | 'sharedSpecs'>;
+// the specs worked out already, and the spares spawned from shared files (retired when those were found changed).
+export type SpecDeps = Pick<
+  RunDeps,
+  'config' | 'env' | 'depth' | 'claudeBinary' | 'configCandidates' | 'sharedSpecs'
+> & {
+  readonly spares: Pick<SparePool, 'retireNaming'>;
+};
 
 // The spec of one claude run of a tier: binary, argv (no prompt, no long text), environment, cwd.
 export function runSpec(
@@ -74,15 +79,16 @@ export function sharedSpec(
   flags: RunShape['flags'] = {},
 ): Promise<RunSpec> {
   // The MCP config's stamp is that of the text its files were planned from (one read for both); the user's config
-  // paths that exist are hidden, and a kept spec is made again when one of them came or went.
+  // paths that exist are hidden, and a kept spec is made again when one of them came or went. Files found changed
+  // are written again, and the spares that may have read them meanwhile (any spec naming that folder) retired.
   const make = async (): Promise<MadeSpec> => {
     const hidden = hiddenNow(deps.configCandidates);
     const scope = serverScope(deps, cwd, hidden);
-    const { read, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
-    const spec = runSpec(deps, tier, cwd, { model, ...flags, ...plan });
-    const named = [plan.mcpConfigPath, plan.settingsFile, plan.systemPromptFile, plan.appendSystemPromptFile];
+    const { read, files, rewritten, ...plan } = await planShared(tierName, tier, cwd, scope, deps.config.allowedRoots);
+    if (rewritten) deps.spares.retireNaming(rewritten);
+    const spec = { ...runSpec(deps, tier, cwd, { model, ...flags, ...plan }), files };
     const seen = { paths: deps.configCandidates, existing: hidden };
-    return { spec, files: named.filter((f): f is string => !!f), read, seen };
+    return { spec, read, seen };
   };
   if (tier.contextMode === 'modular') return make().then((m) => m.spec);
   return deps.sharedSpecs.get(JSON.stringify([tierName, cwd, model, flagsKey(flags)]), make);

@@ -18,6 +18,8 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
   config.allowedRoots = [cwd];
   const hidden = mkdtempSync(join(tmpdir(), 'ct-spec-config-'));
   let lookups = 0;
+  // The folders whose spares were retired (their files were found changed).
+  const retired: string[] = [];
   // The user's config file: not there at start-up.
   const later = join(hidden, 'later.json');
   const lookup = () => {
@@ -31,8 +33,9 @@ function server(binary: () => ClaudeBinary = () => ({ path: '/bin/true', source:
     claudeBinary: Object.assign(lookup, { forget: () => {}, watch: () => {} }),
     configCandidates: [hidden, later],
     sharedSpecs: new SpecCache(),
+    spares: { retireNaming: (dir) => retired.push(dir) },
   };
-  return { deps, cwd, hidden, later, lookups: () => lookups };
+  return { deps, cwd, hidden, later, retired, lookups: () => lookups };
 }
 
 const fileArg = (spec: RunSpec, flag: string): string =>
@@ -156,5 +159,25 @@ describe('sharedSpec', () => {
     utimesSync(mcp, tick, tick);
     const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
     expect(readFileSync(fileArg(second, 'mcp-config'), 'utf8')).toContain('server_two');
+  });
+
+  it("is made again when a file holds another text (a task's write): written again, spares retired", async () => {
+    const s = server();
+    const tier = s.deps.config.tiers.speed!;
+    const first = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    const other = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'sonnet');
+    const settings = fileArg(first, 'settings');
+    expect(fileArg(other, 'settings')).toBe(settings);
+    const own = readFileSync(settings, 'utf8');
+    expect(s.retired).toEqual([]);
+    writeFileSync(settings, JSON.stringify({ hooks: { SessionStart: [] } }));
+    const second = await sharedSpec(s.deps, 'speed', tier, s.cwd, 'haiku');
+    expect(second).not.toBe(first);
+    expect(readFileSync(settings, 'utf8')).toBe(own);
+    expect(statSync(settings).mode & 0o777).toBe(0o600);
+    expect(s.retired).toEqual([dirname(settings)]);
+    // The other spec of that folder finds the text as written again: kept, nothing more retired.
+    expect(await sharedSpec(s.deps, 'speed', tier, s.cwd, 'sonnet')).toBe(other);
+    expect(s.retired).toHaveLength(1);
   });
 });

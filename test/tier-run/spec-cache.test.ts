@@ -69,7 +69,9 @@ describe('SpecCache', () => {
     const dirs: string[] = [];
     const make = async (): Promise<MadeSpec> => {
       dirs.push(tempDir('ct-cache-files-'));
-      return { spec: spec(`x${dirs.length}`), files: [dirs.at(-1)!] };
+      const path = join(dirs.at(-1)!, 'settings.json');
+      writeFileSync(path, '{}');
+      return { spec: { ...spec(`x${dirs.length}`), files: [{ path, text: '{}' }] } };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
@@ -86,12 +88,34 @@ describe('SpecCache', () => {
     let made = 0;
     const make = async (): Promise<MadeSpec> => {
       for (const f of files) writeFileSync(f, '{}');
-      return { spec: spec(`x${++made}`), files };
+      return { spec: { ...spec(`x${++made}`), files: files.map((path) => ({ path, text: '{}' })) } };
     };
     const first = await cache.get('k', make);
     expect(await cache.get('k', make)).toBe(first);
     rmSync(files[1]!);
     expect((await cache.get('k', make)).bin).toBe('x2');
+  });
+
+  it('makes a spec again when one of its files holds another text (same size, mtime put back)', async () => {
+    const cache = new SpecCache();
+    const dir = tempDir('ct-cache-changed-');
+    const files = ['system-prompt.txt', 'settings.json'].map((name) => join(dir, name));
+    const tick = 1_700_000_000;
+    let made = 0;
+    const make = async (): Promise<MadeSpec> => {
+      for (const f of files) {
+        writeFileSync(f, 'OWN_TEXT');
+        utimesSync(f, tick, tick);
+      }
+      return { spec: { ...spec(`x${++made}`), files: files.map((path) => ({ path, text: 'OWN_TEXT' })) } };
+    };
+    const first = await cache.get('k', make);
+    expect(await cache.get('k', make)).toBe(first);
+    writeFileSync(files[0]!, 'TASKTEXT');
+    utimesSync(files[0]!, tick, tick);
+    const second = await cache.get('k', make);
+    expect(second.bin).toBe('x2');
+    expect(await cache.get('k', make)).toBe(second);
   });
 
   it('makes a spec again when the file it read is edited to the same size with its mtime put back', async () => {
