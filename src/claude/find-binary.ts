@@ -88,15 +88,8 @@ export function findClaude(options: FindOptions = {}): ClaudeBinary {
         `claude not found: ${named} is ${given}, a relative path; give an absolute one (each run starts claude ` +
           'from its own folder).',
       );
-    if (isExecutableFile(given)) {
-      const holder = writableHolder(given, writable);
-      if (holder)
-        options.warn?.(
-          `claude ${given} (${named}) lies inside ${holder}, which tasks may write: a task there could replace ` +
-            'the program this server runs outside any sandbox; point it at a claude outside the allowed roots.',
-        );
-      return { path: realOf(given), source };
-    }
+    // The operator's choice, even inside an allowed root: sandboxed runs cannot write it (isolation/server-code.ts).
+    if (isExecutableFile(given)) return { path: realOf(given), source };
     throw new ClaudeNotFoundError(
       `claude not found: ${named} is set to ${given}, which is not an executable file. ` +
         `Fix the path, or unset it to use \`claude\` on PATH or the package's own node_modules/.bin/claude.`,
